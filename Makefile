@@ -1,0 +1,126 @@
+# Makefile - build, test and install vmtp (SPEC §2, §3, §10).
+#
+#   make              programs into bin/ (PATH=$PWD/bin:$PATH gives the toolset)
+#   make check        deps, lint, the bats suite, and the pipeline under ASan/UBSan
+#   make asan         the whole suite on a -fsanitize=address,undefined build
+#   make fuzz         every libFuzzer harness for FUZZ_SECONDS each
+#   make install      PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CFLAGS ?= -O2 -g
+BUILD ?= build
+BINDIR ?= bin
+FUZZ_SECONDS ?= 30
+BATS ?= bats
+BATS_JOBS ?=
+
+PKGS := libcurl jansson libssh2 libxml-2.0 yaml-0.1 libmongoc-1.0
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc \
+	$(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
+
+PROGRAMS := $(notdir $(wildcard src/vmtp-*))
+LIB_SRC := $(wildcard src/libvmtp/*.c)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libvmtp.a
+TOOLS := $(notdir $(basename $(wildcard tests/tools/*.c)))
+SOURCES := $(wildcard src/*/*.c src/*/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
+MANPAGES := $(wildcard man/*.[1-8])
+
+all: $(PROGRAMS:%=$(BINDIR)/%) $(TOOLS:%=$(BUILD)/tests/%)
+
+$(BUILD)/%.o: src/%.c $(wildcard src/libvmtp/*.h) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+# One link rule per program: src/<program>/*.c plus libvmtp.
+define program_rule
+$(BINDIR)/$(1): $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c)) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) -lm
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+# share/html is compiled into vmtp-chart, so a report never depends on
+# where (or whether) the data files were installed.
+$(BUILD)/vmtp-chart/assets.c: $(wildcard share/html/*) mk/embed.sh
+	@mkdir -p $(dir $@)
+	mk/embed.sh share/html/report.html share/html/report.css > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/vmtp-chart/assets.o: $(BUILD)/vmtp-chart/assets.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BINDIR)/vmtp-chart: $(BUILD)/vmtp-chart/assets.o
+
+$(BUILD)/tests/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+deps:
+	@mk/deps.sh deps/build.txt deps/runtime.txt
+
+deps-test: deps
+	@mk/deps.sh deps/test.txt
+
+format-check:
+	@clang-format --dry-run --Werror $(SOURCES)
+
+man-check:
+	@for m in $(MANPAGES); do \
+		out=$$(groff -mdoc -ww -z $$m 2>&1); \
+		if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; \
+	done
+
+# The suite runs against the programs in $(BINDIR) via VMTP_BIN.
+test: all
+	VMTP_BIN=$(CURDIR)/$(BINDIR) VMTP_TOOLS=$(CURDIR)/$(BUILD)/tests \
+		$(BATS) $(BATS_JOBS) tests/bats
+
+check: deps-test
+	$(MAKE) all
+	$(MAKE) format-check man-check
+	$(MAKE) test
+	$(MAKE) asan-pipeline
+
+ASAN_MAKE = $(MAKE) BUILD=build-asan BINDIR=build-asan/bin \
+	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	LDFLAGS="-fsanitize=address,undefined"
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
+
+asan:
+	$(ASAN_MAKE) all
+	$(ASAN_ENV) VMTP_BIN=$(CURDIR)/build-asan/bin \
+		VMTP_TOOLS=$(CURDIR)/build-asan/tests $(BATS) tests/bats
+
+# The pipeline end to end under the sanitizers: the suites that need no cloud.
+asan-pipeline:
+	$(ASAN_MAKE) all
+	$(ASAN_ENV) VMTP_BIN=$(CURDIR)/build-asan/bin \
+		VMTP_TOOLS=$(CURDIR)/build-asan/tests \
+		$(BATS) tests/bats/records.bats tests/bats/vmtp-chart.bats
+
+fuzz:
+	@tests/fuzz/run $(FUZZ_SECONDS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vmtp \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(PROGRAMS:%=$(BINDIR)/%) $(DESTDIR)$(PREFIX)/bin
+	cp -R share/. $(DESTDIR)$(PREFIX)/share/vmtp/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
+
+clean:
+	rm -rf build build-asan build-fuzz $(PROGRAMS:%=bin/%)
+
+.PHONY: all deps deps-test format-check man-check test check asan \
+	asan-pipeline fuzz install clean

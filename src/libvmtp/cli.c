@@ -1,0 +1,77 @@
+/*
+ * cli.c - checked command-line values (see cli.h; SPEC §6, STYLE: Command
+ * line).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libvmtp/cli.h"
+
+int
+cli_parse_long(const char *opt, const char *s, long long min, long long max,
+    long long *out, struct vmtp_err *err)
+{
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno == ERANGE)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: '%s' is not a whole number", opt, s);
+	if (v < min || v > max)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: %lld is out of range (%lld to %lld)", opt, v, min,
+		    max);
+	*out = v;
+	return 0;
+}
+
+int
+cli_parse_double(const char *opt, const char *s, double min, double max,
+    double *out, struct vmtp_err *err)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (s[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "%s: '%s' is not a number", opt, s);
+	if (v < min || v > max)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: %g is out of range (%g to %g)", opt, v, min, max);
+	*out = v;
+	return 0;
+}
+
+int
+cli_parse_word(const char *opt, const char *s, const char *const *words,
+    struct vmtp_err *err)
+{
+	char list[256] = "";
+	size_t len = 0;
+	int i;
+
+	for (i = 0; words[i] != NULL; i++) {
+		if (strcmp(s, words[i]) == 0)
+			return i;
+		len += snprintf(list + len,
+		    len < sizeof(list) ? sizeof(list) - len : 0, "%s%s",
+		    i > 0 ? ", " : "", words[i]);
+		if (len >= sizeof(list))
+			len = sizeof(list) - 1;
+	}
+	return err_set(
+	    err, VMTP_EXIT_USAGE, "%s: '%s' is not one of %s", opt, s, list);
+}
+
+void
+cli_print_version(const char *prog)
+{
+	printf("%s %s\n", prog, VMTP_VERSION);
+}

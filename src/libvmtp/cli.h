@@ -1,0 +1,38 @@
+/*
+ * cli.h - checked command-line values shared by every program (SPEC §6).
+ *
+ * Numbers are parsed whole and range-checked ("-t 1O" is an error, not 1).
+ * Errors are VMTP_EXIT_USAGE and name the option and the bad value.
+ */
+#ifndef VMTP_CLI_H
+#define VMTP_CLI_H
+
+#include "libvmtp/err.h"
+
+#define VMTP_VERSION "0.1.0"
+
+/*
+ * Parses S as a decimal integer in [MIN, MAX] into *OUT for option OPT.
+ * Returns 0, or -1 with ERR set; *OUT is unchanged on error.
+ */
+int cli_parse_long(const char *opt, const char *s, long long min, long long max,
+    long long *out, struct vmtp_err *err);
+
+/*
+ * Parses S as a finite decimal number in [MIN, MAX] into *OUT for OPT.
+ * Returns 0, or -1 with ERR set; *OUT is unchanged on error.
+ */
+int cli_parse_double(const char *opt, const char *s, double min, double max,
+    double *out, struct vmtp_err *err);
+
+/*
+ * Matches S against the NULL-terminated WORDS for option OPT and returns
+ * its index, or -1 with ERR set naming the accepted words.
+ */
+int cli_parse_word(const char *opt, const char *s, const char *const *words,
+    struct vmtp_err *err);
+
+/* Prints "PROG VERSION" to stdout, as --version does everywhere. */
+void cli_print_version(const char *prog);
+
+#endif

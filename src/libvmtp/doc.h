@@ -1,0 +1,57 @@
+/*
+ * doc.h - the result document of the original tool (SPEC §5): built from
+ * records, read back from archived files, in one in-memory form.
+ *
+ * The in-memory form is the document itself (a jansson object) after
+ * doc_normalize(): numbers are numbers, every result is an object (an
+ * error string becomes {"error": "..."}), and a flow's ICMP results are one
+ * {"protocol": "ICMP", "tool": ..., "results": [{"packet_size", ...}]}
+ * entry, whatever form the file used.  Every program that writes or reads
+ * documents goes through here, so there is one assembly and one reading.
+ */
+#ifndef VMTP_DOC_H
+#define VMTP_DOC_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+
+/*
+ * Checks that REC (read at NAME:LINE) has the fields the assembly needs:
+ * a flow its "id" and "desc", a sample its "flow" and "protocol", a host
+ * its "name".  Returns 0, or -1 with ERR set (VMTP_EXIT_DATA,
+ * "NAME:LINE: ...").  Other record types always pass.
+ */
+int doc_check_record(
+    const json_t *rec, const char *name, long line, struct vmtp_err *err);
+
+/*
+ * Assembles RECORDS (an array of checked records, borrowed) into result
+ * documents, one per run tag in order of first appearance.  Records of
+ * types the document has no place for (cpu, resource, ...) are ignored.
+ * Returns a new reference to an array of normalized documents, or NULL
+ * with ERR set when out of memory.
+ */
+json_t *doc_assemble(const json_t *records, struct vmtp_err *err);
+
+/*
+ * Returns a normalized copy of DOC (a new reference; DOC is borrowed), or
+ * NULL with ERR set: VMTP_EXIT_DATA naming NAME and the part that is not a
+ * result document (no "flows" array, a flow without "desc", ...).
+ */
+json_t *doc_normalize(
+    const json_t *doc, const char *name, struct vmtp_err *err);
+
+/*
+ * Reads all of FP (named NAME in messages) and returns a new reference to
+ * an array of normalized documents: FP may hold one result document, a
+ * JSON array of them, or a record stream (empty input gives an empty
+ * array).  Returns NULL with ERR set: VMTP_EXIT_DATA for input that is
+ * none of these (with FILE:LINE for a bad record line), VMTP_EXIT_FAIL for
+ * a read error.
+ */
+json_t *doc_load(FILE *fp, const char *name, struct vmtp_err *err);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * rec.h - the record stream: newline-delimited JSON objects (SPEC §4).
+ *
+ * A reader yields one object per line with its file name and line number;
+ * a line that is not a JSON object (or has no string "type") is bad input
+ * (VMTP_EXIT_DATA, "FILE:LINE: reason").  Blank lines carry no record and
+ * are ignored.  Lines may be of any length; invalid UTF-8 is bad input.
+ * The reader keeps the line as read so records a program does not consume
+ * can be passed on byte for byte (rec_pass()).
+ */
+#ifndef VMTP_REC_H
+#define VMTP_REC_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+
+struct rec_reader;
+
+/*
+ * Opens PATH for reading records ("-" is stdin).  Returns NULL with ERR
+ * set (VMTP_EXIT_FAIL) when the file cannot be opened.
+ */
+struct rec_reader *rec_reader_open(const char *path, struct vmtp_err *err);
+
+/*
+ * Reads records from FP, which stays the caller's (not closed by
+ * rec_reader_free()).  NAME is copied and used in messages.
+ * Returns NULL with ERR set when out of memory.
+ */
+struct rec_reader *rec_reader_new(
+    FILE *fp, const char *name, struct vmtp_err *err);
+
+/* Closes what rec_reader_open() opened and frees RD; NULL is allowed. */
+void rec_reader_free(struct rec_reader *rd);
+
+/*
+ * Reads the next record into *REC (a new reference).  Returns 1 with a
+ * record, 0 at end of input, -1 with ERR set (VMTP_EXIT_DATA for bad input,
+ * VMTP_EXIT_FAIL for a read error); *REC is NULL unless 1 is returned.
+ */
+int rec_next(struct rec_reader *rd, json_t **rec, struct vmtp_err *err);
+
+/* The name and line number of the last line read, for messages. */
+const char *rec_reader_name(const struct rec_reader *rd);
+long rec_reader_line(const struct rec_reader *rd);
+
+/*
+ * Writes the last line read, unchanged, to FP and flushes it: how a
+ * program passes on a record it does not consume.  Returns 0, or -1 with
+ * ERR set when writing fails.
+ */
+int rec_pass(const struct rec_reader *rd, FILE *fp, struct vmtp_err *err);
+
+/*
+ * Returns a new record {"type": TYPE, "run": RUN} (a new reference) so
+ * that "type" comes first, or NULL when out of memory.  RUN may be NULL.
+ */
+json_t *rec_new(const char *type, const char *run);
+
+/*
+ * Writes REC as one compact line to FP and flushes it.  Returns 0, or -1
+ * with ERR set when writing fails.  REC is borrowed.
+ */
+int rec_write(FILE *fp, const json_t *rec, struct vmtp_err *err);
+
+/* The record's "type" (borrowed from REC), or NULL when it has none. */
+const char *rec_type(const json_t *rec);
+
+#endif

@@ -25,7 +25,7 @@ ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 
 PROGRAMS := $(notdir $(wildcard src/vmtp-*))
 LIB_SRC := $(wildcard src/libvmtp/*.c)
-LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/libvmtp/defaults.o
 LIB := $(BUILD)/libvmtp.a
 TOOLS := $(notdir $(basename $(wildcard tests/tools/*.c)))
 SOURCES := $(wildcard src/*/*.c src/*/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
@@ -39,6 +39,15 @@ $(BUILD)/%.o: src/%.c $(wildcard src/libvmtp/*.h) $(wildcard src/*/*.h)
 
 $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
+
+# The default configuration is compiled into libvmtp (cfg.c).
+$(BUILD)/libvmtp/defaults.c: share/vmtp/vmtp.yaml mk/embed.sh
+	@mkdir -p $(dir $@)
+	mk/embed.sh share/vmtp/vmtp.yaml > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/libvmtp/defaults.o: $(BUILD)/libvmtp/defaults.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # One link rule per program: src/<program>/*.c plus libvmtp.
 define program_rule

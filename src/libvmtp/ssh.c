@@ -544,6 +544,18 @@ ssh_close(struct ssh_conn *c)
 	free(c);
 }
 
+int
+ssh_alive(const struct ssh_conn *c)
+{
+	return c->session != NULL;
+}
+
+void
+ssh_set_cancel(struct ssh_conn *c, const volatile sig_atomic_t *cancel)
+{
+	c->cancel = cancel;
+}
+
 const char *
 ssh_fingerprint(const struct ssh_conn *c)
 {

@@ -68,6 +68,13 @@ struct ssh_conn *ssh_open(const struct ssh_opts *o, struct vmtp_err *err);
 /* Closes the session and frees C; NULL is allowed. */
 void ssh_close(struct ssh_conn *c);
 
+/* Whether the session still works (a failed ssh_run() closes it). */
+int ssh_alive(const struct ssh_conn *c);
+
+/* Replaces the cancel flag of ssh_opts (NULL: waits are never cancelled),
+ * so that cleanup commands can run after a signal. */
+void ssh_set_cancel(struct ssh_conn *c, const volatile sig_atomic_t *cancel);
+
 /* The host key's fingerprint, "SHA256:<base64 without padding>". */
 const char *ssh_fingerprint(const struct ssh_conn *c);
 

@@ -25,6 +25,23 @@ search_next(const struct search *s)
 	return s->done ? 0 : s->next_kbps;
 }
 
+/*
+ * The capacity a probe with loss tells: what got through of what was
+ * really sent.  A sender that fell short of the offered rate sent about
+ * rx / (1 - loss); otherwise the offered rate times (1 - loss) is a better
+ * estimate than the receiver's own rate figure (pacing and counting differ
+ * between the ends, the loss ratio does not).
+ */
+static double
+capacity(const struct search_probe *p)
+{
+	double sent = p->rx_kbps / (1 - p->loss / 100);
+
+	if (sent < SENDER_SHORT * p->offered_kbps)
+		return p->rx_kbps;
+	return p->offered_kbps * (1 - p->loss / 100);
+}
+
 /* The next rate from what is known, or 0 when nothing is left to try. */
 static double
 choose(const struct search *s, const struct search_probe *last)
@@ -36,12 +53,11 @@ choose(const struct search *s, const struct search_probe *last)
 
 	if (s->have_under && hi - lo <= CLOSE_ENOUGH * hi)
 		return 0;
-	/* an overshooting probe received about the path's capacity: offer
+	/* a probe that lost packets measured the path's capacity: offer
 	 * what loses the middle of the bracket at that capacity */
-	if (last->loss > s->max && last->rx_kbps > 0) {
-		x = last->rx_kbps / (1.0 - mid);
-		if (x > lo * (1 + CLOSE_ENOUGH / 2) &&
-		    x < hi * (1 - CLOSE_ENOUGH / 2))
+	if (last->loss > 0 && last->loss < 100 && last->rx_kbps > 0) {
+		x = capacity(last) / (1.0 - mid);
+		if (x > lo * 1.005 && x < hi * 0.995)
 			return x;
 	}
 	if (!s->have_under) {
@@ -76,8 +92,13 @@ search_feed(struct search *s, const struct search_probe *p)
 			return;
 		}
 	} else {
-		if (!s->have_over || p->offered_kbps < s->over.offered_kbps)
-			s->over = *p;
+		struct search_probe q = *p;
+
+		/* what a short sender really offered bounds the search */
+		if (sent > 0 && sent < q.offered_kbps)
+			q.offered_kbps = sent;
+		if (!s->have_over || q.offered_kbps < s->over.offered_kbps)
+			s->over = q;
 		s->have_over = 1;
 	}
 	if (s->probes >= SEARCH_MAX_PROBES) {

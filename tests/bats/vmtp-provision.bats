@@ -22,7 +22,7 @@ fp() {
 	run --separate-stderr nsh_provision
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .type <<< "$output" | paste -sd,)" = run,host,host,flow,flow ]
-	head -n 1 <<< "$output" | jq -e '.v == 1 and (.run|test("^vmtp-[0-9a-f]{8}$")) and (.date|test("Z$"))' <<< "$output"
+	head -n 1 <<< "$output" | jq -e '.v == 1 and (.run|test("^vmtp-[0-9a-f]{8}$")) and (.date|test("Z$"))'
 	[ "$(jq -r 'select(.type == "host") | .ssh.hostkey' <<< "$output" | paste -sd,)" = "$(fp 1),$(fp 2)" ]
 	[ "$(jq -c 'select(.type == "host") | [.name, .role, .ip, .ssh.user]' <<< "$output" | paste -sd,)" = \
 	    "[\"host1\",\"native\",\"$(nsh_ip 1)\",\"root\"],[\"host2\",\"native\",\"$(nsh_ip 2)\",\"root\"]" ]

@@ -36,11 +36,13 @@ echo "overhead (vmtp-run wall / $S s measuring), per run: $(awk -v s="$S" '{prin
 echo "overhead mean: $(awk -v s="$S" '{t += $1; n++} END {printf "%.3f", t / n / s}' "$B/wall.txt")"
 # one run of N measurements: the session and server costs paid once
 t0=$(date +%s.%N)
-/usr/bin/time -f %M -o "$B/rss.txt" vr -t "$S" --protocols T --tcp-loops "$N" \
+/usr/bin/time -f %M -o "$B/rss.txt" vmtp-run -q -c "$B/vmtp.yaml" \
+    --ssh-key "$NSH_DIR/id_ed25519" -t "$S" --protocols T --tcp-loops "$N" \
     --tcpbuf 65536 --flows 2 "$B/topo.ndjson" > /dev/null
 t1=$(date +%s.%N)
 echo "overhead, one run of $N x $S s: $(echo "($t1 - $t0) / ($N * $S)" | bc -l | cut -c1-5)"
 echo "peak RSS of that run: $(cat "$B/rss.txt") KiB"
-/usr/bin/time -f %M -o "$B/rss2.txt" vr -t 2 --bandwidth 100M --udpbuf 1024 \
+/usr/bin/time -f %M -o "$B/rss2.txt" vmtp-run -q -c "$B/vmtp.yaml" \
+    --ssh-key "$NSH_DIR/id_ed25519" -t 2 --bandwidth 100M --udpbuf 1024 \
     --icmp-sizes 64,1400 "$B/topo.ndjson" > /dev/null
 echo "peak RSS, every flow with TCP, UDP and ICMP: $(cat "$B/rss2.txt") KiB"

@@ -126,6 +126,19 @@ samples() {
 	jq -e '.throughput_kbps > 150000 and .throughput_kbps < 215000' <<< "$udp"
 }
 
+@test "tool output without a result becomes an error sample quoting its error line" {
+	# flow 2 aimed at host2 itself, where no server listens
+	jq -c --arg ip "$(nsh_ip 2)" 'if .type == "flow" and .id == 2 then .target = $ip else . end' \
+	    "$T/topo.ndjson" > "$T/astray.ndjson"
+	run -3 --separate-stderr vr -t 2 --protocols T --flows 2 "$T/astray.ndjson"
+	# nuttcp -i1 says "connect failed: Connection refused"
+	samples | jq -e '.error | test("^cannot parse nuttcp output: .*connect.*Connection refused$")'
+
+	for i in 1 2; do
+		! nsh_comms "$i" | grep -qx nuttcp
+	done
+}
+
 @test "a host that does not answer gives error samples, the other flows run, exit 3" {
 	jq -c --arg ip "$NSH_NET.250" '
 	    if .type == "host" and .name == "host2" then .ssh.host = $ip | del(.ssh.hostkey) else . end' \

@@ -119,7 +119,12 @@ struct plot {
 	const double *values; /* ncat * nser; NAN for none */
 	int width, height;    /* SVG view box */
 	const char *ylabel;
+	int key; /* draw the legend (0: the page shows one for all) */
 };
+
+/* The colours of series 1, 2, ... (they repeat after PLOT_NCOLOURS). */
+#define PLOT_NCOLOURS 8
+extern const char *const plot_colours[PLOT_NCOLOURS];
 
 /*
  * Draws the N charts of PLOTS with one gnuplot process and stores each

@@ -138,9 +138,12 @@ struct charts {
 	size_t n;
 	struct plot *plots;
 	char **svgs;
-	const char **names;  /* series names of all plots, back to back */
-	long *result_chart;  /* per result: its chart, or -1 */
-	long *compare_chart; /* per compared series: its chart, or -1 */
+	const char **names;      /* series names of all plots, back to back */
+	long *result_chart;      /* per result: its chart, or -1 */
+	long *compare_chart;     /* per compared series: its chart, or -1 */
+	struct chart_cat **cats; /* per compared series: flows it has */
+	double **values;         /* per compared series: their values */
+	size_t ncompare;
 };
 
 static void
@@ -150,6 +153,12 @@ charts_free(struct charts *ch)
 
 	for (i = 0; i < ch->n; i++)
 		free(ch->svgs[i]);
+	for (i = 0; i < ch->ncompare; i++) {
+		free(ch->cats[i]);
+		free(ch->values[i]);
+	}
+	free(ch->cats);
+	free(ch->values);
 	free(ch->svgs);
 	free(ch->plots);
 	free(ch->names);
@@ -173,9 +182,13 @@ charts_draw(
 	ch->names = calloc(nnames + 1, sizeof(*ch->names));
 	ch->result_chart = calloc(rep->nresults + 1, sizeof(long));
 	ch->compare_chart = calloc(c->nser + 1, sizeof(long));
+	ch->cats = calloc(c->nser + 1, sizeof(*ch->cats));
+	ch->values = calloc(c->nser + 1, sizeof(*ch->values));
 	if (ch->plots == NULL || ch->svgs == NULL || ch->names == NULL ||
-	    ch->result_chart == NULL || ch->compare_chart == NULL)
+	    ch->result_chart == NULL || ch->compare_chart == NULL ||
+	    ch->cats == NULL || ch->values == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	ch->ncompare = c->nser;
 	for (i = 0; i < rep->nresults; i++) {
 		const struct chart_result *res = &rep->results[i];
 		int wide = (int)(res->ncat * res->nser);
@@ -188,7 +201,7 @@ charts_draw(
 		ch->plots[ch->n] = (struct plot){res->ncat, res->cats,
 		    res->nser, &ch->names[k], res->gbps,
 		    wide > 40 ? 1000 + (wide - 40) * 14 : 1000, 430,
-		    "Throughput (Gbps)"};
+		    "Throughput (Gbps)", 1};
 		k += res->nser;
 		ch->result_chart[i] = (long)ch->n++;
 	}
@@ -197,14 +210,29 @@ charts_draw(
 			ch->names[k + j] = rep->results[j].name;
 	}
 	for (i = 0; i < c->nser; i++) {
-		const double *v = &c->gbps[i * c->ncat * rep->nresults];
+		const size_t nr = rep->nresults;
+		const double *v = &c->gbps[i * c->ncat * nr];
+		size_t ncat = 0;
 
+		/* only the flows that have this series in some result */
 		ch->compare_chart[i] = -1;
-		if (!any_value(v, c->ncat * rep->nresults))
+		ch->cats[i] = calloc(c->ncat + 1, sizeof(**ch->cats));
+		ch->values[i] = calloc(c->ncat * nr + 1, sizeof(**ch->values));
+		if (ch->cats[i] == NULL || ch->values[i] == NULL)
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		for (j = 0; j < c->ncat; j++) {
+			if (!any_value(&v[j * nr], nr))
+				continue;
+			ch->cats[i][ncat] = c->cats[j];
+			memcpy(&ch->values[i][ncat * nr], &v[j * nr],
+			    nr * sizeof(*v));
+			ncat++;
+		}
+		if (ncat == 0)
 			continue;
 		ch->plots[ch->n] =
-		    (struct plot){c->ncat, c->cats, rep->nresults,
-		        &ch->names[k], v, 640, 400, "Throughput (Gbps)"};
+		    (struct plot){ncat, ch->cats[i], nr, &ch->names[k],
+		        ch->values[i], 560, 340, "Throughput (Gbps)", 0};
 		ch->compare_chart[i] = (long)ch->n++;
 	}
 	return plot_svg(ch->plots, ch->n, ch->svgs, err);
@@ -268,7 +296,17 @@ compare_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 	    fp);
 	fprintf(fp, "%zu results side by side, one chart per series.</p>\n",
 	    rep->nresults);
-	fputs("<div class=\"grid\">\n", fp);
+	/* one legend for all the charts: result r is colour r */
+	fputs("<ul class=\"legend\">\n", fp);
+	for (i = 0; i < rep->nresults; i++) {
+		fprintf(fp,
+		    "<li><span class=\"swatch\" style=\"background:%s\">"
+		    "</span>",
+		    plot_colours[i % PLOT_NCOLOURS]);
+		esc(fp, rep->results[i].name);
+		fputs("</li>\n", fp);
+	}
+	fputs("</ul>\n<div class=\"grid\">\n", fp);
 	for (i = 0; i < c->nser; i++) {
 		char caption[300];
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -36,7 +37,7 @@ struct acc {
 	int udp;
 	long long size;
 	int n;
-	double sum, min, max; /* Gbps */
+	double sum, min, max; /* throughput_kbps */
 	double retrans;
 	int retrans_n;
 	double rtt, loss, jitter;
@@ -48,10 +49,10 @@ struct acc {
 /* An error result, or an ICMP entry, waiting for its category's rows. */
 struct note {
 	size_t cat;
-	const char *proto;  /* borrowed from the document */
-	const char *msg;    /* error text, or NULL */
-	const json_t *icmp; /* an ICMP per-size entry, borrowed */
-	const char *tool;   /* borrowed */
+	const char *proto;   /* borrowed from the document */
+	const char *msg;     /* error text, or NULL */
+	const json_t *entry; /* the result or ICMP entry, borrowed */
+	const char *tool;    /* borrowed */
 };
 
 /* What one result collects before it is sorted and formatted. */
@@ -224,14 +225,14 @@ build_acc(struct build *b, size_t cat, int udp, long long size)
 
 static int
 build_note(struct build *b, size_t cat, const char *proto, const char *msg,
-    const json_t *icmp, const char *tool)
+    const json_t *entry, const char *tool)
 {
 	struct note *n = grow(b->notes, b->nnote, sizeof(*b->notes));
 
 	if (n == NULL)
 		return -1;
 	b->notes = n;
-	b->notes[b->nnote++] = (struct note){cat, proto, msg, icmp, tool};
+	b->notes[b->nnote++] = (struct note){cat, proto, msg, entry, tool};
 	return 0;
 }
 
@@ -298,13 +299,11 @@ build_sample(struct build *b, size_t cat, const json_t *r, int udp)
 	if (a == NULL)
 		return -1;
 	if (!isnan(kbps)) {
-		double gbps = kbps / KBPS_PER_GBPS;
-
-		if (a->n == 0 || gbps < a->min)
-			a->min = gbps;
-		if (a->n == 0 || gbps > a->max)
-			a->max = gbps;
-		a->sum += gbps;
+		if (a->n == 0 || kbps < a->min)
+			a->min = kbps;
+		if (a->n == 0 || kbps > a->max)
+			a->max = kbps;
+		a->sum += kbps;
 		a->n++;
 	}
 	if (!isnan(x = num(json_object_get(r, "retrans")))) {
@@ -376,7 +375,7 @@ build_flow(struct build *b, const json_t *flow, int proto)
 			continue;
 		}
 		if (msg != NULL) {
-			if (build_note(b, (size_t)cat, p, msg, NULL, NULL) != 0)
+			if (build_note(b, (size_t)cat, p, msg, r, NULL) != 0)
 				return -1;
 			continue;
 		}
@@ -625,13 +624,13 @@ numbers_row(struct chart_table *t, const struct chart_cat *cat,
 	snprintf(b[NUM_LOOPS], sizeof(b[0]), "%d", a->n);
 	cells[NUM_LOOPS] = b[NUM_LOOPS];
 	if (a->n > 0) {
-		cells[NUM_GBPS] =
-		    fmt(b[NUM_GBPS], sizeof(b[0]), "%.3f", a->sum / a->n);
+		cells[NUM_GBPS] = fmt(b[NUM_GBPS], sizeof(b[0]), "%.3f",
+		    a->sum / a->n / KBPS_PER_GBPS);
 		if (a->n > 1) {
-			cells[NUM_MIN] =
-			    fmt(b[NUM_MIN], sizeof(b[0]), "%.3f", a->min);
-			cells[NUM_MAX] =
-			    fmt(b[NUM_MAX], sizeof(b[0]), "%.3f", a->max);
+			cells[NUM_MIN] = fmt(b[NUM_MIN], sizeof(b[0]), "%.3f",
+			    a->min / KBPS_PER_GBPS);
+			cells[NUM_MAX] = fmt(b[NUM_MAX], sizeof(b[0]), "%.3f",
+			    a->max / KBPS_PER_GBPS);
 		}
 	}
 	if (a->retrans_n > 0)
@@ -687,6 +686,39 @@ icmp_row(struct chart_table *t, const struct chart_cat *cat, const json_t *e,
 		cells[ICMP_SIZE] = "default";
 	cells[ICMP_TOOL] = tool;
 	return table_add(t, 0, ICMP_COLS, cells);
+}
+
+/*
+ * Adds the error row of note N: flow, what failed ("UDP 128", or the ICMP
+ * packet size) and the message without a leading "Error: ".
+ */
+static int
+error_row(
+    struct chart_table *t, const struct chart_cat *cat, const struct note *n)
+{
+	int icmp = n->proto != NULL && strcmp(n->proto, "ICMP") == 0;
+	json_t *size =
+	    json_object_get(n->entry, icmp ? "packet_size" : "pkt_size");
+	const char *msg = n->msg;
+	const char *cells[3];
+	char what[96];
+
+	if (icmp && json_is_number(size))
+		snprintf(what, sizeof(what), "%.0f", json_number_value(size));
+	else if (icmp)
+		snprintf(what, sizeof(what), "-");
+	else if (json_is_number(size))
+		snprintf(what, sizeof(what), "%s %.0f",
+		    n->proto != NULL ? n->proto : "-", json_number_value(size));
+	else
+		snprintf(what, sizeof(what), "%s",
+		    n->proto != NULL ? n->proto : "-");
+	if (strncasecmp(msg, "error: ", 7) == 0)
+		msg += 7;
+	cells[0] = cat->label;
+	cells[1] = what;
+	cells[2] = msg;
+	return table_add(t, 1, 3, cells);
 }
 
 /* Formats a top-level value (string or number) of DOC, or NULL. */
@@ -853,15 +885,53 @@ build_free(struct build *b)
 	free(b->notes);
 }
 
+/*
+ * Counts the distinct TCP buffer sizes of all DOCS (up to 2: enough to
+ * know whether "TCP" needs its size to be told apart, in every result
+ * alike so that comparisons match series by name).
+ */
+static int
+count_tcp_sizes(const json_t *docs)
+{
+	json_t *doc, *flow, *r;
+	size_t i, j, k;
+	double first = NAN;
+
+	json_array_foreach((json_t *)docs, i, doc)
+	{
+		json_array_foreach(json_object_get(doc, "flows"), j, flow)
+		{
+			json_array_foreach(
+			    json_object_get(flow, "results"), k, r)
+			{
+				const char *p = str(r, "protocol");
+				double size =
+				    num(json_object_get(r, "pkt_size"));
+
+				if (p == NULL || strcmp(p, "TCP") != 0 ||
+				    json_object_get(r, "throughput_kbps") ==
+				        NULL)
+					continue;
+				if (isnan(size))
+					size = -1;
+				if (isnan(first))
+					first = size;
+				else if (size != first)
+					return 2;
+			}
+		}
+	}
+	return isnan(first) ? 0 : 1;
+}
+
 /* Fills RES from document DOC (borrowed; RES keeps a reference). */
 static int
-result_build(
-    struct chart_result *res, json_t *doc, int proto, struct vmtp_err *err)
+result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
+    struct vmtp_err *err)
 {
 	struct build b = {0};
 	size_t *map = NULL;
 	size_t i, j, k;
-	int tcp_sizes = 0;
 	int rc = -1;
 	json_t *flow;
 
@@ -896,7 +966,6 @@ result_build(
 		res->series = s;
 		res->series[res->nser++] =
 		    (struct chart_series){NULL, b.accs[i].udp, b.accs[i].size};
-		tcp_sizes += !b.accs[i].udp;
 	}
 	if (res->nser > 0)
 		qsort(res->series, res->nser, sizeof(*res->series), series_cmp);
@@ -932,7 +1001,7 @@ result_build(
 					continue;
 				if (a->n > 0)
 					res->gbps[i * res->nser + j] =
-					    a->sum / a->n;
+					    a->sum / a->n / KBPS_PER_GBPS;
 				if (numbers_row(&res->numbers, cat, s, a) != 0)
 					goto out;
 			}
@@ -941,18 +1010,15 @@ result_build(
 			const struct note *n = &b.notes[k];
 			int is_icmp =
 			    n->proto != NULL && strcmp(n->proto, "ICMP") == 0;
-			const char *cells[3] = {cat->label,
-			    n->proto != NULL ? n->proto : "-", n->msg};
-
 			if (n->cat != i)
 				continue;
 			if (n->msg != NULL)
-				rc = table_add(
-				    is_icmp ? &res->icmp : &res->numbers, 1, 3,
-				    cells);
+				rc = error_row(
+				    is_icmp ? &res->icmp : &res->numbers, cat,
+				    n);
 			else
-				rc =
-				    icmp_row(&res->icmp, cat, n->icmp, n->tool);
+				rc = icmp_row(
+				    &res->icmp, cat, n->entry, n->tool);
 			if (rc != 0)
 				goto out;
 			rc = -1;
@@ -1190,6 +1256,7 @@ chart_report_new(
     json_t *docs, int proto, const char *title, struct vmtp_err *err)
 {
 	struct chart_report *rep = calloc(1, sizeof(*rep));
+	int tcp_sizes;
 	char buf[600];
 	json_t *doc;
 	size_t i;
@@ -1200,10 +1267,12 @@ chart_report_new(
 	rep->results = calloc(json_array_size(docs) + 1, sizeof(*rep->results));
 	if (rep->results == NULL)
 		goto oom;
+	tcp_sizes = count_tcp_sizes(docs);
 	json_array_foreach(docs, i, doc)
 	{
 		rep->nresults++;
-		if (result_build(&rep->results[i], doc, proto, err) != 0)
+		if (result_build(
+		        &rep->results[i], doc, proto, tcp_sizes, err) != 0)
 			goto fail;
 	}
 	if (name_results(rep) != 0)

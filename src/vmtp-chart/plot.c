@@ -29,9 +29,8 @@
 extern char **environ;
 
 /* Okabe-Ito: told apart by people with any common colour blindness. */
-static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73",
-    "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"};
-#define NPALETTE (sizeof(palette) / sizeof(palette[0]))
+const char *const plot_colours[PLOT_NCOLOURS] = {"#0072B2", "#E69F00",
+    "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"};
 
 /* Writes S as a gnuplot single-quoted string, control characters blanked. */
 static void
@@ -55,9 +54,9 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 {
 	size_t i, j, first;
 	int g, any_group = 0;
-	size_t longest = 0;
-	double at[CHART_GROUP_COUNT], last = 0;
-	int groups = 0;
+	size_t longest = 0, key = 0;
+	double at[CHART_GROUP_COUNT], last = 0, pad;
+	int groups = 0, gi = 0;
 
 	for (g = 0; g < CHART_GROUP_COUNT; g++)
 		at[g] = -1;
@@ -73,8 +72,6 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 	    "textcolor rgb '#333333' offset 0,-1\n"
 	    "set style fill solid 1.0 border lc rgb '#404040'\n"
 	    "set boxwidth 0.9\n"
-	    "set key outside top center horizontal reverse Left samplen 1.5 "
-	    "textcolor rgb '#222222'\n"
 	    "set ylabel ",
 	    p->width, p->height);
 	gp_quote(fp, p->ylabel);
@@ -85,20 +82,41 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 	            "set ytics nomirror textcolor rgb '#222222'\n"
 	            "set datafile missing '?'\n"
 	            "set bmargin 5\n");
-	for (i = 0; i < p->ncat; i++)
+	for (j = 0; j < p->nser; j++)
+		if (strlen(p->series[j]) > key)
+			key = strlen(p->series[j]);
+	/* the legend above the plot: one row when it fits, else columns of
+	 * about 7 px a character */
+	if (!p->key)
+		fputs("unset key\n#", fp);
+	else if (key * p->nser * 7 + p->nser * 40 < (size_t)p->width - 60)
+		fputs("set key tmargin center horizontal", fp);
+	else
+		fprintf(fp, "set key tmargin left horizontal maxcols %zu",
+		    ((size_t)p->width - 60) / (key * 7 + 40) > 0
+		        ? ((size_t)p->width - 60) / (key * 7 + 40)
+		        : 1);
+	fputs(" reverse Left samplen 1.5 textcolor rgb '#222222'\n", fp);
+	for (i = 0; i < p->ncat; i++) {
 		if (strlen(p->cats[i].tic) > longest)
 			longest = strlen(p->cats[i].tic);
-	/* long labels would run into each other: slant them */
-	if (longest * p->nser > 60 || longest > 16)
-		fputs("set xtics nomirror scale 0 rotate by -25 left "
+		if (i == 0 || p->cats[i].group != p->cats[i - 1].group)
+			groups++;
+	}
+	/* labels wider than their cluster (about 6.6 px a character at
+	 * 11 pt) would run into each other: slant them */
+	if ((double)longest * 6.6 >
+	    0.92 * (p->width - 110) / (p->ncat + 0.4 * (groups - 1) + 0.2))
+		fputs("set xtics nomirror scale 0 rotate by 30 right "
 		      "textcolor rgb '#222222'\nset bmargin 8\n",
 		    fp);
 	else
 		fputs(
 		    "set xtics nomirror scale 0 textcolor rgb '#222222'\n", fp);
-	for (j = 0; j < NPALETTE; j++)
-		fprintf(
-		    fp, "set linetype %zu lc rgb '%s'\n", j + 1, palette[j]);
+	for (j = 0; j < PLOT_NCOLOURS; j++)
+		fprintf(fp, "set linetype %zu lc rgb '%s'\n", j + 1,
+		    plot_colours[j]);
+	fprintf(fp, "set linetype cycle %d\n", PLOT_NCOLOURS);
 	fprintf(fp, "array T%zu[%zu]\n", idx, p->ncat);
 	for (i = 0; i < p->ncat; i++) {
 		fprintf(fp, "T%zu[%zu] = ", idx, i + 1);
@@ -136,12 +154,14 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 				break;
 		if (first == p->ncat)
 			continue;
-		at[g] = (double)first + 0.4 * groups++;
+		at[g] = (double)first + 0.4 * gi++;
 		last = at[g];
 		for (i = first; i < p->ncat && p->cats[i].group == g; i++)
 			last = at[g] + (double)(i - first);
 	}
-	fprintf(fp, "set xrange [-0.6:%.2f]\nplot", last + 0.6);
+	/* one or two clusters alone would be drawn as very wide columns */
+	pad = last < 2 ? 0.6 + (2 - last) / 2 : 0.6;
+	fprintf(fp, "set xrange [%.2f:%.2f]\nplot", -pad, last + pad);
 	for (g = 0; g < CHART_GROUP_COUNT; g++) {
 		if (at[g] < 0)
 			continue;
@@ -152,14 +172,14 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 			fprintf(fp, ", $d%zu_%d using %zu", idx, g, j + 2);
 			if (j == 0)
 				fprintf(fp, ":xtic(T%zu[int($1)])", idx);
-			if (any_group) {
-				fputs(" notitle", fp);
-				continue;
-			}
-			fputs(" title ", fp);
-			gp_quote(fp, p->series[j]);
+			fprintf(fp, " lt %zu notitle", j + 1);
 		}
 		any_group = 1;
+	}
+	/* the legend does not depend on which groups have data */
+	for (j = 0; j < p->nser && p->key; j++) {
+		fprintf(fp, ", keyentry with boxes lt %zu title ", j + 1);
+		gp_quote(fp, p->series[j]);
 	}
 	fputs("\n", fp);
 }

@@ -44,6 +44,20 @@ esc(FILE *fp, const char *s)
 	}
 }
 
+/*
+ * Ends a <tr> tag with the row's first two cells as data attributes, so
+ * that scripts (and the tests) find a figure by flow and series.
+ */
+static void
+row_keys(FILE *fp, const struct chart_row *row)
+{
+	fputs(" data-flow=\"", fp);
+	esc(fp, row->cells[0]);
+	fputs("\" data-series=\"", fp);
+	esc(fp, row->cells[1]);
+	fputs("\">", fp);
+}
+
 static void
 table_write(FILE *fp, const struct chart_table *t, const char *class)
 {
@@ -63,9 +77,11 @@ table_write(FILE *fp, const struct chart_table *t, const char *class)
 
 		if (row->error) {
 			same = prev != NULL && strcmp(prev, row->cells[0]) == 0;
-			fputs(same || r == 0 ? "<tr class=\"error\"><td>"
-			                     : "<tr class=\"error first\"><td>",
+			fputs(same || r == 0 ? "<tr class=\"error\""
+			                     : "<tr class=\"error first\"",
 			    fp);
+			row_keys(fp, row);
+			fputs("<td>", fp);
 			if (!same)
 				esc(fp, row->cells[0]);
 			prev = row->cells[0];
@@ -81,7 +97,8 @@ table_write(FILE *fp, const struct chart_table *t, const char *class)
 		}
 		/* rows of one flow form a block: its name once, on top */
 		same = prev != NULL && strcmp(prev, row->cells[0]) == 0;
-		fputs(same || r == 0 ? "<tr>" : "<tr class=\"first\">", fp);
+		fputs(same || r == 0 ? "<tr" : "<tr class=\"first\"", fp);
+		row_keys(fp, row);
 		for (c = 0; c < t->ncols; c++) {
 			fputs(
 			    t->numeric[c] ? "<td class=\"num\">" : "<td>", fp);

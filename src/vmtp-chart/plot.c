@@ -225,6 +225,17 @@ svg_inline(const char *svg, size_t len, size_t idx)
 		}
 		if (done)
 			continue;
+		/* tooltips naming gnuplot's own plot numbers say nothing */
+		if ((size_t)(end - s) > 20 &&
+		    memcmp(s, "<title>gnuplot_plot_", 20) == 0) {
+			const char *close =
+			    memmem(s, (size_t)(end - s), "</title>", 8);
+
+			if (close != NULL) {
+				s = close + 8;
+				continue;
+			}
+		}
 		/* ids and references to them get the chart's prefix */
 		if (*s == '#' ||
 		    (s - svg >= 5 && memcmp(s - 5, " id=", 4) == 0 &&

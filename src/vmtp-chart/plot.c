@@ -60,7 +60,7 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 
 	for (g = 0; g < CHART_GROUP_COUNT; g++)
 		at[g] = -1;
-
+	/* with one or two series a wider gap keeps the columns slim */
 	fprintf(fp,
 	    "reset session\n"
 	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
@@ -68,12 +68,12 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 	    "set output\n"
 	    "set encoding utf8\n"
 	    "set style data histograms\n"
-	    "set style histogram clustered gap 1 title font ',11' "
+	    "set style histogram clustered gap %d title font ',11' "
 	    "textcolor rgb '#333333' offset 0,-1\n"
 	    "set style fill solid 1.0 border lc rgb '#404040'\n"
 	    "set boxwidth 0.9\n"
 	    "set ylabel ",
-	    p->width, p->height);
+	    p->width, p->height, p->nser < 3 ? 4 - (int)p->nser : 1);
 	gp_quote(fp, p->ylabel);
 	fprintf(fp, " textcolor rgb '#222222'\n"
 	            "set yrange [0:*]\n"

@@ -71,6 +71,7 @@ struct chart_result {
 	size_t nser;
 	struct chart_series *series; /* TCP first, then UDP by size */
 	double *gbps; /* ncat * nser mean Gbps, NAN where none was measured */
+	unsigned char *failed;      /* ncat * nser: 1 where only errors came */
 	struct chart_table props;   /* property / value */
 	struct chart_table flows;   /* where each flow ran */
 	struct chart_table numbers; /* TCP and UDP figures and errors */
@@ -116,8 +117,9 @@ struct plot {
 	const struct chart_cat *cats; /* sorted by group */
 	size_t nser;
 	const char *const *series;
-	const double *values; /* ncat * nser; NAN for none */
-	int width, height;    /* SVG view box */
+	const double *values;        /* ncat * nser; NAN for none */
+	const unsigned char *failed; /* ncat * nser, or NULL: mark failures */
+	int width, height;           /* SVG view box */
 	const char *ylabel;
 	int key; /* draw the legend (0: the page shows one for all) */
 };

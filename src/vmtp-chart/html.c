@@ -216,7 +216,7 @@ charts_draw(
 		for (j = 0; j < res->nser; j++)
 			ch->names[k + j] = res->series[j].name;
 		ch->plots[ch->n] = (struct plot){res->ncat, res->cats,
-		    res->nser, &ch->names[k], res->gbps,
+		    res->nser, &ch->names[k], res->gbps, res->failed,
 		    wide > 40 ? 1000 + (wide - 40) * 14 : 1000, 430,
 		    "Throughput (Gbps)", 1};
 		k += res->nser;
@@ -249,7 +249,7 @@ charts_draw(
 			continue;
 		ch->plots[ch->n] =
 		    (struct plot){ncat, ch->cats[i], nr, &ch->names[k],
-		        ch->values[i], 560, 340, "Throughput (Gbps)", 0};
+		        ch->values[i], NULL, 560, 340, "Throughput (Gbps)", 0};
 		ch->compare_chart[i] = (long)ch->n++;
 	}
 	return plot_svg(ch->plots, ch->n, ch->svgs, err);

@@ -6,7 +6,6 @@
  * formatted once into the tables both writers show.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +26,7 @@ const char *const chart_group_names[CHART_GROUP_COUNT] = {"intra-node",
 /* CPU load of one host while a series ran (SPEC §4 cpu_load). */
 struct cpu_acc {
 	char *host;
-	double base_sum, sum, max;
+	double base_sum, sum; /* baselines, readings */
 	int base_n, n;
 };
 
@@ -95,8 +94,9 @@ str(const json_t *obj, const char *key)
 }
 
 /*
- * Names the category of flow DESC (reverse when REVERSE), as the original
- * tool's charts did.  Fills CAT with new strings; returns 0 or -1.
+ * Names the category of flow DESC (reverse when REVERSE): the flows of
+ * SPEC §1 get short names, any other desc stands for itself.  Fills CAT
+ * with new strings; returns 0, or -1 when out of memory.
  */
 static int
 classify(struct chart_cat *cat, const char *desc, int reverse)
@@ -278,8 +278,7 @@ acc_cpu(struct acc *a, const json_t *load)
 				continue;
 			}
 			c->sum += x;
-			if (c->n++ == 0 || x > c->max)
-				c->max = x;
+			c->n++;
 		}
 	}
 	return 0;
@@ -335,11 +334,8 @@ build_flow(struct build *b, const json_t *flow, int proto)
 	json_t *results = json_object_get(flow, "results");
 	json_t *r;
 	size_t i, j;
-	long fwd;
+	long fwd = -1;
 
-	fwd = build_cat(b, desc, 0);
-	if (fwd < 0)
-		return -1;
 	json_array_foreach(results, i, r)
 	{
 		const char *p = str(r, "protocol");
@@ -348,18 +344,20 @@ build_flow(struct build *b, const json_t *flow, int proto)
 		int tcp = p != NULL && strcmp(p, "TCP") == 0;
 		int udp = p != NULL && strcmp(p, "UDP") == 0;
 		int icmp = p != NULL && strcmp(p, "ICMP") == 0;
-		long cat = fwd;
+		long cat;
 		json_t *one;
 
 		if ((tcp && proto == CHART_PROTO_UDP) ||
 		    (udp && proto == CHART_PROTO_TCP) ||
 		    (icmp && proto != CHART_PROTO_ALL))
 			continue;
-		if (dir != NULL && strcmp(dir, "reverse") == 0) {
+		/* a flow is a category once it has something to show */
+		if (dir != NULL && strcmp(dir, "reverse") == 0)
 			cat = build_cat(b, desc, 1);
-			if (cat < 0)
-				return -1;
-		}
+		else
+			cat = fwd = fwd >= 0 ? fwd : build_cat(b, desc, 0);
+		if (cat < 0)
+			return -1;
 		if (icmp) {
 			json_array_foreach(
 			    json_object_get(r, "results"), j, one)
@@ -375,7 +373,14 @@ build_flow(struct build *b, const json_t *flow, int proto)
 			continue;
 		}
 		if (msg != NULL) {
+			json_t *size = json_object_get(r, "pkt_size");
+
 			if (build_note(b, (size_t)cat, p, msg, r, NULL) != 0)
+				return -1;
+			/* the series failed here: it still has its column */
+			if ((tcp || udp) && json_is_number(size) &&
+			    build_acc(b, (size_t)cat, udp,
+			        (long long)json_number_value(size)) == NULL)
 				return -1;
 			continue;
 		}
@@ -609,6 +614,14 @@ static const char *const num_head[NUM_COLS] = {"Flow", "Series", "Runs", "Gbps",
     "Min Gbps", "Max Gbps", "Retrans", "RTT ms", "Loss %", "Jitter ms",
     "CPU load (host: busy CPUs)"};
 static const int num_numeric[NUM_COLS] = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+
+/* Whether A has no figure at all (its measurements all failed). */
+static int
+acc_empty(const struct acc *a)
+{
+	return a->n == 0 && a->retrans_n == 0 && a->rtt_n == 0 &&
+	       a->loss_n == 0 && a->jitter_n == 0 && a->ncpu == 0;
+}
 
 /* Adds the row of accumulator A, series S, in category CAT. */
 static int
@@ -908,9 +921,11 @@ count_tcp_sizes(const json_t *docs)
 				double size =
 				    num(json_object_get(r, "pkt_size"));
 
+				/* the results build_flow() makes series of */
 				if (p == NULL || strcmp(p, "TCP") != 0 ||
-				    json_object_get(r, "throughput_kbps") ==
-				        NULL)
+				    (json_object_get(r, "error") != NULL &&
+				        !json_is_number(
+				            json_object_get(r, "pkt_size"))))
 					continue;
 				if (isnan(size))
 					size = -1;
@@ -922,6 +937,44 @@ count_tcp_sizes(const json_t *docs)
 		}
 	}
 	return isnan(first) ? 0 : 1;
+}
+
+/*
+ * Marks the columns of RES that have no value because their measurement
+ * failed: an error result of that protocol and size (any size when it
+ * names none) in that flow.  Returns 0, or -1 when out of memory.
+ */
+static int
+mark_failed(struct chart_result *res, const struct build *b)
+{
+	size_t k, j;
+
+	res->failed = calloc(res->ncat * res->nser + 1, 1);
+	if (res->failed == NULL)
+		return -1;
+	for (k = 0; k < b->nnote; k++) {
+		const struct note *n = &b->notes[k];
+		json_t *size = json_object_get(n->entry, "pkt_size");
+		int udp;
+
+		if (n->msg == NULL || n->proto == NULL)
+			continue;
+		if (strcmp(n->proto, "TCP") != 0 &&
+		    strcmp(n->proto, "UDP") != 0)
+			continue;
+		udp = strcmp(n->proto, "UDP") == 0;
+		for (j = 0; j < res->nser; j++) {
+			const struct chart_series *s = &res->series[j];
+			size_t at = n->cat * res->nser + j;
+
+			if (s->udp == udp && isnan(res->gbps[at]) &&
+			    (!json_is_number(size) ||
+			        (long long)json_number_value(size) ==
+			            s->pkt_size))
+				res->failed[at] = 1;
+		}
+	}
+	return 0;
 }
 
 /* Fills RES from document DOC (borrowed; RES keeps a reference). */
@@ -1002,6 +1055,8 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 				if (a->n > 0)
 					res->gbps[i * res->nser + j] =
 					    a->sum / a->n / KBPS_PER_GBPS;
+				if (acc_empty(a))
+					continue; /* only errors: rows below */
 				if (numbers_row(&res->numbers, cat, s, a) != 0)
 					goto out;
 			}
@@ -1024,6 +1079,8 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 			rc = -1;
 		}
 	}
+	if (mark_failed(res, &b) != 0)
+		goto out;
 	table_prune(&res->numbers, NUM_LOOPS);
 	table_prune(&res->icmp, ICMP_TX);
 	if (build_props(&res->props, doc) != 0 ||
@@ -1041,6 +1098,7 @@ out:
 static void
 result_clear(struct chart_result *res)
 {
+	free(res->failed);
 	size_t i;
 
 	free(res->name);

@@ -56,11 +56,12 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 	int g, any_group = 0;
 	size_t longest = 0, key = 0;
 	double at[CHART_GROUP_COUNT], last = 0, pad;
-	int groups = 0, gi = 0;
+	int groups = 0, gi = 0, failures = 0;
+	/* with one or two series a wider gap keeps the columns slim */
+	int gap = p->nser < 3 ? 4 - (int)p->nser : 1;
 
 	for (g = 0; g < CHART_GROUP_COUNT; g++)
 		at[g] = -1;
-	/* with one or two series a wider gap keeps the columns slim */
 	fprintf(fp,
 	    "reset session\n"
 	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
@@ -73,7 +74,7 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 	    "set style fill solid 1.0 border lc rgb '#404040'\n"
 	    "set boxwidth 0.9\n"
 	    "set ylabel ",
-	    p->width, p->height, p->nser < 3 ? 4 - (int)p->nser : 1);
+	    p->width, p->height, gap);
 	gp_quote(fp, p->ylabel);
 	fprintf(fp, " textcolor rgb '#222222'\n"
 	            "set yrange [0:*]\n"
@@ -159,6 +160,27 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 		for (i = first; i < p->ncat && p->cats[i].group == g; i++)
 			last = at[g] + (double)(i - first);
 	}
+	/* a measurement that only failed gets a red cross for a column */
+	for (i = 0; p->failed != NULL && i < p->ncat; i++) {
+		size_t in_group = 0;
+
+		for (first = 0; p->cats[first].group != p->cats[i].group;
+		     first++)
+			;
+		in_group = i - first;
+		for (j = 0; j < p->nser; j++) {
+			if (!p->failed[i * p->nser + j])
+				continue;
+			fprintf(fp,
+			    "set label '\xc3\x97' at %.4f, graph 0 center "
+			    "offset 0,0.8 textcolor rgb '#b3261e' "
+			    "font ',16' front\n",
+			    at[p->cats[i].group] + (double)in_group +
+			        ((double)j - (p->nser - 1) / 2.0) /
+			            (double)(p->nser + gap));
+			failures++;
+		}
+	}
 	/* one or two clusters alone would be drawn as very wide columns */
 	pad = last < 2 ? 0.6 + (2 - last) / 2 : 0.6;
 	fprintf(fp, "set xrange [%.2f:%.2f]\nplot", -pad, last + pad);
@@ -181,6 +203,10 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 		fprintf(fp, ", keyentry with boxes lt %zu title ", j + 1);
 		gp_quote(fp, p->series[j]);
 	}
+	if (failures > 0 && p->key)
+		fputs(", keyentry with points pt 2 ps 1.2 lw 2 "
+		      "lc rgb '#b3261e' title 'failed'",
+		    fp);
 	fputs("\n", fp);
 }
 

@@ -184,6 +184,23 @@ urls() {
 	[[ "$output" == *"error: nuttcp timed out after 30 s"* ]]
 }
 
+@test "a column whose measurement failed is marked in the chart" {
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$FIX/errors.json"
+	svg="$(sed -n '/<svg/,/<\/svg>/p' "$BATS_TEST_TMPDIR/r.html")"
+	# the failed TCP of L2 intra: one cross, and the legend says so
+	[ "$(grep -c '<text>×</text>' <<<"$svg")" -eq 1 ]
+	grep -q '<text>failed</text>' <<<"$svg"
+	# the failed UDP 128 of the record stream has its column and cross
+	vmtp-chart -o "$BATS_TEST_TMPDIR/s.html" "$FIX/records.ndjson"
+	svg="$(sed -n '/<svg/,/<\/svg>/p' "$BATS_TEST_TMPDIR/s.html")"
+	grep -q '<text>UDP 128</text>' <<<"$svg"
+	[ "$(grep -c '<text>×</text>' <<<"$svg")" -eq 1 ]
+	# no failure, no mark
+	vmtp-chart -o "$BATS_TEST_TMPDIR/t.html" "$REF"
+	! grep -q '<text>×</text>' "$BATS_TEST_TMPDIR/t.html"
+	! grep -q '<text>failed</text>' "$BATS_TEST_TMPDIR/t.html"
+}
+
 @test "strings from the data are escaped for HTML" {
 	vmtp-chart -t 'A <b>&"title"' -o "$BATS_TEST_TMPDIR/r.html" "$FIX/errors.json"
 	html="$BATS_TEST_TMPDIR/r.html"

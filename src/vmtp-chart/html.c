@@ -260,21 +260,26 @@ result_write(
     FILE *fp, const struct chart_report *rep, size_t i, const struct charts *ch)
 {
 	const struct chart_result *res = &rep->results[i];
-	const char *date = json_string_value(json_object_get(res->doc, "date"));
-	const char *run =
-	    json_string_value(json_object_get(res->doc, "run_id"));
+	/* the line under the heading: when, which run, which cloud */
+	static const char *const meta[] = {"date", "run_id",
+	    "openstack_version", "encapsulation", "l2agent_type", NULL};
+	int k, any = 0;
 
 	fprintf(
 	    fp, "<section class=\"result\" id=\"result-%zu\">\n<h2>", i + 1);
 	esc(fp, res->name);
 	fputs("</h2>\n<p class=\"meta\">", fp);
-	if (date != NULL)
-		esc(fp, date);
-	if (date != NULL && run != NULL)
-		fputs(" &middot; ", fp);
-	if (run != NULL) {
-		fputs("run ", fp);
-		esc(fp, run);
+	for (k = 0; meta[k] != NULL; k++) {
+		const char *v =
+		    json_string_value(json_object_get(res->doc, meta[k]));
+
+		if (v == NULL || v[0] == '\0')
+			continue;
+		if (any++ > 0)
+			fputs(" &middot; ", fp);
+		if (strcmp(meta[k], "run_id") == 0)
+			fputs("run ", fp);
+		esc(fp, v);
 	}
 	fputs("</p>\n", fp);
 	if (ch->result_chart[i] >= 0)

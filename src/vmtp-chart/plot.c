@@ -109,7 +109,7 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 	if ((double)longest * 6.6 >
 	    0.92 * (p->width - 110) / (p->ncat + 0.4 * (groups - 1) + 0.2))
 		fputs("set xtics nomirror scale 0 rotate by 30 right "
-		      "textcolor rgb '#222222'\nset bmargin 8\n",
+		      "textcolor rgb '#222222'\nset bmargin 6.5\n",
 		    fp);
 	else
 		fputs(

@@ -430,7 +430,7 @@ urls() {
 		[[ "$output" == *"$opt"* ]]
 	done
 	help="$(sed -n '1,2p' <<<"$output" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')"
-	man="$(groff -mdoc -Tascii -P-c "$REPO_ROOT/man/vmtp-chart.1" 2>/dev/null | col -b |
+	man="$(groff -mdoc -Tascii -P-cbou "$REPO_ROOT/man/vmtp-chart.1" 2>/dev/null |
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')"
 	[ "$help" = "$man" ]
 	run vmtp-chart --version

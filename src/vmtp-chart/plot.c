@@ -48,20 +48,20 @@ gp_quote(FILE *fp, const char *s)
 	fputc('\'', fp);
 }
 
-/* Writes the script of chart I (values already checked to exist). */
-static void
-gp_chart(FILE *fp, const struct plot *p, size_t idx)
+/* With one or two series a wider gap keeps the columns slim. */
+static int
+gp_gap(const struct plot *p)
 {
-	size_t i, j, first;
-	int g, any_group = 0;
-	size_t longest = 0, key = 0;
-	double at[CHART_GROUP_COUNT], last = 0, pad;
-	int groups = 0, gi = 0, failures = 0;
-	/* with one or two series a wider gap keeps the columns slim */
-	int gap = p->nser < 3 ? 4 - (int)p->nser : 1;
+	return p->nser < 3 ? 4 - (int)p->nser : 1;
+}
 
-	for (g = 0; g < CHART_GROUP_COUNT; g++)
-		at[g] = -1;
+/* Terminal, axes, legend and colours of chart P. */
+static void
+gp_style(FILE *fp, const struct plot *p)
+{
+	size_t i, j, longest = 0, key = 0, cols;
+	int groups = 0;
+
 	fprintf(fp,
 	    "reset session\n"
 	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
@@ -74,57 +74,72 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 	    "set style fill solid 1.0 border lc rgb '#404040'\n"
 	    "set boxwidth 0.9\n"
 	    "set ylabel ",
-	    p->width, p->height, gap);
+	    p->width, p->height, gp_gap(p));
 	gp_quote(fp, p->ylabel);
-	fprintf(fp, " textcolor rgb '#222222'\n"
-	            "set yrange [0:*]\n"
-	            "set grid ytics lc rgb '#d9d9d9' lw 1 dt solid\n"
-	            "set border 3 lc rgb '#555555'\n"
-	            "set ytics nomirror textcolor rgb '#222222'\n"
-	            "set datafile missing '?'\n"
-	            "set bmargin 5\n");
+	fputs(" textcolor rgb '#222222'\n"
+	      "set yrange [0:*]\n"
+	      "set grid ytics lc rgb '#d9d9d9' lw 1 dt solid\n"
+	      "set border 3 lc rgb '#555555'\n"
+	      "set ytics nomirror textcolor rgb '#222222'\n"
+	      "set datafile missing '?'\n",
+	    fp);
+	/* the legend above the plot: one row when it fits, else columns, at
+	 * about 7 px a character */
 	for (j = 0; j < p->nser; j++)
 		if (strlen(p->series[j]) > key)
 			key = strlen(p->series[j]);
-	/* the legend above the plot: one row when it fits, else columns of
-	 * about 7 px a character */
+	cols = ((size_t)p->width - 60) / (key * 7 + 40);
 	if (!p->key)
-		fputs("unset key\n#", fp);
+		fputs("unset key\n", fp);
 	else if (key * p->nser * 7 + p->nser * 40 < (size_t)p->width - 60)
-		fputs("set key tmargin center horizontal", fp);
+		fputs("set key tmargin center horizontal reverse Left "
+		      "samplen 1.5 textcolor rgb '#222222'\n",
+		    fp);
 	else
-		fprintf(fp, "set key tmargin left horizontal maxcols %zu",
-		    ((size_t)p->width - 60) / (key * 7 + 40) > 0
-		        ? ((size_t)p->width - 60) / (key * 7 + 40)
-		        : 1);
-	fputs(" reverse Left samplen 1.5 textcolor rgb '#222222'\n", fp);
+		fprintf(fp,
+		    "set key tmargin left horizontal maxcols %zu reverse Left "
+		    "samplen 1.5 textcolor rgb '#222222'\n",
+		    cols > 0 ? cols : 1);
+	/* labels wider than their cluster (about 6.6 px a character at
+	 * 11 pt) would run into each other: slant them */
 	for (i = 0; i < p->ncat; i++) {
 		if (strlen(p->cats[i].tic) > longest)
 			longest = strlen(p->cats[i].tic);
 		if (i == 0 || p->cats[i].group != p->cats[i - 1].group)
 			groups++;
 	}
-	/* labels wider than their cluster (about 6.6 px a character at
-	 * 11 pt) would run into each other: slant them */
 	if ((double)longest * 6.6 >
 	    0.92 * (p->width - 110) / (p->ncat + 0.4 * (groups - 1) + 0.2))
 		fputs("set xtics nomirror scale 0 rotate by 30 right "
 		      "textcolor rgb '#222222'\nset bmargin 6.5\n",
 		    fp);
 	else
-		fputs(
-		    "set xtics nomirror scale 0 textcolor rgb '#222222'\n", fp);
+		fputs("set xtics nomirror scale 0 textcolor rgb '#222222'\n"
+		      "set bmargin 5\n",
+		    fp);
 	for (j = 0; j < PLOT_NCOLOURS; j++)
 		fprintf(fp, "set linetype %zu lc rgb '%s'\n", j + 1,
 		    plot_colours[j]);
 	fprintf(fp, "set linetype cycle %d\n", PLOT_NCOLOURS);
+}
+
+/*
+ * The data of chart IDX: the x labels in array T<idx>, and one data block
+ * $d<idx>_<group> per group of flows, a line per flow: its number, then
+ * one value per series ("?" for none).
+ */
+static void
+gp_data(FILE *fp, const struct plot *p, size_t idx)
+{
+	size_t i, j;
+	int g;
+
 	fprintf(fp, "array T%zu[%zu]\n", idx, p->ncat);
 	for (i = 0; i < p->ncat; i++) {
 		fprintf(fp, "T%zu[%zu] = ", idx, i + 1);
 		gp_quote(fp, p->cats[i].tic);
 		fputc('\n', fp);
 	}
-	/* one data block per group of flows: category number, then values */
 	for (g = 0; g < CHART_GROUP_COUNT; g++) {
 		int any = 0;
 
@@ -148,39 +163,80 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 		if (any)
 			fputs("EOD\n", fp);
 	}
-	/* a cluster's centre is at its number; groups 0.4 apart */
+}
+
+/*
+ * Where each group of flows starts on the x axis (AT, -1 for a group with
+ * no flow): a cluster's centre is at its number, groups 0.4 apart.
+ * Returns the centre of the last cluster.
+ */
+static double
+gp_layout(const struct plot *p, double *at)
+{
+	double last = 0;
+	size_t i, first;
+	int g, n = 0;
+
 	for (g = 0; g < CHART_GROUP_COUNT; g++) {
+		at[g] = -1;
 		for (first = 0; first < p->ncat; first++)
 			if (p->cats[first].group == g)
 				break;
 		if (first == p->ncat)
 			continue;
-		at[g] = (double)first + 0.4 * gi++;
-		last = at[g];
+		at[g] = (double)first + 0.4 * n++;
 		for (i = first; i < p->ncat && p->cats[i].group == g; i++)
 			last = at[g] + (double)(i - first);
 	}
-	/* a measurement that only failed gets a red cross for a column */
-	for (i = 0; p->failed != NULL && i < p->ncat; i++) {
-		size_t in_group = 0;
+	return last;
+}
 
+/*
+ * A red cross where a column would be if its measurement had not failed.
+ * Returns the number of crosses.
+ */
+static int
+gp_failures(FILE *fp, const struct plot *p, const double *at)
+{
+	size_t i, j, first;
+	int n = 0;
+
+	for (i = 0; p->failed != NULL && i < p->ncat; i++) {
 		for (first = 0; p->cats[first].group != p->cats[i].group;
 		     first++)
 			;
-		in_group = i - first;
 		for (j = 0; j < p->nser; j++) {
+			/* column j of a cluster: its share of the width */
+			double x = at[p->cats[i].group] + (double)(i - first) +
+			           ((double)j - (double)(p->nser - 1) / 2) /
+			               (double)(p->nser + (size_t)gp_gap(p));
+
 			if (!p->failed[i * p->nser + j])
 				continue;
 			fprintf(fp,
 			    "set label '\xc3\x97' at %.4f, graph 0 center "
 			    "offset 0,0.8 textcolor rgb '#b3261e' "
 			    "font ',16' front\n",
-			    at[p->cats[i].group] + (double)in_group +
-			        ((double)j - (p->nser - 1) / 2.0) /
-			            (double)(p->nser + gap));
-			failures++;
+			    x);
+			n++;
 		}
 	}
+	return n;
+}
+
+/* Writes the script of chart IDX (with at least one value) to FP. */
+static void
+gp_chart(FILE *fp, const struct plot *p, size_t idx)
+{
+	double at[CHART_GROUP_COUNT];
+	double last, pad;
+	int g, failures, any_group = 0;
+	size_t j;
+
+	gp_style(fp, p);
+	gp_data(fp, p, idx);
+	last = gp_layout(p, at);
+	failures = gp_failures(fp, p, at);
 	/* one or two clusters alone would be drawn as very wide columns */
 	pad = last < 2 ? 0.6 + (2 - last) / 2 : 0.6;
 	fprintf(fp, "set xrange [%.2f:%.2f]\nplot", -pad, last + pad);
@@ -207,7 +263,7 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 		fputs(", keyentry with points pt 2 ps 1.2 lw 2 "
 		      "lc rgb '#b3261e' title 'failed'",
 		    fp);
-	fputs("\n", fp);
+	fputc('\n', fp);
 }
 
 /*

@@ -437,3 +437,13 @@ urls() {
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ ^vmtp-chart\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 }
+
+@test "-v shows the gnuplot script, -q still shows errors" {
+	run --separate-stderr vmtp-chart -v -o "$BATS_TEST_TMPDIR/r.html" "$REF"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"vmtp-chart: debug: gnuplot script:"*"set terminal svg"* ]]
+	run --separate-stderr vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
+	[ -z "$stderr" ]
+	run --separate-stderr -65 vmtp-chart -q "$FIX/garbage.txt"
+	[[ "$stderr" == *garbage.txt* ]]
+}

@@ -129,6 +129,30 @@ os_creds_free(struct os_creds *c)
 	free(c);
 }
 
+struct os_creds *
+os_creds_dup(const struct os_creds *c, struct vmtp_err *err)
+{
+	struct os_creds *d = os_creds_new(err);
+	size_t i;
+
+	if (d == NULL)
+		return NULL;
+	for (i = 0; i < NFIELDS; i++) {
+		const char *v = *slot((struct os_creds *)c, &fields[i]);
+
+		if (v != NULL && set_field(d, &fields[i], v, err) != 0)
+			goto fail;
+	}
+	if (c->cloud != NULL && (d->cloud = strdup(c->cloud)) == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto fail;
+	}
+	return d;
+fail:
+	os_creds_free(d);
+	return NULL;
+}
+
 int
 os_creds_from_env(struct os_creds *c, struct vmtp_err *err)
 {
@@ -407,9 +431,8 @@ os_creds_load_openrc(struct os_creds *c, const char *path, struct vmtp_err *err)
 	return rc;
 }
 
-/* Zeroes every string in V (a parsed file that may hold secrets). */
-static void
-scrub_json(json_t *v)
+void
+os_json_scrub(json_t *v)
 {
 	const char *key;
 	json_t *x;
@@ -419,9 +442,9 @@ scrub_json(json_t *v)
 		explicit_bzero(
 		    (char *)json_string_value(v), json_string_length(v));
 	else if (json_is_object(v))
-		json_object_foreach(v, key, x) scrub_json(x);
+		json_object_foreach(v, key, x) os_json_scrub(x);
 	else if (json_is_array(v))
-		json_array_foreach(v, i, x) scrub_json(x);
+		json_array_foreach(v, i, x) os_json_scrub(x);
 }
 
 /* The first existing file named NAME in the search path, or NULL. */
@@ -532,8 +555,8 @@ os_creds_load_clouds(
 	}
 	rc = 0;
 out:
-	scrub_json(doc);
-	scrub_json(sec);
+	os_json_scrub(doc);
+	os_json_scrub(sec);
 	json_decref(doc);
 	json_decref(sec);
 	return rc;

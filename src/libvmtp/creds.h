@@ -9,6 +9,8 @@
 #ifndef VMTP_CREDS_H
 #define VMTP_CREDS_H
 
+#include <jansson.h>
+
 #include "libvmtp/err.h"
 
 /* One field per OS_* variable; NULL when unset.  Strings are owned. */
@@ -40,6 +42,15 @@ struct os_creds *os_creds_new(struct vmtp_err *err);
 
 /* Zeroes the secrets and frees C; NULL is allowed. */
 void os_creds_free(struct os_creds *c);
+
+/* Returns a deep copy of C, or NULL with ERR set (out of memory). */
+struct os_creds *os_creds_dup(const struct os_creds *c, struct vmtp_err *err);
+
+/*
+ * Zeroes every string inside V in place, for JSON that held a secret (a
+ * parsed clouds.yaml, an auth request body) before it is freed.
+ */
+void os_json_scrub(json_t *v);
 
 /*
  * Sets every field from the process environment (OS_* and the legacy

@@ -32,6 +32,7 @@ static const struct cfg_key {
     {"availability_zone", CFG_STR},
     {"config_drive", CFG_BOOL},
     {"dns_nameservers", CFG_STR_LIST},
+    {"ext_net_name", CFG_STR},
     {"flavor", CFG_MAP},
     {"flavor_type", CFG_STR},
     {"floating_ip", CFG_BOOL},

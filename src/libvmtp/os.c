@@ -404,7 +404,7 @@ os_request(struct os_session *s, const char *type, const char *method,
 			goto out;
 	}
 	if (resp.len > 0) {
-		reply = json_loadb(resp.body, resp.len, 0, &jerr);
+		reply = json_loadb(resp.body, resp.len, JSON_DECODE_ANY, &jerr);
 		if (reply == NULL && resp.status < 400) {
 			err_set(err, VMTP_EXIT_FAIL,
 			    "%s %s: %ld: the answer is not JSON: %s", method,

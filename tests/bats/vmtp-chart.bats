@@ -9,7 +9,7 @@ load helpers/common
 load helpers/chromium
 
 FIX="$BATS_TEST_DIRNAME/fixtures/chart"
-REF="${VMTP_REFERENCE:-$BATS_TEST_DIRNAME/../../../shared/reference/vmtp-example.json}"
+REF="${VMTP_REFERENCE:-$VMTP_SHARED/reference/vmtp-example.json}"
 
 # The flows of the reference document and their names in the report.
 declare -A LABEL=(
@@ -430,7 +430,7 @@ urls() {
 		[[ "$output" == *"$opt"* ]]
 	done
 	help="$(sed -n '1,2p' <<<"$output" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')"
-	man="$(groff -mdoc -Tascii -P-cbou "$REPO_ROOT/man/vmtp-chart.1" 2>/dev/null |
+	man="$(groff -mdoc -Tascii -P-cbou "$VMTP_ROOT/man/vmtp-chart.1" 2>/dev/null |
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')"
 	[ "$help" = "$man" ]
 	run vmtp-chart --version

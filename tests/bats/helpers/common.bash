@@ -1,11 +1,12 @@
-# common.bash - shared setup of the bats suites: the programs under test on
-# PATH ($VMTP_BIN, set by the Makefile, else the repository's bin/), the
-# test drivers in $VMTP_TOOLS, and where the repository is.
-#
-#   load helpers/common
+# helpers/common.bash - what every suite needs: the programs under test on
+# PATH (VMTP_BIN from the Makefile, else the tree's bin/), the test drivers
+# (VMTP_TOOLS, else build/tests), and the shared reference files.
+bats_require_minimum_version 1.5.0
 
-REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-VMTP_BIN="${VMTP_BIN:-$REPO_ROOT/bin}"
-VMTP_TOOLS="${VMTP_TOOLS:-$REPO_ROOT/build/tests}"
-PATH="$VMTP_BIN:$PATH"
-export REPO_ROOT VMTP_BIN VMTP_TOOLS PATH
+VMTP_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+VMTP_BIN=${VMTP_BIN:-$VMTP_ROOT/bin}
+VMTP_TOOLS=${VMTP_TOOLS:-$VMTP_ROOT/build/tests}
+VMTP_SHARED=${VMTP_SHARED:-$VMTP_ROOT/../shared}
+FIXTURES=$BATS_TEST_DIRNAME/fixtures
+PATH=$VMTP_BIN:$VMTP_TOOLS:$PATH
+export PATH VMTP_ROOT VMTP_SHARED FIXTURES

@@ -292,10 +292,14 @@ result_write(
 		fputs("<p class=\"empty\">No throughput was measured for this "
 		      "selection.</p>\n",
 		    fp);
-	fputs("<h3>Properties</h3>\n", fp);
-	props_write(fp, &res->props);
-	fputs("<h3>Flows</h3>\n", fp);
-	table_write(fp, &res->flows, "flows");
+	if (res->props.nrows > 0) {
+		fputs("<h3>Properties</h3>\n", fp);
+		props_write(fp, &res->props);
+	}
+	if (res->flows.nrows > 0) {
+		fputs("<h3>Flows</h3>\n", fp);
+		table_write(fp, &res->flows, "flows");
+	}
 	if (res->numbers.nrows > 0) {
 		fputs("<h3>Throughput</h3>\n", fp);
 		table_write(fp, &res->numbers, "numbers");

@@ -109,7 +109,10 @@ text_write(FILE *fp, const struct chart_report *rep, struct vmtp_err *err)
 		const struct chart_result *res = &rep->results[i];
 
 		rule(fp, res->name, '-');
-		if (table_write(fp, &res->props, 0) != 0 ||
+		if (res->props.nrows > 0 &&
+		    table_write(fp, &res->props, 0) != 0)
+			goto oom;
+		if (res->flows.nrows > 0 &&
 		    table_write(fp, &res->flows, 1) != 0)
 			goto oom;
 		if (res->numbers.nrows > 0 &&

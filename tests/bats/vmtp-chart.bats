@@ -447,3 +447,16 @@ urls() {
 	run --separate-stderr -65 vmtp-chart -q "$FIX/garbage.txt"
 	[[ "$stderr" == *garbage.txt* ]]
 }
+
+@test "a result without throughput has no chart, but its tables" {
+	run --separate-stderr vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$FIX/icmp-only.json"
+	[ "$status" -eq 0 ]
+	html="$BATS_TEST_TMPDIR/r.html"
+	! grep -q '<svg' "$html"
+	grep -q 'No throughput was measured' "$html"
+	[[ "$(html_row "$html" "L2 intra" 64)" == *'<td class="num">0.200</td>'* ]]
+	# a flow without results is listed, and has no row of figures
+	grep -qF '<td>VM to VM same network fixed IP (inter-node)</td>' "$html"
+	! grep -qF 'data-flow="L2 inter" data-series="' <(grep -v 'VM to VM' "$html")
+	! grep -q '<h3>Throughput</h3>' "$html"
+}

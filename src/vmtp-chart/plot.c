@@ -81,7 +81,8 @@ gp_style(FILE *fp, const struct plot *p)
 	      "set grid ytics lc rgb '#d9d9d9' lw 1 dt solid\n"
 	      "set border 3 lc rgb '#555555'\n"
 	      "set ytics nomirror textcolor rgb '#222222'\n"
-	      "set datafile missing '?'\n",
+	      "set datafile missing '?'\n"
+	      "set offsets 0, 0, graph 0.08, 0\n",
 	    fp);
 	/* the legend above the plot: one row when it fits, else columns, at
 	 * about 7 px a character */
@@ -253,6 +254,26 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 			fprintf(fp, " lt %zu notitle", j + 1);
 		}
 		any_group = 1;
+	}
+	/* each column's figure on top of it, while they have room */
+	for (g = 0; g < CHART_GROUP_COUNT && p->ncat * p->nser <= 40; g++) {
+		size_t first;
+
+		if (at[g] < 0)
+			continue;
+		for (first = 0; p->cats[first].group != g; first++)
+			;
+		for (j = 0; j < p->nser; j++)
+			fprintf(fp,
+			    ", $d%zu_%d using (%.4f + $1 - %zu):%zu:"
+			    "(sprintf(column(%zu) < 0.1 ? '%%.3f' : '%%.2f', "
+			    "column(%zu))) with labels "
+			    "rotate by 90 left offset 0,0.3 font ',9' "
+			    "textcolor rgb '#333333' notitle",
+			    idx, g,
+			    at[g] + ((double)j - (double)(p->nser - 1) / 2) /
+			                (double)(p->nser + (size_t)gp_gap(p)),
+			    first + 1, j + 2, j + 2, j + 2);
 	}
 	/* the legend does not depend on which groups have data */
 	for (j = 0; j < p->nser && p->key; j++) {

@@ -12,7 +12,7 @@ FIX="$BATS_TEST_DIRNAME/fixtures/chart"
 REF="${VMTP_REFERENCE:-$VMTP_SHARED/reference/vmtp-example.json}"
 
 # The flows of the reference document and their names in the report.
-declare -A LABEL=(
+declare -gA LABEL=(
 	["VM to VM same network fixed IP (intra-node)"]="L2 intra"
 	["VM to VM different network fixed IP (intra-node)"]="L3 fixed intra"
 	["VM to VM different network floating IP (intra-node)"]="L3 floating intra"
@@ -76,6 +76,7 @@ urls() {
 	[ "$(grep -c '<svg role="img"' "$html")" -eq 1 ]
 	grep -q '</svg>' "$html"
 	! grep -q '<?xml' "$html"
+	[ "${#LABEL[@]}" -eq 6 ]
 	for desc in "${!LABEL[@]}"; do
 		grep -qF "data-flow=\"${LABEL[$desc]}\"" "$html"
 		grep -qF "<td>$desc</td>" "$html"
@@ -103,6 +104,7 @@ urls() {
 @test "Gbps figures of the reference are throughput_kbps / 1048576" {
 	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
 	html="$BATS_TEST_TMPDIR/r.html"
+	[ "${#LABEL[@]}" -eq 6 ]
 	for desc in "${!LABEL[@]}"; do
 		has_gbps "$html" "${LABEL[$desc]}" TCP \
 			"$(gbps "$REF" "$desc" TCP 65536)"
@@ -113,6 +115,21 @@ urls() {
 	done
 	# one figure checked by hand: (14318464+14426352+14247563)/3/2^20
 	has_gbps "$html" "L2 intra" TCP 13.667
+}
+
+@test "each column of the chart carries its figure" {
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
+	svg="$(sed -n '/<svg/,/<\/svg>/p' "$BATS_TEST_TMPDIR/r.html")"
+	labels=0
+	[ "${#LABEL[@]}" -eq 6 ]
+	for desc in "${!LABEL[@]}"; do
+		for s in "TCP 65536" "UDP 128" "UDP 1024" "UDP 8192"; do
+			v="$(gbps "$REF" "$desc" $s | awk '{ printf($1 < 0.1 ? "%.3f" : "%.2f", $1) }')"
+			grep -qF "<text>$v</text>" <<<"$svg"
+			labels=$((labels + 1))
+		done
+	done
+	[ "$labels" -eq 24 ]
 }
 
 @test "TCP shows min and max over loops, total retransmissions and mean RTT" {
@@ -332,6 +349,7 @@ urls() {
 @test "--format text prints the same numbers as aligned columns" {
 	run --separate-stderr vmtp-chart --format text "$REF"
 	[ "$status" -eq 0 ]
+	[ "${#LABEL[@]}" -eq 6 ]
 	for desc in "${!LABEL[@]}"; do
 		v="$(gbps "$REF" "$desc" TCP 65536)"
 		grep -qE "^  ${LABEL[$desc]} +TCP +3 +$v " <<<"$output"

@@ -129,7 +129,8 @@ struct plot {
 extern const char *const plot_colours[PLOT_NCOLOURS];
 
 /*
- * Draws the N charts of PLOTS with one gnuplot process and stores each
+ * Draws the N charts of PLOTS (each with at least one value: gnuplot
+ * refuses an empty plot) with one gnuplot process and stores each
  * chart's SVG (a new string, ready to be inlined in HTML: no XML
  * declaration, no namespace URLs, ids made unique with "c<i>-") in
  * SVGS[i].  Returns 0, or -1 with ERR set (VMTP_EXIT_FAIL naming gnuplot:

@@ -80,7 +80,6 @@ help(void)
 	      "  -h, --help                  this help\n"
 	      "      --version               print the version\n",
 	    stdout);
-	exit(VMTP_EXIT_OK);
 }
 
 enum {
@@ -368,7 +367,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'h':
 			help();
-			break;
+			goto out;
 		case 'm':
 			if (ngmond == MAX_LIST)
 				goto too_many;

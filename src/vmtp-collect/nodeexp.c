@@ -188,6 +188,11 @@ nodeexp_parse(const char *buf, size_t len, struct nodeexp_totals *tot,
 		err_set(err, VMTP_EXIT_DATA, "no node_cpu_seconds_total");
 		goto out;
 	}
+	if (!isfinite(tot->all)) {
+		err_set(
+		    err, VMTP_EXIT_DATA, "node_cpu_seconds_total overflows");
+		goto out;
+	}
 	tot->num = (long)set.n;
 	rc = 0;
 out:

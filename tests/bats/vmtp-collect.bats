@@ -355,3 +355,12 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 		[ -z "$output" ]
 	done
 }
+
+@test "gmond XML nested as gmetad does it: every HOST of every GRID and CLUSTER" {
+	fake_start "$BATS_TEST_DIRNAME/../fuzz/corpus/gmond/grid-nested.xml"
+	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" < <(sleep 1)
+	[ "$status" -eq 0 ]
+	cpu=$(jq -c 'select(.type == "cpu") | [.host, .load, .cpu_user, .cpu_system, .cpu_num]' <<<"$output")
+	# cmp2 has no numeric cpu_user and no cpu_num: it gives no reading
+	[ "$(sort -u <<<"$cpu")" = '["10.0.0.5",8,12.5,7.5,40]' ]
+}

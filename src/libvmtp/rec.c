@@ -174,14 +174,34 @@ rec_new(const char *type, const char *run)
 int
 rec_write(FILE *fp, const json_t *rec, struct vmtp_err *err)
 {
-	char *s = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	void *first = json_object_iter((json_t *)rec);
+	json_t *copy = NULL;
+	const char *key;
+	json_t *v;
+	char *s;
 	int rc;
 
+	if (first != NULL && strcmp(json_object_iter_key(first), "type") != 0 &&
+	    json_object_get(rec, "type") != NULL) {
+		/* a record built in another order still goes out type first */
+		copy = json_object();
+		if (copy == NULL ||
+		    json_object_set(copy, "type", json_object_get(rec, "type")))
+			goto oom;
+		json_object_foreach((json_t *)rec, key,
+		    v) if (json_object_set(copy, key, v) != 0) goto oom;
+		rec = copy;
+	}
+	s = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(copy);
 	if (s == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	rc = write_line(fp, s, strlen(s), 1, err);
 	free(s);
 	return rc;
+oom:
+	json_decref(copy);
+	return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 }
 
 const char *

@@ -1,0 +1,60 @@
+/*
+ * cfg.h - vmtp's YAML configuration with the original tool's key names
+ * (SPEC §7), loaded with libyaml.
+ *
+ * A configuration is a jansson object, key → value.  cfg_load() starts from
+ * the built-in defaults (share/vmtp/vmtp.yaml, compiled in), then applies
+ * ~/.vmtp.yaml when it exists, then the file given with -c; the command
+ * line overrides the result in each program.  Every key of a file must be
+ * one the defaults name, and its value of that key's type (null always
+ * allowed: "unset"); otherwise loading fails with VMTP_EXIT_DATA and
+ * "FILE:LINE: ..." naming the key.  After a successful load the getters
+ * below cannot meet a value of the wrong type.
+ */
+#ifndef VMTP_CFG_H
+#define VMTP_CFG_H
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+
+/*
+ * Loads the defaults, ~/.vmtp.yaml (when $HOME/.vmtp.yaml exists) and PATH
+ * (NULL: none).  Returns a new reference, or NULL with ERR set:
+ * VMTP_EXIT_FAIL when a file cannot be read, VMTP_EXIT_DATA for a file that
+ * is not YAML, has an unknown key or a value of the wrong type.
+ */
+json_t *cfg_load(const char *path, struct vmtp_err *err);
+
+/*
+ * Applies the YAML file PATH on top of CFG (borrowed, changed in place).
+ * Returns 0, or -1 with ERR set as cfg_load(); CFG may then hold some of
+ * the file's keys.
+ */
+int cfg_merge_file(json_t *cfg, const char *path, struct vmtp_err *err);
+
+/*
+ * Reads the first document of the YAML file PATH, whatever its keys, as
+ * JSON (YAML 1.1 scalars: null, booleans, numbers, strings); for files of
+ * other tools such as clouds.yaml.  Returns a new reference (json null for
+ * an empty file), or NULL with ERR set: VMTP_EXIT_FAIL when the file cannot
+ * be read, VMTP_EXIT_DATA with "PATH:LINE: ..." when it is not YAML.
+ */
+json_t *cfg_yaml_read(const char *path, struct vmtp_err *err);
+
+/* Integer KEY (0 when unset). */
+long long cfg_int(const json_t *cfg, const char *key);
+
+/* Number KEY, integer or real (0 when unset). */
+double cfg_num(const json_t *cfg, const char *key);
+
+/* String KEY, borrowed from CFG, or NULL when unset or empty. */
+const char *cfg_str(const json_t *cfg, const char *key);
+
+/* Boolean KEY (0 when unset). */
+int cfg_bool(const json_t *cfg, const char *key);
+
+/* List or mapping KEY, borrowed from CFG, or NULL when unset. */
+json_t *cfg_get(const json_t *cfg, const char *key);
+
+#endif

@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# documents.bats - the result document of SPEC §5, assembled from records and
+# read back from archived files, through doc-dump (a test driver printing
+# what libvmtp's doc_load() gives: a list of normalized documents).
+
+load helpers/common
+
+@test "the original tool's example document reads with numbers, ICMP grouped" {
+	run doc-dump "$VMTP_SHARED/reference/vmtp-example.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<< "$output")" -eq 1 ]
+	[ "$(jq '.[0].flows | length' <<< "$output")" -eq 6 ]
+	# ICMP: strings became numbers, one grouped entry per flow
+	[ "$(jq -c '.[0].flows[0].results | map(select(.protocol=="ICMP")) | length' <<< "$output")" -eq 1 ]
+	[ "$(jq -c '.[0].flows[0].results[] | select(.protocol=="ICMP") | .results[0] | [.rtt_avg_ms, .rx_packets, .rtt_stddev]' <<< "$output")" = '[0.321,5,0.212]' ]
+	# everything else is as the file says
+	[ "$(jq -c '.[0].flows[3].results[1]' <<< "$output")" = "$(jq -c '.flows[3].results[1]' "$VMTP_SHARED/reference/vmtp-example.json")" ]
+	[ "$(jq -r '.[0].l2agent_version' <<< "$output")" = "OVS 2.3.1" ]
+}
+
+@test "records assemble into the original's document shape" {
+	run doc-dump "$FIXTURES/doc/run.ndjson"
+	[ "$status" -eq 0 ]
+	doc=$(jq '.[0]' <<< "$output")
+	[ "$(jq -c 'keys_unsorted' <<< "$doc")" = '["args","date","version","run_id","auth_url","encapsulation","l2agent_type","distro","test_description","region","project","flows"]' ]
+	[ "$(jq -r .date <<< "$doc")" = "2026-11-25 17:00:00" ]
+	[ "$(jq -r .run_id <<< "$doc")" = "vmtp-0000abcd" ]
+	[ "$(jq -c '.flows[0] | del(.results)' <<< "$doc")" = '{"desc":"VM to VM same network fixed IP (inter-node)","ip_from":"10.1.0.6","ip_to":"10.1.0.5","az_from":"nova:c2","az_to":"nova:c1","distro_id":"debian","distro_version":"12"}' ]
+}
+
+@test "results drop the stream-only fields and keep the rest" {
+	run doc-dump "$FIXTURES/doc/run.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.[0].flows[0].results[0]' <<< "$output")" = '{"protocol":"TCP","tool":"nuttcp-6.1.2","pkt_size":65536,"throughput_kbps":9437184,"retrans":3,"rtt_ms":0.2,"intervals":[9000000,9874368]}' ]
+	[ "$(jq '[.[0].flows[].results[] | has("t_start") or has("loop") or has("run") or has("type") or has("flow")] | any' <<< "$output")" = false ]
+}
+
+@test "ICMP samples of a flow become one entry with packet_size and rtt_stddev" {
+	run doc-dump "$FIXTURES/doc/run.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.[0].flows[0].results[2]' <<< "$output")" = '{"protocol":"ICMP","tool":"ping","results":[{"packet_size":64,"tx_packets":5,"rx_packets":5,"rtt_min_ms":0.1,"rtt_avg_ms":0.2,"rtt_max_ms":0.3,"rtt_stddev":0.05,"rtt_p50_ms":0.2,"rtt_p99_ms":0.3},{"packet_size":1500,"error":"ping: 100% packet loss"}]}' ]
+}
+
+@test "reverse and error samples keep their direction and error" {
+	run doc-dump "$FIXTURES/doc/run.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.[0].flows[1].results | map([.direction, .error])' <<< "$output")" = '[[null,null],["reverse",null],[null,"nuttcp: connection refused"]]' ]
+}
+
+@test "cpu and resource records are not results" {
+	run doc-dump "$FIXTURES/doc/run.ndjson"
+	[ "$(jq '[.[0].flows[].results[]] | length' <<< "$output")" -eq 6 ]
+}
+
+@test "a stream with two runs gives two documents in order" {
+	run doc-dump "$FIXTURES/doc/two-runs.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'map([.run_id, .flows[0].desc, .flows[0].results[0].throughput_kbps])' <<< "$output")" = '[["vmtp-00000001","Native intra-host",1024],["vmtp-00000002","Native inter-host",2048]]' ]
+}
+
+@test "grouped ICMP and error strings of later documents are read" {
+	run doc-dump "$FIXTURES/doc/icmp-grouped.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.[0].flows[0].results[1]' <<< "$output")" = '{"error":"VM to VM different network floating IP (intra-node): ssh connection timed out"}' ]
+	[ "$(jq -c '.[0].flows[0].results[2].results | map([.packet_size, .rx_packets, .rtt_avg_ms])' <<< "$output")" = '[[64,5,0.3],[1500,4,0.6]]' ]
+}
+
+@test "a list of documents is read as several results" {
+	jq -s . "$VMTP_SHARED/reference/vmtp-example.json" "$FIXTURES/doc/icmp-grouped.json" > "$BATS_TEST_TMPDIR/list.json"
+	run doc-dump "$BATS_TEST_TMPDIR/list.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<< "$output")" -eq 2 ]
+}
+
+@test "a JSON object that is neither document nor record is bad input naming the file" {
+	echo '{"hello": "world"}' > "$BATS_TEST_TMPDIR/x.json"
+	run -65 --separate-stderr doc-dump "$BATS_TEST_TMPDIR/x.json"
+	[ "$stderr" = "doc-dump: $BATS_TEST_TMPDIR/x.json: neither a result document nor records" ]
+}
+
+@test "a document whose flow has no desc is bad input naming the flow" {
+	echo '{"flows": [{"desc": "a", "results": []}, {"results": []}]}' > "$BATS_TEST_TMPDIR/d.json"
+	run -65 --separate-stderr doc-dump "$BATS_TEST_TMPDIR/d.json"
+	[ "$stderr" = "doc-dump: $BATS_TEST_TMPDIR/d.json: flows[1] has no \"desc\"" ]
+}
+
+@test "a sample without its flow is bad input naming the line" {
+	printf '%s\n' '{"type":"run","run":"vmtp-00000001"}' '{"type":"sample","run":"vmtp-00000001","protocol":"TCP"}' > "$BATS_TEST_TMPDIR/s.ndjson"
+	run -65 --separate-stderr doc-dump "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$stderr" = "doc-dump: $BATS_TEST_TMPDIR/s.ndjson:2: sample record has no \"flow\"" ]
+}
+
+@test "plain text is bad input naming the line" {
+	printf 'hello\n' > "$BATS_TEST_TMPDIR/t.txt"
+	run -65 --separate-stderr doc-dump "$BATS_TEST_TMPDIR/t.txt"
+	[[ "$stderr" == "doc-dump: $BATS_TEST_TMPDIR/t.txt:1: not JSON: "* ]]
+}
+
+@test "empty input gives no documents" {
+	run doc-dump < /dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+}

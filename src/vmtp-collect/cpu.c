@@ -29,12 +29,6 @@ struct cpu_store {
 	int run_known; /* set_run has been called */
 };
 
-void
-cpu_reading_set_load(struct cpu_reading *r)
-{
-	r->load = (r->user + r->system) * (double)r->num / 100.0;
-}
-
 struct cpu_store *
 cpu_store_new(struct vmtp_err *err)
 {

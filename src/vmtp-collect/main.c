@@ -24,6 +24,7 @@
 #include <libxml/parser.h>
 #include <mongoc/mongoc.h>
 
+#include "libvmtp/cfg.h"
 #include "libvmtp/cli.h"
 #include "libvmtp/doc.h"
 #include "libvmtp/err.h"
@@ -40,8 +41,9 @@
 #define MONGO_TIMEOUT_MS 10000
 
 static const char synopsis[] =
-    "usage: vmtp-collect [-hqv] [-m host[:port]] [--cpu-interval seconds]\n"
-    "                    [--json file] [--mongo-uri uri]\n"
+    "usage: vmtp-collect [-hqv] [-c file] [-m host[:port]]\n"
+    "                    [--cpu-interval seconds] [--json file] "
+    "[--mongo-uri uri]\n"
     "                    [--mongod-server host[:port]] "
     "[--node-exporter url]\n"
     "                    [--sla expr] [--version] [file]\n";
@@ -62,6 +64,8 @@ help(void)
 	fputs("\n"
 	      "Passes records on, adds host CPU load to samples, writes the "
 	      "result document.\n\n"
+	      "  -c, --config file           configuration (vmtp_db, "
+	      "vmtp_collection)\n"
 	      "  -m, --monitor host[:port]   poll this gmond (port 8649); "
 	      "repeatable\n"
 	      "      --node-exporter url     poll this node_exporter's "
@@ -71,7 +75,7 @@ help(void)
 	      "file\n"
 	      "      --mongod-server host[:port]\n"
 	      "                              insert it into MongoDB "
-	      "(port 27017)\n"
+	      "(port vmtp_mongod_port)\n"
 	      "      --mongo-uri uri         insert it into MongoDB at uri\n"
 	      "      --sla expr              judge every flow, e.g. "
 	      "'tcp_gbps>=9'; repeatable\n"
@@ -93,6 +97,7 @@ enum {
 };
 
 static const struct option longopts[] = {
+    {"config", required_argument, NULL, 'c'},
     {"cpu-interval", required_argument, NULL, OPT_CPU_INTERVAL},
     {"help", no_argument, NULL, 'h'},
     {"json", required_argument, NULL, OPT_JSON},
@@ -344,10 +349,12 @@ main(int argc, char **argv)
 	struct rec_reader *rd = NULL;
 	struct cpu_store *store = NULL;
 	struct poller *poller = NULL;
+	json_t *cfg = NULL;
 	json_t *records = NULL;
 	json_t *verdicts = NULL;
 	json_t *docs = NULL;
 	json_t *rec = NULL;
+	const char *cfg_path = NULL;
 	const char *json_path = NULL;
 	const char *mongod_server = NULL;
 	const char *mongo_uri = NULL;
@@ -363,8 +370,12 @@ main(int argc, char **argv)
 	int rc;
 
 	log_init(PROG, LOG_INFO);
-	while ((ch = getopt_long(argc, argv, "hm:qv", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "c:hm:qv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			cfg_path = optarg;
+			break;
 		case 'h':
 			help();
 			goto out;
@@ -427,9 +438,15 @@ main(int argc, char **argv)
 		    "give one");
 		goto out;
 	}
+	/* the configuration only says where in MongoDB results go */
+	if (cfg_path != NULL || mongo_uri != NULL || mongod_server != NULL) {
+		cfg = cfg_load(cfg_path, &err);
+		if (cfg == NULL)
+			goto out;
+	}
 	if (mongod_server != NULL) {
-		uri = mongo_uri_from_server(
-		    mongod_server, MONGO_TIMEOUT_MS, &err);
+		uri = mongo_uri_from_server(mongod_server,
+		    cfg_int(cfg, "vmtp_mongod_port"), MONGO_TIMEOUT_MS, &err);
 		if (uri == NULL)
 			goto out;
 		mongo_uri = uri;
@@ -530,8 +547,9 @@ main(int argc, char **argv)
 	/* the file first: a MongoDB that is down must not lose the result */
 	if (json_path != NULL && write_json(json_path, docs, &err) != 0)
 		goto out;
-	if (mongo_uri != NULL && mongo_insert(mongo_uri, NULL,
-	                             MONGO_DEFAULT_COLLECTION, docs, &err) != 0)
+	if (mongo_uri != NULL &&
+	    mongo_insert(mongo_uri, cfg_str(cfg, "vmtp_db"),
+	        cfg_str(cfg, "vmtp_collection"), docs, &err) != 0)
 		goto out;
 	goto out;
 too_many:
@@ -551,6 +569,7 @@ out:
 		err.exit = VMTP_EXIT_SLA;
 	}
 	json_decref(rec);
+	json_decref(cfg);
 	json_decref(docs);
 	json_decref(verdicts);
 	json_decref(records);

@@ -17,8 +17,11 @@
 #include "mongo.h"
 
 char *
-mongo_uri_from_server(const char *server, long timeout_ms, struct vmtp_err *err)
+mongo_uri_from_server(const char *server, long long default_port,
+    long timeout_ms, struct vmtp_err *err)
 {
+	const char *colon = strrchr(server, ':');
+	const char *bracket = strrchr(server, ']');
 	char *uri = NULL;
 	size_t i;
 
@@ -31,10 +34,20 @@ mongo_uri_from_server(const char *server, long timeout_ms, struct vmtp_err *err)
 		    "--mongod-server: '%.200s' is not HOST[:PORT]", server);
 		return NULL;
 	}
-	if (asprintf(&uri,
-	        "mongodb://%s/?connectTimeoutMS=%ld&"
-	        "serverSelectionTimeoutMS=%ld",
-	        server, timeout_ms, timeout_ms) < 0) {
+	if (default_port <= 0 || default_port > 65535)
+		default_port = 27017;
+	/* a port of its own, or the default one */
+	if (colon != NULL && (bracket == NULL || colon > bracket))
+		i = (size_t)asprintf(&uri,
+		    "mongodb://%s/?connectTimeoutMS=%ld&"
+		    "serverSelectionTimeoutMS=%ld",
+		    server, timeout_ms, timeout_ms);
+	else
+		i = (size_t)asprintf(&uri,
+		    "mongodb://%s:%lld/?connectTimeoutMS=%ld&"
+		    "serverSelectionTimeoutMS=%ld",
+		    server, default_port, timeout_ms, timeout_ms);
+	if ((int)i < 0) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		return NULL;
 	}
@@ -91,10 +104,12 @@ mongo_insert(const char *uri_str, const char *db, const char *collection,
 		goto out;
 	}
 	server_names(uri, names, sizeof(names));
-	if (db == NULL)
+	if (mongoc_uri_get_database(uri) != NULL)
 		db = mongoc_uri_get_database(uri);
 	if (db == NULL)
 		db = MONGO_DEFAULT_DB;
+	if (collection == NULL)
+		collection = MONGO_DEFAULT_COLLECTION;
 	client = mongoc_client_new_from_uri(uri);
 	if (client == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "cannot connect to MongoDB at %s",

@@ -13,13 +13,14 @@
 #define MONGO_DEFAULT_COLLECTION "pns_web_entry"
 
 /*
- * Builds the connection string for the original form HOST[:PORT] (default
- * port 27017) with connect and server selection timeouts of TIMEOUT_MS.
- * Returns a new string (caller frees), or NULL with ERR set
- * (VMTP_EXIT_USAGE) when SERVER is not a host name or address.
+ * Builds the connection string for the original form HOST[:PORT] (PORT
+ * defaults to DEFAULT_PORT, or 27017 when that is 0) with connect and
+ * server selection timeouts of TIMEOUT_MS.  Returns a new string (caller
+ * frees), or NULL with ERR set (VMTP_EXIT_USAGE) when SERVER is not a host
+ * name or address.
  */
-char *mongo_uri_from_server(
-    const char *server, long timeout_ms, struct vmtp_err *err);
+char *mongo_uri_from_server(const char *server, long long default_port,
+    long timeout_ms, struct vmtp_err *err);
 
 /*
  * Checks that URI is a MongoDB connection string, before any I/O.
@@ -30,10 +31,11 @@ int mongo_uri_check(const char *uri, struct vmtp_err *err);
 
 /*
  * Inserts each document of DOCS (borrowed) into DB.COLLECTION of the
- * deployment at URI; DB NULL takes the database of the URI, or
- * client_db.  Messages name the servers of the URI, never its user name
- * or password.  Returns 0, or -1 with ERR set (VMTP_EXIT_USAGE for a bad
- * URI, VMTP_EXIT_FAIL when the server is down or refuses).
+ * deployment at URI: the database the URI names, else DB, else client_db;
+ * COLLECTION NULL is pns_web_entry.  Messages name the servers of the URI,
+ * never its user name or password.  Returns 0, or -1 with ERR set
+ * (VMTP_EXIT_USAGE for a bad URI, VMTP_EXIT_FAIL when the server is down or
+ * refuses).
  */
 int mongo_insert(const char *uri, const char *db, const char *collection,
     const json_t *docs, struct vmtp_err *err);

@@ -7,6 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 
+load helpers/common
 load helpers/collect
 
 teardown() {
@@ -86,8 +87,7 @@ run_live() {
 		'. == $want[0]' "$BATS_TEST_TMPDIR/r.json"
 	# and the original's shape: its flow fields, its top-level fields
 	# (plus what this run knows beyond them), ICMP grouped
-	ref="$BATS_TEST_DIRNAME/../../../shared/reference/vmtp-example.json"
-	[ -f "$ref" ] || ref=/work/shared/reference/vmtp-example.json
+	ref="$VMTP_SHARED/reference/vmtp-example.json"
 	if [ -f "$ref" ]; then
 		jq -e --slurpfile ref "$ref" '
 		    ($ref[0].flows[0] | keys) as $fk
@@ -146,10 +146,10 @@ run_live() {
 	cpu=$(jq -c 'select(.type == "cpu")' <<<"$output")
 	[ "$(wc -l <<<"$cpu")" -ge 8 ]
 	# gmond reports this machine: the figure is the original's formula
-	jq -e --arg src "127.0.0.1:$GMOND_PORT" '
+	jq -s -e --arg src "127.0.0.1:$GMOND_PORT" 'all(.[];
 	    .run == "vmtp-0a1b2c3d" and .source == $src and .host == "127.0.0.1"
 	    and .cpu_num >= 1 and (.load - (.cpu_user + .cpu_system) * .cpu_num / 100
-	    | fabs) < 1e-9' <<<"$cpu" > /dev/null
+	    | fabs) < 1e-9)' <<<"$cpu"
 	# every sample without an error has the last reading before its
 	# window, then the readings inside it, all from the cpu records
 	jq -s -e '
@@ -164,8 +164,8 @@ run_live() {
 	jq -e '.flows[0].results[0].cpu_load["127.0.0.1"] | length >= 2' \
 		"$BATS_TEST_TMPDIR/r.json"
 	# an error sample and an unknown record pass as they came
-	jq -e 'select(.type == "sample" and .error != null) | has("cpu_load") | not' \
-		<<<"$output"
+	jq -s -e '[.[] | select(.type == "sample" and .error != null)]
+	    | length == 1 and (.[0] | has("cpu_load") | not)' <<<"$output"
 	jq -s -e 'any(.[]; .type == "vendor_note")' <<<"$output"
 }
 
@@ -175,10 +175,11 @@ run_live() {
 	[ "$status" -eq 0 ]
 	cpu=$(jq -c 'select(.type == "cpu")' <<<"$output")
 	[ "$(wc -l <<<"$cpu")" -ge 8 ]
-	jq -e --arg src "$EXPORTER_URL" '
-	    .source == $src and .host == "127.0.0.1" and .cpu_num == '"$(nproc)"'
-	    and .cpu_user >= 0 and .cpu_system >= 0 and .cpu_user + .cpu_system <= 100' \
-		<<<"$cpu" > /dev/null
+	jq -s -e --arg src "$EXPORTER_URL" --argjson n "$(nproc)" 'all(.[];
+	    .source == $src and .host == "127.0.0.1" and .cpu_num == $n
+	    and .cpu_user >= 0 and .cpu_system >= 0 and .cpu_user + .cpu_system <= 100
+	    and (.load - (.cpu_user + .cpu_system) * .cpu_num / 100 | fabs) < 1e-9)' \
+		<<<"$cpu"
 	jq -s -e '[.[] | select(.type == "sample" and .error == null)]
 	    | all(.cpu_load["127.0.0.1"] | length >= 2)' <<<"$output"
 }
@@ -344,8 +345,9 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 @test "SLA on a metric nothing measured: a null verdict that fails" {
 	run -4 --separate-stderr vmtp-collect --sla 'flow=L3 floating:tcp_gbps>=1' \
 		< <(fixture)
-	jq -e 'select(.type == "sla") | .flow == null and .value == null
-	    and .pass == false and .label == "L3 floating"' <<<"$output"
+	jq -s -e '[.[] | select(.type == "sla")] | length == 1 and all(.[];
+	    .flow == null and .value == null and .pass == false
+	    and .label == "L3 floating")' <<<"$output"
 }
 
 @test "a malformed SLA is a usage error naming it" {
@@ -363,4 +365,44 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	cpu=$(jq -c 'select(.type == "cpu") | [.host, .load, .cpu_user, .cpu_system, .cpu_num]' <<<"$output")
 	# cmp2 has no numeric cpu_user and no cpu_num: it gives no reading
 	[ "$(sort -u <<<"$cpu")" = '["10.0.0.5",8,12.5,7.5,40]' ]
+}
+
+@test "MongoDB: database and collection from the configuration, and its port" {
+	mongo_peer_start accept
+	cat > "$BATS_TEST_TMPDIR/vmtp.yaml" <<-CONF
+	vmtp_db: 'lab_db'
+	vmtp_collection: 'results'
+	vmtp_mongod_port: $MONGO_PORT
+	CONF
+	fixture | vmtp-collect -c "$BATS_TEST_TMPDIR/vmtp.yaml" \
+		--mongod-server 127.0.0.1 > /dev/null
+	jq -e '.db == "lab_db" and .collection == "results"' "$MONGO_OUT"
+}
+
+@test "a configuration with an unknown key is bad input naming it" {
+	echo 'vmtp_dbb: x' > "$BATS_TEST_TMPDIR/vmtp.yaml"
+	run -65 --separate-stderr vmtp-collect -c "$BATS_TEST_TMPDIR/vmtp.yaml" < /dev/null
+	[[ $stderr == *"vmtp.yaml:1"*"vmtp_dbb"* ]]
+}
+
+@test "a sample whose window began before the first reading has a null baseline" {
+	fake_start "$BATS_TEST_DIRNAME/../fuzz/corpus/gmond/grid-nested.xml"
+	now=$(date +%s)
+	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" --cpu-interval 0.5 < <(
+		sleep 1.2
+		echo '{"type":"sample","run":"vmtp-0a1b2c3d","flow":1,"protocol":"TCP","t_start":'$((now - 100))',"t_end":'$((now + 100))',"throughput_kbps":1}')
+	[ "$status" -eq 0 ]
+	# and no list for the host gmond has no CPU metrics of
+	jq -s -e '.[] | select(.type == "sample") | .cpu_load
+	    | keys == ["10.0.0.5"] and .["10.0.0.5"][0] == null
+	    and (.["10.0.0.5"] | length >= 3 and (.[1:] | all(. == 8)))' <<<"$output"
+}
+
+@test "the document's sla list is assembled by libvmtp from sla records" {
+	{ fixture; vmtp-collect --sla 'tcp_gbps>=9' < <(fixture) | grep '"type":"sla"'; } |
+		doc-dump > "$BATS_TEST_TMPDIR/docs.json"
+	jq -e '.[0].sla == [
+	    {"expr": "tcp_gbps>=9", "flow": 1, "label": "L2 intra", "value": 9, "pass": true},
+	    {"expr": "tcp_gbps>=9", "flow": 2, "label": "L3 fixed inter", "value": 4, "pass": false}]
+	    and (.[0] | keys_unsorted | last) == "sla"' "$BATS_TEST_TMPDIR/docs.json"
 }

@@ -3,12 +3,9 @@
  * (SPEC §10): gmond_parse() on any bytes must return readings or an
  * error, never crash, leak or read out of bounds.
  *
- * Build (what `make fuzz` does for it):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE
- *     -Isrc $(pkg-config --cflags libxml-2.0 jansson)
- *     tests/fuzz/fuzz_gmond.c src/vmtp-collect/gmond.c src/vmtp-collect/cpu.c
- *     src/libvmtp/err.c src/libvmtp/rec.c
- *     $(pkg-config --libs libxml-2.0 jansson) -o build-fuzz/fuzz_gmond
+ * The parser is vmtp-collect's own, not libvmtp's: its source file is
+ * compiled in below, so tests/fuzz/run builds this harness like the others,
+ * with libvmtp.a and the libraries.
  * Seed corpus: tests/fuzz/corpus/gmond/ (a real gmond's dump, a GRID of
  * CLUSTERs as gmetad nests them, truncated and odd documents).
  */
@@ -21,6 +18,8 @@
 #include "libvmtp/err.h"
 #include "vmtp-collect/cpu.h"
 #include "vmtp-collect/gmond.h"
+
+#include "vmtp-collect/gmond.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

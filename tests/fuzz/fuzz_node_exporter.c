@@ -3,13 +3,9 @@
  * node_exporter's /metrics text (SPEC §10): nodeexp_parse() on any bytes
  * must return totals or an error, never crash or read out of bounds.
  *
- * Build (what `make fuzz` does for it):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE
- *     -Isrc $(pkg-config --cflags libcurl jansson)
- *     tests/fuzz/fuzz_node_exporter.c src/vmtp-collect/nodeexp.c
- *     src/vmtp-collect/cpu.c src/libvmtp/err.c src/libvmtp/rec.c
- *     $(pkg-config --libs libcurl jansson) -lm
- *     -o build-fuzz/fuzz_node_exporter
+ * The parser is vmtp-collect's own, not libvmtp's: its source file is
+ * compiled in below, so tests/fuzz/run builds this harness like the others,
+ * with libvmtp.a and the libraries.
  * Seed corpus: tests/fuzz/corpus/node_exporter/ (a real exporter's page).
  */
 #include <math.h>
@@ -19,6 +15,8 @@
 
 #include "libvmtp/err.h"
 #include "vmtp-collect/nodeexp.h"
+
+#include "vmtp-collect/nodeexp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

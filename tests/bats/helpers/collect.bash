@@ -1,11 +1,9 @@
-# collect.bash - helpers for vmtp-collect.bats: the programs on PATH, free
+# collect.bash - helpers for vmtp-collect.bats (after helpers/common): free
 # loopback ports, a real gmond and node_exporter started and stopped by pid,
-# the MongoDB wire-protocol peer, and fixtures with times around now.
+# the MongoDB wire-protocol peer, a stand-in for a broken gmond, and
+# fixtures with times around now.
 
-COLLECT_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-PATH="${VMTP_BIN:-$COLLECT_ROOT/bin}:$PATH"
-COLLECT_TOOLS="${VMTP_TOOLS:-$COLLECT_ROOT/build/tests}"
-COLLECT_FIXTURES="$BATS_TEST_DIRNAME/fixtures/collect"
+COLLECT_FIXTURES="$FIXTURES/collect"
 PY=/usr/bin/python3
 
 # Prints a TCP (or, with "udp", UDP) port free on 127.0.0.1 right now.
@@ -121,7 +119,7 @@ exporter_stop() {
 mongo_peer_start() {
 	MONGO_OUT="$BATS_TEST_TMPDIR/mongo.out"
 	rm -f "$BATS_TEST_TMPDIR/mongo.port"
-	$PY "$COLLECT_ROOT/tests/mongo-peer.py" --mode "$1" \
+	$PY "$VMTP_ROOT/tests/mongo-peer.py" --mode "$1" \
 		--port-file "$BATS_TEST_TMPDIR/mongo.port" --out "$MONGO_OUT" &
 	MONGO_PID=$!
 	wait_for "[ -s '$BATS_TEST_TMPDIR/mongo.port' ]" 100

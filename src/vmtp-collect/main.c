@@ -116,8 +116,11 @@ static const struct option longopts[] = {
 static const char *const secret_opts[] = {
     "-p", "--password", "--os-password", "--os_password", NULL};
 
-/* Masks the value of a secret in one word; NEXT says the word follows a
- * secret option.  Returns a new string or NULL when nothing changes. */
+/*
+ * Returns word W as the document shows it, a new string: "<MASKED>" when
+ * it follows a secret option (NEXT), "KEY=<MASKED>" for a secret given as
+ * KEY=value, else a copy.  NULL when out of memory.
+ */
 static char *
 mask_word(const char *w, int next)
 {
@@ -129,10 +132,10 @@ mask_word(const char *w, int next)
 	if (next)
 		return strdup("<MASKED>");
 	for (i = 0; keys[i] != NULL; i++)
-		if (strncmp(w, keys[i], strlen(keys[i])) == 0 &&
-		    asprintf(&out, "%s<MASKED>", keys[i]) < 0)
-			return NULL;
-	return out;
+		if (strncmp(w, keys[i], strlen(keys[i])) == 0)
+			return asprintf(&out, "%s<MASKED>", keys[i]) < 0 ? NULL
+			                                                 : out;
+	return strdup(w);
 }
 
 static int
@@ -154,9 +157,14 @@ is_secret_opt(const char *w)
 static int
 mask_args(json_t *doc)
 {
-	json_t *args = json_object_get(doc, "args");
+	json_t *args = json_object_get(doc, "args"); /* borrowed from doc */
+	const char *s = json_string_value(args);
+	FILE *fp = NULL;
+	char *out = NULL;
+	size_t size = 0;
 	size_t i;
 	int next = 0;
+	int rc = -1;
 
 	if (json_is_array(args)) {
 		for (i = 0; i < json_array_size(args); i++) {
@@ -168,52 +176,50 @@ mask_args(json_t *doc)
 				continue;
 			m = mask_word(w, next);
 			next = is_secret_opt(w);
-			if (m != NULL &&
+			if (m == NULL ||
 			    json_array_set_new(args, i, json_string(m)) != 0) {
 				free(m);
 				return -1;
 			}
 			free(m);
 		}
-	} else if (json_is_string(args)) {
-		const char *s = json_string_value(args);
-		size_t len = strlen(s);
-		char *out = malloc(len * 2 + 16);
-		size_t n = 0;
+		return 0;
+	}
+	if (s == NULL)
+		return 0;
+	fp = open_memstream(&out, &size);
+	if (fp == NULL)
+		return -1;
+	while (*s != '\0') {
+		size_t w = strcspn(s, " ");
+		char *word = strndup(s, w);
+		char *m = word != NULL ? mask_word(word, next) : NULL;
 
-		if (out == NULL)
-			return -1;
-		while (*s != '\0') {
-			size_t w = strcspn(s, " ");
-			char *word = strndup(s, w);
-			char *m = word != NULL ? mask_word(word, next) : NULL;
-
-			if (word == NULL) {
-				free(out);
-				return -1;
-			}
-			next = is_secret_opt(word);
-			/* <MASKED> may be longer than what it hides */
-			if (m != NULL && n + strlen(m) + len + 2 < len * 2 + 16)
-				n += (size_t)sprintf(out + n, "%s", m);
-			else {
-				memcpy(out + n, s, w);
-				n += w;
-			}
+		if (m == NULL || fputs(m, fp) == EOF) {
 			free(word);
 			free(m);
-			s += w;
-			while (*s == ' ')
-				out[n++] = *s++;
+			goto out;
 		}
-		out[n] = '\0';
-		if (json_object_set_new(doc, "args", json_string(out)) != 0) {
-			free(out);
-			return -1;
-		}
-		free(out);
+		next = is_secret_opt(word);
+		free(word);
+		free(m);
+		for (s += w; *s == ' '; s++)
+			if (putc(' ', fp) == EOF)
+				goto out;
 	}
-	return 0;
+	if (fclose(fp) != 0) {
+		fp = NULL;
+		goto out;
+	}
+	fp = NULL;
+	if (json_object_set_new(doc, "args", json_string(out)) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	free(out);
+	return rc;
 }
 
 /*

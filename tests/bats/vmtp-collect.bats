@@ -406,3 +406,35 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	    {"expr": "tcp_gbps>=9", "flow": 2, "label": "L3 fixed inter", "value": 4, "pass": false}]
 	    and (.[0] | keys_unsorted | last) == "sla"' "$BATS_TEST_TMPDIR/docs.json"
 }
+
+@test "SLA judges the two ways of a flow apart: Upload and Download" {
+	run -4 --separate-stderr vmtp-collect --sla 'tcp_gbps>=8' \
+		--sla 'flow=download:retrans<=10' < "$COLLECT_FIXTURES/external.ndjson"
+	jq -s -e '[.[] | select(.type == "sla") | [.label, .direction, .value, .pass]]
+	    == [["Upload", null, 9, true], ["Download", "reverse", 3, false],
+	        ["Download", "reverse", 50, false]]' <<<"$output"
+}
+
+@test "a node_exporter that is down or sends garbage: one warning each, samples pass" {
+	printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nnode_cpu_seconds_total{cpu="0" 12\n' \
+		> "$BATS_TEST_TMPDIR/garbage.http"
+	fake_start "$BATS_TEST_TMPDIR/garbage.http"
+	down=$(free_port)
+	run --separate-stderr vmtp-collect --cpu-interval 0.5 \
+		--node-exporter "http://127.0.0.1:$FAKE_PORT/metrics" \
+		--node-exporter "http://user:pw@127.0.0.1:$down/metrics" < <(fixture; sleep 2)
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "warning: node_exporter http://127.0.0.1:$FAKE_PORT/metrics: line 1 is not a Prometheus sample" <<<"$stderr")" -eq 1 ]
+	[ "$(grep -c "warning: node_exporter http://127.0.0.1:$down/metrics: Failed to connect" <<<"$stderr")" -eq 1 ]
+	[[ $stderr != *pw@* ]]
+	diff <(printf '%s\n' "$output") <(fixture)
+}
+
+@test "-m takes [IPv6]:port and refuses a bare IPv6 address" {
+	run -2 --separate-stderr vmtp-collect -m ::1 < /dev/null
+	[[ $stderr == *"-m: '::1' is not HOST[:PORT]"* ]]
+	port=$(free_port)
+	run --separate-stderr vmtp-collect -m "[::1]:$port" < <(sleep 1)
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"gmond [::1]:$port: cannot connect"* ]]
+}

@@ -2,7 +2,8 @@
 """serve-file.py FILE PORTFILE - a stand-in for a broken gmond in tests.
 
 Listens on a free 127.0.0.1 port (written to PORTFILE) and answers every
-connection with the bytes of FILE, then closes it.  With FILE "" it accepts
+connection with the bytes of FILE (for an HTTP client, a whole response),
+then closes it.  With FILE "" it accepts
 connections and never answers: a gmond that hangs.
 """
 import os
@@ -26,4 +27,13 @@ while True:
         held.append(conn)  # keep it open, say nothing
         continue
     conn.sendall(data)
+    # drain what the client sent (an HTTP request) so that closing does
+    # not reset the connection before the client has read the answer
+    conn.shutdown(socket.SHUT_WR)
+    conn.settimeout(1)
+    try:
+        while conn.recv(65536):
+            pass
+    except OSError:
+        pass
     conn.close()

@@ -239,11 +239,13 @@ gmond_fetch(const char *host, const char *port, double timeout, char **buf,
 {
 	struct addrinfo hints = {0};
 	struct addrinfo *res = NULL;
+	struct addrinfo *ai;
 	struct timespec deadline;
 	char *data = NULL;
 	size_t n = 0, cap = 0;
 	int fd = -1;
 	int rc = -1;
+	int saved;
 	int gai;
 
 	*buf = NULL;
@@ -263,9 +265,20 @@ gmond_fetch(const char *host, const char *port, double timeout, char **buf,
 		    gai_strerror(gai));
 		goto out;
 	}
-	fd = socket(res->ai_family,
-	    res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, res->ai_protocol);
-	if (fd < 0 || connect_by(fd, res, &deadline) != 0) {
+	/* each address of the name in turn, as long as time is left */
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd >= 0 && connect_by(fd, ai, &deadline) == 0)
+			break;
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		errno = saved;
+	}
+	if (fd < 0) {
 		err_set(
 		    err, VMTP_EXIT_FAIL, "cannot connect: %s", strerror(errno));
 		goto out;

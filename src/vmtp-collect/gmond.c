@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,11 +207,39 @@ ms_left(const struct timespec *deadline)
 	return ms < 0 ? 0 : ms > 600000 ? 600000 : (int)ms;
 }
 
+/*
+ * Waits until FD has EVENTS, DEADLINE passes or *CANCEL is set, looking at
+ * CANCEL every 100 ms.  Returns 1 when ready, 0 at the deadline, -1 with
+ * errno set (ECANCELED when cancelled).
+ */
+static int
+wait_fd(int fd, short events, const struct timespec *deadline,
+    const atomic_int *cancel)
+{
+	for (;;) {
+		struct pollfd p = {fd, events, 0};
+		int left = ms_left(deadline);
+		int n;
+
+		if (cancel != NULL && atomic_load(cancel)) {
+			errno = ECANCELED;
+			return -1;
+		}
+		n = poll(&p, 1, left < 100 ? left : 100);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n == 0 && left <= 100)
+			return 0;
+	}
+}
+
 /* Connects FD (non-blocking) to AI by DEADLINE.  0, or -1 with errno. */
 static int
-connect_by(int fd, const struct addrinfo *ai, const struct timespec *deadline)
+connect_by(int fd, const struct addrinfo *ai, const struct timespec *deadline,
+    const atomic_int *cancel)
 {
-	struct pollfd p = {fd, POLLOUT, 0};
 	socklen_t len = sizeof(int);
 	int soerr = 0;
 	int n;
@@ -219,7 +248,7 @@ connect_by(int fd, const struct addrinfo *ai, const struct timespec *deadline)
 		return 0;
 	if (errno != EINPROGRESS)
 		return -1;
-	n = poll(&p, 1, ms_left(deadline));
+	n = wait_fd(fd, POLLOUT, deadline, cancel);
 	if (n == 0) {
 		errno = ETIMEDOUT;
 		return -1;
@@ -234,8 +263,8 @@ connect_by(int fd, const struct addrinfo *ai, const struct timespec *deadline)
 }
 
 int
-gmond_fetch(const char *host, const char *port, double timeout, char **buf,
-    size_t *len, struct vmtp_err *err)
+gmond_fetch(const char *host, const char *port, double timeout,
+    const atomic_int *cancel, char **buf, size_t *len, struct vmtp_err *err)
 {
 	struct addrinfo hints = {0};
 	struct addrinfo *res = NULL;
@@ -270,7 +299,7 @@ gmond_fetch(const char *host, const char *port, double timeout, char **buf,
 		fd = socket(ai->ai_family,
 		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    ai->ai_protocol);
-		if (fd >= 0 && connect_by(fd, ai, &deadline) == 0)
+		if (fd >= 0 && connect_by(fd, ai, &deadline, cancel) == 0)
 			break;
 		saved = errno;
 		if (fd >= 0)
@@ -284,7 +313,6 @@ gmond_fetch(const char *host, const char *port, double timeout, char **buf,
 		goto out;
 	}
 	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
 		ssize_t got;
 		int ready;
 
@@ -306,14 +334,12 @@ gmond_fetch(const char *host, const char *port, double timeout, char **buf,
 			data = v;
 			cap = bigger;
 		}
-		ready = poll(&p, 1, ms_left(&deadline));
+		ready = wait_fd(fd, POLLIN, &deadline, cancel);
 		if (ready == 0) {
 			err_set(err, VMTP_EXIT_FAIL,
 			    "no complete answer within %g s", timeout);
 			goto out;
 		}
-		if (ready < 0 && errno == EINTR)
-			continue;
 		got = ready < 0 ? -1 : read(fd, data + n, cap - n - 1);
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;

@@ -6,6 +6,7 @@
 #ifndef VMTP_COLLECT_GMOND_H
 #define VMTP_COLLECT_GMOND_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "libvmtp/err.h"
@@ -28,10 +29,11 @@ long gmond_parse(const char *buf, size_t len, double t,
 /*
  * Connects to HOST:PORT, reads the XML gmond sends until it closes the
  * connection, and returns it in *BUF (NUL-terminated, caller frees) with
- * its length in *LEN.  Gives up after TIMEOUT seconds in all.  Returns 0,
- * or -1 with ERR set (VMTP_EXIT_FAIL) naming what failed.
+ * its length in *LEN.  Gives up after TIMEOUT seconds in all, or within
+ * 100 ms of *CANCEL becoming non-zero (CANCEL may be NULL).  Returns 0, or
+ * -1 with ERR set (VMTP_EXIT_FAIL) naming what failed.
  */
-int gmond_fetch(const char *host, const char *port, double timeout, char **buf,
-    size_t *len, struct vmtp_err *err);
+int gmond_fetch(const char *host, const char *port, double timeout,
+    const atomic_int *cancel, char **buf, size_t *len, struct vmtp_err *err);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,9 +255,21 @@ write_body(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* libcurl's progress callback: a non-zero return aborts the transfer. */
+static int
+cancelled(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load((const atomic_int *)arg) != 0;
+}
+
 int
-nodeexp_fetch(const char *url, double timeout, char **buf, size_t *len,
-    struct vmtp_err *err)
+nodeexp_fetch(const char *url, double timeout, const atomic_int *cancel,
+    char **buf, size_t *len, struct vmtp_err *err)
 {
 	struct body b = {NULL, 0, 0};
 	char msg[CURL_ERROR_SIZE] = "";
@@ -279,6 +292,11 @@ nodeexp_fetch(const char *url, double timeout, char **buf, size_t *len,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "vmtp-collect");
+	if (cancel != NULL) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, cancelled);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
 		err_set(err, VMTP_EXIT_FAIL, "%s",

@@ -6,6 +6,7 @@
 #ifndef VMTP_COLLECT_NODEEXP_H
 #define VMTP_COLLECT_NODEEXP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "libvmtp/err.h"
@@ -40,13 +41,14 @@ int nodeexp_reading(const struct nodeexp_totals *prev,
     struct cpu_reading *r);
 
 /*
- * GETs URL with libcurl, giving up after TIMEOUT seconds.  Returns the body
- * in *BUF (NUL-terminated, caller frees) and its length in *LEN, or -1
- * with ERR set (VMTP_EXIT_FAIL) naming what failed (HTTP status, curl's
- * message).
+ * GETs URL with libcurl, giving up after TIMEOUT seconds, or soon after
+ * *CANCEL becomes non-zero (libcurl looks at least once a second; CANCEL
+ * may be NULL).  Returns the body in *BUF (NUL-terminated, caller frees)
+ * and its length in *LEN, or -1 with ERR set (VMTP_EXIT_FAIL) naming what
+ * failed (HTTP status, curl's message).
  */
-int nodeexp_fetch(const char *url, double timeout, char **buf, size_t *len,
-    struct vmtp_err *err);
+int nodeexp_fetch(const char *url, double timeout, const atomic_int *cancel,
+    char **buf, size_t *len, struct vmtp_err *err);
 
 /*
  * Copies the host part of URL into HOST (SIZE bytes), as the cpu record's

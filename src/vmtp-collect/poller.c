@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,9 @@ struct poller {
 	size_t n;
 	pthread_t thread;
 	int running;
-	pthread_mutex_t mu; /* guards stop */
+	pthread_mutex_t mu; /* for cv */
 	pthread_cond_t cv;
-	int stop;
+	atomic_int stop;     /* also cancels a poll in progress */
 	struct vmtp_err err; /* why the thread stopped on its own */
 };
 
@@ -55,6 +56,7 @@ poller_new(struct cpu_store *store, double interval, double timeout,
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		return NULL;
 	}
+	atomic_init(&p->stop, 0);
 	p->store = store;
 	p->interval = interval;
 	p->timeout = timeout;
@@ -208,8 +210,8 @@ poll_one(struct poller *p, struct source *s)
 	int rc = 0;
 
 	if (s->kind == POLLER_GMOND) {
-		if (gmond_fetch(
-		        s->addr, s->port, p->timeout, &buf, &len, &why) != 0)
+		if (gmond_fetch(s->addr, s->port, p->timeout, &p->stop, &buf,
+		        &len, &why) != 0)
 			goto failed;
 		t = now_real();
 		n = gmond_parse(buf, len, t, &r, &why);
@@ -220,7 +222,8 @@ poll_one(struct poller *p, struct source *s)
 			          "and cpu_num yet",
 			    s->name);
 	} else {
-		if (nodeexp_fetch(s->addr, p->timeout, &buf, &len, &why) != 0)
+		if (nodeexp_fetch(
+		        s->addr, p->timeout, &p->stop, &buf, &len, &why) != 0)
 			goto failed;
 		t = now_real();
 		if (nodeexp_parse(buf, len, &tot, &why) != 0)
@@ -244,7 +247,9 @@ poll_one(struct poller *p, struct source *s)
 		rc = cpu_store_add(p->store, s->name, r, (size_t)n, &p->err);
 	goto out;
 failed:
-	source_failed(s, &why);
+	/* a poll cut short at end of input is no fault of the source */
+	if (!atomic_load(&p->stop))
+		source_failed(s, &why);
 out:
 	free(r);
 	free(buf);
@@ -260,7 +265,7 @@ poll_loop(void *arg)
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&p->mu);
-	while (!p->stop) {
+	while (!atomic_load(&p->stop)) {
 		struct timespec now;
 
 		pthread_mutex_unlock(&p->mu);
@@ -280,8 +285,9 @@ poll_loop(void *arg)
 		    (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
 			next = now;
 		pthread_mutex_lock(&p->mu);
-		while (!p->stop && pthread_cond_timedwait(
-		                       &p->cv, &p->mu, &next) != ETIMEDOUT)
+		while (
+		    !atomic_load(&p->stop) &&
+		    pthread_cond_timedwait(&p->cv, &p->mu, &next) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -309,7 +315,7 @@ poller_stop(struct poller *p, struct vmtp_err *err)
 	if (!p->running)
 		return 0;
 	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
+	atomic_store(&p->stop, 1);
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);

@@ -40,7 +40,7 @@ size_t poller_count(const struct poller *p);
 int poller_start(struct poller *p, struct vmtp_err *err);
 
 /*
- * Stops polling (waiting for a poll in progress, at most its timeout) and
+ * Stops polling (a poll in progress is cut short within a second) and
  * reports in ERR an error that stopped the thread (writing a cpu record
  * failed).  Returns 0, or -1 with ERR set.
  */

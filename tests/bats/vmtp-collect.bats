@@ -234,7 +234,7 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	diff <(printf '%s\n' "$output") <(fixture)
 }
 
-@test "a gmond that hangs never holds up the stream" {
+@test "a gmond that hangs never holds up the stream, nor its end" {
 	fake_start ""
 	coproc COLLECT { exec vmtp-collect -m "127.0.0.1:$FAKE_PORT" --cpu-interval 5 2>/dev/null; }
 	sleep 0.5 # the first poll is now waiting for the hung gmond
@@ -242,8 +242,11 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	echo "$first" >&"${COLLECT[1]}"
 	read -r -t 1 line <&"${COLLECT[0]}"
 	[ "$(jq -r .type <<<"$line")" = run ]
+	# and at end of input the hung poll is cut short, not waited for (5 s)
+	start=$(date +%s%N)
 	eval "exec ${COLLECT[1]}>&-"
 	wait "$COLLECT_PID"
+	[ $(($(date +%s%N) - start)) -lt 2000000000 ]
 }
 
 @test "a sample without t_start is bad input when CPU is polled" {

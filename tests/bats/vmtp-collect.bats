@@ -441,3 +441,18 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"gmond [::1]:$port: cannot connect"* ]]
 }
+
+@test "two runs in the input give a list of two documents" {
+	{ fixture; cat "$COLLECT_FIXTURES/external.ndjson"; } |
+		vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" > /dev/null
+	jq -e 'map(.run_id) == ["vmtp-0a1b2c3d", "vmtp-5e6f7a8b"]
+	    and (.[1].flows[0].results | map(.direction) == [null, "reverse"])' \
+		"$BATS_TEST_TMPDIR/r.json"
+}
+
+@test "-q keeps warnings about sources off stderr" {
+	port=$(free_port)
+	run --separate-stderr vmtp-collect -q -m "127.0.0.1:$port" < <(fixture; sleep 1)
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}

@@ -32,6 +32,7 @@ static const struct cfg_key {
     {"availability_zone", CFG_STR},
     {"config_drive", CFG_BOOL},
     {"dns_nameservers", CFG_STR_LIST},
+    {"ext_net_name", CFG_STR},
     {"flavor", CFG_MAP},
     {"flavor_type", CFG_STR},
     {"floating_ip", CFG_BOOL},
@@ -431,6 +432,46 @@ cfg_merge_file(json_t *cfg, const char *path, struct vmtp_err *err)
 	yaml_parser_delete(&yf.parser);
 	fclose(fp);
 	return rc;
+}
+
+json_t *
+cfg_yaml_read(const char *path, struct vmtp_err *err)
+{
+	struct yfile yf;
+	yaml_event_t ev;
+	json_t *v = NULL;
+	FILE *fp;
+	int started = 0;
+
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (!yaml_parser_initialize(&yf.parser)) {
+		fclose(fp);
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	yf.name = path;
+	yf.err = err;
+	yaml_parser_set_input_file(&yf.parser, fp);
+	/* the root node of the first document; an empty file is null */
+	while (v == NULL && next_event(&yf, &ev) == 0) {
+		if (ev.type == YAML_STREAM_END_EVENT)
+			v = json_null();
+		else if (ev.type == YAML_DOCUMENT_START_EVENT)
+			started = 1;
+		else if (started && node(&yf, &ev, 0, &v) < 0) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yf.parser);
+	fclose(fp);
+	return v;
 }
 
 json_t *

@@ -33,6 +33,15 @@ json_t *cfg_load(const char *path, struct vmtp_err *err);
  */
 int cfg_merge_file(json_t *cfg, const char *path, struct vmtp_err *err);
 
+/*
+ * Reads the first document of the YAML file PATH, whatever its keys, as
+ * JSON (YAML 1.1 scalars: null, booleans, numbers, strings); for files of
+ * other tools such as clouds.yaml.  Returns a new reference (json null for
+ * an empty file), or NULL with ERR set: VMTP_EXIT_FAIL when the file cannot
+ * be read, VMTP_EXIT_DATA with "PATH:LINE: ..." when it is not YAML.
+ */
+json_t *cfg_yaml_read(const char *path, struct vmtp_err *err);
+
 /* Integer KEY (0 when unset). */
 long long cfg_int(const json_t *cfg, const char *key);
 

@@ -70,6 +70,33 @@ cli_parse_word(const char *opt, const char *s, const char *const *words,
 	    err, VMTP_EXIT_USAGE, "%s: '%s' is not one of %s", opt, s, list);
 }
 
+int
+cli_parse_duration(
+    const char *opt, const char *s, long long *out, struct vmtp_err *err)
+{
+	static const char units[] = "smhd";
+	static const long long mult[] = {1, 60, 3600, 86400};
+	struct vmtp_err tmp = VMTP_ERR_INIT;
+	char num[32];
+	size_t len = strlen(s);
+	const char *u;
+	long long v;
+
+	if (len == 0 || len >= sizeof(num))
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: '%s' is not a duration (90, 30m, 2h, 7d)", opt, s);
+	memcpy(num, s, len + 1);
+	u = strchr(units, num[len - 1]);
+	if (u != NULL)
+		num[len - 1] = '\0';
+	if (cli_parse_long(opt, num, 0, 100LL * 365 * 86400, &v, &tmp) != 0)
+		/* say what a duration looks like, not "whole number" */
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: '%s' is not a duration (90, 30m, 2h, 7d)", opt, s);
+	*out = v * (u != NULL ? mult[u - units] : 1);
+	return 0;
+}
+
 void
 cli_print_version(const char *prog)
 {

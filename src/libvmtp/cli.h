@@ -32,6 +32,14 @@ int cli_parse_double(const char *opt, const char *s, double min, double max,
 int cli_parse_word(const char *opt, const char *s, const char *const *words,
     struct vmtp_err *err);
 
+/*
+ * Parses a duration for option OPT: a whole number with an optional unit
+ * s, m, h or d ("90", "30m", "2h", "7d") into seconds in *OUT.  Returns 0,
+ * or -1 with ERR set; *OUT is unchanged on error.
+ */
+int cli_parse_duration(
+    const char *opt, const char *s, long long *out, struct vmtp_err *err);
+
 /* Prints "PROG VERSION" to stdout, as --version does everywhere. */
 void cli_print_version(const char *prog);
 

@@ -1,0 +1,340 @@
+/*
+ * http.c - OpenStack API requests over libcurl with retries (see http.h;
+ * SPEC §6 vmtp-provision).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "libvmtp/err.h"
+#include "libvmtp/http.h"
+#include "libvmtp/log.h"
+
+struct http {
+	CURL *curl;
+	struct http_opts o;
+	char *cacert;
+};
+
+/* What the callbacks collect of one attempt. */
+struct attempt {
+	struct http_resp *resp;
+	size_t cap;
+	long retry_after_ms; /* -1: no Retry-After */
+	int oom;
+};
+
+struct http *
+http_new(const struct http_opts *o, struct vmtp_err *err)
+{
+	struct http *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	h->o = *o;
+	if (o->cacert != NULL && (h->cacert = strdup(o->cacert)) == NULL) {
+		free(h);
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	h->o.cacert = h->cacert;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (h->curl = curl_easy_init()) == NULL) {
+		free(h->cacert);
+		free(h);
+		err_set(err, VMTP_EXIT_FAIL, "cannot initialize libcurl");
+		return NULL;
+	}
+	return h;
+}
+
+void
+http_free(struct http *h)
+{
+	if (h == NULL)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h->cacert);
+	free(h);
+}
+
+void
+http_resp_clear(struct http_resp *resp)
+{
+	if (resp->body != NULL)
+		explicit_bzero(resp->body, resp->len);
+	free(resp->body);
+	if (resp->subject_token != NULL)
+		explicit_bzero(
+		    resp->subject_token, strlen(resp->subject_token));
+	free(resp->subject_token);
+	free(resp->location);
+	memset(resp, 0, sizeof(*resp));
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct attempt *a = arg;
+	struct http_resp *r = a->resp;
+	size_t len = size * n;
+
+	if (r->len + len + 1 > a->cap) {
+		size_t cap = (r->len + len + 1) * 2;
+		char *bigger = realloc(r->body, cap);
+
+		if (bigger == NULL) {
+			a->oom = 1;
+			return 0;
+		}
+		r->body = bigger;
+		a->cap = cap;
+	}
+	memcpy(r->body + r->len, data, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+/* A copy of header line VALUE (LEN bytes) without surrounding space. */
+static char *
+header_value(const char *value, size_t len)
+{
+	while (len > 0 && (*value == ' ' || *value == '\t')) {
+		value++;
+		len--;
+	}
+	while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' ||
+	                      value[len - 1] == ' '))
+		len--;
+	return strndup(value, len);
+}
+
+static int
+header_is(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+static size_t
+on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct attempt *a = arg;
+	size_t len = size * n;
+	char **slot = NULL;
+	const char *name = NULL;
+
+	if (header_is(line, len, "X-Subject-Token")) {
+		slot = &a->resp->subject_token;
+		name = "X-Subject-Token";
+	} else if (header_is(line, len, "Location")) {
+		slot = &a->resp->location;
+		name = "Location";
+	} else if (header_is(line, len, "Retry-After")) {
+		char *v = header_value(line + 12, len - 12);
+		char *end = NULL;
+		long secs;
+
+		if (v == NULL) {
+			a->oom = 1;
+			return 0;
+		}
+		secs = strtol(v, &end, 10);
+		if (end != v && *end == '\0' && secs >= 0)
+			a->retry_after_ms = secs * 1000;
+		else if (curl_getdate(v, NULL) > 0)
+			a->retry_after_ms =
+			    (long)(curl_getdate(v, NULL) - time(NULL)) * 1000;
+		free(v);
+		return len;
+	}
+	if (slot != NULL) {
+		if (*slot != NULL) {
+			explicit_bzero(*slot, strlen(*slot));
+			free(*slot);
+		}
+		*slot = header_value(
+		    line + strlen(name) + 1, len - strlen(name) - 1);
+		if (*slot == NULL) {
+			a->oom = 1;
+			return 0;
+		}
+	}
+	return len;
+}
+
+static int
+retryable_status(long status)
+{
+	return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+static int
+retryable_curl(CURLcode rc)
+{
+	return rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+	       rc == CURLE_GOT_NOTHING || rc == CURLE_COULDNT_CONNECT ||
+	       rc == CURLE_PARTIAL_FILE;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* One try: fills RESP (cleared first) and returns curl's result. */
+static CURLcode
+attempt_once(struct http *h, const char *method, const char *url,
+    struct curl_slist *hdrs, const char *body, struct http_resp *resp,
+    struct attempt *a)
+{
+	CURL *c = h->curl;
+	CURLcode rc;
+
+	http_resp_clear(resp);
+	memset(a, 0, sizeof(*a));
+	a->resp = resp;
+	a->retry_after_ms = -1;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+	    h->o.timeout_ms > 0 ? h->o.timeout_ms : 60000L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (h->o.insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->o.cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.cacert);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (rc == CURLE_OK && resp->body == NULL) {
+		resp->body = strdup("");
+		if (resp->body == NULL)
+			a->oom = 1;
+	}
+	return rc;
+}
+
+int
+http_request(struct http *h, const char *method, const char *url,
+    const char *const *headers, const char *body, struct http_resp *resp,
+    struct vmtp_err *err)
+{
+	struct curl_slist *hdrs = NULL;
+	struct curl_slist *more;
+	struct attempt a;
+	CURLcode rc = CURLE_OK;
+	long wait = h->o.backoff_ms > 0 ? h->o.backoff_ms : 500;
+	int tries;
+	int rv = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	for (; headers != NULL && *headers != NULL; headers++) {
+		more = curl_slist_append(hdrs, *headers);
+		if (more == NULL)
+			goto oom;
+		hdrs = more;
+	}
+	if (body != NULL) {
+		more =
+		    curl_slist_append(hdrs, "Content-Type: application/json");
+		if (more == NULL)
+			goto oom;
+		hdrs = more;
+	}
+	more = curl_slist_append(hdrs, "Accept: application/json");
+	if (more == NULL)
+		goto oom;
+	hdrs = more;
+	for (tries = 0;; tries++) {
+		double t0 = now_ms();
+		long delay;
+
+		rc = attempt_once(h, method, url, hdrs, body, resp, &a);
+		if (a.oom)
+			goto oom;
+		if (rc == CURLE_OK)
+			log_debug("%s %s -> %ld (%.0f ms)", method, url,
+			    resp->status, now_ms() - t0);
+		else
+			log_debug("%s %s -> %s (%.0f ms)", method, url,
+			    curl_easy_strerror(rc), now_ms() - t0);
+		if (rc == CURLE_OK ? !retryable_status(resp->status)
+		                   : !retryable_curl(rc))
+			break;
+		if (tries >= h->o.retries)
+			break;
+		delay = a.retry_after_ms >= 0 ? a.retry_after_ms : wait;
+		if (delay > 60000)
+			delay = 60000;
+		log_debug("retrying %s %s in %ld ms", method, url, delay);
+		sleep_ms(delay);
+		wait = wait * 2 > 30000 ? 30000 : wait * 2;
+	}
+	if (rc != CURLE_OK) {
+		err_set(err, VMTP_EXIT_FAIL, "%s %s: %s", method, url,
+		    curl_easy_strerror(rc));
+		http_resp_clear(resp);
+		goto out;
+	}
+	rv = 0;
+	goto out;
+oom:
+	http_resp_clear(resp);
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+out:
+	curl_slist_free_all(hdrs);
+	return rv;
+}
+
+char *
+http_url_join(const char *base, const char *path)
+{
+	size_t blen = strlen(base);
+	char *out;
+
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	while (*path == '/')
+		path++;
+	if (asprintf(&out, "%.*s/%s", (int)blen, base, path) < 0)
+		return NULL;
+	return out;
+}

@@ -1,0 +1,452 @@
+/*
+ * vmtp-cleanup - delete the cloud resources of vmtp runs: by run tag, by
+ * the resource records on standard input, or every stale run (SPEC §6).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "libvmtp/cli.h"
+#include "libvmtp/creds.h"
+#include "libvmtp/err.h"
+#include "libvmtp/http.h"
+#include "libvmtp/journal.h"
+#include "libvmtp/log.h"
+#include "libvmtp/os.h"
+#include "libvmtp/rec.h"
+
+#include "cleanup.h"
+
+#define PROG "vmtp-cleanup"
+
+static const char synopsis[] =
+    "usage: vmtp-cleanup [-hnqv] [--version] [--insecure] [-r openrc]\n"
+    "                    [--os-cloud name] --tag tag\n"
+    "       vmtp-cleanup [-hnqv] [--insecure] [-r openrc] [--os-cloud name]\n"
+    "                    --all [--older-than duration]\n"
+    "       vmtp-cleanup [-hnqv] [--insecure] [-r openrc] [--os-cloud name]\n"
+    "                    [file ...]\n";
+
+static const char help[] =
+    "Delete what vmtp runs created in the cloud, in dependency order.\n"
+    "\n"
+    "  -t, --tag TAG          the run TAG: its journal and everything in the\n"
+    "                         cloud tagged or named with it\n"
+    "  -a, --all              every run with a journal or a vmtp tag in the\n"
+    "                         cloud\n"
+    "      --older-than DUR   with --all: only runs at least DUR old\n"
+    "                         (90, 30m, 2h, 7d)\n"
+    "  (neither)              the resource records in FILEs or on stdin\n"
+    "  -n, --dry-run          write the resource records of what would be\n"
+    "                         deleted, delete nothing\n"
+    "  -r, --openrc FILE      credentials from an openrc file (read, never "
+    "run)\n"
+    "      --os-cloud NAME    credentials from clouds.yaml (default "
+    "$OS_CLOUD)\n"
+    "      --insecure         do not verify the API's TLS certificates\n"
+    "  -q, --quiet            errors only\n"
+    "  -v, --verbose          debug messages (API calls, never secrets)\n"
+    "  -h, --help             this help\n"
+    "      --version          the version\n"
+    "\n"
+    "Writes a `deleted` record per resource.  Exit status: 0 nothing of the\n"
+    "runs remains, 1 something remains (named), 2 usage, 65 bad input.\n";
+
+enum { OPT_VERSION = 256, OPT_INSECURE, OPT_OS_CLOUD, OPT_OLDER };
+
+static const struct option longopts[] = {
+    {"all", no_argument, NULL, 'a'},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"help", no_argument, NULL, 'h'},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"older-than", required_argument, NULL, OPT_OLDER},
+    {"openrc", required_argument, NULL, 'r'},
+    {"os-cloud", required_argument, NULL, OPT_OS_CLOUD},
+    {"quiet", no_argument, NULL, 'q'},
+    {"tag", required_argument, NULL, 't'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+struct options {
+	int all;
+	int dry_run;
+	int insecure;
+	int level;
+	long long older_than; /* seconds; -1: any age */
+	const char *openrc;
+	const char *os_cloud;
+	const char *tag;
+};
+
+static void
+usage(const char *why)
+{
+	fprintf(stderr, "%s: %s\n%s", PROG, why, synopsis);
+	exit(VMTP_EXIT_USAGE);
+}
+
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	struct vmtp_err err = VMTP_ERR_INIT;
+	int ch;
+
+	o->older_than = -1;
+	while (
+	    (ch = getopt_long(argc, argv, "ahnqr:t:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			o->all = 1;
+			break;
+		case 'h':
+			printf("%s\n%s", synopsis, help);
+			exit(VMTP_EXIT_OK);
+		case 'n':
+			o->dry_run = 1;
+			break;
+		case 'q':
+			o->level = LOG_QUIET;
+			break;
+		case 'r':
+			o->openrc = optarg;
+			break;
+		case 't':
+			o->tag = optarg;
+			break;
+		case 'v':
+			o->level = LOG_DEBUG;
+			break;
+		case OPT_INSECURE:
+			o->insecure = 1;
+			break;
+		case OPT_OLDER:
+			if (cli_parse_duration("--older-than", optarg,
+			        &o->older_than, &err) != 0)
+				usage(err.msg);
+			break;
+		case OPT_OS_CLOUD:
+			o->os_cloud = optarg;
+			break;
+		case OPT_VERSION:
+			cli_print_version(PROG);
+			exit(VMTP_EXIT_OK);
+		default:
+			usage("unknown option or missing value");
+		}
+	}
+	if (o->tag != NULL && o->all)
+		usage("--tag and --all exclude each other");
+	if (o->tag != NULL && !journal_tag_ok(o->tag))
+		usage("--tag: not a run tag (vmtp- and 8 hex digits)");
+	if (o->older_than >= 0 && !o->all)
+		usage("--older-than needs --all");
+	if ((o->tag != NULL || o->all) && optind < argc)
+		usage("input files go without --tag and --all");
+	if (o->os_cloud == NULL)
+		o->os_cloud = getenv("OS_CLOUD");
+	if (o->os_cloud != NULL && o->os_cloud[0] == '\0')
+		o->os_cloud = NULL;
+}
+
+/* Credentials by the precedence of the official client; a new session. */
+static struct os_session *
+session_open(const struct options *o, struct vmtp_err *err)
+{
+	struct http_opts ho = HTTP_OPTS_INIT;
+	struct os_session *s = NULL;
+	struct os_creds *c = os_creds_new(err);
+
+	ho.insecure = o->insecure;
+	if (c == NULL || os_creds_from_env(c, err) != 0 ||
+	    (o->os_cloud != NULL &&
+	        os_creds_load_clouds(c, o->os_cloud, err) != 0) ||
+	    (o->openrc != NULL && os_creds_load_openrc(c, o->openrc, err) != 0))
+		goto out;
+	s = os_session_new(c, &ho, err);
+	if (s != NULL && os_authenticate(s, err) != 0) {
+		os_session_free(s);
+		s = NULL;
+	}
+out:
+	os_creds_free(c);
+	return s;
+}
+
+/*
+ * Reads resource records from the inputs: the ones vmtp created become
+ * victims, reused ones (created false) are kept, every other record is
+ * passed on.  Returns 0 or -1 with ERR set.
+ */
+static int
+read_inputs(char **files, int n, json_t *victims, struct vmtp_err *err)
+{
+	char *dash[] = {"-"};
+	int i;
+
+	if (n == 0) {
+		files = dash;
+		n = 1;
+	}
+	for (i = 0; i < n; i++) {
+		struct rec_reader *rd = rec_reader_open(files[i], err);
+		json_t *rec;
+		int rc;
+
+		if (rd == NULL)
+			return -1;
+		while ((rc = rec_next(rd, &rec, err)) == 1) {
+			const char *type = rec_type(rec);
+
+			if (strcmp(type, "resource") != 0) {
+				rc = rec_pass(rd, stdout, err);
+			} else if (!json_is_string(
+			               json_object_get(rec, "kind")) ||
+			           !json_is_string(
+			               json_object_get(rec, "id"))) {
+				rc = err_set(err, VMTP_EXIT_DATA,
+				    "%s:%ld: resource record without kind or "
+				    "id",
+				    rec_reader_name(rd), rec_reader_line(rd));
+			} else if (json_is_false(
+			               json_object_get(rec, "created"))) {
+				log_debug("%s %s was reused, not created: kept",
+				    json_string_value(
+				        json_object_get(rec, "kind")),
+				    json_string_value(
+				        json_object_get(rec, "id")));
+			} else if (victims_add(victims, rec) != 0) {
+				rc = err_set(
+				    err, VMTP_EXIT_FAIL, "out of memory");
+			}
+			json_decref(rec);
+			if (rc < 0)
+				break;
+		}
+		rec_reader_free(rd);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Adds the created resources of TAG's journal to VICTIMS. */
+static int
+add_journal(const char *tag, json_t *victims, struct vmtp_err *err)
+{
+	json_t *recs = journal_read(tag, err);
+	json_t *r;
+	size_t i;
+
+	if (recs == NULL)
+		return -1;
+	json_array_foreach(recs, i, r)
+	{
+		const char *type = rec_type(r);
+
+		if (type == NULL || strcmp(type, "resource") != 0 ||
+		    json_is_false(json_object_get(r, "created")) ||
+		    !json_is_string(json_object_get(r, "kind")) ||
+		    !json_is_string(json_object_get(r, "id")))
+			continue;
+		if (victims_add(victims, r) != 0) {
+			json_decref(recs);
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		}
+	}
+	json_decref(recs);
+	return 0;
+}
+
+/* The run tags among VICTIMS, in order of first appearance. */
+static json_t *
+runs_of(const json_t *victims)
+{
+	json_t *runs = json_array();
+	json_t *v;
+	size_t i, j;
+
+	json_array_foreach((json_t *)victims, i, v)
+	{
+		json_t *run = json_object_get(v, "run");
+		json_t *known;
+		int seen = 0;
+
+		if (!json_is_string(run))
+			continue;
+		json_array_foreach(runs, j, known) seen |=
+		    json_equal(known, run);
+		if (!seen && json_array_append(runs, run) != 0) {
+			json_decref(runs);
+			return NULL;
+		}
+	}
+	return runs;
+}
+
+/*
+ * With --older-than: drops from VICTIMS the runs whose journal is younger
+ * than the limit.  A run without a journal (found only in the cloud) is
+ * judged by the age of its tag's resources in the cloud, which scan records
+ * do not carry, so it is kept only when old enough per its journal; a run
+ * with no journal at all counts as old.
+ */
+static int
+drop_young(json_t *victims, long long older_than, struct vmtp_err *err)
+{
+	json_t *journals = journal_list(err);
+	time_t now = time(NULL);
+	json_t *j;
+	size_t i, k;
+
+	if (journals == NULL)
+		return -1;
+	json_array_foreach(journals, i, j)
+	{
+		const char *tag = json_string_value(json_object_get(j, "tag"));
+		long long age = (long long)now -
+		                json_integer_value(json_object_get(j, "mtime"));
+
+		if (age >= older_than)
+			continue;
+		log_info("run %s is %llds old: kept", tag, age);
+		for (k = json_array_size(victims); k-- > 0;) {
+			const char *run = json_string_value(
+			    json_object_get(json_array_get(victims, k), "run"));
+
+			if (run != NULL && strcmp(run, tag) == 0)
+				json_array_remove(victims, k);
+		}
+	}
+	json_decref(journals);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vmtp_err err = VMTP_ERR_INIT;
+	struct options o = {0};
+	struct os_session *s = NULL;
+	struct scan_filter f = {NULL};
+	json_t *victims = json_array();
+	json_t *left = NULL;
+	json_t *runs = NULL;
+	json_t *v;
+	size_t i;
+	int failed;
+
+	parse_args(argc, argv, &o);
+	log_init(PROG, o.level);
+	if (victims == NULL) {
+		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (o.tag == NULL && !o.all &&
+	    read_inputs(argv + optind, argc - optind, victims, &err) != 0)
+		goto out;
+	s = session_open(&o, &err);
+	if (s == NULL)
+		goto out;
+	if (o.tag != NULL) {
+		f.tag = o.tag;
+		if (add_journal(o.tag, victims, &err) != 0 ||
+		    scan_cloud(s, &f, victims, &err) != 0)
+			goto out;
+	} else if (o.all) {
+		json_t *journals = journal_list(&err);
+
+		if (journals == NULL)
+			goto out;
+		json_array_foreach(journals, i, v)
+		{
+			if (add_journal(
+			        json_string_value(json_object_get(v, "tag")),
+			        victims, &err) != 0) {
+				json_decref(journals);
+				goto out;
+			}
+		}
+		json_decref(journals);
+		if (scan_cloud(s, &f, victims, &err) != 0 ||
+		    (o.older_than >= 0 &&
+		        drop_young(victims, o.older_than, &err) != 0))
+			goto out;
+	}
+	if (o.dry_run) {
+		json_array_foreach(victims, i, v)
+		{
+			if (rec_write(stdout, v, &err) != 0)
+				goto out;
+		}
+		log_info("%zu resource(s) would be deleted",
+		    json_array_size(victims));
+		goto out;
+	}
+	failed = delete_all(s, victims, stdout, &err);
+	if (failed < 0)
+		goto out;
+	left = still_there(s, victims, &err);
+	runs = runs_of(victims);
+	if (left == NULL || runs == NULL)
+		goto out;
+	/* what the tag scan still finds remains too (created meanwhile) */
+	json_array_foreach(runs, i, v)
+	{
+		json_t *again = json_array();
+		size_t k;
+		json_t *r;
+
+		f.tag = json_string_value(v);
+		if (again == NULL || scan_cloud(s, &f, again, &err) != 0) {
+			json_decref(again);
+			goto out;
+		}
+		json_array_foreach(again, k, r) if (victims_add(left, r) != 0)
+		    err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+		json_decref(again);
+	}
+	json_array_foreach(left, i, v)
+	    log_error("still there: %s %s (%s) of run %s",
+	        json_string_value(json_object_get(v, "kind")),
+	        json_string_value(json_object_get(v, "name")),
+	        json_string_value(json_object_get(v, "id")),
+	        json_string_value(json_object_get(v, "run")));
+	json_array_foreach(runs, i, v)
+	{
+		const char *tag = json_string_value(v);
+		int remains = 0;
+		size_t k;
+		json_t *r;
+
+		json_array_foreach(left, k, r) remains |=
+		    json_equal(json_object_get(r, "run"), v);
+		if (!remains && journal_remove(tag, &err) != 0)
+			goto out;
+	}
+	if (o.tag != NULL && json_array_size(left) == 0 &&
+	    journal_remove(o.tag, &err) != 0)
+		goto out;
+	if (json_array_size(left) > 0 || failed > 0)
+		err_set(&err, VMTP_EXIT_FAIL,
+		    "%zu resource(s) could not be deleted",
+		    json_array_size(left) > 0 ? json_array_size(left)
+		                              : (size_t)failed);
+out:
+	if (fflush(stdout) != 0)
+		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
+		    strerror(errno));
+	if (err.exit != VMTP_EXIT_OK)
+		log_error("%s", err.msg);
+	json_decref(left);
+	json_decref(runs);
+	json_decref(victims);
+	os_session_free(s);
+	return err.exit;
+}

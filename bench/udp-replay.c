@@ -10,7 +10,7 @@
  * measured on a path, sorted by offered rate.  A probe at a rate between
  * two points is read off the curve by linear interpolation in log(rate);
  * outside it the nearest point holds.
- * Usage: udp-replay MIN MAX; prints "vmtp PROBES LOSS INBRACKET" and
+ * Usage: udp-replay MIN MAX SIZE; prints "vmtp PROBES LOSS INBRACKET" and
  * "orig PROBES LOSS INBRACKET".
  */
 #include <math.h>
@@ -51,18 +51,19 @@ curve(double x, double *rx_mbps, double *loss)
 	}
 	t = (log(x) - log(pts[i - 1].offered)) /
 	    (log(pts[i].offered) - log(pts[i - 1].offered));
-	*rx_mbps = pts[i - 1].rx_mbps + t * (pts[i].rx_mbps - pts[i - 1].rx_mbps);
+	*rx_mbps =
+	    pts[i - 1].rx_mbps + t * (pts[i].rx_mbps - pts[i - 1].rx_mbps);
 	*loss = pts[i - 1].loss + t * (pts[i].loss - pts[i - 1].loss);
 }
 
 static void
-replay_vmtp(double lmin, double lmax)
+replay_vmtp(double lmin, double lmax, int size)
 {
 	struct search s;
 	const struct search_probe *r;
 	double x;
 
-	search_init(&s, 10e6, lmin, lmax);
+	search_init(&s, 10e6, lmin, lmax, size);
 	while ((x = search_next(&s)) > 0) {
 		struct search_probe p;
 		double rx, loss;
@@ -123,7 +124,7 @@ main(int argc, char **argv)
 {
 	double lmin, lmax;
 
-	if (argc != 3)
+	if (argc != 4)
 		return 2;
 	lmin = atof(argv[1]);
 	lmax = atof(argv[2]);
@@ -133,7 +134,7 @@ main(int argc, char **argv)
 		n_pts++;
 	if (n_pts == 0)
 		return 1;
-	replay_vmtp(lmin, lmax);
+	replay_vmtp(lmin, lmax, atoi(argv[3]));
 	replay_orig(lmin, lmax);
 	return 0;
 }

@@ -1,6 +1,8 @@
 /*
  * search.c - the UDP rate search (see search.h; SPEC §8).
  */
+#include <math.h>
+
 #include "libvmtp/search.h"
 
 /* A probe whose sender reached less than this share of the offered rate
@@ -10,9 +12,12 @@
 #define CLOSE_ENOUGH 0.05
 
 void
-search_init(struct search *s, double ceiling_kbps, double min, double max)
+search_init(
+    struct search *s, double ceiling_kbps, double min, double max, int pkt_size)
 {
 	*s = (struct search){0};
+	/* fragments of a datagram on a 1500-byte MTU path (IPv4, UDP) */
+	s->frags = pkt_size > 1472 ? (pkt_size + 8 + 1479) / 1480 : 1;
 	s->ceiling_kbps = ceiling_kbps;
 	s->min = min;
 	s->max = max;
@@ -28,44 +33,54 @@ search_next(const struct search *s)
 /*
  * The capacity a probe with loss tells: what got through of what was
  * really sent.  A sender that fell short of the offered rate sent about
- * rx / (1 - loss); otherwise the offered rate times (1 - loss) is a better
- * estimate than the receiver's own rate figure (pacing and counting differ
- * between the ends, the loss ratio does not).
+ * rx / (1 - loss); otherwise the offered rate is a better base than the
+ * receiver's own rate figure (pacing and counting differ between the ends,
+ * the loss ratio does not).  A datagram of k IP fragments is lost when any
+ * fragment is, so the path lost 1 - (1 - loss)^(1/k) of the packets it
+ * carried.  Returns 0 when nothing got through.
  */
 static double
-capacity(const struct search_probe *p)
+capacity(const struct search *s, const struct search_probe *p)
 {
-	double sent = p->rx_kbps / (1 - p->loss / 100);
+	double kept = 1 - p->loss / 100;
+	double sent;
+	double base;
 
-	if (sent < SENDER_SHORT * p->offered_kbps)
-		return p->rx_kbps;
-	return p->offered_kbps * (1 - p->loss / 100);
+	if (kept <= 0 || p->rx_kbps <= 0)
+		return 0;
+	sent = p->rx_kbps / kept;
+	base = sent < SENDER_SHORT * p->offered_kbps ? sent : p->offered_kbps;
+	return base * pow(kept, 1.0 / s->frags);
 }
 
 /* The next rate from what is known, or 0 when nothing is left to try. */
 static double
 choose(const struct search *s, const struct search_probe *last)
 {
-	double mid = (s->min + s->max) / 200.0;
+	/* the middle of the bracket, as a loss per IP fragment */
+	double mid = 1 - pow(1 - (s->min + s->max) / 200.0, 1.0 / s->frags);
 	double lo = s->have_under ? s->under.offered_kbps : 0;
 	double hi = s->over.offered_kbps;
+	double c = last->loss > 0 ? capacity(s, last) : 0;
 	double x;
 
 	if (s->have_under && hi - lo <= CLOSE_ENOUGH * hi)
 		return 0;
 	/* a probe that lost packets measured the path's capacity: offer
 	 * what loses the middle of the bracket at that capacity */
-	if (last->loss > 0 && last->loss < 100 && last->rx_kbps > 0) {
-		x = capacity(last) / (1.0 - mid);
+	if (c > 0) {
+		x = c / (1.0 - mid);
 		if (x > lo * 1.005 && x < hi * 0.995)
 			return x;
 	}
 	if (!s->have_under) {
-		/* nothing under yet: aim well below the last overshoot */
-		x = last->rx_kbps > 0 ? last->rx_kbps * (1 - mid) : hi / 2;
+		/* nothing under yet: below the capacity seen, or a decade
+		 * down when nothing got through */
+		x = c > 0 ? c * (1 - mid) : hi / 10;
 		return x < hi * (1 - CLOSE_ENOUGH) ? x : hi / 2;
 	}
-	return (lo + hi) / 2;
+	/* bisect, geometrically while the interval spans more than 2x */
+	return hi > 2 * lo ? sqrt(lo * hi) : (lo + hi) / 2;
 }
 
 void

@@ -680,7 +680,7 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		parse_tp_free(&best);
 		return write_rec(ctx, rec, err);
 	}
-	search_init(&s, o->ceiling_kbps, o->loss_min, o->loss_max);
+	search_init(&s, o->ceiling_kbps, o->loss_min, o->loss_max, (int)j->len);
 	while ((rate = search_next(&s)) > 0) {
 		struct search_probe p;
 

@@ -14,6 +14,12 @@ teardown_file() {
 	nshosts_down
 }
 
+teardown() {
+	if [ -n "${AGENT_PID:-}" ]; then
+		kill "$AGENT_PID" 2>/dev/null || true
+	fi
+}
+
 fp() {
 	ssh-keygen -lf "$NSH_DIR/h$1/hostkey.pub" -E sha256 | cut -d' ' -f2
 }
@@ -30,6 +36,16 @@ fp() {
 	    "[1,\"Native intra-host\",\"host1\",\"host1\",\"$(nsh_ip 1)\"],[2,\"Native inter-host\",\"host2\",\"host1\",\"$(nsh_ip 1)\"]" ]
 	# every record carries the same run tag
 	[ "$(jq -r .run <<< "$output" | sort -u | wc -l)" -eq 1 ]
+}
+
+@test "an external host is measured against the server both ways" {
+	run --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
+	    --external-host "root@$(nsh_ip 2)" --ssh-key "$NSH_DIR/id_ed25519" \
+	    --known-hosts "$NSH_DIR/known_hosts"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'select(.type == "host") | [.name, .role]' <<< "$output" | paste -sd,)" = '["host1","native"],["external","external"]' ]
+	[ "$(jq -c 'select(.type == "flow") | [.id, .desc, .client, .bidirectional]' <<< "$output" | paste -sd,)" = \
+	    '[1,"Native intra-host","host1",false],[2,"External-VM","external",true]' ]
 }
 
 @test "IFNAME picks the server address the clients connect to" {
@@ -69,6 +85,22 @@ fp() {
 	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$T/kh2" --hostkey-policy accept-new
 	[[ "$stderr" == *"host key of root@$(nsh_ip 1) has changed ($(fp 1)), refused"* ]]
 	[ -z "$output" ]
+}
+
+@test "without --ssh-key the key comes from ssh-agent" {
+	eval "$(ssh-agent -s -a "$T/agent.sock")" > /dev/null
+	AGENT_PID=$SSH_AGENT_PID
+	ssh-add -q "$NSH_DIR/id_ed25519"
+	mkdir -p "$T/home"
+	HOME=$T/home run --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --known-hosts "$NSH_DIR/known_hosts"
+	[ "$status" -eq 0 ]
+	jq -se 'map(select(.type == "host")) | length == 1 and (.[0].ssh | has("host") and (has("key") | not))' <<< "$output"
+	kill "$AGENT_PID"
+	AGENT_PID=
+	HOME=$T/home run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --known-hosts "$NSH_DIR/known_hosts"
+	[[ "$stderr" == *"cannot log in to root@$(nsh_ip 2): no key or password was accepted"* ]]
 }
 
 @test "a key that is not authorized cannot log in" {

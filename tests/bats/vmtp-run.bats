@@ -86,6 +86,15 @@ samples() {
 	done
 }
 
+@test "a bidirectional flow is also measured the reverse way" {
+	vmtp-provision -q --host "root@$(nsh_ip 1)" --external-host "root@$(nsh_ip 2)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$NSH_DIR/known_hosts" > "$T/ext.ndjson"
+	run --separate-stderr vr -t 2 --protocols TU --bandwidth 50M --udpbuf 1024 --flows 2 "$T/ext.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(samples | jq -c '[.protocol, .direction, .throughput_kbps > 40000]' | paste -sd,)" = \
+	    '["TCP",null,true],["TCP","reverse",true],["UDP",null,true],["UDP","reverse",true]' ]
+}
+
 @test "the same topology file runs twice" {
 	for k in 1 2; do
 		run --separate-stderr vr --protocols I --icmp-sizes 64 "$T/topo.ndjson"

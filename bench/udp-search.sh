@@ -11,6 +11,8 @@
 # Goal (issue 5): median probes <= 3, never more than 5, final loss in the
 # bracket at least as often as the original (which needs 4-9, median ~6.5).
 #   bench/udp-search.sh [MIN MAX]        (root; after make)
+# BENCH_KEEP=DIR keeps the measured curves (curve-PATH-SIZE, lines
+# "offered_kbps received_Mbps loss%") for bench/udp-replay.c.
 . "$(dirname "$0")/lib.sh"
 LMIN=${1:-2}
 LMAX=${2:-5}
@@ -50,7 +52,10 @@ while IFS=: read -r name qdisc; do
 			    sed -n "s/.*real_seconds=.* rate_Mbps=\([0-9.]*\) .*data_loss=\([0-9.]*\).*/$r \1 \2/p" \
 			    >> "$B/curve"
 		done
-		cp "$B/curve" "$B/curve-$name-$size"
+		if [ -n "${BENCH_KEEP:-}" ]; then
+			mkdir -p "$BENCH_KEEP"
+			cp "$B/curve" "$BENCH_KEEP/curve-$name-$size"
+		fi
 		read -r _ vp vl vin <<< "$("$B/udp-replay" "$LMIN" "$LMAX" "$size" < "$B/curve" | grep ^vmtp)"
 		read -r _ op ol oin <<< "$("$B/udp-replay" "$LMIN" "$LMAX" "$size" < "$B/curve" | grep ^orig)"
 		vr --protocols U --udpbuf "$size" --udp-loss-range "$LMIN,$LMAX" \

@@ -57,8 +57,12 @@ capacity(const struct search *s, const struct search_probe *p)
 static double
 choose(const struct search *s, const struct search_probe *last)
 {
-	/* the middle of the bracket, as a loss per IP fragment */
-	double mid = 1 - pow(1 - (s->min + s->max) / 200.0, 1.0 / s->frags);
+	/* the middle of the bracket; once a probe aimed there overshot too,
+	 * the loss curve is steeper than 1 - C/x near the knee: aim low */
+	double aim = s->n_over >= 2 ? s->min + (s->max - s->min) / 4
+	                            : (s->min + s->max) / 2;
+	/* as a loss per IP fragment */
+	double mid = 1 - pow(1 - aim / 100.0, 1.0 / s->frags);
 	double lo = s->have_under ? s->under.offered_kbps : 0;
 	double hi = s->over.offered_kbps;
 	double c = last->loss > 0 ? capacity(s, last) : 0;
@@ -115,6 +119,7 @@ search_feed(struct search *s, const struct search_probe *p)
 		if (!s->have_over || q.offered_kbps < s->over.offered_kbps)
 			s->over = q;
 		s->have_over = 1;
+		s->n_over++;
 	}
 	if (s->probes >= SEARCH_MAX_PROBES) {
 		s->done = 1;

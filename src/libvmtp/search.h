@@ -33,6 +33,7 @@ struct search {
 	int done;           /* search_next() returns 0 */
 	int sender_limited; /* the first probe could not be sent */
 	int have_under, have_over;
+	int n_over;                /* probes over the bracket */
 	struct search_probe under; /* highest rate with loss < min */
 	struct search_probe over;  /* lowest rate with loss > max */
 	struct search_probe hit;   /* a probe inside the bracket */

@@ -379,14 +379,46 @@ acc_intervals(struct acc *a, const json_t *intervals)
 }
 
 /*
- * Adds the intervals of TCP result R (category CAT, REVERSE) of the flow
- * with DESC to its timeline in B: the last one when NEW is 0, else a new
- * one.  Results without a number among their intervals add nothing.
- * Returns 0, or -1 when out of memory.
+ * Returns the run number of TCP result I of RESULTS: 1 + the measured TCP
+ * results before it with its size and direction, so that "loop 2" is the
+ * second run even when the first one gave no intervals.
+ */
+static int
+loop_of(const json_t *results, size_t i)
+{
+	const json_t *r = json_array_get(results, i);
+	const char *dir = str(r, "direction");
+	int rev = dir != NULL && strcmp(dir, "reverse") == 0;
+	double size = num(json_object_get(r, "pkt_size"));
+	int loop = 1;
+	size_t k;
+
+	for (k = 0; k < i; k++) {
+		const json_t *o = json_array_get(results, k);
+		const char *p = str(o, "protocol");
+		const char *d = str(o, "direction");
+		double s = num(json_object_get(o, "pkt_size"));
+
+		if (p == NULL || strcmp(p, "TCP") != 0 ||
+		    json_object_get(o, "error") != NULL)
+			continue;
+		if ((d != NULL && strcmp(d, "reverse") == 0) != rev)
+			continue;
+		if (s == size || (isnan(s) && isnan(size)))
+			loop++;
+	}
+	return loop;
+}
+
+/*
+ * Adds the intervals of TCP result R (category CAT, REVERSE, run LOOP) of
+ * the flow with DESC to its timeline in B: the last one when NEW is 0,
+ * else a new one.  Results without a number among their intervals add
+ * nothing.  Returns 0, or -1 when out of memory.
  */
 static int
 build_line(struct build *b, int new, const char *desc, size_t cat,
-    const json_t *r, int reverse)
+    const json_t *r, int reverse, int loop)
 {
 	json_t *iv = json_object_get(r, "intervals");
 	json_t *size = json_object_get(r, "pkt_size");
@@ -437,11 +469,7 @@ build_line(struct build *b, int new, const char *desc, size_t cat,
 	l->pkt_size =
 	    json_is_number(size) ? (long long)json_number_value(size) : -1;
 	l->reverse = reverse;
-	l->loop = 1;
-	for (i = 0; i < t->nline; i++)
-		if (t->lines[i].pkt_size == l->pkt_size &&
-		    t->lines[i].reverse == reverse)
-			l->loop++;
+	l->loop = loop;
 	l->n = json_array_size(iv);
 	l->gbps = calloc(l->n + 1, sizeof(*l->gbps));
 	if (l->gbps == NULL)
@@ -557,9 +585,9 @@ build_flow(struct build *b, const json_t *flow, int proto)
 		}
 		if ((tcp || udp) && build_sample(b, (size_t)cat, r, udp) != 0)
 			return -1;
-		if (tcp &&
-		    build_line(b, b->ntime == ntime, desc, (size_t)cat, r,
-		        dir != NULL && strcmp(dir, "reverse") == 0) != 0)
+		if (tcp && build_line(b, b->ntime == ntime, desc, (size_t)cat,
+		               r, dir != NULL && strcmp(dir, "reverse") == 0,
+		               loop_of(results, i)) != 0)
 			return -1;
 	}
 	return 0;

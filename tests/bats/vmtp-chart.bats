@@ -665,3 +665,15 @@ iv_stats() {
 	[ "$(cut -d' ' -f2 <<<"${lines[1]}")" -eq 0 ]
 	[ "$(cut -d' ' -f2 <<<"${lines[2]}")" -lt "$blue" ]
 }
+
+@test "a run without intervals keeps its number: the next line is loop 2" {
+	# flow 1's first TCP sample loses its intervals
+	jq -c 'if .type == "sample" and .flow == 1 and .loop == 1 then del(.intervals) else . end' \
+		"$IVREC" >"$BATS_TEST_TMPDIR/some.ndjson"
+	[ "$(jq -s '[.[] | select(has("intervals"))] | length' "$BATS_TEST_TMPDIR/some.ndjson")" -eq 4 ]
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/some.ndjson"
+	[ "$(plotted "$BATS_TEST_TMPDIR/r.html" result-1-time-1 | cut -f1)" = "loop 2" ]
+	# the per-second figures count only the run that has them
+	run vmtp-chart -f text "$BATS_TEST_TMPDIR/some.ndjson"
+	grep -qE '^  L2 intra +TCP +1 +10 ' <<<"$output"
+}

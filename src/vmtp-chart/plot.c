@@ -300,7 +300,7 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 /*
  * Writes the script of line chart IDX to FP: data block $t<idx>, a line
  * per second (the second, then one value per line, "?" for none), and one
- * line with points per series, seconds on x from 1.
+ * line per series (a dot on each second up to 20), seconds on x from 1.
  */
 static void
 gp_lines(FILE *fp, const struct plot *p, size_t idx)
@@ -354,10 +354,11 @@ gp_lines(FILE *fp, const struct plot *p, size_t idx)
 	}
 	fputs("EOD\nplot", fp);
 	for (j = 0; j < p->nser; j++) {
-		fprintf(fp,
-		    "%s $t%zu using 1:%zu with linespoints lt %zu lw 2 "
-		    "pt 7 ps 0.5 title ",
-		    j > 0 ? "," : "", idx, j + 2, j + 1);
+		/* a dot per second while they stay apart */
+		fprintf(fp, "%s $t%zu using 1:%zu with %s lt %zu lw 2 title ",
+		    j > 0 ? "," : "", idx, j + 2,
+		    p->npoints <= 20 ? "linespoints pt 7 ps 0.5" : "lines",
+		    j + 1);
 		gp_quote(fp, p->series[j]);
 	}
 	fputc('\n', fp);

@@ -62,6 +62,28 @@ struct chart_table {
 	struct chart_row *rows;
 };
 
+/*
+ * A line of a throughput-over-time chart: the per-second "intervals" of one
+ * TCP result (a loop, one direction, one buffer size).
+ */
+struct chart_line {
+	char *name;         /* legend: "loop 1", "reverse", "TCP 8192 loop 2" */
+	long long pkt_size; /* -1 when the result gives none */
+	int reverse;        /* 1 for direction "reverse" */
+	int loop;           /* 1, 2, ... in the order of the results */
+	size_t n;           /* seconds */
+	double *gbps;       /* n figures, NAN where the tool gave none */
+};
+
+/* The throughput over time of one flow: a panel of lines. */
+struct chart_timeline {
+	char *label; /* the flow's name: "L2 inter", "External host" */
+	char *desc;  /* the flow's desc, as in the document */
+	size_t cat;  /* the category it sorts by */
+	size_t nline;
+	struct chart_line *lines; /* by size, forward before reverse, loop */
+};
+
 /* One result document in report form. */
 struct chart_result {
 	char *name;  /* legend: test_description, date or run_id */
@@ -76,6 +98,9 @@ struct chart_result {
 	struct chart_table flows;   /* where each flow ran */
 	struct chart_table numbers; /* TCP and UDP figures and errors */
 	struct chart_table icmp;    /* ping RTTs per packet size */
+	struct chart_table persec;  /* min/mean/max of per-second figures */
+	size_t ntime;
+	struct chart_timeline *times; /* flows with intervals, report order */
 };
 
 /* Several results side by side (only built for two or more). */
@@ -111,7 +136,11 @@ struct chart_report *chart_report_new(
 /* Frees REPORT; NULL is allowed. */
 void chart_report_free(struct chart_report *report);
 
-/* A column chart: categories grouped on x, one column per series. */
+/*
+ * A column chart: categories grouped on x, one column per series; or,
+ * when NPOINTS is not 0, a line chart: seconds 1..NPOINTS on x, one line
+ * per series (CATS and FAILED unused, VALUES nser * npoints, line-major).
+ */
 struct plot {
 	size_t ncat;
 	const struct chart_cat *cats; /* sorted by group */
@@ -121,7 +150,8 @@ struct plot {
 	const unsigned char *failed; /* ncat * nser, or NULL: mark failures */
 	int width, height;           /* SVG view box */
 	const char *ylabel;
-	int key; /* draw the legend (0: the page shows one for all) */
+	int key;        /* draw the legend (0: the page shows one for all) */
+	size_t npoints; /* 0: columns; else a line chart of NPOINTS seconds */
 };
 
 /* The colours of series 1, 2, ... (they repeat after PLOT_NCOLOURS). */

@@ -161,6 +161,9 @@ struct charts {
 	struct chart_cat **cats; /* per compared series: flows it has */
 	double **values;         /* per compared series: their values */
 	size_t ncompare;
+	long *time_chart; /* per result: its first timeline's chart */
+	double **lines;   /* per timeline of all results: its values */
+	size_t nlines;
 };
 
 static void
@@ -174,6 +177,10 @@ charts_free(struct charts *ch)
 		free(ch->cats[i]);
 		free(ch->values[i]);
 	}
+	for (i = 0; i < ch->nlines; i++)
+		free(ch->lines[i]);
+	free(ch->lines);
+	free(ch->time_chart);
 	free(ch->cats);
 	free(ch->values);
 	free(ch->svgs);
@@ -190,20 +197,29 @@ charts_draw(
 {
 	const struct chart_compare *c = &rep->compare;
 	size_t nnames = c->nser > 0 ? rep->nresults : 0;
+	size_t ntime = 0, nplots;
 	size_t i, j, k = 0;
 
-	for (i = 0; i < rep->nresults; i++)
+	for (i = 0; i < rep->nresults; i++) {
 		nnames += rep->results[i].nser;
-	ch->plots = calloc(rep->nresults + c->nser + 1, sizeof(*ch->plots));
-	ch->svgs = calloc(rep->nresults + c->nser + 1, sizeof(*ch->svgs));
+		ntime += rep->results[i].ntime;
+		for (j = 0; j < rep->results[i].ntime; j++)
+			nnames += rep->results[i].times[j].nline;
+	}
+	nplots = rep->nresults + c->nser + ntime;
+	ch->plots = calloc(nplots + 1, sizeof(*ch->plots));
+	ch->svgs = calloc(nplots + 1, sizeof(*ch->svgs));
 	ch->names = calloc(nnames + 1, sizeof(*ch->names));
+	ch->time_chart = calloc(rep->nresults + 1, sizeof(long));
+	ch->lines = calloc(ntime + 1, sizeof(*ch->lines));
 	ch->result_chart = calloc(rep->nresults + 1, sizeof(long));
 	ch->compare_chart = calloc(c->nser + 1, sizeof(long));
 	ch->cats = calloc(c->nser + 1, sizeof(*ch->cats));
 	ch->values = calloc(c->nser + 1, sizeof(*ch->values));
 	if (ch->plots == NULL || ch->svgs == NULL || ch->names == NULL ||
 	    ch->result_chart == NULL || ch->compare_chart == NULL ||
-	    ch->cats == NULL || ch->values == NULL)
+	    ch->cats == NULL || ch->values == NULL || ch->time_chart == NULL ||
+	    ch->lines == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	ch->ncompare = c->nser;
 	for (i = 0; i < rep->nresults; i++) {
@@ -218,7 +234,7 @@ charts_draw(
 		ch->plots[ch->n] = (struct plot){res->ncat, res->cats,
 		    res->nser, &ch->names[k], res->gbps, res->failed,
 		    wide > 40 ? 1000 + (wide - 40) * 14 : 1000, 430,
-		    "Throughput (Gbps)", 1};
+		    "Throughput (Gbps)", 1, 0};
 		k += res->nser;
 		ch->result_chart[i] = (long)ch->n++;
 	}
@@ -247,12 +263,78 @@ charts_draw(
 		}
 		if (ncat == 0)
 			continue;
-		ch->plots[ch->n] =
-		    (struct plot){ncat, ch->cats[i], nr, &ch->names[k],
-		        ch->values[i], NULL, 560, 340, "Throughput (Gbps)", 0};
+		ch->plots[ch->n] = (struct plot){ncat, ch->cats[i], nr,
+		    &ch->names[k], ch->values[i], NULL, 560, 340,
+		    "Throughput (Gbps)", 0, 0};
 		ch->compare_chart[i] = (long)ch->n++;
 	}
+	k += c->nser > 0 ? rep->nresults : 0;
+	for (i = 0; i < rep->nresults; i++) {
+		const struct chart_result *res = &rep->results[i];
+
+		ch->time_chart[i] = res->ntime > 0 ? (long)ch->n : -1;
+		for (j = 0; j < res->ntime; j++) {
+			const struct chart_timeline *t = &res->times[j];
+			size_t l, s, n = 0;
+			double *v;
+
+			for (l = 0; l < t->nline; l++)
+				if (t->lines[l].n > n)
+					n = t->lines[l].n;
+			v = calloc(t->nline * n + 1, sizeof(*v));
+			if (v == NULL)
+				return err_set(
+				    err, VMTP_EXIT_FAIL, "out of memory");
+			ch->lines[ch->nlines++] = v;
+			for (l = 0; l < t->nline; l++) {
+				ch->names[k + l] = t->lines[l].name;
+				for (s = 0; s < n; s++)
+					v[l * n + s] = s < t->lines[l].n
+					                   ? t->lines[l].gbps[s]
+					                   : NAN;
+			}
+			ch->plots[ch->n++] = (struct plot){0, NULL, t->nline,
+			    &ch->names[k], v, NULL, 560, 300, "Gbps", 1, n};
+			k += t->nline;
+		}
+	}
 	return plot_svg(ch->plots, ch->n, ch->svgs, err);
+}
+
+/*
+ * The throughput over time of result I: a grid with one panel per flow,
+ * each a figure with the id result-I-time-J and the flow's name in
+ * data-flow, SVGS in the order of RES's timelines.
+ */
+static void
+timelines_write(
+    FILE *fp, const struct chart_result *res, size_t i, char *const *svgs)
+{
+	size_t j;
+
+	fputs("<h3>Throughput over time</h3>\n<p class=\"meta\">TCP "
+	      "throughput per second as the tool reported it, in Gbps: one "
+	      "line per run and direction.</p>\n"
+	      "<div class=\"grid timelines\">\n",
+	    fp);
+	for (j = 0; j < res->ntime; j++) {
+		const struct chart_timeline *t = &res->times[j];
+
+		fprintf(fp,
+		    "<figure class=\"chart timeline\" "
+		    "id=\"result-%zu-time-%zu\" "
+		    "data-flow=\"",
+		    i + 1, j + 1);
+		esc(fp, t->label);
+		fputs("\">\n<figcaption class=\"panel\"><b>", fp);
+		esc(fp, t->label);
+		fputs("</b> ", fp);
+		esc(fp, t->desc);
+		fputs("</figcaption>\n", fp);
+		fputs(svgs[j], fp);
+		fputs("\n</figure>\n", fp);
+	}
+	fputs("</div>\n", fp);
 }
 
 static void
@@ -292,6 +374,8 @@ result_write(
 		fputs("<p class=\"empty\">No throughput was measured for this "
 		      "selection.</p>\n",
 		    fp);
+	if (ch->time_chart[i] >= 0)
+		timelines_write(fp, res, i, &ch->svgs[ch->time_chart[i]]);
 	if (res->props.nrows > 0) {
 		fputs("<h3>Properties</h3>\n", fp);
 		props_write(fp, &res->props);
@@ -303,6 +387,10 @@ result_write(
 	if (res->numbers.nrows > 0) {
 		fputs("<h3>Throughput</h3>\n", fp);
 		table_write(fp, &res->numbers, "numbers");
+	}
+	if (res->persec.nrows > 0) {
+		fputs("<h3>Throughput per second</h3>\n", fp);
+		table_write(fp, &res->persec, "numbers persec");
 	}
 	if (res->icmp.nrows > 0) {
 		fputs("<h3>Latency (ICMP)</h3>\n", fp);

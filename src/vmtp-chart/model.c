@@ -43,6 +43,8 @@ struct acc {
 	int rtt_n, loss_n, jitter_n;
 	size_t ncpu;
 	struct cpu_acc *cpu;
+	int iv_loops, iv_n;            /* results with intervals, seconds */
+	double iv_sum, iv_min, iv_max; /* per-second throughput_kbps */
 };
 
 /* An error result, or an ICMP entry, waiting for its category's rows. */
@@ -63,6 +65,8 @@ struct build {
 	struct acc *accs;
 	size_t nnote;
 	struct note *notes;
+	size_t ntime;
+	struct chart_timeline *times; /* categories not yet sorted */
 };
 
 static void *
@@ -165,6 +169,71 @@ cat_clear(struct chart_cat *cat)
 	free(cat->label);
 	free(cat->tic);
 	free(cat->desc);
+}
+
+static void
+timeline_clear(struct chart_timeline *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nline; i++) {
+		free(t->lines[i].name);
+		free(t->lines[i].gbps);
+	}
+	free(t->lines);
+	free(t->label);
+	free(t->desc);
+}
+
+static int
+line_cmp(const void *pa, const void *pb)
+{
+	const struct chart_line *a = pa;
+	const struct chart_line *b = pb;
+
+	if (a->pkt_size != b->pkt_size)
+		return a->pkt_size < b->pkt_size ? -1 : 1;
+	if (a->reverse != b->reverse)
+		return a->reverse - b->reverse;
+	return a->loop - b->loop;
+}
+
+/*
+ * Sorts and names the lines of T: "loop N" forward, "reverse" (or
+ * "reverse N" when there are several), after the series name when
+ * TCP_SIZES says several buffer sizes were measured.
+ */
+static int
+timeline_finish(struct chart_timeline *t, int tcp_sizes)
+{
+	size_t i, j;
+
+	qsort(t->lines, t->nline, sizeof(*t->lines), line_cmp);
+	for (i = 0; i < t->nline; i++) {
+		struct chart_line *l = &t->lines[i];
+		char prefix[64] = "";
+		char buf[128];
+		int nrev = 0;
+
+		for (j = 0; j < t->nline; j++)
+			nrev += t->lines[j].reverse &&
+			        t->lines[j].pkt_size == l->pkt_size;
+		if (tcp_sizes > 1 && l->pkt_size >= 0)
+			snprintf(
+			    prefix, sizeof(prefix), "TCP %lld ", l->pkt_size);
+		if (!l->reverse)
+			snprintf(
+			    buf, sizeof(buf), "%sloop %d", prefix, l->loop);
+		else if (nrev == 1)
+			snprintf(buf, sizeof(buf), "%sreverse", prefix);
+		else
+			snprintf(
+			    buf, sizeof(buf), "%sreverse %d", prefix, l->loop);
+		l->name = strdup(buf);
+		if (l->name == NULL)
+			return -1;
+	}
+	return 0;
 }
 
 /* Returns the index of the category of DESC/REVERSE in B, adding it. */
@@ -284,6 +353,133 @@ acc_cpu(struct acc *a, const json_t *load)
 	return 0;
 }
 
+/* Adds the per-second figures of INTERVALS (a list, or NULL) to A. */
+static void
+acc_intervals(struct acc *a, const json_t *intervals)
+{
+	json_t *v;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach((json_t *)intervals, i, v)
+	{
+		double x = num(v);
+
+		if (isnan(x))
+			continue;
+		if (a->iv_n == 0 || x < a->iv_min)
+			a->iv_min = x;
+		if (a->iv_n == 0 || x > a->iv_max)
+			a->iv_max = x;
+		a->iv_sum += x;
+		a->iv_n++;
+		any = 1;
+	}
+	a->iv_loops += any;
+}
+
+/*
+ * Returns the run number of TCP result I of RESULTS: 1 + the measured TCP
+ * results before it with its size and direction, so that "loop 2" is the
+ * second run even when the first one gave no intervals.
+ */
+static int
+loop_of(const json_t *results, size_t i)
+{
+	const json_t *r = json_array_get(results, i);
+	const char *dir = str(r, "direction");
+	int rev = dir != NULL && strcmp(dir, "reverse") == 0;
+	double size = num(json_object_get(r, "pkt_size"));
+	int loop = 1;
+	size_t k;
+
+	for (k = 0; k < i; k++) {
+		const json_t *o = json_array_get(results, k);
+		const char *p = str(o, "protocol");
+		const char *d = str(o, "direction");
+		double s = num(json_object_get(o, "pkt_size"));
+
+		if (p == NULL || strcmp(p, "TCP") != 0 ||
+		    json_object_get(o, "error") != NULL)
+			continue;
+		if ((d != NULL && strcmp(d, "reverse") == 0) != rev)
+			continue;
+		if (s == size || (isnan(s) && isnan(size)))
+			loop++;
+	}
+	return loop;
+}
+
+/*
+ * Adds the intervals of TCP result R (category CAT, REVERSE, run LOOP) of
+ * the flow with DESC to its timeline in B: the last one when NEW is 0,
+ * else a new one.  Results without a number among their intervals add
+ * nothing.  Returns 0, or -1 when out of memory.
+ */
+static int
+build_line(struct build *b, int new, const char *desc, size_t cat,
+    const json_t *r, int reverse, int loop)
+{
+	json_t *iv = json_object_get(r, "intervals");
+	json_t *size = json_object_get(r, "pkt_size");
+	struct chart_timeline *t;
+	struct chart_line *l;
+	json_t *v;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach(iv, i, v)
+	{
+		any |= !isnan(num(v));
+	}
+	if (!any)
+		return 0;
+	if (new) {
+		struct chart_cat c;
+
+		t = grow(b->times, b->ntime, sizeof(*b->times));
+		if (t == NULL)
+			return -1;
+		b->times = t;
+		t = &b->times[b->ntime++];
+		memset(t, 0, sizeof(*t));
+		t->cat = cat;
+		if (classify(&c, desc, 0) != 0) {
+			cat_clear(&c);
+			return -1;
+		}
+		/* an external flow holds Upload and Download */
+		t->label =
+		    strdup(c.group == CHART_GROUP_EXTERNAL ? "External host"
+		                                           : c.label);
+		t->desc = strdup(desc);
+		cat_clear(&c);
+		if (t->label == NULL || t->desc == NULL)
+			return -1;
+	}
+	t = &b->times[b->ntime - 1];
+	if (cat < t->cat)
+		t->cat = cat;
+	l = grow(t->lines, t->nline, sizeof(*t->lines));
+	if (l == NULL)
+		return -1;
+	t->lines = l;
+	l = &t->lines[t->nline];
+	memset(l, 0, sizeof(*l));
+	l->pkt_size =
+	    json_is_number(size) ? (long long)json_number_value(size) : -1;
+	l->reverse = reverse;
+	l->loop = loop;
+	l->n = json_array_size(iv);
+	l->gbps = calloc(l->n + 1, sizeof(*l->gbps));
+	if (l->gbps == NULL)
+		return -1;
+	t->nline++;
+	for (i = 0; i < l->n; i++)
+		l->gbps[i] = num(json_array_get(iv, i)) / KBPS_PER_GBPS;
+	return 0;
+}
+
 /* Adds one TCP or UDP result R of a flow in category CAT to B. */
 static int
 build_sample(struct build *b, size_t cat, const json_t *r, int udp)
@@ -321,6 +517,8 @@ build_sample(struct build *b, size_t cat, const json_t *r, int udp)
 		a->jitter += x;
 		a->jitter_n++;
 	}
+	if (!udp)
+		acc_intervals(a, json_object_get(r, "intervals"));
 	if (json_is_object(json_object_get(r, "cpu_load")))
 		return acc_cpu(a, json_object_get(r, "cpu_load"));
 	return 0;
@@ -335,6 +533,7 @@ build_flow(struct build *b, const json_t *flow, int proto)
 	json_t *r;
 	size_t i, j;
 	long fwd = -1;
+	size_t ntime = b->ntime;
 
 	json_array_foreach(results, i, r)
 	{
@@ -385,6 +584,10 @@ build_flow(struct build *b, const json_t *flow, int proto)
 			continue;
 		}
 		if ((tcp || udp) && build_sample(b, (size_t)cat, r, udp) != 0)
+			return -1;
+		if (tcp && build_line(b, b->ntime == ntime, desc, (size_t)cat,
+		               r, dir != NULL && strcmp(dir, "reverse") == 0,
+		               loop_of(results, i)) != 0)
 			return -1;
 	}
 	return 0;
@@ -620,7 +823,8 @@ static int
 acc_empty(const struct acc *a)
 {
 	return a->n == 0 && a->retrans_n == 0 && a->rtt_n == 0 &&
-	       a->loss_n == 0 && a->jitter_n == 0 && a->ncpu == 0;
+	       a->loss_n == 0 && a->jitter_n == 0 && a->ncpu == 0 &&
+	       a->iv_n == 0;
 }
 
 /* Adds the row of accumulator A, series S, in category CAT. */
@@ -660,6 +864,44 @@ numbers_row(struct chart_table *t, const struct chart_cat *cat,
 		    a->jitter / a->jitter_n);
 	cells[NUM_CPU] = fmt_cpu(cpu, sizeof(cpu), a);
 	return table_add(t, 0, NUM_COLS, cells);
+}
+
+enum {
+	SEC_FLOW,
+	SEC_SERIES,
+	SEC_LOOPS,
+	SEC_SECONDS,
+	SEC_MIN,
+	SEC_MEAN,
+	SEC_MAX,
+	SEC_COLS
+};
+
+static const char *const sec_head[SEC_COLS] = {
+    "Flow", "Series", "Runs", "Seconds", "Min Gbps", "Mean Gbps", "Max Gbps"};
+static const int sec_numeric[SEC_COLS] = {0, 0, 1, 1, 1, 1, 1};
+
+/* Adds the per-second row of accumulator A (with intervals). */
+static int
+persec_row(struct chart_table *t, const struct chart_cat *cat,
+    const struct chart_series *s, const struct acc *a)
+{
+	char b[SEC_COLS][64];
+	const char *cells[SEC_COLS] = {NULL};
+
+	cells[SEC_FLOW] = cat->label;
+	cells[SEC_SERIES] = s->name;
+	snprintf(b[SEC_LOOPS], sizeof(b[0]), "%d", a->iv_loops);
+	cells[SEC_LOOPS] = b[SEC_LOOPS];
+	snprintf(b[SEC_SECONDS], sizeof(b[0]), "%d", a->iv_n);
+	cells[SEC_SECONDS] = b[SEC_SECONDS];
+	cells[SEC_MIN] =
+	    fmt(b[SEC_MIN], sizeof(b[0]), "%.3f", a->iv_min / KBPS_PER_GBPS);
+	cells[SEC_MEAN] = fmt(b[SEC_MEAN], sizeof(b[0]), "%.3f",
+	    a->iv_sum / a->iv_n / KBPS_PER_GBPS);
+	cells[SEC_MAX] =
+	    fmt(b[SEC_MAX], sizeof(b[0]), "%.3f", a->iv_max / KBPS_PER_GBPS);
+	return table_add(t, 0, SEC_COLS, cells);
 }
 
 enum {
@@ -896,6 +1138,9 @@ build_free(struct build *b)
 	}
 	free(b->accs);
 	free(b->notes);
+	for (i = 0; i < b->ntime; i++)
+		timeline_clear(&b->times[i]);
+	free(b->times);
 }
 
 /*
@@ -1003,6 +1248,23 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 		b.accs[i].cat = map[b.accs[i].cat];
 	for (i = 0; i < b.nnote; i++)
 		b.notes[i].cat = map[b.notes[i].cat];
+	for (i = 0; i < b.ntime; i++) {
+		struct chart_timeline t;
+
+		/* insertion sort by category, stable: flows in input order */
+		b.times[i].cat = map[b.times[i].cat];
+		t = b.times[i];
+		for (j = i; j > 0 && b.times[j - 1].cat > t.cat; j--)
+			b.times[j] = b.times[j - 1];
+		b.times[j] = t;
+	}
+	for (i = 0; i < b.ntime; i++)
+		if (timeline_finish(&b.times[i], tcp_sizes) != 0)
+			goto out;
+	res->ntime = b.ntime;
+	res->times = b.times;
+	b.times = NULL;
+	b.ntime = 0;
 	/* series: the distinct (protocol, size) pairs */
 	for (i = 0; i < b.nacc; i++) {
 		struct chart_series *s;
@@ -1038,7 +1300,9 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 	if (table_init(&res->numbers, "Throughput", NUM_COLS, num_head,
 	        num_numeric) != 0 ||
 	    table_init(&res->icmp, "Latency (ICMP)", ICMP_COLS, icmp_head,
-	        icmp_numeric) != 0)
+	        icmp_numeric) != 0 ||
+	    table_init(&res->persec, "Throughput per second", SEC_COLS,
+	        sec_head, sec_numeric) != 0)
 		goto out;
 	for (i = 0; i < res->ncat; i++) {
 		const struct chart_cat *cat = &res->cats[i];
@@ -1058,6 +1322,9 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 				if (acc_empty(a))
 					continue; /* only errors: rows below */
 				if (numbers_row(&res->numbers, cat, s, a) != 0)
+					goto out;
+				if (a->iv_n > 0 &&
+				    persec_row(&res->persec, cat, s, a) != 0)
 					goto out;
 			}
 		}
@@ -1114,6 +1381,10 @@ result_clear(struct chart_result *res)
 	table_clear(&res->flows);
 	table_clear(&res->numbers);
 	table_clear(&res->icmp);
+	table_clear(&res->persec);
+	for (i = 0; i < res->ntime; i++)
+		timeline_clear(&res->times[i]);
+	free(res->times);
 }
 
 /* Names the results for legends: description, else date, else run. */

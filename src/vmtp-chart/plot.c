@@ -1,5 +1,6 @@
 /*
- * plot.c - column charts drawn by gnuplot as inline SVG (SPEC §6).
+ * plot.c - column charts, and line charts of throughput over time, drawn
+ * by gnuplot as inline SVG (SPEC §6).
  *
  * All charts of a report are drawn by one gnuplot process: the script
  * goes to its stdin with the data inline, the SVG documents come back one
@@ -53,6 +54,18 @@ static int
 gp_gap(const struct plot *p)
 {
 	return p->nser < 3 ? 4 - (int)p->nser : 1;
+}
+
+/* Series N is colour N, as in the page's own legends. */
+static void
+gp_colours(FILE *fp)
+{
+	size_t j;
+
+	for (j = 0; j < PLOT_NCOLOURS; j++)
+		fprintf(fp, "set linetype %zu lc rgb '%s'\n", j + 1,
+		    plot_colours[j]);
+	fprintf(fp, "set linetype cycle %d\n", PLOT_NCOLOURS);
 }
 
 /* Terminal, axes, legend and colours of chart P. */
@@ -118,10 +131,7 @@ gp_style(FILE *fp, const struct plot *p)
 		fputs("set xtics nomirror scale 0 textcolor rgb '#222222'\n"
 		      "set bmargin 5\n",
 		    fp);
-	for (j = 0; j < PLOT_NCOLOURS; j++)
-		fprintf(fp, "set linetype %zu lc rgb '%s'\n", j + 1,
-		    plot_colours[j]);
-	fprintf(fp, "set linetype cycle %d\n", PLOT_NCOLOURS);
+	gp_colours(fp);
 }
 
 /*
@@ -284,6 +294,73 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 		fputs(", keyentry with points pt 2 ps 1.2 lw 2 "
 		      "lc rgb '#b3261e' title 'failed'",
 		    fp);
+	fputc('\n', fp);
+}
+
+/*
+ * Writes the script of line chart IDX to FP: data block $t<idx>, a line
+ * per second (the second, then one value per line, "?" for none), and one
+ * line per series (a dot on each second up to 20), seconds on x from 1.
+ */
+static void
+gp_lines(FILE *fp, const struct plot *p, size_t idx)
+{
+	size_t i, j;
+
+	fprintf(fp,
+	    "reset session\n"
+	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
+	    "background '#ffffff'\n"
+	    "set output\n"
+	    "set encoding utf8\n"
+	    "set xlabel 'Seconds' textcolor rgb '#222222'\n"
+	    "set ylabel ",
+	    p->width, p->height);
+	gp_quote(fp, p->ylabel);
+	fputs(" textcolor rgb '#222222'\n"
+	      "set yrange [0:*]\n"
+	      "set offsets 0, 0, graph 0.08, 0\n"
+	      "set grid xtics ytics lc rgb '#e3e3e3' lw 1 dt solid\n"
+	      "set border 3 lc rgb '#555555'\n"
+	      "set ytics nomirror textcolor rgb '#222222'\n"
+	      "set datafile missing '?'\n"
+	      "set key tmargin center horizontal reverse Left samplen 2 "
+	      "textcolor rgb '#222222'\n",
+	    fp);
+	/* whole seconds on x: every one while they have room */
+	if (p->npoints <= 1)
+		fputs("set xrange [0.5:1.5]\n", fp);
+	else
+		fprintf(fp, "set xrange [1:%zu]\n", p->npoints);
+	fprintf(fp, "set xtics %s nomirror textcolor rgb '#222222'\n",
+	    p->npoints <= 15   ? "1"
+	    : p->npoints <= 40 ? "5"
+	    : p->npoints <= 80 ? "10"
+	                       : "");
+	fputs("set format x '%.0f'\n", fp);
+	gp_colours(fp);
+	fprintf(fp, "$t%zu << EOD\n", idx);
+	for (i = 0; i < p->npoints; i++) {
+		fprintf(fp, "%zu", i + 1);
+		for (j = 0; j < p->nser; j++) {
+			double v = p->values[j * p->npoints + i];
+
+			if (isnan(v))
+				fputs(" ?", fp);
+			else
+				fprintf(fp, " %.6f", v);
+		}
+		fputc('\n', fp);
+	}
+	fputs("EOD\nplot", fp);
+	for (j = 0; j < p->nser; j++) {
+		/* a dot per second while they stay apart */
+		fprintf(fp, "%s $t%zu using 1:%zu with %s lt %zu lw 2 title ",
+		    j > 0 ? "," : "", idx, j + 2,
+		    p->npoints <= 20 ? "linespoints pt 7 ps 0.5" : "lines",
+		    j + 1);
+		gp_quote(fp, p->series[j]);
+	}
 	fputc('\n', fp);
 }
 
@@ -556,8 +633,12 @@ plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
 	mem = open_memstream(&script, &len);
 	if (mem == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	for (i = 0; i < n; i++)
-		gp_chart(mem, &plots[i], i);
+	for (i = 0; i < n; i++) {
+		if (plots[i].npoints > 0)
+			gp_lines(mem, &plots[i], i);
+		else
+			gp_chart(mem, &plots[i], i);
+	}
 	if (fclose(mem) != 0) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;

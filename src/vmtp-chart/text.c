@@ -118,6 +118,9 @@ text_write(FILE *fp, const struct chart_report *rep, struct vmtp_err *err)
 		if (res->numbers.nrows > 0 &&
 		    table_write(fp, &res->numbers, 1) != 0)
 			goto oom;
+		if (res->persec.nrows > 0 &&
+		    table_write(fp, &res->persec, 1) != 0)
+			goto oom;
 		if (res->icmp.nrows > 0 && table_write(fp, &res->icmp, 1) != 0)
 			goto oom;
 	}

@@ -478,3 +478,202 @@ urls() {
 	! grep -qF 'data-flow="L2 inter" data-series="' <(grep -v 'VM to VM' "$html")
 	! grep -q '<h3>Throughput</h3>' "$html"
 }
+
+# The fixtures with per-second intervals (issue 5): a record stream (flow 1
+# two loops, flow 2 two loops and a reverse one, flow 3 none) and a
+# document (External-VM with two loops each way, two TCP sizes elsewhere).
+IVREC="$FIX/intervals.ndjson"
+IVDOC="$FIX/intervals.json"
+
+# iv_want JQ-SELECTION FILE [jq args]: per TCP result with intervals that
+# the selection yields, in legend order (size, forward before reverse,
+# input order), its per-second Gbps on one line.
+iv_want() {
+	local sel="$1" file="$2"
+	shift 2
+	jq -rs "$@" "[.[] | $sel | select(.protocol == \"TCP\"
+		and (.intervals // [] | length) > 0)]
+		| sort_by(.pkt_size, (.direction == \"reverse\")) | .[]
+		| [.intervals[] / 1048576 | tostring] | join(\" \")" "$file"
+}
+
+# plotted HTML ID: the lines of chart ID as read back from the SVG.
+plotted() {
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/helpers/svg-lines" "$1" "$2"
+}
+
+# same_points WANT GOT: the same number of points, each within 0.005 Gbps
+# (a hundredth of a pixel is about 0.0005 Gbps at these scales).
+same_points() {
+	awk -v want="$1" -v got="$2" 'BEGIN {
+		n = split(want, w, " "); m = split(got, g, " ")
+		if (n != m || n == 0) { print "points: want " n ", got " m; exit 1 }
+		for (i = 1; i <= n; i++)
+			if (w[i] - g[i] > 0.005 || g[i] - w[i] > 0.005) {
+				print "second " i ": want " w[i] ", got " g[i]; exit 1
+			}
+	}' >&2
+}
+
+# iv_stats JQ-SELECTION FILE [jq args]: "runs seconds min mean max" of the
+# per-second figures of the TCP results the selection yields, as printed.
+iv_stats() {
+	local sel="$1" file="$2"
+	shift 2
+	jq -rs "$@" "[.[] | $sel | select(.protocol == \"TCP\"
+		and (.intervals // [] | length) > 0)]
+		| [length, ([.[].intervals[]] | length, min / 1048576,
+		   add / length / 1048576, max / 1048576)] | @tsv" "$file" |
+		xargs printf '%d %d %.3f %.3f %.3f\n'
+}
+
+@test "per-second intervals give a throughput-over-time panel per flow" {
+	html="$BATS_TEST_TMPDIR/r.html"
+	run --separate-stderr vmtp-chart -o "$html" "$IVREC"
+	[ "$status" -eq 0 ]
+	# flows 1 and 2 carry intervals, flow 3 does not
+	[ "$(jq -s '[.[] | select(.type == "sample" and .intervals) | .flow] | unique' -c "$IVREC")" = "[1,2]" ]
+	grep -q '<h3>Throughput over time</h3>' "$html"
+	[ "$(grep -c '<figure class="chart timeline"' "$html")" -eq 2 ]
+	grep -qF '<figure class="chart timeline" id="result-1-time-1" data-flow="L2 intra">' "$html"
+	grep -qF '<figure class="chart timeline" id="result-1-time-2" data-flow="L3 fixed inter">' "$html"
+	! grep -qF 'class="chart timeline" id="result-1-time-3"' "$html"
+	! grep -q 'class="chart timeline"[^>]*data-flow="L2 inter"' "$html"
+	# the column chart and the two panels, all inline SVG of one gnuplot
+	[ "$(grep -c '<svg role="img"' "$html")" -eq 3 ]
+	# one line per loop and direction, named in the legend
+	[ "$(plotted "$html" result-1-time-1 | cut -f1 | paste -sd,)" = "loop 1,loop 2" ]
+	[ "$(plotted "$html" result-1-time-2 | cut -f1 | paste -sd,)" = "loop 1,loop 2,reverse" ]
+}
+
+@test "each panel plots the per-second throughput_kbps / 1048576 of each loop" {
+	html="$BATS_TEST_TMPDIR/r.html"
+	vmtp-chart -o "$html" "$IVREC"
+	for f in 1 2; do
+		mapfile -t want < <(iv_want 'select(.type == "sample" and .flow == $f)' "$IVREC" --argjson f "$f")
+		mapfile -t got < <(plotted "$html" "result-1-time-$f" | cut -f2)
+		[ "${#want[@]}" -eq "${#got[@]}" ]
+		[ "${#want[@]}" -ge 2 ]
+		for i in "${!want[@]}"; do
+			same_points "${want[$i]}" "${got[$i]}"
+		done
+	done
+	# the reverse run of flow 2 is shorter: 8 seconds, not 10
+	[ "$(plotted "$html" result-1-time-2 | awk -F'\t' '$1 == "reverse" { print split($2, a, " ") }')" -eq 8 ]
+	# one point checked by hand: second 1 of flow 1 loop 1 is 6.1 Gbps
+	[[ "$(plotted "$html" result-1-time-1 | head -1)" == $'loop 1\t6.1000 '* ]]
+}
+
+@test "a document's intervals are charted too, per size and direction" {
+	html="$BATS_TEST_TMPDIR/r.html"
+	vmtp-chart -o "$html" "$IVDOC"
+	[ "$(grep -c '<figure class="chart timeline"' "$html")" -eq 2 ]
+	grep -qF 'id="result-1-time-1" data-flow="L3 floating inter"' "$html"
+	grep -qF 'id="result-1-time-2" data-flow="External host"' "$html"
+	[ "$(plotted "$html" result-1-time-1 | cut -f1 | paste -sd,)" = "TCP 65536 loop 1,TCP 131072 loop 1" ]
+	[ "$(plotted "$html" result-1-time-2 | cut -f1 | paste -sd,)" = "TCP 131072 loop 1,TCP 131072 loop 2,TCP 131072 reverse 1,TCP 131072 reverse 2" ]
+	i=0
+	for desc in "VM to VM different network floating IP (inter-node)" External-VM; do
+		i=$((i + 1))
+		mapfile -t want < <(iv_want '.flows[] | select(.desc == $d) | .results[]' "$IVDOC" --arg d "$desc")
+		mapfile -t got < <(plotted "$html" "result-1-time-$i" | cut -f2)
+		[ "${#want[@]}" -eq "${#got[@]}" ]
+		for k in "${!want[@]}"; do
+			same_points "${want[$k]}" "${got[$k]}"
+		done
+	done
+	# the intra-node flow has no intervals and no panel
+	! grep -q 'class="chart timeline"[^>]*data-flow="L2 intra"' "$html"
+}
+
+@test "a result without intervals has no throughput-over-time chart" {
+	html="$BATS_TEST_TMPDIR/r.html"
+	[ "$(jq '[.. | objects | select(has("intervals"))] | length' "$REF")" -eq 0 ]
+	vmtp-chart -o "$html" "$REF" "$IVREC"
+	# the reference is result 1, the record stream result 2
+	! grep -q 'id="result-1-time-' "$html"
+	grep -q 'id="result-2-time-1"' "$html"
+	[ "$(sed -n '/id="result-1"/,/<\/section>/p' "$html" | grep -c 'Throughput over time\|Throughput per second')" -eq 0 ]
+	[ "$(sed -n '/id="result-2"/,/<\/section>/p' "$html" | grep -c '<h3>Throughput over time</h3>\|<h3>Throughput per second</h3>')" -eq 2 ]
+	vmtp-chart -o "$BATS_TEST_TMPDIR/ref.html" "$REF"
+	! grep -q 'timeline\|Throughput over time' "$BATS_TEST_TMPDIR/ref.html"
+	run vmtp-chart -f text "$REF"
+	[[ "$output" != *"per second"* ]]
+}
+
+@test "--format text shows min, mean and max of the per-second figures" {
+	run --separate-stderr vmtp-chart -f text "$IVREC"
+	[ "$status" -eq 0 ]
+	grep -q '^Throughput per second$' <<<"$output"
+	sel='select(.type == "sample" and .flow == $f and (.direction // "forward") == $dir)'
+	for want in "L2 intra:1:forward" "L3 fixed inter:2:forward" "L3 fixed inter rev:2:reverse"; do
+		IFS=: read -r label f dir <<<"$want"
+		read -r runs secs min mean max < <(iv_stats "$sel" "$IVREC" --argjson f "$f" --arg dir "$dir")
+		grep -qE "^  $label +TCP +$runs +$secs +$min +$mean +$max\$" <<<"$output"
+	done
+	# by hand: flow 2 reverse, 8 seconds from 1.9 to 3.7 Gbps
+	grep -qE '^  L3 fixed inter rev +TCP +1 +8 +1\.900 +3\.312 +3\.700$' <<<"$output"
+	# a flow without intervals has no row; the table is aligned
+	! sed -n '/^Throughput per second$/,/^$/p' <<<"$output" | grep -q '^  L2 inter '
+	widths="$(sed -n '/^Throughput per second$/,/^$/p' <<<"$output" | sed '1d;$d' | awk '{ print length($0) }' | sort -u | wc -l)"
+	[ "$widths" -eq 1 ]
+	# the document: Upload and Download, a zero second included
+	run vmtp-chart -f text "$IVDOC"
+	sel='.flows[] | select(.desc == "External-VM") | .results[] | select((.direction // "forward") == $dir)'
+	read -r runs secs min mean max < <(iv_stats "$sel" "$IVDOC" --arg dir reverse)
+	[ "$min" = "0.000" ]
+	grep -qE "^  Download +TCP 131072 +$runs +$secs +$min +$mean +$max\$" <<<"$output"
+	read -r runs secs min mean max < <(iv_stats "$sel" "$IVDOC" --arg dir forward)
+	grep -qE "^  Upload +TCP 131072 +$runs +$secs +$min +$mean +$max\$" <<<"$output"
+}
+
+@test "the HTML per-second table has the same figures as the text" {
+	html="$BATS_TEST_TMPDIR/r.html"
+	vmtp-chart -o "$html" "$IVREC"
+	read -r runs secs min mean max < <(iv_stats 'select(.type == "sample" and .flow == 1)' "$IVREC")
+	sed -n '/<table class="numbers persec">/,/<\/table>/p' "$html" |
+		grep -F 'data-flow="L2 intra" data-series="TCP"' |
+		grep -qF "<td class=\"num\">$runs</td><td class=\"num\">$secs</td><td class=\"num\">$min</td><td class=\"num\">$mean</td><td class=\"num\">$max</td>"
+}
+
+@test "--protocol udp omits the throughput over time, tcp keeps it" {
+	vmtp-chart -p udp -o "$BATS_TEST_TMPDIR/udp.html" "$IVREC"
+	! grep -q 'timeline\|Throughput over time\|Throughput per second' "$BATS_TEST_TMPDIR/udp.html"
+	run vmtp-chart -f text -p udp "$IVREC"
+	[[ "$output" != *"per second"* ]]
+	vmtp-chart -p tcp -o "$BATS_TEST_TMPDIR/tcp.html" "$IVREC"
+	[ "$(grep -c '<figure class="chart timeline"' "$BATS_TEST_TMPDIR/tcp.html")" -eq 2 ]
+}
+
+@test "the panels render in headless Chromium in the report's colours" {
+	html="$BATS_TEST_TMPDIR/r.html"
+	vmtp-chart -o "$html" "$IVREC"
+	render_png "$html" "$BATS_TEST_TMPDIR/r.png" 1280,1300
+	# green is the third line (flow 2's reverse run): the columns of this
+	# report are blue (TCP) and orange (UDP 1024)
+	run png_colours "$BATS_TEST_TMPDIR/r.png" '#009E73' '#0072B2'
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(cut -d' ' -f2 <<<"${lines[1]}")" -gt 300 ]
+	blue="$(cut -d' ' -f2 <<<"${lines[2]}")"
+	# the same records without intervals: no panel, no green, less blue
+	jq -c 'del(.intervals)' "$IVREC" >"$BATS_TEST_TMPDIR/none.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/none.html" "$BATS_TEST_TMPDIR/none.ndjson"
+	render_png "$BATS_TEST_TMPDIR/none.html" "$BATS_TEST_TMPDIR/none.png" 1280,1300
+	run png_colours "$BATS_TEST_TMPDIR/none.png" '#009E73' '#0072B2'
+	echo "$output"
+	[ "$(cut -d' ' -f2 <<<"${lines[1]}")" -eq 0 ]
+	[ "$(cut -d' ' -f2 <<<"${lines[2]}")" -lt "$blue" ]
+}
+
+@test "a run without intervals keeps its number: the next line is loop 2" {
+	# flow 1's first TCP sample loses its intervals
+	jq -c 'if .type == "sample" and .flow == 1 and .loop == 1 then del(.intervals) else . end' \
+		"$IVREC" >"$BATS_TEST_TMPDIR/some.ndjson"
+	[ "$(jq -s '[.[] | select(has("intervals"))] | length' "$BATS_TEST_TMPDIR/some.ndjson")" -eq 4 ]
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/some.ndjson"
+	[ "$(plotted "$BATS_TEST_TMPDIR/r.html" result-1-time-1 | cut -f1)" = "loop 2" ]
+	# the per-second figures count only the run that has them
+	run vmtp-chart -f text "$BATS_TEST_TMPDIR/some.ndjson"
+	grep -qE '^  L2 intra +TCP +1 +10 ' <<<"$output"
+}

@@ -1,0 +1,462 @@
+/*
+ * main.c - vmtp-provision: a topology of hosts and flows as records
+ * (SPEC §4, §6).  In this version only its native mode exists: --host and
+ * --external-host name Linux hosts reached over SSH, no cloud involved.
+ * Each host is contacted once (host key checked, fingerprint recorded,
+ * the data address read from IFNAME); then run, host and flow records go to
+ * stdout.  The first --host is the server, every host is a client of it.
+ */
+#include <sys/random.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "libvmtp/cfg.h"
+#include "libvmtp/cli.h"
+#include "libvmtp/err.h"
+#include "libvmtp/log.h"
+#include "libvmtp/rec.h"
+#include "libvmtp/ssh.h"
+
+#define PROG "vmtp-provision"
+#define MAX_HOSTS 64
+
+static const char synopsis[] =
+    "usage: vmtp-provision [-qv] [-c config] --host user@ip[:ifname] ...\n"
+    "                      [--external-host user@ip] [--hostkey-policy "
+    "strict|accept-new]\n"
+    "                      [--inter-node-only] [--known-hosts file] "
+    "[--ssh-key file]\n"
+    "                      [--ssh-password-file file] [--tag tag]\n";
+
+/* One --host or --external-host, as given and as found. */
+struct host {
+	char *user;
+	char *addr;   /* SSH address */
+	char *ifname; /* NULL: the data address is the SSH address */
+	int external;
+	char ip[64];           /* data address */
+	char fingerprint[128]; /* host key seen */
+};
+
+/* The command line; cloud options join this when the cloud mode comes. */
+struct opts {
+	const char *config;
+	const char *ssh_key;
+	const char *known_hosts;
+	const char *password_file;
+	const char *tag;
+	int policy;
+	int inter_node_only;
+	int verbosity;
+	struct host hosts[MAX_HOSTS];
+	int n_hosts;
+};
+
+static void
+usage(const char *fmt, const char *arg)
+{
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", PROG);
+		fprintf(stderr, fmt, arg);
+		fputc('\n', stderr);
+	}
+	fputs(synopsis, stderr);
+	exit(VMTP_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	      "Native mode: a topology of Linux hosts reached over SSH.\n"
+	      "  --host user@ip[:ifname]  a host; the first is the server "
+	      "(repeatable)\n"
+	      "  --external-host user@ip  an external host measured against "
+	      "the server\n"
+	      "  --inter-node-only        no intra-host flow\n"
+	      "  --ssh-key file           private key (default: agent, "
+	      "~/.ssh)\n"
+	      "  --ssh-password-file file password (or $VMTP_SSH_PASSWORD)\n"
+	      "  --known-hosts file       default ~/.ssh/known_hosts\n"
+	      "  --hostkey-policy p       strict (default) or accept-new\n"
+	      "  --tag tag                run tag (default vmtp-XXXXXXXX)\n"
+	      "  -c config                YAML configuration (SPEC §7 keys)\n"
+	      "  -q, -v                   quieter, more verbose\n",
+	    stdout);
+	exit(VMTP_EXIT_OK);
+}
+
+/* Splits "user@ip[:ifname]" into H.  Returns 0, or -1 with ERR set. */
+static int
+host_parse(struct host *h, const char *opt, const char *s, int allow_if,
+    struct vmtp_err *err)
+{
+	const char *at = strchr(s, '@');
+	const char *colon;
+
+	if (at == NULL || at == s || at[1] == '\0')
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "%s: '%s' is not user@ip", opt, s);
+	colon = strchr(at + 1, ':');
+	if (colon != NULL && (!allow_if || colon[1] == '\0' ||
+	                         colon == at + 1 || strchr(colon + 1, ':')))
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: '%s' is not user@ip%s", opt, s,
+		    allow_if ? "[:ifname]" : "");
+	h->user = strndup(s, (size_t)(at - s));
+	h->addr = colon != NULL ? strndup(at + 1, (size_t)(colon - at - 1))
+	                        : strdup(at + 1);
+	h->ifname = colon != NULL ? strdup(colon + 1) : NULL;
+	if (h->user == NULL || h->addr == NULL ||
+	    (colon != NULL && h->ifname == NULL))
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
+{
+	enum {
+		OPT_EXTERNAL = 256,
+		OPT_HOST,
+		OPT_POLICY,
+		OPT_INTER,
+		OPT_KNOWN,
+		OPT_KEY,
+		OPT_PWFILE,
+		OPT_TAG,
+		OPT_VERSION
+	};
+	static const struct option longopts[] = {
+	    {"external-host", required_argument, NULL, OPT_EXTERNAL},
+	    {"help", no_argument, NULL, 'h'},
+	    {"host", required_argument, NULL, OPT_HOST},
+	    {"hostkey-policy", required_argument, NULL, OPT_POLICY},
+	    {"inter-node-only", no_argument, NULL, OPT_INTER},
+	    {"known-hosts", required_argument, NULL, OPT_KNOWN},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"ssh-key", required_argument, NULL, OPT_KEY},
+	    {"ssh-password-file", required_argument, NULL, OPT_PWFILE},
+	    {"tag", required_argument, NULL, OPT_TAG},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+	static const char *const policies[] = {"strict", "accept-new", NULL};
+	int external = 0;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:hqv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'q':
+			o->verbosity = LOG_QUIET;
+			break;
+		case 'v':
+			o->verbosity = LOG_DEBUG;
+			break;
+		case OPT_EXTERNAL:
+		case OPT_HOST:
+			if (o->n_hosts == MAX_HOSTS)
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "more than %d hosts", MAX_HOSTS);
+			if (ch == OPT_EXTERNAL && external)
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "--external-host: given twice");
+			o->hosts[o->n_hosts].external = ch == OPT_EXTERNAL;
+			external |= ch == OPT_EXTERNAL;
+			if (host_parse(&o->hosts[o->n_hosts++],
+			        ch == OPT_HOST ? "--host" : "--external-host",
+			        optarg, ch == OPT_HOST, err) < 0)
+				return -1;
+			break;
+		case OPT_POLICY:
+			o->policy = cli_parse_word(
+			    "--hostkey-policy", optarg, policies, err);
+			if (o->policy < 0)
+				return -1;
+			break;
+		case OPT_INTER:
+			o->inter_node_only = 1;
+			break;
+		case OPT_KNOWN:
+			o->known_hosts = optarg;
+			break;
+		case OPT_KEY:
+			o->ssh_key = optarg;
+			break;
+		case OPT_PWFILE:
+			o->password_file = optarg;
+			break;
+		case OPT_TAG:
+			if (strncmp(optarg, "vmtp-", 5) != 0 ||
+			    strlen(optarg) > 64)
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "--tag: '%s' does not start with vmtp-",
+				    optarg);
+			o->tag = optarg;
+			break;
+		case OPT_VERSION:
+			cli_print_version(PROG);
+			exit(VMTP_EXIT_OK);
+		default:
+			usage(NULL, NULL);
+		}
+	}
+	if (optind < argc)
+		return err_set(err, VMTP_EXIT_USAGE, "unexpected argument '%s'",
+		    argv[optind]);
+	if (o->n_hosts == 0 || o->hosts[0].external)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "no --host given (the first one is the server)");
+	return 0;
+}
+
+/*
+ * Contacts H once: checks its host key (recording the fingerprint) and,
+ * when an interface is named, reads its IPv4 address.  Returns 0 or -1.
+ */
+static int
+host_contact(struct host *h, const struct opts *o, const char *password,
+    int attempts, struct vmtp_err *err)
+{
+	struct ssh_opts so = {0};
+	struct ssh_result res = {0};
+	struct ssh_conn *c = NULL;
+	char *qif = NULL;
+	char cmd[512];
+	char *p;
+	int rc = -1;
+
+	so.host = h->addr;
+	so.user = h->user;
+	so.key = o->ssh_key;
+	so.password = password;
+	so.known_hosts = o->known_hosts;
+	so.policy = o->policy;
+	so.attempts = attempts;
+	c = ssh_open(&so, err);
+	if (c == NULL)
+		goto out;
+	snprintf(
+	    h->fingerprint, sizeof(h->fingerprint), "%s", ssh_fingerprint(c));
+	snprintf(h->ip, sizeof(h->ip), "%s", h->addr);
+	if (h->ifname != NULL) {
+		qif = ssh_quote(h->ifname);
+		if (qif == NULL) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+		snprintf(cmd, sizeof(cmd), "ip -4 -o addr show dev %s", qif);
+		if (ssh_run(c, cmd, 15000, &res, err) < 0)
+			goto out;
+		/* "2: eth0    inet 10.0.0.5/24 brd ..." */
+		p = strstr(res.out, " inet ");
+		if (res.status != 0 || p == NULL ||
+		    sscanf(p, " inet %63[0-9.]", h->ip) != 1) {
+			err_set(err, VMTP_EXIT_FAIL,
+			    "cannot read the address of %s on %s", h->ifname,
+			    ssh_name(c));
+			goto out;
+		}
+	}
+	log_info("%s: %s, data address %s", ssh_name(c), h->fingerprint, h->ip);
+	rc = 0;
+out:
+	ssh_result_free(&res);
+	free(qif);
+	ssh_close(c);
+	return rc;
+}
+
+static json_t *
+host_record(const char *run, const struct host *h, int i, const struct opts *o)
+{
+	char name[32];
+	json_t *rec = rec_new("host", run);
+	json_t *ssh = json_object();
+
+	snprintf(
+	    name, sizeof(name), h->external ? "external" : "host%d", i + 1);
+	if (rec == NULL || ssh == NULL ||
+	    json_object_set_new(ssh, "host", json_string(h->addr)) != 0 ||
+	    json_object_set_new(ssh, "port", json_integer(22)) != 0 ||
+	    json_object_set_new(ssh, "user", json_string(h->user)) != 0 ||
+	    (o->ssh_key != NULL && json_object_set_new(ssh, "key",
+	                               json_string(o->ssh_key)) != 0) ||
+	    json_object_set_new(ssh, "hostkey", json_string(h->fingerprint)) !=
+	        0 ||
+	    json_object_set_new(rec, "name", json_string(name)) != 0 ||
+	    json_object_set_new(rec, "role",
+	        json_string(h->external ? "external" : "native")) != 0 ||
+	    json_object_set_new(rec, "ssh", ssh) != 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	ssh = NULL;
+	if (json_object_set_new(rec, "ip", json_string(h->ip)) != 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static json_t *
+flow_record(const char *run, int id, const char *desc, const char *client,
+    const char *target, int bidir)
+{
+	json_t *rec = rec_new("flow", run);
+
+	if (rec == NULL ||
+	    json_object_set_new(rec, "id", json_integer(id)) != 0 ||
+	    json_object_set_new(rec, "desc", json_string(desc)) != 0 ||
+	    json_object_set_new(rec, "client", json_string(client)) != 0 ||
+	    json_object_set_new(rec, "server", json_string("host1")) != 0 ||
+	    json_object_set_new(rec, "target", json_string(target)) != 0 ||
+	    json_object_set_new(rec, "bidirectional", json_boolean(bidir)) !=
+	        0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static json_t *
+run_record(const char *run, int argc, char **argv)
+{
+	json_t *rec = rec_new("run", run);
+	json_t *args = json_array();
+	char date[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int i;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* no secret can be on this command line: passwords come from a
+	 * file or the environment */
+	for (i = 0; args != NULL && i < argc; i++)
+		if (json_array_append_new(args, json_string(argv[i])) != 0)
+			break;
+	if (rec == NULL || args == NULL ||
+	    json_object_set_new(rec, "v", json_integer(1)) != 0 ||
+	    json_object_set_new(rec, "date", json_string(date)) != 0 ||
+	    json_object_set_new(rec, "version", json_string(VMTP_VERSION)) !=
+	        0 ||
+	    json_object_set_new(rec, "args", args) != 0 ||
+	    json_object_set_new(rec, "mode", json_string("native")) != 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static int
+emit(json_t *rec, struct vmtp_err *err)
+{
+	int rc;
+
+	if (rec == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	rc = rec_write(stdout, rec, err);
+	json_decref(rec);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vmtp_err err = VMTP_ERR_INIT;
+	struct opts o = {0};
+	json_t *cfg = NULL;
+	char *password = NULL;
+	char tag[80];
+	char name[32];
+	int attempts;
+	int flow = 0;
+	int i;
+
+	log_init(PROG, LOG_INFO);
+	if (parse_args(argc, argv, &o, &err) < 0) {
+		if (err.exit == VMTP_EXIT_USAGE)
+			usage("%s", err.msg);
+		goto out;
+	}
+	log_init(PROG, o.verbosity);
+	cfg = cfg_load(o.config, &err);
+	if (cfg == NULL)
+		goto out;
+	attempts = (int)cfg_int(cfg, "ssh_retry_count");
+	if (attempts < 1)
+		attempts = 1;
+	if (o.tag != NULL) {
+		snprintf(tag, sizeof(tag), "%s", o.tag);
+	} else {
+		unsigned int r;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+			err_set(&err, VMTP_EXIT_FAIL,
+			    "cannot draw a random run tag");
+			goto out;
+		}
+		snprintf(tag, sizeof(tag), "vmtp-%08x", r);
+	}
+	password = ssh_password_load(o.password_file, &err);
+	if (err.exit != VMTP_EXIT_OK)
+		goto out;
+	for (i = 0; i < o.n_hosts; i++)
+		if (host_contact(&o.hosts[i], &o, password, attempts, &err) < 0)
+			goto out;
+	if (emit(run_record(tag, argc, argv), &err) < 0)
+		goto out;
+	for (i = 0; i < o.n_hosts; i++)
+		if (emit(host_record(tag, &o.hosts[i], i, &o), &err) < 0)
+			goto out;
+	/* flows in the original's order: the server host against itself,
+	 * then every other host, then the external host (both ways) */
+	if (!o.inter_node_only &&
+	    emit(flow_record(tag, ++flow, "Native intra-host", "host1",
+	             o.hosts[0].ip, 0),
+	        &err) < 0)
+		goto out;
+	for (i = 1; i < o.n_hosts; i++) {
+		if (o.hosts[i].external)
+			continue;
+		snprintf(name, sizeof(name), "host%d", i + 1);
+		if (emit(flow_record(tag, ++flow, "Native inter-host", name,
+		             o.hosts[0].ip, 0),
+		        &err) < 0)
+			goto out;
+	}
+	for (i = 1; i < o.n_hosts; i++)
+		if (o.hosts[i].external &&
+		    emit(flow_record(tag, ++flow, "External-VM", "external",
+		             o.hosts[0].ip, 1),
+		        &err) < 0)
+			goto out;
+	if (flow == 0)
+		log_warn("no flow: --inter-node-only needs a second --host");
+out:
+	for (i = 0; i < o.n_hosts; i++) {
+		free(o.hosts[i].user);
+		free(o.hosts[i].addr);
+		free(o.hosts[i].ifname);
+	}
+	ssh_password_free(password);
+	json_decref(cfg);
+	if (fflush(stdout) != 0)
+		err_set(&err, VMTP_EXIT_FAIL, "cannot write output");
+	if (err.exit != VMTP_EXIT_OK)
+		log_error("%s", err.msg);
+	return err.exit;
+}

@@ -4,10 +4,15 @@
  * them (one list call per poll) and for SSH, then describe the topology
  * as run, host and flow records.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1053,34 +1058,119 @@ attach_fips(struct cloud *c, struct vmtp_err *err)
 	return 0;
 }
 
-/* Waits until every VM answers SSH; records each host key seen first. */
+/*
+ * Probes TCP port 22 of every VM in PENDING at once (non-blocking
+ * connects, one poll() of at most WAIT_MS): READY[i] is set for those that
+ * accept.  A failed socket call leaves a VM not ready.
+ */
+static void
+probe_ssh_ports(struct cloud *c, const int *pending, int *ready, int wait_ms)
+{
+	struct pollfd fds[MAX_VMS];
+	int idx[MAX_VMS];
+	int n = 0, i;
+
+	for (i = 0; i < c->nvm; i++) {
+		const struct vm *v = &c->vms[i];
+		struct sockaddr_in sa;
+		int fd;
+
+		ready[i] = 0;
+		if (!pending[i])
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons(22);
+		if (inet_pton(AF_INET, v->fip[0] != '\0' ? v->fip : v->ip,
+		        &sa.sin_addr) != 1)
+			continue;
+		fd = socket(
+		    AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			ready[i] = 1;
+			close(fd);
+			continue;
+		}
+		if (errno != EINPROGRESS) {
+			close(fd);
+			continue;
+		}
+		fds[n].fd = fd;
+		fds[n].events = POLLOUT;
+		idx[n++] = i;
+	}
+	if (n > 0) {
+		struct timespec t0, t1;
+		int left = wait_ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (left > 0 && poll(fds, (nfds_t)n, left) < 0 &&
+		       errno == EINTR) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			left = wait_ms -
+			       (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+			             (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int so_err = 1;
+		socklen_t len = sizeof(so_err);
+
+		if ((fds[i].revents & POLLOUT) != 0 &&
+		    getsockopt(
+		        fds[i].fd, SOL_SOCKET, SO_ERROR, &so_err, &len) == 0 &&
+		    so_err == 0)
+			ready[idx[i]] = 1;
+		close(fds[i].fd);
+	}
+}
+
+/*
+ * Waits until every VM answers SSH: each round probes all the pending VMs'
+ * port 22 at once, then logs in to those that accept, recording the host
+ * key seen first (trust on first use; vmtp-run checks it later).
+ */
 static int
 wait_ssh(struct cloud *c, struct vmtp_err *err)
 {
 	const char *user = cfg_str(c->o->cfg, "ssh_vm_username");
 	int tries = c->o->ssh_attempts > 0 ? c->o->ssh_attempts : 50;
 	struct vmtp_err last = VMTP_ERR_INIT;
+	int pending[MAX_VMS];
+	int ready[MAX_VMS];
 	int t, i, left = c->nvm;
 
+	for (i = 0; i < c->nvm; i++)
+		pending[i] = 1;
 	for (t = 0; t < tries && left > 0; t++) {
 		time_t start = time(NULL);
 
+		if (cancelled(c, err) != 0)
+			return -1;
+		probe_ssh_ports(c, pending, ready, 2000);
 		left = 0;
 		for (i = 0; i < c->nvm; i++) {
 			struct vm *v = &c->vms[i];
 			struct ssh_opts so = {0};
 			struct ssh_conn *conn;
 
-			if (v->fingerprint[0] != '\0')
+			if (!pending[i])
 				continue;
-			if (cancelled(c, err) != 0)
-				return -1;
 			so.host = v->fip[0] != '\0' ? v->fip : v->ip;
+			if (!ready[i]) {
+				err_clear(&last);
+				err_set(&last, VMTP_EXIT_FAIL,
+				    "%s: port 22 does not answer", so.host);
+				left++;
+				continue;
+			}
 			so.user = user;
 			so.key = c->key_path;
 			so.known_hosts = c->known_hosts;
 			so.policy = SSH_HOSTKEY_ACCEPT_NEW;
-			so.timeout_ms = 3000;
+			so.timeout_ms = 10000;
 			so.attempts = 1;
 			so.cancel = c->o->cancel;
 			err_clear(&last);
@@ -1092,11 +1182,12 @@ wait_ssh(struct cloud *c, struct vmtp_err *err)
 			copy(v->fingerprint, sizeof(v->fingerprint),
 			    ssh_fingerprint(conn));
 			ssh_close(conn);
+			pending[i] = 0;
 			log_info("%s answers SSH at %s (%s)", v->name, so.host,
 			    v->fingerprint);
 		}
 		log_progress("%d of %d VMs answer SSH", c->nvm - left, c->nvm);
-		if (left > 0 && time(NULL) - start < 5)
+		if (left > 0 && t + 1 < tries && time(NULL) - start < 5)
 			sleep_s((int)(5 - (time(NULL) - start)));
 	}
 	log_progress_end();
@@ -1334,6 +1425,10 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 	rc = 0;
 	goto out;
 fail:
+	if (json_array_size(c.made) == 0) {
+		journal_remove(c.tag, err);
+		goto out;
+	}
 	if (o->keep_on_error) {
 		log_warn("--keep-on-error: what this run made stays; "
 		         "vmtp-cleanup --tag %s removes it",

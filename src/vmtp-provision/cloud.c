@@ -28,6 +28,7 @@
 #include "libvmtp/journal.h"
 #include "libvmtp/log.h"
 #include "libvmtp/os.h"
+#include "libvmtp/ports.h"
 #include "libvmtp/rec.h"
 #include "libvmtp/res.h"
 #include "libvmtp/ssh.h"
@@ -68,7 +69,6 @@ struct cloud {
 	char flavor[64];
 	char keypair[128];
 	char key_path[4096];
-	int key_made; /* key_path is ours: a fresh pair for this run */
 	char known_hosts[4096];
 	char sg_id[64];
 	char sg_name[128];
@@ -570,9 +570,11 @@ make_keypair(struct cloud *c, struct vmtp_err *err)
 		snprintf(
 		    c->key_path, sizeof(c->key_path), "%s/%s.key", dir, c->tag);
 		snprintf(pub_path, sizeof(pub_path), "%s.pub", c->key_path);
+		/* a tag given again (--tag) starts with a fresh key */
+		unlink(c->key_path);
+		unlink(pub_path);
 		if (keygen(c->key_path, c->tag, err) != 0)
 			goto out;
-		c->key_made = 1;
 	}
 	pub = read_line(pub_path, err);
 	if (pub == NULL)
@@ -595,12 +597,15 @@ out:
 static int
 make_secgroup(struct cloud *c, const json_t *defaults, struct vmtp_err *err)
 {
-	/* 22: ssh; 5000-5010: nuttcp control and data; 5201: iperf3 */
+	/* ssh, then the tools' servers of libvmtp/ports.h */
 	static const struct {
 		const char *proto;
 		int min, max;
-	} rules[] = {{"tcp", 22, 22}, {"tcp", 5000, 5010}, {"udp", 5000, 5010},
-	    {"tcp", 5201, 5201}, {"udp", 5201, 5201}, {"icmp", 0, 0}};
+	} rules[] = {{"tcp", 22, 22},
+	    {"tcp", VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT},
+	    {"udp", VMTP_NUTTCP_DATA_PORT, VMTP_NUTTCP_DATA_PORT},
+	    {"tcp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT},
+	    {"udp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT}, {"icmp", 0, 0}};
 	json_t *sg = NULL;
 	size_t i;
 	int own = pick_name(c, defaults, "security_group_name", -1, "sg",
@@ -641,8 +646,12 @@ make_secgroup(struct cloud *c, const json_t *defaults, struct vmtp_err *err)
 		}
 		if (r == NULL)
 			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		snprintf(what, sizeof(what), "allow %s %d-%d", rules[i].proto,
-		    rules[i].min, rules[i].max);
+		if (rules[i].min == 0)
+			snprintf(
+			    what, sizeof(what), "allow %s", rules[i].proto);
+		else
+			snprintf(what, sizeof(what), "allow %s %d-%d",
+			    rules[i].proto, rules[i].min, rules[i].max);
 		reply = call(c, "network", "POST", "/v2.0/security-group-rules",
 		    json_pack("{s:o}", "security_group_rule", r), what, err);
 		if (reply == NULL)
@@ -1443,14 +1452,6 @@ fail:
 		left = res_delete_all(s, c.made, out, &e);
 		if (left == 0) {
 			journal_remove(c.tag, &e);
-			if (c.key_made) {
-				char pub[4200];
-
-				snprintf(
-				    pub, sizeof(pub), "%s.pub", c.key_path);
-				unlink(c.key_path);
-				unlink(pub);
-			}
 		} else {
 			log_error("rollback incomplete: vmtp-cleanup --tag %s "
 			          "finishes it",

@@ -6,8 +6,10 @@
  * The parsers take the tool's whole stdout as bytes (not necessarily NUL
  * terminated, possibly binary garbage) and never read past LEN.  Output that
  * does not carry a result is an error whose message quotes its first line
- * (or the first line that says "Error"),
- * so that it can become an `error` sample as it is.
+ * (or the first line that says "Error"), so that it can become an `error`
+ * sample as it is.  The nuttcp 8.x layout follows its published -fparse
+ * form (interval and final lines gain cwnd=); the fixture is written from
+ * it, as no 8.x build is at hand.
  */
 #ifndef VMTP_PARSE_H
 #define VMTP_PARSE_H

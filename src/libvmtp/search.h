@@ -3,11 +3,13 @@
  * whose loss lies within [min, max] percent, in few short probes.
  *
  * The caller probes and feeds each result back; the search only decides.
- * It starts at the ceiling; an overshooting probe's received rate is taken
- * as the path's capacity C, and the next rate aims at the middle of the
- * bracket (C / (1 - mid)); otherwise it bisects between the highest rate
- * under the bracket and the lowest over it, until the bracket is met, the
- * interval is within 5 %, or SEARCH_MAX_PROBES were spent.  A first probe
+ * It starts at the ceiling; a probe that lost packets tells the path's
+ * capacity C (what got through of what was sent, per IP fragment), and the
+ * next rate aims at the middle of the bracket (C / (1 - mid)); a probe
+ * where nothing got through sends the next a decade lower; otherwise it
+ * bisects between the highest rate under the bracket and the lowest over
+ * it, until the bracket is met, the interval is within 5 %, or
+ * SEARCH_MAX_PROBES were spent.  A first probe
  * under the bracket ends the search: nothing faster can be offered (when
  * the sender fell short of the offered rate, the sender was the limit).
  */
@@ -26,6 +28,7 @@ struct search_probe {
 struct search {
 	double ceiling_kbps;
 	double min, max;    /* loss bracket, percent */
+	int frags;          /* IP fragments per datagram */
 	int probes;         /* fed so far */
 	int done;           /* search_next() returns 0 */
 	int sender_limited; /* the first probe could not be sent */
@@ -37,8 +40,13 @@ struct search {
 	double next_kbps;
 };
 
-/* Starts a search at CEILING_KBPS for loss in [MIN, MAX] percent. */
-void search_init(struct search *s, double ceiling_kbps, double min, double max);
+/*
+ * Starts a search at CEILING_KBPS for loss in [MIN, MAX] percent with
+ * datagrams of PKT_SIZE bytes (more than 1472 are IP fragments on a
+ * 1500-byte MTU, and one lost fragment loses the datagram).
+ */
+void search_init(struct search *s, double ceiling_kbps, double min, double max,
+    int pkt_size);
 
 /* The rate to probe next in kbps, or 0 when the search is over. */
 double search_next(const struct search *s);

@@ -157,8 +157,9 @@ host_parse(struct host *h, const char *opt, const char *s, int allow_if,
 	const char *colon;
 
 	if (at == NULL || at == s || at[1] == '\0')
-		return err_set(
-		    err, VMTP_EXIT_USAGE, "%s: '%s' is not user@ip", opt, s);
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: '%s' is not user@ip%s", opt, s,
+		    allow_if ? "[:ifname]" : "");
 	colon = strchr(at + 1, ':');
 	if (colon != NULL && (!allow_if || colon[1] == '\0' ||
 	                         colon == at + 1 || strchr(colon + 1, ':')))

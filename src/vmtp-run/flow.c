@@ -586,11 +586,14 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 	} else if ((ctx->o->tool == TOOL_NUTTCP
 	                   ? parse_nuttcp(res.out, res.out_len, tp, &e)
 	                   : parse_iperf3(res.out, res.out_len, tp, &e)) < 0) {
-		/* nuttcp says why on stderr */
+		/* with nothing on stdout, nuttcp says why on stderr */
 		struct vmtp_err e2 = VMTP_ERR_INIT;
+		struct parse_tp junk;
 
-		if (ctx->o->tool == TOOL_NUTTCP && res.err_len > 0)
-			parse_nuttcp(res.err, res.err_len, tp, &e2);
+		if (ctx->o->tool == TOOL_NUTTCP && res.out_len == 0 &&
+		    res.err_len > 0 &&
+		    parse_nuttcp(res.err, res.err_len, &junk, &e2) == 0)
+			parse_tp_free(&junk);
 		snprintf(msg, msglen, "%s", e2.msg[0] ? e2.msg : e.msg);
 	} else {
 		rc = 1;
@@ -674,7 +677,7 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		parse_tp_free(&best);
 		return write_rec(ctx, rec, err);
 	}
-	search_init(&s, o->ceiling_kbps, o->loss_min, o->loss_max);
+	search_init(&s, o->ceiling_kbps, o->loss_min, o->loss_max, (int)j->len);
 	while ((rate = search_next(&s)) > 0) {
 		struct search_probe p;
 

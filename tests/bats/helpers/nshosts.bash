@@ -86,8 +86,15 @@ nsh_start_sshd() {
 		done
 		echo "SetEnv PATH=$h/bin" >> "$h/sshd_config"
 	fi
-	ip netns exec "$(nsh_ns "$i")" \
-	    /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log"
+	# a clean host: root's shell start-up files here (pyenv, cargo...)
+	# are hidden from the sessions by a private mount namespace
+	: > "$NSH_DIR/empty-rc"
+	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c '
+		for f in /root/.bashrc /root/.profile /root/.bash_profile; do
+			[ -e "$f" ] && mount --bind "$1" "$f"
+		done
+		exec /usr/sbin/sshd -f "$2" -E "$3"' sh \
+	    "$NSH_DIR/empty-rc" "$h/sshd_config" "$h/sshd.log"
 }
 
 nsh_wait_port() {

@@ -56,9 +56,7 @@ snapshot() {
 	[ -s "$TOPO" ] || skip "no topology"
 	run --separate-stderr vmtp-run -t 1 --tcp-loops 1 --protocols TI --ping-count 3 < "$TOPO"
 	echo "$output" > "$BATS_FILE_TMPDIR/samples.ndjson"
-	jq -c 'select(has("error"))' <<< "$output" >&3
-	echo "$stderr" | tail -5 >&3
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { jq -c 'select(has("error"))' <<< "$output" >&2; false; }
 	[ "$(jq -s '[.[] | select(.type=="sample" and has("error"))] | length' <<< "$output")" -eq 0 ]
 	for f in 1 2 3 4 5 6 7; do
 		[ "$(jq -s --argjson f $f '[.[] | select(.type=="sample" and .flow==$f and .protocol=="TCP" and .throughput_kbps > 0)] | length' <<< "$output")" -ge 1 ]

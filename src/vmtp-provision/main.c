@@ -1,14 +1,16 @@
 /*
  * main.c - vmtp-provision: a topology of hosts and flows as records
- * (SPEC §4, §6).  In this version only its native mode exists: --host and
- * --external-host name Linux hosts reached over SSH, no cloud involved.
- * Each host is contacted once (host key checked, fingerprint recorded,
- * the data address read from IFNAME); then run, host and flow records go to
- * stdout.  The first --host is the server, every host is a client of it.
+ * (SPEC §4, §6).  Cloud mode (no --host): the VMTP topology built through
+ * the OpenStack APIs (cloud.c).  Native mode: --host and --external-host
+ * name Linux hosts reached over SSH, no cloud involved.  Each host is
+ * contacted once (host key checked, fingerprint recorded, the data address
+ * read from IFNAME); then run, host and flow records go to stdout.  The
+ * first --host is the server, every host is a client of it.
  */
 #include <sys/random.h>
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +20,48 @@
 
 #include "libvmtp/cfg.h"
 #include "libvmtp/cli.h"
+#include "libvmtp/creds.h"
 #include "libvmtp/err.h"
+#include "libvmtp/http.h"
+#include "libvmtp/journal.h"
 #include "libvmtp/log.h"
+#include "libvmtp/os.h"
 #include "libvmtp/rec.h"
 #include "libvmtp/ssh.h"
+
+#include "cloud.h"
 
 #define PROG "vmtp-provision"
 #define MAX_HOSTS 64
 
 static const char synopsis[] =
-    "usage: vmtp-provision [-qv] [-c config] --host user@ip[:ifname] ...\n"
+    "usage: vmtp-provision [-qv] [-c config] [-r openrc] [--os-cloud name]\n"
+    "                      [--insecure] [--availability-zone zone]\n"
+    "                      [--hypervisor [zone:]host] [--inter-node-only]\n"
+    "                      [--same-network-only] [--reuse-network name]\n"
+    "                      [--vnic-type normal|direct|macvtap] "
+    "[--keep-on-error]\n"
+    "                      [--external-host user@ip] [--ssh-key file]\n"
+    "                      [--known-hosts file] [--hostkey-policy "
+    "strict|accept-new]\n"
+    "                      [--tag tag] [--test-description text]\n"
+    "       vmtp-provision [-qv] [-c config] --host user@ip[:ifname] ...\n"
     "                      [--external-host user@ip] [--hostkey-policy "
     "strict|accept-new]\n"
     "                      [--inter-node-only] [--known-hosts file] "
     "[--ssh-key file]\n"
-    "                      [--ssh-password-file file] [--tag tag]\n";
+    "                      [--ssh-password-file file] [--tag tag]\n"
+    "                      [--test-description text]\n";
+
+/* Set by SIGINT and SIGTERM: provisioning stops and rolls back. */
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 /* One --host or --external-host, as given and as found. */
 struct host {
@@ -44,9 +73,20 @@ struct host {
 	char fingerprint[128]; /* host key seen */
 };
 
-/* The command line; cloud options join this when the cloud mode comes. */
+/* The command line. */
 struct opts {
 	const char *config;
+	const char *openrc;
+	const char *os_cloud;
+	const char *az;
+	const char *hyper[2];
+	int n_hyper;
+	int insecure;
+	int same_network_only;
+	int keep_on_error;
+	const char *reuse_network;
+	const char *vnic_type;
+	const char *description;
 	const char *ssh_key;
 	const char *known_hosts;
 	const char *password_file;
@@ -75,6 +115,23 @@ help(void)
 {
 	fputs(synopsis, stdout);
 	fputs("\n"
+	      "Cloud mode (no --host): builds the VMTP topology in OpenStack.\n"
+	      "  -r, --openrc file        credentials (read, never run); else "
+	      "OS_*\n"
+	      "  --os-cloud name          credentials from clouds.yaml "
+	      "($OS_CLOUD)\n"
+	      "  --insecure               do not verify the APIs' TLS "
+	      "certificates\n"
+	      "  --availability-zone z    zone of the test VMs\n"
+	      "  --hypervisor [z:]host    server's host; given twice: then the "
+	      "clients'\n"
+	      "  --same-network-only      only same-network flows\n"
+	      "  --reuse-network name     VMs on this provider network: L2 "
+	      "flows only\n"
+	      "  --vnic-type t            normal (default), direct or macvtap\n"
+	      "  --keep-on-error          leave what was made when it fails\n"
+	      "  --test-description text  kept in the run record\n"
+	      "\n"
 	      "Native mode: a topology of Linux hosts reached over SSH.\n"
 	      "  --host user@ip[:ifname]  a host; the first is the server "
 	      "(repeatable)\n"
@@ -133,26 +190,48 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 		OPT_KEY,
 		OPT_PWFILE,
 		OPT_TAG,
-		OPT_VERSION
+		OPT_VERSION,
+		OPT_OS_CLOUD,
+		OPT_INSECURE,
+		OPT_AZ,
+		OPT_HYPER,
+		OPT_SAME,
+		OPT_KEEP,
+		OPT_REUSE,
+		OPT_VNIC,
+		OPT_DESC
 	};
 	static const struct option longopts[] = {
+	    {"availability-zone", required_argument, NULL, OPT_AZ},
 	    {"external-host", required_argument, NULL, OPT_EXTERNAL},
 	    {"help", no_argument, NULL, 'h'},
 	    {"host", required_argument, NULL, OPT_HOST},
 	    {"hostkey-policy", required_argument, NULL, OPT_POLICY},
+	    {"hypervisor", required_argument, NULL, OPT_HYPER},
+	    {"insecure", no_argument, NULL, OPT_INSECURE},
 	    {"inter-node-only", no_argument, NULL, OPT_INTER},
+	    {"keep-on-error", no_argument, NULL, OPT_KEEP},
 	    {"known-hosts", required_argument, NULL, OPT_KNOWN},
+	    {"openrc", required_argument, NULL, 'r'},
+	    {"os-cloud", required_argument, NULL, OPT_OS_CLOUD},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"reuse-network", required_argument, NULL, OPT_REUSE},
+	    {"same-network-only", no_argument, NULL, OPT_SAME},
 	    {"ssh-key", required_argument, NULL, OPT_KEY},
 	    {"ssh-password-file", required_argument, NULL, OPT_PWFILE},
 	    {"tag", required_argument, NULL, OPT_TAG},
+	    {"test-description", required_argument, NULL, OPT_DESC},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"vnic-type", required_argument, NULL, OPT_VNIC},
 	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
 	static const char *const policies[] = {"strict", "accept-new", NULL};
+	static const char *const vnics[] = {
+	    "normal", "direct", "macvtap", NULL};
 	int external = 0;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:hqv", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "c:hqr:v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -162,6 +241,43 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 			break;
 		case 'q':
 			o->verbosity = LOG_QUIET;
+			break;
+		case 'r':
+			o->openrc = optarg;
+			break;
+		case OPT_OS_CLOUD:
+			o->os_cloud = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = 1;
+			break;
+		case OPT_AZ:
+			o->az = optarg;
+			break;
+		case OPT_HYPER:
+			if (o->n_hyper == 2)
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "--hypervisor: at most twice (server, "
+				    "clients)");
+			o->hyper[o->n_hyper++] = optarg;
+			break;
+		case OPT_SAME:
+			o->same_network_only = 1;
+			break;
+		case OPT_KEEP:
+			o->keep_on_error = 1;
+			break;
+		case OPT_REUSE:
+			o->reuse_network = optarg;
+			break;
+		case OPT_VNIC:
+			if (cli_parse_word("--vnic-type", optarg, vnics, err) <
+			    0)
+				return -1;
+			o->vnic_type = optarg;
+			break;
+		case OPT_DESC:
+			o->description = optarg;
 			break;
 		case 'v':
 			o->verbosity = LOG_DEBUG;
@@ -200,10 +316,9 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 			o->password_file = optarg;
 			break;
 		case OPT_TAG:
-			if (strncmp(optarg, "vmtp-", 5) != 0 ||
-			    strlen(optarg) > 64)
+			if (!journal_tag_ok(optarg))
 				return err_set(err, VMTP_EXIT_USAGE,
-				    "--tag: '%s' does not start with vmtp-",
+				    "--tag: '%s' is not vmtp- and 8 hex digits",
 				    optarg);
 			o->tag = optarg;
 			break;
@@ -217,9 +332,12 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 	if (optind < argc)
 		return err_set(err, VMTP_EXIT_USAGE, "unexpected argument '%s'",
 		    argv[optind]);
-	if (o->n_hosts == 0 || o->hosts[0].external)
+	if (o->n_hosts > 1 && o->hosts[0].external)
 		return err_set(err, VMTP_EXIT_USAGE,
-		    "no --host given (the first one is the server)");
+		    "--external-host must follow the --host options");
+	if (o->os_cloud == NULL && getenv("OS_CLOUD") != NULL &&
+	    getenv("OS_CLOUD")[0] != '\0')
+		o->os_cloud = getenv("OS_CLOUD");
 	return 0;
 }
 
@@ -332,33 +450,56 @@ flow_record(const char *run, int id, const char *desc, const char *client,
 	return rec;
 }
 
+/*
+ * The command line as one string, as the original tool's documents keep
+ * it.  No secret can be on it: passwords come from files or the
+ * environment.  Returns a new string, or NULL when out of memory.
+ */
+static char *
+args_string(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	for (i = 0; s != NULL && i < argc; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
 static json_t *
-run_record(const char *run, int argc, char **argv)
+run_record(const char *run, int argc, char **argv, const struct opts *o,
+    const char *mode)
 {
 	json_t *rec = rec_new("run", run);
-	json_t *args = json_array();
+	char *args = args_string(argc, argv);
 	char date[32];
 	time_t now = time(NULL);
 	struct tm tm;
-	int i;
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* no secret can be on this command line: passwords come from a
-	 * file or the environment */
-	for (i = 0; args != NULL && i < argc; i++)
-		if (json_array_append_new(args, json_string(argv[i])) != 0)
-			break;
 	if (rec == NULL || args == NULL ||
 	    json_object_set_new(rec, "v", json_integer(1)) != 0 ||
 	    json_object_set_new(rec, "date", json_string(date)) != 0 ||
 	    json_object_set_new(rec, "version", json_string(VMTP_VERSION)) !=
 	        0 ||
-	    json_object_set_new(rec, "args", args) != 0 ||
-	    json_object_set_new(rec, "mode", json_string("native")) != 0) {
+	    json_object_set_new(rec, "args", json_string(args)) != 0 ||
+	    json_object_set_new(rec, "mode", json_string(mode)) != 0 ||
+	    (o->description != NULL &&
+	        json_object_set_new(rec, "test_description",
+	            json_string(o->description)) != 0)) {
+		free(args);
 		json_decref(rec);
 		return NULL;
 	}
+	free(args);
 	return rec;
 }
 
@@ -374,17 +515,150 @@ emit(json_t *rec, struct vmtp_err *err)
 	return rc;
 }
 
+/*
+ * Native mode: contacts every --host and --external-host, then writes the
+ * topology.  Returns 0, or -1 with ERR set.
+ */
+static int
+native(int argc, char **argv, struct opts *o, const char *tag, int attempts,
+    const char *password, struct vmtp_err *err)
+{
+	char name[32];
+	int flow = 0;
+	int i;
+
+	for (i = 0; i < o->n_hosts; i++)
+		if (host_contact(&o->hosts[i], o, password, attempts, err) < 0)
+			return -1;
+	if (emit(run_record(tag, argc, argv, o, "native"), err) < 0)
+		return -1;
+	for (i = 0; i < o->n_hosts; i++)
+		if (emit(host_record(tag, &o->hosts[i], i, o), err) < 0)
+			return -1;
+	/* flows in the original's order: the server host against itself,
+	 * then every other host, then the external host (both ways) */
+	if (!o->inter_node_only &&
+	    emit(flow_record(tag, ++flow, "Native intra-host", "host1",
+	             o->hosts[0].ip, 0),
+	        err) < 0)
+		return -1;
+	for (i = 1; i < o->n_hosts; i++) {
+		if (o->hosts[i].external)
+			continue;
+		snprintf(name, sizeof(name), "host%d", i + 1);
+		if (emit(flow_record(tag, ++flow, "Native inter-host", name,
+		             o->hosts[0].ip, 0),
+		        err) < 0)
+			return -1;
+	}
+	for (i = 1; i < o->n_hosts; i++)
+		if (o->hosts[i].external &&
+		    emit(flow_record(tag, ++flow, "External-VM", "external",
+		             o->hosts[0].ip, 1),
+		        err) < 0)
+			return -1;
+	if (flow == 0)
+		log_warn("no flow: --inter-node-only needs a second --host");
+	return 0;
+}
+
+/* Credentials by the official client's precedence; an open session. */
+static struct os_session *
+cloud_session(const struct opts *o, struct vmtp_err *err)
+{
+	struct http_opts ho = HTTP_OPTS_INIT;
+	struct os_session *s = NULL;
+	struct os_creds *c = os_creds_new(err);
+
+	ho.insecure = o->insecure;
+	if (c == NULL || os_creds_from_env(c, err) != 0 ||
+	    (o->os_cloud != NULL &&
+	        os_creds_load_clouds(c, o->os_cloud, err) != 0) ||
+	    (o->openrc != NULL && os_creds_load_openrc(c, o->openrc, err) != 0))
+		goto out;
+	s = os_session_new(c, &ho, err);
+	if (s != NULL && os_authenticate(s, err) != 0) {
+		os_session_free(s);
+		s = NULL;
+	}
+out:
+	os_creds_free(c);
+	return s;
+}
+
+/*
+ * Cloud mode: the external host (if any) is contacted first, so a typo
+ * costs no cloud resource; then cloud_provision() builds the rest.
+ */
+static int
+cloud(int argc, char **argv, struct opts *o, const json_t *cfg, const char *tag,
+    int attempts, const char *password, struct vmtp_err *err)
+{
+	struct cloud_opts co = {0};
+	struct os_session *s = NULL;
+	json_t *run = NULL;
+	json_t *ext = NULL;
+	const char *url;
+	int rc = -1;
+
+	if (o->n_hosts == 1) {
+		if (host_contact(&o->hosts[0], o, password, attempts, err) < 0)
+			goto out;
+		ext = host_record(tag, &o->hosts[0], 0, o);
+		if (ext == NULL) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+	}
+	s = cloud_session(o, err);
+	if (s == NULL)
+		goto out;
+	run = run_record(tag, argc, argv, o, "cloud");
+	url = os_endpoint(s, "identity", err);
+	if (run == NULL || url == NULL ||
+	    json_object_set_new(run, "auth_url", json_string(url)) != 0 ||
+	    json_object_set_new(
+	        run, "project", json_string(os_project_id(s))) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (getenv("OS_REGION_NAME") != NULL)
+		json_object_set_new(
+		    run, "region", json_string(getenv("OS_REGION_NAME")));
+	co.cfg = cfg;
+	co.tag = tag;
+	co.az = o->az;
+	co.hyper[0] = o->hyper[0];
+	co.hyper[1] = o->hyper[1];
+	co.inter_node_only = o->inter_node_only;
+	co.same_network_only = o->same_network_only;
+	co.reuse_network = o->reuse_network;
+	co.vnic_type = o->vnic_type;
+	co.keep_on_error = o->keep_on_error;
+	co.run = run;
+	co.external = ext;
+	co.ssh_attempts = attempts;
+	co.poll_attempts = (int)cfg_int(cfg, "generic_retry_count");
+	co.cancel = &stop;
+	rc = cloud_provision(s, &co, stdout, err);
+out:
+	json_decref(run);
+	json_decref(ext);
+	os_session_free(s);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
+	struct sigaction sa;
 	struct opts o = {0};
 	json_t *cfg = NULL;
 	char *password = NULL;
 	char tag[80];
-	char name[32];
 	int attempts;
-	int flow = 0;
+	int native_mode = 0;
 	int i;
 
 	log_init(PROG, LOG_INFO);
@@ -394,6 +668,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init(PROG, o.verbosity);
+	for (i = 0; i < o.n_hosts; i++)
+		native_mode |= !o.hosts[i].external;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	cfg = cfg_load(o.config, &err);
 	if (cfg == NULL)
 		goto out;
@@ -415,38 +695,10 @@ main(int argc, char **argv)
 	password = ssh_password_load(o.password_file, &err);
 	if (err.exit != VMTP_EXIT_OK)
 		goto out;
-	for (i = 0; i < o.n_hosts; i++)
-		if (host_contact(&o.hosts[i], &o, password, attempts, &err) < 0)
-			goto out;
-	if (emit(run_record(tag, argc, argv), &err) < 0)
-		goto out;
-	for (i = 0; i < o.n_hosts; i++)
-		if (emit(host_record(tag, &o.hosts[i], i, &o), &err) < 0)
-			goto out;
-	/* flows in the original's order: the server host against itself,
-	 * then every other host, then the external host (both ways) */
-	if (!o.inter_node_only &&
-	    emit(flow_record(tag, ++flow, "Native intra-host", "host1",
-	             o.hosts[0].ip, 0),
-	        &err) < 0)
-		goto out;
-	for (i = 1; i < o.n_hosts; i++) {
-		if (o.hosts[i].external)
-			continue;
-		snprintf(name, sizeof(name), "host%d", i + 1);
-		if (emit(flow_record(tag, ++flow, "Native inter-host", name,
-		             o.hosts[0].ip, 0),
-		        &err) < 0)
-			goto out;
-	}
-	for (i = 1; i < o.n_hosts; i++)
-		if (o.hosts[i].external &&
-		    emit(flow_record(tag, ++flow, "External-VM", "external",
-		             o.hosts[0].ip, 1),
-		        &err) < 0)
-			goto out;
-	if (flow == 0)
-		log_warn("no flow: --inter-node-only needs a second --host");
+	if (native_mode)
+		native(argc, argv, &o, tag, attempts, password, &err);
+	else
+		cloud(argc, argv, &o, cfg, tag, attempts, password, &err);
 out:
 	for (i = 0; i < o.n_hosts; i++) {
 		free(o.hosts[i].user);

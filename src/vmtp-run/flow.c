@@ -19,6 +19,7 @@
 #include "libvmtp/err.h"
 #include "libvmtp/log.h"
 #include "libvmtp/parse.h"
+#include "libvmtp/ports.h"
 #include "libvmtp/rec.h"
 #include "libvmtp/search.h"
 #include "libvmtp/ssh.h"
@@ -27,10 +28,6 @@
 
 extern char **environ;
 
-/* Ports of the tools' servers (nuttcp control and data, iperf3). */
-#define NUTTCP_PORT 5100
-#define NUTTCP_DATA_PORT 5101
-#define IPERF3_PORT 5201
 /* Time a remote command gets beyond its own duration. */
 #define MARGIN_MS 15000
 /* UDP probe length in seconds (SPEC §8: about 1-2 s). */
@@ -395,7 +392,7 @@ server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	int t = ctx->o->tool;
 	struct ssh_result res = {0};
 	char cmd[1024];
-	int port = t == TOOL_NUTTCP ? NUTTCP_PORT : IPERF3_PORT;
+	int port = t == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
 	long pid;
 	int rc = -1;
 
@@ -403,11 +400,11 @@ server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 		snprintf(cmd, sizeof(cmd),
 		    "nohup %s -S --nofork -P %d -p %d </dev/null >/dev/null "
 		    "2>&1 & echo $!",
-		    h->tool_path[t], NUTTCP_PORT, NUTTCP_DATA_PORT);
+		    h->tool_path[t], VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT);
 	else
 		snprintf(cmd, sizeof(cmd),
 		    "nohup %s -s -p %d </dev/null >/dev/null 2>&1 & echo $!",
-		    h->tool_path[t], IPERF3_PORT);
+		    h->tool_path[t], VMTP_IPERF3_PORT);
 	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
 		goto out;
 	pid = strtol(res.out, NULL, 10);
@@ -563,15 +560,15 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 			    rate, sizeof(rate), " -u -R %.0f", j->rate_kbps);
 		snprintf(cmd, sizeof(cmd),
 		    "%s -fparse -T %d -i 1 -l %lld -P %d -p %d%s%s %s", path,
-		    j->seconds, j->len, NUTTCP_PORT, NUTTCP_DATA_PORT, rate,
-		    j->reverse ? " -r" : "", qt);
+		    j->seconds, j->len, VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT,
+		    rate, j->reverse ? " -r" : "", qt);
 	} else {
 		if (j->udp)
 			snprintf(
 			    rate, sizeof(rate), " -u -b %.0fK", j->rate_kbps);
 		snprintf(cmd, sizeof(cmd),
 		    "%s -J -c %s -p %d -t %d -l %lld%s%s", path, qt,
-		    IPERF3_PORT, j->seconds, j->len, rate,
+		    VMTP_IPERF3_PORT, j->seconds, j->len, rate,
 		    j->reverse ? " -R" : "");
 	}
 	free(qt);

@@ -1,0 +1,307 @@
+#!/usr/bin/env bats
+# minicloud.bats - the test cloud itself (SPEC §9): real Keystone, Neutron and Glance, our compute API and
+# fault proxy, driven by the official openstack client as the member user. One cloud for the suite.
+
+load helpers/minicloud
+
+setup_file() {
+	minicloud_up --computes 2 --boot-delay 1
+}
+
+teardown_file() {
+	minicloud_down
+}
+
+setup() {
+	minicloud_require
+}
+
+teardown() {
+	if [ -e "$MINICLOUD_DIR/ledger" ]; then
+		"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --clear
+	fi
+}
+
+# leftovers DIR PID...: processes still alive in the sessions of PIDs (our services' sessions) or with
+# DIR's marker in their environment.
+leftovers() {
+	local d=$1 f sid
+	shift
+	for f in /proc/[0-9]*/stat; do
+		sid=$(awk '{ sub(/.*\) /, ""); print $4 }' "$f" 2>/dev/null) || continue
+		for p in "$@"; do
+			[ "$sid" = "$p" ] && echo "${f%/stat}"
+		done
+	done
+	grep -lsa "MINICLOUD_OWNER=$d" /proc/[0-9]*/environ || true
+}
+
+# api_status SERVICE PATH [curl args]: the HTTP status of a GET through the proxy.
+api_status() {
+	local port
+	port=$(minicloud_port "$1")
+	curl -s -o "$BATS_TEST_TMPDIR/body" -D "$BATS_TEST_TMPDIR/headers" -w '%{http_code}' \
+		"${@:3}" "http://127.0.0.1:$port$2"
+}
+
+@test "up writes openrc, admin-openrc, clouds.yaml and vmtp.yaml, secrets readable by root only" {
+	for f in openrc admin-openrc clouds.yaml; do
+		[ "$(stat -c %a "$MINICLOUD_DIR/$f")" = 600 ]
+	done
+	pw=$(sed -n 's/^export OS_PASSWORD=//p' "$MINICLOUD_DIR/openrc")
+	[ "${#pw}" -ge 16 ]
+	grep -q "^export OS_USERNAME=demo$" "$MINICLOUD_DIR/openrc"
+	grep -q "^export OS_USERNAME=admin$" "$MINICLOUD_DIR/admin-openrc"
+	grep -q "^  minicloud:$" "$MINICLOUD_DIR/clouds.yaml"
+	grep -q "^image_name: 'minicloud-vm'$" "$MINICLOUD_DIR/vmtp.yaml"
+	grep -q "^ssh_vm_username: 'root'$" "$MINICLOUD_DIR/vmtp.yaml"
+	grep -q "^internal_cidr: \['" "$MINICLOUD_DIR/vmtp.yaml"
+}
+
+@test "every catalog endpoint is the proxy on loopback, and every API answers through it" {
+	run -0 os catalog list -f json
+	[ "$(jq -r '[.[].Type] | sort | join(",")' <<<"$output")" = "compute,identity,image,network" ]
+	for svc in IDENTITY COMPUTE NETWORK IMAGE; do
+		grep -q "^PROXY_${svc}_PORT=" "$MINICLOUD_DIR/ports.env"
+	done
+	run -0 env OS_CLIENT_CONFIG_FILE="$MINICLOUD_DIR/clouds.yaml" OS_CLOUD=minicloud \
+		/usr/bin/python3 -c '
+import openstack
+c = openstack.connect()
+for svc in ("identity", "compute", "network", "image"):
+    for iface in ("public", "internal", "admin"):
+        url = c.session.get_endpoint(service_type=svc, interface=iface, region_name="RegionOne")
+        assert url.startswith("http://127.0.0.1:"), url
+print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(c.image.images())))
+'
+	[ "$output" = "2 1 1" ]
+}
+
+@test "api.log has one line per request and never a secret" {
+	run -0 os flavor list -f value -c Name
+	[ "$(sort <<<"$output" | paste -sd,)" = "m1.small,m1.tiny" ]
+	grep -Eq '^compute GET /v2.1/flavors(/detail)? 200 [0-9.]+$' "$MINICLOUD_DIR/api.log"
+	. "$MINICLOUD_DIR/secrets.env"
+	for pw in "$ADMIN_PASSWORD" "$MEMBER_PASSWORD" "$NOVA_PASSWORD" "$NEUTRON_PASSWORD"; do
+		run ! grep -qF -- "$pw" "$MINICLOUD_DIR/api.log"
+	done
+	run ! grep -q gAAAAA "$MINICLOUD_DIR/api.log"
+}
+
+@test "the member user builds a tenant on two computes with the official client and deletes it all" {
+	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
+	run -0 os token issue -f value -c id
+	run -0 os keypair create --public-key "$BATS_TEST_TMPDIR/key.pub" mc-key
+	run -0 os security group create mc-sg -f value -c id
+	run -0 os security group rule create --protocol tcp --dst-port 22 mc-sg
+	run -0 os network create mc-net -f value -c id
+	run -0 os subnet create --network mc-net --subnet-range 10.251.1.0/24 mc-subnet
+	run -0 os router create mc-router
+	run -0 os router set --external-gateway public mc-router
+	run -0 os router add subnet mc-router mc-subnet
+	vms=() ports=()
+	for n in 1 2; do
+		run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-net --key-name mc-key \
+			--security-group mc-sg --availability-zone "nova:compute-$n" "mc-vm$n" -f value -c id
+		vms+=("$output")
+	done
+	vm1=${vms[0]} vm2=${vms[1]}
+	minicloud_wait_server "$vm1" ACTIVE
+	minicloud_wait_server "$vm2" ACTIVE
+	for n in 1 2; do
+		run -0 os_admin server show "${vms[n - 1]}" -f json
+		[ "$(jq -r '."OS-EXT-SRV-ATTR:host"' <<<"$output")" = "compute-$n" ]
+		[ "$(jq -r '.security_groups[0].name' <<<"$output")" = mc-sg ]
+		run -0 os port list --server "${vms[n - 1]}" -f json
+		[ "$(jq length <<<"$output")" = 1 ]
+		[[ "$(jq -r '.[0]."Fixed IP Addresses"' <<<"$output")" == *10.251.1.* ]]
+		ports+=("$(jq -r '.[0].ID' <<<"$output")")
+	done
+	port1=${ports[0]}
+	run -0 os port show "$port1" -f json
+	[ "$(jq -r .device_owner <<<"$output")" = compute:nova ]
+	[ "$(jq -r .device_id <<<"$output")" = "$vm1" ]
+	run -0 os floating ip create public --port "$port1" -f value -c floating_ip_address
+	fip=$output
+	run -0 os server show "$vm1" -f json -c addresses
+	[[ "$output" == *"$fip"* ]]
+
+	run -0 os floating ip delete "$fip"
+	run -0 os server delete --wait "$vm1" "$vm2"
+	run -0 os router remove subnet mc-router mc-subnet
+	run -0 os router unset --external-gateway mc-router
+	run -0 os router delete mc-router
+	run -0 os subnet delete mc-subnet
+	run -0 os network delete mc-net
+	run -0 os security group delete mc-sg
+	run -0 os keypair delete mc-key
+	run -0 os port list -f value -c ID
+	[ "$output" = "" ]
+	project=$(os token issue -f value -c project_id)
+	run -0 "$MINICLOUD" resources --dir "$MINICLOUD_DIR"
+	left=$(jq -c --arg p "$project" '[to_entries[] | .key as $k | .value[] | select(.project == $p)
+		| select($k != "security_groups" or .name != "default") | {($k): .name}]' <<<"$output")
+	[ "$left" = "[]" ]
+}
+
+@test "a server on an unknown host goes ERROR with a fault and keeps no port once deleted" {
+	run -0 os network create mc-err-net
+	run -0 os subnet create --network mc-err-net --subnet-range 10.251.2.0/24 mc-err-subnet
+	run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-err-net \
+		--availability-zone nova:no-such-host mc-err -f value -c id
+	id=$output
+	minicloud_wait_server "$id" ERROR
+	run -0 os server show "$id" -f json
+	[ "$(jq -r .fault.code <<<"$output")" = 500 ]
+	[[ "$(jq -r .fault.message <<<"$output")" == "No valid host was found."* ]]
+	run -0 os server delete --wait "$id"
+	run -0 os port list --network mc-err-net -f value -c ID
+	[ "$output" = "" ]
+	run -0 os network delete mc-err-net
+}
+
+@test "a server over the instance quota is refused with 403" {
+	project=$(os token issue -f value -c project_id)
+	used=$(os limits show --absolute -f json | jq '.[] | select(.Name == "totalInstancesUsed") | .Value')
+	run -0 os_admin quota set --instances $((used + 1)) "$project"
+	run -0 os network create mc-q-net
+	run -0 os subnet create --network mc-q-net --subnet-range 10.251.3.0/24 mc-q-subnet
+	run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-q-net mc-q1 -f value -c id
+	id=$output
+	run -1 --separate-stderr os server create --flavor m1.tiny --image minicloud-vm --network mc-q-net mc-q2
+	[[ "$stderr" == *"Quota exceeded for instances"*"(HTTP 403)"* ]]
+	run -0 os_admin quota set --instances 10 "$project"
+	run -0 os server delete --wait "$id"
+	run -0 os network delete mc-q-net
+}
+
+@test "compute negotiates microversions up to 2.79 and answers others with 406" {
+	tok=$(os token issue -f value -c id)
+	run -0 api_status COMPUTE / -H "X-Auth-Token: $tok"
+	[ "$output" = 200 ]
+	[ "$(jq -r '.versions[] | select(.id == "v2.1") | .version' "$BATS_TEST_TMPDIR/body")" = 2.79 ]
+	run -0 api_status COMPUTE /v2.1/servers -H "X-Auth-Token: $tok" -H "OpenStack-API-Version: compute 2.79"
+	[ "$output" = 200 ]
+	grep -qi '^OpenStack-API-Version: compute 2.79' "$BATS_TEST_TMPDIR/headers"
+	run -0 api_status COMPUTE /v2.1/servers -H "X-Auth-Token: $tok" -H "X-OpenStack-Nova-API-Version: 2.99"
+	[ "$output" = 406 ]
+	[ "$(jq -r .computeFault.code "$BATS_TEST_TMPDIR/body")" = 406 ]
+	run -0 api_status COMPUTE /v2.1/servers/nope -H "X-Auth-Token: $tok"
+	[ "$output" = 404 ]
+	[ "$(jq -r .itemNotFound.code "$BATS_TEST_TMPDIR/body")" = 404 ]
+	run -0 api_status COMPUTE /v2.1/servers -H "X-Auth-Token: not-a-token"
+	[ "$output" = 401 ]
+}
+
+@test "an injected 503 with Retry-After on network: the client retries, or fails with that status" {
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --rate 1 --status 503 --service network --retry-after 1
+	tok=$(os token issue -f value -c id)
+	run -0 api_status NETWORK /v2.0/networks -H "X-Auth-Token: $tok"
+	[ "$output" = 503 ]
+	grep -qi '^Retry-After: 1' "$BATS_TEST_TMPDIR/headers"
+	[ "$(jq -r .NeutronError.type "$BATS_TEST_TMPDIR/body")" = ServiceUnavailable ]
+	run -0 api_status IMAGE /v2/images -H "X-Auth-Token: $tok"
+	[ "$output" = 200 ]
+
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --rate 0.3 --status 503 --service network --retry-after 1
+	sed 's/^  minicloud:$/&\n    network_status_code_retries: 5/' "$MINICLOUD_DIR/clouds.yaml" >"$BATS_TEST_TMPDIR/clouds.yaml"
+	before=$(grep -c '^network .* 503 ' "$MINICLOUD_DIR/api.log" || true)
+	for try in 1 2 3 4 5 6; do
+		run --separate-stderr env OS_CLIENT_CONFIG_FILE="$BATS_TEST_TMPDIR/clouds.yaml" OS_CLOUD=minicloud \
+			"$OPENSTACK" network list -f value -c Name
+		if [ "$status" -eq 0 ]; then
+			[[ "$output" == *public* ]]
+		else
+			[[ "$stderr" == *503* ]]
+		fi
+	done
+	after=$(grep -c '^network .* 503 ' "$MINICLOUD_DIR/api.log")
+	[ "$after" -gt "$before" ]
+}
+
+@test "expired tokens get 401 and the client re-authenticates" {
+	tok=$(os token issue -f value -c id)
+	run -0 api_status NETWORK /v2.0/networks -H "X-Auth-Token: $tok"
+	[ "$output" = 200 ]
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --expire-tokens
+	run -0 api_status NETWORK /v2.0/networks -H "X-Auth-Token: $tok"
+	[ "$output" = 401 ]
+	run -0 api_status COMPUTE /v2.1/servers -H "X-Auth-Token: $tok"
+	[ "$output" = 401 ]
+	# One SDK session across the expiry: its old token is refused, it gets a new one and goes on.
+	run -0 env OS_CLIENT_CONFIG_FILE="$MINICLOUD_DIR/clouds.yaml" OS_CLOUD=minicloud MC="$MINICLOUD" \
+		MINICLOUD_DIR="$MINICLOUD_DIR" /usr/bin/python3 -c '
+import os, subprocess, openstack
+c = openstack.connect()
+first = c.session.get_token()
+print(len(list(c.network.networks())))
+subprocess.run([os.environ["MC"], "fault", "--dir", os.environ["MINICLOUD_DIR"], "--expire-tokens"], check=True)
+print(len(list(c.network.networks())))
+print(c.session.get_token() != first)
+'
+	[ "${lines[0]}" -ge 1 ] && [ "${lines[0]}" = "${lines[1]}" ] && [ "${lines[2]}" = True ]
+	tail -n 20 "$MINICLOUD_DIR/api.log" | grep -q '^network GET /v2.0/networks 401 '
+	run -0 os network list -f value -c Name
+	[[ "$output" == *public* ]]
+}
+
+@test "dropped connections fail the client cleanly, and clearing the fault restores service" {
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --drop 1
+	run ! --separate-stderr os network list
+	[[ "$stderr" == *"onnection"* ]]
+	grep -q '^identity .* 0 [0-9.]*$' "$MINICLOUD_DIR/api.log"
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --clear
+	run -0 os network list -f value -c Name
+	[[ "$output" == *public* ]]
+}
+
+@test "an injected delay slows every call" {
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --delay 300
+	tok=$(os token issue -f value -c id)
+	start=$(date +%s%N)
+	run -0 api_status IMAGE /v2/images -H "X-Auth-Token: $tok"
+	[ "$output" = 200 ]
+	[ $(($(date +%s%N) - start)) -ge 300000000 ]
+}
+
+@test "resources lists every collection with id, name, tags and project" {
+	run -0 "$MINICLOUD" resources --dir "$MINICLOUD_DIR"
+	[ "$(jq -r 'keys | join(",")' <<<"$output")" = \
+		"flavors,floatingips,images,keypairs,networks,ports,routers,security_groups,servers,subnets" ]
+	[ "$(jq '[.[][] | select(has("id") and has("name") and has("tags") and has("project") | not)] | length' \
+		<<<"$output")" = 0 ]
+	[ "$(jq -r '.images[0].name' <<<"$output")" = minicloud-vm ]
+	[ "$(jq -r '.networks[] | select(.name == "public") | .name' <<<"$output")" = public ]
+}
+
+@test "down after an up killed halfway leaves no process and no state" {
+	d=$BATS_TEST_TMPDIR/halfway
+	"$MINICLOUD" up --dir "$d" 2>/dev/null &
+	up=$!
+	for _ in $(seq 100); do
+		grep -q ' keystone-init ' "$d/ledger" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 1
+	kill -9 "$up"
+	wait "$up" || true
+	pids=$(awk '$1 == "proc" { print $3 }' "$d/ledger")
+	[ -n "$pids" ]
+	run -0 "$MINICLOUD" down --dir "$d"
+	[ ! -e "$d" ]
+	# shellcheck disable=SC2086
+	run -0 leftovers "$d" $pids
+	[ "$output" = "" ]
+}
+
+@test "down after kill -9 of every service leaves no process of ours and no state" {
+	pids=$(awk '$1 == "proc" { print $3 }' "$MINICLOUD_DIR/ledger")
+	for pid in $pids; do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	run -0 "$MINICLOUD" down --dir "$MINICLOUD_DIR"
+	[ ! -e "$MINICLOUD_DIR" ]
+	# shellcheck disable=SC2086
+	run -0 leftovers "$MINICLOUD_DIR" $pids
+	[ "$output" = "" ]
+}

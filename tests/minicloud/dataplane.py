@@ -20,6 +20,7 @@ P is "mc" + 4 hex digits of D's path, so clouds never collide. Everything is wri
 before it is made; cleanup(D) undoes it all from the ledger alone, even after kill -9 of the agent.
 compute.py loads class Agent from this module: plug() returns once the server's namespace and sshd are up."""
 import argparse
+import concurrent.futures
 import hashlib
 import ipaddress
 import json
@@ -237,12 +238,13 @@ class Reconciler:
                 raise
 
     def neutron_state(self):
-        s = {}
-        for coll, path in (("networks", "networks"), ("subnets", "subnets"), ("ports", "ports"),
-                           ("routers", "routers"), ("floatingips", "floatingips"),
-                           ("security_groups", "security-groups")):
-            s[coll] = self.get("/v2.0/" + path)[coll]
-        return s
+        """One list call per collection, all at once (Neutron answers them concurrently)."""
+        colls = (("networks", "networks"), ("subnets", "subnets"), ("ports", "ports"), ("routers", "routers"),
+                 ("floatingips", "floatingips"), ("security_groups", "security-groups"))
+        self.auth.get()
+        with concurrent.futures.ThreadPoolExecutor(len(colls)) as pool:
+            got = {coll: pool.submit(self.get, "/v2.0/" + path) for coll, path in colls}
+            return {coll: f.result()[coll] for coll, f in got.items()}
 
     def mkns(self, name):
         self.ledger.add("netns", name)
@@ -557,15 +559,20 @@ class Reconciler:
     def set_nat(self, rid, spec, old):
         ns = self.n.router(rid)
         gw = self.routers[rid]["gw"]
+        have = set(old["fips"]) if old else set()
+        added = [f for f in spec["fips"] if f not in have]
+        removed = [f for f in have if f not in spec["fips"]]
         if gw:
             qg = "qg-" + gw["id"][:11]
-            have = set(old["fips"]) if old else set()
-            cmds = ["addr add %s/32 dev %s" % (f, qg) for f in spec["fips"] if f not in have]
-            cmds += ["addr del %s/32 dev %s" % (f, qg) for f in have if f not in spec["fips"]]
-            netns.ip_batch(cmds, ns=ns)
+            netns.ip_batch(["addr add %s/32 dev %s" % (f, qg) for f in added] +
+                           ["addr del %s/32 dev %s" % (f, qg) for f in removed], ns=ns)
         netns.iptables_restore(ns, spec["rules"])
-        if old:  # connections tracked under a floating IP that moved must not keep its old translation
-            netns.nsexec(ns, ["conntrack", "-F"], check=False)
+        for f in removed:  # flows tracked under a floating IP that went must not keep its translation
+            netns.nsexec(ns, ["conntrack", "-D", "-d", f], check=False)
+            netns.nsexec(ns, ["conntrack", "-D", "-q", f], check=False)
+        if gw:
+            for f in added:
+                netns.garp(ns, qg, gw["mac"], f)
 
     def del_router(self, rid):
         netns.ns_del(self.n.router(rid))
@@ -573,7 +580,9 @@ class Reconciler:
 
     # -- one pass --
     def cycle(self):
+        t0 = time.monotonic()
         ns_state = self.neutron_state()
+        self.api_ms = (time.monotonic() - t0) * 1000
         servers = read_json(self.state_file, {})
         nets, vms, sgs, routers, nats = self.desired(ns_state, servers)
         changed = False
@@ -678,7 +687,8 @@ class Reconciler:
                 last = t0
                 try:
                     if self.cycle():
-                        log("converged in %.0f ms" % ((time.monotonic() - t0) * 1000))
+                        log("converged in %.0f ms (reading Neutron: %.0f ms)" % ((time.monotonic() - t0) * 1000,
+                                                                               self.api_ms))
                 except (mclib.HTTPError, OSError, NetError, RuntimeError) as e:
                     log("cycle failed (retrying): %s" % e)
                     last = 0.0

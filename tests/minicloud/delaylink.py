@@ -7,50 +7,19 @@ later, in order: what `tc qdisc ... netem delay` does, for kernels built without
 minicloud was written on has none). Frames keep their GSO and checksum state (PACKET_VNET_HDR), so a TCP
 stream is not cut into MTU-sized writes here. Runs until killed."""
 import collections
-import ctypes
-import os
 import select
-import socket
 import sys
 import time
 
-CLONE_NEWNET = 0x40000000
-SOL_PACKET, PACKET_VNET_HDR, PACKET_OUTGOING, ETH_P_ALL = 263, 15, 4, 0x0003
-
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-def setns(fd):
-    if libc.setns(fd, CLONE_NEWNET) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-
-
-def packet_socket(ns, dev):
-    """An AF_PACKET socket on DEV inside namespace NS (a socket stays in the namespace it was made in)."""
-    home = os.open("/proc/self/ns/net", os.O_RDONLY)
-    target = os.open("/run/netns/" + ns, os.O_RDONLY)
-    try:
-        setns(target)
-        try:
-            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-            s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
-            s.bind((dev, ETH_P_ALL))
-            s.setblocking(False)
-        finally:
-            setns(home)
-    finally:
-        os.close(home)
-        os.close(target)
-    return s
+from netns import PACKET_OUTGOING, packet_socket
 
 
 def main():
     if len(sys.argv) != 6:
         print(__doc__.split("\n\n")[0], file=sys.stderr)
         return 2
-    a = packet_socket(sys.argv[1], sys.argv[2])
-    b = packet_socket(sys.argv[3], sys.argv[4])
+    a = packet_socket(sys.argv[1], sys.argv[2], vnet_hdr=True)
+    b = packet_socket(sys.argv[3], sys.argv[4], vnet_hdr=True)
     delay = float(sys.argv[5]) / 1000.0
     peer = {a: b, b: a}
     queue = collections.deque()  # (due, socket to send on, frame): one delay, so due times stay ordered

@@ -2,8 +2,11 @@
 #
 # Every call runs one program with an argv list (no shell), raises NetError with the program's own
 # message when it fails, and never touches a namespace or link the caller did not name.
+import ctypes
+import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -102,3 +105,48 @@ def iptables_restore(ns, text):
 def netem(ns, dev, delay_ms):
     run(["tc"] + (["-n", ns] if ns else []) + ["qdisc", "replace", "dev", dev, "root", "netem", "delay",
                                                  "%gms" % delay_ms, "limit", "100000"])
+
+
+CLONE_NEWNET = 0x40000000
+SOL_PACKET, PACKET_VNET_HDR, PACKET_OUTGOING, ETH_P_ALL, ETH_P_ARP = 263, 15, 4, 0x0003, 0x0806
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(fd):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def packet_socket(ns, dev, vnet_hdr=False, proto=ETH_P_ALL):
+    """An AF_PACKET socket on DEV inside namespace NS (a socket stays in the namespace it was made in).
+    With VNET_HDR, frames keep their GSO and checksum state (struct virtio_net_hdr in front)."""
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open("/run/netns/" + ns, os.O_RDONLY)
+    try:
+        _setns(target)
+        try:
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto))
+            if vnet_hdr:
+                s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+            s.bind((dev, proto))
+            s.setblocking(False)
+        finally:
+            _setns(home)
+    finally:
+        os.close(home)
+        os.close(target)
+    return s
+
+
+def garp(ns, dev, mac, addr):
+    """Sends a gratuitous ARP for ADDR from DEV in NS, as Neutron's L3 agent does for a new floating IP, so
+    neighbours drop a stale or failed entry at once."""
+    s = packet_socket(ns, dev, proto=ETH_P_ARP)
+    try:
+        hw = bytes.fromhex(mac.replace(":", ""))
+        ip4 = ipaddress.IPv4Address(addr).packed
+        arp = b"\x00\x01\x08\x00\x06\x04\x00\x01" + hw + ip4 + b"\xff" * 6 + ip4
+        s.send(b"\xff" * 6 + hw + b"\x08\x06" + arp)
+    finally:
+        s.close()

@@ -53,9 +53,19 @@ setup_file() {
 		server add floating ip vc2 $(cat "$d/fip-vc2")
 		server add floating ip vl $(cat "$d/fip-vl")
 	EOF
-	for v in vs vc1 vc2 vl; do
-		os server show "$v" -f value -c addresses | grep -oE "([0-9]+\.){3}[0-9]+" | head -n 1 >"$d/ip-$v"
-	done
+	# each server's id, fixed IP, port and MAC, in files named after it (two client calls for all)
+	os server list -f json >"$d/servers.json"
+	os port list -f json >"$d/ports.json"
+	/usr/bin/python3 - "$d" <<-'EOF'
+		import json, sys
+		d = sys.argv[1]
+		ports = json.load(open(d + "/ports.json"))
+		for s in json.load(open(d + "/servers.json")):
+		    fixed = list(s["Networks"].values())[0][0]
+		    port = next(p for p in ports if any(f["ip_address"] == fixed for f in p["Fixed IP Addresses"]))
+		    for key, val in (("id", s["ID"]), ("ip", fixed), ("port", port["ID"]), ("mac", port["MAC Address"])):
+		        open("%s/%s-%s" % (d, key, s["Name"]), "w").write(val + "\n")
+	EOF
 }
 
 teardown_file() {
@@ -102,18 +112,16 @@ eventually() {
 	run os server list -f value -c Name -c Status
 	[ "$(grep -c ' ACTIVE$' <<<"$output")" -eq 4 ]
 	for v in vs vc1 vc2 vl; do
-		id=$(os server show "$v" -f value -c id)
+		id=$(cat "$BATS_FILE_TMPDIR/id-$v")
 		ns="$P-vm-${id:0:8}"
 		ip netns list | grep -q "^$ns\b"
 		# the port's MAC and fixed IP, default route via the subnet's gateway
-		mac=$(os port list --server "$id" -f value -c "MAC Address")
-		ip -n "$ns" -o link show eth0 | grep -q "link/ether $mac"
+		ip -n "$ns" -o link show eth0 | grep -q "link/ether $(cat "$BATS_FILE_TMPDIR/mac-$v")"
 		ip -n "$ns" -4 -o addr show eth0 | grep -q "inet $(fixed "$v")/24"
 		ip -n "$ns" route show default | grep -q "via $(fixed "$v" | cut -d. -f1-3).1 "
 	done
 	# compute-1's servers hang off host 1's bridge, compute-2's off host 2's
-	id=$(os server show vc2 -f value -c id)
-	port=$(os port list --server "$id" -f value -c ID)
+	port=$(cat "$BATS_FILE_TMPDIR/port-vc2")
 	ip -n "$P-h2" -o link show "${P}t${port:0:8}" | grep -q "master ${P}b"
 }
 

@@ -394,6 +394,32 @@ assemble_one(const json_t *records, const char *run)
 	}
 	if (json_object_set(doc, "flows", flows) != 0)
 		goto out;
+	/* SLA verdicts (vmtp-collect --sla): a list after the flows */
+	json_array_foreach((json_t *)records, i, r)
+	{
+		const char *t = rec_type(r);
+		const char *rr = json_string_value(json_object_get(r, "run"));
+		json_t *list = json_object_get(doc, "sla");
+		json_t *one;
+
+		if (t == NULL || strcmp(t, "sla") != 0 ||
+		    (rr != NULL) != (run != NULL) ||
+		    (rr != NULL && strcmp(rr, run) != 0))
+			continue;
+		if (list == NULL) {
+			list = json_array();
+			if (json_object_set_new(doc, "sla", list) != 0)
+				goto out;
+		}
+		one = json_object();
+		if (one == NULL ||
+		    copy_fields(one, r,
+		        (const char *const[]){"type", "run", NULL}, 0) != 0 ||
+		    json_array_append_new(list, one) != 0) {
+			json_decref(one);
+			goto out;
+		}
+	}
 	out = doc;
 	doc = NULL;
 out:
@@ -422,9 +448,14 @@ ordered(const json_t *doc)
 	json_object_foreach((json_t *)doc, key, v)
 	{
 		if (json_object_get(out, key) == NULL &&
+		    strcmp(key, "sla") != 0 &&
 		    json_object_set(out, key, v) != 0)
 			goto fail;
 	}
+	/* the verdicts, beyond the original, come last */
+	v = json_object_get(doc, "sla");
+	if (v != NULL && json_object_set(out, "sla", v) != 0)
+		goto fail;
 	return out;
 fail:
 	json_decref(out);

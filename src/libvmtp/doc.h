@@ -29,8 +29,10 @@ int doc_check_record(
 
 /*
  * Assembles RECORDS (an array of checked records, borrowed) into result
- * documents, one per run tag in order of first appearance.  Records of
- * types the document has no place for (cpu, resource, ...) are ignored.
+ * documents, one per run tag in order of first appearance.  The run's
+ * sla records (vmtp-collect's verdicts) become a top-level "sla" list of
+ * {"expr", "flow", "label", "value", "pass", ...}.  Records of types the
+ * document has no place for (cpu, resource, ...) are ignored.
  * Returns a new reference to an array of normalized documents, or NULL
  * with ERR set when out of memory.
  */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # bats sets output, lines and stderr
 # minicloud.bats - the test cloud itself (SPEC §9): real Keystone, Neutron and Glance, our compute API and
 # fault proxy, driven by the official openstack client as the member user. One cloud for the suite.
 
@@ -81,6 +82,7 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	run -0 os flavor list -f value -c Name
 	[ "$(sort <<<"$output" | paste -sd,)" = "m1.small,m1.tiny" ]
 	grep -Eq '^compute GET /v2.1/flavors(/detail)? 200 [0-9.]+$' "$MINICLOUD_DIR/api.log"
+	# shellcheck disable=SC1091
 	. "$MINICLOUD_DIR/secrets.env"
 	for pw in "$ADMIN_PASSWORD" "$MEMBER_PASSWORD" "$NOVA_PASSWORD" "$NEUTRON_PASSWORD"; do
 		run ! grep -qF -- "$pw" "$MINICLOUD_DIR/api.log"
@@ -109,7 +111,9 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	minicloud_wait_server "$vm1" ACTIVE
 	minicloud_wait_server "$vm2" ACTIVE
 	for n in 1 2; do
-		run -0 os_admin server show "${vms[n - 1]}" -f json
+		run os_admin server show "${vms[n - 1]}" -f json
+		echo "$output"
+		[ "$status" -eq 0 ]
 		[ "$(jq -r '."OS-EXT-SRV-ATTR:host"' <<<"$output")" = "compute-$n" ]
 		[ "$(jq -r '.security_groups[0].name' <<<"$output")" = mc-sg ]
 		run -0 os port list --server "${vms[n - 1]}" -f json
@@ -175,6 +179,37 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	run -0 os network delete mc-q-net
 }
 
+@test "servers keep tags, metadata, user data and config drive, and list filters by name, tags and status" {
+	run -0 os network create mc-f-net
+	run -0 os subnet create --network mc-f-net --subnet-range 10.251.4.0/24 mc-f-subnet
+	echo '#!/bin/sh' >"$BATS_TEST_TMPDIR/user-data"
+	run -0 os --os-compute-api-version 2.52 server create --flavor m1.tiny --image minicloud-vm \
+		--network mc-f-net --tag red --tag big --property role=server --user-data "$BATS_TEST_TMPDIR/user-data" \
+		--config-drive True mc-f-one -f value -c id
+	one=$output
+	run -0 os --os-compute-api-version 2.52 server create --flavor m1.tiny --image minicloud-vm \
+		--network mc-f-net --tag red mc-f-two -f value -c id
+	two=$output
+	minicloud_wait_server "$one" ACTIVE
+	minicloud_wait_server "$two" ACTIVE
+	run -0 os --os-compute-api-version 2.79 server show "$one" -f json
+	[ "$(jq -c '[.tags, .properties, .config_drive]' <<<"$output")" = '[["red","big"],{"role":"server"},"True"]' ]
+	run -0 os_admin --os-compute-api-version 2.79 server show "$one" -f json
+	[ "$(jq -r '."OS-EXT-SRV-ATTR:user_data"' <<<"$output" | base64 -d)" = '#!/bin/sh' ]
+	run -0 os --os-compute-api-version 2.79 server list --tags red -f value -c Name
+	[ "$(sort <<<"$output" | paste -sd,)" = "mc-f-one,mc-f-two" ]
+	run -0 os --os-compute-api-version 2.79 server list --tags red,big -f value -c Name
+	[ "$output" = mc-f-one ]
+	run -0 os server list --name 'f-tw' -f value -c Name
+	[ "$output" = mc-f-two ]
+	run -0 os server list --status ACTIVE --name '^mc-f-' -f value -c Name
+	[ "$(wc -l <<<"$output")" = 2 ]
+	run -0 os server list --status ERROR --name '^mc-f-' -f value -c Name
+	[ "$output" = "" ]
+	run -0 os server delete --wait "$one" "$two"
+	run -0 os network delete mc-f-net
+}
+
 @test "compute negotiates microversions up to 2.79 and answers others with 406" {
 	tok=$(os token issue -f value -c id)
 	run -0 api_status COMPUTE / -H "X-Auth-Token: $tok"
@@ -206,7 +241,7 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --rate 0.3 --status 503 --service network --retry-after 1
 	sed 's/^  minicloud:$/&\n    network_status_code_retries: 5/' "$MINICLOUD_DIR/clouds.yaml" >"$BATS_TEST_TMPDIR/clouds.yaml"
 	before=$(grep -c '^network .* 503 ' "$MINICLOUD_DIR/api.log" || true)
-	for try in 1 2 3 4 5 6; do
+	for _ in 1 2 3 4 5 6; do
 		run --separate-stderr env OS_CLIENT_CONFIG_FILE="$BATS_TEST_TMPDIR/clouds.yaml" OS_CLOUD=minicloud \
 			"$OPENSTACK" network list -f value -c Name
 		if [ "$status" -eq 0 ]; then

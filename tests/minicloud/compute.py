@@ -329,16 +329,10 @@ class Compute:
         found = [self.find_security_group(ctx, g.get("name")) for g in sg_names if isinstance(g, dict)]
         sg_ids = [g["id"] for g in found]
         sg_names = [g["name"] for g in found]
-        q, u = self.quota(ctx.project_id), self.usage(ctx.project_id)
-        if len(metadata) > q["metadata_items"] >= 0:
-            raise Fault(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of %d "
-                             "metadata_items" % (len(metadata), q["metadata_items"]))
-        for res, need in (("instances", 1), ("cores", flavor["vcpus"]), ("ram", flavor["ram"])):
-            if u[res] + need > q[res] >= 0:
-                raise Fault(403, "Quota exceeded for %s: Requested %d, but already used %d of %d %s"
-                            % (res, need, u[res], q[res], res))
+        if ctx.at_least(2, 37) and "networks" not in s:
+            raise Fault(400, "Invalid input for field/attribute server. Value: %s. 'networks' is a required "
+                             "property" % json.dumps(s))
         sid = str(uuid.uuid4())
-        ports = self.allocate_ports(ctx, sid, s.get("networks"), sg_ids, zone)
         now = mclib.now_iso()
         server = {"id": sid, "name": name, "project_id": ctx.project_id, "user_id": ctx.user_id,
                   "status": "BUILD", "vm_state": "building", "task_state": "scheduling", "power_state": 0,
@@ -346,13 +340,34 @@ class Compute:
                   "key_data": key and key["public_key"], "metadata": metadata, "tags": tags,
                   "user_data": user_data, "config_drive": bool(s.get("config_drive")),
                   "availability_zone": zone, "forced_host": forced_host, "host": None, "created": now,
-                  "updated": now, "launched_at": None, "fault": None, "ports": ports,
+                  "updated": now, "launched_at": None, "fault": None, "ports": [],
                   "security_groups": sg_names or ["default"], "description": s.get("description"),
                   "access_ipv4": s.get("accessIPv4", ""), "access_ipv6": s.get("accessIPv6", ""),
                   "instance_name": "instance-%08x" % (len(self.servers) + 1), "locked": False}
-        with self.lock:
+        with self.lock:  # quota check and claim in one step, so concurrent creates cannot overshoot
+            q, u = self.quota(ctx.project_id), self.usage(ctx.project_id)
+            if len(metadata) > q["metadata_items"] >= 0:
+                raise Fault(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of %d "
+                                 "metadata_items" % (len(metadata), q["metadata_items"]))
+            for res, need in (("instances", 1), ("cores", flavor["vcpus"]), ("ram", flavor["ram"])):
+                if u[res] + need > q[res] >= 0:
+                    raise Fault(403, "Quota exceeded for %s: Requested %d, but already used %d of %d %s"
+                                % (res, need, u[res], q[res], res))
             self.servers[sid] = server
-            self.save()
+        try:
+            ports = self.allocate_ports(ctx, sid, s.get("networks"), sg_ids, zone)
+        except BaseException:
+            with self.lock:
+                self.servers.pop(sid, None)
+            raise
+        with self.lock:
+            deleted = self.servers.get(sid) is not server or server["task_state"] == "deleting"
+            if not deleted:
+                server["ports"] = ports
+                self.save()
+        if deleted:  # deleted while its ports were being made: its destroy saw none
+            self.release_ports(ports)
+            raise Fault(404, "Instance %s could not be found." % sid)
         self.boots[sid] = threading.Thread(target=self.boot, args=(sid,), daemon=True)
         self.boots[sid].start()
         out = {"id": sid, "links": self.links(base, "servers", sid), "OS-DCF:diskConfig": "MANUAL",

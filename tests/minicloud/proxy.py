@@ -113,11 +113,16 @@ def make_handler(service, backend_port, state):
             return self.rfile.read(n) if n else b""
 
         def answer(self, status, headers, body):
-            self.send_response(status, REASONS.get(status))
+            self.send_response_only(status, REASONS.get(status))  # the service's own Date and Server stand
+            if not any(k.lower() == "date" for k, _ in headers):
+                self.send_header("Date", self.date_time_string())
             for k, v in headers:
                 if k.lower() not in HOP:
                     self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
+            length = str(len(body))
+            if self.command == "HEAD":  # a HEAD answer tells the length of the body it leaves out
+                length = dict((k.lower(), v) for k, v in headers).get("content-length", length)
+            self.send_header("Content-Length", length)
             self.end_headers()
             if body and self.command != "HEAD":
                 self.wfile.write(body)

@@ -64,6 +64,10 @@ config() {
 	enabled = true
 	backend = dogpile.cache.memory
 	expiration_time = 30
+	[catalog]
+	# A token issued during the bootstrap would otherwise keep serving the catalog of that moment
+	# (identity only) from the worker that did not create the other endpoints.
+	caching = false
 	[oslo_messaging_notifications]
 	driver = noop
 	CONF
@@ -80,6 +84,8 @@ config() {
 	die-on-term = true
 	no-orphans = true
 	buffer-size = 65535
+	# http-socket closes every connection; without saying so, a client reusing it gets RemoteDisconnected.
+	add-header = Connection: close
 	env = OS_KEYSTONE_CONFIG_FILES=$D/keystone/keystone.conf
 	logto = $D/log/keystone-uwsgi.log
 	CONF

@@ -1,0 +1,188 @@
+/*
+ * chart.h - the internal API of vmtp-chart (SPEC §6): result documents
+ * become a report model (model.c), charts are drawn by gnuplot (plot.c),
+ * and the report is written as HTML (html.c) or as a terminal table
+ * (text.c).
+ *
+ * Numbers are formatted once, in the model's tables, so that the HTML and
+ * the text format always show the same figures.
+ */
+#ifndef VMTP_CHART_H
+#define VMTP_CHART_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+
+/* --protocol: which series and tables the report shows. */
+enum chart_proto { CHART_PROTO_ALL, CHART_PROTO_TCP, CHART_PROTO_UDP };
+
+/* Groups of flows on the x axis, in the order the report shows them. */
+enum chart_group {
+	CHART_GROUP_INTRA,    /* VM to VM on one compute node */
+	CHART_GROUP_INTER,    /* VM to VM across two compute nodes */
+	CHART_GROUP_VM,       /* VM to VM, placement not stated */
+	CHART_GROUP_EXTERNAL, /* external host <-> VM: Upload, Download */
+	CHART_GROUP_NATIVE,   /* host to host, no cloud */
+	CHART_GROUP_OTHER,    /* a flow desc vmtp does not know */
+	CHART_GROUP_COUNT
+};
+
+/* A category on the x axis: one flow of a result in one direction. */
+struct chart_cat {
+	char *label; /* "L3 fixed intra", "Download", or the desc itself */
+	char *tic;   /* the label under its group title: "L3 fixed" */
+	char *desc;  /* the flow's desc, as in the document */
+	int group;   /* enum chart_group */
+	int rank;    /* order inside the group */
+};
+
+/* A series: TCP (per buffer size when there are several) or UDP per size. */
+struct chart_series {
+	char *name;         /* "TCP", "TCP 65536", "UDP 1024" */
+	int udp;            /* 0 TCP, 1 UDP */
+	long long pkt_size; /* -1 when the results give none */
+};
+
+/* A row of a table; an error row holds flow, protocol and the message. */
+struct chart_row {
+	int error;
+	char **cells; /* ncols strings ("-" for none); 3 for an error row */
+};
+
+/* A table of formatted figures, shared by the HTML and text writers. */
+struct chart_table {
+	char *title;
+	int ncols;
+	char **head;
+	int *numeric; /* per column: 1 aligns right */
+	size_t nrows;
+	struct chart_row *rows;
+};
+
+/*
+ * A line of a throughput-over-time chart: the per-second "intervals" of one
+ * TCP result (a loop, one direction, one buffer size).
+ */
+struct chart_line {
+	char *name;         /* legend: "loop 1", "reverse", "TCP 8192 loop 2" */
+	long long pkt_size; /* -1 when the result gives none */
+	int reverse;        /* 1 for direction "reverse" */
+	int loop;           /* 1, 2, ... in the order of the results */
+	size_t n;           /* seconds */
+	double *gbps;       /* n figures, NAN where the tool gave none */
+};
+
+/* The throughput over time of one flow: a panel of lines. */
+struct chart_timeline {
+	char *label; /* the flow's name: "L2 inter", "External host" */
+	char *desc;  /* the flow's desc, as in the document */
+	size_t cat;  /* the category it sorts by */
+	size_t nline;
+	struct chart_line *lines; /* by size, forward before reverse, loop */
+};
+
+/* One result document in report form. */
+struct chart_result {
+	char *name;  /* legend: test_description, date or run_id */
+	json_t *doc; /* the normalized document; a reference held */
+	size_t ncat;
+	struct chart_cat *cats; /* sorted by group, then rank */
+	size_t nser;
+	struct chart_series *series; /* TCP first, then UDP by size */
+	double *gbps; /* ncat * nser mean Gbps, NAN where none was measured */
+	unsigned char *failed;      /* ncat * nser: 1 where only errors came */
+	struct chart_table props;   /* property / value */
+	struct chart_table flows;   /* where each flow ran */
+	struct chart_table numbers; /* TCP and UDP figures and errors */
+	struct chart_table icmp;    /* ping RTTs per packet size */
+	struct chart_table persec;  /* min/mean/max of per-second figures */
+	size_t ntime;
+	struct chart_timeline *times; /* flows with intervals, report order */
+};
+
+/* Several results side by side (only built for two or more). */
+struct chart_compare {
+	size_t ncat;
+	struct chart_cat *cats; /* union of the results' categories */
+	size_t nser;
+	struct chart_series *series; /* union of the results' series */
+	double *gbps; /* (series * ncat + cat) * nresults + result */
+	struct chart_table table;
+};
+
+struct chart_report {
+	char *title;
+	int proto; /* enum chart_proto */
+	size_t nresults;
+	struct chart_result *results;
+	struct chart_compare compare;
+};
+
+/* The names of the groups, as titles under the x axis. */
+extern const char *const chart_group_names[CHART_GROUP_COUNT];
+
+/*
+ * Builds the report of DOCS (an array of normalized documents, borrowed;
+ * each kept with a reference of its own) for PROTO with TITLE (NULL: one
+ * made from the documents).  Returns a new report, or NULL with ERR set
+ * (VMTP_EXIT_FAIL when out of memory).
+ */
+struct chart_report *chart_report_new(
+    json_t *docs, int proto, const char *title, struct vmtp_err *err);
+
+/* Frees REPORT; NULL is allowed. */
+void chart_report_free(struct chart_report *report);
+
+/*
+ * A column chart: categories grouped on x, one column per series; or,
+ * when NPOINTS is not 0, a line chart: seconds 1..NPOINTS on x, one line
+ * per series (CATS and FAILED unused, VALUES nser * npoints, line-major).
+ */
+struct plot {
+	size_t ncat;
+	const struct chart_cat *cats; /* sorted by group */
+	size_t nser;
+	const char *const *series;
+	const double *values;        /* ncat * nser; NAN for none */
+	const unsigned char *failed; /* ncat * nser, or NULL: mark failures */
+	int width, height;           /* SVG view box */
+	const char *ylabel;
+	int key;        /* draw the legend (0: the page shows one for all) */
+	size_t npoints; /* 0: columns; else a line chart of NPOINTS seconds */
+};
+
+/* The colours of series 1, 2, ... (they repeat after PLOT_NCOLOURS). */
+#define PLOT_NCOLOURS 8
+extern const char *const plot_colours[PLOT_NCOLOURS];
+
+/*
+ * Draws the N charts of PLOTS (each with at least one value: gnuplot
+ * refuses an empty plot) with one gnuplot process and stores each
+ * chart's SVG (a new string, ready to be inlined in HTML: no XML
+ * declaration, no namespace URLs, ids made unique with "c<i>-") in
+ * SVGS[i].  Returns 0, or -1 with ERR set (VMTP_EXIT_FAIL naming gnuplot:
+ * missing, failed, or with unexpected output); SVGS is all NULL on error.
+ */
+int plot_svg(
+    const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err);
+
+/*
+ * Writes REPORT as one self-contained HTML file to FP: the template and
+ * stylesheet of share/html, compiled in, with the charts drawn by
+ * plot_svg().  Returns 0, or -1 with ERR set (a gnuplot failure, or
+ * VMTP_EXIT_FAIL when writing fails).
+ */
+int html_write(
+    FILE *fp, const struct chart_report *report, struct vmtp_err *err);
+
+/*
+ * Writes REPORT as aligned terminal tables to FP: the same tables as the
+ * HTML, without charts.  Returns 0, or -1 with ERR set when writing fails.
+ */
+int text_write(
+    FILE *fp, const struct chart_report *report, struct vmtp_err *err);
+
+#endif

@@ -1,0 +1,517 @@
+/*
+ * html.c - the report as one self-contained HTML file (SPEC §6): the
+ * template and stylesheet of share/html (compiled in by mk/embed.sh), the
+ * charts inline as SVG, every string from the data escaped.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libvmtp/cli.h"
+#include "libvmtp/err.h"
+
+#include "chart.h"
+
+/* build/vmtp-chart/assets.c, made from share/html by mk/embed.sh */
+extern const char asset_report_html[];
+extern const char asset_report_css[];
+
+static void
+esc(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", fp);
+			break;
+		case '<':
+			fputs("&lt;", fp);
+			break;
+		case '>':
+			fputs("&gt;", fp);
+			break;
+		case '"':
+			fputs("&quot;", fp);
+			break;
+		case '\'':
+			fputs("&#39;", fp);
+			break;
+		default:
+			fputc(*s, fp);
+		}
+	}
+}
+
+/*
+ * Ends a <tr> tag with the row's first two cells as data attributes, so
+ * that scripts (and the tests) find a figure by flow and series.
+ */
+static void
+row_keys(FILE *fp, const struct chart_row *row)
+{
+	fputs(" data-flow=\"", fp);
+	esc(fp, row->cells[0]);
+	fputs("\" data-series=\"", fp);
+	esc(fp, row->cells[1]);
+	fputs("\">", fp);
+}
+
+static void
+table_write(FILE *fp, const struct chart_table *t, const char *class)
+{
+	const char *prev = NULL;
+	size_t r;
+	int c, same;
+
+	fprintf(fp, "<table class=\"%s\">\n<thead><tr>", class);
+	for (c = 0; c < t->ncols; c++) {
+		fputs(t->numeric[c] ? "<th class=\"num\">" : "<th>", fp);
+		esc(fp, t->head[c]);
+		fputs("</th>", fp);
+	}
+	fputs("</tr></thead>\n<tbody>\n", fp);
+	for (r = 0; r < t->nrows; r++) {
+		const struct chart_row *row = &t->rows[r];
+
+		if (row->error) {
+			same = prev != NULL && strcmp(prev, row->cells[0]) == 0;
+			fputs(same || r == 0 ? "<tr class=\"error\""
+			                     : "<tr class=\"error first\"",
+			    fp);
+			row_keys(fp, row);
+			fputs("<td>", fp);
+			if (!same)
+				esc(fp, row->cells[0]);
+			prev = row->cells[0];
+			fputs("</td><td>", fp);
+			esc(fp, row->cells[1]);
+			fprintf(fp,
+			    "</td><td class=\"msg\" colspan=\"%d\">"
+			    "<span class=\"badge\">error</span>",
+			    t->ncols > 2 ? t->ncols - 2 : 1);
+			esc(fp, row->cells[2]);
+			fputs("</td></tr>\n", fp);
+			continue;
+		}
+		/* rows of one flow form a block: its name once, on top */
+		same = prev != NULL && strcmp(prev, row->cells[0]) == 0;
+		fputs(same || r == 0 ? "<tr" : "<tr class=\"first\"", fp);
+		row_keys(fp, row);
+		for (c = 0; c < t->ncols; c++) {
+			fputs(
+			    t->numeric[c] ? "<td class=\"num\">" : "<td>", fp);
+			if (c > 0 || !same)
+				esc(fp, row->cells[c]);
+			fputs("</td>", fp);
+		}
+		prev = row->cells[0];
+		fputs("</tr>\n", fp);
+	}
+	fputs("</tbody>\n</table>\n", fp);
+}
+
+/* The property table: the first column is a header of its row. */
+static void
+props_write(FILE *fp, const struct chart_table *t)
+{
+	size_t r;
+
+	fputs("<table class=\"props\">\n<tbody>\n", fp);
+	for (r = 0; r < t->nrows; r++) {
+		fputs("<tr><th scope=\"row\">", fp);
+		esc(fp, t->rows[r].cells[0]);
+		fputs("</th><td>", fp);
+		esc(fp, t->rows[r].cells[1]);
+		fputs("</td></tr>\n", fp);
+	}
+	fputs("</tbody>\n</table>\n", fp);
+}
+
+static int
+any_value(const double *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			return 1;
+	return 0;
+}
+
+static void
+figure_write(FILE *fp, const char *svg, const char *caption)
+{
+	fputs("<figure class=\"chart\">\n", fp);
+	fputs(svg, fp);
+	fputs("\n<figcaption>", fp);
+	esc(fp, caption);
+	fputs("</figcaption>\n</figure>\n", fp);
+}
+
+/* What the charts need besides the report: names and flat arrays. */
+struct charts {
+	size_t n;
+	struct plot *plots;
+	char **svgs;
+	const char **names;      /* series names of all plots, back to back */
+	long *result_chart;      /* per result: its chart, or -1 */
+	long *compare_chart;     /* per compared series: its chart, or -1 */
+	struct chart_cat **cats; /* per compared series: flows it has */
+	double **values;         /* per compared series: their values */
+	size_t ncompare;
+	long *time_chart; /* per result: its first timeline's chart */
+	double **lines;   /* per timeline of all results: its values */
+	size_t nlines;
+};
+
+static void
+charts_free(struct charts *ch)
+{
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		free(ch->svgs[i]);
+	for (i = 0; i < ch->ncompare; i++) {
+		free(ch->cats[i]);
+		free(ch->values[i]);
+	}
+	for (i = 0; i < ch->nlines; i++)
+		free(ch->lines[i]);
+	free(ch->lines);
+	free(ch->time_chart);
+	free(ch->cats);
+	free(ch->values);
+	free(ch->svgs);
+	free(ch->plots);
+	free(ch->names);
+	free(ch->result_chart);
+	free(ch->compare_chart);
+}
+
+/* Draws every chart of REP with one gnuplot run. */
+static int
+charts_draw(
+    struct charts *ch, const struct chart_report *rep, struct vmtp_err *err)
+{
+	const struct chart_compare *c = &rep->compare;
+	size_t nnames = c->nser > 0 ? rep->nresults : 0;
+	size_t ntime = 0, nplots;
+	size_t i, j, k = 0;
+
+	for (i = 0; i < rep->nresults; i++) {
+		nnames += rep->results[i].nser;
+		ntime += rep->results[i].ntime;
+		for (j = 0; j < rep->results[i].ntime; j++)
+			nnames += rep->results[i].times[j].nline;
+	}
+	nplots = rep->nresults + c->nser + ntime;
+	ch->plots = calloc(nplots + 1, sizeof(*ch->plots));
+	ch->svgs = calloc(nplots + 1, sizeof(*ch->svgs));
+	ch->names = calloc(nnames + 1, sizeof(*ch->names));
+	ch->time_chart = calloc(rep->nresults + 1, sizeof(long));
+	ch->lines = calloc(ntime + 1, sizeof(*ch->lines));
+	ch->result_chart = calloc(rep->nresults + 1, sizeof(long));
+	ch->compare_chart = calloc(c->nser + 1, sizeof(long));
+	ch->cats = calloc(c->nser + 1, sizeof(*ch->cats));
+	ch->values = calloc(c->nser + 1, sizeof(*ch->values));
+	if (ch->plots == NULL || ch->svgs == NULL || ch->names == NULL ||
+	    ch->result_chart == NULL || ch->compare_chart == NULL ||
+	    ch->cats == NULL || ch->values == NULL || ch->time_chart == NULL ||
+	    ch->lines == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	ch->ncompare = c->nser;
+	for (i = 0; i < rep->nresults; i++) {
+		const struct chart_result *res = &rep->results[i];
+		int wide = (int)(res->ncat * res->nser);
+
+		ch->result_chart[i] = -1;
+		if (!any_value(res->gbps, res->ncat * res->nser))
+			continue;
+		for (j = 0; j < res->nser; j++)
+			ch->names[k + j] = res->series[j].name;
+		ch->plots[ch->n] = (struct plot){res->ncat, res->cats,
+		    res->nser, &ch->names[k], res->gbps, res->failed,
+		    wide > 40 ? 1000 + (wide - 40) * 14 : 1000, 430,
+		    "Throughput (Gbps)", 1, 0};
+		k += res->nser;
+		ch->result_chart[i] = (long)ch->n++;
+	}
+	if (c->nser > 0) {
+		for (j = 0; j < rep->nresults; j++)
+			ch->names[k + j] = rep->results[j].name;
+	}
+	for (i = 0; i < c->nser; i++) {
+		const size_t nr = rep->nresults;
+		const double *v = &c->gbps[i * c->ncat * nr];
+		size_t ncat = 0;
+
+		/* only the flows that have this series in some result */
+		ch->compare_chart[i] = -1;
+		ch->cats[i] = calloc(c->ncat + 1, sizeof(**ch->cats));
+		ch->values[i] = calloc(c->ncat * nr + 1, sizeof(**ch->values));
+		if (ch->cats[i] == NULL || ch->values[i] == NULL)
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		for (j = 0; j < c->ncat; j++) {
+			if (!any_value(&v[j * nr], nr))
+				continue;
+			ch->cats[i][ncat] = c->cats[j];
+			memcpy(&ch->values[i][ncat * nr], &v[j * nr],
+			    nr * sizeof(*v));
+			ncat++;
+		}
+		if (ncat == 0)
+			continue;
+		ch->plots[ch->n] = (struct plot){ncat, ch->cats[i], nr,
+		    &ch->names[k], ch->values[i], NULL, 560, 340,
+		    "Throughput (Gbps)", 0, 0};
+		ch->compare_chart[i] = (long)ch->n++;
+	}
+	k += c->nser > 0 ? rep->nresults : 0;
+	for (i = 0; i < rep->nresults; i++) {
+		const struct chart_result *res = &rep->results[i];
+
+		ch->time_chart[i] = res->ntime > 0 ? (long)ch->n : -1;
+		for (j = 0; j < res->ntime; j++) {
+			const struct chart_timeline *t = &res->times[j];
+			size_t l, s, n = 0;
+			double *v;
+
+			for (l = 0; l < t->nline; l++)
+				if (t->lines[l].n > n)
+					n = t->lines[l].n;
+			v = calloc(t->nline * n + 1, sizeof(*v));
+			if (v == NULL)
+				return err_set(
+				    err, VMTP_EXIT_FAIL, "out of memory");
+			ch->lines[ch->nlines++] = v;
+			for (l = 0; l < t->nline; l++) {
+				ch->names[k + l] = t->lines[l].name;
+				for (s = 0; s < n; s++)
+					v[l * n + s] = s < t->lines[l].n
+					                   ? t->lines[l].gbps[s]
+					                   : NAN;
+			}
+			ch->plots[ch->n++] = (struct plot){0, NULL, t->nline,
+			    &ch->names[k], v, NULL, 560, 300, "Gbps", 1, n};
+			k += t->nline;
+		}
+	}
+	return plot_svg(ch->plots, ch->n, ch->svgs, err);
+}
+
+/*
+ * The throughput over time of result I: a grid with one panel per flow,
+ * each a figure with the id result-I-time-J and the flow's name in
+ * data-flow, SVGS in the order of RES's timelines.
+ */
+static void
+timelines_write(
+    FILE *fp, const struct chart_result *res, size_t i, char *const *svgs)
+{
+	size_t j;
+
+	fputs("<h3>Throughput over time</h3>\n<p class=\"meta\">TCP "
+	      "throughput per second as the tool reported it, in Gbps: one "
+	      "line per run and direction.</p>\n"
+	      "<div class=\"grid timelines\">\n",
+	    fp);
+	for (j = 0; j < res->ntime; j++) {
+		const struct chart_timeline *t = &res->times[j];
+
+		fprintf(fp,
+		    "<figure class=\"chart timeline\" "
+		    "id=\"result-%zu-time-%zu\" "
+		    "data-flow=\"",
+		    i + 1, j + 1);
+		esc(fp, t->label);
+		fputs("\">\n<figcaption class=\"panel\"><b>", fp);
+		esc(fp, t->label);
+		fputs("</b> ", fp);
+		esc(fp, t->desc);
+		fputs("</figcaption>\n", fp);
+		fputs(svgs[j], fp);
+		fputs("\n</figure>\n", fp);
+	}
+	fputs("</div>\n", fp);
+}
+
+static void
+result_write(
+    FILE *fp, const struct chart_report *rep, size_t i, const struct charts *ch)
+{
+	const struct chart_result *res = &rep->results[i];
+	/* the line under the heading: when, which run, which cloud */
+	static const char *const meta[] = {"date", "run_id",
+	    "openstack_version", "encapsulation", "l2agent_type", NULL};
+	int k, any = 0;
+
+	fprintf(
+	    fp, "<section class=\"result\" id=\"result-%zu\">\n<h2>", i + 1);
+	esc(fp, res->name);
+	fputs("</h2>\n<p class=\"meta\">", fp);
+	for (k = 0; meta[k] != NULL; k++) {
+		const char *v =
+		    json_string_value(json_object_get(res->doc, meta[k]));
+
+		if (v == NULL || v[0] == '\0')
+			continue;
+		if (any++ > 0)
+			fputs(" &middot; ", fp);
+		if (strcmp(meta[k], "run_id") == 0)
+			fputs("run ", fp);
+		esc(fp, v);
+	}
+	fputs("</p>\n", fp);
+	if (ch->result_chart[i] >= 0)
+		figure_write(fp, ch->svgs[ch->result_chart[i]],
+		    rep->proto == CHART_PROTO_ALL
+		        ? "Throughput per flow: TCP and UDP per packet size, "
+		          "mean over runs, in Gbps."
+		        : "Throughput per flow, mean over runs, in Gbps.");
+	else
+		fputs("<p class=\"empty\">No throughput was measured for this "
+		      "selection.</p>\n",
+		    fp);
+	if (ch->time_chart[i] >= 0)
+		timelines_write(fp, res, i, &ch->svgs[ch->time_chart[i]]);
+	if (res->props.nrows > 0) {
+		fputs("<h3>Properties</h3>\n", fp);
+		props_write(fp, &res->props);
+	}
+	if (res->flows.nrows > 0) {
+		fputs("<h3>Flows</h3>\n", fp);
+		table_write(fp, &res->flows, "flows");
+	}
+	if (res->numbers.nrows > 0) {
+		fputs("<h3>Throughput</h3>\n", fp);
+		table_write(fp, &res->numbers, "numbers");
+	}
+	if (res->persec.nrows > 0) {
+		fputs("<h3>Throughput per second</h3>\n", fp);
+		table_write(fp, &res->persec, "numbers persec");
+	}
+	if (res->icmp.nrows > 0) {
+		fputs("<h3>Latency (ICMP)</h3>\n", fp);
+		table_write(fp, &res->icmp, "numbers icmp");
+	}
+	fputs("</section>\n", fp);
+}
+
+static void
+compare_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
+{
+	const struct chart_compare *c = &rep->compare;
+	size_t i;
+
+	fputs("<section class=\"compare\" id=\"comparison\">\n"
+	      "<h2>Comparison</h2>\n<p class=\"meta\">",
+	    fp);
+	fprintf(fp, "%zu results side by side, one chart per series.</p>\n",
+	    rep->nresults);
+	/* one legend for all the charts: result r is colour r */
+	fputs("<ul class=\"legend\">\n", fp);
+	for (i = 0; i < rep->nresults; i++) {
+		fprintf(fp,
+		    "<li><span class=\"swatch\" style=\"background:%s\">"
+		    "</span>",
+		    plot_colours[i % PLOT_NCOLOURS]);
+		esc(fp, rep->results[i].name);
+		fputs("</li>\n", fp);
+	}
+	fputs("</ul>\n<div class=\"grid\">\n", fp);
+	for (i = 0; i < c->nser; i++) {
+		char caption[300];
+
+		if (ch->compare_chart[i] < 0)
+			continue;
+		snprintf(caption, sizeof(caption),
+		    "%s throughput per flow and result, in Gbps.",
+		    c->series[i].name);
+		figure_write(fp, ch->svgs[ch->compare_chart[i]], caption);
+	}
+	fputs("</div>\n", fp);
+	if (c->table.nrows > 0) {
+		fputs("<h3>Comparison (Gbps)</h3>\n", fp);
+		table_write(fp, &c->table, "numbers compare");
+	}
+	fputs("</section>\n", fp);
+}
+
+static void
+body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
+{
+	size_t i;
+
+	fputs("<header class=\"report\">\n<h1>", fp);
+	esc(fp, rep->title);
+	fprintf(fp, "</h1>\n<p class=\"lead\">%zu result%s", rep->nresults,
+	    rep->nresults == 1 ? "" : "s");
+	if (rep->proto != CHART_PROTO_ALL)
+		fputs(rep->proto == CHART_PROTO_TCP ? " &middot; TCP only"
+		                                    : " &middot; UDP only",
+		    fp);
+	fputs("</p>\n", fp);
+	if (rep->nresults > 1) {
+		fputs("<nav class=\"toc\"><ol>\n<li><a "
+		      "href=\"#comparison\">Comparison</a></li>\n",
+		    fp);
+		for (i = 0; i < rep->nresults; i++) {
+			fprintf(fp, "<li><a href=\"#result-%zu\">", i + 1);
+			esc(fp, rep->results[i].name);
+			fputs("</a></li>\n", fp);
+		}
+		fputs("</ol></nav>\n", fp);
+	}
+	fputs("</header>\n", fp);
+	if (rep->nresults == 0)
+		fputs("<p class=\"empty\">The input held no result.</p>\n", fp);
+	if (rep->nresults > 1)
+		compare_write(fp, rep, ch);
+	for (i = 0; i < rep->nresults; i++)
+		result_write(fp, rep, i, ch);
+}
+
+int
+html_write(FILE *fp, const struct chart_report *rep, struct vmtp_err *err)
+{
+	struct charts ch = {0};
+	const char *t = asset_report_html;
+	const char *at;
+	int rc = -1;
+
+	if (charts_draw(&ch, rep, err) != 0)
+		goto out;
+	/* the template: text up to each @@NAME@@, then what NAME stands for */
+	while ((at = strstr(t, "@@")) != NULL) {
+		const char *end = strstr(at + 2, "@@");
+		size_t n;
+
+		if (end == NULL)
+			break;
+		fwrite(t, 1, (size_t)(at - t), fp);
+		n = (size_t)(end - at - 2);
+		if (n == 5 && memcmp(at + 2, "TITLE", 5) == 0)
+			esc(fp, rep->title);
+		else if (n == 5 && memcmp(at + 2, "STYLE", 5) == 0)
+			fputs(asset_report_css, fp);
+		else if (n == 4 && memcmp(at + 2, "BODY", 4) == 0)
+			body_write(fp, rep, &ch);
+		else if (n == 9 && memcmp(at + 2, "GENERATOR", 9) == 0)
+			fputs("vmtp-chart " VMTP_VERSION, fp);
+		else
+			fwrite(at, 1, (size_t)(end + 2 - at), fp);
+		t = end + 2;
+	}
+	fputs(t, fp);
+	if (ferror(fp)) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot write the report: %s",
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	charts_free(&ch);
+	return rc;
+}

@@ -1,0 +1,677 @@
+/*
+ * plot.c - column charts, and line charts of throughput over time, drawn
+ * by gnuplot as inline SVG (SPEC §6).
+ *
+ * All charts of a report are drawn by one gnuplot process: the script
+ * goes to its stdin with the data inline, the SVG documents come back one
+ * after the other on its stdout and are cut at each "</svg>".  Strings from
+ * the data only reach gnuplot inside single-quoted strings (where nothing
+ * but '' is special) with the terminal in noenhanced mode.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libvmtp/err.h"
+#include "libvmtp/log.h"
+
+#include "chart.h"
+
+extern char **environ;
+
+/* Okabe-Ito: told apart by people with any common colour blindness. */
+const char *const plot_colours[PLOT_NCOLOURS] = {"#0072B2", "#E69F00",
+    "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+
+/* Writes S as a gnuplot single-quoted string, control characters blanked. */
+static void
+gp_quote(FILE *fp, const char *s)
+{
+	fputc('\'', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			fputs("''", fp);
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			fputc(' ', fp);
+		else
+			fputc(*s, fp);
+	}
+	fputc('\'', fp);
+}
+
+/* With one or two series a wider gap keeps the columns slim. */
+static int
+gp_gap(const struct plot *p)
+{
+	return p->nser < 3 ? 4 - (int)p->nser : 1;
+}
+
+/* Series N is colour N, as in the page's own legends. */
+static void
+gp_colours(FILE *fp)
+{
+	size_t j;
+
+	for (j = 0; j < PLOT_NCOLOURS; j++)
+		fprintf(fp, "set linetype %zu lc rgb '%s'\n", j + 1,
+		    plot_colours[j]);
+	fprintf(fp, "set linetype cycle %d\n", PLOT_NCOLOURS);
+}
+
+/* Terminal, axes, legend and colours of chart P. */
+static void
+gp_style(FILE *fp, const struct plot *p)
+{
+	size_t i, j, longest = 0, key = 0, cols;
+	int groups = 0;
+
+	fprintf(fp,
+	    "reset session\n"
+	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
+	    "background '#ffffff'\n"
+	    "set output\n"
+	    "set encoding utf8\n"
+	    "set style data histograms\n"
+	    "set style histogram clustered gap %d title font ',11' "
+	    "textcolor rgb '#333333' offset 0,-1\n"
+	    "set style fill solid 1.0 border lc rgb '#404040'\n"
+	    "set boxwidth 0.9\n"
+	    "set ylabel ",
+	    p->width, p->height, gp_gap(p));
+	gp_quote(fp, p->ylabel);
+	fputs(" textcolor rgb '#222222'\n"
+	      "set yrange [0:*]\n"
+	      "set grid ytics lc rgb '#d9d9d9' lw 1 dt solid\n"
+	      "set border 3 lc rgb '#555555'\n"
+	      "set ytics nomirror textcolor rgb '#222222'\n"
+	      "set datafile missing '?'\n"
+	      "set offsets 0, 0, graph 0.08, 0\n",
+	    fp);
+	/* the legend above the plot: one row when it fits, else columns, at
+	 * about 7 px a character */
+	for (j = 0; j < p->nser; j++)
+		if (strlen(p->series[j]) > key)
+			key = strlen(p->series[j]);
+	cols = ((size_t)p->width - 60) / (key * 7 + 40);
+	if (!p->key)
+		fputs("unset key\n", fp);
+	else if (key * p->nser * 7 + p->nser * 40 < (size_t)p->width - 60)
+		fputs("set key tmargin center horizontal reverse Left "
+		      "samplen 1.5 textcolor rgb '#222222'\n",
+		    fp);
+	else
+		fprintf(fp,
+		    "set key tmargin left horizontal maxcols %zu reverse Left "
+		    "samplen 1.5 textcolor rgb '#222222'\n",
+		    cols > 0 ? cols : 1);
+	/* labels wider than their cluster (about 6.6 px a character at
+	 * 11 pt) would run into each other: slant them */
+	for (i = 0; i < p->ncat; i++) {
+		if (strlen(p->cats[i].tic) > longest)
+			longest = strlen(p->cats[i].tic);
+		if (i == 0 || p->cats[i].group != p->cats[i - 1].group)
+			groups++;
+	}
+	if ((double)longest * 6.6 >
+	    0.92 * (p->width - 110) / (p->ncat + 0.4 * (groups - 1) + 0.2))
+		fputs("set xtics nomirror scale 0 rotate by 30 right "
+		      "textcolor rgb '#222222'\nset bmargin 6.5\n",
+		    fp);
+	else
+		fputs("set xtics nomirror scale 0 textcolor rgb '#222222'\n"
+		      "set bmargin 5\n",
+		    fp);
+	gp_colours(fp);
+}
+
+/*
+ * The data of chart IDX: the x labels in array T<idx>, and one data block
+ * $d<idx>_<group> per group of flows, a line per flow: its number, then
+ * one value per series ("?" for none).
+ */
+static void
+gp_data(FILE *fp, const struct plot *p, size_t idx)
+{
+	size_t i, j;
+	int g;
+
+	fprintf(fp, "array T%zu[%zu]\n", idx, p->ncat);
+	for (i = 0; i < p->ncat; i++) {
+		fprintf(fp, "T%zu[%zu] = ", idx, i + 1);
+		gp_quote(fp, p->cats[i].tic);
+		fputc('\n', fp);
+	}
+	for (g = 0; g < CHART_GROUP_COUNT; g++) {
+		int any = 0;
+
+		for (i = 0; i < p->ncat; i++) {
+			if (p->cats[i].group != g)
+				continue;
+			if (!any)
+				fprintf(fp, "$d%zu_%d << EOD\n", idx, g);
+			any = 1;
+			fprintf(fp, "%zu", i + 1);
+			for (j = 0; j < p->nser; j++) {
+				double v = p->values[i * p->nser + j];
+
+				if (isnan(v))
+					fputs(" ?", fp);
+				else
+					fprintf(fp, " %.6f", v);
+			}
+			fputc('\n', fp);
+		}
+		if (any)
+			fputs("EOD\n", fp);
+	}
+}
+
+/*
+ * Where each group of flows starts on the x axis (AT, -1 for a group with
+ * no flow): a cluster's centre is at its number, groups 0.4 apart.
+ * Returns the centre of the last cluster.
+ */
+static double
+gp_layout(const struct plot *p, double *at)
+{
+	double last = 0;
+	size_t i, first;
+	int g, n = 0;
+
+	for (g = 0; g < CHART_GROUP_COUNT; g++) {
+		at[g] = -1;
+		for (first = 0; first < p->ncat; first++)
+			if (p->cats[first].group == g)
+				break;
+		if (first == p->ncat)
+			continue;
+		at[g] = (double)first + 0.4 * n++;
+		for (i = first; i < p->ncat && p->cats[i].group == g; i++)
+			last = at[g] + (double)(i - first);
+	}
+	return last;
+}
+
+/*
+ * A red cross where a column would be if its measurement had not failed.
+ * Returns the number of crosses.
+ */
+static int
+gp_failures(FILE *fp, const struct plot *p, const double *at)
+{
+	size_t i, j, first;
+	int n = 0;
+
+	for (i = 0; p->failed != NULL && i < p->ncat; i++) {
+		for (first = 0; p->cats[first].group != p->cats[i].group;
+		     first++)
+			;
+		for (j = 0; j < p->nser; j++) {
+			/* column j of a cluster: its share of the width */
+			double x = at[p->cats[i].group] + (double)(i - first) +
+			           ((double)j - (double)(p->nser - 1) / 2) /
+			               (double)(p->nser + (size_t)gp_gap(p));
+
+			if (!p->failed[i * p->nser + j])
+				continue;
+			fprintf(fp,
+			    "set label '\xc3\x97' at %.4f, graph 0 center "
+			    "offset 0,0.8 textcolor rgb '#b3261e' "
+			    "font ',16' front\n",
+			    x);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Writes the script of chart IDX (with at least one value) to FP. */
+static void
+gp_chart(FILE *fp, const struct plot *p, size_t idx)
+{
+	double at[CHART_GROUP_COUNT];
+	double last, pad;
+	int g, failures, any_group = 0;
+	size_t j;
+
+	gp_style(fp, p);
+	gp_data(fp, p, idx);
+	last = gp_layout(p, at);
+	failures = gp_failures(fp, p, at);
+	/* one or two clusters alone would be drawn as very wide columns */
+	pad = last < 2 ? 0.6 + (2 - last) / 2 : 0.6;
+	fprintf(fp, "set xrange [%.2f:%.2f]\nplot", -pad, last + pad);
+	for (g = 0; g < CHART_GROUP_COUNT; g++) {
+		if (at[g] < 0)
+			continue;
+		fprintf(fp, "%s newhistogram ", any_group ? "," : "");
+		gp_quote(fp, chart_group_names[g]);
+		fprintf(fp, " lt 1 at %.2f", at[g]);
+		for (j = 0; j < p->nser; j++) {
+			fprintf(fp, ", $d%zu_%d using %zu", idx, g, j + 2);
+			if (j == 0)
+				fprintf(fp, ":xtic(T%zu[int($1)])", idx);
+			fprintf(fp, " lt %zu notitle", j + 1);
+		}
+		any_group = 1;
+	}
+	/* each column's figure on top of it, while they have room */
+	for (g = 0; g < CHART_GROUP_COUNT && p->ncat * p->nser <= 40; g++) {
+		size_t first;
+
+		if (at[g] < 0)
+			continue;
+		for (first = 0; p->cats[first].group != g; first++)
+			;
+		for (j = 0; j < p->nser; j++)
+			fprintf(fp,
+			    ", $d%zu_%d using (%.4f + $1 - %zu):%zu:"
+			    "(sprintf(column(%zu) < 0.1 ? '%%.3f' : '%%.2f', "
+			    "column(%zu))) with labels "
+			    "rotate by 90 left offset 0,0.3 font ',9' "
+			    "textcolor rgb '#333333' notitle",
+			    idx, g,
+			    at[g] + ((double)j - (double)(p->nser - 1) / 2) /
+			                (double)(p->nser + (size_t)gp_gap(p)),
+			    first + 1, j + 2, j + 2, j + 2);
+	}
+	/* the legend does not depend on which groups have data */
+	for (j = 0; j < p->nser && p->key; j++) {
+		fprintf(fp, ", keyentry with boxes lt %zu title ", j + 1);
+		gp_quote(fp, p->series[j]);
+	}
+	if (failures > 0 && p->key)
+		fputs(", keyentry with points pt 2 ps 1.2 lw 2 "
+		      "lc rgb '#b3261e' title 'failed'",
+		    fp);
+	fputc('\n', fp);
+}
+
+/*
+ * Writes the script of line chart IDX to FP: data block $t<idx>, a line
+ * per second (the second, then one value per line, "?" for none), and one
+ * line per series (a dot on each second up to 20), seconds on x from 1.
+ */
+static void
+gp_lines(FILE *fp, const struct plot *p, size_t idx)
+{
+	size_t i, j;
+
+	fprintf(fp,
+	    "reset session\n"
+	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
+	    "background '#ffffff'\n"
+	    "set output\n"
+	    "set encoding utf8\n"
+	    "set xlabel 'Seconds' textcolor rgb '#222222'\n"
+	    "set ylabel ",
+	    p->width, p->height);
+	gp_quote(fp, p->ylabel);
+	fputs(" textcolor rgb '#222222'\n"
+	      "set yrange [0:*]\n"
+	      "set offsets 0, 0, graph 0.08, 0\n"
+	      "set grid xtics ytics lc rgb '#e3e3e3' lw 1 dt solid\n"
+	      "set border 3 lc rgb '#555555'\n"
+	      "set ytics nomirror textcolor rgb '#222222'\n"
+	      "set datafile missing '?'\n"
+	      "set key tmargin center horizontal reverse Left samplen 2 "
+	      "textcolor rgb '#222222'\n",
+	    fp);
+	/* whole seconds on x: every one while they have room */
+	if (p->npoints <= 1)
+		fputs("set xrange [0.5:1.5]\n", fp);
+	else
+		fprintf(fp, "set xrange [1:%zu]\n", p->npoints);
+	fprintf(fp, "set xtics %s nomirror textcolor rgb '#222222'\n",
+	    p->npoints <= 15   ? "1"
+	    : p->npoints <= 40 ? "5"
+	    : p->npoints <= 80 ? "10"
+	                       : "");
+	fputs("set format x '%.0f'\n", fp);
+	gp_colours(fp);
+	fprintf(fp, "$t%zu << EOD\n", idx);
+	for (i = 0; i < p->npoints; i++) {
+		fprintf(fp, "%zu", i + 1);
+		for (j = 0; j < p->nser; j++) {
+			double v = p->values[j * p->npoints + i];
+
+			if (isnan(v))
+				fputs(" ?", fp);
+			else
+				fprintf(fp, " %.6f", v);
+		}
+		fputc('\n', fp);
+	}
+	fputs("EOD\nplot", fp);
+	for (j = 0; j < p->nser; j++) {
+		/* a dot per second while they stay apart */
+		fprintf(fp, "%s $t%zu using 1:%zu with %s lt %zu lw 2 title ",
+		    j > 0 ? "," : "", idx, j + 2,
+		    p->npoints <= 20 ? "linespoints pt 7 ps 0.5" : "lines",
+		    j + 1);
+		gp_quote(fp, p->series[j]);
+	}
+	fputc('\n', fp);
+}
+
+/*
+ * Makes SVG (one document of gnuplot's output, LEN bytes) fit inline in
+ * HTML as chart IDX.  Returns a new string, or NULL when out of memory or
+ * when SVG is not an SVG document.
+ */
+static char *
+svg_inline(const char *svg, size_t len, size_t idx)
+{
+	static const char *const drop[] = {
+	    " xmlns=\"http://www.w3.org/2000/svg\"",
+	    " xmlns:xlink=\"http://www.w3.org/1999/xlink\"",
+	    "<title>Gnuplot</title>", NULL};
+	static const char *const ids[] = {
+	    "gp", "gnuplot_", "textbox", "greybox", NULL};
+	const char *end = svg + len;
+	const char *s = memmem(svg, len, "<svg", 4);
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *mem;
+
+	if (s == NULL)
+		return NULL;
+	mem = open_memstream(&out, &outlen);
+	if (mem == NULL)
+		return NULL;
+	fputs("<svg role=\"img\"", mem);
+	s += 4;
+	while (s < end) {
+		int k, done = 0;
+
+		for (k = 0; drop[k] != NULL && !done; k++) {
+			size_t n = strlen(drop[k]);
+
+			if ((size_t)(end - s) >= n &&
+			    memcmp(s, drop[k], n) == 0) {
+				s += n;
+				done = 1;
+			}
+		}
+		if (done)
+			continue;
+		/* tooltips naming gnuplot's own plot numbers say nothing */
+		if ((size_t)(end - s) > 20 &&
+		    memcmp(s, "<title>gnuplot_plot_", 20) == 0) {
+			const char *close =
+			    memmem(s, (size_t)(end - s), "</title>", 8);
+
+			if (close != NULL) {
+				s = close + 8;
+				continue;
+			}
+		}
+		/* ids and references to them get the chart's prefix */
+		if (*s == '#' ||
+		    (s - svg >= 5 && memcmp(s - 5, " id=", 4) == 0 &&
+		        (s[-1] == '\'' || s[-1] == '"'))) {
+			const char *name = *s == '#' ? s + 1 : s;
+
+			for (k = 0; ids[k] != NULL; k++) {
+				size_t n = strlen(ids[k]);
+
+				if ((size_t)(end - name) >= n &&
+				    memcmp(name, ids[k], n) == 0)
+					break;
+			}
+			if (ids[k] != NULL) {
+				if (*s == '#')
+					fputc(*s++, mem);
+				fprintf(mem, "c%zu-", idx);
+			}
+		}
+		fputc(*s++, mem);
+	}
+	if (fclose(mem) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Keeps the last non-empty line of gnuplot's stderr for messages. */
+static void
+last_line(const char *buf, size_t len, char *line, size_t size)
+{
+	const char *end = buf + len;
+	const char *start;
+
+	while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > buf && start[-1] != '\n')
+		start--;
+	snprintf(line, size, "%.*s", (int)(end - start), start);
+}
+
+/* Appends what FD has to read to *BUF.  Returns 1 at EOF, 0, or -1. */
+static int
+drain(int fd, char **buf, size_t *len, size_t *cap)
+{
+	ssize_t n;
+
+	if (*cap - *len < 65536) {
+		char *p = realloc(*buf, *cap * 2 + 65536);
+
+		if (p == NULL)
+			return -1;
+		*buf = p;
+		*cap = *cap * 2 + 65536;
+	}
+	n = read(fd, *buf + *len, *cap - *len - 1);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (n == 0)
+		return 1;
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+/*
+ * Runs gnuplot with SCRIPT (LEN bytes) on stdin; its stdout goes to *OUT
+ * (a new string of *OUTLEN bytes).  Returns 0, or -1 with ERR set.
+ */
+static int
+gp_run(const char *script, size_t len, char **out, size_t *outlen,
+    struct vmtp_err *err)
+{
+	char *argv[] = {"gnuplot", NULL};
+	posix_spawn_file_actions_t fa;
+	int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
+	char *obuf = NULL, *ebuf = NULL;
+	size_t olen = 0, ocap = 0, elen = 0, ecap = 0, sent = 0;
+	struct sigaction ign, old;
+	pid_t pid = -1;
+	int status, rc = -1, fa_made = 0;
+	char line[300];
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	/* gnuplot may die before reading all: EPIPE, not a fatal signal */
+	sigaction(SIGPIPE, &ign, &old);
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(o, O_CLOEXEC) != 0 ||
+	    pipe2(e, O_CLOEXEC) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot run gnuplot: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		goto oom;
+	fa_made = 1;
+	if (posix_spawn_file_actions_adddup2(&fa, in[0], 0) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, o[1], 1) != 0 ||
+	    posix_spawn_file_actions_adddup2(&fa, e[1], 2) != 0)
+		goto oom;
+	errno = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+	if (errno != 0) {
+		pid = -1;
+		if (errno == ENOENT)
+			err_set(err, VMTP_EXIT_FAIL,
+			    "gnuplot not found in PATH: install the Debian "
+			    "package gnuplot-nox");
+		else
+			err_set(err, VMTP_EXIT_FAIL, "cannot run gnuplot: %s",
+			    strerror(errno));
+		goto out;
+	}
+	close(in[0]);
+	close(o[1]);
+	close(e[1]);
+	in[0] = o[1] = e[1] = -1;
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	while (o[0] >= 0 || e[0] >= 0) {
+		struct pollfd fds[3] = {
+		    {o[0], POLLIN, 0}, {e[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
+		int r;
+
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_set(err, VMTP_EXIT_FAIL, "cannot run gnuplot: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (fds[2].revents != 0) {
+			ssize_t n = write(in[1], script + sent, len - sent);
+
+			if (n > 0)
+				sent += (size_t)n;
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+			    sent == len) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+		if (fds[0].revents != 0) {
+			r = drain(o[0], &obuf, &olen, &ocap);
+			if (r < 0)
+				goto oom;
+			if (r == 1) {
+				close(o[0]);
+				o[0] = -1;
+			}
+		}
+		if (fds[1].revents != 0) {
+			r = drain(e[0], &ebuf, &elen, &ecap);
+			if (r < 0)
+				goto oom;
+			if (r == 1) {
+				close(e[0]);
+				e[0] = -1;
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pid = -1;
+	if (ebuf != NULL)
+		log_debug("gnuplot said: %s", ebuf);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		last_line(ebuf != NULL ? ebuf : "", elen, line, sizeof(line));
+		err_set(err, VMTP_EXIT_FAIL, "gnuplot failed: %s",
+		    line[0] != '\0' ? line : "no message");
+		goto out;
+	}
+	*out = obuf;
+	*outlen = olen;
+	obuf = NULL;
+	rc = 0;
+	goto out;
+oom:
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+out:
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (fa_made)
+		posix_spawn_file_actions_destroy(&fa);
+	for (int k = 0; k < 2; k++) {
+		if (in[k] >= 0)
+			close(in[k]);
+		if (o[k] >= 0)
+			close(o[k]);
+		if (e[k] >= 0)
+			close(e[k]);
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	free(obuf);
+	free(ebuf);
+	return rc;
+}
+
+int
+plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
+{
+	char *script = NULL, *out = NULL;
+	size_t len = 0, outlen = 0, i;
+	const char *at, *end;
+	FILE *mem;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		svgs[i] = NULL;
+	if (n == 0)
+		return 0;
+	mem = open_memstream(&script, &len);
+	if (mem == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (plots[i].npoints > 0)
+			gp_lines(mem, &plots[i], i);
+		else
+			gp_chart(mem, &plots[i], i);
+	}
+	if (fclose(mem) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	log_debug("gnuplot script:\n%s", script);
+	if (gp_run(script, len, &out, &outlen, err) != 0)
+		goto out;
+	at = out;
+	for (i = 0; i < n; i++) {
+		end = out != NULL ? strstr(at, "</svg>") : NULL;
+		if (end == NULL) {
+			err_set(err, VMTP_EXIT_FAIL,
+			    "gnuplot drew %zu of %zu charts", i, n);
+			goto out;
+		}
+		end += strlen("</svg>");
+		svgs[i] = svg_inline(at, (size_t)(end - at), i);
+		if (svgs[i] == NULL) {
+			err_set(err, VMTP_EXIT_FAIL,
+			    "gnuplot wrote no SVG for chart %zu", i + 1);
+			goto out;
+		}
+		at = end;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		for (i = 0; i < n; i++) {
+			free(svgs[i]);
+			svgs[i] = NULL;
+		}
+	}
+	free(script);
+	free(out);
+	return rc;
+}

@@ -1,0 +1,154 @@
+/*
+ * mongo.c - insert result documents with libmongoc (see mongo.h).
+ *
+ * The document goes to BSON through libbson's JSON reader, so numbers keep
+ * their kind (integer or double) and the stored document is field for
+ * field the JSON file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <mongoc/mongoc.h>
+
+#include "libvmtp/err.h"
+
+#include "mongo.h"
+
+char *
+mongo_uri_from_server(const char *server, long long default_port,
+    long timeout_ms, struct vmtp_err *err)
+{
+	const char *colon = strrchr(server, ':');
+	const char *bracket = strrchr(server, ']');
+	char *uri = NULL;
+	size_t i;
+
+	/* a host, an IPv4 address, or [IPv6], then an optional :port */
+	for (i = 0; server[i] != '\0'; i++)
+		if (strchr("/?@,#% \t", server[i]) != NULL)
+			break;
+	if (server[0] == '\0' || server[i] != '\0') {
+		err_set(err, VMTP_EXIT_USAGE,
+		    "--mongod-server: '%.200s' is not HOST[:PORT]", server);
+		return NULL;
+	}
+	if (default_port <= 0 || default_port > 65535)
+		default_port = 27017;
+	/* a port of its own, or the default one */
+	if (colon != NULL && (bracket == NULL || colon > bracket))
+		i = (size_t)asprintf(&uri,
+		    "mongodb://%s/?connectTimeoutMS=%ld&"
+		    "serverSelectionTimeoutMS=%ld",
+		    server, timeout_ms, timeout_ms);
+	else
+		i = (size_t)asprintf(&uri,
+		    "mongodb://%s:%lld/?connectTimeoutMS=%ld&"
+		    "serverSelectionTimeoutMS=%ld",
+		    server, default_port, timeout_ms, timeout_ms);
+	if ((int)i < 0) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	return uri;
+}
+
+int
+mongo_uri_check(const char *uri_str, struct vmtp_err *err)
+{
+	bson_error_t berr;
+	mongoc_uri_t *uri = mongoc_uri_new_with_error(uri_str, &berr);
+
+	if (uri == NULL)
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "--mongo-uri: not a MongoDB URI");
+	mongoc_uri_destroy(uri);
+	return 0;
+}
+
+/* Writes the URI's "host:port,..." list into BUF for messages. */
+static void
+server_names(const mongoc_uri_t *uri, char *buf, size_t size)
+{
+	const mongoc_host_list_t *h = mongoc_uri_get_hosts(uri);
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (; h != NULL && n < size; h = h->next)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s",
+		    n > 0 ? "," : "", h->host_and_port);
+	if (buf[0] == '\0')
+		snprintf(buf, size, "the MongoDB servers of the URI");
+}
+
+int
+mongo_insert(const char *uri_str, const char *db, const char *collection,
+    const json_t *docs, struct vmtp_err *err)
+{
+	mongoc_uri_t *uri = NULL;
+	mongoc_client_t *client = NULL;
+	mongoc_collection_t *coll = NULL;
+	bson_error_t berr;
+	char names[256];
+	char *json = NULL;
+	bson_t *b = NULL;
+	json_t *doc;
+	size_t i;
+	int rc = -1;
+
+	uri = mongoc_uri_new_with_error(uri_str, &berr);
+	if (uri == NULL) {
+		/* libmongoc's message may quote the URI and its password */
+		err_set(err, VMTP_EXIT_USAGE, "--mongo-uri: not a MongoDB URI");
+		goto out;
+	}
+	server_names(uri, names, sizeof(names));
+	if (mongoc_uri_get_database(uri) != NULL)
+		db = mongoc_uri_get_database(uri);
+	if (db == NULL)
+		db = MONGO_DEFAULT_DB;
+	if (collection == NULL)
+		collection = MONGO_DEFAULT_COLLECTION;
+	client = mongoc_client_new_from_uri(uri);
+	if (client == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot connect to MongoDB at %s",
+		    names);
+		goto out;
+	}
+	mongoc_client_set_appname(client, "vmtp-collect");
+	coll = mongoc_client_get_collection(client, db, collection);
+	json_array_foreach((json_t *)docs, i, doc)
+	{
+		json = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		if (json == NULL) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+		b = bson_new_from_json((const uint8_t *)json, -1, &berr);
+		if (b == NULL) {
+			err_set(err, VMTP_EXIT_FAIL,
+			    "cannot convert the result document to BSON: %s",
+			    berr.message);
+			goto out;
+		}
+		if (!mongoc_collection_insert_one(coll, b, NULL, NULL, &berr)) {
+			err_set(err, VMTP_EXIT_FAIL,
+			    "cannot insert into MongoDB at %s (%s.%s): %s",
+			    names, db, collection, berr.message);
+			goto out;
+		}
+		bson_destroy(b);
+		b = NULL;
+		free(json);
+		json = NULL;
+	}
+	rc = 0;
+out:
+	bson_destroy(b);
+	free(json);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(client);
+	mongoc_uri_destroy(uri);
+	return rc;
+}

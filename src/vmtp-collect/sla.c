@@ -1,0 +1,465 @@
+/*
+ * sla.c - parse SLA expressions and judge a run's flows (see sla.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+#include "libvmtp/rec.h"
+
+#include "sla.h"
+
+enum sla_op { SLA_GE, SLA_LE, SLA_GT, SLA_LT, SLA_EQ };
+
+enum sla_agg { SLA_MEAN, SLA_MAX, SLA_SUM };
+
+/* The metrics: name, sample protocol, sample field, aggregation, scale. */
+static const struct metric {
+	const char *name;
+	const char *protocol;
+	const char *field;
+	enum sla_agg agg;
+	double scale;
+} metrics[] = {
+    {"tcp_gbps", "TCP", "throughput_kbps", SLA_MEAN, 1.0 / 1048576},
+    {"udp_gbps", "UDP", "throughput_kbps", SLA_MAX, 1.0 / 1048576},
+    {"udp_loss", "UDP", "loss_rate", SLA_MAX, 1.0},
+    {"icmp_avg_ms", "ICMP", "rtt_avg_ms", SLA_MEAN, 1.0},
+    {"icmp_max_ms", "ICMP", "rtt_max_ms", SLA_MAX, 1.0},
+    {"retrans", "TCP", "retrans", SLA_SUM, 1.0},
+    {NULL, NULL, NULL, SLA_MEAN, 0},
+};
+
+/* Flow labels as the charts name them; a scope may add intra or inter. */
+static const char *const labels[] = {
+    "l2", "l3 fixed", "l3 floating", "upload", "download", "native", NULL};
+
+struct sla {
+	char *expr;
+	const struct metric *metric;
+	enum sla_op op;
+	double limit;
+	long flow_id;   /* scope by id, or 0 */
+	char scope[32]; /* scope by label (normalized), or "" */
+	char shown[32]; /* the scope as given, for "label" */
+};
+
+void
+sla_free(struct sla *s)
+{
+	if (s == NULL)
+		return;
+	free(s->expr);
+	free(s);
+}
+
+/*
+ * Lower-cases SRC into DST (SIZE bytes) with '-' and '_' as spaces and
+ * runs of spaces squeezed, so "L3-floating" and "l3 floating" are one.
+ */
+static void
+normalize(const char *src, size_t n, char *dst, size_t size)
+{
+	size_t j = 0;
+	size_t i;
+
+	for (i = 0; i < n && j + 1 < size; i++) {
+		char c = (char)tolower((unsigned char)src[i]);
+
+		if (c == '-' || c == '_')
+			c = ' ';
+		if (c == ' ' && (j == 0 || dst[j - 1] == ' '))
+			continue;
+		dst[j++] = c;
+	}
+	while (j > 0 && dst[j - 1] == ' ')
+		j--;
+	dst[j] = '\0';
+}
+
+/* Checks a normalized label scope: a known label, then intra or inter. */
+static int
+scope_ok(const char *scope)
+{
+	size_t i;
+
+	for (i = 0; labels[i] != NULL; i++) {
+		size_t n = strlen(labels[i]);
+
+		if (strncmp(scope, labels[i], n) != 0)
+			continue;
+		if (scope[n] == '\0' || strcmp(scope + n, " intra") == 0 ||
+		    strcmp(scope + n, " inter") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+struct sla *
+sla_parse(const char *expr, struct vmtp_err *err)
+{
+	struct sla *s = calloc(1, sizeof(*s));
+	const char *p = expr;
+	const char *why = NULL;
+	char *end = NULL;
+	size_t n;
+	int i;
+
+	if (s == NULL || (s->expr = strdup(expr)) == NULL) {
+		free(s);
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	if (strncmp(p, "flow=", 5) == 0) {
+		const char *colon = strchr(p + 5, ':');
+		long long id;
+
+		if (colon == NULL || colon == p + 5) {
+			why = "flow= needs a flow and a ':'";
+			goto bad;
+		}
+		n = (size_t)(colon - (p + 5));
+		errno = 0;
+		id = strtoll(p + 5, &end, 10);
+		if (end == colon && errno == 0 && id > 0 && id < 1000000) {
+			s->flow_id = (long)id;
+		} else {
+			normalize(p + 5, n, s->scope, sizeof(s->scope));
+			snprintf(
+			    s->shown, sizeof(s->shown), "%.*s", (int)n, p + 5);
+			if (n >= sizeof(s->scope) || !scope_ok(s->scope)) {
+				why = "unknown flow (a flow id, or L2, L3 "
+				      "fixed, L3 floating, Upload, Download, "
+				      "Native, with intra or inter)";
+				goto bad;
+			}
+		}
+		p = colon + 1;
+	}
+	while (*p == ' ')
+		p++;
+	n = 0;
+	while (p[n] == '_' || (p[n] >= 'a' && p[n] <= 'z'))
+		n++;
+	for (i = 0; metrics[i].name != NULL; i++)
+		if (strlen(metrics[i].name) == n &&
+		    strncmp(p, metrics[i].name, n) == 0)
+			s->metric = &metrics[i];
+	if (s->metric == NULL) {
+		why = "unknown metric (tcp_gbps, udp_gbps, udp_loss, "
+		      "icmp_avg_ms, icmp_max_ms or retrans)";
+		goto bad;
+	}
+	p += n;
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, ">=", 2) == 0)
+		s->op = SLA_GE, p += 2;
+	else if (strncmp(p, "<=", 2) == 0)
+		s->op = SLA_LE, p += 2;
+	else if (strncmp(p, "==", 2) == 0)
+		s->op = SLA_EQ, p += 2;
+	else if (*p == '>')
+		s->op = SLA_GT, p++;
+	else if (*p == '<')
+		s->op = SLA_LT, p++;
+	else {
+		why = "no comparison (>=, <=, >, < or ==)";
+		goto bad;
+	}
+	while (*p == ' ')
+		p++;
+	errno = 0;
+	s->limit = strtod(p, &end);
+	if (*p == '\0' || *end != '\0' || errno == ERANGE ||
+	    !isfinite(s->limit)) {
+		why = "the limit is not a number";
+		goto bad;
+	}
+	return s;
+bad:
+	err_set(err, VMTP_EXIT_USAGE, "--sla: '%.200s': %s", expr, why);
+	sla_free(s);
+	return NULL;
+}
+
+/* A flow direction being judged. */
+struct unit {
+	json_int_t flow;
+	int reverse;
+	char label[32]; /* e.g. "L3 floating intra" */
+	double acc;     /* running sum or maximum */
+	long n;         /* values seen */
+};
+
+/* The chart label of a flow from its desc and direction. */
+static void
+flow_label(const char *desc, int reverse, char *out, size_t size)
+{
+	const char *base = "";
+	const char *where = "";
+
+	if (desc == NULL)
+		desc = "";
+	if (strstr(desc, "same network") != NULL)
+		base = "L2";
+	else if (strstr(desc, "floating") != NULL)
+		base = "L3 floating";
+	else if (strstr(desc, "different network") != NULL)
+		base = "L3 fixed";
+	else if (strncmp(desc, "External-VM", 11) == 0)
+		base = reverse ? "Download" : "Upload";
+	else if (strncmp(desc, "Native", 6) == 0)
+		base = "Native";
+	if (strstr(desc, "intra-") != NULL)
+		where = " intra";
+	else if (strstr(desc, "inter-") != NULL)
+		where = " inter";
+	snprintf(out, size, "%s%s", base, base[0] != '\0' ? where : "");
+}
+
+static int
+in_scope(const struct sla *s, const struct unit *u)
+{
+	char label[32];
+	size_t n;
+
+	if (s->flow_id != 0)
+		return u->flow == s->flow_id;
+	if (s->scope[0] == '\0')
+		return 1;
+	normalize(u->label, strlen(u->label), label, sizeof(label));
+	n = strlen(s->scope);
+	return strncmp(label, s->scope, n) == 0 &&
+	       (label[n] == '\0' || label[n] == ' ');
+}
+
+static int
+holds(const struct sla *s, double v)
+{
+	switch (s->op) {
+	case SLA_GE:
+		return v >= s->limit;
+	case SLA_LE:
+		return v <= s->limit;
+	case SLA_GT:
+		return v > s->limit;
+	case SLA_LT:
+		return v < s->limit;
+	case SLA_EQ:
+		return v == s->limit;
+	}
+	return 0;
+}
+
+/* The desc of flow ID of run RUN in RECORDS (borrowed), or NULL. */
+static const char *
+flow_desc(const json_t *records, const char *run, json_int_t id)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach((json_t *)records, i, r)
+	{
+		const char *t = rec_type(r);
+		const char *rr = json_string_value(json_object_get(r, "run"));
+
+		if (t != NULL && strcmp(t, "flow") == 0 &&
+		    json_integer_value(json_object_get(r, "id")) == id &&
+		    (run == NULL) == (rr == NULL) &&
+		    (run == NULL || strcmp(run, rr) == 0))
+			return json_string_value(json_object_get(r, "desc"));
+	}
+	return NULL;
+}
+
+static int
+same_run(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	       (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * Builds the verdict record of S for RUN and unit U (NULL: nothing in
+ * scope had data).  Returns a new reference, or NULL when out of memory.
+ */
+static json_t *
+verdict(const struct sla *s, const char *run, const struct unit *u,
+    double value, int pass)
+{
+	json_t *rec = rec_new("sla", run);
+	char label[32] = "";
+
+	if (u == NULL && s->scope[0] != '\0')
+		snprintf(label, sizeof(label), "%s", s->shown);
+	if (rec == NULL ||
+	    json_object_set_new(rec, "expr", json_string(s->expr)) != 0 ||
+	    json_object_set_new(rec, "flow",
+	        u != NULL    ? json_integer(u->flow)
+	        : s->flow_id ? json_integer(s->flow_id)
+	                     : json_null()) != 0 ||
+	    json_object_set_new(rec, "label",
+	        u != NULL          ? json_string(u->label)
+	        : label[0] != '\0' ? json_string(label)
+	                           : json_null()) != 0 ||
+	    (u != NULL && u->reverse &&
+	        json_object_set_new(rec, "direction", json_string("reverse")) !=
+	            0) ||
+	    json_object_set_new(rec, "value",
+	        u != NULL ? json_real(value) : json_null()) != 0 ||
+	    json_object_set_new(rec, "pass", json_boolean(pass)) != 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+/* Judges S on the samples of run RUN.  As sla_judge(). */
+static int
+judge_run(const struct sla *s, const json_t *records, const char *run,
+    json_t *out, struct vmtp_err *err)
+{
+	const struct metric *m = s->metric;
+	struct unit *units = NULL;
+	size_t nunits = 0;
+	int failed = 0;
+	int judged = 0;
+	json_t *r;
+	size_t i, j;
+
+	json_array_foreach((json_t *)records, i, r)
+	{
+		const char *t = rec_type(r);
+		const char *rr = json_string_value(json_object_get(r, "run"));
+		const char *proto =
+		    json_string_value(json_object_get(r, "protocol"));
+		const char *dir =
+		    json_string_value(json_object_get(r, "direction"));
+		json_t *v = json_object_get(r, m->field);
+		json_int_t flow =
+		    json_integer_value(json_object_get(r, "flow"));
+		int reverse = dir != NULL && strcmp(dir, "reverse") == 0;
+		struct unit *u = NULL;
+		double x;
+
+		if (t == NULL || strcmp(t, "sample") != 0 ||
+		    !same_run(run, rr) || proto == NULL ||
+		    strcmp(proto, m->protocol) != 0 || !json_is_number(v) ||
+		    json_object_get(r, "error") != NULL)
+			continue;
+		for (j = 0; j < nunits; j++)
+			if (units[j].flow == flow &&
+			    units[j].reverse == reverse)
+				u = &units[j];
+		if (u == NULL) {
+			struct unit *bigger =
+			    realloc(units, (nunits + 1) * sizeof(*units));
+
+			if (bigger == NULL)
+				goto oom;
+			units = bigger;
+			u = &units[nunits++];
+			memset(u, 0, sizeof(*u));
+			u->flow = flow;
+			u->reverse = reverse;
+			flow_label(flow_desc(records, run, flow), reverse,
+			    u->label, sizeof(u->label));
+		}
+		x = json_number_value(v) * m->scale;
+		if (m->agg == SLA_MAX)
+			u->acc = u->n == 0 || x > u->acc ? x : u->acc;
+		else
+			u->acc += x;
+		u->n++;
+	}
+	for (j = 0; j < nunits; j++) {
+		struct unit *u = &units[j];
+		double value =
+		    m->agg == SLA_MEAN ? u->acc / (double)u->n : u->acc;
+		int pass = holds(s, value);
+
+		if (!in_scope(s, u))
+			continue;
+		if (json_array_append_new(
+		        out, verdict(s, run, u, value, pass)) != 0)
+			goto oom;
+		judged++;
+		failed += !pass;
+	}
+	if (judged == 0) {
+		if (json_array_append_new(out, verdict(s, run, NULL, 0, 0)) !=
+		    0)
+			goto oom;
+		failed++;
+	}
+	free(units);
+	return failed;
+oom:
+	free(units);
+	return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+}
+
+int
+sla_judge(const struct sla *s, const json_t *records, json_t *out,
+    struct vmtp_err *err)
+{
+	json_t *runs = json_array();
+	const char *first = NULL; /* the first run tag of any record */
+	json_t *r;
+	size_t i, j;
+	int failed = 0;
+	int untagged = 0;
+	int rc;
+
+	if (runs == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	/* the runs are those of the samples, in order */
+	json_array_foreach((json_t *)records, i, r)
+	{
+		json_t *run = json_object_get(r, "run");
+		const char *t = rec_type(r);
+		json_t *known;
+		int seen = 0;
+
+		if (first == NULL)
+			first = json_string_value(run);
+		if (t == NULL || strcmp(t, "sample") != 0)
+			continue;
+		if (!json_is_string(run)) {
+			untagged = 1;
+			continue;
+		}
+		json_array_foreach(runs, j, known) if (json_equal(known, run))
+		    seen = 1;
+		if (!seen && json_array_append(runs, run) != 0) {
+			json_decref(runs);
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		}
+	}
+	/* untagged samples are judged as one run; no samples at all as the
+	 * first run named, so that the verdict still says "not met" */
+	if (untagged || json_array_size(runs) == 0) {
+		rc = judge_run(s, records, untagged ? NULL : first, out, err);
+		if (rc < 0)
+			goto out;
+		failed += rc;
+	}
+	json_array_foreach(runs, i, r)
+	{
+		rc = judge_run(s, records, json_string_value(r), out, err);
+		if (rc < 0)
+			goto out;
+		failed += rc;
+	}
+	rc = failed;
+out:
+	json_decref(runs);
+	return rc;
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# vmtp-cleanup.bats - deleting what vmtp runs left in a cloud (SPEC §6
+# vmtp-cleanup), against the minicloud's real Keystone, Neutron and Glance.
+
+load helpers/common
+load helpers/minicloud
+
+T=vmtp-0a1b2c3d
+U=vmtp-00c0ffee
+
+setup_file() {
+	minicloud_up --computes 1 --boot-delay 0
+}
+
+teardown_file() {
+	minicloud_down
+}
+
+setup() {
+	minicloud_require
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	export OS_CLOUD=minicloud
+	mkdir -p "$XDG_STATE_HOME/vmtp"
+}
+
+# api METHOD TYPE PATH [BODY]: one request as the member; prints the answer.
+api() {
+	run -0 --separate-stderr os-call --cloud minicloud "$@"
+	sed -n 2p <<< "$output"
+}
+
+# mknet NAME [TAG]: a network (tagged when TAG is given); prints its id.
+mknet() {
+	local id
+	id=$(api POST network /v2.0/networks "{\"network\":{\"name\":\"$1\"}}" | jq -r .network.id)
+	[ -z "${2:-}" ] || api PUT network "/v2.0/networks/$id/tags/$2" > /dev/null
+	echo "$id"
+}
+
+names() {
+	"$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -c --arg c "$1" '[.[$c][].name] | sort'
+}
+
+# journal TAG RECORD...: writes the run's journal as vmtp-provision does.
+journal() {
+	local tag=$1
+	shift
+	printf '%s\n' "$@" > "$XDG_STATE_HOME/vmtp/$tag.ndjson"
+}
+
+@test "--tag deletes a whole tagged topology in order, and nothing else" {
+	# Neutron makes the project's default security group on first use
+	os security group list > /dev/null
+	before=$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)')
+	keep=$(mknet keep-me)
+	os network create --tag $T $T-net1 > /dev/null
+	os subnet create --tag $T --network $T-net1 --subnet-range 172.25.9.0/24 $T-subnet1 > /dev/null
+	os router create --tag $T $T-router > /dev/null
+	os router set --external-gateway public $T-router
+	os router add subnet $T-router $T-subnet1
+	os security group create --tag $T $T-sg > /dev/null
+	os keypair create $T-key > /dev/null
+	srv=$(os --os-compute-api-version 2.52 server create --tag $T --flavor m1.small --image minicloud-vm \
+		--network $T-net1 --key-name $T-key --security-group $T-sg $T-server -f value -c id)
+	minicloud_wait_server "$srv" ACTIVE
+	os floating ip create --tag $T public > /dev/null
+
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "floatingip,server,router,subnet,network,security_group,keypair" ]
+	[ "$(jq -s 'map(select(has("error"))) | length' <<< "$output")" -eq 0 ]
+	[ "$(jq -r .run <<< "$output" | sort -u)" = $T ]
+	api DELETE network "/v2.0/networks/$keep" > /dev/null
+	after=$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)')
+	[ "$after" = "$before" ]
+	# Nova deleted the server's port with it: no orphan
+	[ "$(os port list -f value -c ID | wc -l)" -eq 0 ]
+}
+
+@test "a second cleanup of the same tag deletes nothing and succeeds" {
+	mknet $T-net1 $T > /dev/null
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -s length <<< "$output")" -eq 1 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ -z "$output" ]
+}
+
+@test "resources found by journal or by name prefix go too, untagged; the journal goes last" {
+	named=$(mknet $T-net2)
+	other=$(mknet journalled-only)
+	journal $T "{\"type\":\"resource\",\"run\":\"$T\",\"kind\":\"network\",\"id\":\"$other\",\"name\":\"journalled-only\",\"created\":true}"
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -r .id <<< "$output" | sort | paste -sd,)" = "$(printf '%s\n' "$named" "$other" | sort | paste -sd,)" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "records on stdin: created ones deleted, reused ones kept, other records passed on" {
+	mine=$(mknet mine)
+	reused=$(mknet shared-net)
+	run -0 --separate-stderr vmtp-cleanup <<- EOF
+	{"type":"run","run":"$T","v":1}
+	{"type":"resource","run":"$T","kind":"network","id":"$reused","name":"shared-net","created":false}
+	{"type":"resource","run":"$T","kind":"network","id":"$mine","name":"mine","created":true}
+	{"type":"flow","run":"$T","id":1,"desc":"x"}
+	EOF
+	[ "$(jq -c '[.type, .id // .v]' <<< "$output" | paste -sd' ')" = "[\"run\",1] [\"flow\",1] [\"deleted\",\"$mine\"]" ]
+	[ "$(names networks)" = '["public","shared-net"]' ]
+	api DELETE network "/v2.0/networks/$reused" > /dev/null
+}
+
+@test "--all deletes every vmtp run, honours --older-than, never an untagged resource" {
+	old=$(mknet $T-old $T)
+	new=$(mknet $U-new $U)
+	plain=$(mknet plain-net)
+	journal $T "{\"type\":\"resource\",\"run\":\"$T\",\"kind\":\"network\",\"id\":\"$old\",\"name\":\"$T-old\",\"created\":true}"
+	journal $U "{\"type\":\"resource\",\"run\":\"$U\",\"kind\":\"network\",\"id\":\"$new\",\"name\":\"$U-new\",\"created\":true}"
+	touch -d '3 hours ago' "$XDG_STATE_HOME/vmtp/$T.ndjson"
+	run -0 --separate-stderr vmtp-cleanup --all --older-than 2h
+	[ "$(jq -r .id <<< "$output")" = "$old" ]
+	[ -e "$XDG_STATE_HOME/vmtp/$U.ndjson" ]
+	run -0 --separate-stderr vmtp-cleanup --all
+	[ "$(jq -r .id <<< "$output")" = "$new" ]
+	[ "$(names networks)" = '["plain-net","public"]' ]
+	api DELETE network "/v2.0/networks/$plain" > /dev/null
+}
+
+@test "--dry-run lists what would go as resource records and deletes nothing" {
+	id=$(mknet $T-net1 $T)
+	run -0 --separate-stderr vmtp-cleanup --dry-run --tag $T
+	[ "$(jq -c '[.type, .kind, .id, .created]' <<< "$output")" = "[\"resource\",\"network\",\"$id\",true]" ]
+	[ "$(names networks)" = "[\"public\",\"$T-net1\"]" ]
+	# and that list is valid input for a real cleanup
+	run -0 --separate-stderr vmtp-cleanup <<< "$output"
+	[ "$(names networks)" = '["public"]' ]
+}
+
+@test "what cannot be deleted is named and the status is 1" {
+	os_admin flavor create --ram 64 --disk 0 --vcpus 1 $T-flavor > /dev/null
+	run -1 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -c '[.kind, .name, (.error | startswith("403"))]' <<< "$output")" = "[\"flavor\",\"$T-flavor\",true]" ]
+	[[ "$stderr" == *"still there: flavor $T-flavor"* ]]
+	[[ "$stderr" == *"vmtp-cleanup: 1 resource(s) could not be deleted" ]]
+	os_admin flavor delete $T-flavor
+}
+
+@test "an openrc file works as well as clouds.yaml" {
+	id=$(mknet $T-net1 $T)
+	run -0 --separate-stderr env -u OS_CLOUD vmtp-cleanup -r "$MINICLOUD_DIR/openrc" --tag $T
+	[ "$(jq -r .id <<< "$output")" = "$id" ]
+}
+
+@test "a wrong password is one clear line and status 1" {
+	sed 's/^export OS_PASSWORD=.*/export OS_PASSWORD=wrong-password/' "$MINICLOUD_DIR/openrc" > "$BATS_TEST_TMPDIR/bad"
+	run -1 --separate-stderr env -u OS_CLOUD vmtp-cleanup -r "$BATS_TEST_TMPDIR/bad" --tag $T
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "vmtp-cleanup: cannot authenticate at http://127.0.0.1:"*"/v3: Keystone said 401: "* ]]
+}
+
+@test "-v logs every API call but never the password or a token" {
+	pw=$(sed -n "s/^export OS_PASSWORD=//p" "$MINICLOUD_DIR/openrc" | tr -d "'\"")
+	[ ${#pw} -ge 16 ]
+	run -0 --separate-stderr vmtp-cleanup -v --tag $T
+	[[ "$stderr" == *"POST http://127.0.0.1:"*"/v3/auth/tokens -> 201"* ]]
+	[[ "$stderr" != *"$pw"* ]]
+	[[ "$stderr" != *X-Auth-Token* ]]
+	[[ "$stderr" != *gAAAAA* ]] # Fernet tokens start so
+}
+
+@test "injected 503s with Retry-After are retried through" {
+	id=$(mknet $T-net1 $T)
+	n=$(wc -l < "$MINICLOUD_DIR/api.log")
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --rate 0.3 --status 503 --service network --retry-after 1
+	run --separate-stderr vmtp-cleanup --tag $T
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --clear
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .id <<< "$output")" = "$id" ]
+	# the faults did happen, and each was retried
+	[ "$(tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" | grep -c '^network .* 503 ')" -ge 3 ]
+}
+
+@test "bad input stops at its line with status 65, after passing on what came before" {
+	printf '{"type":"run","run":"%s"}\nnot json\n' $T > "$BATS_TEST_TMPDIR/in"
+	run -65 --separate-stderr vmtp-cleanup < "$BATS_TEST_TMPDIR/in"
+	[ "$output" = "{\"type\":\"run\",\"run\":\"$T\"}" ]
+	[[ "$stderr" == "vmtp-cleanup: <stdin>:2: not JSON: "* ]]
+}
+
+@test "usage errors name the option" {
+	run -2 --separate-stderr vmtp-cleanup --tag nope
+	[[ "${stderr_lines[0]}" == "vmtp-cleanup: --tag: not a run tag (vmtp- and 8 hex digits)" ]]
+	run -2 --separate-stderr vmtp-cleanup --tag $T --all
+	[[ "${stderr_lines[0]}" == "vmtp-cleanup: --tag and --all exclude each other" ]]
+	run -2 --separate-stderr vmtp-cleanup --older-than 1h
+	[[ "${stderr_lines[0]}" == "vmtp-cleanup: --older-than needs --all" ]]
+	run -2 --separate-stderr vmtp-cleanup --all --older-than 1y
+	[[ "${stderr_lines[0]}" == "vmtp-cleanup: --older-than: '1y' is not a duration (90, 30m, 2h, 7d)" ]]
+}
+
+@test "--help and --version" {
+	run -0 vmtp-cleanup --help
+	[[ "${lines[0]}" == "usage: vmtp-cleanup "* ]]
+	run -0 vmtp-cleanup --version
+	[ "$output" = "vmtp-cleanup 0.1.0" ]
+}

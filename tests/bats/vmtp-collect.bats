@@ -1,0 +1,458 @@
+#!/usr/bin/env bats
+# vmtp-collect.bats - vmtp-collect (SPEC §4, §5, §6; issue 7): records
+# pass through, host CPU from a real gmond and a real node_exporter, the
+# result document in a file and in MongoDB (through a wire-protocol peer),
+# SLA verdicts, and the faults: sources down or broken, MongoDB refusing,
+# a disk that is full.
+
+bats_require_minimum_version 1.5.0
+
+load helpers/common
+load helpers/collect
+
+teardown() {
+	gmond_stop
+	exporter_stop
+	mongo_peer_stop
+	fake_stop
+}
+
+# Feeds the fixture (times around now) through a FIFO: the topology at
+# once, then each sample when its window has passed, so the polls fall
+# inside the windows.  Extra arguments go to vmtp-collect.
+run_live() {
+	local base=$(($(date +%s) + 1))
+	fixture "$base" > "$BATS_TEST_TMPDIR/live.ndjson"
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	(
+		exec > "$BATS_TEST_TMPDIR/in"
+		head -n 8 "$BATS_TEST_TMPDIR/live.ndjson"
+		while IFS= read -r line; do
+			end=$(jq -r '.t_end // empty' <<<"$line")
+			while [ -n "$end" ] && [ "$(date +%s)" -le "$end" ]; do
+				sleep 0.2
+			done
+			printf '%s\n' "$line"
+		done < <(tail -n +9 "$BATS_TEST_TMPDIR/live.ndjson")
+	) &
+	run --separate-stderr vmtp-collect --cpu-interval 1 "$@" \
+		< "$BATS_TEST_TMPDIR/in"
+}
+
+@test "--help prints the synopsis on stdout and exits 0" {
+	run --separate-stderr vmtp-collect --help
+	[ "$status" -eq 0 ]
+	[[ $output == *"usage: vmtp-collect"* ]]
+	[[ $output == *"--sla expr"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "--version prints the version" {
+	run vmtp-collect --version
+	[ "$status" -eq 0 ]
+	[ "$output" = "vmtp-collect 0.1.0" ]
+}
+
+@test "an unknown option is a usage error with the synopsis" {
+	run -2 --separate-stderr vmtp-collect --no-such-option
+	[[ $stderr == *"usage: vmtp-collect"* ]]
+}
+
+@test "with no source and no output every record passes unchanged" {
+	fixture > "$BATS_TEST_TMPDIR/in.ndjson"
+	run --separate-stderr vmtp-collect "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	diff <(printf '%s\n' "$output") "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$(jq -r 'select(.type == "vendor_note") | .text' <<<"$output")" = \
+		"an unknown record type passes" ]
+}
+
+@test "a line that is not JSON stops with FILE:LINE and 65, after what came before" {
+	{ fixture | head -n 3; echo '{not json'; fixture | tail -n 2; } \
+		> "$BATS_TEST_TMPDIR/bad.ndjson"
+	run -65 --separate-stderr vmtp-collect "$BATS_TEST_TMPDIR/bad.ndjson"
+	[[ $stderr == *"vmtp-collect: $BATS_TEST_TMPDIR/bad.ndjson:4: not JSON"* ]]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 3 ]
+}
+
+@test "--json writes the document of the original tool, field for field" {
+	fixture > "$BATS_TEST_TMPDIR/in.ndjson"
+	run --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		< "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	diff <(printf '%s\n' "$output") "$BATS_TEST_TMPDIR/in.ndjson"
+	# the same document as the golden file, checked by hand against the
+	# original's example
+	jq -e --slurpfile want "$COLLECT_FIXTURES/expected-doc.json" \
+		'. == $want[0]' "$BATS_TEST_TMPDIR/r.json"
+	# and the original's shape: its flow fields, its top-level fields
+	# (plus what this run knows beyond them), ICMP grouped
+	ref="$VMTP_SHARED/reference/vmtp-example.json"
+	if [ -f "$ref" ]; then
+		jq -e --slurpfile ref "$ref" '
+		    ($ref[0].flows[0] | keys) as $fk
+		    | all(.flows[]; keys == $fk)
+		    and ((keys - ($ref[0] | keys)) - ["run_id", "region", "project"] == [])' \
+			"$BATS_TEST_TMPDIR/r.json"
+	fi
+	jq -e '.flows[0].results[3] | .protocol == "ICMP" and .results[0].rtt_stddev == 0.212' \
+		"$BATS_TEST_TMPDIR/r.json"
+}
+
+@test "the document masks passwords in args even when the producer did not" {
+	run --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		< "$COLLECT_FIXTURES/secrets.ndjson"
+	[ "$status" -eq 0 ]
+	! grep -q hunter "$BATS_TEST_TMPDIR/r.json"
+	jq -e '.args == ["vmtp", "-p", "<MASKED>", "--os-password", "<MASKED>",
+	    "OS_PASSWORD=<MASKED>", "--password=<MASKED>", "--json", "r.json"]' \
+		"$BATS_TEST_TMPDIR/r.json"
+}
+
+@test "--json replaces an existing file whole and leaves no temporary file" {
+	echo old > "$BATS_TEST_TMPDIR/r.json"
+	fixture | vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" > /dev/null
+	jq -e '.run_id == "vmtp-0a1b2c3d"' "$BATS_TEST_TMPDIR/r.json"
+	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c 'r\.json')" -eq 1 ]
+}
+
+@test "--json /dev/full fails with exit 1 naming the path, records already passed" {
+	fixture > "$BATS_TEST_TMPDIR/in.ndjson"
+	run -1 --separate-stderr vmtp-collect --json /dev/full \
+		< "$BATS_TEST_TMPDIR/in.ndjson"
+	[[ $stderr == *"vmtp-collect: error: cannot write /dev/full: No space left on device"* ||
+		$stderr == *"vmtp-collect: cannot write /dev/full: No space left on device"* ]]
+	diff <(printf '%s\n' "$output") "$BATS_TEST_TMPDIR/in.ndjson"
+}
+
+@test "--json into a directory that does not exist fails naming the path" {
+	run -1 --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/no/r.json" \
+		< <(fixture)
+	[[ $stderr == *"cannot create $BATS_TEST_TMPDIR/no/r.json.tmp."*"No such file or directory"* ]]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 15 ]
+}
+
+@test "input without a run gives no document and exit 65" {
+	run -65 --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		< /dev/null
+	[[ $stderr == *"no run in the input"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/r.json" ]
+}
+
+@test "a real gmond: cpu records, and samples get a baseline and in-window readings" {
+	gmond_start
+	run_live -m "127.0.0.1:$GMOND_PORT" --json "$BATS_TEST_TMPDIR/r.json"
+	[ "$status" -eq 0 ]
+	cpu=$(jq -c 'select(.type == "cpu")' <<<"$output")
+	[ "$(wc -l <<<"$cpu")" -ge 8 ]
+	# gmond reports this machine: the figure is the original's formula
+	jq -s -e --arg src "127.0.0.1:$GMOND_PORT" 'all(.[];
+	    .run == "vmtp-0a1b2c3d" and .source == $src and .host == "127.0.0.1"
+	    and .cpu_num >= 1 and (.load - (.cpu_user + .cpu_system) * .cpu_num / 100
+	    | fabs) < 1e-9)' <<<"$cpu"
+	# every sample without an error has the last reading before its
+	# window, then the readings inside it, all from the cpu records
+	jq -s -e '
+	    [.[] | select(.type == "cpu")] as $cpu
+	    | [.[] | select(.type == "sample" and .error == null)] as $s
+	    | ($s | length) == 5 and all($s[];
+	        . as $x
+	        | ([$cpu[] | select(.t < $x.t_start)] | last | .load) as $base
+	        | [$cpu[] | select(.t >= $x.t_start and .t <= $x.t_end) | .load] as $in
+	        | ($in | length) >= 1 and .cpu_load["127.0.0.1"] == [$base] + $in)' \
+		<<<"$output"
+	jq -e '.flows[0].results[0].cpu_load["127.0.0.1"] | length >= 2' \
+		"$BATS_TEST_TMPDIR/r.json"
+	# an error sample and an unknown record pass as they came
+	jq -s -e '[.[] | select(.type == "sample" and .error != null)]
+	    | length == 1 and (.[0] | has("cpu_load") | not)' <<<"$output"
+	jq -s -e 'any(.[]; .type == "vendor_note")' <<<"$output"
+}
+
+@test "a real node_exporter: cpu records from node_cpu_seconds_total deltas" {
+	exporter_start
+	run_live --node-exporter "$EXPORTER_URL"
+	[ "$status" -eq 0 ]
+	cpu=$(jq -c 'select(.type == "cpu")' <<<"$output")
+	[ "$(wc -l <<<"$cpu")" -ge 8 ]
+	jq -s -e --arg src "$EXPORTER_URL" --argjson n "$(nproc)" 'all(.[];
+	    .source == $src and .host == "127.0.0.1" and .cpu_num == $n
+	    and .cpu_user >= 0 and .cpu_system >= 0 and .cpu_user + .cpu_system <= 100
+	    and (.load - (.cpu_user + .cpu_system) * .cpu_num / 100 | fabs) < 1e-9)' \
+		<<<"$cpu"
+	jq -s -e '[.[] | select(.type == "sample" and .error == null)]
+	    | all(.cpu_load["127.0.0.1"] | length >= 2)' <<<"$output"
+}
+
+@test "gmond stopped mid-run: one warning, every sample still passes" {
+	gmond_start
+	base=$(($(date +%s) + 1))
+	fixture "$base" > "$BATS_TEST_TMPDIR/live.ndjson"
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	(
+		exec > "$BATS_TEST_TMPDIR/in"
+		head -n 10 "$BATS_TEST_TMPDIR/live.ndjson"
+		sleep 4
+		gmond_stop
+		sleep 4
+		tail -n +11 "$BATS_TEST_TMPDIR/live.ndjson"
+	) &
+	run --separate-stderr vmtp-collect -m "127.0.0.1:$GMOND_PORT" \
+		--cpu-interval 0.5 < "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "warning: gmond 127.0.0.1:$GMOND_PORT: cannot connect: Connection refused" <<<"$stderr")" -eq 1 ]
+	[ "$(jq -c 'select(.type == "sample")' <<<"$output" | wc -l)" -eq 6 ]
+	[ "$(jq -c 'select(.type == "cpu")' <<<"$output" | wc -l)" -ge 2 ]
+}
+
+@test "gmond sending truncated XML: one warning naming it, samples pass" {
+	gmond_start
+	gmond_has_cpu
+	$PY -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+b = b""
+while True:
+    c = s.recv(65536)
+    if not c: break
+    b += c
+sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDIR/cut.xml"
+	gmond_stop
+	fake_start "$BATS_TEST_TMPDIR/cut.xml"
+	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" \
+		--cpu-interval 0.5 < <(fixture; sleep 2)
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "warning: gmond 127.0.0.1:$FAKE_PORT: malformed XML: line " <<<"$stderr")" -eq 1 ]
+	diff <(printf '%s\n' "$output") <(fixture)
+}
+
+@test "a gmond that is down: samples pass without cpu_load, said once each" {
+	port=$(free_port)
+	run --separate-stderr vmtp-collect -m "127.0.0.1:$port" < <(fixture; sleep 1)
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "gmond 127.0.0.1:$port: cannot connect" <<<"$stderr")" -eq 1 ]
+	[ "$(grep -c "before any CPU reading" <<<"$stderr")" -eq 1 ]
+	diff <(printf '%s\n' "$output") <(fixture)
+}
+
+@test "a gmond that hangs never holds up the stream, nor its end" {
+	fake_start ""
+	coproc COLLECT { exec vmtp-collect -m "127.0.0.1:$FAKE_PORT" --cpu-interval 5 2>/dev/null; }
+	sleep 0.5 # the first poll is now waiting for the hung gmond
+	first=$(fixture | head -n 1)
+	echo "$first" >&"${COLLECT[1]}"
+	read -r -t 1 line <&"${COLLECT[0]}"
+	[ "$(jq -r .type <<<"$line")" = run ]
+	# and at end of input the hung poll is cut short, not waited for (5 s)
+	start=$(date +%s%N)
+	eval "exec ${COLLECT[1]}>&-"
+	wait "$COLLECT_PID"
+	[ $(($(date +%s%N) - start)) -lt 2000000000 ]
+}
+
+@test "a sample without t_start is bad input when CPU is polled" {
+	port=$(free_port)
+	run -65 --separate-stderr vmtp-collect -m "127.0.0.1:$port" < <(
+		echo '{"type":"sample","run":"vmtp-0a1b2c3d","flow":1,"protocol":"TCP","t_end":3}')
+	[[ $stderr == *"<stdin>:1: sample record has no \"t_start\""* ]]
+}
+
+@test "-m and --node-exporter reject addresses that are not ones" {
+	run -2 --separate-stderr vmtp-collect -m 127.0.0.1:99999 < /dev/null
+	[[ $stderr == *"-m: 99999 is out of range"* ]]
+	run -2 --separate-stderr vmtp-collect --node-exporter ftp://127.0.0.1/ < /dev/null
+	[[ $stderr == *"--node-exporter: not an http(s) URL"* ]]
+}
+
+@test "MongoDB: libmongoc's insert reaches the peer intact" {
+	mongo_peer_start accept
+	fixture > "$BATS_TEST_TMPDIR/in.ndjson"
+	run --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		--mongo-uri "mongodb://127.0.0.1:$MONGO_PORT/?serverSelectionTimeoutMS=3000" \
+		< "$BATS_TEST_TMPDIR/in.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l < "$MONGO_OUT")" -eq 1 ]
+	jq -e --slurpfile doc "$BATS_TEST_TMPDIR/r.json" '
+	    .db == "client_db" and .collection == "pns_web_entry"
+	    and (.doc | del(._id)) == $doc[0] and (.doc._id | has("$oid"))' \
+		"$MONGO_OUT"
+	# integers stay integers and doubles doubles (BSON int64 / double)
+	grep -q '"throughput_kbps": 10485760,' "$MONGO_OUT"
+	grep -q '"rtt_ms": 0.28,' "$MONGO_OUT"
+}
+
+@test "MongoDB: --mongod-server HOST:PORT, the original form, and the URI's database" {
+	mongo_peer_start accept
+	fixture | vmtp-collect --mongod-server "127.0.0.1:$MONGO_PORT" > /dev/null
+	jq -e '.db == "client_db" and .doc.run_id == "vmtp-0a1b2c3d"' "$MONGO_OUT"
+	fixture | vmtp-collect > /dev/null \
+		--mongo-uri "mongodb://127.0.0.1:$MONGO_PORT/results?serverSelectionTimeoutMS=3000"
+	[ "$(jq -r .db "$MONGO_OUT" | tail -n 1)" = results ]
+}
+
+@test "MongoDB refusing: exit 1 naming the server, the JSON file written first" {
+	mongo_peer_start refuse
+	fixture > "$BATS_TEST_TMPDIR/in.ndjson"
+	run -1 --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		--mongo-uri "mongodb://127.0.0.1:$MONGO_PORT/?serverSelectionTimeoutMS=3000" \
+		< "$BATS_TEST_TMPDIR/in.ndjson"
+	[[ $stderr == *"cannot insert into MongoDB at 127.0.0.1:$MONGO_PORT (client_db.pns_web_entry): not authorized"* ]]
+	jq -e '.run_id == "vmtp-0a1b2c3d"' "$BATS_TEST_TMPDIR/r.json"
+	diff <(printf '%s\n' "$output") "$BATS_TEST_TMPDIR/in.ndjson"
+	[ ! -s "$MONGO_OUT" ]
+}
+
+@test "MongoDB down: exit 1 naming the server, nothing lost" {
+	mongo_peer_start close
+	run -1 --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		--mongo-uri "mongodb://127.0.0.1:$MONGO_PORT/?serverSelectionTimeoutMS=2000" \
+		< <(fixture)
+	[[ $stderr == *"cannot insert into MongoDB at 127.0.0.1:$MONGO_PORT"* ]]
+	jq -e '.flows | length == 2' "$BATS_TEST_TMPDIR/r.json"
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 15 ]
+}
+
+@test "a MongoDB URI with a password never shows it" {
+	port=$(free_port)
+	run -1 --separate-stderr vmtp-collect \
+		--mongo-uri "mongodb://vmtp:s3cr3t@127.0.0.1:$port/?serverSelectionTimeoutMS=500" \
+		< <(fixture)
+	[[ $stderr == *"127.0.0.1:$port"* ]]
+	[[ $stderr != *s3cr3t* ]]
+	run -2 --separate-stderr vmtp-collect --mongo-uri "mongodb://vmtp:s3cr3t@" < /dev/null
+	[[ $stderr != *s3cr3t* ]]
+}
+
+@test "SLA met: one sla record per flow, verdicts in the document, exit 0" {
+	run --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		--sla 'tcp_gbps>=4' --sla 'flow=L2:icmp_avg_ms<=0.5' --sla 'retrans<=100' \
+		< <(fixture)
+	[ "$status" -eq 0 ]
+	sla=$(jq -c 'select(.type == "sla") | del(.type, .run)' <<<"$output")
+	[ "$sla" = '{"expr":"tcp_gbps>=4","flow":1,"label":"L2 intra","value":9,"pass":true}
+{"expr":"tcp_gbps>=4","flow":2,"label":"L3 fixed inter","value":4,"pass":true}
+{"expr":"flow=L2:icmp_avg_ms<=0.5","flow":1,"label":"L2 intra","value":0.321,"pass":true}
+{"expr":"retrans<=100","flow":1,"label":"L2 intra","value":42,"pass":true}
+{"expr":"retrans<=100","flow":2,"label":"L3 fixed inter","value":3,"pass":true}' ]
+	jq -e '[.sla[].pass] == [true, true, true, true, true]' "$BATS_TEST_TMPDIR/r.json"
+}
+
+@test "SLA failed: exit 4 after the document is written" {
+	run -4 --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		--sla 'flow=2:tcp_gbps>=9' --sla 'udp_loss<0.1' < <(fixture)
+	jq -e -s '[.[] | select(.type == "sla") | [.flow, .value, .pass]]
+	    == [[2, 4, false], [1, 0.12, false]]' <<<"$output"
+	jq -e '.sla | length == 2' "$BATS_TEST_TMPDIR/r.json"
+	[[ $stderr == *"2 SLA verdicts failed"* ]]
+}
+
+@test "SLA on a metric nothing measured: a null verdict that fails" {
+	run -4 --separate-stderr vmtp-collect --sla 'flow=L3 floating:tcp_gbps>=1' \
+		< <(fixture)
+	jq -s -e '[.[] | select(.type == "sla")] | length == 1 and all(.[];
+	    .flow == null and .value == null and .pass == false
+	    and .label == "L3 floating")' <<<"$output"
+}
+
+@test "a malformed SLA is a usage error naming it" {
+	for expr in 'tcp_gbps=>9' 'speed>=9' 'tcp_gbps>=fast' 'flow=L9:tcp_gbps>=1' 'flow=:udp_loss<1'; do
+		run -2 --separate-stderr vmtp-collect --sla "$expr" < /dev/null
+		[[ $stderr == *"--sla: '$expr': "* ]]
+		[ -z "$output" ]
+	done
+}
+
+@test "gmond XML nested as gmetad does it: every HOST of every GRID and CLUSTER" {
+	fake_start "$BATS_TEST_DIRNAME/../fuzz/corpus/gmond/grid-nested.xml"
+	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" < <(sleep 1)
+	[ "$status" -eq 0 ]
+	cpu=$(jq -c 'select(.type == "cpu") | [.host, .load, .cpu_user, .cpu_system, .cpu_num]' <<<"$output")
+	# cmp2 has no numeric cpu_user and no cpu_num: it gives no reading
+	[ "$(sort -u <<<"$cpu")" = '["10.0.0.5",8,12.5,7.5,40]' ]
+}
+
+@test "MongoDB: database and collection from the configuration, and its port" {
+	mongo_peer_start accept
+	cat > "$BATS_TEST_TMPDIR/vmtp.yaml" <<-CONF
+	vmtp_db: 'lab_db'
+	vmtp_collection: 'results'
+	vmtp_mongod_port: $MONGO_PORT
+	CONF
+	fixture | vmtp-collect -c "$BATS_TEST_TMPDIR/vmtp.yaml" \
+		--mongod-server 127.0.0.1 > /dev/null
+	jq -e '.db == "lab_db" and .collection == "results"' "$MONGO_OUT"
+}
+
+@test "a configuration with an unknown key is bad input naming it" {
+	echo 'vmtp_dbb: x' > "$BATS_TEST_TMPDIR/vmtp.yaml"
+	run -65 --separate-stderr vmtp-collect -c "$BATS_TEST_TMPDIR/vmtp.yaml" < /dev/null
+	[[ $stderr == *"vmtp.yaml:1"*"vmtp_dbb"* ]]
+}
+
+@test "a sample whose window began before the first reading has a null baseline" {
+	fake_start "$BATS_TEST_DIRNAME/../fuzz/corpus/gmond/grid-nested.xml"
+	now=$(date +%s)
+	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" --cpu-interval 0.5 < <(
+		sleep 1.2
+		echo '{"type":"sample","run":"vmtp-0a1b2c3d","flow":1,"protocol":"TCP","t_start":'$((now - 100))',"t_end":'$((now + 100))',"throughput_kbps":1}')
+	[ "$status" -eq 0 ]
+	# and no list for the host gmond has no CPU metrics of
+	jq -s -e '.[] | select(.type == "sample") | .cpu_load
+	    | keys == ["10.0.0.5"] and .["10.0.0.5"][0] == null
+	    and (.["10.0.0.5"] | length >= 3 and (.[1:] | all(. == 8)))' <<<"$output"
+}
+
+@test "the document's sla list is assembled by libvmtp from sla records" {
+	{ fixture; vmtp-collect --sla 'tcp_gbps>=9' < <(fixture) | grep '"type":"sla"'; } |
+		doc-dump > "$BATS_TEST_TMPDIR/docs.json"
+	jq -e '.[0].sla == [
+	    {"expr": "tcp_gbps>=9", "flow": 1, "label": "L2 intra", "value": 9, "pass": true},
+	    {"expr": "tcp_gbps>=9", "flow": 2, "label": "L3 fixed inter", "value": 4, "pass": false}]
+	    and (.[0] | keys_unsorted | last) == "sla"' "$BATS_TEST_TMPDIR/docs.json"
+}
+
+@test "SLA judges the two ways of a flow apart: Upload and Download" {
+	run -4 --separate-stderr vmtp-collect --sla 'tcp_gbps>=8' \
+		--sla 'flow=download:retrans<=10' < "$COLLECT_FIXTURES/external.ndjson"
+	jq -s -e '[.[] | select(.type == "sla") | [.label, .direction, .value, .pass]]
+	    == [["Upload", null, 9, true], ["Download", "reverse", 3, false],
+	        ["Download", "reverse", 50, false]]' <<<"$output"
+}
+
+@test "a node_exporter that is down or sends garbage: one warning each, samples pass" {
+	printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nnode_cpu_seconds_total{cpu="0" 12\n' \
+		> "$BATS_TEST_TMPDIR/garbage.http"
+	fake_start "$BATS_TEST_TMPDIR/garbage.http"
+	down=$(free_port)
+	run --separate-stderr vmtp-collect --cpu-interval 0.5 \
+		--node-exporter "http://127.0.0.1:$FAKE_PORT/metrics" \
+		--node-exporter "http://user:pw@127.0.0.1:$down/metrics" < <(fixture; sleep 2)
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "warning: node_exporter http://127.0.0.1:$FAKE_PORT/metrics: line 1 is not a Prometheus sample" <<<"$stderr")" -eq 1 ]
+	[ "$(grep -c "warning: node_exporter http://127.0.0.1:$down/metrics: Failed to connect" <<<"$stderr")" -eq 1 ]
+	[[ $stderr != *pw@* ]]
+	diff <(printf '%s\n' "$output") <(fixture)
+}
+
+@test "-m takes [IPv6]:port and refuses a bare IPv6 address" {
+	run -2 --separate-stderr vmtp-collect -m ::1 < /dev/null
+	[[ $stderr == *"-m: '::1' is not HOST[:PORT]"* ]]
+	port=$(free_port)
+	run --separate-stderr vmtp-collect -m "[::1]:$port" < <(sleep 1)
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"gmond [::1]:$port: cannot connect"* ]]
+}
+
+@test "two runs in the input give a list of two documents" {
+	{ fixture; cat "$COLLECT_FIXTURES/external.ndjson"; } |
+		vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" > /dev/null
+	jq -e 'map(.run_id) == ["vmtp-0a1b2c3d", "vmtp-5e6f7a8b"]
+	    and (.[1].flows[0].results | map(.direction) == [null, "reverse"])' \
+		"$BATS_TEST_TMPDIR/r.json"
+}
+
+@test "-q keeps warnings about sources off stderr" {
+	port=$(free_port)
+	run --separate-stderr vmtp-collect -q -m "127.0.0.1:$port" < <(fixture; sleep 1)
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}

@@ -237,6 +237,19 @@ eventually() {
 	[ "$status" -eq 1 ]
 }
 
+@test "a stopped server leaves its network; started again it answers ping and SSH" {
+	vm_ssh "$(fip vs)" ping -c 1 -W 2 "$(fixed vc1)"
+	os server stop vc1
+	minicloud_wait_server vc1 SHUTOFF 10
+	eventually 5 bash -c "! ip netns list | grep -q '^$P-vm-$(cut -c1-8 "$BATS_FILE_TMPDIR/id-vc1")'"
+	run vm_ssh "$(fip vs)" ping -c 1 -W 1 "$(fixed vc1)"
+	[ "$status" -ne 0 ]
+	os server start vc1
+	minicloud_wait_server vc1 ACTIVE 10
+	eventually 5 vm_ssh "$(fip vs)" ping -c 1 -W 1 "$(fixed vc1)"
+	eventually 5 vm_ssh "$(fip vc1)" true
+}
+
 @test "deleting servers, floating IPs, router and networks leaves none of their namespaces, links or rules" {
 	base_ns=$(ip netns list | grep -c "^$P-")
 	os >"$BATS_TEST_TMPDIR/delete.log" 2>&1 <<-EOF

@@ -378,8 +378,8 @@ class Reconciler:
         groups = {g["id"]: g for g in ns_state["security_groups"]}
         hosts = servers.get("hosts", [])
         for s in servers.get("servers", []):
-            if not s.get("host") or s.get("task_state") == "deleting" or s.get("status") == "ERROR":
-                continue
+            if not s.get("host") or s.get("task_state") == "deleting" or s.get("status") in ("ERROR", "SHUTOFF"):
+                continue  # a stopped server is powered off: its namespace goes, and comes back on start
             if s["host"] not in hosts:
                 continue
             idx = hosts.index(s["host"]) + 1

@@ -113,7 +113,8 @@ asan:
 
 # The pipeline end to end under the sanitizers: the suites that need no cloud.
 ASAN_SUITES := $(wildcard $(addprefix tests/bats/,records.bats \
-	documents.bats config.bats creds.bats vmtp-chart.bats vmtp-collect.bats))
+	documents.bats config.bats creds.bats parse.bats vmtp-chart.bats \
+	vmtp-collect.bats vmtp-pipeline-native.bats))
 asan-pipeline:
 	$(ASAN_MAKE) all
 	$(ASAN_ENV) VMTP_BIN=$(CURDIR)/build-asan/bin \

@@ -475,6 +475,23 @@ cfg_yaml_read(const char *path, struct vmtp_err *err)
 }
 
 json_t *
+cfg_load_defaults(struct vmtp_err *err)
+{
+	json_t *cfg = json_object();
+
+	if (cfg == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	if (merge_text(cfg, asset_vmtp_yaml, strlen(asset_vmtp_yaml),
+	        DEFAULTS_NAME, err) != 0) {
+		json_decref(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+json_t *
 cfg_load(const char *path, struct vmtp_err *err)
 {
 	json_t *cfg = json_object();

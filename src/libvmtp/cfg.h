@@ -27,6 +27,12 @@
 json_t *cfg_load(const char *path, struct vmtp_err *err);
 
 /*
+ * Loads the built-in defaults alone, to tell a value the user set from the
+ * default one.  Returns a new reference, or NULL with ERR set.
+ */
+json_t *cfg_load_defaults(struct vmtp_err *err);
+
+/*
  * Applies the YAML file PATH on top of CFG (borrowed, changed in place).
  * Returns 0, or -1 with ERR set as cfg_load(); CFG may then hold some of
  * the file's keys.

@@ -324,6 +324,112 @@ out:
 	return rv;
 }
 
+int
+http_download(struct http *h, const char *url, FILE *fp, struct vmtp_err *err)
+{
+	CURL *c = h->curl;
+	CURLcode rc;
+	long status = 0;
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, fp);
+	if (h->o.insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->o.cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.cacert);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot download %s: %s",
+		    url, curl_easy_strerror(rc));
+	if (status >= 400)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot download %s: %ld",
+		    url, status);
+	if (fflush(fp) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot download %s: %s",
+		    url, strerror(errno));
+	log_debug("GET %s -> %ld", url, status);
+	return 0;
+}
+
+int
+http_upload(struct http *h, const char *method, const char *url,
+    const char *const *headers, FILE *fp, long long size,
+    struct http_resp *resp, struct vmtp_err *err)
+{
+	struct curl_slist *hdrs = NULL;
+	struct curl_slist *more;
+	struct attempt a;
+	CURL *c = h->curl;
+	CURLcode rc;
+	int rv = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	for (; headers != NULL && *headers != NULL; headers++) {
+		more = curl_slist_append(hdrs, *headers);
+		if (more == NULL)
+			goto oom;
+		hdrs = more;
+	}
+	more =
+	    curl_slist_append(hdrs, "Content-Type: application/octet-stream");
+	if (more == NULL)
+		goto oom;
+	hdrs = more;
+	memset(&a, 0, sizeof(a));
+	a.resp = resp;
+	a.retry_after_ms = -1;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_READDATA, fp);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (h->o.insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->o.cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.cacert);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (a.oom)
+		goto oom;
+	if (rc != CURLE_OK) {
+		err_set(err, VMTP_EXIT_FAIL, "%s %s: %s", method, url,
+		    curl_easy_strerror(rc));
+		http_resp_clear(resp);
+		goto out;
+	}
+	if (resp->body == NULL && (resp->body = strdup("")) == NULL)
+		goto oom;
+	log_debug("%s %s -> %ld (%lld bytes)", method, url, resp->status, size);
+	rv = 0;
+	goto out;
+oom:
+	http_resp_clear(resp);
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+out:
+	curl_slist_free_all(hdrs);
+	return rv;
+}
+
 char *
 http_url_join(const char *base, const char *path)
 {
@@ -336,5 +442,18 @@ http_url_join(const char *base, const char *path)
 		path++;
 	if (asprintf(&out, "%.*s/%s", (int)blen, base, path) < 0)
 		return NULL;
+	return out;
+}
+
+char *
+http_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	char *out;
+
+	if (e == NULL)
+		return NULL;
+	out = strdup(e);
+	curl_free(e);
 	return out;
 }

@@ -11,6 +11,7 @@
 #define VMTP_HTTP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "libvmtp/err.h"
 
@@ -58,6 +59,23 @@ int http_request(struct http *h, const char *method, const char *url,
     const char *const *headers, const char *body, struct http_resp *resp,
     struct vmtp_err *err);
 
+/*
+ * Downloads URL (http, https or file) into FP, with no credentials sent.
+ * Returns 0, or -1 with ERR set naming the URL and the cause (an HTTP
+ * status >= 400 included).
+ */
+int http_download(
+    struct http *h, const char *url, FILE *fp, struct vmtp_err *err);
+
+/*
+ * Sends the whole of FP (SIZE bytes) as the body of METHOD to URL with
+ * HEADERS, as application/octet-stream, without retries (the stream is
+ * used up).  Fills RESP as http_request() does.  Returns 0, or -1 with ERR.
+ */
+int http_upload(struct http *h, const char *method, const char *url,
+    const char *const *headers, FILE *fp, long long size,
+    struct http_resp *resp, struct vmtp_err *err);
+
 /* Frees what RESP holds (zeroing the token) and resets it. */
 void http_resp_clear(struct http_resp *resp);
 
@@ -67,5 +85,8 @@ void http_resp_clear(struct http_resp *resp);
  * "http://k/v3/auth/tokens".
  */
 char *http_url_join(const char *base, const char *path);
+
+/* S percent-encoded for a URL query, a new string (NULL: out of memory). */
+char *http_escape(const char *s);
 
 #endif

@@ -237,14 +237,22 @@ fail:
 int
 journal_remove(const char *tag, struct vmtp_err *err)
 {
-	char *path = journal_path(tag, err);
+	/* the journal last: while it exists, the run can be found again */
+	static const char *const ext[] = {
+	    ".key", ".key.pub", ".known_hosts", ".ndjson"};
+	char *dir = journal_dir(err);
+	char path[4200];
+	size_t i;
 	int rc = 0;
 
-	if (path == NULL)
+	if (dir == NULL)
 		return -1;
-	if (unlink(path) != 0 && errno != ENOENT)
-		rc = err_set(err, VMTP_EXIT_FAIL, "cannot remove %s: %s", path,
-		    strerror(errno));
-	free(path);
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]) && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", dir, tag, ext[i]);
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = err_set(err, VMTP_EXIT_FAIL,
+			    "cannot remove %s: %s", path, strerror(errno));
+	}
+	free(dir);
 	return rc;
 }

@@ -42,7 +42,11 @@ json_t *journal_read(const char *tag, struct vmtp_err *err);
  */
 json_t *journal_list(struct vmtp_err *err);
 
-/* Removes the journal of TAG; a missing one is fine.  0, or -1 with ERR. */
+/*
+ * Removes the journal of TAG and the run's other files beside it (the key
+ * pair vmtp-provision made, its known_hosts); missing ones are fine.
+ * Returns 0, or -1 with ERR set.
+ */
 int journal_remove(const char *tag, struct vmtp_err *err);
 
 #endif

@@ -438,3 +438,52 @@ out:
 	http_resp_clear(&resp);
 	return status;
 }
+
+long
+os_upload(struct os_session *s, const char *type, const char *method,
+    const char *path, FILE *fp, long long size, struct vmtp_err *err)
+{
+	struct http_resp resp = {0};
+	const char *hdrs[2] = {NULL, NULL};
+	const char *base;
+	char *auth = NULL;
+	char *url = NULL;
+	long status = -1;
+
+	if (s->token == NULL && os_authenticate(s, err) != 0)
+		return -1;
+	base = os_endpoint(s, type, err);
+	if (base == NULL)
+		return -1;
+	url = http_url_join(base, path);
+	if (url == NULL || asprintf(&auth, "X-Auth-Token: %s", s->token) < 0) {
+		auth = NULL;
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	hdrs[0] = auth;
+	if (http_upload(s->http, method, url, hdrs, fp, size, &resp, err) != 0)
+		goto out;
+	status = resp.status;
+	if (status >= 400) {
+		json_t *reply = json_loadb(resp.body, resp.len, 0, NULL);
+		const char *msg = os_error_message(reply);
+
+		err_set(err, VMTP_EXIT_FAIL, "%ld: %s", status,
+		    msg != NULL ? msg : "no error message");
+		json_decref(reply);
+	}
+out:
+	if (auth != NULL)
+		explicit_bzero(auth, strlen(auth));
+	free(auth);
+	free(url);
+	http_resp_clear(&resp);
+	return status;
+}
+
+struct http *
+os_http(struct os_session *s)
+{
+	return s->http;
+}

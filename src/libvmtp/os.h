@@ -10,6 +10,8 @@
 #ifndef VMTP_OS_H
 #define VMTP_OS_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "libvmtp/creds.h"
@@ -62,6 +64,18 @@ const char *os_user_id(const struct os_session *s);
 long os_request(struct os_session *s, const char *type, const char *method,
     const char *path, const json_t *body, const char *const *headers,
     json_t **out, struct vmtp_err *err);
+
+/*
+ * Sends the SIZE bytes of FP as the binary body of METHOD PATH to service
+ * TYPE (an image's data to Glance).  Returns the HTTP status, with ERR set
+ * as os_request() does for a status >= 400; -1 with ERR set when no
+ * response came.  Not retried: FP is used up.
+ */
+long os_upload(struct os_session *s, const char *type, const char *method,
+    const char *path, FILE *fp, long long size, struct vmtp_err *err);
+
+/* The HTTP client of S (borrowed), for downloads that need no token. */
+struct http *os_http(struct os_session *s);
 
 /*
  * The message of an OpenStack error body BODY (Keystone {"error":

@@ -19,8 +19,7 @@
 #include "libvmtp/log.h"
 #include "libvmtp/os.h"
 #include "libvmtp/rec.h"
-
-#include "cleanup.h"
+#include "libvmtp/res.h"
 
 #define PROG "vmtp-cleanup"
 
@@ -221,7 +220,7 @@ read_inputs(char **files, int n, json_t *victims, struct vmtp_err *err)
 				        json_object_get(rec, "kind")),
 				    json_string_value(
 				        json_object_get(rec, "id")));
-			} else if (victims_add(victims, rec) != 0) {
+			} else if (res_add(victims, rec) != 0) {
 				rc = err_set(
 				    err, VMTP_EXIT_FAIL, "out of memory");
 			}
@@ -255,7 +254,7 @@ add_journal(const char *tag, json_t *victims, struct vmtp_err *err)
 		    !json_is_string(json_object_get(r, "kind")) ||
 		    !json_is_string(json_object_get(r, "id")))
 			continue;
-		if (victims_add(victims, r) != 0) {
+		if (res_add(victims, r) != 0) {
 			json_decref(recs);
 			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		}
@@ -334,7 +333,7 @@ main(int argc, char **argv)
 	struct vmtp_err err = VMTP_ERR_INIT;
 	struct options o = {0};
 	struct os_session *s = NULL;
-	struct scan_filter f = {NULL};
+	struct res_filter f = {NULL};
 	json_t *victims = json_array();
 	json_t *left = NULL;
 	json_t *runs = NULL;
@@ -357,7 +356,7 @@ main(int argc, char **argv)
 	if (o.tag != NULL) {
 		f.tag = o.tag;
 		if (add_journal(o.tag, victims, &err) != 0 ||
-		    scan_cloud(s, &f, victims, &err) != 0)
+		    res_scan(s, &f, victims, &err) != 0)
 			goto out;
 	} else if (o.all) {
 		json_t *journals = journal_list(&err);
@@ -374,7 +373,7 @@ main(int argc, char **argv)
 			}
 		}
 		json_decref(journals);
-		if (scan_cloud(s, &f, victims, &err) != 0 ||
+		if (res_scan(s, &f, victims, &err) != 0 ||
 		    (o.older_than >= 0 &&
 		        drop_young(victims, o.older_than, &err) != 0))
 			goto out;
@@ -389,10 +388,10 @@ main(int argc, char **argv)
 		    json_array_size(victims));
 		goto out;
 	}
-	failed = delete_all(s, victims, stdout, &err);
+	failed = res_delete_all(s, victims, stdout, &err);
 	if (failed < 0)
 		goto out;
-	left = still_there(s, victims, &err);
+	left = res_still_there(s, victims, &err);
 	runs = runs_of(victims);
 	if (left == NULL || runs == NULL)
 		goto out;
@@ -404,11 +403,11 @@ main(int argc, char **argv)
 		json_t *r;
 
 		f.tag = json_string_value(v);
-		if (again == NULL || scan_cloud(s, &f, again, &err) != 0) {
+		if (again == NULL || res_scan(s, &f, again, &err) != 0) {
 			json_decref(again);
 			goto out;
 		}
-		json_array_foreach(again, k, r) if (victims_add(left, r) != 0)
+		json_array_foreach(again, k, r) if (res_add(left, r) != 0)
 		    err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		json_decref(again);
 	}

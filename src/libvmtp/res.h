@@ -1,13 +1,14 @@
 /*
- * cleanup.h - vmtp-cleanup's parts (SPEC §6 vmtp-cleanup): finding what a
- * run left in the cloud, and deleting it in dependency order.
+ * res.h - the cloud resources of vmtp runs (SPEC §6 vmtp-cleanup,
+ * vmtp-provision): finding what a run left in the cloud, and deleting it in
+ * dependency order; vmtp-cleanup's work and vmtp-provision's rollback.
  *
  * A victim is a `resource` record (kind, id, name, run, parent): from the
  * journal, from standard input, or made from what the cloud lists with a
  * vmtp run tag in its tags, name or description.
  */
-#ifndef VMTP_CLEANUP_H
-#define VMTP_CLEANUP_H
+#ifndef VMTP_RES_H
+#define VMTP_RES_H
 
 #include <stdio.h>
 
@@ -17,7 +18,7 @@
 #include "libvmtp/os.h"
 
 /* Which run tags a scan keeps: one tag, or any vmtp run tag. */
-struct scan_filter {
+struct res_filter {
 	const char *tag; /* NULL: every run tag */
 };
 
@@ -30,14 +31,14 @@ struct scan_filter {
  * against VICTIMS.  Returns 0, or -1 with ERR set (an API failure, except
  * 403 on admin-only listings, which are skipped with a debug line).
  */
-int scan_cloud(struct os_session *s, const struct scan_filter *f,
-    json_t *victims, struct vmtp_err *err);
+int res_scan(struct os_session *s, const struct res_filter *f, json_t *victims,
+    struct vmtp_err *err);
 
 /*
  * Appends REC (borrowed) to VICTIMS unless an entry of the same kind and
  * id is there.  Returns 0, or -1 when out of memory.
  */
-int victims_add(json_t *victims, const json_t *rec);
+int res_add(json_t *victims, const json_t *rec);
 
 /*
  * Deletes VICTIMS in dependency order, waiting for servers to be gone, and
@@ -45,17 +46,17 @@ int victims_add(json_t *victims, const json_t *rec);
  * not be deleted; a 404 counts as deleted).  Returns the number of victims
  * that could not be deleted, or -1 with ERR set when writing OUT fails.
  */
-int delete_all(
+int res_delete_all(
     struct os_session *s, json_t *victims, FILE *out, struct vmtp_err *err);
 
 /*
  * Looks each victim up again.  Returns a new reference to the array of
  * those still there, or NULL with ERR set.
  */
-json_t *still_there(
+json_t *res_still_there(
     struct os_session *s, const json_t *victims, struct vmtp_err *err);
 
 /* Headers for Nova requests: the microversion vmtp speaks (2.79). */
-extern const char *const nova_headers[];
+extern const char *const res_nova_headers[];
 
 #endif

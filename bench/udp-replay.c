@@ -1,0 +1,140 @@
+/*
+ * udp-replay.c - replays UDP rate searches on a measured loss curve
+ * (bench/udp-search.sh; SPEC §8): vmtp's search (libvmtp search.h) and the
+ * original tool's published bisection (vmtp perf_tool.py find_udp_bdw:
+ * start at 5 Gbit/s, retarget when the measured rate is under 80% of the
+ * requested one, stop when min/max are within 5%; its "measured" figure is
+ * Mbit/s x 1024 against a requested rate in kbit/s, kept as it was).
+ *
+ * Input (stdin): lines "offered_kbps received_Mbps loss_percent", as
+ * measured on a path, sorted by offered rate.  A probe at a rate between
+ * two points is read off the curve by linear interpolation in log(rate);
+ * outside it the nearest point holds.
+ * Usage: udp-replay MIN MAX SIZE; prints "vmtp PROBES LOSS INBRACKET" and
+ * "orig PROBES LOSS INBRACKET".
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "libvmtp/search.h"
+
+#define MAX_POINTS 256
+#define ORIG_MAX_PROBES 50
+
+struct point {
+	double offered, rx_mbps, loss;
+};
+
+static struct point pts[MAX_POINTS];
+static int n_pts;
+
+/* The curve at offered rate X (kbps): received Mbit/s and loss. */
+static void
+curve(double x, double *rx_mbps, double *loss)
+{
+	int i;
+	double t;
+
+	if (x <= pts[0].offered) {
+		*rx_mbps = pts[0].rx_mbps * x / pts[0].offered;
+		*loss = pts[0].loss;
+		return;
+	}
+	for (i = 1; i < n_pts; i++)
+		if (x <= pts[i].offered)
+			break;
+	if (i == n_pts) {
+		*rx_mbps = pts[n_pts - 1].rx_mbps;
+		*loss = pts[n_pts - 1].loss;
+		return;
+	}
+	t = (log(x) - log(pts[i - 1].offered)) /
+	    (log(pts[i].offered) - log(pts[i - 1].offered));
+	*rx_mbps =
+	    pts[i - 1].rx_mbps + t * (pts[i].rx_mbps - pts[i - 1].rx_mbps);
+	*loss = pts[i - 1].loss + t * (pts[i].loss - pts[i - 1].loss);
+}
+
+static void
+replay_vmtp(double lmin, double lmax, int size)
+{
+	struct search s;
+	const struct search_probe *r;
+	double x;
+
+	search_init(&s, 10e6, lmin, lmax, size);
+	while ((x = search_next(&s)) > 0) {
+		struct search_probe p;
+		double rx, loss;
+
+		curve(x, &rx, &loss);
+		p.offered_kbps = x;
+		p.rx_kbps = rx * 1000;
+		p.loss = loss;
+		p.index = s.probes;
+		search_feed(&s, &p);
+	}
+	r = search_result(&s);
+	printf("vmtp %d %.3f %d\n", s.probes, r->loss,
+	    r->loss >= lmin && r->loss <= lmax);
+}
+
+static void
+replay_orig(double lmin, double lmax)
+{
+	double min_kbps = 1, max_kbps = 10000000, kbps = 5000000;
+	double loss = 0, rx;
+	int probes = 0;
+
+	while (min_kbps * 100 / max_kbps < 95 && probes < ORIG_MAX_PROBES) {
+		double measured;
+
+		curve(kbps, &rx, &loss);
+		probes++;
+		measured = floor(rx * 1024);
+		if (measured * 100 / kbps < 80) {
+			kbps = measured + (kbps - measured) / 2;
+			if (measured > 0 && measured * 3 < kbps)
+				kbps = measured * 3;
+			max_kbps = kbps;
+			continue;
+		}
+		if (loss < lmin) {
+			if (measured > min_kbps)
+				min_kbps = measured;
+			else
+				min_kbps = floor((max_kbps + min_kbps) / 2);
+			kbps = floor((max_kbps + min_kbps) / 2);
+		} else if (loss > lmax) {
+			max_kbps = kbps;
+			if (measured < kbps)
+				kbps = measured;
+			else
+				kbps = floor((max_kbps + min_kbps) / 2);
+		} else {
+			break;
+		}
+	}
+	printf("orig %d %.3f %d\n", probes, loss, loss >= lmin && loss <= lmax);
+}
+
+int
+main(int argc, char **argv)
+{
+	double lmin, lmax;
+
+	if (argc != 4)
+		return 2;
+	lmin = atof(argv[1]);
+	lmax = atof(argv[2]);
+	while (n_pts < MAX_POINTS &&
+	       scanf("%lf %lf %lf", &pts[n_pts].offered, &pts[n_pts].rx_mbps,
+	           &pts[n_pts].loss) == 3)
+		n_pts++;
+	if (n_pts == 0)
+		return 1;
+	replay_vmtp(lmin, lmax, atoi(argv[3]));
+	replay_orig(lmin, lmax);
+	return 0;
+}

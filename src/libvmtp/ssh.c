@@ -1,0 +1,818 @@
+/*
+ * ssh.c - SSH sessions, remote commands and SCP on libssh2 (see ssh.h;
+ * SPEC §6 vmtp-run).
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include "libvmtp/err.h"
+#include "libvmtp/log.h"
+#include "libvmtp/ssh.h"
+
+/* Output kept per stream; more is read and dropped (iperf3 -J of a long
+ * run is a few hundred kB). */
+#define OUT_MAX (8u << 20)
+/* How long closing a channel may take after a timeout or a cancel. */
+#define CLOSE_MS 3000
+
+struct ssh_conn {
+	int fd;
+	LIBSSH2_SESSION *session;
+	char *name; /* user@host[:port] */
+	char *host;
+	char *user;
+	int port;
+	char fingerprint[64];
+	int keepalive_s;
+	const volatile sig_atomic_t *cancel;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+cancelled(const struct ssh_conn *c)
+{
+	return c->cancel != NULL && *c->cancel;
+}
+
+/* libssh2's last error text for the session, for messages. */
+static const char *
+last_error(LIBSSH2_SESSION *s)
+{
+	char *msg = NULL;
+
+	if (s == NULL)
+		return "no session";
+	libssh2_session_last_error(s, &msg, NULL, 0);
+	return msg != NULL && msg[0] != '\0' ? msg : "unknown error";
+}
+
+char *
+ssh_password_load(const char *file, struct vmtp_err *err)
+{
+	const char *env = getenv("VMTP_SSH_PASSWORD");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *fp;
+
+	if (file == NULL) {
+		if (env == NULL || env[0] == '\0')
+			return NULL;
+		line = strdup(env);
+		if (line == NULL)
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return line;
+	}
+	fp = fopen(file, "r");
+	if (fp == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", file,
+		    strerror(errno));
+		return NULL;
+	}
+	n = getline(&line, &cap, fp);
+	fclose(fp);
+	if (n <= 0) {
+		ssh_password_free(line);
+		err_set(err, VMTP_EXIT_FAIL, "%s holds no password", file);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+void
+ssh_password_free(char *pw)
+{
+	if (pw == NULL)
+		return;
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+}
+
+char *
+ssh_quote(const char *s)
+{
+	size_t n = 3;
+	const char *p;
+	char *q;
+	char *w;
+
+	for (p = s; *p != '\0'; p++)
+		n += *p == '\'' ? 4 : 1;
+	q = malloc(n);
+	if (q == NULL)
+		return NULL;
+	w = q;
+	*w++ = '\'';
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '\'') {
+			memcpy(w, "'\\''", 4);
+			w += 4;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w++ = '\'';
+	*w = '\0';
+	return q;
+}
+
+/* Standard base64 of LEN bytes of IN into OUT (room for 4/3 LEN + 1),
+ * without the '=' padding, as OpenSSH prints fingerprints. */
+static void
+base64_nopad(const unsigned char *in, size_t len, char *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                          "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	char *w = out;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		*w++ = tab[in[i] >> 2];
+		*w++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		*w++ = tab[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		*w++ = tab[in[i + 2] & 63];
+	}
+	if (len - i == 1) {
+		*w++ = tab[in[i] >> 2];
+		*w++ = tab[(in[i] & 3) << 4];
+	} else if (len - i == 2) {
+		*w++ = tab[in[i] >> 2];
+		*w++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		*w++ = tab[(in[i + 1] & 15) << 2];
+	}
+	*w = '\0';
+}
+
+/*
+ * Opens a TCP connection to HOST:PORT within TIMEOUT_MS.  Returns the
+ * socket (blocking again), or -1 with ERR set.
+ */
+static int
+tcp_connect(struct ssh_conn *c, int timeout_ms, struct vmtp_err *err)
+{
+	struct addrinfo hints = {0};
+	struct addrinfo *res = NULL;
+	struct addrinfo *ai;
+	char port[16];
+	long long deadline = now_ms() + timeout_ms;
+	int saved = ETIMEDOUT;
+	int fd = -1;
+	int rc;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", c->port);
+	rc = getaddrinfo(c->host, port, &hints, &res);
+	if (rc != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot resolve %s: %s", c->host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		int soerr = 0;
+		socklen_t slen = sizeof(soerr);
+
+		fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			struct pollfd pfd = {fd, POLLOUT, 0};
+			long long left;
+
+			/* short slices, so that a signal's flag is seen */
+			while (
+			    (left = deadline - now_ms()) > 0 && !cancelled(c)) {
+				rc =
+				    poll(&pfd, 1, left > 200 ? 200 : (int)left);
+				if (rc != 0)
+					break;
+			}
+			if (pfd.revents != 0 &&
+			    getsockopt(
+			        fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) == 0 &&
+			    soerr == 0)
+				break;
+			saved = pfd.revents != 0 ? soerr : ETIMEDOUT;
+		} else {
+			saved = errno;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot connect to %s: %s",
+		    c->name, cancelled(c) ? "interrupted" : strerror(saved));
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+static int
+knownhost_keybit(int type)
+{
+	switch (type) {
+	case LIBSSH2_HOSTKEY_TYPE_RSA:
+		return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+	case LIBSSH2_HOSTKEY_TYPE_DSS:
+		return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+	case LIBSSH2_HOSTKEY_TYPE_ED25519:
+		return LIBSSH2_KNOWNHOST_KEY_ED25519;
+	}
+	return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+}
+
+/*
+ * Checks the session's host key: against EXPECT when given, then against
+ * the known_hosts file KH_PATH with POLICY.  Returns 0 or -1 with ERR set.
+ */
+static int
+check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
+    const char *expect, struct vmtp_err *err)
+{
+	LIBSSH2_KNOWNHOSTS *kh = NULL;
+	struct libssh2_knownhost *found = NULL;
+	const unsigned char *hash;
+	const char *key;
+	char defpath[4096];
+	char hostport[512];
+	size_t keylen = 0;
+	int type = 0;
+	int mask;
+	int rc = -1;
+	int r;
+
+	key = libssh2_session_hostkey(c->session, &keylen, &type);
+	hash = (const unsigned char *)libssh2_hostkey_hash(
+	    c->session, LIBSSH2_HOSTKEY_HASH_SHA256);
+	if (key == NULL || hash == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot get the host key of %s",
+		    c->name);
+		goto out;
+	}
+	memcpy(c->fingerprint, "SHA256:", 7);
+	base64_nopad(hash, 32, c->fingerprint + 7);
+	if (expect != NULL) {
+		if (strcmp(expect, c->fingerprint) == 0) {
+			rc = 0;
+			goto out;
+		}
+		err_set(err, VMTP_EXIT_FAIL,
+		    "host key of %s has changed (%s, expected %s), refused",
+		    c->name, c->fingerprint, expect);
+		goto out;
+	}
+	if (kh_path == NULL) {
+		const char *home = getenv("HOME");
+
+		snprintf(defpath, sizeof(defpath), "%s/.ssh/known_hosts",
+		    home != NULL ? home : "");
+		kh_path = defpath;
+	}
+	kh = libssh2_knownhost_init(c->session);
+	if (kh == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (access(kh_path, F_OK) == 0 &&
+	    libssh2_knownhost_readfile(
+	        kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", kh_path,
+		    last_error(c->session));
+		goto out;
+	}
+	mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+	       knownhost_keybit(type);
+	r = libssh2_knownhost_checkp(
+	    kh, c->host, c->port, key, keylen, mask, &found);
+	if (r == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
+		rc = 0;
+		goto out;
+	}
+	if (r == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
+		err_set(err, VMTP_EXIT_FAIL,
+		    "host key of %s has changed (%s), refused; %s has another",
+		    c->name, c->fingerprint, kh_path);
+		goto out;
+	}
+	if (policy != SSH_HOSTKEY_ACCEPT_NEW) {
+		err_set(err, VMTP_EXIT_FAIL,
+		    "host %s (%s) is not in %s; --hostkey-policy accept-new "
+		    "adds it",
+		    c->name, c->fingerprint, kh_path);
+		goto out;
+	}
+	if (c->port == 22)
+		snprintf(hostport, sizeof(hostport), "%s", c->host);
+	else
+		snprintf(
+		    hostport, sizeof(hostport), "[%s]:%d", c->host, c->port);
+	if (libssh2_knownhost_addc(
+	        kh, hostport, NULL, key, keylen, NULL, 0, mask, NULL) != 0 ||
+	    libssh2_knownhost_writefile(
+	        kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", c->name,
+		    kh_path, last_error(c->session));
+		goto out;
+	}
+	log_debug("added %s (%s) to %s", c->name, c->fingerprint, kh_path);
+	rc = 0;
+out:
+	if (kh != NULL)
+		libssh2_knownhost_free(kh);
+	return rc;
+}
+
+static int
+auth_agent(struct ssh_conn *c)
+{
+	LIBSSH2_AGENT *agent = NULL;
+	struct libssh2_agent_publickey *id = NULL;
+	struct libssh2_agent_publickey *prev = NULL;
+	int ok = 0;
+
+	if (getenv("SSH_AUTH_SOCK") == NULL)
+		return 0;
+	agent = libssh2_agent_init(c->session);
+	if (agent == NULL)
+		return 0;
+	if (libssh2_agent_connect(agent) == 0 &&
+	    libssh2_agent_list_identities(agent) == 0) {
+		while (
+		    !ok && libssh2_agent_get_identity(agent, &id, prev) == 0) {
+			if (libssh2_agent_userauth(agent, c->user, id) == 0)
+				ok = 1;
+			prev = id;
+		}
+		libssh2_agent_disconnect(agent);
+	}
+	libssh2_agent_free(agent);
+	return ok;
+}
+
+static int
+auth_keyfile(struct ssh_conn *c, const char *path)
+{
+	return libssh2_userauth_publickey_fromfile_ex(c->session, c->user,
+	           (unsigned int)strlen(c->user), NULL, path, NULL) == 0;
+}
+
+/* Authenticates as ssh.h says.  Returns 0 or -1 with ERR set. */
+static int
+authenticate(struct ssh_conn *c, const struct ssh_opts *o, struct vmtp_err *err)
+{
+	static const char *const defaults[] = {
+	    "id_ed25519", "id_ecdsa", "id_rsa", NULL};
+	const char *home = getenv("HOME");
+	char path[4096];
+	int i;
+
+	if (o->key != NULL) {
+		if (auth_keyfile(c, o->key))
+			return 0;
+		if (o->password == NULL)
+			return err_set(err, VMTP_EXIT_FAIL,
+			    "cannot log in to %s with key %s: %s", c->name,
+			    o->key, last_error(c->session));
+	} else {
+		if (auth_agent(c))
+			return 0;
+		for (i = 0; home != NULL && defaults[i] != NULL; i++) {
+			snprintf(path, sizeof(path), "%s/.ssh/%s", home,
+			    defaults[i]);
+			if (access(path, R_OK) == 0 && auth_keyfile(c, path))
+				return 0;
+		}
+	}
+	if (o->password != NULL &&
+	    libssh2_userauth_password(c->session, c->user, o->password) == 0)
+		return 0;
+	return err_set(err, VMTP_EXIT_FAIL,
+	    "cannot log in to %s: no key or password was accepted", c->name);
+}
+
+/* Tears down the session and socket of C, keeping C itself. */
+static void
+conn_drop(struct ssh_conn *c)
+{
+	if (c->session != NULL) {
+		libssh2_session_set_blocking(c->session, 1);
+		libssh2_session_set_timeout(c->session, CLOSE_MS);
+		libssh2_session_disconnect(c->session, "bye");
+		libssh2_session_free(c->session);
+		c->session = NULL;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/*
+ * One connection attempt.  Returns 0, -1 with ERR set for a failure worth
+ * retrying, -2 with ERR set for one that is not (host key, credentials).
+ */
+static int
+conn_try(struct ssh_conn *c, const struct ssh_opts *o, struct vmtp_err *err)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+
+	c->fd = tcp_connect(c, timeout, err);
+	if (c->fd < 0)
+		return -1;
+	c->session = libssh2_session_init();
+	if (c->session == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	libssh2_session_set_blocking(c->session, 1);
+	libssh2_session_set_timeout(c->session, timeout);
+	if (libssh2_session_handshake(c->session, c->fd) != 0)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "cannot start SSH with %s: %s", c->name,
+		    last_error(c->session));
+	if (check_hostkey(c, o->known_hosts, o->policy, o->fingerprint, err) <
+	    0)
+		return -2;
+	if (authenticate(c, o, err) < 0)
+		return -2;
+	libssh2_keepalive_config(c->session, 1, (unsigned)c->keepalive_s);
+	return 0;
+}
+
+struct ssh_conn *
+ssh_open(const struct ssh_opts *o, struct vmtp_err *err)
+{
+	struct ssh_conn *c = NULL;
+	const char *user = o->user != NULL ? o->user : getenv("USER");
+	int attempts = o->attempts > 0 ? o->attempts : 1;
+	int i;
+	int rc = -1;
+	size_t n;
+
+	if (user == NULL)
+		user = "root";
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		goto oom;
+	c->fd = -1;
+	c->port = o->port > 0 ? o->port : 22;
+	c->keepalive_s = o->keepalive_s > 0 ? o->keepalive_s : 15;
+	c->cancel = o->cancel;
+	c->host = strdup(o->host);
+	c->user = strdup(user);
+	n = strlen(user) + strlen(o->host) + 16;
+	c->name = malloc(n);
+	if (c->host == NULL || c->user == NULL || c->name == NULL)
+		goto oom;
+	if (c->port == 22)
+		snprintf(c->name, n, "%s@%s", user, o->host);
+	else
+		snprintf(c->name, n, "%s@%s:%d", user, o->host, c->port);
+	if (libssh2_init(0) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot initialize libssh2");
+		goto out;
+	}
+	for (i = 0; i < attempts; i++) {
+		struct vmtp_err e = VMTP_ERR_INIT;
+
+		rc = conn_try(c, o, &e);
+		if (rc == 0)
+			break;
+		conn_drop(c);
+		if (rc == -2 || i + 1 == attempts || cancelled(c)) {
+			err_set(err, e.exit, "%s", e.msg);
+			break;
+		}
+		log_debug("%s (attempt %d of %d)", e.msg, i + 1, attempts);
+		usleep((useconds_t)(o->retry_delay_ms > 0 ? o->retry_delay_ms
+		                                          : 1000) *
+		       1000);
+	}
+	goto out;
+oom:
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+out:
+	if (rc != 0) {
+		ssh_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+ssh_close(struct ssh_conn *c)
+{
+	if (c == NULL)
+		return;
+	conn_drop(c);
+	free(c->name);
+	free(c->host);
+	free(c->user);
+	free(c);
+}
+
+int
+ssh_alive(const struct ssh_conn *c)
+{
+	return c->session != NULL;
+}
+
+void
+ssh_set_cancel(struct ssh_conn *c, const volatile sig_atomic_t *cancel)
+{
+	c->cancel = cancel;
+}
+
+const char *
+ssh_fingerprint(const struct ssh_conn *c)
+{
+	return c->fingerprint;
+}
+
+const char *
+ssh_name(const struct ssh_conn *c)
+{
+	return c->name;
+}
+
+void
+ssh_result_free(struct ssh_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->out);
+	free(res->err);
+	res->out = res->err = NULL;
+	res->out_len = res->err_len = 0;
+}
+
+/*
+ * Waits until the session's socket is ready in the direction libssh2
+ * needs, at most until DEADLINE (and 200 ms at a time), sending keepalives.
+ * Returns 0 to go on, 1 when the deadline passed, 2 when cancelled.
+ */
+static int
+wait_socket(struct ssh_conn *c, long long deadline, int check_cancel)
+{
+	struct pollfd pfd = {c->fd, 0, 0};
+	int dir = libssh2_session_block_directions(c->session);
+	long long left = deadline - now_ms();
+	int next = 0;
+
+	if (check_cancel && cancelled(c))
+		return 2;
+	if (left <= 0)
+		return 1;
+	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
+		pfd.events |= POLLIN;
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		pfd.events |= POLLOUT;
+	if (pfd.events == 0)
+		pfd.events = POLLIN;
+	poll(&pfd, 1, left > 200 ? 200 : (int)left);
+	libssh2_keepalive_send(c->session, &next);
+	return 0;
+}
+
+/* Appends N bytes of BUF to *DST (length *LEN), keeping at most OUT_MAX. */
+static int
+append(char **dst, size_t *len, const char *buf, size_t n)
+{
+	char *d;
+
+	if (*len + n > OUT_MAX)
+		n = OUT_MAX - *len;
+	d = realloc(*dst, *len + n + 1);
+	if (d == NULL)
+		return -1;
+	memcpy(d + *len, buf, n);
+	*len += n;
+	d[*len] = '\0';
+	*dst = d;
+	return 0;
+}
+
+int
+ssh_run(struct ssh_conn *c, const char *cmd, int timeout_ms,
+    struct ssh_result *res, struct vmtp_err *err)
+{
+	LIBSSH2_CHANNEL *ch = NULL;
+	long long deadline = now_ms() + timeout_ms;
+	char buf[16384];
+	int eof_out = 0;
+	int eof_err = 0;
+	int rc = -1;
+	int w = 0;
+	ssize_t n;
+
+	memset(res, 0, sizeof(*res));
+	res->status = -1;
+	if (append(&res->out, &res->out_len, "", 0) < 0 ||
+	    append(&res->err, &res->err_len, "", 0) < 0) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (c->session == NULL) {
+		err_set(
+		    err, VMTP_EXIT_FAIL, "connection to %s is closed", c->name);
+		goto out;
+	}
+	libssh2_session_set_blocking(c->session, 0);
+	while ((ch = libssh2_channel_open_session(c->session)) == NULL) {
+		if (libssh2_session_last_errno(c->session) !=
+		        LIBSSH2_ERROR_EAGAIN ||
+		    (w = wait_socket(c, deadline, 1)) != 0)
+			goto fail;
+	}
+	while ((n = libssh2_channel_exec(ch, cmd)) != 0) {
+		if (n != LIBSSH2_ERROR_EAGAIN ||
+		    (w = wait_socket(c, deadline, 1)) != 0)
+			goto fail;
+	}
+	while (!eof_out || !eof_err) {
+		int again = 0;
+
+		n = libssh2_channel_read(ch, buf, sizeof(buf));
+		if (n > 0) {
+			if (append(&res->out, &res->out_len, buf, (size_t)n) <
+			    0) {
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+		} else if (n == LIBSSH2_ERROR_EAGAIN) {
+			again++;
+		} else if (n == 0) {
+			eof_out = libssh2_channel_eof(ch);
+			again += !eof_out;
+		} else {
+			goto fail;
+		}
+		n = libssh2_channel_read_stderr(ch, buf, sizeof(buf));
+		if (n > 0) {
+			if (append(&res->err, &res->err_len, buf, (size_t)n) <
+			    0) {
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+		} else if (n == LIBSSH2_ERROR_EAGAIN) {
+			again++;
+		} else if (n == 0) {
+			eof_err = libssh2_channel_eof(ch);
+			again += !eof_err;
+		} else {
+			goto fail;
+		}
+		if (again == 2 && (w = wait_socket(c, deadline, 1)) != 0)
+			goto fail;
+	}
+	while ((n = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
+		if ((w = wait_socket(c, deadline, 1)) != 0)
+			goto fail;
+	while ((n = libssh2_channel_wait_closed(ch)) == LIBSSH2_ERROR_EAGAIN)
+		if ((w = wait_socket(c, deadline, 1)) != 0)
+			goto fail;
+	{
+		char *sig = NULL;
+
+		libssh2_channel_get_exit_signal(
+		    ch, &sig, NULL, NULL, NULL, NULL, NULL);
+		res->status =
+		    sig != NULL ? -1 : libssh2_channel_get_exit_status(ch);
+		free(sig);
+	}
+	rc = 0;
+	goto out;
+fail:
+	if (w == 1 || w == 2) {
+		/* the command ran (or was asked to) and is given up on:
+		 * close the channel but keep the session */
+		long long close_by = now_ms() + CLOSE_MS;
+
+		res->timed_out = w == 1;
+		res->cancelled = w == 2;
+		if (ch != NULL)
+			while (
+			    libssh2_channel_close(ch) == LIBSSH2_ERROR_EAGAIN &&
+			    wait_socket(c, close_by, 0) == 0)
+				;
+		rc = 0;
+	} else {
+		err_set(err, VMTP_EXIT_FAIL, "connection to %s lost: %s",
+		    c->name, last_error(c->session));
+	}
+out:
+	if (ch != NULL) {
+		long long free_by = now_ms() + CLOSE_MS;
+
+		while (libssh2_channel_free(ch) == LIBSSH2_ERROR_EAGAIN &&
+		       wait_socket(c, free_by, 0) == 0)
+			;
+	}
+	if (c->session != NULL)
+		libssh2_session_set_blocking(c->session, 1);
+	if (rc < 0) {
+		conn_drop(c);
+		ssh_result_free(res);
+	}
+	return rc;
+}
+
+int
+ssh_upload(struct ssh_conn *c, const char *local, const char *remote, int mode,
+    struct vmtp_err *err)
+{
+	LIBSSH2_CHANNEL *ch = NULL;
+	struct stat st;
+	char buf[32768];
+	FILE *fp = NULL;
+	size_t n;
+	int rc = -1;
+
+	if (c->session == NULL)
+		return err_set(
+		    err, VMTP_EXIT_FAIL, "connection to %s is closed", c->name);
+	fp = fopen(local, "rb");
+	if (fp == NULL || fstat(fileno(fp), &st) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", local,
+		    strerror(errno));
+		goto out;
+	}
+	libssh2_session_set_blocking(c->session, 1);
+	libssh2_session_set_timeout(c->session, 60000);
+	ch = libssh2_scp_send64(
+	    c->session, remote, mode & 0777, (libssh2_int64_t)st.st_size, 0, 0);
+	if (ch == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot copy %s to %s:%s: %s",
+		    local, c->name, remote, last_error(c->session));
+		goto out;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		size_t off = 0;
+
+		while (off < n) {
+			ssize_t w =
+			    libssh2_channel_write(ch, buf + off, n - off);
+
+			if (w < 0) {
+				err_set(err, VMTP_EXIT_FAIL,
+				    "cannot copy %s to %s:%s: %s", local,
+				    c->name, remote, last_error(c->session));
+				goto out;
+			}
+			off += (size_t)w;
+		}
+	}
+	if (ferror(fp)) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot read %s", local);
+		goto out;
+	}
+	if (libssh2_channel_send_eof(ch) != 0 ||
+	    libssh2_channel_wait_eof(ch) != 0 ||
+	    libssh2_channel_wait_closed(ch) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot copy %s to %s:%s: %s",
+		    local, c->name, remote, last_error(c->session));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (ch != NULL)
+		libssh2_channel_free(ch);
+	if (fp != NULL)
+		fclose(fp);
+	if (c->session != NULL)
+		libssh2_session_set_timeout(c->session, 0);
+	return rc;
+}

@@ -1,0 +1,715 @@
+/*
+ * main.c - vmtp-provision: a topology of hosts and flows as records
+ * (SPEC §4, §6).  Cloud mode (no --host): the VMTP topology built through
+ * the OpenStack APIs (cloud.c).  Native mode: --host and --external-host
+ * name Linux hosts reached over SSH, no cloud involved.  Each host is
+ * contacted once (host key checked, fingerprint recorded, the data address
+ * read from IFNAME); then run, host and flow records go to stdout.  The
+ * first --host is the server, every host is a client of it.
+ */
+#include <sys/random.h>
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "libvmtp/cfg.h"
+#include "libvmtp/cli.h"
+#include "libvmtp/creds.h"
+#include "libvmtp/err.h"
+#include "libvmtp/http.h"
+#include "libvmtp/journal.h"
+#include "libvmtp/log.h"
+#include "libvmtp/os.h"
+#include "libvmtp/rec.h"
+#include "libvmtp/ssh.h"
+
+#include "cloud.h"
+
+#define PROG "vmtp-provision"
+#define MAX_HOSTS 64
+
+static const char synopsis[] =
+    "usage: vmtp-provision [-qv] [-c config] [-r openrc] [--os-cloud name]\n"
+    "                      [--insecure] [--availability-zone zone]\n"
+    "                      [--hypervisor [zone:]host] [--inter-node-only]\n"
+    "                      [--same-network-only] [--reuse-network name]\n"
+    "                      [--vnic-type normal|direct|macvtap] "
+    "[--keep-on-error]\n"
+    "                      [--external-host user@ip] [--ssh-key file]\n"
+    "                      [--known-hosts file] [--hostkey-policy "
+    "strict|accept-new]\n"
+    "                      [--tag tag] [--test-description text]\n"
+    "       vmtp-provision [-qv] [-c config] --host user@ip[:ifname] ...\n"
+    "                      [--external-host user@ip] [--hostkey-policy "
+    "strict|accept-new]\n"
+    "                      [--inter-node-only] [--known-hosts file] "
+    "[--ssh-key file]\n"
+    "                      [--ssh-password-file file] [--tag tag]\n"
+    "                      [--test-description text]\n";
+
+/* Set by SIGINT and SIGTERM: provisioning stops and rolls back. */
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* One --host or --external-host, as given and as found. */
+struct host {
+	char *user;
+	char *addr;   /* SSH address */
+	char *ifname; /* NULL: the data address is the SSH address */
+	int external;
+	char ip[64];           /* data address */
+	char fingerprint[128]; /* host key seen */
+};
+
+/* The command line. */
+struct opts {
+	const char *config;
+	const char *openrc;
+	const char *os_cloud;
+	const char *az;
+	const char *hyper[2];
+	int n_hyper;
+	int insecure;
+	int same_network_only;
+	int keep_on_error;
+	const char *reuse_network;
+	const char *vnic_type;
+	const char *description;
+	const char *ssh_key;
+	const char *known_hosts;
+	const char *password_file;
+	const char *tag;
+	int policy;
+	int inter_node_only;
+	int verbosity;
+	struct host hosts[MAX_HOSTS];
+	int n_hosts;
+};
+
+static void
+usage(const char *fmt, const char *arg)
+{
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", PROG);
+		fprintf(stderr, fmt, arg);
+		fputc('\n', stderr);
+	}
+	fputs(synopsis, stderr);
+	exit(VMTP_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	      "Cloud mode (no --host): builds the VMTP topology in OpenStack.\n"
+	      "  -r, --openrc file        credentials (read, never run); else "
+	      "OS_*\n"
+	      "  --os-cloud name          credentials from clouds.yaml "
+	      "($OS_CLOUD)\n"
+	      "  --insecure               do not verify the APIs' TLS "
+	      "certificates\n"
+	      "  --availability-zone z    zone of the test VMs\n"
+	      "  --hypervisor [z:]host    server's host; given twice: then the "
+	      "clients'\n"
+	      "  --same-network-only      only same-network flows\n"
+	      "  --reuse-network name     VMs on this provider network: L2 "
+	      "flows only\n"
+	      "  --vnic-type t            normal (default), direct or macvtap\n"
+	      "  --keep-on-error          leave what was made when it fails\n"
+	      "  --test-description text  kept in the run record\n"
+	      "\n"
+	      "Native mode: a topology of Linux hosts reached over SSH.\n"
+	      "  --host user@ip[:ifname]  a host; the first is the server "
+	      "(repeatable)\n"
+	      "  --external-host user@ip  an external host measured against "
+	      "the server\n"
+	      "  --inter-node-only        no intra-host flow\n"
+	      "  --ssh-key file           private key (default: agent, "
+	      "~/.ssh)\n"
+	      "  --ssh-password-file file password (or $VMTP_SSH_PASSWORD)\n"
+	      "  --known-hosts file       default ~/.ssh/known_hosts\n"
+	      "  --hostkey-policy p       strict (default) or accept-new\n"
+	      "  --tag tag                run tag (default vmtp-XXXXXXXX)\n"
+	      "  -c config                YAML configuration (SPEC §7 keys)\n"
+	      "  -q, -v                   quieter, more verbose\n",
+	    stdout);
+	exit(VMTP_EXIT_OK);
+}
+
+/* Splits "user@ip[:ifname]" into H.  Returns 0, or -1 with ERR set. */
+static int
+host_parse(struct host *h, const char *opt, const char *s, int allow_if,
+    struct vmtp_err *err)
+{
+	const char *at = strchr(s, '@');
+	const char *colon;
+
+	if (at == NULL || at == s || at[1] == '\0')
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: '%s' is not user@ip%s", opt, s,
+		    allow_if ? "[:ifname]" : "");
+	colon = strchr(at + 1, ':');
+	if (colon != NULL && (!allow_if || colon[1] == '\0' ||
+	                         colon == at + 1 || strchr(colon + 1, ':')))
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "%s: '%s' is not user@ip%s", opt, s,
+		    allow_if ? "[:ifname]" : "");
+	h->user = strndup(s, (size_t)(at - s));
+	h->addr = colon != NULL ? strndup(at + 1, (size_t)(colon - at - 1))
+	                        : strdup(at + 1);
+	h->ifname = colon != NULL ? strdup(colon + 1) : NULL;
+	if (h->user == NULL || h->addr == NULL ||
+	    (colon != NULL && h->ifname == NULL))
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
+{
+	enum {
+		OPT_EXTERNAL = 256,
+		OPT_HOST,
+		OPT_POLICY,
+		OPT_INTER,
+		OPT_KNOWN,
+		OPT_KEY,
+		OPT_PWFILE,
+		OPT_TAG,
+		OPT_VERSION,
+		OPT_OS_CLOUD,
+		OPT_INSECURE,
+		OPT_AZ,
+		OPT_HYPER,
+		OPT_SAME,
+		OPT_KEEP,
+		OPT_REUSE,
+		OPT_VNIC,
+		OPT_DESC
+	};
+	static const struct option longopts[] = {
+	    {"availability-zone", required_argument, NULL, OPT_AZ},
+	    {"external-host", required_argument, NULL, OPT_EXTERNAL},
+	    {"help", no_argument, NULL, 'h'},
+	    {"host", required_argument, NULL, OPT_HOST},
+	    {"hostkey-policy", required_argument, NULL, OPT_POLICY},
+	    {"hypervisor", required_argument, NULL, OPT_HYPER},
+	    {"insecure", no_argument, NULL, OPT_INSECURE},
+	    {"inter-node-only", no_argument, NULL, OPT_INTER},
+	    {"keep-on-error", no_argument, NULL, OPT_KEEP},
+	    {"known-hosts", required_argument, NULL, OPT_KNOWN},
+	    {"openrc", required_argument, NULL, 'r'},
+	    {"os-cloud", required_argument, NULL, OPT_OS_CLOUD},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"reuse-network", required_argument, NULL, OPT_REUSE},
+	    {"same-network-only", no_argument, NULL, OPT_SAME},
+	    {"ssh-key", required_argument, NULL, OPT_KEY},
+	    {"ssh-password-file", required_argument, NULL, OPT_PWFILE},
+	    {"tag", required_argument, NULL, OPT_TAG},
+	    {"test-description", required_argument, NULL, OPT_DESC},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"vnic-type", required_argument, NULL, OPT_VNIC},
+	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+	static const char *const policies[] = {"strict", "accept-new", NULL};
+	static const char *const vnics[] = {
+	    "normal", "direct", "macvtap", NULL};
+	int external = 0;
+	int ch;
+
+	while (
+	    (ch = getopt_long(argc, argv, "c:hqr:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'h':
+			help();
+			break;
+		case 'q':
+			o->verbosity = LOG_QUIET;
+			break;
+		case 'r':
+			o->openrc = optarg;
+			break;
+		case OPT_OS_CLOUD:
+			o->os_cloud = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = 1;
+			break;
+		case OPT_AZ:
+			o->az = optarg;
+			break;
+		case OPT_HYPER:
+			if (o->n_hyper == 2)
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "--hypervisor: at most twice (server, "
+				    "clients)");
+			o->hyper[o->n_hyper++] = optarg;
+			break;
+		case OPT_SAME:
+			o->same_network_only = 1;
+			break;
+		case OPT_KEEP:
+			o->keep_on_error = 1;
+			break;
+		case OPT_REUSE:
+			o->reuse_network = optarg;
+			break;
+		case OPT_VNIC:
+			if (cli_parse_word("--vnic-type", optarg, vnics, err) <
+			    0)
+				return -1;
+			o->vnic_type = optarg;
+			break;
+		case OPT_DESC:
+			o->description = optarg;
+			break;
+		case 'v':
+			o->verbosity = LOG_DEBUG;
+			break;
+		case OPT_EXTERNAL:
+		case OPT_HOST:
+			if (o->n_hosts == MAX_HOSTS)
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "more than %d hosts", MAX_HOSTS);
+			if (ch == OPT_EXTERNAL && external)
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "--external-host: given twice");
+			o->hosts[o->n_hosts].external = ch == OPT_EXTERNAL;
+			external |= ch == OPT_EXTERNAL;
+			if (host_parse(&o->hosts[o->n_hosts++],
+			        ch == OPT_HOST ? "--host" : "--external-host",
+			        optarg, ch == OPT_HOST, err) < 0)
+				return -1;
+			break;
+		case OPT_POLICY:
+			o->policy = cli_parse_word(
+			    "--hostkey-policy", optarg, policies, err);
+			if (o->policy < 0)
+				return -1;
+			break;
+		case OPT_INTER:
+			o->inter_node_only = 1;
+			break;
+		case OPT_KNOWN:
+			o->known_hosts = optarg;
+			break;
+		case OPT_KEY:
+			o->ssh_key = optarg;
+			break;
+		case OPT_PWFILE:
+			o->password_file = optarg;
+			break;
+		case OPT_TAG:
+			if (!journal_tag_ok(optarg))
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "--tag: '%s' is not vmtp- and 8 hex digits",
+				    optarg);
+			o->tag = optarg;
+			break;
+		case OPT_VERSION:
+			cli_print_version(PROG);
+			exit(VMTP_EXIT_OK);
+		default:
+			usage(NULL, NULL);
+		}
+	}
+	if (optind < argc)
+		return err_set(err, VMTP_EXIT_USAGE, "unexpected argument '%s'",
+		    argv[optind]);
+	if (o->n_hosts > 1 && o->hosts[0].external)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--external-host must follow the --host options");
+	if (o->os_cloud == NULL && getenv("OS_CLOUD") != NULL &&
+	    getenv("OS_CLOUD")[0] != '\0')
+		o->os_cloud = getenv("OS_CLOUD");
+	return 0;
+}
+
+/*
+ * Contacts H once: checks its host key (recording the fingerprint) and,
+ * when an interface is named, reads its IPv4 address.  Returns 0 or -1.
+ */
+static int
+host_contact(struct host *h, const struct opts *o, const char *password,
+    int attempts, struct vmtp_err *err)
+{
+	struct ssh_opts so = {0};
+	struct ssh_result res = {0};
+	struct ssh_conn *c = NULL;
+	char *qif = NULL;
+	char cmd[512];
+	char *p;
+	int rc = -1;
+
+	so.host = h->addr;
+	so.user = h->user;
+	so.key = o->ssh_key;
+	so.password = password;
+	so.known_hosts = o->known_hosts;
+	so.policy = o->policy;
+	so.attempts = attempts;
+	c = ssh_open(&so, err);
+	if (c == NULL)
+		goto out;
+	snprintf(
+	    h->fingerprint, sizeof(h->fingerprint), "%s", ssh_fingerprint(c));
+	snprintf(h->ip, sizeof(h->ip), "%s", h->addr);
+	if (h->ifname != NULL) {
+		qif = ssh_quote(h->ifname);
+		if (qif == NULL) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+		snprintf(cmd, sizeof(cmd), "ip -4 -o addr show dev %s", qif);
+		if (ssh_run(c, cmd, 15000, &res, err) < 0)
+			goto out;
+		/* "2: eth0    inet 10.0.0.5/24 brd ..." */
+		p = strstr(res.out, " inet ");
+		if (res.status != 0 || p == NULL ||
+		    sscanf(p, " inet %63[0-9.]", h->ip) != 1) {
+			err_set(err, VMTP_EXIT_FAIL,
+			    "cannot read the address of %s on %s", h->ifname,
+			    ssh_name(c));
+			goto out;
+		}
+	}
+	log_info("%s: %s, data address %s", ssh_name(c), h->fingerprint, h->ip);
+	rc = 0;
+out:
+	ssh_result_free(&res);
+	free(qif);
+	ssh_close(c);
+	return rc;
+}
+
+static json_t *
+host_record(const char *run, const struct host *h, int i, const struct opts *o)
+{
+	char name[32];
+	json_t *rec = rec_new("host", run);
+	json_t *ssh = json_object();
+
+	snprintf(
+	    name, sizeof(name), h->external ? "external" : "host%d", i + 1);
+	if (rec == NULL || ssh == NULL ||
+	    json_object_set_new(ssh, "host", json_string(h->addr)) != 0 ||
+	    json_object_set_new(ssh, "port", json_integer(22)) != 0 ||
+	    json_object_set_new(ssh, "user", json_string(h->user)) != 0 ||
+	    (o->ssh_key != NULL && json_object_set_new(ssh, "key",
+	                               json_string(o->ssh_key)) != 0) ||
+	    json_object_set_new(ssh, "hostkey", json_string(h->fingerprint)) !=
+	        0 ||
+	    json_object_set_new(rec, "name", json_string(name)) != 0 ||
+	    json_object_set_new(rec, "role",
+	        json_string(h->external ? "external" : "native")) != 0 ||
+	    json_object_set_new(rec, "ssh", ssh) != 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	ssh = NULL;
+	if (json_object_set_new(rec, "ip", json_string(h->ip)) != 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static json_t *
+flow_record(const char *run, int id, const char *desc, const char *client,
+    const char *target, int bidir)
+{
+	json_t *rec = rec_new("flow", run);
+
+	if (rec == NULL ||
+	    json_object_set_new(rec, "id", json_integer(id)) != 0 ||
+	    json_object_set_new(rec, "desc", json_string(desc)) != 0 ||
+	    json_object_set_new(rec, "client", json_string(client)) != 0 ||
+	    json_object_set_new(rec, "server", json_string("host1")) != 0 ||
+	    json_object_set_new(rec, "target", json_string(target)) != 0 ||
+	    json_object_set_new(rec, "bidirectional", json_boolean(bidir)) !=
+	        0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+/*
+ * The command line as one string, as the original tool's documents keep
+ * it.  No secret can be on it: passwords come from files or the
+ * environment.  Returns a new string, or NULL when out of memory.
+ */
+static char *
+args_string(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	for (i = 0; s != NULL && i < argc; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static json_t *
+run_record(const char *run, int argc, char **argv, const struct opts *o,
+    const char *mode)
+{
+	json_t *rec = rec_new("run", run);
+	char *args = args_string(argc, argv);
+	char date[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (rec == NULL || args == NULL ||
+	    json_object_set_new(rec, "v", json_integer(1)) != 0 ||
+	    json_object_set_new(rec, "date", json_string(date)) != 0 ||
+	    json_object_set_new(rec, "version", json_string(VMTP_VERSION)) !=
+	        0 ||
+	    json_object_set_new(rec, "args", json_string(args)) != 0 ||
+	    json_object_set_new(rec, "mode", json_string(mode)) != 0 ||
+	    (o->description != NULL &&
+	        json_object_set_new(rec, "test_description",
+	            json_string(o->description)) != 0)) {
+		free(args);
+		json_decref(rec);
+		return NULL;
+	}
+	free(args);
+	return rec;
+}
+
+static int
+emit(json_t *rec, struct vmtp_err *err)
+{
+	int rc;
+
+	if (rec == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	rc = rec_write(stdout, rec, err);
+	json_decref(rec);
+	return rc;
+}
+
+/*
+ * Native mode: contacts every --host and --external-host, then writes the
+ * topology.  Returns 0, or -1 with ERR set.
+ */
+static int
+native(int argc, char **argv, struct opts *o, const char *tag, int attempts,
+    const char *password, struct vmtp_err *err)
+{
+	char name[32];
+	int flow = 0;
+	int i;
+
+	for (i = 0; i < o->n_hosts; i++)
+		if (host_contact(&o->hosts[i], o, password, attempts, err) < 0)
+			return -1;
+	if (emit(run_record(tag, argc, argv, o, "native"), err) < 0)
+		return -1;
+	for (i = 0; i < o->n_hosts; i++)
+		if (emit(host_record(tag, &o->hosts[i], i, o), err) < 0)
+			return -1;
+	/* flows in the original's order: the server host against itself,
+	 * then every other host, then the external host (both ways) */
+	if (!o->inter_node_only &&
+	    emit(flow_record(tag, ++flow, "Native intra-host", "host1",
+	             o->hosts[0].ip, 0),
+	        err) < 0)
+		return -1;
+	for (i = 1; i < o->n_hosts; i++) {
+		if (o->hosts[i].external)
+			continue;
+		snprintf(name, sizeof(name), "host%d", i + 1);
+		if (emit(flow_record(tag, ++flow, "Native inter-host", name,
+		             o->hosts[0].ip, 0),
+		        err) < 0)
+			return -1;
+	}
+	for (i = 1; i < o->n_hosts; i++)
+		if (o->hosts[i].external &&
+		    emit(flow_record(tag, ++flow, "External-VM", "external",
+		             o->hosts[0].ip, 1),
+		        err) < 0)
+			return -1;
+	if (flow == 0)
+		log_warn("no flow: --inter-node-only needs a second --host");
+	return 0;
+}
+
+/* Credentials by the official client's precedence; an open session. */
+static struct os_session *
+cloud_session(const struct opts *o, struct vmtp_err *err)
+{
+	struct http_opts ho = HTTP_OPTS_INIT;
+	struct os_session *s = NULL;
+	struct os_creds *c = os_creds_new(err);
+
+	ho.insecure = o->insecure;
+	if (c == NULL || os_creds_from_env(c, err) != 0 ||
+	    (o->os_cloud != NULL &&
+	        os_creds_load_clouds(c, o->os_cloud, err) != 0) ||
+	    (o->openrc != NULL && os_creds_load_openrc(c, o->openrc, err) != 0))
+		goto out;
+	s = os_session_new(c, &ho, err);
+	if (s != NULL && os_authenticate(s, err) != 0) {
+		os_session_free(s);
+		s = NULL;
+	}
+out:
+	os_creds_free(c);
+	return s;
+}
+
+/*
+ * Cloud mode: the external host (if any) is contacted first, so a typo
+ * costs no cloud resource; then cloud_provision() builds the rest.
+ */
+static int
+cloud(int argc, char **argv, struct opts *o, const json_t *cfg, const char *tag,
+    int attempts, const char *password, struct vmtp_err *err)
+{
+	struct cloud_opts co = {0};
+	struct os_session *s = NULL;
+	json_t *run = NULL;
+	json_t *ext = NULL;
+	const char *url;
+	int rc = -1;
+
+	if (o->n_hosts == 1) {
+		if (host_contact(&o->hosts[0], o, password, attempts, err) < 0)
+			goto out;
+		ext = host_record(tag, &o->hosts[0], 0, o);
+		if (ext == NULL) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+	}
+	s = cloud_session(o, err);
+	if (s == NULL)
+		goto out;
+	run = run_record(tag, argc, argv, o, "cloud");
+	url = os_endpoint(s, "identity", err);
+	if (run == NULL || url == NULL ||
+	    json_object_set_new(run, "auth_url", json_string(url)) != 0 ||
+	    json_object_set_new(
+	        run, "project", json_string(os_project_id(s))) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (getenv("OS_REGION_NAME") != NULL)
+		json_object_set_new(
+		    run, "region", json_string(getenv("OS_REGION_NAME")));
+	co.cfg = cfg;
+	co.tag = tag;
+	co.az = o->az;
+	co.hyper[0] = o->hyper[0];
+	co.hyper[1] = o->hyper[1];
+	co.inter_node_only = o->inter_node_only;
+	co.same_network_only = o->same_network_only;
+	co.reuse_network = o->reuse_network;
+	co.vnic_type = o->vnic_type;
+	co.keep_on_error = o->keep_on_error;
+	co.run = run;
+	co.external = ext;
+	co.ssh_attempts = attempts;
+	co.poll_attempts = (int)cfg_int(cfg, "generic_retry_count");
+	co.cancel = &stop;
+	rc = cloud_provision(s, &co, stdout, err);
+out:
+	json_decref(run);
+	json_decref(ext);
+	os_session_free(s);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vmtp_err err = VMTP_ERR_INIT;
+	struct sigaction sa;
+	struct opts o = {0};
+	json_t *cfg = NULL;
+	char *password = NULL;
+	char tag[80];
+	int attempts;
+	int native_mode = 0;
+	int i;
+
+	log_init(PROG, LOG_INFO);
+	if (parse_args(argc, argv, &o, &err) < 0) {
+		if (err.exit == VMTP_EXIT_USAGE)
+			usage("%s", err.msg);
+		goto out;
+	}
+	log_init(PROG, o.verbosity);
+	for (i = 0; i < o.n_hosts; i++)
+		native_mode |= !o.hosts[i].external;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	cfg = cfg_load(o.config, &err);
+	if (cfg == NULL)
+		goto out;
+	attempts = (int)cfg_int(cfg, "ssh_retry_count");
+	if (attempts < 1)
+		attempts = 1;
+	if (o.tag != NULL) {
+		snprintf(tag, sizeof(tag), "%s", o.tag);
+	} else {
+		unsigned int r;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r)) {
+			err_set(&err, VMTP_EXIT_FAIL,
+			    "cannot draw a random run tag");
+			goto out;
+		}
+		snprintf(tag, sizeof(tag), "vmtp-%08x", r);
+	}
+	password = ssh_password_load(o.password_file, &err);
+	if (err.exit != VMTP_EXIT_OK)
+		goto out;
+	if (native_mode)
+		native(argc, argv, &o, tag, attempts, password, &err);
+	else
+		cloud(argc, argv, &o, cfg, tag, attempts, password, &err);
+out:
+	for (i = 0; i < o.n_hosts; i++) {
+		free(o.hosts[i].user);
+		free(o.hosts[i].addr);
+		free(o.hosts[i].ifname);
+	}
+	ssh_password_free(password);
+	json_decref(cfg);
+	if (fflush(stdout) != 0)
+		err_set(&err, VMTP_EXIT_FAIL, "cannot write output");
+	if (err.exit != VMTP_EXIT_OK)
+		log_error("%s", err.msg);
+	return err.exit;
+}

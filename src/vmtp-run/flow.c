@@ -1,0 +1,889 @@
+/*
+ * flow.c - one flow's measurements over SSH (SPEC §6 vmtp-run, §8): the
+ * tool put on both ends, the server started once, TCP, UDP and ICMP
+ * measured from the client, one sample record per measurement.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+#include "libvmtp/log.h"
+#include "libvmtp/parse.h"
+#include "libvmtp/ports.h"
+#include "libvmtp/rec.h"
+#include "libvmtp/search.h"
+#include "libvmtp/ssh.h"
+
+#include "run.h"
+
+extern char **environ;
+
+/* Time a remote command gets beyond its own duration. */
+#define MARGIN_MS 15000
+/* UDP probe length in seconds (SPEC §8: about 1-2 s). */
+#define PROBE_SECONDS 1
+
+static const char *const tool_names[] = {"nuttcp", "iperf3"};
+
+static double
+now_epoch(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct run_host *
+host_find(struct run_ctx *ctx, const char *name)
+{
+	int i;
+
+	for (i = 0; i < ctx->n_hosts; i++)
+		if (strcmp(ctx->hosts[i].name, name) == 0)
+			return &ctx->hosts[i];
+	return NULL;
+}
+
+/* The value of KEY= in os-release text OS (quotes removed), or "". */
+static void
+os_release_get(const char *os, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+	const char *p = os;
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			p += klen + 1;
+			if (*p == '"' || *p == '\'')
+				p++;
+			while (*p != '\0' && *p != '\n' && *p != '"' &&
+			       *p != '\'' && n + 1 < size)
+				out[n++] = *p++;
+			out[n] = '\0';
+			return;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+}
+
+static int
+write_rec(struct run_ctx *ctx, json_t *rec, struct vmtp_err *err)
+{
+	int rc;
+
+	if (rec == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	log_progress_end();
+	rc = rec_write(ctx->out, rec, err);
+	json_decref(rec);
+	return rc;
+}
+
+/* Writes H's host_info record from its /etc/os-release, once. */
+static int
+host_info(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *err)
+{
+	struct ssh_result res = {0};
+	char id[64];
+	char version[64];
+	json_t *rec;
+	int rc;
+
+	if (h->info_done)
+		return 0;
+	h->info_done = 1;
+	if (ssh_run(h->conn, "cat /etc/os-release", MARGIN_MS, &res, err) < 0)
+		return 0; /* the next command reports the lost session */
+	os_release_get(res.out, "ID", id, sizeof(id));
+	os_release_get(res.out, "VERSION_ID", version, sizeof(version));
+	ssh_result_free(&res);
+	rec = rec_new("host_info", ctx->run_tag);
+	if (rec == NULL ||
+	    json_object_set_new(rec, "host", json_string(h->name)) != 0 ||
+	    json_object_set_new(rec, "distro_id", json_string(id)) != 0 ||
+	    json_object_set_new(rec, "distro_version", json_string(version)) !=
+	        0) {
+		json_decref(rec);
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
+	rc = write_rec(ctx, rec, err);
+	return rc;
+}
+
+/*
+ * Makes sure H has a working session (one for the whole run; a lost one
+ * is opened again once per flow).  Returns 0, or -1 with E set to why
+ * (a measurement error, not fatal).
+ */
+static int
+host_conn(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
+{
+	const struct run_opts *o = ctx->o;
+	json_t *ssh = json_object_get(h->rec, "ssh");
+	struct ssh_opts so = {0};
+	json_int_t port = json_integer_value(json_object_get(ssh, "port"));
+	const char *key = json_string_value(json_object_get(ssh, "key"));
+
+	if (h->conn != NULL && ssh_alive(h->conn))
+		return 0;
+	ssh_close(h->conn);
+	h->conn = NULL;
+	so.host = json_string_value(json_object_get(ssh, "host"));
+	so.port = port > 0 && port < 65536 ? (int)port : 22;
+	so.user = json_string_value(json_object_get(ssh, "user"));
+	so.key = o->ssh_key != NULL ? o->ssh_key : key;
+	so.password = o->password;
+	so.known_hosts = o->known_hosts;
+	so.policy = o->policy;
+	so.fingerprint = json_string_value(json_object_get(ssh, "hostkey"));
+	so.attempts = o->attempts;
+	so.timeout_ms = o->connect_timeout_ms;
+	so.cancel = o->stop;
+	h->conn = ssh_open(&so, e);
+	if (h->conn == NULL)
+		return -1;
+	log_debug("connected to %s (%s)", ssh_name(h->conn),
+	    ssh_fingerprint(h->conn));
+	return 0;
+}
+
+/* Runs CMD on H without being cancelled (cleanup after a signal). */
+static void
+run_quietly(struct run_host *h, const char *cmd)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	struct ssh_result res = {0};
+
+	if (h->conn == NULL || !ssh_alive(h->conn))
+		return;
+	ssh_set_cancel(h->conn, NULL);
+	if (ssh_run(h->conn, cmd, 5000, &res, &e) == 0)
+		ssh_result_free(&res);
+	else
+		log_warn("%s", e.msg);
+}
+
+/*
+ * Runs the measurement CMD on H for about SECONDS: its pid comes first on
+ * stdout so that it can be killed when it overruns or the run is
+ * interrupted.  On return res->out holds the tool's output only.
+ * Returns 0 when it ran (see res), -1 with ERR set when the session failed.
+ */
+static int
+measure(struct run_ctx *ctx, struct run_host *h, const char *cmd, int seconds,
+    struct ssh_result *res, struct vmtp_err *err)
+{
+	char *full = NULL;
+	char *nl;
+	long pid = 0;
+	int rc = -1;
+
+	if (asprintf(&full, "echo $$; exec %s", cmd) < 0) {
+		full = NULL;
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
+	log_debug("%s: %s", ssh_name(h->conn), cmd);
+	if (ssh_run(h->conn, full, seconds * 1000 + MARGIN_MS, res, err) < 0)
+		goto out;
+	nl = strchr(res->out, '\n');
+	if (nl != NULL) {
+		pid = strtol(res->out, NULL, 10);
+		memmove(res->out, nl + 1, strlen(nl + 1) + 1);
+		res->out_len = strlen(res->out);
+	}
+	if ((res->timed_out || res->cancelled) && pid > 1) {
+		char kill_cmd[64];
+
+		snprintf(
+		    kill_cmd, sizeof(kill_cmd), "kill %ld 2>/dev/null", pid);
+		run_quietly(h, kill_cmd);
+		ssh_set_cancel(h->conn, ctx->o->stop);
+	}
+	rc = 0;
+out:
+	free(full);
+	return rc;
+}
+
+/* The sha256 of the local file PATH as 64 hex digits, from sha256sum. */
+static int
+local_sha256(const char *path, char out[65], struct vmtp_err *err)
+{
+	char *argv[] = {"sha256sum", "--", (char *)path, NULL};
+	posix_spawn_file_actions_t fa;
+	int pfd[2] = {-1, -1};
+	pid_t pid;
+	int status = 0;
+	ssize_t n = 0;
+	ssize_t r;
+
+	if (pipe(pfd) != 0)
+		return err_set(
+		    err, VMTP_EXIT_FAIL, "cannot pipe: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	if (posix_spawnp(&pid, "sha256sum", &fa, NULL, argv, environ) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(pfd[0]);
+		close(pfd[1]);
+		return err_set(err, VMTP_EXIT_FAIL, "cannot run sha256sum");
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	while (n < 64 && (r = read(pfd[0], out + n, (size_t)(64 - n))) > 0)
+		n += r;
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	out[n] = '\0';
+	if (n != 64 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot checksum %s", path);
+	return 0;
+}
+
+/* The local PATH entry for NAME, malloc'd, or NULL. */
+static char *
+local_which(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	while (path != NULL && *path != '\0') {
+		const char *end = strchr(path, ':');
+		size_t len = end != NULL ? (size_t)(end - path) : strlen(path);
+
+		if (len > 0 && len + strlen(name) + 2 < sizeof(buf)) {
+			memcpy(buf, path, len);
+			snprintf(buf + len, sizeof(buf) - len, "/%s", name);
+			if (access(buf, X_OK) == 0)
+				return strdup(buf);
+		}
+		path = end != NULL ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Makes sure the tool is on H: on its PATH, else uploaded from the local
+ * binary to /tmp/vmtp-<checksum>/ (kept for later runs).  Also learns the
+ * tool's version.  Returns 0 or -1 with E set.
+ */
+static int
+tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
+{
+	int t = ctx->o->tool;
+	const char *name = tool_names[t];
+	struct ssh_result res = {0};
+	char *local = NULL;
+	char *path = NULL;
+	char *qpath = NULL;
+	char cmd[1024];
+	char sum[65];
+	char ver[64] = "";
+	int rc = -1;
+
+	if (h->tool_path[t] != NULL)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "command -v %s", name);
+	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
+		goto out;
+	if (res.status == 0 && res.out[0] == '/') {
+		res.out[strcspn(res.out, "\r\n")] = '\0';
+		path = strdup(res.out);
+	} else {
+		local = local_which(name);
+		if (local == NULL) {
+			err_set(e, VMTP_EXIT_FAIL,
+			    "%s is not on %s and not here to upload", name,
+			    ssh_name(h->conn));
+			goto out;
+		}
+		if (local_sha256(local, sum, e) < 0)
+			goto out;
+		if (asprintf(&path, "/tmp/vmtp-%.16s/%s", sum, name) < 0) {
+			path = NULL;
+			err_set(e, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+		snprintf(cmd, sizeof(cmd),
+		    "test -x %s || { mkdir -p /tmp/vmtp-%.16s && echo "
+		    "upload; }",
+		    path, sum);
+		ssh_result_free(&res);
+		if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
+			goto out;
+		if (strncmp(res.out, "upload", 6) == 0) {
+			char tmp[512];
+
+			snprintf(
+			    tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+			if (ssh_upload(h->conn, local, tmp, 0755, e) < 0)
+				goto out;
+			snprintf(cmd, sizeof(cmd), "mv -f %s %s", tmp, path);
+			ssh_result_free(&res);
+			if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
+				goto out;
+			if (res.status != 0) {
+				err_set(e, VMTP_EXIT_FAIL,
+				    "cannot install %s on %s", path,
+				    ssh_name(h->conn));
+				goto out;
+			}
+			log_info("uploaded %s to %s:%s", local,
+			    ssh_name(h->conn), path);
+		}
+	}
+	qpath = ssh_quote(path);
+	if (qpath == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", qpath,
+	    t == TOOL_NUTTCP ? "-V" : "-v");
+	ssh_result_free(&res);
+	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
+		goto out;
+	/* "nuttcp-6.1.2" or "iperf 3.12 (cJSON 1.7.15)" */
+	if (t == TOOL_NUTTCP && sscanf(res.out, "nuttcp-%40[0-9.]", ver) == 1)
+		snprintf(cmd, sizeof(cmd), "nuttcp-%s", ver);
+	else if (t == TOOL_IPERF3 &&
+	         sscanf(res.out, "iperf %40[0-9.]", ver) == 1)
+		snprintf(cmd, sizeof(cmd), "iperf3-%s", ver);
+	else {
+		err_set(e, VMTP_EXIT_FAIL, "%s on %s does not run", path,
+		    ssh_name(h->conn));
+		goto out;
+	}
+	h->tool_version[t] = strdup(cmd);
+	h->tool_path[t] = qpath;
+	qpath = NULL;
+	if (h->tool_version[t] == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	ssh_result_free(&res);
+	free(local);
+	free(path);
+	free(qpath);
+	return rc;
+}
+
+/* Starts the tool's server on H and waits until it listens. */
+static int
+server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
+{
+	int t = ctx->o->tool;
+	struct ssh_result res = {0};
+	char cmd[1024];
+	int port = t == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
+	long pid;
+	int rc = -1;
+
+	if (t == TOOL_NUTTCP)
+		snprintf(cmd, sizeof(cmd),
+		    "nohup %s -S --nofork -P %d -p %d </dev/null >/dev/null "
+		    "2>&1 & echo $!",
+		    h->tool_path[t], VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT);
+	else
+		snprintf(cmd, sizeof(cmd),
+		    "nohup %s -s -p %d </dev/null >/dev/null 2>&1 & echo $!",
+		    h->tool_path[t], VMTP_IPERF3_PORT);
+	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
+		goto out;
+	pid = strtol(res.out, NULL, 10);
+	if (pid <= 1) {
+		err_set(e, VMTP_EXIT_FAIL, "cannot start the %s server on %s",
+		    tool_names[t], ssh_name(h->conn));
+		goto out;
+	}
+	ctx->server_host = h;
+	ctx->server_pid = pid;
+	/* listening: a LISTEN (0A) socket on the port in /proc/net/tcp* */
+	snprintf(cmd, sizeof(cmd),
+	    "i=0; while [ $i -lt 100 ]; do "
+	    "grep -qE ':%04X [0-9A-F]+:0000 0A' /proc/net/tcp "
+	    "/proc/net/tcp6 2>/dev/null && exit 0; "
+	    "kill -0 %ld 2>/dev/null || exit 2; "
+	    "sleep 0.05; i=$((i+1)); done; exit 1",
+	    port, pid);
+	ssh_result_free(&res);
+	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
+		goto out;
+	if (res.status != 0) {
+		err_set(e, VMTP_EXIT_FAIL,
+		    "the %s server on %s does not listen on port %d",
+		    tool_names[t], ssh_name(h->conn), port);
+		goto out;
+	}
+	rc = 0;
+out:
+	ssh_result_free(&res);
+	return rc;
+}
+
+void
+flow_stop_server(struct run_ctx *ctx)
+{
+	char cmd[64];
+
+	if (ctx->server_host == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "kill %ld 2>/dev/null", ctx->server_pid);
+	run_quietly(ctx->server_host, cmd);
+	if (ctx->server_host->conn != NULL)
+		ssh_set_cancel(ctx->server_host->conn, ctx->o->stop);
+	ctx->server_host = NULL;
+	ctx->server_pid = 0;
+}
+
+/* A new sample record with the fields every sample has. */
+static json_t *
+sample_new(struct run_ctx *ctx, json_int_t flow, const char *proto,
+    const char *tool, long long pkt_size, double t0, int reverse)
+{
+	json_t *rec = rec_new("sample", ctx->run_tag);
+
+	if (rec == NULL ||
+	    json_object_set_new(rec, "flow", json_integer(flow)) != 0 ||
+	    json_object_set_new(rec, "protocol", json_string(proto)) != 0 ||
+	    json_object_set_new(rec, "tool", json_string(tool)) != 0 ||
+	    (pkt_size > 0 && json_object_set_new(rec, "pkt_size",
+	                         json_integer(pkt_size)) != 0) ||
+	    json_object_set_new(rec, "t_start", json_real(t0)) != 0 ||
+	    json_object_set_new(rec, "t_end", json_real(now_epoch())) != 0 ||
+	    (reverse && json_object_set_new(
+	                    rec, "direction", json_string("reverse")) != 0)) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+/* Writes an error sample saying MSG; counts it.  Returns 0 or -1 (fatal,
+ * or --stop-on-error). */
+static int
+sample_error(struct run_ctx *ctx, json_int_t flow, const char *proto,
+    const char *tool, long long pkt_size, double t0, int reverse,
+    const char *msg, struct vmtp_err *err)
+{
+	json_t *rec = sample_new(ctx, flow, proto, tool, pkt_size, t0, reverse);
+
+	if (rec != NULL &&
+	    json_object_set_new(rec, "error", json_string(msg)) != 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	log_warn("flow %d %s: %s", (int)flow, proto, msg);
+	ctx->errors++;
+	if (write_rec(ctx, rec, err) < 0)
+		return -1;
+	if (ctx->o->stop_on_error)
+		return err_set(err, VMTP_EXIT_FLOWS,
+		    "stopped at the first error (--stop-on-error)");
+	return 0;
+}
+
+/* Mbit/s to the original tool's throughput_kbps (Mbit/s x 1024). */
+static json_int_t
+kbps(double mbps)
+{
+	return (json_int_t)llround(mbps * 1024.0);
+}
+
+static int
+set_num(json_t *rec, const char *key, double v)
+{
+	if (isnan(v))
+		return 0;
+	return json_object_set_new(rec, key, json_real(v));
+}
+
+/* Checks the interrupt flag between measurements. */
+static int
+interrupted(struct run_ctx *ctx, struct vmtp_err *err)
+{
+	if (ctx->o->stop != NULL && *ctx->o->stop)
+		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
+	return 0;
+}
+
+/* What one throughput measurement needs. */
+struct tp_job {
+	json_int_t flow;
+	struct run_host *client;
+	const char *target;
+	int udp;
+	int reverse;
+	long long len; /* buffer or packet size */
+	double rate_kbps;
+	int seconds;
+};
+
+/*
+ * Runs one nuttcp or iperf3 client.  Returns 1 with *TP filled, 0 with
+ * MSG set (a failed measurement), -1 with ERR set (fatal).
+ */
+static int
+tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
+    char *msg, size_t msglen, struct vmtp_err *err)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	struct ssh_result res = {0};
+	const char *path = j->client->tool_path[ctx->o->tool];
+	char *qt = ssh_quote(j->target);
+	char cmd[1024];
+	char rate[48] = "";
+	int rc = 0;
+
+	if (qt == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (ctx->o->tool == TOOL_NUTTCP) {
+		if (j->udp)
+			snprintf(
+			    rate, sizeof(rate), " -u -R %.0f", j->rate_kbps);
+		snprintf(cmd, sizeof(cmd),
+		    "%s -fparse -T %d -i 1 -l %lld -P %d -p %d%s%s %s", path,
+		    j->seconds, j->len, VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT,
+		    rate, j->reverse ? " -r" : "", qt);
+	} else {
+		if (j->udp)
+			snprintf(
+			    rate, sizeof(rate), " -u -b %.0fK", j->rate_kbps);
+		snprintf(cmd, sizeof(cmd),
+		    "%s -J -c %s -p %d -t %d -l %lld%s%s", path, qt,
+		    VMTP_IPERF3_PORT, j->seconds, j->len, rate,
+		    j->reverse ? " -R" : "");
+	}
+	free(qt);
+	if (!ssh_alive(j->client->conn) ||
+	    measure(ctx, j->client, cmd, j->seconds, &res, &e) < 0) {
+		snprintf(
+		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
+		return 0;
+	}
+	if (res.cancelled) {
+		snprintf(msg, msglen, "interrupted");
+	} else if (res.timed_out) {
+		snprintf(msg, msglen, "%s did not end within %d s",
+		    tool_names[ctx->o->tool], j->seconds + MARGIN_MS / 1000);
+	} else if ((ctx->o->tool == TOOL_NUTTCP
+	                   ? parse_nuttcp(res.out, res.out_len, tp, &e)
+	                   : parse_iperf3(res.out, res.out_len, tp, &e)) < 0) {
+		/* with nothing on stdout, nuttcp says why on stderr */
+		struct vmtp_err e2 = VMTP_ERR_INIT;
+		struct parse_tp junk;
+
+		if (ctx->o->tool == TOOL_NUTTCP && res.out_len == 0 &&
+		    res.err_len > 0 &&
+		    parse_nuttcp(res.err, res.err_len, &junk, &e2) == 0)
+			parse_tp_free(&junk);
+		snprintf(msg, msglen, "%s", e2.msg[0] ? e2.msg : e.msg);
+	} else {
+		rc = 1;
+	}
+	ssh_result_free(&res);
+	return rc;
+}
+
+static int
+tcp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool, int loop,
+    struct vmtp_err *err)
+{
+	struct parse_tp tp = {0};
+	double t0 = now_epoch();
+	char msg[512];
+	json_t *rec;
+	json_t *iv;
+	size_t i;
+	int rc;
+
+	rc = tp_once(ctx, j, &tp, msg, sizeof(msg), err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return sample_error(ctx, j->flow, "TCP", tool, j->len, t0,
+		    j->reverse, msg, err);
+	rec = sample_new(ctx, j->flow, "TCP", tool, j->len, t0, j->reverse);
+	iv = json_array();
+	for (i = 0; iv != NULL && i < tp.n_intervals; i++)
+		if (json_array_append_new(
+		        iv, json_integer(kbps(tp.intervals[i]))))
+			break;
+	if (rec == NULL || iv == NULL ||
+	    json_object_set_new(
+	        rec, "throughput_kbps", json_integer(kbps(tp.mbps))) != 0 ||
+	    (tp.retrans >= 0 && json_object_set_new(rec, "retrans",
+	                            json_integer(tp.retrans)) != 0) ||
+	    set_num(rec, "rtt_ms", tp.rtt_ms) != 0 ||
+	    json_object_set_new(rec, "loop", json_integer(loop)) != 0 ||
+	    json_object_set_new(rec, "intervals", iv) != 0) {
+		iv = NULL;
+		json_decref(rec);
+		rec = NULL;
+	}
+	parse_tp_free(&tp);
+	return write_rec(ctx, rec, err);
+}
+
+static int
+udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
+    struct vmtp_err *err)
+{
+	const struct run_opts *o = ctx->o;
+	struct parse_tp tp = {0};
+	struct parse_tp best = {0};
+	struct search s;
+	const struct search_probe *r;
+	double t0 = now_epoch();
+	double rate;
+	char msg[512];
+	json_t *rec;
+	int rc;
+
+	best.jitter_ms = NAN;
+	if (o->bandwidth_kbps > 0) {
+		j->rate_kbps = o->bandwidth_kbps;
+		j->seconds = o->seconds;
+		rc = tp_once(ctx, j, &best, msg, sizeof(msg), err);
+		if (rc <= 0)
+			goto fail;
+		rec = sample_new(
+		    ctx, j->flow, "UDP", tool, j->len, t0, j->reverse);
+		if (rec == NULL ||
+		    json_object_set_new(rec, "throughput_kbps",
+		        json_integer(kbps(best.mbps))) != 0 ||
+		    set_num(rec, "loss_rate", best.loss_pct) != 0 ||
+		    set_num(rec, "jitter_ms", best.jitter_ms) != 0) {
+			json_decref(rec);
+			rec = NULL;
+		}
+		parse_tp_free(&best);
+		return write_rec(ctx, rec, err);
+	}
+	search_init(&s, o->ceiling_kbps, o->loss_min, o->loss_max, (int)j->len);
+	while ((rate = search_next(&s)) > 0) {
+		struct search_probe p;
+
+		j->rate_kbps = rate;
+		j->seconds = PROBE_SECONDS;
+		rc = tp_once(ctx, j, &tp, msg, sizeof(msg), err);
+		if (rc <= 0)
+			goto fail;
+		if (isnan(tp.loss_pct)) {
+			parse_tp_free(&tp);
+			snprintf(
+			    msg, sizeof(msg), "%s reported no UDP loss", tool);
+			goto fail;
+		}
+		p.offered_kbps = rate;
+		p.rx_kbps = tp.mbps * 1000.0;
+		p.loss = tp.loss_pct;
+		p.index = s.probes;
+		log_debug("flow %d UDP %lld: offered %.0f kbps, received %.0f, "
+		          "loss %.2f%%",
+		    (int)j->flow, j->len, rate, p.rx_kbps, p.loss);
+		search_feed(&s, &p);
+		r = search_result(&s);
+		/* keep the numbers of the probe that is the result so far */
+		if (r != NULL && r->index == p.index) {
+			best.mbps = tp.mbps;
+			best.loss_pct = tp.loss_pct;
+			best.jitter_ms = tp.jitter_ms;
+		}
+		parse_tp_free(&tp);
+		if (interrupted(ctx, err) < 0)
+			return -1;
+	}
+	if (s.sender_limited)
+		log_info("flow %d UDP %lld: the sender is the limit "
+		         "(%.0f Mbit/s offered)",
+		    (int)j->flow, j->len, o->ceiling_kbps / 1000);
+	rec = sample_new(ctx, j->flow, "UDP", tool, j->len, t0, j->reverse);
+	if (rec == NULL ||
+	    json_object_set_new(
+	        rec, "throughput_kbps", json_integer(kbps(best.mbps))) != 0 ||
+	    set_num(rec, "loss_rate", best.loss_pct) != 0 ||
+	    set_num(rec, "jitter_ms", best.jitter_ms) != 0 ||
+	    json_object_set_new(rec, "probes", json_integer(s.probes)) != 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return write_rec(ctx, rec, err);
+fail:
+	if (rc < 0)
+		return -1;
+	return sample_error(
+	    ctx, j->flow, "UDP", tool, j->len, t0, j->reverse, msg, err);
+}
+
+static int
+icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
+    const char *target, long long size, struct vmtp_err *err)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	struct ssh_result res = {0};
+	struct parse_ping pg;
+	double t0 = now_epoch();
+	char *qt = ssh_quote(target);
+	char cmd[512];
+	json_t *rec;
+	int count = ctx->o->ping_count;
+
+	if (qt == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	snprintf(cmd, sizeof(cmd), "ping -c %d -s %lld %s", count, size, qt);
+	free(qt);
+	if (!ssh_alive(h->conn) || measure(ctx, h, cmd, count, &res, &e) < 0)
+		return sample_error(ctx, flow, "ICMP", "ping", size, t0, 0,
+		    e.msg[0] ? e.msg : "connection lost", err);
+	if (res.cancelled || res.timed_out) {
+		ssh_result_free(&res);
+		return sample_error(ctx, flow, "ICMP", "ping", size, t0, 0,
+		    res.cancelled ? "interrupted" : "ping did not end", err);
+	}
+	if (parse_ping(res.out, res.out_len, &pg, &e) < 0) {
+		/* ping explains itself on stderr ("unknown host") */
+		if (res.out_len == 0 && res.err_len > 0) {
+			err_clear(&e);
+			parse_ping(res.err, res.err_len, &pg, &e);
+		}
+		ssh_result_free(&res);
+		return sample_error(
+		    ctx, flow, "ICMP", "ping", size, t0, 0, e.msg, err);
+	}
+	ssh_result_free(&res);
+	rec = sample_new(ctx, flow, "ICMP", "ping", size, t0, 0);
+	if (rec == NULL ||
+	    json_object_set_new(rec, "tx_packets", json_integer(pg.tx)) != 0 ||
+	    json_object_set_new(rec, "rx_packets", json_integer(pg.rx)) != 0 ||
+	    set_num(rec, "rtt_min_ms", pg.min_ms) != 0 ||
+	    set_num(rec, "rtt_avg_ms", pg.avg_ms) != 0 ||
+	    set_num(rec, "rtt_max_ms", pg.max_ms) != 0 ||
+	    set_num(rec, "rtt_stddev_ms", pg.stddev_ms) != 0 ||
+	    set_num(rec, "rtt_p50_ms", pg.p50_ms) != 0 ||
+	    set_num(rec, "rtt_p99_ms", pg.p99_ms) != 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return write_rec(ctx, rec, err);
+}
+
+/* Error samples for every protocol of the flow in MASK. */
+static int
+flow_fail(struct run_ctx *ctx, json_int_t id, int mask, const char *tool,
+    const char *msg, struct vmtp_err *err)
+{
+	double t0 = now_epoch();
+
+	if ((mask & PROTO_TCP) &&
+	    sample_error(ctx, id, "TCP", tool, 0, t0, 0, msg, err) < 0)
+		return -1;
+	if ((mask & PROTO_UDP) &&
+	    sample_error(ctx, id, "UDP", tool, 0, t0, 0, msg, err) < 0)
+		return -1;
+	if ((mask & PROTO_ICMP) &&
+	    sample_error(ctx, id, "ICMP", "ping", 0, t0, 0, msg, err) < 0)
+		return -1;
+	return 0;
+}
+
+double
+flow_plan_seconds(const struct run_opts *o, const json_t *flow)
+{
+	int dirs = json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
+	double s = 0;
+
+	if (o->protocols & PROTO_TCP)
+		s += (double)o->n_tcpbuf * o->tcp_loops * dirs * o->seconds;
+	if (o->protocols & PROTO_UDP)
+		s += (double)o->n_udpbuf * dirs *
+		     (o->bandwidth_kbps > 0 ? o->seconds : 3 * PROBE_SECONDS);
+	if (o->protocols & PROTO_ICMP)
+		s += (double)o->n_icmp * o->ping_count;
+	return s;
+}
+
+int
+flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
+{
+	const struct run_opts *o = ctx->o;
+	struct vmtp_err e = VMTP_ERR_INIT;
+	json_int_t id = json_integer_value(json_object_get(flow, "id"));
+	const char *target = json_string_value(json_object_get(flow, "target"));
+	struct run_host *cli =
+	    host_find(ctx, json_string_value(json_object_get(flow, "client")));
+	struct run_host *srv =
+	    host_find(ctx, json_string_value(json_object_get(flow, "server")));
+	int dirs = json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
+	int tp_mask = o->protocols & (PROTO_TCP | PROTO_UDP);
+	const char *tool = tool_names[o->tool];
+	struct tp_job j = {0};
+	int i, loop, d;
+
+	if (host_conn(ctx, cli, &e) < 0 ||
+	    (srv != cli && host_conn(ctx, srv, &e) < 0))
+		return flow_fail(ctx, id, o->protocols, tool, e.msg, err);
+	if (host_info(ctx, cli, err) < 0 || host_info(ctx, srv, err) < 0)
+		return -1;
+	if (tp_mask != 0) {
+		if (tool_ensure(ctx, cli, &e) < 0 ||
+		    (srv != cli && tool_ensure(ctx, srv, &e) < 0) ||
+		    server_start(ctx, srv, &e) < 0) {
+			flow_stop_server(ctx);
+			if (flow_fail(ctx, id, tp_mask, tool, e.msg, err) < 0)
+				return -1;
+			tp_mask = 0;
+		} else {
+			tool = cli->tool_version[o->tool];
+		}
+	}
+	j.flow = id;
+	j.client = cli;
+	j.target = target;
+	for (i = 0; (tp_mask & PROTO_TCP) && i < o->n_tcpbuf; i++)
+		for (loop = 1; loop <= o->tcp_loops; loop++)
+			for (d = 0; d < dirs; d++) {
+				j.udp = 0;
+				j.reverse = d;
+				j.len = o->tcpbuf[i];
+				j.seconds = o->seconds;
+				if (tcp_run(ctx, &j, tool, loop, err) < 0 ||
+				    interrupted(ctx, err) < 0)
+					goto fail;
+			}
+	for (i = 0; (tp_mask & PROTO_UDP) && i < o->n_udpbuf; i++)
+		for (d = 0; d < dirs; d++) {
+			j.udp = 1;
+			j.reverse = d;
+			j.len = o->udpbuf[i];
+			if (udp_run(ctx, &j, tool, err) < 0 ||
+			    interrupted(ctx, err) < 0)
+				goto fail;
+		}
+	flow_stop_server(ctx);
+	for (i = 0; (o->protocols & PROTO_ICMP) && i < o->n_icmp; i++)
+		if (icmp_run(ctx, id, cli, target, o->icmp_sizes[i], err) < 0 ||
+		    interrupted(ctx, err) < 0)
+			return -1;
+	return 0;
+fail:
+	flow_stop_server(ctx);
+	return -1;
+}

@@ -1,0 +1,639 @@
+/*
+ * main.c - vmtp-run: topology records in, the same records plus raw
+ * samples out (SPEC §4, §6 vmtp-run, §8).  Every record is passed on as
+ * read; then each flow is measured in order over one SSH session per host
+ * with nuttcp (or iperf3) and ping, one sample per measurement written the
+ * moment it ends.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "libvmtp/cfg.h"
+#include "libvmtp/cli.h"
+#include "libvmtp/err.h"
+#include "libvmtp/log.h"
+#include "libvmtp/rec.h"
+#include "libvmtp/ssh.h"
+
+#include "run.h"
+
+#define PROG "vmtp-run"
+
+static const char synopsis[] =
+    "usage: vmtp-run [-qv] [-c config] [-t seconds] [--bandwidth rate]\n"
+    "                [--flows list] [--hostkey-policy strict|accept-new]\n"
+    "                [--icmp-sizes list] [--known-hosts file] "
+    "[--ping-count n]\n"
+    "                [--protocols TUI] [--ssh-key file] "
+    "[--ssh-password-file file]\n"
+    "                [--stop-on-error] [--tcp-loops n] [--tcpbuf list]\n"
+    "                [--tp-tool nuttcp|iperf3] [--udp-loss-range min,max]\n"
+    "                [--udpbuf list] [file]\n";
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void
+usage(const char *fmt, const char *arg)
+{
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", PROG);
+		fprintf(stderr, fmt, arg);
+		fputc('\n', stderr);
+	}
+	fputs(synopsis, stderr);
+	exit(VMTP_EXIT_USAGE);
+}
+
+static void
+help(void)
+{
+	fputs(synopsis, stdout);
+	fputs("\n"
+	      "Measures every flow of a topology (stdin or FILE) over SSH.\n"
+	      "  -t seconds               TCP measurement length (default 10)\n"
+	      "  --protocols TUI          any of T (TCP), U (UDP), I (ICMP)\n"
+	      "  --tp-tool nuttcp|iperf3  throughput tool (default nuttcp)\n"
+	      "  --tcpbuf list            TCP buffer sizes, bytes\n"
+	      "  --udpbuf list            UDP packet sizes, bytes\n"
+	      "  --icmp-sizes list        ping payload sizes, bytes\n"
+	      "  --tcp-loops n            TCP runs per buffer size\n"
+	      "  --ping-count n           pings per size\n"
+	      "  --bandwidth rate         fixed UDP rate (K/M/G), no search\n"
+	      "  --udp-loss-range min,max UDP search loss bracket, percent\n"
+	      "  --flows list             flow ids to run (default all)\n"
+	      "  --stop-on-error          stop at the first failed "
+	      "measurement\n"
+	      "  --ssh-key file           private key (default: topology, "
+	      "agent, ~/.ssh)\n"
+	      "  --ssh-password-file file password (or $VMTP_SSH_PASSWORD)\n"
+	      "  --known-hosts file       for hosts without a recorded key\n"
+	      "  --hostkey-policy p       strict (default) or accept-new\n"
+	      "  -c config                YAML configuration (SPEC §7 keys)\n"
+	      "  -q, -v                   quieter, more verbose\n",
+	    stdout);
+	exit(VMTP_EXIT_OK);
+}
+
+/* Parses "a,b,c" of whole numbers in [MIN, MAX] into OUT. */
+static int
+parse_list(const char *opt, const char *s, long long min, long long max,
+    long long *out, int cap, int *n, struct vmtp_err *err)
+{
+	char *copy = strdup(s);
+	char *save = NULL;
+	char *tok;
+	int rc = 0;
+
+	if (copy == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	*n = 0;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL && rc == 0;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (*n == cap)
+			rc = err_set(err, VMTP_EXIT_USAGE,
+			    "%s: more than %d values", opt, cap);
+		else
+			rc = cli_parse_long(
+			    opt, tok, min, max, &out[(*n)++], err);
+	}
+	if (rc == 0 && *n == 0)
+		rc = err_set(err, VMTP_EXIT_USAGE, "%s: empty list", opt);
+	free(copy);
+	return rc;
+}
+
+/* A rate with an optional K, M or G suffix (bits/s) into kbit/s. */
+static int
+parse_rate(const char *s, double *kbps, struct vmtp_err *err)
+{
+	char num[64];
+	size_t len = strlen(s);
+	double mult = 1e-3;
+	double v;
+
+	if (len == 0 || len >= sizeof(num))
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "--bandwidth: '%s' is not a rate", s);
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'k':
+	case 'K':
+		mult = 1;
+		num[--len] = '\0';
+		break;
+	case 'm':
+	case 'M':
+		mult = 1e3;
+		num[--len] = '\0';
+		break;
+	case 'g':
+	case 'G':
+		mult = 1e6;
+		num[--len] = '\0';
+		break;
+	}
+	if (cli_parse_double("--bandwidth", num, 1e-9, 1e12, &v, err) < 0)
+		return -1;
+	*kbps = v * mult;
+	if (*kbps < 1)
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "--bandwidth: '%s' is below 1K", s);
+	return 0;
+}
+
+static int
+parse_range(const char *s, double *min, double *max, struct vmtp_err *err)
+{
+	char a[64];
+	const char *comma = strchr(s, ',');
+
+	if (comma == NULL || (size_t)(comma - s) >= sizeof(a))
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--udp-loss-range: '%s' is not min,max", s);
+	memcpy(a, s, (size_t)(comma - s));
+	a[comma - s] = '\0';
+	if (cli_parse_double("--udp-loss-range", a, 0, 100, min, err) < 0 ||
+	    cli_parse_double("--udp-loss-range", comma + 1, 0, 100, max, err) <
+	        0)
+		return -1;
+	if (*min > *max)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--udp-loss-range: %s: min is above max", s);
+	return 0;
+}
+
+/* Copies a list of integers from config KEY into OUT, when set. */
+static int
+cfg_list(const json_t *cfg, const char *key, long long *out, int *n,
+    struct vmtp_err *err)
+{
+	json_t *l = cfg_get(cfg, key);
+	json_t *v;
+	size_t i;
+
+	if (l == NULL)
+		return 0;
+	if (!json_is_array(l) || json_array_size(l) > RUN_MAX_LIST)
+		return err_set(err, VMTP_EXIT_DATA,
+		    "configuration: %s: not a list of up to %d sizes", key,
+		    RUN_MAX_LIST);
+	*n = 0;
+	json_array_foreach(l, i, v)
+	{
+		if (!json_is_integer(v) || json_integer_value(v) < 1)
+			return err_set(err, VMTP_EXIT_DATA,
+			    "configuration: %s: not a list of sizes", key);
+		out[(*n)++] = json_integer_value(v);
+	}
+	return 0;
+}
+
+/* The options as the configuration gives them, before the command line. */
+static int
+opts_from_cfg(struct run_opts *o, const json_t *cfg, struct vmtp_err *err)
+{
+	json_t *range = cfg_get(cfg, "udp_loss_rate_range");
+	long long v;
+
+	if ((v = cfg_int(cfg, "tcp_tp_loop_count")) > 0)
+		o->tcp_loops = (int)v;
+	if ((v = cfg_int(cfg, "ping_count")) > 0)
+		o->ping_count = (int)v;
+	if ((v = cfg_int(cfg, "ssh_retry_count")) > 0)
+		o->attempts = (int)v;
+	if (cfg_num(cfg, "vm_bandwidth") > 0)
+		o->ceiling_kbps = cfg_num(cfg, "vm_bandwidth");
+	if (json_is_array(range) && json_array_size(range) == 2 &&
+	    json_is_number(json_array_get(range, 0)) &&
+	    json_is_number(json_array_get(range, 1))) {
+		o->loss_min = json_number_value(json_array_get(range, 0));
+		o->loss_max = json_number_value(json_array_get(range, 1));
+	}
+	if (cfg_list(cfg, "tcp_pkt_sizes", o->tcpbuf, &o->n_tcpbuf, err) < 0 ||
+	    cfg_list(cfg, "udp_pkt_sizes", o->udpbuf, &o->n_udpbuf, err) < 0 ||
+	    cfg_list(cfg, "icmp_pkt_sizes", o->icmp_sizes, &o->n_icmp, err) < 0)
+		return -1;
+	return 0;
+}
+
+enum {
+	OPT_BANDWIDTH = 256,
+	OPT_FLOWS,
+	OPT_POLICY,
+	OPT_ICMP,
+	OPT_KNOWN,
+	OPT_PING,
+	OPT_PROTOCOLS,
+	OPT_KEY,
+	OPT_PWFILE,
+	OPT_STOP,
+	OPT_LOOPS,
+	OPT_TCPBUF,
+	OPT_TOOL,
+	OPT_LOSS,
+	OPT_UDPBUF,
+	OPT_VERSION
+};
+
+static const struct option longopts[] = {
+    {"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
+    {"flows", required_argument, NULL, OPT_FLOWS},
+    {"help", no_argument, NULL, 'h'},
+    {"hostkey-policy", required_argument, NULL, OPT_POLICY},
+    {"icmp-sizes", required_argument, NULL, OPT_ICMP},
+    {"known-hosts", required_argument, NULL, OPT_KNOWN},
+    {"ping-count", required_argument, NULL, OPT_PING},
+    {"protocols", required_argument, NULL, OPT_PROTOCOLS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"ssh-key", required_argument, NULL, OPT_KEY},
+    {"ssh-password-file", required_argument, NULL, OPT_PWFILE},
+    {"stop-on-error", no_argument, NULL, OPT_STOP},
+    {"tcp-loops", required_argument, NULL, OPT_LOOPS},
+    {"tcpbuf", required_argument, NULL, OPT_TCPBUF},
+    {"tp-tool", required_argument, NULL, OPT_TOOL},
+    {"udp-loss-range", required_argument, NULL, OPT_LOSS},
+    {"udpbuf", required_argument, NULL, OPT_UDPBUF},
+    {"verbose", no_argument, NULL, 'v'},
+    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+
+/* The -c FILE option, found before the others so that they override it. */
+static const char *
+find_config(int argc, char **argv)
+{
+	const char *cfg = NULL;
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "c:hqt:v", longopts, NULL)) != -1)
+		if (ch == 'c')
+			cfg = optarg;
+	opterr = 1;
+	optind = 0;
+	return cfg;
+}
+
+static int
+parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
+    int *verbosity, struct vmtp_err *err)
+{
+	static const char *const tools[] = {"nuttcp", "iperf3", NULL};
+	static const char *const policies[] = {"strict", "accept-new", NULL};
+	long long v;
+	const char *p;
+	int ch;
+
+	while (
+	    (ch = getopt_long(argc, argv, "c:hqt:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			break;
+		case 'h':
+			help();
+			break;
+		case 'q':
+			*verbosity = LOG_QUIET;
+			break;
+		case 't':
+			if (cli_parse_long("-t", optarg, 1, 86400, &v, err) < 0)
+				return -1;
+			o->seconds = (int)v;
+			break;
+		case 'v':
+			*verbosity = LOG_DEBUG;
+			break;
+		case OPT_BANDWIDTH:
+			if (parse_rate(optarg, &o->bandwidth_kbps, err) < 0)
+				return -1;
+			break;
+		case OPT_FLOWS:
+			if (parse_list("--flows", optarg, 1, 1000000, o->flows,
+			        64, &o->n_flows, err) < 0)
+				return -1;
+			break;
+		case OPT_POLICY:
+			o->policy = cli_parse_word(
+			    "--hostkey-policy", optarg, policies, err);
+			if (o->policy < 0)
+				return -1;
+			break;
+		case OPT_ICMP:
+			if (parse_list("--icmp-sizes", optarg, 0, 65507,
+			        o->icmp_sizes, RUN_MAX_LIST, &o->n_icmp,
+			        err) < 0)
+				return -1;
+			break;
+		case OPT_KNOWN:
+			o->known_hosts = optarg;
+			break;
+		case OPT_PING:
+			if (cli_parse_long(
+			        "--ping-count", optarg, 1, 10000, &v, err) < 0)
+				return -1;
+			o->ping_count = (int)v;
+			break;
+		case OPT_PROTOCOLS:
+			o->protocols = 0;
+			for (p = optarg; *p != '\0'; p++) {
+				if (*p == 'T' || *p == 't')
+					o->protocols |= PROTO_TCP;
+				else if (*p == 'U' || *p == 'u')
+					o->protocols |= PROTO_UDP;
+				else if (*p == 'I' || *p == 'i')
+					o->protocols |= PROTO_ICMP;
+				else
+					return err_set(err, VMTP_EXIT_USAGE,
+					    "--protocols: '%s' is not made "
+					    "of T, U and I",
+					    optarg);
+			}
+			if (o->protocols == 0)
+				return err_set(
+				    err, VMTP_EXIT_USAGE, "--protocols: empty");
+			break;
+		case OPT_KEY:
+			o->ssh_key = optarg;
+			break;
+		case OPT_PWFILE:
+			*pwfile = optarg;
+			break;
+		case OPT_STOP:
+			o->stop_on_error = 1;
+			break;
+		case OPT_LOOPS:
+			if (cli_parse_long(
+			        "--tcp-loops", optarg, 1, 1000, &v, err) < 0)
+				return -1;
+			o->tcp_loops = (int)v;
+			break;
+		case OPT_TCPBUF:
+			if (parse_list("--tcpbuf", optarg, 1, 1 << 26,
+			        o->tcpbuf, RUN_MAX_LIST, &o->n_tcpbuf, err) < 0)
+				return -1;
+			break;
+		case OPT_TOOL:
+			o->tool =
+			    cli_parse_word("--tp-tool", optarg, tools, err);
+			if (o->tool < 0)
+				return -1;
+			break;
+		case OPT_LOSS:
+			if (parse_range(
+			        optarg, &o->loss_min, &o->loss_max, err) < 0)
+				return -1;
+			break;
+		case OPT_UDPBUF:
+			if (parse_list("--udpbuf", optarg, 16, 65507, o->udpbuf,
+			        RUN_MAX_LIST, &o->n_udpbuf, err) < 0)
+				return -1;
+			break;
+		case OPT_VERSION:
+			cli_print_version(PROG);
+			exit(VMTP_EXIT_OK);
+		default:
+			usage(NULL, NULL);
+		}
+	}
+	if (argc - optind > 1)
+		return err_set(err, VMTP_EXIT_USAGE, "unexpected argument '%s'",
+		    argv[optind + 1]);
+	return 0;
+}
+
+/* Checks a record vmtp-run consumes; bad ones are bad input (65). */
+static int
+check_record(struct run_ctx *ctx, const json_t *rec,
+    const struct rec_reader *rd, struct vmtp_err *err)
+{
+	const char *type = rec_type(rec);
+	const char *name = rec_reader_name(rd);
+	long line = rec_reader_line(rd);
+	json_t *ssh;
+	int i;
+
+	if (strcmp(type, "host") == 0) {
+		ssh = json_object_get(rec, "ssh");
+		if (!json_is_string(json_object_get(rec, "name")) ||
+		    !json_is_string(json_object_get(ssh, "host")))
+			return err_set(err, VMTP_EXIT_DATA,
+			    "%s:%ld: host without name or ssh.host", name,
+			    line);
+	} else if (strcmp(type, "flow") == 0) {
+		const char *c =
+		    json_string_value(json_object_get(rec, "client"));
+		const char *s =
+		    json_string_value(json_object_get(rec, "server"));
+		int found = 0;
+
+		if (!json_is_integer(json_object_get(rec, "id")) || c == NULL ||
+		    s == NULL ||
+		    !json_is_string(json_object_get(rec, "target")))
+			return err_set(err, VMTP_EXIT_DATA,
+			    "%s:%ld: flow without id, client, server or target",
+			    name, line);
+		for (i = 0; i < ctx->n_hosts; i++)
+			found |= (strcmp(ctx->hosts[i].name, c) == 0) |
+			         (strcmp(ctx->hosts[i].name, s) == 0) << 1;
+		if (found != 3)
+			return err_set(err, VMTP_EXIT_DATA,
+			    "%s:%ld: flow names a host not given before it",
+			    name, line);
+	}
+	return 0;
+}
+
+static int
+add_host(struct run_ctx *ctx, json_t *rec, struct vmtp_err *err)
+{
+	struct run_host *n = realloc(
+	    ctx->hosts, (size_t)(ctx->n_hosts + 1) * sizeof(*ctx->hosts));
+
+	if (n == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	ctx->hosts = n;
+	memset(&n[ctx->n_hosts], 0, sizeof(*n));
+	n[ctx->n_hosts].name =
+	    strdup(json_string_value(json_object_get(rec, "name")));
+	if (n[ctx->n_hosts].name == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	n[ctx->n_hosts].rec = json_incref(rec);
+	ctx->n_hosts++;
+	return 0;
+}
+
+static int
+flow_selected(const struct run_opts *o, const json_t *flow)
+{
+	json_int_t id = json_integer_value(json_object_get(flow, "id"));
+	int i;
+
+	if (o->n_flows == 0)
+		return 1;
+	for (i = 0; i < o->n_flows; i++)
+		if (o->flows[i] == id)
+			return 1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vmtp_err err = VMTP_ERR_INIT;
+	struct run_opts o = {0};
+	struct run_ctx ctx = {0};
+	struct rec_reader *rd = NULL;
+	struct sigaction sa;
+	const char *pwfile = NULL;
+	const char *config;
+	json_t *cfg = NULL;
+	json_t *flows = NULL;
+	json_t *rec = NULL;
+	json_t *f;
+	double planned = 0;
+	double done = 0;
+	time_t started;
+	int verbosity = LOG_INFO;
+	size_t i;
+	int n_run = 0;
+	int k;
+	int rc;
+
+	log_init(PROG, LOG_INFO);
+	o.seconds = 10;
+	o.protocols = PROTO_TCP | PROTO_UDP | PROTO_ICMP;
+	o.tcp_loops = 1;
+	o.ping_count = 2;
+	o.tcpbuf[0] = 65536;
+	o.n_tcpbuf = 1;
+	o.udpbuf[0] = 1024;
+	o.n_udpbuf = 1;
+	o.icmp_sizes[0] = 64;
+	o.n_icmp = 1;
+	o.loss_min = 2;
+	o.loss_max = 5;
+	o.ceiling_kbps = 10e6;
+	o.attempts = 1;
+	o.connect_timeout_ms = 10000;
+	o.stop = &got_signal;
+	config = find_config(argc, argv);
+	cfg = cfg_load(config, &err);
+	if (cfg == NULL || opts_from_cfg(&o, cfg, &err) < 0)
+		goto out;
+	if (parse_args(argc, argv, &o, &pwfile, &verbosity, &err) < 0) {
+		if (err.exit == VMTP_EXIT_USAGE)
+			usage("%s", err.msg);
+		goto out;
+	}
+	log_init(PROG, verbosity);
+	o.password = ssh_password_load(pwfile, &err);
+	if (err.exit != VMTP_EXIT_OK)
+		goto out;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: waits see the signal */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rd = rec_reader_open(optind < argc ? argv[optind] : "-", &err);
+	flows = json_array();
+	if (rd == NULL || flows == NULL)
+		goto out;
+	ctx.o = &o;
+	ctx.out = stdout;
+	/* pass every record on first; flows are measured after the input
+	 * ends, so that the progress line knows how many there are */
+	while ((rc = rec_next(rd, &rec, &err)) == 1) {
+		const char *type = rec_type(rec);
+
+		if (check_record(&ctx, rec, rd, &err) < 0 ||
+		    rec_pass(rd, stdout, &err) < 0)
+			goto out;
+		if (ctx.run_tag == NULL &&
+		    json_is_string(json_object_get(rec, "run"))) {
+			ctx.run_tag = strdup(
+			    json_string_value(json_object_get(rec, "run")));
+			if (ctx.run_tag == NULL) {
+				err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+		}
+		if (strcmp(type, "host") == 0 && add_host(&ctx, rec, &err) < 0)
+			goto out;
+		if (strcmp(type, "flow") == 0 && flow_selected(&o, rec)) {
+			if (json_array_append(flows, rec) != 0) {
+				err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+			planned += flow_plan_seconds(&o, rec);
+		}
+		json_decref(rec);
+		rec = NULL;
+		if (got_signal) {
+			err_set(&err, VMTP_EXIT_FAIL, "interrupted");
+			goto out;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	started = time(NULL);
+	json_array_foreach(flows, i, f)
+	{
+		double plan = flow_plan_seconds(&o, f);
+		long eta = (long)(planned - done);
+
+		if (done > 0)
+			eta = (long)((double)(time(NULL) - started) / done *
+			             (planned - done));
+		log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
+		    json_array_size(flows),
+		    json_string_value(json_object_get(f, "desc")), eta / 60,
+		    eta % 60);
+		if (flow_run(&ctx, f, &err) < 0)
+			goto out;
+		done += plan;
+		n_run++;
+	}
+	log_progress_end();
+	if (n_run == 0)
+		log_warn("no flow to measure");
+out:
+	log_progress_end();
+	flow_stop_server(&ctx);
+	for (k = 0; k < ctx.n_hosts; k++) {
+		ssh_close(ctx.hosts[k].conn);
+		free(ctx.hosts[k].name);
+		json_decref(ctx.hosts[k].rec);
+		free(ctx.hosts[k].tool_path[0]);
+		free(ctx.hosts[k].tool_path[1]);
+		free(ctx.hosts[k].tool_version[0]);
+		free(ctx.hosts[k].tool_version[1]);
+	}
+	free(ctx.hosts);
+	free((char *)ctx.run_tag);
+	json_decref(rec);
+	json_decref(flows);
+	json_decref(cfg);
+	rec_reader_free(rd);
+	ssh_password_free(o.password);
+	if (fflush(stdout) != 0)
+		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
+		    strerror(errno));
+	if (err.exit != VMTP_EXIT_OK)
+		log_error("%s", err.msg);
+	else if (ctx.errors > 0)
+		err.exit = VMTP_EXIT_FLOWS;
+	return err.exit;
+}

@@ -1,0 +1,156 @@
+# helpers/nshosts.bash - N "hosts" for native-mode tests: network namespaces
+# joined by veth to a bridge in the root namespace, each running a real
+# sshd on its own address with a fresh host key, all accepting one fresh
+# client key.  The runner reaches them from the root namespace.
+#
+#   nshosts_up N [HIDE]   build hosts 1..N in $NSH_DIR (setup_file);
+#                         HIDE="3:nuttcp 2:iperf3" makes a tool absent from
+#                         a host's PATH
+#   nshosts_down          remove every process, namespace and link (teardown)
+#   nsh_ip I, nsh_ns I    host I's address and namespace
+#   nsh_pids I            pids of every process living in host I's namespace
+#   nsh_kill_sshd I       kill host I's sshd and its sessions, by pid
+#
+# Names start with vr<pid of the suite> so that runs never meet; addresses
+# are one /24 of 198.18.0.0/15 (RFC 2544 benchmarking range) picked from
+# that pid, used only on these links.
+
+nshosts_up() {
+	local n=$1 hide=${2:-} i ns ip veth h
+	NSH_DIR=${BATS_FILE_TMPDIR:-$BATS_TEST_TMPDIR}/nsh
+	NSH_P=vr$$
+	NSH_NET=198.18.$(($$ % 250 + 2))
+	NSH_N=$n
+	NSH_BR=${NSH_P}br
+	export NSH_DIR NSH_P NSH_NET NSH_N NSH_BR
+	mkdir -p "$NSH_DIR" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -C vmtp-test -f "$NSH_DIR/id_ed25519"
+	cp "$NSH_DIR/id_ed25519.pub" "$NSH_DIR/authorized_keys"
+	: > "$NSH_DIR/known_hosts"
+	ip link add "$NSH_BR" type bridge
+	ip addr add "$NSH_NET.1/24" dev "$NSH_BR"
+	ip link set "$NSH_BR" up
+	for i in $(seq 1 "$n"); do
+		ns=$(nsh_ns "$i")
+		ip=$(nsh_ip "$i")
+		veth=${NSH_P}h$i
+		h=$NSH_DIR/h$i
+		mkdir -p "$h"
+		ip netns add "$ns"
+		ip link add "$veth" type veth peer name eth0 netns "$ns"
+		ip link set "$veth" master "$NSH_BR" up
+		ip -n "$ns" link set lo up
+		ip -n "$ns" addr add "$ip/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ssh-keygen -q -t ed25519 -N '' -f "$h/hostkey"
+		printf '%s %s\n' "$ip" "$(cut -d' ' -f1,2 "$h/hostkey.pub")" \
+		    >> "$NSH_DIR/known_hosts"
+		cat > "$h/sshd_config" <<-EOF
+			ListenAddress $ip
+			HostKey $h/hostkey
+			PidFile $h/sshd.pid
+			AuthorizedKeysFile $NSH_DIR/authorized_keys
+			PermitRootLogin prohibit-password
+			PasswordAuthentication no
+			KbdInteractiveAuthentication no
+			StrictModes no
+			UsePAM no
+			UseDNS no
+			LogLevel ERROR
+		EOF
+		nsh_start_sshd "$i" "$(nsh_hidden "$i" "$hide")"
+	done
+	for i in $(seq 1 "$n"); do
+		nsh_wait_port "$(nsh_ip "$i")" 22
+	done
+}
+
+# The tools HIDE lists for host I, space separated.
+nsh_hidden() {
+	local i=$1 w out=
+	for w in $2; do
+		[ "${w%%:*}" = "$i" ] && out="$out ${w#*:}"
+	done
+	echo "$out"
+}
+
+# Starts host I's sshd; TOOLS are made absent from its sessions' PATH (a
+# directory of links to /usr/bin and /usr/sbin without them).
+nsh_start_sshd() {
+	local i=$1 tools=$2 h=$NSH_DIR/h$1 t
+	if [ -n "$tools" ]; then
+		mkdir -p "$h/bin"
+		cp -s /usr/sbin/* /usr/bin/* "$h/bin/" 2>/dev/null || true
+		for t in $tools; do
+			rm -f "$h/bin/$t"
+		done
+		echo "SetEnv PATH=$h/bin" >> "$h/sshd_config"
+	fi
+	# a clean host: root's shell start-up files here (pyenv, cargo...)
+	# are hidden from the sessions by a private mount namespace
+	: > "$NSH_DIR/empty-rc"
+	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c '
+		for f in /root/.bashrc /root/.profile /root/.bash_profile; do
+			[ -e "$f" ] && mount --bind "$1" "$f"
+		done
+		exec /usr/sbin/sshd -f "$2" -E "$3"' sh \
+	    "$NSH_DIR/empty-rc" "$h/sshd_config" "$h/sshd.log"
+}
+
+nsh_wait_port() {
+	local k
+	for k in $(seq 1 100); do
+		timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nshosts: $1:$2 never answered" >&2
+	return 1
+}
+
+nsh_ns() { echo "${NSH_P}-h$1"; }
+nsh_ip() { echo "$NSH_NET.$((10 + $1))"; }
+
+nsh_pids() {
+	ip netns pids "$(nsh_ns "$1")" 2>/dev/null
+}
+
+# Names (comm) of the processes in host I's namespace, one a line.
+nsh_comms() {
+	local p
+	for p in $(nsh_pids "$1"); do
+		cat "/proc/$p/comm" 2>/dev/null
+	done
+}
+
+nsh_kill_sshd() {
+	local p
+	for p in $(nsh_pids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sshd ] && kill "$p" 2>/dev/null
+	done
+	return 0
+}
+
+nshosts_down() {
+	local i p ns
+	[ -n "${NSH_P:-}" ] || return 0
+	for i in $(seq 1 "${NSH_N:-0}"); do
+		ns=$(nsh_ns "$i")
+		for p in $(nsh_pids "$i"); do
+			kill -9 "$p" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+		ip link del "${NSH_P}h$i" 2>/dev/null
+	done
+	ip link del "$NSH_BR" 2>/dev/null
+	return 0
+}
+
+# A topology for the native hosts: what vmtp-provision --host would write.
+nsh_provision() {
+	local args=() i
+	for i in $(seq 1 "$NSH_N"); do
+		args+=(--host "root@$(nsh_ip "$i")")
+	done
+	vmtp-provision "${args[@]}" --ssh-key "$NSH_DIR/id_ed25519" \
+	    --known-hosts "$NSH_DIR/known_hosts" "$@"
+}

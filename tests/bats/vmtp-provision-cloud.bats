@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# vmtp-provision-cloud.bats - vmtp-provision's cloud mode against the
+# minicloud's real Keystone, Neutron and Glance (SPEC §6): failures are
+# reported with the API's own words and roll back; a provision killed at any
+# point is cleaned up by vmtp-cleanup --tag.  Every test here stops before
+# the SSH stage, so nothing is sent to a floating IP.
+
+load helpers/common
+load helpers/minicloud
+
+T=vmtp-0c0ffee0
+
+setup_file() {
+	minicloud_up --computes 2 --boot-delay 1 --quota-servers 3
+	minicloud_require
+	# the project's default security group exists before the baseline
+	os security group list > /dev/null
+	snapshot > "$BATS_FILE_TMPDIR/base"
+}
+
+teardown_file() {
+	minicloud_down
+}
+
+setup() {
+	minicloud_require
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	export OS_CLOUD=minicloud
+	CFG=$BATS_TEST_TMPDIR/vmtp.yaml
+	cp "$MINICLOUD_DIR/vmtp.yaml" "$CFG"
+	BASE=$(cat "$BATS_FILE_TMPDIR/base")
+}
+
+snapshot() {
+	"$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)'
+}
+
+@test "over quota: the API's message, status 1, everything created rolled back" {
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T
+	[[ "$stderr" == *"vmtp-provision: cannot create server $T-client3: 403: "*"uota"* ]]
+	# what was created was announced, and deleted again, in order
+	[ "$(jq -r 'select(.type=="resource") | .kind' <<< "$output" | sort -u | paste -sd,)" = \
+		"keypair,network,router,router_interface,security_group,security_group_rule,server,subnet" ]
+	[ "$(jq -s '[.[] | select(.type=="resource")] | length' <<< "$output")" -eq \
+		"$(jq -s '[.[] | select(.type=="deleted" and (has("error") | not))] | length' <<< "$output")" ]
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.key" ]
+}
+
+@test "--keep-on-error leaves what was made, journalled, for vmtp-cleanup" {
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --keep-on-error
+	[[ "$stderr" == *"vmtp-cleanup --tag $T removes it"* ]]
+	[ "$(snapshot)" != "$BASE" ]
+	[ "$(jq -c 'select(.type=="resource") | .id' "$XDG_STATE_HOME/vmtp/$T.ndjson" | wc -l)" -gt 10 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "every created resource is tagged, named with the run and journalled before the next step" {
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --keep-on-error
+	journal=$XDG_STATE_HOME/vmtp/$T.ndjson
+	# the journal holds exactly the created resources announced on stdout
+	[ "$(jq -c 'select(.type=="resource" and .created)' <<< "$output")" = "$(jq -c . "$journal")" ]
+	# Neutron and Nova resources carry the tag, key pair and servers the name
+	for coll in networks subnets routers security_groups servers; do
+		n=$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq --arg c $coll --arg t $T '[.[$c][] | select(.name | startswith($t))] | length')
+		tagged=$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq --arg c $coll --arg t $T '[.[$c][] | select(.tags | index($t))] | length')
+		[ "$n" -gt 0 ]
+		[ "$tagged" -eq "$n" ]
+	done
+	vmtp-cleanup --tag $T > /dev/null
+}
+
+@test "an image that does not exist is named; nothing is created" {
+	printf "image_name: 'no-such-image'\n" >> "$CFG"
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T
+	[ -z "$output" ]
+	[ "$stderr" = "vmtp-provision: image 'no-such-image' not found, and vm_image_url is not set" ]
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "a missing image is uploaded from vm_image_url (file://) and deleted with the run" {
+	head -c 65536 /dev/urandom > "$BATS_TEST_TMPDIR/disk.raw"
+	printf "image_name: 'vmtp-upload'\nvm_image_url: 'file://%s'\n" "$BATS_TEST_TMPDIR/disk.raw" >> "$CFG"
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --keep-on-error
+	[ "$(jq -r 'select(.type=="resource" and .kind=="image") | .name' <<< "$output")" = vmtp-upload ]
+	[ "$(os image show vmtp-upload -f value -c size)" -eq 65536 ]
+	[ "$(os image show vmtp-upload -f value -c status)" = active ]
+	vmtp-cleanup --tag $T > /dev/null
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "a wrong password is one clear line, status 1" {
+	sed 's/^export OS_PASSWORD=.*/export OS_PASSWORD=not-the-password/' "$MINICLOUD_DIR/openrc" > "$BATS_TEST_TMPDIR/bad"
+	run -1 --separate-stderr env -u OS_CLOUD vmtp-provision -c "$CFG" -r "$BATS_TEST_TMPDIR/bad"
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "vmtp-provision: cannot authenticate at http://127.0.0.1:"*"/v3: Keystone said 401: "* ]]
+}
+
+@test "no credentials at all names OS_AUTH_URL" {
+	run -2 --separate-stderr env -u OS_CLOUD -u OS_AUTH_URL vmtp-provision -c "$CFG"
+	[ "$stderr" = "vmtp-provision: OS_AUTH_URL is not set" ]
+}
+
+# provision_kill WHEN: starts a provision, kills it with -9 once a record
+# matching the jq filter WHEN is out, then checks cleanup leaves nothing.
+provision_kill() {
+	vmtp-provision -c "$CFG" --tag $T > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for _ in $(seq 300); do
+		if jq -e "$1" "$BATS_TEST_TMPDIR/out" > /dev/null 2>&1; then
+			break
+		fi
+		sleep 0.1
+	done
+	kill -9 $pid
+	wait $pid || true
+	jq -e "$1" "$BATS_TEST_TMPDIR/out" > /dev/null
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "killed right after authenticating: cleanup leaves nothing" {
+	provision_kill 'select(.kind=="keypair")'
+}
+
+@test "killed while creating networks: cleanup leaves nothing" {
+	provision_kill 'select(.kind=="subnet")'
+}
+
+@test "killed while booting: cleanup leaves nothing, servers included" {
+	provision_kill 'select(.kind=="server")'
+}
+
+@test "SIGTERM rolls back what was made" {
+	vmtp-provision -c "$CFG" --tag $T > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for _ in $(seq 300); do
+		jq -e 'select(.kind=="router")' "$BATS_TEST_TMPDIR/out" > /dev/null 2>&1 && break
+		sleep 0.1
+	done
+	kill -TERM $pid
+	st=0
+	wait $pid || st=$?
+	[ "$st" -eq 1 ]
+	grep -q 'interrupted' "$BATS_TEST_TMPDIR/err"
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "usage errors name the option" {
+	run -2 --separate-stderr vmtp-provision --vnic-type fast
+	[[ "${stderr_lines[0]}" == "vmtp-provision: --vnic-type: 'fast' is not one of normal, direct, macvtap" ]]
+	run -2 --separate-stderr vmtp-provision --tag vmtp-xyz
+	[[ "${stderr_lines[0]}" == "vmtp-provision: --tag: 'vmtp-xyz' is not vmtp- and 8 hex digits" ]]
+	run -2 --separate-stderr vmtp-provision --hypervisor a --hypervisor b --hypervisor c
+	[[ "${stderr_lines[0]}" == "vmtp-provision: --hypervisor: at most twice (server, clients)" ]]
+}

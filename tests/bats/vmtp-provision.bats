@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# vmtp-provision.bats - native mode (SPEC §4 host/flow records, §6): two
+# namespace hosts with a real sshd each (helpers/nshosts).
+
+load helpers/common
+load helpers/nshosts
+
+setup_file() {
+	nshosts_up 2
+	export T=$BATS_FILE_TMPDIR
+}
+
+teardown_file() {
+	nshosts_down
+}
+
+teardown() {
+	if [ -n "${AGENT_PID:-}" ]; then
+		kill "$AGENT_PID" 2>/dev/null || true
+	fi
+}
+
+fp() {
+	ssh-keygen -lf "$NSH_DIR/h$1/hostkey.pub" -E sha256 | cut -d' ' -f2
+}
+
+@test "native hosts become run, host and flow records with the host keys seen" {
+	run --separate-stderr nsh_provision
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .type <<< "$output" | paste -sd,)" = run,host,host,flow,flow ]
+	head -n 1 <<< "$output" | jq -e '.v == 1 and (.run|test("^vmtp-[0-9a-f]{8}$")) and (.date|test("Z$"))'
+	[ "$(jq -r 'select(.type == "host") | .ssh.hostkey' <<< "$output" | paste -sd,)" = "$(fp 1),$(fp 2)" ]
+	[ "$(jq -c 'select(.type == "host") | [.name, .role, .ip, .ssh.user]' <<< "$output" | paste -sd,)" = \
+	    "[\"host1\",\"native\",\"$(nsh_ip 1)\",\"root\"],[\"host2\",\"native\",\"$(nsh_ip 2)\",\"root\"]" ]
+	[ "$(jq -c 'select(.type == "flow") | [.id, .desc, .client, .server, .target]' <<< "$output" | paste -sd,)" = \
+	    "[1,\"Native intra-host\",\"host1\",\"host1\",\"$(nsh_ip 1)\"],[2,\"Native inter-host\",\"host2\",\"host1\",\"$(nsh_ip 1)\"]" ]
+	# every record carries the same run tag
+	[ "$(jq -r .run <<< "$output" | sort -u | wc -l)" -eq 1 ]
+}
+
+@test "an external host is measured against the server both ways" {
+	run --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
+	    --external-host "root@$(nsh_ip 2)" --ssh-key "$NSH_DIR/id_ed25519" \
+	    --known-hosts "$NSH_DIR/known_hosts"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'select(.type == "host") | [.name, .role]' <<< "$output" | paste -sd,)" = '["host1","native"],["external","external"]' ]
+	[ "$(jq -c 'select(.type == "flow") | [.id, .desc, .client, .bidirectional]' <<< "$output" | paste -sd,)" = \
+	    '[1,"Native intra-host","host1",false],[2,"External-VM","external",true]' ]
+}
+
+@test "IFNAME picks the server address the clients connect to" {
+	run --separate-stderr vmtp-provision --host "root@$(nsh_ip 1):lo" \
+	    --host "root@$(nsh_ip 2)" --ssh-key "$NSH_DIR/id_ed25519" \
+	    --known-hosts "$NSH_DIR/known_hosts" --inter-node-only --tag vmtp-0000beef
+	[ "$status" -eq 0 ]
+	# read on the host: its lo carries 127.0.0.1
+	[ "$(jq -c 'select(.type == "flow") | [.id, .desc, .target]' <<< "$output")" = '[1,"Native inter-host","127.0.0.1"]' ]
+	[ "$(jq -r .run <<< "$output" | sort -u)" = vmtp-0000beef ]
+}
+
+@test "an interface that does not exist is an error naming it" {
+	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 1):nosuch0" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$NSH_DIR/known_hosts"
+	[ "$stderr" = "vmtp-provision: cannot read the address of nosuch0 on root@$(nsh_ip 1)" ]
+	[ -z "$output" ]
+}
+
+@test "an unknown host is refused by default and added with accept-new" {
+	: > "$T/kh"
+	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$T/kh"
+	[[ "$stderr" == *"host root@$(nsh_ip 2) ($(fp 2)) is not in $T/kh"* ]]
+	run -0 --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$T/kh" --hostkey-policy accept-new
+	grep -q "^$(nsh_ip 2) ssh-ed25519 " "$T/kh"
+	# and it is known from then on, strictly
+	run -0 --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$T/kh"
+}
+
+@test "a changed host key is refused, even with accept-new" {
+	ssh-keygen -q -t ed25519 -N '' -f "$T/other"
+	printf '%s %s\n' "$(nsh_ip 1)" "$(cut -d' ' -f1,2 "$T/other.pub")" > "$T/kh2"
+	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$T/kh2" --hostkey-policy accept-new
+	[[ "$stderr" == *"host key of root@$(nsh_ip 1) has changed ($(fp 1)), refused"* ]]
+	[ -z "$output" ]
+}
+
+@test "without --ssh-key the key comes from ssh-agent" {
+	eval "$(ssh-agent -s -a "$T/agent.sock")" > /dev/null
+	AGENT_PID=$SSH_AGENT_PID
+	ssh-add -q "$NSH_DIR/id_ed25519"
+	mkdir -p "$T/home"
+	HOME=$T/home run --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --known-hosts "$NSH_DIR/known_hosts"
+	[ "$status" -eq 0 ]
+	jq -se 'map(select(.type == "host")) | length == 1 and (.[0].ssh | has("host") and (has("key") | not))' <<< "$output"
+	kill "$AGENT_PID"
+	AGENT_PID=
+	HOME=$T/home run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --known-hosts "$NSH_DIR/known_hosts"
+	[[ "$stderr" == *"cannot log in to root@$(nsh_ip 2): no key or password was accepted"* ]]
+}
+
+@test "a key that is not authorized cannot log in" {
+	ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
+	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
+	    --ssh-key "$T/stranger" --known-hosts "$NSH_DIR/known_hosts"
+	[[ "$stderr" == "vmtp-provision: cannot log in to root@$(nsh_ip 1) with key $T/stranger"* ]]
+}
+
+@test "the SSH password is read from a file and never shows in records or messages" {
+	printf 's3cr3t-pw\n' > "$T/pw"
+	run --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$NSH_DIR/known_hosts" \
+	    --ssh-password-file "$T/pw"
+	[ "$status" -eq 0 ]
+	[[ "$output$stderr" != *s3cr3t* ]]
+	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
+	    --known-hosts "$NSH_DIR/known_hosts" --ssh-password-file "$T/nope"
+	[[ "$stderr" == "vmtp-provision: cannot open $T/nope: "* ]]
+}
+
+@test "usage errors name the option and exit 2" {
+	# without --host it is cloud mode, which needs credentials
+	run -2 --separate-stderr env -u OS_AUTH_URL -u OS_CLOUD vmtp-provision
+	[ "$stderr" = "vmtp-provision: OS_AUTH_URL is not set" ]
+	run -2 --separate-stderr vmtp-provision --host 10.0.0.1
+	[[ "$stderr" == "vmtp-provision: --host: '10.0.0.1' is not user@ip[:ifname]"* ]]
+	run -2 --separate-stderr vmtp-provision --host a@b --hostkey-policy yes
+	run -2 --separate-stderr vmtp-provision --host a@b --tag x
+	run -0 vmtp-provision --help
+	[[ "$output" == "usage: vmtp-provision "* ]]
+	run -0 vmtp-provision --version
+	[ "$output" = "vmtp-provision 0.1.0" ]
+}

@@ -1,0 +1,248 @@
+#!/usr/bin/env bats
+# vmtp-run.bats - native mode end to end (SPEC §6 vmtp-run, §8): three
+# namespace hosts with a real sshd each (helpers/nshosts), host3 without
+# nuttcp and iperf3 on its PATH; real nuttcp, iperf3 and ping.
+
+load helpers/common
+load helpers/nshosts
+
+setup_file() {
+	nshosts_up 3 "3:nuttcp 3:iperf3"
+	export T=$BATS_FILE_TMPDIR
+	printf 'ssh_retry_count: 1\ntcp_tp_loop_count: 1\n' > "$T/vmtp.yaml"
+	nsh_provision -q > "$T/topo.ndjson"
+	# the folder an upload of this nuttcp goes to; start without it
+	UPLOAD_DIR=/tmp/vmtp-$(sha256sum /usr/bin/nuttcp | cut -c1-16)
+	export UPLOAD_DIR
+	rm -rf "$UPLOAD_DIR"
+}
+
+teardown_file() {
+	nshosts_down
+	rm -rf "$UPLOAD_DIR"
+}
+
+teardown() {
+	# what a test changed on the path or the hosts goes back
+	tc qdisc del dev "${NSH_P}h1" root 2>/dev/null || true
+	if [ -n "${BG_PID:-}" ]; then
+		kill "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+	fi
+	nsh_comms 2 | grep -qx sshd || {
+		nsh_start_sshd 2 ""
+		nsh_wait_port "$(nsh_ip 2)" 22
+	}
+}
+
+# vmtp-run with the test hosts' key and config; extra arguments appended.
+vr() {
+	vmtp-run -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" "$@"
+}
+
+samples() {
+	jq -c 'select(.type == "sample")' <<< "$output"
+}
+
+@test "nuttcp: TCP, UDP and ICMP samples with sane values for every flow" {
+	run --separate-stderr vr -t 2 --udpbuf 1024 --icmp-sizes 64,1400 \
+	    --bandwidth 100M --flows 1,2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	# every topology record passed on, unchanged and first
+	[ "$(head -n "$(wc -l < "$T/topo.ndjson")" <<< "$output")" = "$(cat "$T/topo.ndjson")" ]
+	for f in 1 2; do
+		tcp=$(samples | jq -c "select(.flow == $f and .protocol == \"TCP\")")
+		[ "$(jq -r .tool <<< "$tcp")" = nuttcp-6.1.2 ]
+		# more than 100 Mbit/s on a veth, Mbit/s x 1024 as an integer
+		jq -e '.throughput_kbps > 102400 and (.throughput_kbps|floor) == .throughput_kbps' <<< "$tcp"
+		jq -e '(.intervals|length) >= 1 and all(.intervals[]; . > 0) and .loop == 1 and .retrans >= 0' <<< "$tcp"
+		jq -e '.t_end > .t_start and .t_end - .t_start >= 2 and .pkt_size == 65536' <<< "$tcp"
+		udp=$(samples | jq -c "select(.flow == $f and .protocol == \"UDP\")")
+		# 100 Mbit/s offered: received close to it
+		echo "$udp"
+		jq -e '.throughput_kbps > 51200 and .throughput_kbps <= 102400 * 1.02 and .loss_rate >= 0 and .pkt_size == 1024' <<< "$udp"
+		icmp=$(samples | jq -c "select(.flow == $f and .protocol == \"ICMP\")")
+		[ "$(jq -s length <<< "$icmp")" -eq 2 ]
+		jq -se 'all(.[]; .tx_packets == 2 and .rx_packets == 2 and .rtt_min_ms <= .rtt_avg_ms and .rtt_avg_ms <= .rtt_max_ms and .rtt_p50_ms > 0 and .rtt_p99_ms >= .rtt_p50_ms)' <<< "$icmp"
+	done
+	[ "$(samples | jq -s 'map(select(has("error"))) | length')" -eq 0 ]
+	[ "$(jq -c 'select(.type == "host_info") | [.host, .distro_id]' <<< "$output" | paste -sd,)" = '["host1","debian"],["host2","debian"]' ]
+	# every sample carries the topology's run tag
+	tag=$(jq -r 'select(.type == "run") | .run' "$T/topo.ndjson")
+	samples | jq -se --arg t "$tag" 'all(.[]; .run == $t)'
+}
+
+@test "iperf3: TCP with per-second intervals, UDP with loss and jitter" {
+	run --separate-stderr vr --tp-tool iperf3 -t 2 --udpbuf 1024 \
+	    --bandwidth 50M --protocols TU --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	tcp=$(samples | jq -c 'select(.protocol == "TCP")')
+	[ "$(jq -r .tool <<< "$tcp")" = iperf3-3.12 ]
+	jq -e '.throughput_kbps > 102400 and (.intervals|length) == 2 and .rtt_ms > 0' <<< "$tcp"
+	udp=$(samples | jq -c 'select(.protocol == "UDP")')
+	jq -e '.throughput_kbps > 40000 and .throughput_kbps < 56000 and .loss_rate >= 0 and .jitter_ms >= 0' <<< "$udp"
+	for i in 1 2 3; do
+		! nsh_comms "$i" | grep -qx iperf3
+	done
+}
+
+@test "a bidirectional flow is also measured the reverse way" {
+	vmtp-provision -q --host "root@$(nsh_ip 1)" --external-host "root@$(nsh_ip 2)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$NSH_DIR/known_hosts" > "$T/ext.ndjson"
+	run --separate-stderr vr -t 2 --protocols TU --bandwidth 50M --udpbuf 1024 --flows 2 "$T/ext.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(samples | jq -c '[.protocol, .direction, .throughput_kbps > 40000]' | paste -sd,)" = \
+	    '["TCP",null,true],["TCP","reverse",true],["UDP",null,true],["UDP","reverse",true]' ]
+}
+
+@test "the same topology file runs twice" {
+	for k in 1 2; do
+		run --separate-stderr vr --protocols I --icmp-sizes 64 "$T/topo.ndjson"
+		[ "$status" -eq 0 ]
+		[ "$(samples | jq -s 'map(select(.rx_packets == 2)) | length')" -eq 3 ]
+	done
+}
+
+@test "--flows runs a subset and still passes every record on" {
+	run --separate-stderr vr --protocols I --icmp-sizes 64 --flows 3 < "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(samples | jq -r .flow | sort -u)" = 3 ]
+	[ "$(jq -c 'select(.type != "sample" and .type != "host_info")' <<< "$output")" = "$(cat "$T/topo.ndjson")" ]
+}
+
+@test "a tool absent on the target is uploaded to a per-checksum folder and used" {
+	[ ! -e "$UPLOAD_DIR/nuttcp" ]
+	run --separate-stderr vr -t 2 --protocols T --flows 3 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"uploaded /usr/bin/nuttcp to root@$(nsh_ip 3):$UPLOAD_DIR/nuttcp"* ]]
+	cmp /usr/bin/nuttcp "$UPLOAD_DIR/nuttcp"
+	samples | jq -e 'select(.flow == 3) | .throughput_kbps > 102400'
+	# a second run finds it there
+	run --separate-stderr vr -t 2 --protocols T --flows 3 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *uploaded* ]]
+}
+
+@test "UDP search meets the loss bracket behind a 200 Mbit/s bottleneck in few probes" {
+	# the bridge port towards host1: a token bucket makes a sharp knee
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 200mbit burst 64kb latency 20ms
+	run --separate-stderr vr --protocols U --udpbuf 1400 --udp-loss-range 2,5 \
+	    --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	udp=$(samples | jq -c 'select(.protocol == "UDP")')
+	jq -e '.probes >= 2 and .probes <= 5' <<< "$udp"
+	jq -e '.loss_rate >= 2 and .loss_rate <= 5' <<< "$udp"
+	jq -e '.throughput_kbps > 150000 and .throughput_kbps < 215000' <<< "$udp"
+}
+
+@test "tool output without a result becomes an error sample quoting its error line" {
+	# flow 2 aimed at host2 itself, where no server listens
+	jq -c --arg ip "$(nsh_ip 2)" 'if .type == "flow" and .id == 2 then .target = $ip else . end' \
+	    "$T/topo.ndjson" > "$T/astray.ndjson"
+	run -3 --separate-stderr vr -t 2 --protocols T --flows 2 "$T/astray.ndjson"
+	# nuttcp -i1 says "connect failed: Connection refused"
+	samples | jq -e '.error | test("^cannot parse nuttcp output: .*connect.*Connection refused$")'
+
+	for i in 1 2; do
+		! nsh_comms "$i" | grep -qx nuttcp
+	done
+}
+
+@test "a host that does not answer gives error samples, the other flows run, exit 3" {
+	jq -c --arg ip "$NSH_NET.250" '
+	    if .type == "host" and .name == "host2" then .ssh.host = $ip | del(.ssh.hostkey) else . end' \
+	    "$T/topo.ndjson" > "$T/ghost.ndjson"
+	run -3 --separate-stderr vr --protocols TI --icmp-sizes 64 -t 2 --flows 1,2 "$T/ghost.ndjson"
+	[ "$(samples | jq -c 'select(.flow == 2) | [.protocol, (.error|test("cannot connect"))]' | paste -sd,)" = '["TCP",true],["ICMP",true]' ]
+	samples | jq -se 'map(select(.flow == 1 and (has("error")|not))) | length == 2'
+}
+
+@test "a changed host key is refused" {
+	h=$NSH_DIR/h2
+	nsh_kill_sshd 2
+	mv "$h/hostkey" "$h/hostkey.orig"
+	mv "$h/hostkey.pub" "$h/hostkey.pub.orig"
+	ssh-keygen -q -t ed25519 -N '' -f "$h/hostkey"
+	nsh_start_sshd 2 ""
+	nsh_wait_port "$(nsh_ip 2)" 22
+	run -3 --separate-stderr vr --protocols I --flows 2 "$T/topo.ndjson"
+	samples | jq -e 'select(.flow == 2) | .error | test("host key of root@.* has changed .*refused")'
+	# as the known_hosts file does, without a recorded key
+	jq -c 'del(.ssh.hostkey)' "$T/topo.ndjson" > "$T/nokey.ndjson"
+	run -3 --separate-stderr vr --known-hosts "$NSH_DIR/known_hosts" --protocols I --flows 2 "$T/nokey.ndjson"
+	samples | jq -e 'select(.flow == 2) | .error | test("has changed")'
+	nsh_kill_sshd 2
+	mv "$h/hostkey.orig" "$h/hostkey"
+	mv "$h/hostkey.pub.orig" "$h/hostkey.pub"
+	nsh_start_sshd 2 ""
+	nsh_wait_port "$(nsh_ip 2)" 22
+}
+
+@test "sshd killed during a measurement: an error sample, the next flow still runs" {
+	vmtp-run -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" -t 4 \
+	    --protocols T --flows 2,3 "$T/topo.ndjson" > "$T/kill.out" 2> "$T/kill.err" &
+	BG_PID=$!
+	# wait until host2's client measures, then kill its sshd and sessions
+	for k in $(seq 1 100); do
+		nsh_comms 2 | grep -qx nuttcp && break
+		sleep 0.1
+	done
+	nsh_comms 2 | grep -qx nuttcp
+	nsh_kill_sshd 2
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	cat "$T/kill.err" "$T/kill.out"
+	[ "$st" -eq 3 ]
+	jq -se 'map(select(.type == "sample" and .flow == 2)) | length == 1 and (.[0].error | test("lost|closed"))' "$T/kill.out"
+	jq -se 'map(select(.type == "sample" and .flow == 3)) | length == 1 and .[0].throughput_kbps > 0' "$T/kill.out"
+}
+
+@test "SIGTERM during a run leaves no tool process on any host" {
+	vmtp-run -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" -t 20 \
+	    --protocols T --flows 2 "$T/topo.ndjson" > "$T/term.out" 2> "$T/term.err" &
+	BG_PID=$!
+	for k in $(seq 1 100); do
+		nsh_comms 2 | grep -qx nuttcp && break
+		sleep 0.1
+	done
+	nsh_comms 1
+	nsh_comms 2
+	cat "$T/term.err"
+	nsh_comms 1 | grep -qx nuttcp
+	nsh_comms 2 | grep -qx nuttcp
+	kill -TERM "$BG_PID"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	cat "$T/term.err"
+	[ "$st" -eq 1 ]
+	grep -q 'vmtp-run: interrupted' "$T/term.err"
+	sleep 0.5
+	for i in 1 2 3; do
+		! nsh_comms "$i" | grep -Eqx 'nuttcp|iperf3'
+	done
+	# what was written is still a valid record stream
+	jq -e . "$T/term.out" > /dev/null
+}
+
+@test "a topology flow naming an unknown host is bad input, 65" {
+	printf '%s\n' '{"type":"run","run":"vmtp-00000001"}' \
+	    '{"type":"flow","run":"vmtp-00000001","id":1,"client":"a","server":"b","target":"x"}' > "$T/bad.ndjson"
+	run -65 --separate-stderr vr "$T/bad.ndjson"
+	[ "$stderr" = "vmtp-run: $T/bad.ndjson:2: flow names a host not given before it" ]
+	[ "$(jq -r .type <<< "$output")" = run ]
+}
+
+@test "usage errors name the option and exit 2" {
+	run -2 --separate-stderr vmtp-run -t 1O
+	[[ "$stderr" == "vmtp-run: -t: '1O' is not a whole number"* ]]
+	run -2 --separate-stderr vmtp-run --protocols TX
+	run -2 --separate-stderr vmtp-run --tp-tool iperf
+	run -2 --separate-stderr vmtp-run --udp-loss-range 5,2
+	run -2 --separate-stderr vmtp-run --bandwidth 10X
+	run -0 vmtp-run --help
+	[[ "$output" == "usage: vmtp-run "* ]]
+	run -0 vmtp-run --version
+	[ "$output" = "vmtp-run 0.1.0" ]
+}

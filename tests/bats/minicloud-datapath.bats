@@ -1,0 +1,289 @@
+#!/usr/bin/env bats
+# minicloud-datapath.bats - minicloud's data path (SPEC §9): the official client builds vmtp's topology (two
+# networks, a router with a gateway, a server on compute 1, clients on computes 1 and 2, floating IPs) and
+# packets really flow: SSH by floating IP from the root namespace, ping and nuttcp by fixed IP on a network,
+# through the router, and through NAT; security groups; the inter-node delay; cleanup. One cloud per suite.
+
+load helpers/common
+load helpers/minicloud
+
+DELAY_MS=5
+
+setup_file() {
+	minicloud_up --computes 2 --boot-delay 0 --inter-node-delay "$DELAY_MS"
+	if [ -e "$BATS_FILE_TMPDIR/minicloud.skip" ] || [ -e "$BATS_FILE_TMPDIR/minicloud.fail" ]; then
+		return 0 # each test skips or fails with the reason (minicloud_require)
+	fi
+	minicloud_require
+	local d=$BATS_FILE_TMPDIR
+	ssh-keygen -q -t ed25519 -N '' -C datapath-test -f "$d/key"
+	# vmtp's topology, with the official client (one process for all commands: its start-up is the cost)
+	os >"$d/build.log" 2>&1 <<-EOF
+		keypair create --public-key $d/key.pub k1
+		network create n1
+		subnet create --network n1 --subnet-range $(cidr 0) s1
+		network create n2
+		subnet create --network n2 --subnet-range $(cidr 1) s2
+		router create r1
+		router set --external-gateway public r1
+		router add subnet r1 s1
+		router add subnet r1 s2
+		security group create perf
+		security group rule create --protocol tcp --dst-port 22 perf
+		security group rule create --protocol icmp perf
+		security group rule create --protocol tcp --dst-port 5001:5002 perf
+		security group create locked
+		security group rule create --protocol icmp locked
+		security group rule create --protocol tcp --dst-port 6001:6002 --remote-group perf locked
+		server create --flavor m1.tiny --image minicloud-vm --network n1 --key-name k1 --security-group perf --availability-zone nova:compute-1 --wait vs
+		server create --flavor m1.tiny --image minicloud-vm --network n1 --key-name k1 --security-group perf --availability-zone nova:compute-1 --wait vc1
+		server create --flavor m1.tiny --image minicloud-vm --network n2 --key-name k1 --security-group perf --availability-zone nova:compute-2 --wait vc2
+		server create --flavor m1.tiny --image minicloud-vm --network n1 --key-name k1 --security-group locked --availability-zone nova:compute-1 --wait vl
+		floating ip create public --description vs
+		floating ip create public --description vc1
+		floating ip create public --description vc2
+		floating ip create public --description vl
+	EOF
+	local v
+	for v in vs vc1 vc2 vl; do
+		fip=$(os floating ip list --long -f value -c "Floating IP Address" -c Description | awk -v v=$v '$2 == v { print $1 }')
+		echo "$fip" >"$d/fip-$v"
+	done
+	os >>"$d/build.log" 2>&1 <<-EOF
+		server add floating ip vs $(cat "$d/fip-vs")
+		server add floating ip vc1 $(cat "$d/fip-vc1")
+		server add floating ip vc2 $(cat "$d/fip-vc2")
+		server add floating ip vl $(cat "$d/fip-vl")
+	EOF
+	# each server's id, fixed IP, port and MAC, in files named after it (two client calls for all)
+	os server list -f json >"$d/servers.json"
+	os port list -f json >"$d/ports.json"
+	/usr/bin/python3 - "$d" <<-'EOF'
+		import json, sys
+		d = sys.argv[1]
+		ports = json.load(open(d + "/ports.json"))
+		for s in json.load(open(d + "/servers.json")):
+		    fixed = list(s["Networks"].values())[0][0]
+		    port = next(p for p in ports if any(f["ip_address"] == fixed for f in p["Fixed IP Addresses"]))
+		    for key, val in (("id", s["ID"]), ("ip", fixed), ("port", port["ID"]), ("mac", port["MAC Address"])):
+		        open("%s/%s-%s" % (d, key, s["Name"]), "w").write(val + "\n")
+	EOF
+}
+
+teardown_file() {
+	minicloud_down
+}
+
+setup() {
+	minicloud_require
+	P=$(sed -n 's/.*"prefix": "\(mc[0-9a-f]*\)".*/\1/p' "$MINICLOUD_DIR/dataplane/status.json" 2>/dev/null)
+}
+
+# cidr N: the Nth internal CIDR minicloud picked for this machine (vmtp.yaml's internal_cidr).
+cidr() {
+	sed -n "s/^internal_cidr: \['\([^']*\)', '\([^']*\)'\]$/\\$(($1 + 1))/p" "$MINICLOUD_DIR/vmtp.yaml"
+}
+
+fip() { cat "$BATS_FILE_TMPDIR/fip-$1"; }
+fixed() { cat "$BATS_FILE_TMPDIR/ip-$1"; }
+
+# vm_ssh HOST CMD...: SSH as root with the key pair's key, as vmtp does.
+vm_ssh() {
+	local host=$1
+	shift
+	ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes \
+		-o ConnectTimeout=3 -i "$BATS_FILE_TMPDIR/key" "root@$host" "$@"
+}
+
+# nuttcp_mbps OUTPUT: the rate nuttcp reports, as an integer.
+nuttcp_mbps() {
+	sed -n 's/.* = *\([0-9]*\)\.[0-9]* Mbps.*/\1/p' <<<"$1" | tail -n 1
+}
+
+# eventually SECONDS CMD...: retries CMD until it succeeds (the agent converges in well under a second).
+eventually() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+@test "the official client built the topology: every server ACTIVE, in its own namespace on its host" {
+	run os server list -f value -c Name -c Status
+	[ "$(grep -c ' ACTIVE$' <<<"$output")" -eq 4 ]
+	for v in vs vc1 vc2 vl; do
+		id=$(cat "$BATS_FILE_TMPDIR/id-$v")
+		ns="$P-vm-${id:0:8}"
+		ip netns list | grep -q "^$ns\b"
+		# the port's MAC and fixed IP, default route via the subnet's gateway
+		ip -n "$ns" -o link show eth0 | grep -q "link/ether $(cat "$BATS_FILE_TMPDIR/mac-$v")"
+		ip -n "$ns" -4 -o addr show eth0 | grep -q "inet $(fixed "$v")/24"
+		ip -n "$ns" route show default | grep -q "via $(fixed "$v" | cut -d. -f1-3).1 "
+	done
+	# compute-1's servers hang off host 1's bridge, compute-2's off host 2's
+	port=$(cat "$BATS_FILE_TMPDIR/port-vc2")
+	ip -n "$P-h2" -o link show "${P}t${port:0:8}" | grep -q "master ${P}b"
+}
+
+@test "SSH reaches every VM by its floating IP from the root namespace" {
+	for v in vs vc1 vc2; do
+		run vm_ssh "$(fip "$v")" ip -4 -o addr show eth0
+		[ "$status" -eq 0 ]
+		[[ $output == *"inet $(fixed "$v")/"* ]]
+	done
+}
+
+@test "same network: ping and nuttcp by fixed IP between VMs on compute 1" {
+	vm_ssh "$(fip vs)" nuttcp -S -P 5001 -p 5002
+	run vm_ssh "$(fip vc1)" ping -c 3 -i 0.2 -W 2 "$(fixed vs)"
+	[ "$status" -eq 0 ]
+	[[ $output == *"ttl=64"* ]] # no router on the way
+	run vm_ssh "$(fip vc1)" nuttcp -T 2 -P 5001 -p 5002 "$(fixed vs)"
+	[ "$status" -eq 0 ]
+	[ "$(nuttcp_mbps "$output")" -gt 100 ]
+}
+
+@test "different networks: ping and nuttcp by fixed IP through the router, from compute 2" {
+	vm_ssh "$(fip vs)" nuttcp -S -P 5001 -p 5002 || true # already running is fine
+	run vm_ssh "$(fip vc2)" ping -c 3 -i 0.2 -W 2 "$(fixed vs)"
+	[ "$status" -eq 0 ]
+	[[ $output == *"ttl=63"* ]] # one router hop
+	run vm_ssh "$(fip vc2)" nuttcp -T 2 -P 5001 -p 5002 "$(fixed vs)"
+	[ "$status" -eq 0 ]
+	[ "$(nuttcp_mbps "$output")" -gt 10 ]
+}
+
+@test "by floating IP through the router's NAT: DNAT to the fixed IP, SNAT to the sender's floating IP" {
+	r=$(os router show r1 -f value -c id)
+	rns="$P-r-${r:0:8}"
+	before=$(ip netns exec "$rns" iptables -t nat -S PREROUTING -v | grep -c "$(fip vs)/32" || true)
+	[ "$before" -eq 1 ]
+	vm_ssh "$(fip vs)" nuttcp -S -P 5001 -p 5002 || true
+	run vm_ssh "$(fip vc1)" nuttcp -T 2 -P 5001 -p 5002 "$(fip vs)"
+	[ "$status" -eq 0 ]
+	[ "$(nuttcp_mbps "$output")" -gt 10 ]
+	# the router translated the stream: its DNAT rule for vs's floating IP counted packets
+	pkts=$(ip netns exec "$rns" iptables -t nat -L PREROUTING -v -n -x | awk -v f="$(fip vs)" '$0 ~ f { print $1 }')
+	[ "$pkts" -gt 0 ]
+	# and vs sees vc1's floating IP as the source, not its fixed IP (the VMs run the machine's ssh client)
+	run vm_ssh "$(fip vc1)" ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o BatchMode=yes -i "$BATS_FILE_TMPDIR/key" "root@$(fip vs)" "'echo \$SSH_CLIENT'"
+	[ "$status" -eq 0 ]
+	[ "${output%% *}" = "$(fip vc1)" ]
+}
+
+@test "security groups: no SSH without a port 22 rule; adding it works on the running VM" {
+	run vm_ssh "$(fip vl)" true
+	[ "$status" -ne 0 ]
+	# ping is allowed by the group, so the VM is up: only the port is filtered
+	ping -c 1 -W 2 "$(fip vl)"
+	os security group rule create --protocol tcp --dst-port 22 locked
+	eventually 5 vm_ssh "$(fip vl)" true
+}
+
+@test "security groups: nuttcp's port blocked until allowed; remote_group_id lets only members in" {
+	vm_ssh "$(fip vl)" nuttcp -S -P 5001 -p 5002
+	probe="timeout 2 bash -c '</dev/tcp/$(fixed vl)/5001'"
+	run vm_ssh "$(fip vc1)" "$probe"
+	[ "$status" -ne 0 ]
+	os security group rule create --protocol tcp --dst-port 5001:5002 --remote-group perf locked
+	eventually 5 vm_ssh "$(fip vc1)" "$probe"
+	run vm_ssh "$(fip vc1)" nuttcp -T 1 -P 5001 -p 5002 "$(fixed vl)"
+	[ "$status" -eq 0 ]
+	# members of perf get in by fixed IP; the root namespace (not a member) does not, via the floating IP
+	run timeout 3 bash -c "</dev/tcp/$(fip vl)/5001"
+	[ "$status" -ne 0 ]
+	# vc2 (a member, on another network and compute) does too: its fixed IP is kept through the router
+	run vm_ssh "$(fip vc2)" "$probe"
+	[ "$status" -eq 0 ]
+}
+
+@test "--inter-node-delay 5 adds about 10 ms of RTT between computes, none within one" {
+	run vm_ssh "$(fip vc1)" ping -c 5 -i 0.2 -W 2 "$(fixed vs)"
+	[ "$status" -eq 0 ]
+	intra=$(sed -n 's|^rtt .* = [0-9.]*/\([0-9.]*\)/.*|\1|p' <<<"$output")
+	run vm_ssh "$(fip vc2)" ping -c 5 -i 0.2 -W 2 "$(fixed vs)"
+	[ "$status" -eq 0 ]
+	inter=$(sed -n 's|^rtt .* = [0-9.]*/\([0-9.]*\)/.*|\1|p' <<<"$output")
+	echo "intra $intra ms, inter $inter ms" >&3
+	awk -v a="$intra" -v b="$inter" 'BEGIN { d = b - a; exit !(d > 8.5 && d < 14 && a < 3) }'
+}
+
+@test "the external host reaches floating IPs: north-south nuttcp both ways" {
+	login=$(sed -n 's/^login=//p' "$MINICLOUD_DIR/external-host")
+	key=$(sed -n 's/^key=//p' "$MINICLOUD_DIR/external-host")
+	ext="ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -i $key $login"
+	run $ext ip -4 -o addr show eth0
+	[ "$status" -eq 0 ]
+	[[ $output == *"inet ${login#root@}/"* ]]
+	vm_ssh "$(fip vs)" nuttcp -S -P 5001 -p 5002 || true
+	run $ext nuttcp -T 2 -P 5001 -p 5002 "$(fip vs)"
+	[ "$status" -eq 0 ]
+	[ "$(nuttcp_mbps "$output")" -gt 10 ]
+	run $ext nuttcp -r -T 2 -P 5001 -p 5002 "$(fip vs)"
+	[ "$status" -eq 0 ]
+	[ "$(nuttcp_mbps "$output")" -gt 10 ]
+}
+
+@test "fault --kill-sshd stops one VM's sshd: SSH fails, the VM still answers ping" {
+	vm_ssh "$(fip vc2)" true
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --kill-sshd vc2
+	run vm_ssh "$(fip vc2)" true
+	[ "$status" -eq 255 ]
+	ping -c 1 -W 2 "$(fip vc2)"
+	run "$MINICLOUD" fault --dir "$MINICLOUD_DIR" --kill-sshd no-such-server
+	[ "$status" -eq 1 ]
+}
+
+@test "a stopped server leaves its network; started again it answers ping and SSH" {
+	vm_ssh "$(fip vs)" ping -c 1 -W 2 "$(fixed vc1)"
+	os server stop vc1
+	minicloud_wait_server vc1 SHUTOFF 10
+	eventually 5 bash -c "! ip netns list | grep -q '^$P-vm-$(cut -c1-8 "$BATS_FILE_TMPDIR/id-vc1")'"
+	run vm_ssh "$(fip vs)" ping -c 1 -W 1 "$(fixed vc1)"
+	[ "$status" -ne 0 ]
+	os server start vc1
+	minicloud_wait_server vc1 ACTIVE 10
+	eventually 5 vm_ssh "$(fip vs)" ping -c 1 -W 1 "$(fixed vc1)"
+	eventually 5 vm_ssh "$(fip vc1)" true
+}
+
+@test "deleting servers, floating IPs, router and networks leaves none of their namespaces, links or rules" {
+	base_ns=$(ip netns list | grep -c "^$P-")
+	os >"$BATS_TEST_TMPDIR/delete.log" 2>&1 <<-EOF
+		server delete --wait vs vc1 vc2 vl
+		floating ip delete $(fip vs) $(fip vc1) $(fip vc2) $(fip vl)
+		router remove subnet r1 s1
+		router remove subnet r1 s2
+		router unset --external-gateway r1
+		router delete r1
+		network delete n1 n2
+	EOF
+	[ "$(os server list -f value | wc -l)" -eq 0 ]
+	[ "$(os network list -f value -c Name)" = public ]
+	gone() {
+		[ "$(ip netns list | grep -c "^$P-")" -eq 3 ] || return 1 # compute hosts 1, 2 and the external host
+		! ip -n "$P-h1" -o link | grep -qE "${P}[blwt][0-9a-f]{7}" &&
+			! ip -n "$P-h2" -o link | grep -qE "${P}[blwt][0-9a-f]{7}"
+	}
+	eventually 5 gone
+	[ "$base_ns" -eq 8 ] # h1, h2, xh, four servers, the router: what is left is the fixed plumbing
+	[ -z "$(ip -o link | grep "$P" | grep -v "${P}ext")" ]
+	[ -z "$(pgrep -f "delaylink.py $P")" ] # no delaying wire left for a deleted network
+}
+
+@test "down after kill -9 of the agent leaves no namespace, link, process or rule of the cloud" {
+	pid=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$MINICLOUD_DIR/dataplane/status.json")
+	[ -n "$(pgrep -f "sshd -D -e -f $MINICLOUD_DIR/")" ] # the external host's
+	kill -9 "$pid"
+	run "$MINICLOUD" down --dir "$MINICLOUD_DIR"
+	[ "$status" -eq 0 ]
+	[ -z "$(ip netns list | grep "^$P-")" ]
+	[ -z "$(ip -o link | grep "$P")" ]
+	[ -z "$(ls /run/netns | grep "^$P-")" ]
+	[ -z "$(pgrep -f "$MINICLOUD_DIR/")" ]
+	[ -z "$(iptables-save | grep "$P")" ]
+	[ -z "$(ip -4 route | grep "$P")" ]
+}

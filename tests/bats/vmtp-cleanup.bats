@@ -148,6 +148,26 @@ journal() {
 	[ "$(jq -r .id <<< "$output")" = "$id" ]
 }
 
+@test "an application credential and a token authenticate too" {
+	id=$(mknet $T-net1 $T)
+	cred=$(os application credential create -f json vmtp-test-cred)
+	run -0 --separate-stderr env -u OS_CLOUD OS_AUTH_TYPE=v3applicationcredential \
+		OS_AUTH_URL="$(sed -n 's/^export OS_AUTH_URL=//p' "$MINICLOUD_DIR/openrc")" \
+		OS_APPLICATION_CREDENTIAL_ID="$(jq -r .id <<< "$cred")" \
+		OS_APPLICATION_CREDENTIAL_SECRET="$(jq -r .secret <<< "$cred")" \
+		vmtp-cleanup --tag $T
+	[ "$(jq -r .id <<< "$output")" = "$id" ]
+	os application credential delete vmtp-test-cred
+	id=$(mknet $T-net1 $T)
+	token=$(os token issue -f value -c id)
+	run -0 --separate-stderr env -u OS_CLOUD OS_AUTH_TYPE=v3token OS_TOKEN="$token" \
+		OS_AUTH_URL="$(sed -n 's/^export OS_AUTH_URL=//p' "$MINICLOUD_DIR/openrc")" \
+		OS_PROJECT_NAME=demo OS_PROJECT_DOMAIN_NAME=Default \
+		vmtp-cleanup --tag $T
+	[ "$(jq -r .id <<< "$output")" = "$id" ]
+	[[ "$stderr" != *"$token"* ]]
+}
+
 @test "a wrong password is one clear line and status 1" {
 	sed 's/^export OS_PASSWORD=.*/export OS_PASSWORD=wrong-password/' "$MINICLOUD_DIR/openrc" > "$BATS_TEST_TMPDIR/bad"
 	run -1 --separate-stderr env -u OS_CLOUD vmtp-cleanup -r "$BATS_TEST_TMPDIR/bad" --tag $T

@@ -138,6 +138,24 @@ provision_kill() {
 	provision_kill 'select(.kind=="server")'
 }
 
+@test "killed while making floating IPs: cleanup leaves nothing" {
+	# two VMs fit the member's quota, so the run gets as far as floating IPs
+	printf 'generic_retry_count: 60\n' >> "$CFG"
+	vmtp-provision -c "$CFG" --tag $T --same-network-only --inter-node-only \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for _ in $(seq 600); do
+		jq -e 'select(.kind=="floatingip")' "$BATS_TEST_TMPDIR/out" > /dev/null 2>&1 && break
+		sleep 0.1
+	done
+	kill -9 $pid
+	wait $pid || true
+	jq -e 'select(.kind=="floatingip")' "$BATS_TEST_TMPDIR/out" > /dev/null
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
 @test "SIGTERM rolls back what was made" {
 	vmtp-provision -c "$CFG" --tag $T > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
 	pid=$!

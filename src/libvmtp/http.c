@@ -204,6 +204,19 @@ now_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+/* TLS as the options say: verified against the system's or CACERT's CAs,
+ * unless insecure. */
+static void
+set_tls(const struct http *h, CURL *c)
+{
+	if (h->o.insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->o.cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.cacert);
+}
+
 /* One try: fills RESP (cleared first) and returns curl's result. */
 static CURLcode
 attempt_once(struct http *h, const char *method, const char *url,
@@ -230,12 +243,7 @@ attempt_once(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (h->o.insecure) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (h->o.cacert != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.cacert);
+	set_tls(h, c);
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	if (body != NULL) {
@@ -339,12 +347,7 @@ http_download(struct http *h, const char *url, FILE *fp, struct vmtp_err *err)
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, fp);
-	if (h->o.insecure) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (h->o.cacert != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.cacert);
+	set_tls(h, c);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK)
@@ -401,12 +404,7 @@ http_upload(struct http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &a);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (h->o.insecure) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (h->o.cacert != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.cacert);
+	set_tls(h, c);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (a.oom)

@@ -98,6 +98,29 @@ fail:
 	return NULL;
 }
 
+struct os_session *
+os_session_open(const char *openrc, const char *os_cloud, int insecure,
+    struct vmtp_err *err)
+{
+	struct http_opts ho = HTTP_OPTS_INIT;
+	struct os_session *s = NULL;
+	struct os_creds *c = os_creds_new(err);
+
+	ho.insecure = insecure;
+	if (c == NULL || os_creds_from_env(c, err) != 0 ||
+	    (os_cloud != NULL && os_creds_load_clouds(c, os_cloud, err) != 0) ||
+	    (openrc != NULL && os_creds_load_openrc(c, openrc, err) != 0))
+		goto out;
+	s = os_session_new(c, &ho, err);
+	if (s != NULL && os_authenticate(s, err) != 0) {
+		os_session_free(s);
+		s = NULL;
+	}
+out:
+	os_creds_free(c);
+	return s;
+}
+
 void
 os_session_free(struct os_session *s)
 {

@@ -28,6 +28,15 @@ struct os_session;
 struct os_session *os_session_new(
     const struct os_creds *c, const struct http_opts *o, struct vmtp_err *err);
 
+/*
+ * Takes credentials as the official client does (the OS_* environment,
+ * then entry OS_CLOUD of clouds.yaml when not NULL, then the openrc file
+ * OPENRC when not NULL), and returns an authenticated session, or NULL
+ * with ERR set naming what is missing or what Keystone said.
+ */
+struct os_session *os_session_open(const char *openrc, const char *os_cloud,
+    int insecure, struct vmtp_err *err);
+
 /* Zeroes the token and secrets, frees S; NULL is allowed. */
 void os_session_free(struct os_session *s);
 

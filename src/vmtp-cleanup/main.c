@@ -12,9 +12,7 @@
 #include <jansson.h>
 
 #include "libvmtp/cli.h"
-#include "libvmtp/creds.h"
 #include "libvmtp/err.h"
-#include "libvmtp/http.h"
 #include "libvmtp/journal.h"
 #include "libvmtp/log.h"
 #include "libvmtp/os.h"
@@ -152,30 +150,6 @@ parse_args(int argc, char **argv, struct options *o)
 		o->os_cloud = getenv("OS_CLOUD");
 	if (o->os_cloud != NULL && o->os_cloud[0] == '\0')
 		o->os_cloud = NULL;
-}
-
-/* Credentials by the precedence of the official client; a new session. */
-static struct os_session *
-session_open(const struct options *o, struct vmtp_err *err)
-{
-	struct http_opts ho = HTTP_OPTS_INIT;
-	struct os_session *s = NULL;
-	struct os_creds *c = os_creds_new(err);
-
-	ho.insecure = o->insecure;
-	if (c == NULL || os_creds_from_env(c, err) != 0 ||
-	    (o->os_cloud != NULL &&
-	        os_creds_load_clouds(c, o->os_cloud, err) != 0) ||
-	    (o->openrc != NULL && os_creds_load_openrc(c, o->openrc, err) != 0))
-		goto out;
-	s = os_session_new(c, &ho, err);
-	if (s != NULL && os_authenticate(s, err) != 0) {
-		os_session_free(s);
-		s = NULL;
-	}
-out:
-	os_creds_free(c);
-	return s;
 }
 
 /*
@@ -350,7 +324,7 @@ main(int argc, char **argv)
 	if (o.tag == NULL && !o.all &&
 	    read_inputs(argv + optind, argc - optind, victims, &err) != 0)
 		goto out;
-	s = session_open(&o, &err);
+	s = os_session_open(o.openrc, o.os_cloud, o.insecure, &err);
 	if (s == NULL)
 		goto out;
 	if (o.tag != NULL) {

@@ -20,9 +20,7 @@
 
 #include "libvmtp/cfg.h"
 #include "libvmtp/cli.h"
-#include "libvmtp/creds.h"
 #include "libvmtp/err.h"
-#include "libvmtp/http.h"
 #include "libvmtp/journal.h"
 #include "libvmtp/log.h"
 #include "libvmtp/os.h"
@@ -562,30 +560,6 @@ native(int argc, char **argv, struct opts *o, const char *tag, int attempts,
 	return 0;
 }
 
-/* Credentials by the official client's precedence; an open session. */
-static struct os_session *
-cloud_session(const struct opts *o, struct vmtp_err *err)
-{
-	struct http_opts ho = HTTP_OPTS_INIT;
-	struct os_session *s = NULL;
-	struct os_creds *c = os_creds_new(err);
-
-	ho.insecure = o->insecure;
-	if (c == NULL || os_creds_from_env(c, err) != 0 ||
-	    (o->os_cloud != NULL &&
-	        os_creds_load_clouds(c, o->os_cloud, err) != 0) ||
-	    (o->openrc != NULL && os_creds_load_openrc(c, o->openrc, err) != 0))
-		goto out;
-	s = os_session_new(c, &ho, err);
-	if (s != NULL && os_authenticate(s, err) != 0) {
-		os_session_free(s);
-		s = NULL;
-	}
-out:
-	os_creds_free(c);
-	return s;
-}
-
 /*
  * Cloud mode: the external host (if any) is contacted first, so a typo
  * costs no cloud resource; then cloud_provision() builds the rest.
@@ -610,7 +584,7 @@ cloud(int argc, char **argv, struct opts *o, const json_t *cfg, const char *tag,
 			goto out;
 		}
 	}
-	s = cloud_session(o, err);
+	s = os_session_open(o->openrc, o->os_cloud, o->insecure, err);
 	if (s == NULL)
 		goto out;
 	run = run_record(tag, argc, argv, o, "cloud");

@@ -38,7 +38,11 @@
 extern char **environ;
 
 #define MAX_VMS 5
-#define POLL_S 2
+/* Poll and SSH-probe periods: short, so that the run waits for the cloud
+ * about as long as the cloud takes.  The configured retry counts keep the
+ * original tool's total patience (2 s per API poll, 5 s per SSH try). */
+#define POLL_MS 1000
+#define SSH_ROUND_MS 1000
 
 /* One test VM: what we ask for, then what the cloud made of it. */
 struct vm {
@@ -918,9 +922,9 @@ boot_vms(struct cloud *c, struct vmtp_err *err)
 }
 
 static void
-sleep_s(int s)
+sleep_ms(long ms)
 {
-	struct timespec ts = {s, 0};
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -963,7 +967,7 @@ static int
 wait_active(struct cloud *c, struct vmtp_err *err)
 {
 	char path[256];
-	int tries = c->o->poll_attempts > 0 ? c->o->poll_attempts : 50;
+	int tries = (c->o->poll_attempts > 0 ? c->o->poll_attempts : 50) * 2;
 	int t, i, left = c->nvm;
 
 	snprintf(path, sizeof(path), "/servers/detail?tags=%s", c->tag);
@@ -972,7 +976,7 @@ wait_active(struct cloud *c, struct vmtp_err *err)
 		json_t *s;
 		size_t k;
 
-		sleep_s(t == 0 ? 1 : POLL_S);
+		sleep_ms(POLL_MS);
 		if (cancelled(c, err) != 0)
 			return -1;
 		reply = call(c, "compute", "GET", path, NULL,
@@ -1012,7 +1016,8 @@ wait_active(struct cloud *c, struct vmtp_err *err)
 	log_progress_end();
 	if (left > 0)
 		return err_set(err, VMTP_EXIT_FAIL,
-		    "%d server(s) not ACTIVE after %d polls", left, tries);
+		    "%d server(s) not ACTIVE after %d s", left,
+		    tries * POLL_MS / 1000);
 	return 0;
 }
 
@@ -1145,7 +1150,7 @@ static int
 wait_ssh(struct cloud *c, struct vmtp_err *err)
 {
 	const char *user = cfg_str(c->o->cfg, "ssh_vm_username");
-	int tries = c->o->ssh_attempts > 0 ? c->o->ssh_attempts : 50;
+	int tries = (c->o->ssh_attempts > 0 ? c->o->ssh_attempts : 50) * 5;
 	struct vmtp_err last = VMTP_ERR_INIT;
 	int pending[MAX_VMS];
 	int ready[MAX_VMS];
@@ -1154,11 +1159,13 @@ wait_ssh(struct cloud *c, struct vmtp_err *err)
 	for (i = 0; i < c->nvm; i++)
 		pending[i] = 1;
 	for (t = 0; t < tries && left > 0; t++) {
-		time_t start = time(NULL);
+		struct timespec t0, t1;
+		long spent;
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (cancelled(c, err) != 0)
 			return -1;
-		probe_ssh_ports(c, pending, ready, 2000);
+		probe_ssh_ports(c, pending, ready, SSH_ROUND_MS);
 		left = 0;
 		for (i = 0; i < c->nvm; i++) {
 			struct vm *v = &c->vms[i];
@@ -1196,14 +1203,17 @@ wait_ssh(struct cloud *c, struct vmtp_err *err)
 			    v->fingerprint);
 		}
 		log_progress("%d of %d VMs answer SSH", c->nvm - left, c->nvm);
-		if (left > 0 && t + 1 < tries && time(NULL) - start < 5)
-			sleep_s((int)(5 - (time(NULL) - start)));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		spent = (t1.tv_sec - t0.tv_sec) * 1000 +
+		        (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (left > 0 && t + 1 < tries && spent < SSH_ROUND_MS)
+			sleep_ms(SSH_ROUND_MS - spent);
 	}
 	log_progress_end();
 	if (left > 0)
 		return err_set(err, VMTP_EXIT_FAIL,
-		    "%d VM(s) do not answer SSH after %d tries: %s", left,
-		    tries, last.msg);
+		    "%d VM(s) do not answer SSH after %d s: %s", left,
+		    tries * SSH_ROUND_MS / 1000, last.msg);
 	return 0;
 }
 

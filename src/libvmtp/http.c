@@ -260,13 +260,38 @@ attempt_once(struct http *h, const char *method, const char *url,
 	return rc;
 }
 
+/*
+ * Builds the curl header list: HEADERS (NULL-terminated, may be NULL), then
+ * EXTRA when not NULL.  Returns 0, or -1 when out of memory (*OUT then
+ * holds what was built, for the caller to free).
+ */
+static int
+header_list(
+    const char *const *headers, const char *extra, struct curl_slist **out)
+{
+	struct curl_slist *more;
+
+	for (; headers != NULL && *headers != NULL; headers++) {
+		more = curl_slist_append(*out, *headers);
+		if (more == NULL)
+			return -1;
+		*out = more;
+	}
+	if (extra != NULL) {
+		more = curl_slist_append(*out, extra);
+		if (more == NULL)
+			return -1;
+		*out = more;
+	}
+	return 0;
+}
+
 int
 http_request(struct http *h, const char *method, const char *url,
     const char *const *headers, const char *body, struct http_resp *resp,
     struct vmtp_err *err)
 {
 	struct curl_slist *hdrs = NULL;
-	struct curl_slist *more;
 	struct attempt a;
 	CURLcode rc = CURLE_OK;
 	long wait = h->o.backoff_ms > 0 ? h->o.backoff_ms : 500;
@@ -274,23 +299,11 @@ http_request(struct http *h, const char *method, const char *url,
 	int rv = -1;
 
 	memset(resp, 0, sizeof(*resp));
-	for (; headers != NULL && *headers != NULL; headers++) {
-		more = curl_slist_append(hdrs, *headers);
-		if (more == NULL)
-			goto oom;
-		hdrs = more;
-	}
-	if (body != NULL) {
-		more =
-		    curl_slist_append(hdrs, "Content-Type: application/json");
-		if (more == NULL)
-			goto oom;
-		hdrs = more;
-	}
-	more = curl_slist_append(hdrs, "Accept: application/json");
-	if (more == NULL)
+	if (header_list(headers,
+	        body != NULL ? "Content-Type: application/json" : NULL,
+	        &hdrs) != 0 ||
+	    header_list(NULL, "Accept: application/json", &hdrs) != 0)
 		goto oom;
-	hdrs = more;
 	for (tries = 0;; tries++) {
 		double t0 = now_ms();
 		long delay;
@@ -369,24 +382,15 @@ http_upload(struct http *h, const char *method, const char *url,
     struct http_resp *resp, struct vmtp_err *err)
 {
 	struct curl_slist *hdrs = NULL;
-	struct curl_slist *more;
 	struct attempt a;
 	CURL *c = h->curl;
 	CURLcode rc;
 	int rv = -1;
 
 	memset(resp, 0, sizeof(*resp));
-	for (; headers != NULL && *headers != NULL; headers++) {
-		more = curl_slist_append(hdrs, *headers);
-		if (more == NULL)
-			goto oom;
-		hdrs = more;
-	}
-	more =
-	    curl_slist_append(hdrs, "Content-Type: application/octet-stream");
-	if (more == NULL)
+	if (header_list(
+	        headers, "Content-Type: application/octet-stream", &hdrs) != 0)
 		goto oom;
-	hdrs = more;
 	memset(&a, 0, sizeof(a));
 	a.resp = resp;
 	a.retry_after_ms = -1;

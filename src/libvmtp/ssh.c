@@ -625,6 +625,28 @@ append(char **dst, size_t *len, const char *buf, size_t n)
 	return 0;
 }
 
+/*
+ * Reads what STREAM (0: stdout, SSH_EXTENDED_DATA_STDERR) of CH has now and
+ * appends it to *DST.  Returns 0 when data came or the stream ended (*EOF
+ * set), 1 when nothing is there yet, -1 on a channel error, -2 when out of
+ * memory.
+ */
+static int
+drain(LIBSSH2_CHANNEL *ch, int stream, char *buf, size_t size, char **dst,
+    size_t *len, int *eof)
+{
+	ssize_t n = libssh2_channel_read_ex(ch, stream, buf, size);
+
+	if (n > 0)
+		return append(dst, len, buf, (size_t)n) < 0 ? -2 : 0;
+	if (n == LIBSSH2_ERROR_EAGAIN)
+		return 1;
+	if (n < 0)
+		return -1;
+	*eof = libssh2_channel_eof(ch);
+	return !*eof;
+}
+
 int
 ssh_run(struct ssh_conn *c, const char *cmd, int timeout_ms,
     struct ssh_result *res, struct vmtp_err *err)
@@ -663,39 +685,20 @@ ssh_run(struct ssh_conn *c, const char *cmd, int timeout_ms,
 			goto fail;
 	}
 	while (!eof_out || !eof_err) {
-		int again = 0;
+		int o = drain(ch, 0, buf, sizeof(buf), &res->out, &res->out_len,
+		    &eof_out);
+		int e = o < 0 ? o
+		              : drain(ch, SSH_EXTENDED_DATA_STDERR, buf,
+		                    sizeof(buf), &res->err, &res->err_len,
+		                    &eof_err);
 
-		n = libssh2_channel_read(ch, buf, sizeof(buf));
-		if (n > 0) {
-			if (append(&res->out, &res->out_len, buf, (size_t)n) <
-			    0) {
-				err_set(err, VMTP_EXIT_FAIL, "out of memory");
-				goto out;
-			}
-		} else if (n == LIBSSH2_ERROR_EAGAIN) {
-			again++;
-		} else if (n == 0) {
-			eof_out = libssh2_channel_eof(ch);
-			again += !eof_out;
-		} else {
-			goto fail;
+		if (o == -2 || e == -2) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
 		}
-		n = libssh2_channel_read_stderr(ch, buf, sizeof(buf));
-		if (n > 0) {
-			if (append(&res->err, &res->err_len, buf, (size_t)n) <
-			    0) {
-				err_set(err, VMTP_EXIT_FAIL, "out of memory");
-				goto out;
-			}
-		} else if (n == LIBSSH2_ERROR_EAGAIN) {
-			again++;
-		} else if (n == 0) {
-			eof_err = libssh2_channel_eof(ch);
-			again += !eof_err;
-		} else {
+		if (o < 0 || e < 0)
 			goto fail;
-		}
-		if (again == 2 && (w = wait_socket(c, deadline, 1)) != 0)
+		if (o + e == 2 && (w = wait_socket(c, deadline, 1)) != 0)
 			goto fail;
 	}
 	while ((n = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)

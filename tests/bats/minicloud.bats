@@ -90,6 +90,26 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	run ! grep -q gAAAAA "$MINICLOUD_DIR/api.log"
 }
 
+@test "Neutron serves requests sent side by side, none failing on its database" {
+	run -0 os token issue -f value -c id
+	printf 'X-Auth-Token: %s\nContent-Type: application/json\n' "$output" > "$BATS_TEST_TMPDIR/h"
+	run -0 os security group create mc-par -f value -c id
+	sg=$output
+	port=$(minicloud_port NETWORK)
+	pids=()
+	for p in 5001 5002 5003 5004 5005 5006 5007 5008; do
+		curl -s -o "$BATS_TEST_TMPDIR/r$p" -w '%{http_code}\n' -H @"$BATS_TEST_TMPDIR/h" \
+			-d '{"security_group_rule": {"security_group_id": "'"$sg"'", "direction": "ingress",
+			"protocol": "tcp", "port_range_min": '$p', "port_range_max": '$p'}}' \
+			"http://127.0.0.1:$port/v2.0/security-group-rules" > "$BATS_TEST_TMPDIR/s$p" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	cat "$BATS_TEST_TMPDIR"/s5* >&2
+	[ "$(cat "$BATS_TEST_TMPDIR"/s5* | sort -u)" = 201 ]
+	run -0 os security group delete mc-par
+}
+
 @test "the member user builds a tenant on two computes with the official client and deletes it all" {
 	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/key"
 	run -0 os token issue -f value -c id

@@ -27,6 +27,12 @@ REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not 
            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
+class Server(ThreadingHTTPServer):
+    """An API endpoint: clients open several connections at once (vmtp-provision up to 8), so a listen
+    backlog of 5 (socketserver's default) would drop their SYNs and stall them for a second."""
+    request_queue_size = 128
+
+
 class Faults:
     """DIR/faults.json, re-read when it changes; {} means no fault."""
 
@@ -220,7 +226,7 @@ def main():
                 "image": "GLANCE_PORT"}
     servers = []
     for svc in mclib.SERVICES:
-        httpd = ThreadingHTTPServer(("127.0.0.1", int(ports["PROXY_%s_PORT" % svc.upper()])),
+        httpd = Server(("127.0.0.1", int(ports["PROXY_%s_PORT" % svc.upper()])),
                                     make_handler(svc, int(ports[backends[svc]]), state))
         httpd.daemon_threads = True
         servers.append(httpd)

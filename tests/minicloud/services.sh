@@ -102,13 +102,18 @@ config() {
 	dhcp_agent_notification = false
 	notify_nova_on_port_status_changes = false
 	notify_nova_on_port_data_changes = false
+	# sqlite, not MySQL: one request at a time (two sharing the file fail each other with
+	# "database is locked", where MySQL would make one wait)
 	api_workers = 1
+	wsgi_default_pool_size = 1
+	wsgi_keep_alive = false
 	rpc_workers = 1
 	rpc_state_report_workers = 0
 	state_path = $D/neutron
 	log_file = $D/log/neutron.log
 	[database]
 	connection = sqlite:///$D/neutron/neutron.db
+	sqlite_synchronous = false
 	$(authtoken neutron "$NEUTRON_PASSWORD")
 	[oslo_concurrency]
 	lock_path = $D/neutron/lock

@@ -55,6 +55,12 @@ http_new(const struct http_opts *o, struct vmtp_err *err)
 	return h;
 }
 
+struct http *
+http_dup(const struct http *h, struct vmtp_err *err)
+{
+	return http_new(&h->o, err);
+}
+
 void
 http_free(struct http *h)
 {

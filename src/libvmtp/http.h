@@ -44,6 +44,12 @@ struct http;
  */
 struct http *http_new(const struct http_opts *o, struct vmtp_err *err);
 
+/*
+ * Returns a new handle with H's settings and a connection of its own (a
+ * handle serves one thread at a time), or NULL with ERR set.
+ */
+struct http *http_dup(const struct http *h, struct vmtp_err *err);
+
 /* Frees H and its connection; NULL is allowed. */
 void http_free(struct http *h);
 

@@ -35,6 +35,8 @@ log_prog(void)
 static void
 log_emit(const char *tag, const char *colour, const char *fmt, va_list ap)
 {
+	/* one line at a time when threads log (the lock is recursive) */
+	flockfile(stderr);
 	if (log_progress_shown)
 		log_progress_end();
 	fprintf(stderr, "%s: ", log_name);
@@ -46,6 +48,7 @@ log_emit(const char *tag, const char *colour, const char *fmt, va_list ap)
 	}
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void
@@ -101,19 +104,23 @@ log_progress(const char *fmt, ...)
 
 	if (!log_tty || log_level_now < LOG_INFO)
 		return;
+	flockfile(stderr);
 	fprintf(stderr, "\r\033[K%s: ", log_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fflush(stderr);
 	log_progress_shown = 1;
+	funlockfile(stderr);
 }
 
 void
 log_progress_end(void)
 {
-	if (!log_progress_shown)
-		return;
-	fputs("\r\033[K", stderr);
-	log_progress_shown = 0;
+	flockfile(stderr);
+	if (log_progress_shown) {
+		fputs("\r\033[K", stderr);
+		log_progress_shown = 0;
+	}
+	funlockfile(stderr);
 }

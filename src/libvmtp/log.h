@@ -4,7 +4,8 @@
  * Records go to stdout; everything for people goes here.  -q drops info and
  * warnings but never errors; -v adds debug.  Colour and the progress line
  * only appear when stderr is a terminal (colour also needs NO_COLOR unset).
- * Settings are process-wide and set once by log_init() in main().
+ * Settings are process-wide and set once by log_init() in main().  Threads
+ * may log: each message is written whole, never interleaved with another.
  */
 #ifndef VMTP_LOG_H
 #define VMTP_LOG_H

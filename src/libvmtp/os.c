@@ -121,6 +121,39 @@ out:
 	return s;
 }
 
+static int dup_into(char **slot, const char *v);
+
+struct os_session *
+os_session_clone(const struct os_session *s, struct vmtp_err *err)
+{
+	struct os_session *n = calloc(1, sizeof(*n));
+
+	if (n == NULL)
+		goto oom;
+	n->iface = s->iface;
+	n->creds = os_creds_dup(s->creds, err);
+	if (n->creds == NULL)
+		goto fail;
+	n->http = http_dup(s->http, err);
+	if (n->http == NULL)
+		goto fail;
+	/* a copy of its own: the two threads share nothing */
+	if (s->catalog != NULL &&
+	    (n->catalog = json_deep_copy(s->catalog)) == NULL)
+		goto oom;
+	if (dup_into(&n->identity, s->identity) != 0 ||
+	    dup_into(&n->token, s->token) != 0 ||
+	    dup_into(&n->project_id, s->project_id) != 0 ||
+	    dup_into(&n->user_id, s->user_id) != 0)
+		goto oom;
+	return n;
+oom:
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+fail:
+	os_session_free(n);
+	return NULL;
+}
+
 void
 os_session_free(struct os_session *s)
 {

@@ -37,6 +37,15 @@ struct os_session *os_session_new(
 struct os_session *os_session_open(const char *openrc, const char *os_cloud,
     int insecure, struct vmtp_err *err);
 
+/*
+ * Returns a copy of authenticated session S with a connection of its own,
+ * so that another thread can send requests beside S's (a session serves
+ * one thread at a time; each re-authenticates on its own when its token
+ * expires).  NULL with ERR set when out of memory or libcurl fails.
+ */
+struct os_session *os_session_clone(
+    const struct os_session *s, struct vmtp_err *err);
+
 /* Zeroes the token and secrets, frees S; NULL is allowed. */
 void os_session_free(struct os_session *s);
 

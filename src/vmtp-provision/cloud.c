@@ -3,6 +3,13 @@
  * or create what the VMTP topology needs, boot all VMs at once, wait for
  * them (one list call per poll) and for SSH, then describe the topology
  * as run, host and flow records.
+ *
+ * The run waits for the cloud about as long as the cloud takes to boot a
+ * VM: steps that do not depend on each other run side by side, each on a
+ * connection of its own (run_tasks), and the VMs are booted as soon as
+ * their key pair, security group and networks exist; the rules, the
+ * router and the floating IPs are made while they boot, and each floating
+ * IP goes to its VM's port as soon as that port exists.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,6 +20,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +46,13 @@
 extern char **environ;
 
 #define MAX_VMS 5
+/* Requests in flight at once: the steps of one stage (rules, VMs, floating
+ * IPs) fit, and an API server is not flooded. */
+#define MAX_WORKERS 8
 /* Poll and SSH-probe periods: short, so that the run waits for the cloud
  * about as long as the cloud takes.  The configured retry counts keep the
  * original tool's total patience (2 s per API poll, 5 s per SSH try). */
-#define POLL_MS 1000
+#define POLL_MS 500
 #define SSH_ROUND_MS 1000
 
 /* One test VM: what we ask for, then what the cloud made of it. */
@@ -58,6 +69,28 @@ struct vm {
 	                     */
 	char fingerprint[128];
 	char port[64];
+	char fip_id[64];
+	int fip_on; /* the floating IP is on the VM's port */
+};
+
+struct cloud;
+
+/*
+ * A step that may run beside others (run_tasks): FN(c, I, err) for VM,
+ * network or rule I (steps of the whole run ignore I).
+ */
+struct task {
+	int (*fn)(struct cloud *c, int i, struct vmtp_err *err);
+	int i;
+	int rc;
+	struct vmtp_err err;
+};
+
+/* A thread running tasks, with a session (connection) of its own. */
+struct worker {
+	pthread_t thread;
+	struct os_session *s; /* made once, kept for later stages */
+	struct cloud *c;
 };
 
 /* What one provisioning run knows and has made. */
@@ -83,7 +116,15 @@ struct cloud {
 	json_t *hosts; /* ["zone:host", ...] of the compute hosts, maybe [] */
 	struct vm vms[MAX_VMS];
 	int nvm;
-	int nets; /* 1 or 2 */
+	int nets;         /* 1 or 2 */
+	int sg_created;   /* the security group is this run's: add rules */
+	json_t *defaults; /* the built-in configuration */
+	/* guards the output, the journal, `made` and the stage below */
+	pthread_mutex_t lock;
+	struct worker workers[MAX_WORKERS];
+	int running; /* workers started for the stage */
+	struct task *stage;
+	int stage_n, stage_next, stage_failed;
 };
 
 static int
@@ -91,6 +132,101 @@ cancelled(const struct cloud *c, struct vmtp_err *err)
 {
 	if (c->o->cancel != NULL && *c->o->cancel)
 		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
+	return 0;
+}
+
+/*
+ * The session of the calling thread: a worker's own, else the main one.
+ * Workers read `running` and their thread ids only after taking the lock
+ * that run_tasks() held while it started them.
+ */
+static struct os_session *
+session(struct cloud *c)
+{
+	pthread_t self = pthread_self();
+	int k;
+
+	for (k = 0; k < c->running; k++)
+		if (pthread_equal(c->workers[k].thread, self))
+			return c->workers[k].s;
+	return c->s;
+}
+
+/* The worker's loop: takes the stage's next task until none is left or
+ * one has failed. */
+static void *
+work(void *arg)
+{
+	struct cloud *c = ((struct worker *)arg)->c;
+
+	for (;;) {
+		struct task *t = NULL;
+
+		pthread_mutex_lock(&c->lock);
+		if (!c->stage_failed && c->stage_next < c->stage_n)
+			t = &c->stage[c->stage_next++];
+		pthread_mutex_unlock(&c->lock);
+		if (t == NULL)
+			return NULL;
+		t->rc = t->fn(c, t->i, &t->err);
+		if (t->rc != 0) {
+			pthread_mutex_lock(&c->lock);
+			c->stage_failed = 1;
+			pthread_mutex_unlock(&c->lock);
+		}
+	}
+}
+
+/*
+ * Runs the N tasks of T side by side (at most MAX_WORKERS at once) and
+ * waits for them all.  Once one fails no other starts; those already
+ * running finish (what they made is remembered, for the rollback).
+ * Returns 0, or -1 with ERR set to the first failed task's error.
+ */
+static int
+run_tasks(struct cloud *c, struct task *t, int n, struct vmtp_err *err)
+{
+	int want = n < MAX_WORKERS ? n : MAX_WORKERS;
+	int k, i;
+
+	for (k = 0; k < want; k++)
+		if (c->workers[k].s == NULL &&
+		    (c->workers[k].s = os_session_clone(c->s, err)) == NULL)
+			return -1;
+	for (i = 0; i < n; i++) {
+		t[i].rc = 0;
+		err_clear(&t[i].err);
+	}
+	pthread_mutex_lock(&c->lock);
+	c->stage = t;
+	c->stage_n = n;
+	c->stage_next = 0;
+	c->stage_failed = 0;
+	for (k = 0; k < want; k++) {
+		c->workers[k].c = c;
+		if (pthread_create(
+		        &c->workers[k].thread, NULL, work, &c->workers[k]) != 0)
+			break;
+	}
+	c->running = k;
+	pthread_mutex_unlock(&c->lock);
+	if (c->running == 0) {
+		/* no thread to be had: the main thread does it all */
+		c->workers[0].c = c;
+		work(&c->workers[0]);
+	}
+	for (k = 0; k < c->running; k++)
+		pthread_join(c->workers[k].thread, NULL);
+	c->running = 0;
+	c->stage = NULL;
+	for (i = 0; i < n; i++)
+		if (t[i].rc != 0)
+			return err_set(err,
+			    t[i].err.exit != VMTP_EXIT_OK ? t[i].err.exit
+			                                  : VMTP_EXIT_FAIL,
+			    "%s",
+			    t[i].err.msg[0] != '\0' ? t[i].err.msg
+			                            : "a step failed");
 	return 0;
 }
 
@@ -121,7 +257,7 @@ call(struct cloud *c, const char *svc, const char *method, const char *path,
 	json_t *reply = NULL;
 	long st;
 
-	st = os_request(c->s, svc, method, path, body, hdrs, &reply, &e);
+	st = os_request(session(c), svc, method, path, body, hdrs, &reply, &e);
 	json_decref(body);
 	if (st < 200 || st >= 300) {
 		json_decref(reply);
@@ -153,17 +289,20 @@ remember(struct cloud *c, const char *kind, const char *id, const char *name,
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
+	pthread_mutex_lock(&c->lock);
 	/* the journal first: it is what a crash leaves to vmtp-cleanup */
 	if (created && rec_write(c->journal, rec, err) != 0)
-		goto out;
+		goto unlock;
 	if (rec_write(c->out, rec, err) != 0)
-		goto out;
+		goto unlock;
 	if (created && json_array_append(c->made, rec) != 0) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
+		goto unlock;
 	}
 	log_info("%s %s %s", created ? "created" : "reusing", kind, name);
 	rc = 0;
+unlock:
+	pthread_mutex_unlock(&c->lock);
 out:
 	json_decref(rec);
 	return rc;
@@ -261,11 +400,11 @@ neutron_find(struct cloud *c, const char *coll, const char *name, json_t **item,
  * Returns 1 for a user's name, 0 for a run name.
  */
 static int
-pick_name(struct cloud *c, const json_t *defaults, const char *key, int i,
-    const char *suffix, char *out, size_t size)
+pick_name(struct cloud *c, const char *key, int i, const char *suffix,
+    char *out, size_t size)
 {
 	const json_t *v = cfg_get(c->o->cfg, key);
-	const json_t *d = cfg_get(defaults, key);
+	const json_t *d = cfg_get(c->defaults, key);
 
 	if (i >= 0) {
 		v = json_array_get(v, (size_t)i);
@@ -329,7 +468,7 @@ upload_image(
 		return err_set(err, VMTP_EXIT_FAIL,
 		    "cannot make a temporary file: %s", strerror(errno));
 	log_info("image %s not found: uploading %s", name, url);
-	if (http_download(os_http(c->s), url, tmp, err) != 0)
+	if (http_download(os_http(session(c)), url, tmp, err) != 0)
 		goto out;
 	size = ftell(tmp);
 	rewind(tmp);
@@ -345,7 +484,7 @@ upload_image(
 	if (remember(c, "image", c->image, name, 1, NULL, err) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "/v2/images/%s/file", c->image);
-	st = os_upload(c->s, "image", "PUT", path, tmp, size, err);
+	st = os_upload(session(c), "image", "PUT", path, tmp, size, err);
 	if (st < 200 || st >= 300)
 		goto out;
 	rc = 0;
@@ -458,8 +597,8 @@ find_hosts(struct cloud *c, struct vmtp_err *err)
 	c->hosts = json_array();
 	if (c->hosts == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	st = os_request(c->s, "compute", "GET", "/os-availability-zone/detail",
-	    NULL, res_nova_headers, &reply, &e);
+	st = os_request(session(c), "compute", "GET",
+	    "/os-availability-zone/detail", NULL, res_nova_headers, &reply, &e);
 	if (st == 403) {
 		log_info("not an admin: compute hosts unknown, placement left "
 		         "to the scheduler");
@@ -553,7 +692,7 @@ read_line(const char *path, struct vmtp_err *err)
  * ed25519 pair in the state folder (private key mode 0600).
  */
 static int
-make_keypair(struct cloud *c, struct vmtp_err *err)
+make_keypair(struct cloud *c, int unused, struct vmtp_err *err)
 {
 	const char *pub_file = cfg_str(c->o->cfg, "public_key_file");
 	const char *priv_file = cfg_str(c->o->cfg, "private_key_file");
@@ -563,6 +702,7 @@ make_keypair(struct cloud *c, struct vmtp_err *err)
 	json_t *reply;
 	int rc = -1;
 
+	(void)unused;
 	snprintf(c->keypair, sizeof(c->keypair), "%s-key", c->tag);
 	if (pub_file != NULL && priv_file != NULL) {
 		copy(c->key_path, sizeof(c->key_path), priv_file);
@@ -597,24 +737,29 @@ out:
 	return rc;
 }
 
-/* The security group: SSH, the tools' TCP and UDP ports, ICMP. */
-static int
-make_secgroup(struct cloud *c, const json_t *defaults, struct vmtp_err *err)
-{
-	/* ssh, then the tools' servers of libvmtp/ports.h */
-	static const struct {
-		const char *proto;
-		int min, max;
-	} rules[] = {{"tcp", 22, 22},
-	    {"tcp", VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT},
-	    {"udp", VMTP_NUTTCP_DATA_PORT, VMTP_NUTTCP_DATA_PORT},
-	    {"tcp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT},
-	    {"udp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT}, {"icmp", 0, 0}};
-	json_t *sg = NULL;
-	size_t i;
-	int own = pick_name(c, defaults, "security_group_name", -1, "sg",
-	    c->sg_name, sizeof(c->sg_name));
+/* The security group's rules: SSH, the tools' servers of libvmtp/ports.h,
+ * ICMP. */
+static const struct {
+	const char *proto;
+	int min, max;
+} sg_rules[] = {{"tcp", 22, 22},
+    {"tcp", VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT},
+    {"udp", VMTP_NUTTCP_DATA_PORT, VMTP_NUTTCP_DATA_PORT},
+    {"tcp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT},
+    {"udp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT}, {"icmp", 0, 0}};
 
+#define N_SG_RULES ((int)(sizeof(sg_rules) / sizeof(sg_rules[0])))
+
+/* The security group: the configured one reused, else created (its rules
+ * come from make_rule(), while the VMs boot). */
+static int
+make_secgroup(struct cloud *c, int unused, struct vmtp_err *err)
+{
+	json_t *sg = NULL;
+	int own = pick_name(
+	    c, "security_group_name", -1, "sg", c->sg_name, sizeof(c->sg_name));
+
+	(void)unused;
 	if (own) {
 		int found =
 		    neutron_find(c, "security-groups", c->sg_name, &sg, err);
@@ -633,48 +778,50 @@ make_secgroup(struct cloud *c, const json_t *defaults, struct vmtp_err *err)
 	if (sg == NULL)
 		return -1;
 	json_decref(sg);
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		json_t *r = json_pack("{s:s, s:s, s:s, s:s}",
-		    "security_group_id", c->sg_id, "direction", "ingress",
-		    "ethertype", "IPv4", "protocol", rules[i].proto);
-		json_t *reply;
-		char what[128];
-
-		if (r != NULL && rules[i].min > 0 &&
-		    (json_object_set_new(r, "port_range_min",
-		         json_integer(rules[i].min)) != 0 ||
-		        json_object_set_new(r, "port_range_max",
-		            json_integer(rules[i].max)) != 0)) {
-			json_decref(r);
-			r = NULL;
-		}
-		if (r == NULL)
-			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		if (rules[i].min == 0)
-			snprintf(
-			    what, sizeof(what), "allow %s", rules[i].proto);
-		else
-			snprintf(what, sizeof(what), "allow %s %d-%d",
-			    rules[i].proto, rules[i].min, rules[i].max);
-		reply = call(c, "network", "POST", "/v2.0/security-group-rules",
-		    json_pack("{s:o}", "security_group_rule", r), what, err);
-		if (reply == NULL)
-			return -1;
-		r = json_object_get(reply, "security_group_rule");
-		if (remember(c, "security_group_rule", str(r, "id"), what, 1,
-		        c->sg_id, err) != 0) {
-			json_decref(reply);
-			return -1;
-		}
-		json_decref(reply);
-	}
+	c->sg_created = 1;
 	return 0;
+}
+
+/* Rule I of sg_rules in this run's security group. */
+static int
+make_rule(struct cloud *c, int i, struct vmtp_err *err)
+{
+	json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "security_group_id",
+	    c->sg_id, "direction", "ingress", "ethertype", "IPv4", "protocol",
+	    sg_rules[i].proto);
+	json_t *reply;
+	char what[128];
+	int rc;
+
+	if (r != NULL && sg_rules[i].min > 0 &&
+	    (json_object_set_new(
+	         r, "port_range_min", json_integer(sg_rules[i].min)) != 0 ||
+	        json_object_set_new(
+	            r, "port_range_max", json_integer(sg_rules[i].max)) != 0)) {
+		json_decref(r);
+		r = NULL;
+	}
+	if (r == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (sg_rules[i].min == 0)
+		snprintf(what, sizeof(what), "allow %s", sg_rules[i].proto);
+	else
+		snprintf(what, sizeof(what), "allow %s %d-%d",
+		    sg_rules[i].proto, sg_rules[i].min, sg_rules[i].max);
+	reply = call(c, "network", "POST", "/v2.0/security-group-rules",
+	    json_pack("{s:o}", "security_group_rule", r), what, err);
+	if (reply == NULL)
+		return -1;
+	rc = remember(c, "security_group_rule",
+	    str(json_object_get(reply, "security_group_rule"), "id"), what, 1,
+	    c->sg_id, err);
+	json_decref(reply);
+	return rc;
 }
 
 /* Network I and its subnet: the configured ones reused, else created. */
 static int
-make_network(
-    struct cloud *c, const json_t *defaults, int i, struct vmtp_err *err)
+make_network(struct cloud *c, int i, struct vmtp_err *err)
 {
 	char suffix[32];
 	char sub_name[128];
@@ -686,8 +833,8 @@ make_network(
 	int found = 0;
 
 	snprintf(suffix, sizeof(suffix), "net%d", i + 1);
-	if (pick_name(c, defaults, "internal_network_name", i, suffix,
-	        c->net_name[i], sizeof(c->net_name[i])) &&
+	if (pick_name(c, "internal_network_name", i, suffix, c->net_name[i],
+	        sizeof(c->net_name[i])) &&
 	    (found = neutron_find(c, "networks", c->net_name[i], &item, err)) <
 	        0)
 		return -1;
@@ -713,12 +860,15 @@ make_network(
 		return err_set(err, VMTP_EXIT_USAGE,
 		    "internal_cidr has no entry %d", i + 1);
 	snprintf(suffix, sizeof(suffix), "subnet%d", i + 1);
-	pick_name(c, defaults, "internal_subnet_name", i, suffix, sub_name,
-	    sizeof(sub_name));
-	/* "o" steals the list, also when json_pack fails */
-	dns = dns != NULL ? json_incref(dns) : json_array();
-	attrs = json_pack("{s:s, s:i, s:O, s:o}", "network_id", c->net_id[i],
-	    "ip_version", 4, "cidr", cidr, "dns_nameservers", dns);
+	pick_name(
+	    c, "internal_subnet_name", i, suffix, sub_name, sizeof(sub_name));
+	/* copies: steps on other threads read the configuration too, and a
+	 * reference count is not to be shared between them; "o" steals the
+	 * list, also when json_pack fails */
+	dns = dns != NULL ? json_deep_copy(dns) : json_array();
+	attrs = json_pack("{s:s, s:i, s:s, s:o}", "network_id", c->net_id[i],
+	    "ip_version", 4, "cidr", json_string_value(cidr), "dns_nameservers",
+	    dns);
 	item = neutron_create(c, "subnets", "subnet", "subnet", sub_name, attrs,
 	    c->subnet_id[i], err);
 	json_decref(item);
@@ -727,15 +877,15 @@ make_network(
 
 /* The router: gateway on the external network, a leg on each subnet. */
 static int
-make_router(struct cloud *c, const json_t *defaults, struct vmtp_err *err)
+make_router(struct cloud *c, int unused, struct vmtp_err *err)
 {
 	char name[128];
 	json_t *item = NULL;
 	int created = 1;
 	int i;
 
-	if (pick_name(
-	        c, defaults, "router_name", -1, "router", name, sizeof(name))) {
+	(void)unused;
+	if (pick_name(c, "router_name", -1, "router", name, sizeof(name))) {
 		int found = neutron_find(c, "routers", name, &item, err);
 
 		if (found < 0)
@@ -844,80 +994,174 @@ placement(struct cloud *c, const struct vm *v)
 		return json_string(buf);
 	}
 	if (nh > 0)
-		return json_incref(json_array_get(c->hosts, v->intra ? 0 : 1));
+		/* a copy: VMs boot on several threads (see make_network) */
+		return json_deep_copy(
+		    json_array_get(c->hosts, v->intra ? 0 : 1));
 	return zone != NULL ? json_string(zone) : NULL;
 }
 
-/* Boots every VM in one go; each is journalled as soon as it exists. */
+/* Boots VM I (all are booted side by side); it is journalled as soon as
+ * it exists. */
 static int
-boot_vms(struct cloud *c, struct vmtp_err *err)
+boot_vm(struct cloud *c, int i, struct vmtp_err *err)
 {
 	const char *vnic = c->o->vnic_type;
-	int i;
+	struct vm *v = &c->vms[i];
+	json_t *server;
+	json_t *where;
+	json_t *net;
+	json_t *reply;
+	char what[192];
 
-	for (i = 0; i < c->nvm; i++) {
-		struct vm *v = &c->vms[i];
-		json_t *server;
-		json_t *where = placement(c, v);
-		json_t *net;
-		json_t *reply;
-		char what[192];
+	if (cancelled(c, err) != 0)
+		return -1;
+	if (vnic != NULL && strcmp(vnic, "normal") != 0) {
+		char port_name[128];
+		json_t *p;
 
-		if (cancelled(c, err) != 0) {
-			json_decref(where);
+		snprintf(port_name, sizeof(port_name), "%s-port", v->name);
+		p = neutron_create(c, "ports", "port", "port", port_name,
+		    json_pack("{s:s, s:s, s:[s]}", "network_id",
+		        c->net_id[v->net], "binding:vnic_type", vnic,
+		        "security_groups", c->sg_id),
+		    v->port, err);
+		if (p == NULL)
 			return -1;
-		}
-		if (vnic != NULL && strcmp(vnic, "normal") != 0) {
-			char port_name[128];
-			json_t *p;
-
-			snprintf(
-			    port_name, sizeof(port_name), "%s-port", v->name);
-			p = neutron_create(c, "ports", "port", "port",
-			    port_name,
-			    json_pack("{s:s, s:s, s:[s]}", "network_id",
-			        c->net_id[v->net], "binding:vnic_type", vnic,
-			        "security_groups", c->sg_id),
-			    v->port, err);
-			if (p == NULL) {
-				json_decref(where);
-				return -1;
-			}
-			json_decref(p);
-			net = json_pack("[{s:s}]", "port", v->port);
-		} else {
-			net = json_pack("[{s:s}]", "uuid", c->net_id[v->net]);
-		}
-		server =
-		    json_pack("{s:s, s:s, s:s, s:s, s:o, s:[{s:s}], s:[s], "
-		              "s:{s:s}}",
-		        "name", v->name, "imageRef", c->image, "flavorRef",
-		        c->flavor, "key_name", c->keypair, "networks", net,
-		        "security_groups", "name", c->sg_name, "tags", c->tag,
-		        "metadata", "vmtp_run", c->tag);
-		/* json_object_set_new steals WHERE, also on failure */
-		if (where != NULL &&
-		    (server == NULL || json_object_set_new(server,
-		                           "availability_zone", where) != 0)) {
-			if (server == NULL)
-				json_decref(where);
-			json_decref(server);
-			server = NULL;
-		}
-		snprintf(what, sizeof(what), "create server %s", v->name);
-		reply = call(c, "compute", "POST", "/servers",
-		    json_pack("{s:o}", "server", server), what, err);
-		if (reply == NULL)
-			return -1;
-		copy(v->id, sizeof(v->id),
-		    str(json_object_get(reply, "server"), "id"));
-		json_decref(reply);
-		if (v->id[0] == '\0')
-			return err_set(
-			    err, VMTP_EXIT_FAIL, "cannot %s: no id", what);
-		if (remember(c, "server", v->id, v->name, 1, NULL, err) != 0)
-			return -1;
+		json_decref(p);
+		net = json_pack("[{s:s}]", "port", v->port);
+	} else {
+		net = json_pack("[{s:s}]", "uuid", c->net_id[v->net]);
 	}
+	server = json_pack("{s:s, s:s, s:s, s:s, s:o, s:[{s:s}], s:[s], "
+	                   "s:{s:s}}",
+	    "name", v->name, "imageRef", c->image, "flavorRef", c->flavor,
+	    "key_name", c->keypair, "networks", net, "security_groups", "name",
+	    c->sg_name, "tags", c->tag, "metadata", "vmtp_run", c->tag);
+	where = placement(c, v);
+	/* json_object_set_new steals WHERE, also on failure */
+	if (where != NULL &&
+	    (server == NULL ||
+	        json_object_set_new(server, "availability_zone", where) != 0)) {
+		if (server == NULL)
+			json_decref(where);
+		json_decref(server);
+		server = NULL;
+	}
+	snprintf(what, sizeof(what), "create server %s", v->name);
+	reply = call(c, "compute", "POST", "/servers",
+	    json_pack("{s:o}", "server", server), what, err);
+	if (reply == NULL)
+		return -1;
+	copy(v->id, sizeof(v->id), str(json_object_get(reply, "server"), "id"));
+	json_decref(reply);
+	if (v->id[0] == '\0')
+		return err_set(err, VMTP_EXIT_FAIL, "cannot %s: no id", what);
+	return remember(c, "server", v->id, v->name, 1, NULL, err);
+}
+
+/*
+ * A floating IP for VM I, tagged: on the VM's port when the port is known
+ * (and the router made), else without one, for fip_attach() to place
+ * once the port exists.
+ */
+static int
+make_fip(struct cloud *c, int i, struct vmtp_err *err)
+{
+	struct vm *v = &c->vms[i];
+	json_t *fip = json_pack("{s:s, s:s}", "floating_network_id", c->ext_net,
+	    "description", c->tag);
+	json_t *reply;
+
+	if (cancelled(c, err) != 0) {
+		json_decref(fip);
+		return -1;
+	}
+	if (fip != NULL && v->port[0] != '\0' &&
+	    json_object_set_new(fip, "port_id", json_string(v->port)) != 0)
+		fip = NULL;
+	reply = call(c, "network", "POST", "/v2.0/floatingips",
+	    json_pack("{s:o}", "floatingip", fip), "create a floating IP", err);
+	if (reply == NULL)
+		return -1;
+	fip = json_object_get(reply, "floatingip");
+	copy(v->fip_id, sizeof(v->fip_id), str(fip, "id"));
+	copy(v->fip, sizeof(v->fip), str(fip, "floating_ip_address"));
+	json_decref(reply);
+	if (v->fip_id[0] == '\0' || v->fip[0] == '\0')
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "cannot create a floating IP: no id or address");
+	if (remember(c, "floatingip", v->fip_id, v->fip, 1, NULL, err) != 0)
+		return -1;
+	v->fip_on = v->port[0] != '\0';
+	return tag_neutron(c, "floatingips", v->fip_id, err);
+}
+
+/* Puts VM I's floating IP on its port. */
+static int
+fip_attach(struct cloud *c, int i, struct vmtp_err *err)
+{
+	struct vm *v = &c->vms[i];
+	char path[256];
+	char what[192];
+	json_t *reply;
+
+	snprintf(path, sizeof(path), "/v2.0/floatingips/%s", v->fip_id);
+	snprintf(what, sizeof(what), "give %s floating IP %s", v->name, v->fip);
+	reply = call(c, "network", "PUT", path,
+	    json_pack("{s:{s:s}}", "floatingip", "port_id", v->port), what,
+	    err);
+	if (reply == NULL)
+		return -1;
+	json_decref(reply);
+	v->fip_on = 1;
+	log_info("%s has floating IP %s", v->name, v->fip);
+	return 0;
+}
+
+/*
+ * Learns the ports of the VMs that have none known yet, in one list call
+ * (Nova makes a VM's port while it builds it).
+ */
+static int
+find_ports(struct cloud *c, int unused, struct vmtp_err *err)
+{
+	char path[1024];
+	size_t len;
+	json_t *reply;
+	json_t *p;
+	size_t k;
+	int i, n = 0;
+
+	(void)unused;
+	len = (size_t)snprintf(path, sizeof(path),
+	    "/v2.0/ports?fields=id"
+	    "&fields=device_id");
+	for (i = 0; i < c->nvm; i++) {
+		if (c->vms[i].port[0] != '\0')
+			continue;
+		len += (size_t)snprintf(path + len, sizeof(path) - len,
+		    "&device_id=%s", c->vms[i].id);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (len >= sizeof(path))
+		return err_set(err, VMTP_EXIT_FAIL, "server ids too long");
+	reply = call(c, "network", "GET", path, NULL,
+	    "list the test servers' ports", err);
+	if (reply == NULL)
+		return -1;
+	json_array_foreach(json_object_get(reply, "ports"), k, p)
+	{
+		const char *dev = str(p, "device_id");
+
+		for (i = 0; i < c->nvm; i++)
+			if (dev != NULL && c->vms[i].port[0] == '\0' &&
+			    strcmp(dev, c->vms[i].id) == 0)
+				copy(c->vms[i].port, sizeof(c->vms[i].port),
+				    str(p, "id"));
+	}
+	json_decref(reply);
 	return 0;
 }
 
@@ -962,21 +1206,32 @@ vm_read(struct cloud *c, struct vm *v, const json_t *s)
 	copy(v->host_key, sizeof(v->host_key), host != NULL ? host : hostid);
 }
 
-/* Polls with one filtered list call until every VM is ACTIVE. */
+/*
+ * Polls with one filtered list call until every VM is ACTIVE; on the way,
+ * with one more list call while ports are unknown, puts each floating IP
+ * on its VM's port as soon as the port exists (those go side by side).
+ */
 static int
 wait_active(struct cloud *c, struct vmtp_err *err)
 {
 	char path[256];
-	int tries = (c->o->poll_attempts > 0 ? c->o->poll_attempts : 50) * 2;
-	int t, i, left = c->nvm;
+	int tries = (c->o->poll_attempts > 0 ? c->o->poll_attempts : 50) *
+	            2000 / POLL_MS;
+	int t, i, left = c->nvm, bare = 0;
 
+	for (i = 0; i < c->nvm; i++)
+		bare += c->vms[i].fip_id[0] != '\0' && !c->vms[i].fip_on;
 	snprintf(path, sizeof(path), "/servers/detail?tags=%s", c->tag);
-	for (t = 0; t < tries && left > 0; t++) {
+	for (t = 0; t < tries && (left > 0 || bare > 0); t++) {
+		struct task tasks[MAX_VMS];
 		json_t *reply;
 		json_t *s;
 		size_t k;
+		int n = 0;
 
-		sleep_ms(POLL_MS);
+		/* the stages before took a while: look at once, first */
+		if (t > 0)
+			sleep_ms(POLL_MS);
 		if (cancelled(c, err) != 0)
 			return -1;
 		reply = call(c, "compute", "GET", path, NULL,
@@ -1011,6 +1266,19 @@ wait_active(struct cloud *c, struct vmtp_err *err)
 				left++;
 		}
 		json_decref(reply);
+		if (bare > 0) {
+			if (find_ports(c, 0, err) != 0)
+				return -1;
+			for (i = 0; i < c->nvm; i++)
+				if (c->vms[i].port[0] != '\0' &&
+				    c->vms[i].fip_id[0] != '\0' &&
+				    !c->vms[i].fip_on)
+					tasks[n++] = (struct task){
+					    fip_attach, i, 0, {0}};
+			if (n > 0 && run_tasks(c, tasks, n, err) != 0)
+				return -1;
+			bare -= n;
+		}
 		log_progress("%d of %d VMs active", c->nvm - left, c->nvm);
 	}
 	log_progress_end();
@@ -1018,57 +1286,10 @@ wait_active(struct cloud *c, struct vmtp_err *err)
 		return err_set(err, VMTP_EXIT_FAIL,
 		    "%d server(s) not ACTIVE after %d s", left,
 		    tries * POLL_MS / 1000);
-	return 0;
-}
-
-/* A floating IP on each VM's port, so SSH reaches it from outside. */
-static int
-attach_fips(struct cloud *c, struct vmtp_err *err)
-{
-	int i;
-
-	for (i = 0; i < c->nvm; i++) {
-		struct vm *v = &c->vms[i];
-		char path[256];
-		char fip_id[64];
-		json_t *reply;
-		json_t *fip;
-
-		if (v->port[0] == '\0') {
-			snprintf(path, sizeof(path), "/v2.0/ports?device_id=%s",
-			    v->id);
-			reply = call(c, "network", "GET", path, NULL,
-			    "find a server's port", err);
-			if (reply == NULL)
-				return -1;
-			copy(v->port, sizeof(v->port),
-			    str(json_array_get(
-			            json_object_get(reply, "ports"), 0),
-			        "id"));
-			json_decref(reply);
-			if (v->port[0] == '\0')
-				return err_set(err, VMTP_EXIT_FAIL,
-				    "server %s has no port", v->name);
-		}
-		fip = json_pack("{s:s, s:s}", "floating_network_id", c->ext_net,
-		    "port_id", v->port);
-		reply = NULL;
-		if (fip != NULL && json_object_set_new(
-		                       fip, "description", json_string(c->tag)))
-			fip = NULL;
-		reply = call(c, "network", "POST", "/v2.0/floatingips",
-		    json_pack("{s:o}", "floatingip", fip),
-		    "create a floating IP", err);
-		if (reply == NULL)
-			return -1;
-		fip = json_object_get(reply, "floatingip");
-		copy(fip_id, sizeof(fip_id), str(fip, "id"));
-		copy(v->fip, sizeof(v->fip), str(fip, "floating_ip_address"));
-		json_decref(reply);
-		if (remember(c, "floatingip", fip_id, v->fip, 1, NULL, err) ||
-		    tag_neutron(c, "floatingips", fip_id, err) != 0)
-			return -1;
-	}
+	if (bare > 0)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "%d server(s) have no port after %d s", bare,
+		    tries * POLL_MS / 1000);
 	return 0;
 }
 
@@ -1329,10 +1550,11 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 }
 
 /* Adds what only an admin may see to the run record: encapsulation and
- * the L2 agent's type. */
-static void
-describe_network(struct cloud *c, json_t *run)
+ * the L2 agent's type.  Never fails: what cannot be read stays out. */
+static int
+describe_network(struct cloud *c, int unused, struct vmtp_err *err)
 {
+	json_t *run = c->o->run;
 	struct vmtp_err e = VMTP_ERR_INIT;
 	json_t *reply = NULL;
 	json_t *a;
@@ -1340,8 +1562,10 @@ describe_network(struct cloud *c, json_t *run)
 	size_t i;
 
 	snprintf(path, sizeof(path), "/v2.0/networks/%s", c->net_id[0]);
-	if (os_request(c->s, "network", "GET", path, NULL, NULL, &reply, &e) ==
-	        200 &&
+	(void)unused;
+	(void)err;
+	if (os_request(session(c), "network", "GET", path, NULL, NULL, &reply,
+	        &e) == 200 &&
 	    str(json_object_get(reply, "network"), "provider:network_type"))
 		json_object_set(run, "encapsulation",
 		    json_object_get(json_object_get(reply, "network"),
@@ -1349,7 +1573,7 @@ describe_network(struct cloud *c, json_t *run)
 	json_decref(reply);
 	reply = NULL;
 	err_clear(&e);
-	if (os_request(c->s, "network", "GET", "/v2.0/agents", NULL, NULL,
+	if (os_request(session(c), "network", "GET", "/v2.0/agents", NULL, NULL,
 	        &reply, &e) == 200) {
 		json_array_foreach(json_object_get(reply, "agents"), i, a)
 		{
@@ -1367,6 +1591,63 @@ describe_network(struct cloud *c, json_t *run)
 		}
 	}
 	json_decref(reply);
+	return 0;
+}
+
+/* Adds task FN for I to T[*N]. */
+static void
+add_task(struct task *t, int *n,
+    int (*fn)(struct cloud *, int, struct vmtp_err *), int i)
+{
+	t[*n] = (struct task){fn, i, 0, {0}};
+	(*n)++;
+}
+
+/*
+ * Makes the topology in stages, each stage's steps side by side: what the
+ * VMs need (key pair, security group, networks); the VMs; while they
+ * boot, the rules, the router, the run record's details and the VMs'
+ * ports; the floating IPs, on those ports; then the wait for ACTIVE
+ * (floating IPs whose port came late are placed on the way) and SSH.
+ * The VMs go alone so that an API server serving one request at a time
+ * starts them first.
+ */
+static int
+build(struct cloud *c, struct vmtp_err *err)
+{
+	const struct cloud_opts *o = c->o;
+	struct task t[MAX_VMS + N_SG_RULES + 4];
+	int own = o->reuse_network == NULL; /* networks, router, floating IPs */
+	int n = 0, i;
+
+	add_task(t, &n, make_keypair, 0);
+	add_task(t, &n, make_secgroup, 0);
+	for (i = 0; own && i < c->nets; i++)
+		add_task(t, &n, make_network, i);
+	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)
+		return -1;
+	n = 0;
+	for (i = 0; i < c->nvm; i++)
+		add_task(t, &n, boot_vm, i);
+	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)
+		return -1;
+	n = 0;
+	if (own) {
+		add_task(t, &n, make_router, 0);
+		add_task(t, &n, find_ports, 0);
+	}
+	for (i = 0; c->sg_created && i < N_SG_RULES; i++)
+		add_task(t, &n, make_rule, i);
+	add_task(t, &n, describe_network, 0);
+	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)
+		return -1;
+	n = 0;
+	for (i = 0; own && i < c->nvm; i++)
+		add_task(t, &n, make_fip, i);
+	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0 ||
+	    rec_write(c->out, o->run, err) != 0)
+		return -1;
+	return wait_active(c, err) != 0 || wait_ssh(c, err) != 0 ? -1 : 0;
 }
 
 int
@@ -1374,7 +1655,6 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
     struct vmtp_err *err)
 {
 	struct cloud c;
-	json_t *defaults = NULL;
 	char *dir = NULL;
 	int rc = -1;
 	int i;
@@ -1386,9 +1666,10 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 	c.tag = o->tag;
 	c.nets = o->same_network_only || o->reuse_network != NULL ? 1 : 2;
 	c.made = json_array();
-	defaults = cfg_load_defaults(err);
+	pthread_mutex_init(&c.lock, NULL);
+	c.defaults = cfg_load_defaults(err);
 	dir = journal_dir(err);
-	if (c.made == NULL || defaults == NULL || dir == NULL)
+	if (c.made == NULL || c.defaults == NULL || dir == NULL)
 		goto out;
 	snprintf(c.known_hosts, sizeof(c.known_hosts), "%s/%s.known_hosts", dir,
 	    c.tag);
@@ -1400,8 +1681,6 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 	    cancelled(&c, err) != 0)
 		goto fail;
 	plan_vms(&c);
-	if (make_keypair(&c, err) != 0 || make_secgroup(&c, defaults, err) != 0)
-		goto fail;
 	if (o->reuse_network != NULL) {
 		json_t *net = NULL;
 		int found =
@@ -1419,20 +1698,8 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 		if (remember(&c, "network", c.net_id[0], c.net_name[0], 0, NULL,
 		        err) != 0)
 			goto fail;
-	} else {
-		for (i = 0; i < c.nets; i++)
-			if (make_network(&c, defaults, i, err) != 0 ||
-			    cancelled(&c, err) != 0)
-				goto fail;
-		if (make_router(&c, defaults, err) != 0)
-			goto fail;
 	}
-	describe_network(&c, o->run);
-	if (rec_write(out, o->run, err) != 0)
-		goto fail;
-	if (boot_vms(&c, err) != 0 || wait_active(&c, err) != 0 ||
-	    (o->reuse_network == NULL && attach_fips(&c, err) != 0) ||
-	    wait_ssh(&c, err) != 0)
+	if (build(&c, err) != 0)
 		goto fail;
 	for (i = 0; i < c.nvm; i++)
 		if (emit(&c, host_record(&c, &c.vms[i]), err) != 0)
@@ -1469,11 +1736,14 @@ fail:
 		}
 	}
 out:
+	for (i = 0; i < MAX_WORKERS; i++)
+		os_session_free(c.workers[i].s);
+	pthread_mutex_destroy(&c.lock);
 	if (c.journal != NULL)
 		fclose(c.journal);
 	json_decref(c.hosts);
 	json_decref(c.made);
-	json_decref(defaults);
+	json_decref(c.defaults);
 	free(dir);
 	return rc;
 }

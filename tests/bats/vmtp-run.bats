@@ -126,13 +126,39 @@ samples() {
 @test "UDP search meets the loss bracket behind a 200 Mbit/s bottleneck in few probes" {
 	# the bridge port towards host1: a token bucket makes a sharp knee
 	tc qdisc add dev "${NSH_P}h1" root tbf rate 200mbit burst 64kb latency 20ms
-	run --separate-stderr vr --protocols U --udpbuf 1400 --udp-loss-range 2,5 \
+	run --separate-stderr vr -v --protocols U --udpbuf 1400 --udp-loss-range 2,5 \
 	    --flows 2 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	udp=$(samples | jq -c 'select(.protocol == "UDP")')
 	jq -e '.probes >= 2 and .probes <= 5' <<< "$udp"
 	jq -e '.loss_rate >= 2 and .loss_rate <= 5' <<< "$udp"
 	jq -e '.throughput_kbps > 150000 and .throughput_kbps < 215000' <<< "$udp"
+	# without --udp-final the sample is the result probe: -v shows only
+	# one-second client runs, one per probe
+	jq -e 'has("final") | not' <<< "$udp"
+	[ "$(grep -cE -- ' -u -R [0-9]+' <<< "$stderr")" -eq "$(jq .probes <<< "$udp")" ]
+	[ "$(grep -cE -- '-T 1 .* -u -R [0-9]+' <<< "$stderr")" -eq "$(jq .probes <<< "$udp")" ]
+}
+
+@test "--udp-final: after the probes, one -t run at the chosen rate is the sample" {
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 200mbit burst 64kb latency 20ms
+	run --separate-stderr vr -v -t 3 --protocols U --udp-final --udpbuf 1400 \
+	    --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	udp=$(samples | jq -c 'select(.protocol == "UDP")')
+	echo "$udp"
+	[ "$(jq -s length <<< "$udp")" -eq 1 ]
+	jq -e '.final == true and .probes >= 1 and .probes <= 5' <<< "$udp"
+	# the full length, not a probe's second
+	jq -e '.t_end - .t_start >= 3 and .t_end - .t_start < 8' <<< "$udp"
+	jq -e '.throughput_kbps > 150000 and .throughput_kbps < 215000 and .loss_rate >= 0' <<< "$udp"
+	# -v shows every client command: the probes at -T 1, then one -T 3
+	# at the rate of one of them
+	probes=$(grep -oE -- '-T 1 .* -u -R [0-9]+' <<< "$stderr" | sed 's/.* //')
+	final=$(grep -oE -- '-T 3 .* -u -R [0-9]+' <<< "$stderr" | sed 's/.* //')
+	[ "$(wc -l <<< "$probes")" -eq "$(jq .probes <<< "$udp")" ]
+	[ "$(wc -l <<< "$final")" -eq 1 ]
+	grep -qx "$final" <<< "$probes"
 }
 
 @test "tool output without a result becomes an error sample quoting its error line" {
@@ -241,8 +267,15 @@ samples() {
 	run -2 --separate-stderr vmtp-run --tp-tool iperf
 	run -2 --separate-stderr vmtp-run --udp-loss-range 5,2
 	run -2 --separate-stderr vmtp-run --bandwidth 10X
+	run -2 --separate-stderr vmtp-run --udp-final --bandwidth 10M
+	[[ "$stderr" == "vmtp-run: --udp-final: conflicts with --bandwidth (no search to follow)"* ]]
 	run -0 vmtp-run --help
 	[[ "$output" == "usage: vmtp-run "* ]]
+	# --help's synopsis is the man page's
+	help="$(sed -n '/^usage/,/^$/p' <<< "$output" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')"
+	man="$(groff -mdoc -Tascii -P-cbou "$VMTP_ROOT/man/vmtp-run.1" 2>/dev/null |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//; s/ | /|/g')"
+	[ "$help" = "$man" ]
 	run -0 vmtp-run --version
 	[ "$output" = "vmtp-run 0.1.0" ]
 }

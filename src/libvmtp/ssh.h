@@ -59,9 +59,12 @@ struct ssh_conn;
 /*
  * Connects to O->host, checks its host key and authenticates: with O->key,
  * else ssh-agent ($SSH_AUTH_SOCK), else ~/.ssh/id_ed25519, id_ecdsa and
- * id_rsa, then with O->password when given.  O's strings are copied (the
- * password is not kept after authentication).  Returns the session, or NULL
- * with ERR set (VMTP_EXIT_FAIL) naming the host and the cause.
+ * id_rsa, then with O->password when given and the server takes the
+ * "password" method.  O's strings are copied (the password is not kept
+ * after authentication).  Returns the session, or NULL with ERR set
+ * (VMTP_EXIT_FAIL) naming the host and the cause ("cannot log in to
+ * user@host: password refused", "... the server takes no password (it
+ * offers publickey)", ...).
  */
 struct ssh_conn *ssh_open(const struct ssh_opts *o, struct vmtp_err *err);
 

@@ -122,6 +122,14 @@ fp() {
 	[[ "$stderr" == "vmtp-provision: cannot open $T/nope: "* ]]
 }
 
+@test "a password for a server that takes none says what the server offers" {
+	printf 'whatever-pw\n' > "$T/pw"
+	HOME=$T/home run -1 --separate-stderr env -u SSH_AUTH_SOCK vmtp-provision \
+	    --host "root@$(nsh_ip 1)" --known-hosts "$NSH_DIR/known_hosts" --ssh-password-file "$T/pw"
+	[ "$stderr" = "vmtp-provision: cannot log in to root@$(nsh_ip 1): no key was accepted and the server takes no password (it offers publickey)" ]
+	[ -z "$output" ]
+}
+
 @test "usage errors name the option and exit 2" {
 	# without --host it is cloud mode, which needs credentials
 	run -2 --separate-stderr env -u OS_AUTH_URL -u OS_CLOUD vmtp-provision

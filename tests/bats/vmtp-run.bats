@@ -29,6 +29,7 @@ teardown() {
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
+	nsh_pw_down 1
 	nsh_comms 2 | grep -qx sshd || {
 		nsh_start_sshd 2 ""
 		nsh_wait_port "$(nsh_ip 2)" 22
@@ -250,6 +251,70 @@ samples() {
 	done
 	# what was written is still a valid record stream
 	jq -e . "$T/term.out" > /dev/null
+}
+
+# A password-only sshd on host1 for user vmtpuser with password $1, and
+# a topology for it written by vmtp-provision with that password; no key
+# anywhere (an empty HOME, no agent).
+pw_topology() {
+	nsh_pw_up 1 vmtpuser "$1"
+	PW_ADDR=$(nsh_pw_ip 1)
+	export HOME=$BATS_TEST_TMPDIR
+	unset SSH_AUTH_SOCK
+	VMTP_SSH_PASSWORD=$1 vmtp-provision -q --host "vmtpuser@$PW_ADDR" \
+	    --known-hosts "$NSH_DIR/h1/pw/known_hosts" > "$T/pw-topo.ndjson"
+	jq -se 'map(select(.type == "host")) | length == 1 and
+	    (.[0].ssh | .user == "vmtpuser" and (has("key") | not))' "$T/pw-topo.ndjson"
+}
+
+@test "a password logs a user in on a real sshd; it shows in no output, record or command line" {
+	pw="Sesame-$$-$RANDOM"
+	pw_topology "$pw"
+	# while vmtp-run measures, every command line on the machine is kept
+	VMTP_SSH_PASSWORD=$pw vmtp-run -v -c "$T/vmtp.yaml" -t 3 --protocols TI --icmp-sizes 64 \
+	    "$T/pw-topo.ndjson" > "$T/pw.out" 2> "$T/pw.err" &
+	BG_PID=$!
+	while kill -0 "$BG_PID" 2>/dev/null; do
+		ps -e -ww -o args >> "$T/pw.ps"
+		sleep 0.1
+	done
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	cat "$T/pw.err"
+	[ "$st" -eq 0 ]
+	jq -se 'map(select(.type == "sample")) | length == 2 and all(has("error") | not)' "$T/pw.out"
+	jq -se 'map(select(.type == "sample" and .protocol == "TCP"))[0].throughput_kbps > 102400' "$T/pw.out"
+	jq -se 'map(select(.type == "sample" and .protocol == "ICMP"))[0].rx_packets == 2' "$T/pw.out"
+	# the measurement ran in vmtpuser's session (the ps log saw it)
+	grep -q -- "-fparse -T 3 .* $PW_ADDR" "$T/pw.ps"
+	! grep -F -- "$pw" "$T/pw-topo.ndjson" "$T/pw.out" "$T/pw.err" "$T/pw.ps"
+	# the same from a file, with nothing in the environment
+	printf '%s\n' "$pw" > "$T/pw.txt"
+	run --separate-stderr env -u VMTP_SSH_PASSWORD vmtp-run -c "$T/vmtp.yaml" \
+	    --ssh-password-file "$T/pw.txt" --protocols I --icmp-sizes 64 "$T/pw-topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and .[0].rx_packets == 2'
+	[[ "$output$stderr" != *"$pw"* ]]
+}
+
+@test "a wrong password: error samples naming the user and host, exit 3 (provision: 1)" {
+	pw_topology "right-$$-pw"
+	VMTP_SSH_PASSWORD=wrong-$$-pw run -3 --separate-stderr vmtp-run -c "$T/vmtp.yaml" \
+	    --protocols TI --icmp-sizes 64 "$T/pw-topo.ndjson"
+	samples
+	[ "$(samples | jq -r '[.protocol, .error] | join(": ")' | paste -sd'|')" = \
+	    "TCP: cannot log in to vmtpuser@$PW_ADDR: password refused|ICMP: cannot log in to vmtpuser@$PW_ADDR: password refused" ]
+	[[ "$stderr" == *"vmtp-run: warning: flow 1 TCP: cannot log in to vmtpuser@$PW_ADDR: password refused"* ]]
+	[[ "$output$stderr" != *wrong-$$-pw* ]]
+	VMTP_SSH_PASSWORD=wrong-$$-pw run -1 --separate-stderr vmtp-provision \
+	    --host "vmtpuser@$PW_ADDR" --known-hosts "$NSH_DIR/h1/pw/known_hosts"
+	[ "$stderr" = "vmtp-provision: cannot log in to vmtpuser@$PW_ADDR: password refused" ]
+	[ -z "$output" ]
+	# without any password: said so
+	run -1 --separate-stderr vmtp-provision \
+	    --host "vmtpuser@$PW_ADDR" --known-hosts "$NSH_DIR/h1/pw/known_hosts"
+	[ "$stderr" = "vmtp-provision: cannot log in to vmtpuser@$PW_ADDR: no key or password was accepted" ]
 }
 
 @test "a topology flow naming an unknown host is bad input, 65" {

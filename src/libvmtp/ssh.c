@@ -91,13 +91,14 @@ ssh_password_load(const char *file, struct vmtp_err *err)
 	}
 	n = getline(&line, &cap, fp);
 	fclose(fp);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	/* an empty first line would be sent as an empty password */
 	if (n <= 0) {
 		ssh_password_free(line);
 		err_set(err, VMTP_EXIT_FAIL, "%s holds no password", file);
 		return NULL;
 	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
 	return line;
 }
 

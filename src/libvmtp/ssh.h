@@ -107,7 +107,8 @@ int ssh_upload(struct ssh_conn *c, const char *local, const char *remote,
  * Reads the SSH password from $VMTP_SSH_PASSWORD or, when FILE is not NULL,
  * from the first line of FILE (which wins).  Returns a malloc'd secret the
  * caller frees with ssh_password_free(), NULL with ERR clear when there is
- * none, or NULL with ERR set when FILE cannot be read.
+ * none, or NULL with ERR set when FILE cannot be read or its first line is
+ * empty.
  */
 char *ssh_password_load(const char *file, struct vmtp_err *err);
 

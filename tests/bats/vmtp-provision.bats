@@ -120,6 +120,12 @@ fp() {
 	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
 	    --known-hosts "$NSH_DIR/known_hosts" --ssh-password-file "$T/nope"
 	[[ "$stderr" == "vmtp-provision: cannot open $T/nope: "* ]]
+	# an empty first line is no password, not an empty one
+	printf '\nsecond-line\n' > "$T/blank"
+	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
+	    --known-hosts "$NSH_DIR/known_hosts" --ssh-password-file "$T/blank"
+	[ "$stderr" = "vmtp-provision: $T/blank holds no password" ]
+	[ -z "$output" ]
 }
 
 @test "a password for a server that takes none says what the server offers" {

@@ -59,6 +59,7 @@ static const struct cfg_key {
     {"ssh_vm_username", CFG_STR},
     {"tcp_pkt_sizes", CFG_INT_LIST},
     {"tcp_tp_loop_count", CFG_INT},
+    {"udp_final", CFG_BOOL},
     {"udp_loss_rate_range", CFG_NUM_LIST},
     {"udp_pkt_sizes", CFG_INT_LIST},
     {"user_data_file", CFG_STR},

@@ -91,13 +91,14 @@ ssh_password_load(const char *file, struct vmtp_err *err)
 	}
 	n = getline(&line, &cap, fp);
 	fclose(fp);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	/* an empty first line would be sent as an empty password */
 	if (n <= 0) {
 		ssh_password_free(line);
 		err_set(err, VMTP_EXIT_FAIL, "%s holds no password", file);
 		return NULL;
 	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
 	return line;
 }
 
@@ -392,6 +393,24 @@ auth_keyfile(struct ssh_conn *c, const char *path)
 	           (unsigned int)strlen(c->user), NULL, path, NULL) == 0;
 }
 
+/* Whether the comma-separated METHODS (may be NULL) name METHOD. */
+static int
+has_method(const char *methods, const char *method)
+{
+	size_t len = strlen(method);
+	const char *p = methods;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, method, len) == 0 &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return 1;
+		p = strchr(p, ',');
+		if (p != NULL)
+			p++;
+	}
+	return 0;
+}
+
 /* Authenticates as ssh.h says.  Returns 0 or -1 with ERR set. */
 static int
 authenticate(struct ssh_conn *c, const struct ssh_opts *o, struct vmtp_err *err)
@@ -399,9 +418,19 @@ authenticate(struct ssh_conn *c, const struct ssh_opts *o, struct vmtp_err *err)
 	static const char *const defaults[] = {
 	    "id_ed25519", "id_ecdsa", "id_rsa", NULL};
 	const char *home = getenv("HOME");
+	const char *methods;
 	char path[4096];
 	int i;
 
+	/* what the server takes, so that a refusal can say why */
+	methods = libssh2_userauth_list(
+	    c->session, c->user, (unsigned int)strlen(c->user));
+	if (methods == NULL) {
+		if (libssh2_userauth_authenticated(c->session))
+			return 0;
+		return err_set(err, VMTP_EXIT_FAIL, "cannot log in to %s: %s",
+		    c->name, last_error(c->session));
+	}
 	if (o->key != NULL) {
 		if (auth_keyfile(c, o->key))
 			return 0;
@@ -419,11 +448,23 @@ authenticate(struct ssh_conn *c, const struct ssh_opts *o, struct vmtp_err *err)
 				return 0;
 		}
 	}
-	if (o->password != NULL &&
-	    libssh2_userauth_password(c->session, c->user, o->password) == 0)
+	if (o->password == NULL)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "cannot log in to %s: no key or password was accepted",
+		    c->name);
+	if (!has_method(methods, "password"))
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "cannot log in to %s: no key was accepted and the server "
+		    "takes no password (it offers %s)",
+		    c->name, methods);
+	if (libssh2_userauth_password(c->session, c->user, o->password) == 0)
 		return 0;
+	if (libssh2_session_last_errno(c->session) ==
+	    LIBSSH2_ERROR_PASSWORD_EXPIRED)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "cannot log in to %s: the password has expired", c->name);
 	return err_set(err, VMTP_EXIT_FAIL,
-	    "cannot log in to %s: no key or password was accepted", c->name);
+	    "cannot log in to %s: password refused", c->name);
 }
 
 /* Tears down the session and socket of C, keeping C itself. */

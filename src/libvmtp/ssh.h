@@ -59,9 +59,12 @@ struct ssh_conn;
 /*
  * Connects to O->host, checks its host key and authenticates: with O->key,
  * else ssh-agent ($SSH_AUTH_SOCK), else ~/.ssh/id_ed25519, id_ecdsa and
- * id_rsa, then with O->password when given.  O's strings are copied (the
- * password is not kept after authentication).  Returns the session, or NULL
- * with ERR set (VMTP_EXIT_FAIL) naming the host and the cause.
+ * id_rsa, then with O->password when given and the server takes the
+ * "password" method.  O's strings are copied (the password is not kept
+ * after authentication).  Returns the session, or NULL with ERR set
+ * (VMTP_EXIT_FAIL) naming the host and the cause ("cannot log in to
+ * user@host: password refused", "... the server takes no password (it
+ * offers publickey)", ...).
  */
 struct ssh_conn *ssh_open(const struct ssh_opts *o, struct vmtp_err *err);
 
@@ -104,7 +107,8 @@ int ssh_upload(struct ssh_conn *c, const char *local, const char *remote,
  * Reads the SSH password from $VMTP_SSH_PASSWORD or, when FILE is not NULL,
  * from the first line of FILE (which wins).  Returns a malloc'd secret the
  * caller frees with ssh_password_free(), NULL with ERR clear when there is
- * none, or NULL with ERR set when FILE cannot be read.
+ * none, or NULL with ERR set when FILE cannot be read or its first line is
+ * empty.
  */
 char *ssh_password_load(const char *file, struct vmtp_err *err);
 

@@ -642,6 +642,38 @@ tcp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool, int loop,
 	return write_rec(ctx, rec, err);
 }
 
+/*
+ * Writes the UDP sample of TP, measured from T0 until now; PROBES (the
+ * search's, or -1 for a fixed rate) and FINAL (a -t run after the search)
+ * as they apply.  Returns 0 or -1 with ERR set.
+ */
+static int
+udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
+    double t0, const struct parse_tp *tp, int probes, int final,
+    struct vmtp_err *err)
+{
+	json_t *rec =
+	    sample_new(ctx, j->flow, "UDP", tool, j->len, t0, j->reverse);
+
+	if (rec == NULL ||
+	    json_object_set_new(
+	        rec, "throughput_kbps", json_integer(kbps(tp->mbps))) != 0 ||
+	    set_num(rec, "loss_rate", tp->loss_pct) != 0 ||
+	    set_num(rec, "jitter_ms", tp->jitter_ms) != 0 ||
+	    (probes >= 0 && json_object_set_new(
+	                        rec, "probes", json_integer(probes)) != 0) ||
+	    (final && json_object_set_new(rec, "final", json_true()) != 0)) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return write_rec(ctx, rec, err);
+}
+
+/*
+ * One UDP measurement of J: at the fixed rate, or the rate search of SPEC
+ * §8 (and with --udp-final one -t run at the rate it chose).  Returns 0
+ * (a failure is an error sample) or -1 with ERR set.
+ */
 static int
 udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
     struct vmtp_err *err)
@@ -654,7 +686,6 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 	double t0 = now_epoch();
 	double rate;
 	char msg[512];
-	json_t *rec;
 	int rc;
 
 	best.jitter_ms = NAN;
@@ -664,18 +695,9 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		rc = tp_once(ctx, j, &best, msg, sizeof(msg), err);
 		if (rc <= 0)
 			goto fail;
-		rec = sample_new(
-		    ctx, j->flow, "UDP", tool, j->len, t0, j->reverse);
-		if (rec == NULL ||
-		    json_object_set_new(rec, "throughput_kbps",
-		        json_integer(kbps(best.mbps))) != 0 ||
-		    set_num(rec, "loss_rate", best.loss_pct) != 0 ||
-		    set_num(rec, "jitter_ms", best.jitter_ms) != 0) {
-			json_decref(rec);
-			rec = NULL;
-		}
+		rc = udp_sample(ctx, j, tool, t0, &best, -1, 0, err);
 		parse_tp_free(&best);
-		return write_rec(ctx, rec, err);
+		return rc;
 	}
 	search_init(&s, o->ceiling_kbps, o->loss_min, o->loss_max, (int)j->len);
 	while ((rate = search_next(&s)) > 0) {
@@ -715,17 +737,27 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		log_info("flow %d UDP %lld: the sender is the limit "
 		         "(%.0f Mbit/s offered)",
 		    (int)j->flow, j->len, o->ceiling_kbps / 1000);
-	rec = sample_new(ctx, j->flow, "UDP", tool, j->len, t0, j->reverse);
-	if (rec == NULL ||
-	    json_object_set_new(
-	        rec, "throughput_kbps", json_integer(kbps(best.mbps))) != 0 ||
-	    set_num(rec, "loss_rate", best.loss_pct) != 0 ||
-	    set_num(rec, "jitter_ms", best.jitter_ms) != 0 ||
-	    json_object_set_new(rec, "probes", json_integer(s.probes)) != 0) {
-		json_decref(rec);
-		rec = NULL;
+	r = search_result(&s);
+	if (!o->udp_final || r == NULL)
+		return udp_sample(ctx, j, tool, t0, &best, s.probes, 0, err);
+	/* the probes were short; this run is as long as a TCP one, so that
+	 * its numbers (and the CPU load collected meanwhile) are comparable */
+	j->rate_kbps = r->offered_kbps;
+	j->seconds = o->seconds;
+	t0 = now_epoch();
+	log_debug("flow %d UDP %lld: %d s at %.0f kbps, the rate found",
+	    (int)j->flow, j->len, j->seconds, j->rate_kbps);
+	rc = tp_once(ctx, j, &tp, msg, sizeof(msg), err);
+	if (rc <= 0)
+		goto fail;
+	if (isnan(tp.loss_pct)) {
+		parse_tp_free(&tp);
+		snprintf(msg, sizeof(msg), "%s reported no UDP loss", tool);
+		goto fail;
 	}
-	return write_rec(ctx, rec, err);
+	rc = udp_sample(ctx, j, tool, t0, &tp, s.probes, 1, err);
+	parse_tp_free(&tp);
+	return rc;
 fail:
 	if (rc < 0)
 		return -1;
@@ -814,7 +846,10 @@ flow_plan_seconds(const struct run_opts *o, const json_t *flow)
 		s += (double)o->n_tcpbuf * o->tcp_loops * dirs * o->seconds;
 	if (o->protocols & PROTO_UDP)
 		s += (double)o->n_udpbuf * dirs *
-		     (o->bandwidth_kbps > 0 ? o->seconds : 3 * PROBE_SECONDS);
+		     (o->bandwidth_kbps > 0
+		             ? o->seconds
+		             : 3 * PROBE_SECONDS +
+		                   (o->udp_final ? o->seconds : 0));
 	if (o->protocols & PROTO_ICMP)
 		s += (double)o->n_icmp * o->ping_count;
 	return s;

@@ -35,8 +35,8 @@ static const char synopsis[] =
     "                [--protocols TUI] [--ssh-key file] "
     "[--ssh-password-file file]\n"
     "                [--stop-on-error] [--tcp-loops n] [--tcpbuf list]\n"
-    "                [--tp-tool nuttcp|iperf3] [--udp-loss-range min,max]\n"
-    "                [--udpbuf list] [file]\n";
+    "                [--tp-tool nuttcp|iperf3] [--udp-final]\n"
+    "                [--udp-loss-range min,max] [--udpbuf list] [file]\n";
 
 static volatile sig_atomic_t got_signal;
 
@@ -73,6 +73,8 @@ help(void)
 	      "  --tcp-loops n            TCP runs per buffer size\n"
 	      "  --ping-count n           pings per size\n"
 	      "  --bandwidth rate         fixed UDP rate (K/M/G), no search\n"
+	      "  --udp-final              after the search, one -t run at its "
+	      "rate\n"
 	      "  --udp-loss-range min,max UDP search loss bracket, percent\n"
 	      "  --flows list             flow ids to run (default all)\n"
 	      "  --stop-on-error          stop at the first failed "
@@ -215,6 +217,8 @@ opts_from_cfg(struct run_opts *o, const json_t *cfg, struct vmtp_err *err)
 		o->ping_count = (int)v;
 	if ((v = cfg_int(cfg, "ssh_retry_count")) > 0)
 		o->attempts = (int)v;
+	if (cfg_bool(cfg, "udp_final"))
+		o->udp_final = 1;
 	if (cfg_num(cfg, "vm_bandwidth") > 0)
 		o->ceiling_kbps = cfg_num(cfg, "vm_bandwidth");
 	if (json_is_array(range) && json_array_size(range) == 2 &&
@@ -244,6 +248,7 @@ enum {
 	OPT_LOOPS,
 	OPT_TCPBUF,
 	OPT_TOOL,
+	OPT_FINAL,
 	OPT_LOSS,
 	OPT_UDPBUF,
 	OPT_VERSION
@@ -265,6 +270,7 @@ static const struct option longopts[] = {
     {"tcp-loops", required_argument, NULL, OPT_LOOPS},
     {"tcpbuf", required_argument, NULL, OPT_TCPBUF},
     {"tp-tool", required_argument, NULL, OPT_TOOL},
+    {"udp-final", no_argument, NULL, OPT_FINAL},
     {"udp-loss-range", required_argument, NULL, OPT_LOSS},
     {"udpbuf", required_argument, NULL, OPT_UDPBUF},
     {"verbose", no_argument, NULL, 'v'},
@@ -294,6 +300,7 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 	static const char *const policies[] = {"strict", "accept-new", NULL};
 	long long v;
 	const char *p;
+	int final_flag = 0;
 	int ch;
 
 	while (
@@ -390,6 +397,10 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 			if (o->tool < 0)
 				return -1;
 			break;
+		case OPT_FINAL:
+			o->udp_final = 1;
+			final_flag = 1;
+			break;
 		case OPT_LOSS:
 			if (parse_range(
 			        optarg, &o->loss_min, &o->loss_max, err) < 0)
@@ -410,6 +421,12 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 	if (argc - optind > 1)
 		return err_set(err, VMTP_EXIT_USAGE, "unexpected argument '%s'",
 		    argv[optind + 1]);
+	/* the configuration's udp_final is a default that a fixed rate
+	 * overrides; both on the command line is a contradiction */
+	if (final_flag && o->bandwidth_kbps > 0)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--udp-final: conflicts with --bandwidth (no search to "
+		    "follow)");
 	return 0;
 }
 

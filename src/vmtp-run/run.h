@@ -35,6 +35,7 @@ struct run_opts {
 	double bandwidth_kbps; /* fixed UDP rate; 0: search */
 	double ceiling_kbps;   /* UDP search start */
 	double loss_min, loss_max;
+	int udp_final;       /* one -t run at the rate the search chose */
 	long long flows[64]; /* subset of flow ids; none: all */
 	int n_flows;
 	int stop_on_error;

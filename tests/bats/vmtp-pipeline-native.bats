@@ -39,3 +39,27 @@ teardown() {
 	grep -q 'CPU load' "$BATS_TEST_TMPDIR/r.html"
 	grep -q 'Native inter' "$BATS_TEST_TMPDIR/r.html"
 }
+
+@test "udp_final with collect -m gmond: the UDP result holds CPU readings of its -t run" {
+	gmond_start
+	# the configuration's key, as --udp-final
+	printf 'ssh_retry_count: 1\nudp_final: true\n' > "$BATS_TEST_TMPDIR/vmtp.yaml"
+	nsh_provision -q > "$BATS_TEST_TMPDIR/topo.ndjson"
+	vmtp-run -q -c "$BATS_TEST_TMPDIR/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+		-t 3 --protocols U --udpbuf 1024 --flows 2 < "$BATS_TEST_TMPDIR/topo.ndjson" |
+		vmtp-collect -q -m "127.0.0.1:$GMOND_PORT" --cpu-interval 1 \
+			--json "$BATS_TEST_TMPDIR/r.json" > "$BATS_TEST_TMPDIR/out.ndjson"
+	doc=$BATS_TEST_TMPDIR/r.json
+	# the stream: the sample spans the full-length run
+	jq -se 'map(select(.type == "sample")) | length == 1 and
+	    (.[0] | .final == true and .probes >= 1 and .t_end - .t_start >= 3)' "$BATS_TEST_TMPDIR/out.ndjson"
+	# the document keeps the mark and the probe count, and the readings
+	# inside those 3 s: a baseline, then at least two
+	jq -e '[.flows[].results[] | select(.protocol == "UDP")] | length == 1 and
+	    (.[0] | .final == true and .probes >= 1 and .throughput_kbps > 0 and
+	     (.cpu_load | to_entries[0].value | length >= 3))' "$doc"
+	run -0 vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$doc"
+	grep -q 'UDP 1024' "$BATS_TEST_TMPDIR/r.html"
+	run -0 vmtp-chart -f text "$BATS_TEST_TMPDIR/out.ndjson"
+	[[ "$output" == *"UDP 1024"* ]]
+}

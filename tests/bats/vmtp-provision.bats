@@ -120,6 +120,20 @@ fp() {
 	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
 	    --known-hosts "$NSH_DIR/known_hosts" --ssh-password-file "$T/nope"
 	[[ "$stderr" == "vmtp-provision: cannot open $T/nope: "* ]]
+	# an empty first line is no password, not an empty one
+	printf '\nsecond-line\n' > "$T/blank"
+	run -1 --separate-stderr vmtp-provision --host "root@$(nsh_ip 1)" \
+	    --known-hosts "$NSH_DIR/known_hosts" --ssh-password-file "$T/blank"
+	[ "$stderr" = "vmtp-provision: $T/blank holds no password" ]
+	[ -z "$output" ]
+}
+
+@test "a password for a server that takes none says what the server offers" {
+	printf 'whatever-pw\n' > "$T/pw"
+	HOME=$T/home run -1 --separate-stderr env -u SSH_AUTH_SOCK vmtp-provision \
+	    --host "root@$(nsh_ip 1)" --known-hosts "$NSH_DIR/known_hosts" --ssh-password-file "$T/pw"
+	[ "$stderr" = "vmtp-provision: cannot log in to root@$(nsh_ip 1): no key was accepted and the server takes no password (it offers publickey)" ]
+	[ -z "$output" ]
 }
 
 @test "usage errors name the option and exit 2" {

@@ -29,6 +29,7 @@ teardown() {
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
+	nsh_pw_down 1
 	nsh_comms 2 | grep -qx sshd || {
 		nsh_start_sshd 2 ""
 		nsh_wait_port "$(nsh_ip 2)" 22
@@ -126,13 +127,39 @@ samples() {
 @test "UDP search meets the loss bracket behind a 200 Mbit/s bottleneck in few probes" {
 	# the bridge port towards host1: a token bucket makes a sharp knee
 	tc qdisc add dev "${NSH_P}h1" root tbf rate 200mbit burst 64kb latency 20ms
-	run --separate-stderr vr --protocols U --udpbuf 1400 --udp-loss-range 2,5 \
+	run --separate-stderr vr -v --protocols U --udpbuf 1400 --udp-loss-range 2,5 \
 	    --flows 2 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	udp=$(samples | jq -c 'select(.protocol == "UDP")')
 	jq -e '.probes >= 2 and .probes <= 5' <<< "$udp"
 	jq -e '.loss_rate >= 2 and .loss_rate <= 5' <<< "$udp"
 	jq -e '.throughput_kbps > 150000 and .throughput_kbps < 215000' <<< "$udp"
+	# without --udp-final the sample is the result probe: -v shows only
+	# one-second client runs, one per probe
+	jq -e 'has("final") | not' <<< "$udp"
+	[ "$(grep -cE -- ' -u -R [0-9]+' <<< "$stderr")" -eq "$(jq .probes <<< "$udp")" ]
+	[ "$(grep -cE -- '-T 1 .* -u -R [0-9]+' <<< "$stderr")" -eq "$(jq .probes <<< "$udp")" ]
+}
+
+@test "--udp-final: after the probes, one -t run at the chosen rate is the sample" {
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 200mbit burst 64kb latency 20ms
+	run --separate-stderr vr -v -t 3 --protocols U --udp-final --udpbuf 1400 \
+	    --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	udp=$(samples | jq -c 'select(.protocol == "UDP")')
+	echo "$udp"
+	[ "$(jq -s length <<< "$udp")" -eq 1 ]
+	jq -e '.final == true and .probes >= 1 and .probes <= 5' <<< "$udp"
+	# the full length, not a probe's second
+	jq -e '.t_end - .t_start >= 3 and .t_end - .t_start < 8' <<< "$udp"
+	jq -e '.throughput_kbps > 150000 and .throughput_kbps < 215000 and .loss_rate >= 0' <<< "$udp"
+	# -v shows every client command: the probes at -T 1, then one -T 3
+	# at the rate of one of them
+	probes=$(grep -oE -- '-T 1 .* -u -R [0-9]+' <<< "$stderr" | sed 's/.* //')
+	final=$(grep -oE -- '-T 3 .* -u -R [0-9]+' <<< "$stderr" | sed 's/.* //')
+	[ "$(wc -l <<< "$probes")" -eq "$(jq .probes <<< "$udp")" ]
+	[ "$(wc -l <<< "$final")" -eq 1 ]
+	grep -qx "$final" <<< "$probes"
 }
 
 @test "tool output without a result becomes an error sample quoting its error line" {
@@ -226,6 +253,70 @@ samples() {
 	jq -e . "$T/term.out" > /dev/null
 }
 
+# A password-only sshd on host1 for user vmtpuser with password $1, and
+# a topology for it written by vmtp-provision with that password; no key
+# anywhere (an empty HOME, no agent).
+pw_topology() {
+	nsh_pw_up 1 vmtpuser "$1"
+	PW_ADDR=$(nsh_pw_ip 1)
+	export HOME=$BATS_TEST_TMPDIR
+	unset SSH_AUTH_SOCK
+	VMTP_SSH_PASSWORD=$1 vmtp-provision -q --host "vmtpuser@$PW_ADDR" \
+	    --known-hosts "$NSH_DIR/h1/pw/known_hosts" > "$T/pw-topo.ndjson"
+	jq -se 'map(select(.type == "host")) | length == 1 and
+	    (.[0].ssh | .user == "vmtpuser" and (has("key") | not))' "$T/pw-topo.ndjson"
+}
+
+@test "a password logs a user in on a real sshd; it shows in no output, record or command line" {
+	pw="Sesame-$$-$RANDOM"
+	pw_topology "$pw"
+	# while vmtp-run measures, every command line on the machine is kept
+	VMTP_SSH_PASSWORD=$pw vmtp-run -v -c "$T/vmtp.yaml" -t 3 --protocols TI --icmp-sizes 64 \
+	    "$T/pw-topo.ndjson" > "$T/pw.out" 2> "$T/pw.err" &
+	BG_PID=$!
+	while kill -0 "$BG_PID" 2>/dev/null; do
+		ps -e -ww -o args >> "$T/pw.ps"
+		sleep 0.1
+	done
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	cat "$T/pw.err"
+	[ "$st" -eq 0 ]
+	jq -se 'map(select(.type == "sample")) | length == 2 and all(has("error") | not)' "$T/pw.out"
+	jq -se 'map(select(.type == "sample" and .protocol == "TCP"))[0].throughput_kbps > 102400' "$T/pw.out"
+	jq -se 'map(select(.type == "sample" and .protocol == "ICMP"))[0].rx_packets == 2' "$T/pw.out"
+	# the measurement ran in vmtpuser's session (the ps log saw it)
+	grep -q -- "-fparse -T 3 .* $PW_ADDR" "$T/pw.ps"
+	! grep -F -- "$pw" "$T/pw-topo.ndjson" "$T/pw.out" "$T/pw.err" "$T/pw.ps"
+	# the same from a file, with nothing in the environment
+	printf '%s\n' "$pw" > "$T/pw.txt"
+	run --separate-stderr env -u VMTP_SSH_PASSWORD vmtp-run -c "$T/vmtp.yaml" \
+	    --ssh-password-file "$T/pw.txt" --protocols I --icmp-sizes 64 "$T/pw-topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and .[0].rx_packets == 2'
+	[[ "$output$stderr" != *"$pw"* ]]
+}
+
+@test "a wrong password: error samples naming the user and host, exit 3 (provision: 1)" {
+	pw_topology "right-$$-pw"
+	VMTP_SSH_PASSWORD=wrong-$$-pw run -3 --separate-stderr vmtp-run -c "$T/vmtp.yaml" \
+	    --protocols TI --icmp-sizes 64 "$T/pw-topo.ndjson"
+	samples
+	[ "$(samples | jq -r '[.protocol, .error] | join(": ")' | paste -sd'|')" = \
+	    "TCP: cannot log in to vmtpuser@$PW_ADDR: password refused|ICMP: cannot log in to vmtpuser@$PW_ADDR: password refused" ]
+	[[ "$stderr" == *"vmtp-run: warning: flow 1 TCP: cannot log in to vmtpuser@$PW_ADDR: password refused"* ]]
+	[[ "$output$stderr" != *wrong-$$-pw* ]]
+	VMTP_SSH_PASSWORD=wrong-$$-pw run -1 --separate-stderr vmtp-provision \
+	    --host "vmtpuser@$PW_ADDR" --known-hosts "$NSH_DIR/h1/pw/known_hosts"
+	[ "$stderr" = "vmtp-provision: cannot log in to vmtpuser@$PW_ADDR: password refused" ]
+	[ -z "$output" ]
+	# without any password: said so
+	run -1 --separate-stderr vmtp-provision \
+	    --host "vmtpuser@$PW_ADDR" --known-hosts "$NSH_DIR/h1/pw/known_hosts"
+	[ "$stderr" = "vmtp-provision: cannot log in to vmtpuser@$PW_ADDR: no key or password was accepted" ]
+}
+
 @test "a topology flow naming an unknown host is bad input, 65" {
 	printf '%s\n' '{"type":"run","run":"vmtp-00000001"}' \
 	    '{"type":"flow","run":"vmtp-00000001","id":1,"client":"a","server":"b","target":"x"}' > "$T/bad.ndjson"
@@ -241,8 +332,15 @@ samples() {
 	run -2 --separate-stderr vmtp-run --tp-tool iperf
 	run -2 --separate-stderr vmtp-run --udp-loss-range 5,2
 	run -2 --separate-stderr vmtp-run --bandwidth 10X
+	run -2 --separate-stderr vmtp-run --udp-final --bandwidth 10M
+	[[ "$stderr" == "vmtp-run: --udp-final: conflicts with --bandwidth (no search to follow)"* ]]
 	run -0 vmtp-run --help
 	[[ "$output" == "usage: vmtp-run "* ]]
+	# --help's synopsis is the man page's
+	help="$(sed -n '/^usage/,/^$/p' <<< "$output" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')"
+	man="$(groff -mdoc -Tascii -P-cbou "$VMTP_ROOT/man/vmtp-run.1" 2>/dev/null |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//; s/ | /|/g')"
+	[ "$help" = "$man" ]
 	run -0 vmtp-run --version
 	[ "$output" = "vmtp-run 0.1.0" ]
 }

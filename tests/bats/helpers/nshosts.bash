@@ -10,6 +10,9 @@
 #   nsh_ip I, nsh_ns I    host I's address and namespace
 #   nsh_pids I            pids of every process living in host I's namespace
 #   nsh_kill_sshd I       kill host I's sshd and its sessions, by pid
+#   nsh_pw_up I USER PW   a second sshd in host I, on nsh_pw_ip I, that
+#                         takes USER's password PW and no key
+#   nsh_pw_down I         stop it and what its sessions left, by pid
 #
 # Names start with vr<pid of the suite> so that runs never meet; addresses
 # are one /24 of 198.18.0.0/15 (RFC 2544 benchmarking range) picked from
@@ -153,4 +156,80 @@ nsh_provision() {
 	done
 	vmtp-provision "${args[@]}" --ssh-key "$NSH_DIR/id_ed25519" \
 	    --known-hosts "$NSH_DIR/known_hosts" "$@"
+}
+
+# Host I's second address, where nsh_pw_up's sshd listens.
+nsh_pw_ip() { echo "$NSH_NET.$((100 + $1))"; }
+
+# Starts a second sshd in host I's namespace on nsh_pw_ip I that accepts
+# USER with password PW (read by the helpers from stdin or a variable,
+# never put on a command line) and no key.  USER exists only for that
+# sshd: it sees copies of /etc/passwd, /etc/group and /etc/shadow with USER
+# added, mounted over the real ones in its private mount namespace, so the
+# machine's own files are never changed.  Its host key (host I's) goes to
+# $NSH_DIR/h$I/pw/known_hosts.  Sets NSH_PW_PID and NSH_PW_MNT (its mount
+# namespace: every process of its sessions lives there).
+nsh_pw_up() {
+	local i=$1 user=$2 pw=$3 d=$NSH_DIR/h$1/pw h=$NSH_DIR/h$1 id=64100
+	local addr hash k
+	addr=$(nsh_pw_ip "$i")
+	mkdir -p "$d"
+	cp /etc/passwd /etc/group /etc/shadow "$d/"
+	while getent passwd "$id" > /dev/null || getent group "$id" > /dev/null; do
+		id=$((id + 1))
+	done
+	hash=$(printf '%s\n' "$pw" | openssl passwd -6 -stdin)
+	# home "/": any user may enter it, and it holds no start-up files
+	printf '%s:x:%d:%d:vmtp test:/:/bin/sh\n' "$user" "$id" "$id" >> "$d/passwd"
+	printf '%s:x:%d:\n' "$user" "$id" >> "$d/group"
+	printf '%s:%s:%d:0:99999:7:::\n' "$user" "$hash" $(($(date +%s) / 86400)) >> "$d/shadow"
+	printf '%s %s\n' "$addr" "$(cut -d' ' -f1,2 "$h/hostkey.pub")" > "$d/known_hosts"
+	cat > "$d/sshd_config" <<-EOF
+		ListenAddress $addr
+		HostKey $h/hostkey
+		PidFile $d/sshd.pid
+		AllowUsers $user
+		PubkeyAuthentication no
+		AuthorizedKeysFile none
+		PasswordAuthentication yes
+		PermitEmptyPasswords no
+		KbdInteractiveAuthentication no
+		PermitRootLogin no
+		StrictModes no
+		UsePAM no
+		UseDNS no
+		LogLevel INFO
+	EOF
+	ip -n "$(nsh_ns "$i")" addr add "$addr/24" dev eth0
+	rm -f "$d/sshd.pid"
+	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c '
+		for f in passwd group shadow; do
+			mount --bind "$1/$f" "/etc/$f"
+		done
+		exec /usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"' sh "$d"
+	for k in $(seq 1 100); do
+		[ -s "$d/sshd.pid" ] && break
+		sleep 0.05
+	done
+	NSH_PW_PID=$(cat "$d/sshd.pid")
+	NSH_PW_MNT=$(readlink "/proc/$NSH_PW_PID/ns/mnt")
+	export NSH_PW_PID NSH_PW_MNT
+	nsh_wait_port "$addr" 22
+}
+
+nsh_pw_down() {
+	local i=$1 p
+	[ -n "${NSH_PW_MNT:-}" ] || return 0
+	for p in $(nsh_pids "$i"); do
+		[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$NSH_PW_MNT" ] &&
+		    kill "$p" 2>/dev/null
+	done
+	for p in $(seq 1 50); do
+		kill -0 "$NSH_PW_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	ip -n "$(nsh_ns "$i")" addr del "$(nsh_pw_ip "$i")/24" dev eth0 2>/dev/null
+	NSH_PW_PID=
+	NSH_PW_MNT=
+	return 0
 }

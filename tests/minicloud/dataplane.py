@@ -238,7 +238,7 @@ class Reconciler:
                 raise
 
     def neutron_state(self):
-        """One list call per collection, all at once (Neutron answers them concurrently)."""
+        """One list call per collection, all sent at once (Neutron takes them in turn: services.sh)."""
         colls = (("networks", "networks"), ("subnets", "subnets"), ("ports", "ports"), ("routers", "routers"),
                  ("floatingips", "floatingips"), ("security_groups", "security-groups"))
         self.auth.get()
@@ -677,8 +677,7 @@ class Reconciler:
                     new = fp.read()
                     log_pos += len(new)
                 for line in new.split(b"\n"):
-                    f = line.split()
-                    if len(f) >= 2 and f[0] in (b"network", b"compute") and f[1] != b"GET":
+                    if wiring_change(line):
                         nudge = True
             except FileNotFoundError:
                 pass
@@ -694,6 +693,14 @@ class Reconciler:
                     last = 0.0
                     time.sleep(0.2)
             time.sleep(POLL)
+
+
+def wiring_change(line):
+    """Whether an api.log line may change the wiring: a write to Neutron or compute, but not a tag or a
+    key pair (Neutron's agents hear of neither either; each nudge costs a full read of Neutron)."""
+    f = line.split()
+    return (len(f) >= 3 and f[0] in (b"network", b"compute") and f[1] != b"GET"
+            and b"/tags" not in f[2] and b"/os-keypairs" not in f[2])
 
 
 def main():

@@ -113,7 +113,8 @@ struct cloud {
 	char net_name[2][128];
 	char subnet_id[2][64];
 	char router[64];
-	json_t *hosts; /* ["zone:host", ...] of the compute hosts, maybe [] */
+	char encap[32]; /* the first network's provider:network_type (admin) */
+	json_t *hosts;  /* ["zone:host", ...] of the compute hosts, maybe [] */
 	struct vm vms[MAX_VMS];
 	int nvm;
 	int nets;         /* 1 or 2 */
@@ -840,6 +841,9 @@ make_network(struct cloud *c, int i, struct vmtp_err *err)
 		return -1;
 	if (found) {
 		copy(c->net_id[i], sizeof(c->net_id[i]), str(item, "id"));
+		if (i == 0)
+			copy(c->encap, sizeof(c->encap),
+			    str(item, "provider:network_type"));
 		copy(c->subnet_id[i], sizeof(c->subnet_id[i]),
 		    json_string_value(
 		        json_array_get(json_object_get(item, "subnets"), 0)));
@@ -855,6 +859,9 @@ make_network(struct cloud *c, int i, struct vmtp_err *err)
 	        json_pack("{s:b}", "admin_state_up", 1), c->net_id[i], err);
 	if (item == NULL)
 		return -1;
+	if (i == 0)
+		copy(c->encap, sizeof(c->encap),
+		    str(item, "provider:network_type"));
 	json_decref(item);
 	if (!json_is_string(cidr))
 		return err_set(err, VMTP_EXIT_USAGE,
@@ -1558,21 +1565,14 @@ describe_network(struct cloud *c, int unused, struct vmtp_err *err)
 	struct vmtp_err e = VMTP_ERR_INIT;
 	json_t *reply = NULL;
 	json_t *a;
-	char path[128];
 	size_t i;
 
-	snprintf(path, sizeof(path), "/v2.0/networks/%s", c->net_id[0]);
 	(void)unused;
 	(void)err;
-	if (os_request(session(c), "network", "GET", path, NULL, NULL, &reply,
-	        &e) == 200 &&
-	    str(json_object_get(reply, "network"), "provider:network_type"))
-		json_object_set(run, "encapsulation",
-		    json_object_get(json_object_get(reply, "network"),
-		        "provider:network_type"));
-	json_decref(reply);
-	reply = NULL;
-	err_clear(&e);
+	/* from the network's own record, read when it was made or found */
+	if (c->encap[0] != '\0')
+		json_object_set_new(
+		    run, "encapsulation", json_string(c->encap));
 	if (os_request(session(c), "network", "GET", "/v2.0/agents", NULL, NULL,
 	        &reply, &e) == 200) {
 		json_array_foreach(json_object_get(reply, "agents"), i, a)
@@ -1694,6 +1694,8 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 		}
 		copy(c.net_id[0], sizeof(c.net_id[0]), str(net, "id"));
 		copy(c.net_name[0], sizeof(c.net_name[0]), o->reuse_network);
+		copy(c.encap, sizeof(c.encap),
+		    str(net, "provider:network_type"));
 		json_decref(net);
 		if (remember(&c, "network", c.net_id[0], c.net_name[0], 0, NULL,
 		        err) != 0)

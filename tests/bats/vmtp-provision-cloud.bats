@@ -5,6 +5,7 @@
 # point is cleaned up by vmtp-cleanup --tag; and on one compute host the
 # topology is three VMs and three intra-node flows.  The member's project
 # may run two servers, so a full run as the member fails at the third.
+# The hosts have no SR-IOV NIC: --vnic-type direct/macvtap VMs never build.
 
 load helpers/common
 load helpers/minicloud
@@ -197,5 +198,32 @@ provision_kill() {
 		"VM to VM same network fixed IP (intra-node)|VM to VM different network fixed IP (intra-node)|VM to VM different network floating IP (intra-node)" ]
 	[ "$(jq -s '[.[] | select(.type=="host") | select((.floating_ip|length)>0 and (.ssh.hostkey|startswith("SHA256:")))] | length' <<< "$output")" -eq 3 ]
 	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--vnic-type direct: vmtp makes each VM's port, tagged, vnic_type direct; no SR-IOV host takes it; cleanup deletes the ports" {
+	# the admin's VMs are placed on compute-1 by name: Nova skips the filters
+	# for a forced host, the host's PCI claim fails and no host is left
+	export OS_CLOUD=minicloud-admin
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --vnic-type direct --keep-on-error
+	[[ "$stderr" == *"vmtp-provision: server $T-"*" went into ERROR: Exceeded maximum number of retries. Exhausted all hosts available"* ]]
+	ports=$(jq -sc '[.[] | select(.type=="resource" and .kind=="port" and .created) | .name] | sort' <<< "$output")
+	[ "$ports" = "[\"$T-client1-port\",\"$T-client2-port\",\"$T-server-port\"]" ]
+	run -0 os_admin port list --tags $T -f value -c ID
+	[ "${#lines[@]}" -eq 3 ]
+	for id in "${lines[@]}"; do
+		[ "$(os_admin port show "$id" -f json | jq -c '[.binding_vnic_type, .device_id, .tags]')" = \
+			"[\"direct\",\"\",[\"$T\"]]" ]
+	done
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -s '[.[] | select(.type=="deleted" and .kind=="port")] | length' <<< "$output")" -eq 3 ]
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--vnic-type macvtap as the member: the scheduler finds no host; the ports are rolled back" {
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --vnic-type macvtap --same-network-only --inter-node-only
+	[[ "$stderr" == *"vmtp-provision: server $T-"*" went into ERROR: No valid host was found. There are not enough hosts available."* ]]
+	[ "$(jq -s '[.[] | select(.type=="resource" and .kind=="port")] | length' <<< "$output")" -eq 2 ]
+	[ "$(jq -s '[.[] | select(.type=="deleted" and .kind=="port" and (has("error") | not))] | length' <<< "$output")" -eq 2 ]
 	[ "$(snapshot)" = "$BASE" ]
 }

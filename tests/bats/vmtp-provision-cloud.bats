@@ -5,7 +5,9 @@
 # point is cleaned up by vmtp-cleanup --tag; and on one compute host the
 # topology is three VMs and three intra-node flows.  The member's project
 # may run two servers, so a full run as the member fails at the third.
-# The hosts have no SR-IOV NIC: --vnic-type direct/macvtap VMs never build.
+# --reuse-network public puts the VMs on the provider network (L2 flows
+# only).  The hosts have no SR-IOV NIC: --vnic-type direct/macvtap VMs
+# never build.
 
 load helpers/common
 load helpers/minicloud
@@ -199,6 +201,37 @@ provision_kill() {
 	[ "$(jq -s '[.[] | select(.type=="host") | select((.floating_ip|length)>0 and (.ssh.hostkey|startswith("SHA256:")))] | length' <<< "$output")" -eq 3 ]
 	run -0 --separate-stderr vmtp-cleanup --tag $T
 	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--reuse-network public: VMs on the provider network at their fixed IPs, no router or floating IP; cleanup keeps the network" {
+	export OS_CLOUD=minicloud-admin
+	public=$(jq -r .public_network "$MINICLOUD_DIR/cloud.json")
+	cidr=$(jq -r .public_cidr "$MINICLOUD_DIR/cloud.json")
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --reuse-network public
+	# nothing of the L3 topology is made; the network is announced as reused
+	[ "$(jq -s '[.[] | select(.type=="resource" and .created and
+		(.kind | IN("network", "subnet", "router", "floatingip")))] | length' <<< "$output")" -eq 0 ]
+	[ "$(jq -c 'select(.type=="resource" and .kind=="network") | [.id, .name, .created]' <<< "$output")" = \
+		"[\"$public\",\"public\",false]" ]
+	# the VMs are reached at their fixed IPs on public: no floating IP
+	[ "$(jq -s '[.[] | select(.type=="host")] | length' <<< "$output")" -eq 2 ]
+	[ "$(jq -s '[.[] | select(.type=="host" and (has("floating_ip") | not) and .network=="public" and
+		.ssh.host==.ip and (.ssh.hostkey | startswith("SHA256:")))] | length' <<< "$output")" -eq 2 ]
+	prefix=${cidr%.0/24}.
+	[ "$(jq -r 'select(.type=="host") | .ip' <<< "$output" | grep -c "^${prefix//./\\.}")" -eq 2 ]
+	# L2 flows only: same network, fixed IP
+	server_ip=$(jq -r 'select(.type=="host" and .role=="server") | .ip' <<< "$output")
+	[ "$(jq -r 'select(.type=="flow") | "\(.desc) \(.target)"' <<< "$output")" = \
+		"VM to VM same network fixed IP (intra-node) $server_ip" ]
+	# packets flow on the provider network
+	topo=$output
+	run -0 --separate-stderr vmtp-run -t 1 --protocols TI --ping-count 2 <<< "$topo"
+	[ "$(jq -s '[.[] | select(.type=="sample" and .protocol=="TCP" and .throughput_kbps > 0)] | length' <<< "$output")" -gt 0 ]
+	[ "$(jq -s '[.[] | select(.type=="sample" and .protocol=="ICMP" and .rtt_avg_ms > 0)] | length' <<< "$output")" -gt 0 ]
+	[ "$(jq -s '[.[] | select(.type=="sample" and has("error"))] | length' <<< "$output")" -eq 0 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+	[ "$(os_admin network show public -f value -c id)" = "$public" ]
 }
 
 @test "--vnic-type direct: vmtp makes each VM's port, tagged, vnic_type direct; no SR-IOV host takes it; cleanup deletes the ports" {

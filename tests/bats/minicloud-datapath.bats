@@ -2,7 +2,8 @@
 # minicloud-datapath.bats - minicloud's data path (SPEC §9): the official client builds vmtp's topology (two
 # networks, a router with a gateway, a server on compute 1, clients on computes 1 and 2, floating IPs) and
 # packets really flow: SSH by floating IP from the root namespace, ping and nuttcp by fixed IP on a network,
-# through the router, and through NAT; security groups; the inter-node delay; cleanup. One cloud per suite.
+# through the router, and through NAT; a server on the provider network at its fixed IP; security groups;
+# the inter-node delay; cleanup. One cloud per suite.
 
 load helpers/common
 load helpers/minicloud
@@ -248,6 +249,46 @@ eventually() {
 	minicloud_wait_server vc1 ACTIVE 10
 	eventually 5 vm_ssh "$(fip vs)" ping -c 1 -W 1 "$(fixed vc1)"
 	eventually 5 vm_ssh "$(fip vc1)" true
+}
+
+@test "a server on the provider network (public) is on the external segment of its host, reached at its fixed IP" {
+	# as on a cloud with a flat provider network: no router, no floating IP; the admin may boot on it
+	ssh-keygen -q -t ed25519 -N '' -C datapath-ext -f "$BATS_TEST_TMPDIR/key"
+	os_admin >"$BATS_TEST_TMPDIR/build.log" 2>&1 <<-EOF
+		keypair create --public-key $BATS_TEST_TMPDIR/key.pub kext
+		security group create onlyping
+		security group rule create --protocol icmp onlyping
+		server create --flavor m1.tiny --image minicloud-vm --network public --key-name kext --security-group onlyping --availability-zone nova:compute-2 --wait vext
+	EOF
+	run -0 os_admin server show vext -f json
+	[ "$(jq -r .status <<<"$output")" = ACTIVE ]
+	id=$(jq -r .id <<<"$output")
+	ip=$(jq -r '.addresses.public[0]' <<<"$output")
+	cidr=$(jq -r .public_cidr "$MINICLOUD_DIR/cloud.json")
+	ns="$P-vm-${id:0:8}"
+	ip -n "$ns" -4 -o addr show eth0 | grep -q "inet $ip/24"
+	ip -n "$ns" route show default | grep -q "via ${cidr%.0/24}.1 "
+	# its leg is on compute-2's external bridge, joined to compute-1's (where the root namespace's leg is)
+	port=$(os_admin port list --server "$id" -f value -c ID)
+	ip -n "$P-h2" -o link show "${P}t${port:0:8}" | grep -q "master ${P}bext"
+	# from the root namespace at its fixed IP, across the delayed link; its group has no SSH rule yet
+	run -0 ping -c 3 -i 0.2 -W 2 "$ip"
+	rtt=$(sed -n 's|^rtt .* = [0-9.]*/\([0-9.]*\)/.*|\1|p' <<<"$output")
+	awk -v r="$rtt" 'BEGIN { exit !(r > 8.5 && r < 14) }'
+	ext="ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -o ConnectTimeout=3 -i $BATS_TEST_TMPDIR/key root@$ip"
+	run $ext true
+	[ "$status" -eq 255 ]
+	os_admin security group rule create --protocol tcp --dst-port 22 onlyping
+	eventually 5 $ext true
+	run -0 $ext ip -4 -o addr show eth0
+	[[ $output == *"inet $ip/24"* ]]
+	# deleted, it leaves neither its namespace nor compute-2's part of the external segment
+	os_admin server delete --wait vext
+	os_admin security group delete onlyping
+	os_admin keypair delete kext
+	eventually 5 bash -c "! ip netns list | grep -q '^$ns' && ! ip -n $P-h2 -o link | grep -q '${P}bext'"
+	public=$(jq -r .public_network "$MINICLOUD_DIR/cloud.json")
+	[ -z "$(pgrep -f "delaylink.py $P-h1 ${P}w2${public:0:7}")" ]
 }
 
 @test "deleting servers, floating IPs, router and networks leaves none of their namespaces, links or rules" {

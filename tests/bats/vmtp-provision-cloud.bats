@@ -5,6 +5,9 @@
 # point is cleaned up by vmtp-cleanup --tag; and on one compute host the
 # topology is three VMs and three intra-node flows.  The member's project
 # may run two servers, so a full run as the member fails at the third.
+# --reuse-network public puts the VMs on the provider network (L2 flows
+# only).  The hosts have no SR-IOV NIC: --vnic-type direct/macvtap VMs
+# never build.
 
 load helpers/common
 load helpers/minicloud
@@ -197,5 +200,63 @@ provision_kill() {
 		"VM to VM same network fixed IP (intra-node)|VM to VM different network fixed IP (intra-node)|VM to VM different network floating IP (intra-node)" ]
 	[ "$(jq -s '[.[] | select(.type=="host") | select((.floating_ip|length)>0 and (.ssh.hostkey|startswith("SHA256:")))] | length' <<< "$output")" -eq 3 ]
 	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--reuse-network public: VMs on the provider network at their fixed IPs, no router or floating IP; cleanup keeps the network" {
+	export OS_CLOUD=minicloud-admin
+	public=$(jq -r .public_network "$MINICLOUD_DIR/cloud.json")
+	cidr=$(jq -r .public_cidr "$MINICLOUD_DIR/cloud.json")
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --reuse-network public
+	# nothing of the L3 topology is made; the network is announced as reused
+	[ "$(jq -s '[.[] | select(.type=="resource" and .created and
+		(.kind | IN("network", "subnet", "router", "floatingip")))] | length' <<< "$output")" -eq 0 ]
+	[ "$(jq -c 'select(.type=="resource" and .kind=="network") | [.id, .name, .created]' <<< "$output")" = \
+		"[\"$public\",\"public\",false]" ]
+	# the VMs are reached at their fixed IPs on public: no floating IP
+	[ "$(jq -s '[.[] | select(.type=="host")] | length' <<< "$output")" -eq 2 ]
+	[ "$(jq -s '[.[] | select(.type=="host" and (has("floating_ip") | not) and .network=="public" and
+		.ssh.host==.ip and (.ssh.hostkey | startswith("SHA256:")))] | length' <<< "$output")" -eq 2 ]
+	prefix=${cidr%.0/24}.
+	[ "$(jq -r 'select(.type=="host") | .ip' <<< "$output" | grep -c "^${prefix//./\\.}")" -eq 2 ]
+	# L2 flows only: same network, fixed IP
+	server_ip=$(jq -r 'select(.type=="host" and .role=="server") | .ip' <<< "$output")
+	[ "$(jq -r 'select(.type=="flow") | "\(.desc) \(.target)"' <<< "$output")" = \
+		"VM to VM same network fixed IP (intra-node) $server_ip" ]
+	# packets flow on the provider network
+	topo=$output
+	run -0 --separate-stderr vmtp-run -t 1 --protocols TI --ping-count 2 <<< "$topo"
+	[ "$(jq -s '[.[] | select(.type=="sample" and .protocol=="TCP" and .throughput_kbps > 0)] | length' <<< "$output")" -gt 0 ]
+	[ "$(jq -s '[.[] | select(.type=="sample" and .protocol=="ICMP" and .rtt_avg_ms > 0)] | length' <<< "$output")" -gt 0 ]
+	[ "$(jq -s '[.[] | select(.type=="sample" and has("error"))] | length' <<< "$output")" -eq 0 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+	[ "$(os_admin network show public -f value -c id)" = "$public" ]
+}
+
+@test "--vnic-type direct: vmtp makes each VM's port, tagged, vnic_type direct; no SR-IOV host takes it; cleanup deletes the ports" {
+	# the admin's VMs are placed on compute-1 by name: Nova skips the filters
+	# for a forced host, the host's PCI claim fails and no host is left
+	export OS_CLOUD=minicloud-admin
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --vnic-type direct --keep-on-error
+	[[ "$stderr" == *"vmtp-provision: server $T-"*" went into ERROR: Exceeded maximum number of retries. Exhausted all hosts available"* ]]
+	ports=$(jq -sc '[.[] | select(.type=="resource" and .kind=="port" and .created) | .name] | sort' <<< "$output")
+	[ "$ports" = "[\"$T-client1-port\",\"$T-client2-port\",\"$T-server-port\"]" ]
+	run -0 os_admin port list --tags $T -f value -c ID
+	[ "${#lines[@]}" -eq 3 ]
+	for id in "${lines[@]}"; do
+		[ "$(os_admin port show "$id" -f json | jq -c '[.binding_vnic_type, .device_id, .tags]')" = \
+			"[\"direct\",\"\",[\"$T\"]]" ]
+	done
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -s '[.[] | select(.type=="deleted" and .kind=="port")] | length' <<< "$output")" -eq 3 ]
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--vnic-type macvtap as the member: the scheduler finds no host; the ports are rolled back" {
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --vnic-type macvtap --same-network-only --inter-node-only
+	[[ "$stderr" == *"vmtp-provision: server $T-"*" went into ERROR: No valid host was found. There are not enough hosts available."* ]]
+	[ "$(jq -s '[.[] | select(.type=="resource" and .kind=="port")] | length' <<< "$output")" -eq 2 ]
+	[ "$(jq -s '[.[] | select(.type=="deleted" and .kind=="port" and (has("error") | not))] | length' <<< "$output")" -eq 2 ]
 	[ "$(snapshot)" = "$BASE" ]
 }

@@ -33,8 +33,18 @@ DEFAULT_QUOTA = {"instances": 10, "cores": 20, "ram": 51200, "key_pairs": 100, "
                  "injected_files": 5, "injected_file_content_bytes": 10240, "injected_file_path_bytes": 255,
                  "server_groups": 10, "server_group_members": 10}
 HOST_VCPUS, HOST_RAM_MB, HOST_DISK_GB = 16, 32768, 500
+# vnic types Nova serves from a PCI device (nova.network.model.VNIC_TYPES_SRIOV): a port of one of them
+# makes a PCI request, which these hosts (no SR-IOV NIC, no [pci] device_spec) can never satisfy
+SRIOV_VNIC_TYPES = ("direct", "macvtap", "direct-physical", "virtio-forwarder", "vdpa", "remote-managed")
 TAG_RE = re.compile(r"^[^,/]{1,60}$")
 KEYPAIR_NAME_RE = re.compile(r"^[A-Za-z0-9 _.@-]{1,255}$")
+
+
+def pci_ports(server):
+    """The server's ports that need a PCI device (a vnic_type Nova serves by SR-IOV). Nova makes their PCI
+    requests at the API; no host here has such a device, so a server with one never builds, as on a real
+    cloud without SR-IOV NICs."""
+    return [p["id"] for p in server.get("ports", []) if p.get("vnic_type", "normal") in SRIOV_VNIC_TYPES]
 
 
 class Server(ThreadingHTTPServer):
@@ -429,7 +439,8 @@ class Compute:
                         raise Fault(409, "Port %s is still in use." % req["port"])
                     self.net("PUT", "/v2.0/ports/" + port["id"],
                              {"port": {"device_id": sid, "device_owner": owner}})
-                    done.append({"id": port["id"], "created": False})
+                    done.append({"id": port["id"], "created": False,
+                                 "vnic_type": port.get("binding:vnic_type", "normal")})
                     continue
                 nid = req.get("uuid")
                 if not nid:
@@ -477,6 +488,8 @@ class Compute:
         candidates = [server["forced_host"]] if server["forced_host"] else self.hosts
         fits = [h for h in candidates if h in load and load[h][0] + f["vcpus"] <= HOST_VCPUS * 16
                 and load[h][1] + f["ram"] <= HOST_RAM_MB * 1.5 and f["disk"] <= HOST_DISK_GB]
+        if pci_ports(server) and not server["forced_host"]:
+            return None  # PciPassthroughFilter: no host has a PCI device to give
         if not fits:
             return None
         return min(fits, key=lambda h: (load[h][1], self.hosts.index(h)))
@@ -487,17 +500,22 @@ class Compute:
             if server is None:
                 return
             host = self.schedule(server)
-            if host is not None:
+            if host is not None and not pci_ports(server):
                 server["host"], server["task_state"] = host, "spawning"
                 self.save()
                 view = json.loads(json.dumps(server))
-        if host is None:
+        if host is None or pci_ports(server):
             # Nova's conductor never reaches a compute host, so no port stays allocated to the server.
+            # A forced host skips the filters, but the host's PCI claim fails and there is no other
+            # host to retry on; either way the server never gets a host.
             self.release_ports(server["ports"])
             with self.lock:
                 server["ports"] = []
-            return self.boot_done(sid, "No valid host was found. There are not enough hosts available.",
-                                  "NoValidHost")
+            if host is None:
+                return self.boot_done(sid, "No valid host was found. There are not enough hosts available.",
+                                      "NoValidHost")
+            return self.boot_done(sid, "Exceeded maximum number of retries. Exhausted all hosts available for "
+                                  "retrying build failures for instance %s." % sid, "MaxRetriesExceeded")
         try:
             self.agent.plug(view, self.ports_of([sid]))
         except Exception as e:  # the agent's failure is the server's fault, as a hypervisor's is in Nova

@@ -8,10 +8,13 @@ machine with the cloud the way Neutron's L2 and L3 agents do, watching as admin 
   compute host i   namespace P-hI: one bridge per tenant network; hosts 2..N joined to host 1 (the network
                    node) by one veth per network, with netem delay when --inter-node-delay is given
   external network bridge in P-h1; the root namespace holds the external subnet's gateway IP on link
-                   Pext, so the operator's machine reaches floating IPs; no forwarding or NAT in root
+                   Pext, so the operator's machine reaches floating IPs; no forwarding or NAT in root; while
+                   a server on host i > 1 has a port on it, a bridge there too, joined to host 1's
   server           namespace P-vm-ID: per port a veth on its network's bridge on its host, the port's MAC and
                    fixed IP, default route via the subnet's gateway, an sshd on the fixed IP for root with the
-                   key pair's key, and its security groups as iptables rules (ingress; egress open)
+                   key pair's key, and its security groups as iptables rules (ingress; egress open); a port
+                   on the external network (a provider network) goes on the external bridge, so the root
+                   namespace reaches the server at its fixed IP
   router           namespace P-r-ID: qr- legs on attached subnets, qg- gateway on the external bridge, SNAT
                    for internal subnets, DNAT/SNAT for each floating IP
   external host    namespace P-xh on the external network with its own sshd (D/external-host)
@@ -246,6 +249,16 @@ class Reconciler:
             got = {coll: pool.submit(self.get, "/v2.0/" + path) for coll, path in colls}
             return {coll: f.result()[coll] for coll, f in got.items()}
 
+    def bridge(self, nid):
+        """The bridge of network NID on each host: the external network's is the one routers' gateways,
+        the external host and the root namespace's leg are on."""
+        return self.ext["bridge"] if nid == self.ext["id"] else self.n.bridge(nid)
+
+    def first_bridge(self, nid):
+        """The first host add_net() makes NID's bridge on: the external bridge on host 1 is fixed plumbing
+        (base()); on the other hosts it is made while a server there has a port on the external network."""
+        return 2 if nid == self.ext["id"] else 1
+
     def mkns(self, name):
         self.ledger.add("netns", name)
         netns.ns_add(name)
@@ -385,12 +398,18 @@ class Reconciler:
             idx = hosts.index(s["host"]) + 1
             if idx > self.computes:
                 continue
-            ports = sorted((p for p in ports_by_device.get(s["id"], []) if p["network_id"] in nets),
+            # a port on the external network is a provider network's port: on the external segment,
+            # reached at its fixed IP
+            ports = sorted((p for p in ports_by_device.get(s["id"], [])
+                            if p["network_id"] in nets or p["network_id"] == self.ext["id"]),
                            key=lambda p: p["id"])
             vports = [{"id": p["id"], "mac": p["mac_address"], "net": p["network_id"], "addrs": addrs(p)}
                       for p in ports]
             vms[s["id"]] = {"host": idx, "key": s.get("key_data") or "", "ports": vports}
             sgs[s["id"]] = self.sg_rules(ports, groups, members)
+        segments = dict(nets)
+        if any(p["net"] == self.ext["id"] for vm in vms.values() for p in vm["ports"]):
+            segments[self.ext["id"]] = {"id": self.ext["id"]}
         routers, nats = {}, {}
         fips = {}
         for f in ns_state["floatingips"]:
@@ -407,7 +426,7 @@ class Reconciler:
             info = r.get("external_gateway_info") or {}
             nats[r["id"]] = self.nat_rules(r["id"], legs, gw, info.get("enable_snat", True),
                                            sorted(fips.get(r["id"], [])))
-        return nets, vms, sgs, routers, nats
+        return segments, vms, sgs, routers, nats
 
     def sg_rules(self, ports, groups, members):
         """The filter table of a VM's namespace: ingress only what its ports' groups allow, stateful."""
@@ -475,8 +494,8 @@ class Reconciler:
     # on each side and a wire that delays (netem when the kernel has it, else delaylink.py) --
     def add_net(self, nid):
         try:
-            br = self.n.bridge(nid)
-            for i in range(1, self.computes + 1):
+            br = self.bridge(nid)
+            for i in range(self.first_bridge(nid), self.computes + 1):
                 netns.ip_batch(["link add %s type bridge" % br, "link set %s up" % br], ns=self.n.host(i))
             for i in range(2, self.computes + 1):
                 lk, h1, hi = self.n.link(i, nid), self.n.host(1), self.n.host(i)
@@ -507,8 +526,8 @@ class Reconciler:
                 p.wait()
             for h in (1, i):
                 netns.link_del(self.n.link(i, nid), ns=self.n.host(h))
-        for i in range(1, self.computes + 1):
-            netns.link_del(self.n.bridge(nid), ns=self.n.host(i))
+        for i in range(self.first_bridge(nid), self.computes + 1):
+            netns.link_del(self.bridge(nid), ns=self.n.host(i))
 
     # -- a leg: veth from a bridge on host H into namespace NS, named DEV there, with MAC and addresses --
     def add_leg(self, host, bridge, ns, tap, dev, mac, addrs):
@@ -524,7 +543,7 @@ class Reconciler:
         ns = self.n.vm(sid)
         self.mkns(ns)
         for i, p in enumerate(spec["ports"]):
-            self.add_leg(spec["host"], self.n.bridge(p["net"]), ns, self.n.tap(p["id"]), "eth%d" % i, p["mac"],
+            self.add_leg(spec["host"], self.bridge(p["net"]), ns, self.n.tap(p["id"]), "eth%d" % i, p["mac"],
                          p["addrs"])
         gws = [a for p in spec["ports"] for a in p["addrs"] if a["gw"]]
         if gws:

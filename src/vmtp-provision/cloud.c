@@ -1518,6 +1518,7 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 	    "VM to VM different network fixed IP",
 	    "VM to VM different network floating IP"};
 	const struct vm *srv = &c->vms[0];
+	const char *ext;
 	int id = 0;
 	int pass, i;
 
@@ -1547,10 +1548,15 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 			}
 		}
 	}
-	if (c->o->external != NULL && srv->fip[0] != '\0' &&
+	/* the external host reaches the server by its floating IP, or, on a
+	 * provider network, at its own address */
+	ext = srv->fip[0] != '\0'           ? srv->fip
+	      : c->o->reuse_network != NULL ? srv->ip
+	                                    : NULL;
+	if (c->o->external != NULL && ext != NULL &&
 	    emit(c,
 	        flow_record(c, ++id, "External-VM", str(c->o->external, "name"),
-	            srv->name, srv->fip, 1),
+	            srv->name, ext, 1),
 	        err) != 0)
 		return -1;
 	return 0;

@@ -207,22 +207,27 @@ provision_kill() {
 	export OS_CLOUD=minicloud-admin
 	public=$(jq -r .public_network "$MINICLOUD_DIR/cloud.json")
 	cidr=$(jq -r .public_cidr "$MINICLOUD_DIR/cloud.json")
-	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --reuse-network public
+	login=$(sed -n 's/^login=//p' "$MINICLOUD_DIR/external-host")
+	key=$(sed -n 's/^key=//p' "$MINICLOUD_DIR/external-host")
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --reuse-network public \
+		--external-host "$login" --ssh-key "$key" --hostkey-policy accept-new \
+		--known-hosts "$BATS_TEST_TMPDIR/known_hosts"
 	# nothing of the L3 topology is made; the network is announced as reused
 	[ "$(jq -s '[.[] | select(.type=="resource" and .created and
 		(.kind | IN("network", "subnet", "router", "floatingip")))] | length' <<< "$output")" -eq 0 ]
 	[ "$(jq -c 'select(.type=="resource" and .kind=="network") | [.id, .name, .created]' <<< "$output")" = \
 		"[\"$public\",\"public\",false]" ]
 	# the VMs are reached at their fixed IPs on public: no floating IP
-	[ "$(jq -s '[.[] | select(.type=="host")] | length' <<< "$output")" -eq 2 ]
+	[ "$(jq -s '[.[] | select(.type=="host" and .role!="external")] | length' <<< "$output")" -eq 2 ]
 	[ "$(jq -s '[.[] | select(.type=="host" and (has("floating_ip") | not) and .network=="public" and
 		.ssh.host==.ip and (.ssh.hostkey | startswith("SHA256:")))] | length' <<< "$output")" -eq 2 ]
 	prefix=${cidr%.0/24}.
-	[ "$(jq -r 'select(.type=="host") | .ip' <<< "$output" | grep -c "^${prefix//./\\.}")" -eq 2 ]
-	# L2 flows only: same network, fixed IP
+	[ "$(jq -r 'select(.type=="host" and .role!="external") | .ip' <<< "$output" | grep -c "^${prefix//./\\.}")" -eq 2 ]
+	# L2 flows only: same network, fixed IP; the external host, on the
+	# provider network too, reaches the server at its own address
 	server_ip=$(jq -r 'select(.type=="host" and .role=="server") | .ip' <<< "$output")
-	[ "$(jq -r 'select(.type=="flow") | "\(.desc) \(.target)"' <<< "$output")" = \
-		"VM to VM same network fixed IP (intra-node) $server_ip" ]
+	[ "$(jq -r 'select(.type=="flow") | "\(.desc) \(.target)"' <<< "$output" | paste -sd'|')" = \
+		"VM to VM same network fixed IP (intra-node) $server_ip|External-VM $server_ip" ]
 	# packets flow on the provider network
 	topo=$output
 	run -0 --separate-stderr vmtp-run -t 1 --protocols TI --ping-count 2 <<< "$topo"

@@ -19,6 +19,8 @@
 #define FAR_OVER 3
 /* Two capacities further apart than this (relative) disagree. */
 #define DISAGREE 0.1
+/* A capacity that falls this much (relative) with the rate disagrees. */
+#define SLOPE 0.03
 /* Keep the next rate this far (relative) inside the open interval. */
 #define INSIDE 0.005
 
@@ -125,7 +127,8 @@ choose(const struct search *s, const struct search_probe *last)
 	double hi = s->over.offered_kbps;
 	double c = capacity(s, last);
 	double c_prev = s->have_prev ? capacity(s, &s->prev) : 0;
-	double aim, f, fu, x;
+	double aim, f, fu, r, x;
+	int near;
 
 	if (s->have_under && hi - lo <= CLOSE_ENOUGH * hi)
 		return 0;
@@ -141,8 +144,17 @@ choose(const struct search *s, const struct search_probe *last)
 		aim = s->max - (s->max - s->min) / 4;
 	f = frag_loss(s, aim);
 	/* two probes that disagree on the capacity show a loss rising
-	 * gradually, not a knee: follow the slope through them */
-	if (c > 0 && c_prev > 0 && fabs(c - c_prev) > DISAGREE * c_prev) {
+	 * gradually, not a knee: follow the slope through them.  Nearer a
+	 * knee a probe tells the same capacity or more (the queues' share
+	 * grows), so of two probes near each other, one that tells less
+	 * nearer the knee disagrees even by a little */
+	r = c_prev > 0 ? (c - c_prev) / c_prev : 0;
+	if (last->offered_kbps < s->prev.offered_kbps)
+		r = -r;
+	near = last->offered_kbps < 2 * s->prev.offered_kbps &&
+	       s->prev.offered_kbps < 2 * last->offered_kbps;
+	if (c > 0 && c_prev > 0 &&
+	    (fabs(r) > DISAGREE || (near && r > SLOPE))) {
 		x = secant(s, &s->prev, last, f);
 		if (inside(s, x))
 			return x;

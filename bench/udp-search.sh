@@ -3,7 +3,7 @@
 # namespace hosts joined by veth, with a knee made by tc (a tbf rate limit
 # on the server's bridge port).  For each path and packet size:
 #   1. its loss curve, measured with nuttcp by hand at rates from 20 Mbit/s
-#      to 10 Gbit/s (1 s each);
+#      to 10 Gbit/s (1 s each), and in 1-3 % steps around the knee;
 #   2. vmtp's search and the original tool's bisection replayed on that
 #      curve (bench/udp-replay.c): probes, and whether the final loss lies
 #      in the bracket;
@@ -38,6 +38,14 @@ tbf-250:tbf rate 250mbit burst 32kb latency 10ms
 tbf-400:tbf rate 400mbit burst 64kb latency 20ms
 tbf-700:tbf rate 700mbit burst 128kb latency 5ms"
 SIZES=${SIZES:-1024 8192}
+# point(rate_kbps, size): one 1-second nuttcp probe by hand, appended to the
+# curve as "offered_kbps received_Mbps loss%"
+point() {
+	nth 2 nuttcp -fparse -T 1 -u -R "$1" -l "$2" -P 5300 -p 5301 \
+	    "$target" 2>/dev/null |
+	    sed -n "s/.*real_seconds=.* rate_Mbps=\([0-9.]*\) .*data_loss=\([0-9.]*\).*/$1 \1 \2/p" \
+	    >> "$B/curve"
+}
 printf '%-20s %5s | %-22s | %-22s | %-22s\n' path size \
     "replay vmtp: probes loss in" "replay orig: probes loss in" "live vmtp-run: probes loss in"
 : > "$B/summary"
@@ -47,11 +55,19 @@ while IFS=: read -r name qdisc; do
 	for size in $SIZES; do
 		: > "$B/curve"
 		for r in $RATES; do
-			nth 2 nuttcp -fparse -T 1 -u -R "$r" -l "$size" -P 5300 \
-			    -p 5301 "$target" 2>/dev/null |
-			    sed -n "s/.*real_seconds=.* rate_Mbps=\([0-9.]*\) .*data_loss=\([0-9.]*\).*/$r \1 \2/p" \
-			    >> "$B/curve"
+			point "$r" "$size"
 		done
+		# the coarse rates are 20-50 % apart, and a loss bracket of a
+		# few percent is a few percent of rate wide just over the knee:
+		# measure there in 1 % steps, or the replay reads the knee off a
+		# straight line between two distant points.  The knee is the
+		# highest rate received where loss is not total.
+		knee=$(awk '$3 < 50 && $2 > k {k = $2} END {printf "%d", k * 1000}' "$B/curve")
+		sleep 1 # let reassembly forget the overloaded probes
+		for f in 0.96 0.98 0.99 1.00 1.01 1.02 1.03 1.04 1.05 1.06 1.08 1.10 1.13; do
+			point "$(awk -v k="$knee" -v f="$f" 'BEGIN {printf "%d", k * f}')" "$size"
+		done
+		sort -n -o "$B/curve" "$B/curve"
 		if [ -n "${BENCH_KEEP:-}" ]; then
 			mkdir -p "$BENCH_KEEP"
 			cp "$B/curve" "$BENCH_KEEP/curve-$name-$size"

@@ -1,5 +1,5 @@
 /*
- * search.c - the UDP rate search (see search.h; SPEC §8).
+ * search.c - the UDP rate search (see search.h for the model; SPEC §8).
  */
 #include <math.h>
 
@@ -8,8 +8,21 @@
 /* A probe whose sender reached less than this share of the offered rate
  * was limited by the sender, not by the path. */
 #define SENDER_SHORT 0.8
-/* Stop bisecting when under and over are this close (relative). */
+/* Stop when under and over are this close (relative). */
 #define CLOSE_ENOUGH 0.05
+/* Beyond this loss per IP fragment, datagrams of several fragments stop
+ * being reassembled at all (the receiver's reassembly memory fills with
+ * incomplete ones) and what got through no longer tells the capacity. */
+#define FRAG_COLLAPSE 0.35
+/* A probe that lost more than this many times the bracket's top was far
+ * over the knee. */
+#define FAR_OVER 3
+/* Two capacities further apart than this (relative) disagree. */
+#define DISAGREE 0.1
+/* A capacity that falls this much (relative) with the rate disagrees. */
+#define SLOPE 0.03
+/* Keep the next rate this far (relative) inside the open interval. */
+#define INSIDE 0.005
 
 void
 search_init(
@@ -30,68 +43,166 @@ search_next(const struct search *s)
 	return s->done ? 0 : s->next_kbps;
 }
 
+/* A datagram loss in percent as a loss per IP fragment, 0 to 1. */
+static double
+frag_loss(const struct search *s, double loss)
+{
+	if (loss >= 100)
+		return 1;
+	if (loss <= 0)
+		return 0;
+	return 1 - pow(1 - loss / 100, 1.0 / s->frags);
+}
+
 /*
- * The capacity a probe with loss tells: what got through of what was
- * really sent.  A sender that fell short of the offered rate sent about
- * rx / (1 - loss); otherwise the offered rate is a better base than the
- * receiver's own rate figure (pacing and counting differ between the ends,
- * the loss ratio does not).  A datagram of k IP fragments is lost when any
- * fragment is, so the path lost 1 - (1 - loss)^(1/k) of the packets it
- * carried.  Returns 0 when nothing got through.
+ * What the sender really offered in a probe: the offered rate, unless it
+ * fell short of it, then what was received plus what was lost (pacing and
+ * counting differ between the ends, the loss ratio does not, so the
+ * offered rate is the better base when the sender kept up).
+ */
+static double
+sent(const struct search_probe *p)
+{
+	double x;
+
+	if (p->loss >= 100)
+		return p->offered_kbps;
+	x = p->rx_kbps / (1 - p->loss / 100);
+	return x < SENDER_SHORT * p->offered_kbps ? x : p->offered_kbps;
+}
+
+/*
+ * The capacity a probe that lost packets tells (the model of search.h):
+ * what got through of what was sent, per IP fragment.  Returns 0 when it
+ * tells nothing: nothing through, a reassembly collapse, or a loss well
+ * under the bracket (as likely the receiver missing a beat as the knee).
  */
 static double
 capacity(const struct search *s, const struct search_probe *p)
 {
-	double kept = 1 - p->loss / 100;
-	double sent;
-	double base;
+	double f = frag_loss(s, p->loss);
 
-	if (kept <= 0 || p->rx_kbps <= 0)
+	if (p->loss < s->min / 2 || f <= 0 || f >= 1 || p->rx_kbps <= 0)
 		return 0;
-	sent = p->rx_kbps / kept;
-	base = sent < SENDER_SHORT * p->offered_kbps ? sent : p->offered_kbps;
-	return base * pow(kept, 1.0 / s->frags);
+	if (s->frags > 1 && f > FRAG_COLLAPSE)
+		return 0;
+	return sent(p) * (1 - f);
+}
+
+/* Whether rate X lies inside the open interval the probes left. */
+static int
+inside(const struct search *s, double x)
+{
+	double lo = s->have_under ? s->under.offered_kbps : 0;
+
+	return x > lo * (1 + INSIDE) && x < s->over.offered_kbps * (1 - INSIDE);
+}
+
+/*
+ * The rate where the loss per fragment would be F, on the line through
+ * probes A and B in (log rate, loss per fragment), or 0 when that line
+ * does not rise with the rate or one of them had its reassembly collapse.
+ */
+static double
+secant(const struct search *s, const struct search_probe *a,
+    const struct search_probe *b, double f)
+{
+	double fa = frag_loss(s, a->loss);
+	double fb = frag_loss(s, b->loss);
+	double la = log(a->offered_kbps);
+	double lb = log(b->offered_kbps);
+
+	if (s->frags > 1 && (fa > FRAG_COLLAPSE || fb > FRAG_COLLAPSE))
+		return 0;
+	if ((fb - fa) * (lb - la) <= 0)
+		return 0;
+	return exp(lb + (f - fb) * (lb - la) / (fb - fa));
 }
 
 /* The next rate from what is known, or 0 when nothing is left to try. */
 static double
 choose(const struct search *s, const struct search_probe *last)
 {
-	/* the middle of the bracket; once a probe aimed there overshot too,
-	 * the loss curve is steeper than 1 - C/x near the knee: aim low */
-	double aim = s->n_over >= 2 ? s->min + (s->max - s->min) / 4
-	                            : (s->min + s->max) / 2;
-	/* as a loss per IP fragment */
-	double mid = 1 - pow(1 - aim / 100.0, 1.0 / s->frags);
 	double lo = s->have_under ? s->under.offered_kbps : 0;
 	double hi = s->over.offered_kbps;
-	double c = last->loss > 0 ? capacity(s, last) : 0;
-	double x;
+	double c = capacity(s, last);
+	double c_prev = s->have_prev ? capacity(s, &s->prev) : 0;
+	double aim, f, fu, r, x;
+	int near;
 
 	if (s->have_under && hi - lo <= CLOSE_ENOUGH * hi)
 		return 0;
-	/* a probe that lost packets measured the path's capacity: offer
-	 * what loses the middle of the bracket at that capacity */
-	if (c > 0) {
-		x = c / (1.0 - mid);
-		if (x > lo * 1.005 && x < hi * 0.995)
+	/* a capacity measured far over the knee misses what the path's
+	 * queues deliver after the sender stops, up to a few percent of a
+	 * short probe, and one measured under it (or from the under's rate
+	 * below) counts losses that are not the knee's: such estimates err
+	 * low, so aim high in the bracket, where an error of that size still
+	 * lands inside; from a probe just over the knee, aim at the middle */
+	if (last->loss > s->max && last->loss <= FAR_OVER * s->max)
+		aim = (s->min + s->max) / 2;
+	else
+		aim = s->max - (s->max - s->min) / 4;
+	f = frag_loss(s, aim);
+	/* two probes that disagree on the capacity show a loss rising
+	 * gradually, not a knee: follow the slope through them.  Nearer a
+	 * knee a probe tells the same capacity or more (the queues' share
+	 * grows), so of two probes near each other, one that tells less
+	 * nearer the knee disagrees even by a little */
+	r = c_prev > 0 ? (c - c_prev) / c_prev : 0;
+	if (last->offered_kbps < s->prev.offered_kbps)
+		r = -r;
+	near = last->offered_kbps < 2 * s->prev.offered_kbps &&
+	       s->prev.offered_kbps < 2 * last->offered_kbps;
+	if (c > 0 && c_prev > 0 &&
+	    (fabs(r) > DISAGREE || (near && r > SLOPE))) {
+		x = secant(s, &s->prev, last, f);
+		if (inside(s, x))
 			return x;
 	}
-	if (!s->have_under) {
-		/* nothing under yet: below the capacity seen, or a decade
-		 * down when nothing got through */
-		x = c > 0 ? c * (1 - mid) : hi / 10;
-		return x < hi * (1 - CLOSE_ENOUGH) ? x : hi / 2;
+	if (c > 0 && inside(s, c / (1 - f)))
+		return c / (1 - f);
+	/* nothing got through, or too little to tell: a decade down from
+	 * what the sender offered */
+	if (!s->have_under)
+		return sent(&s->over) / 10;
+	/* the over's capacity put the bracket under the under, which lost
+	 * (next to) nothing: the capacity is at least the under's rate, and
+	 * the estimate was low, as one from far over the knee is; aim just
+	 * over the under, where the knee would be the nearest; unless that
+	 * step is under the resolution the search stops at (the bracket of
+	 * a datagram of many fragments is a fraction of a percent wide) */
+	fu = s->under.loss < s->min / 2 ? 0 : frag_loss(s, s->under.loss);
+	c = capacity(s, &s->over);
+	x = lo * (1 - fu) / (1 - f);
+	if (c > 0 && c / (1 - f) <= lo && x >= lo * (1 + CLOSE_ENOUGH / 2) &&
+	    inside(s, x))
+		return x;
+	/* over a wide interval, halve it in log(rate) */
+	if (hi > 2 * lo)
+		return sqrt(lo * hi);
+	/* interpolate the loss per fragment between under and over; an
+	 * under with a loss well under the bracket only tells that the knee
+	 * is above it, not how far: then stay off the interval's ends */
+	if (s->under.loss < s->min / 2) {
+		struct search_probe u = s->under;
+
+		u.loss = 0;
+		x = secant(s, &u, &s->over, f);
+		if (x > 0 && x < lo + (hi - lo) / 4)
+			x = lo + (hi - lo) / 4;
+		if (x > hi - (hi - lo) / 4)
+			x = hi - (hi - lo) / 4;
+	} else {
+		x = secant(s, &s->under, &s->over, f);
 	}
-	/* bisect, geometrically while the interval spans more than 2x */
-	return hi > 2 * lo ? sqrt(lo * hi) : (lo + hi) / 2;
+	if (inside(s, x))
+		return x;
+	return (lo + hi) / 2;
 }
 
 void
 search_feed(struct search *s, const struct search_probe *p)
 {
-	double sent = p->loss < 100 ? p->rx_kbps / (1 - p->loss / 100) : 0;
-
 	s->probes++;
 	if (p->loss >= s->min && p->loss <= s->max) {
 		s->hit = *p;
@@ -106,7 +217,7 @@ search_feed(struct search *s, const struct search_probe *p)
 		if (!s->have_over) {
 			/* the ceiling itself is under the bracket */
 			s->sender_limited =
-			    sent < SENDER_SHORT * p->offered_kbps;
+			    sent(p) < SENDER_SHORT * p->offered_kbps;
 			s->done = 1;
 			return;
 		}
@@ -114,18 +225,18 @@ search_feed(struct search *s, const struct search_probe *p)
 		struct search_probe q = *p;
 
 		/* what a short sender really offered bounds the search */
-		if (sent > 0 && sent < q.offered_kbps)
-			q.offered_kbps = sent;
+		q.offered_kbps = sent(p);
 		if (!s->have_over || q.offered_kbps < s->over.offered_kbps)
 			s->over = q;
 		s->have_over = 1;
-		s->n_over++;
 	}
 	if (s->probes >= SEARCH_MAX_PROBES) {
 		s->done = 1;
 		return;
 	}
 	s->next_kbps = choose(s, p);
+	s->prev = *p;
+	s->have_prev = 1;
 	if (s->next_kbps <= 0)
 		s->done = 1;
 }

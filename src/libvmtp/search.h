@@ -3,15 +3,29 @@
  * whose loss lies within [min, max] percent, in few short probes.
  *
  * The caller probes and feeds each result back; the search only decides.
- * It starts at the ceiling; a probe that lost packets tells the path's
- * capacity C (what got through of what was sent, per IP fragment), and the
- * next rate aims at the middle of the bracket (C / (1 - mid)); a probe
- * where nothing got through sends the next a decade lower; otherwise it
- * bisects between the highest rate under the bracket and the lowest over
- * it, until the bracket is met, the interval is within 5 %, or
- * SEARCH_MAX_PROBES were spent.  A first probe
- * under the bracket ends the search: nothing faster can be offered (when
- * the sender fell short of the offered rate, the sender was the limit).
+ *
+ * The model: a path of capacity C drops what is offered beyond it, so a
+ * probe at rate x > C loses f = 1 - C/x of its packets, counted per IP
+ * fragment (a datagram of k fragments is lost when one is: its loss is
+ * 1 - (1 - f)^k).  One probe over the knee therefore tells C: what got
+ * through of what was really sent.  The next rate is then C / (1 - f)
+ * for f in the bracket: its middle from a probe just over the knee, its
+ * upper quarter from an estimate that can only err low (one from far over
+ * the knee misses what the queues deliver after a short probe; one from a
+ * probe under the bracket counts losses that are not the knee's).
+ *
+ * Where the model does not hold: far over the knee, datagrams of several
+ * fragments stop being reassembled at all, and such a probe tells only
+ * that the knee is lower (the next goes a decade under what the sender
+ * offered); two probes that disagree on C show a loss rising gradually,
+ * followed along the line through them in log(rate); a model that put
+ * the bracket under a probe that lost (next to) nothing aims just over
+ * that probe; else it bisects between the highest rate under the bracket
+ * and the lowest over it (in log(rate) over more than 2x, else by the
+ * loss per fragment).  It stops when the bracket is met, the interval is
+ * within 5 %, or SEARCH_MAX_PROBES were spent.  A first probe under the
+ * bracket ends the search: nothing faster can be offered (when the sender
+ * fell short of the offered rate, the sender was the limit).
  */
 #ifndef VMTP_SEARCH_H
 #define VMTP_SEARCH_H
@@ -33,11 +47,11 @@ struct search {
 	int done;           /* search_next() returns 0 */
 	int sender_limited; /* the first probe could not be sent */
 	int have_under, have_over;
-	int n_over;                /* probes over the bracket */
 	struct search_probe under; /* highest rate with loss < min */
 	struct search_probe over;  /* lowest rate with loss > max */
 	struct search_probe hit;   /* a probe inside the bracket */
-	int have_hit;
+	struct search_probe prev;  /* the last probe fed */
+	int have_hit, have_prev;
 	double next_kbps;
 };
 
@@ -57,7 +71,9 @@ void search_feed(struct search *s, const struct search_probe *p);
 
 /*
  * The probe to report once the search is over: the one inside the
- * bracket, else the highest under it, else the lowest over it.
+ * bracket, else the highest under it, else the lowest over it.  It only
+ * ever changes to the probe just fed, so a caller may keep that probe's
+ * details when it does.
  */
 const struct search_probe *search_result(const struct search *s);
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# search.bats - the UDP rate search of libvmtp (search.h; SPEC §8) through
+# search-dump, on synthetic loss curves: token-bucket knees with and
+# without the queue a short probe drains, fragmented datagrams whose
+# reassembly collapses far over the knee, a receiver losing gradually, and
+# senders that are the limit.  Bracket [2, 5] %, ceiling 10 Gbit/s.
+
+load helpers/common
+
+# curve(awk body): a curve from 1 Mbit/s to 10 Gbit/s in 1 % steps; the
+# body sets rx (Mbit/s) and loss (%) from x (offered, Mbit/s)
+curve() {
+	awk "BEGIN {
+		for (x = 1; x <= 10000; x *= 1.01) {
+			$1
+			printf \"%d %.4f %.4f\\n\", x * 1000, rx, loss
+		}
+	}"
+}
+
+# knee(capacity, queue share, sender reach): a token bucket of CAPACITY
+# Mbit/s; its queue lets QUEUE more through in a 1-s probe (in the loss,
+# not in the received rate, which the receiver spreads over the drain)
+knee() {
+	curve "s = x < $3 ? x : $3; c = $1 * (1 + $2)
+	       rx = s < $1 ? s : $1; loss = s > c ? 100 * (1 - c / s) : 0"
+}
+
+# result(): the outcome line of search-dump
+result() {
+	tail -1 <<< "$output"
+}
+
+@test "a sharp knee is met in at most 3 probes, at the knee" {
+	knee 200 0 2000 > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 3 and .loss >= 2 and .loss <= 5'
+	result | jq -e '.offered_kbps > 200000 and .offered_kbps < 212000'
+}
+
+@test "a knee whose queue a short probe drains is met in at most 3 probes" {
+	for q in 0.005 0.01 0.02 0.03; do
+		knee 300 "$q" 3000 > "$BATS_TEST_TMPDIR/c"
+		run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+		[ "$status" -eq 0 ]
+		result | jq -e '.probes <= 3 and .loss >= 2 and .loss <= 5'
+	done
+}
+
+@test "knees from 10 Mbit/s to 5 Gbit/s are met in at most 4 probes" {
+	for c in 10 47 150 999 2345 5000; do
+		knee "$c" 0.01 8000 > "$BATS_TEST_TMPDIR/c"
+		run search-dump 2 5 1400 < "$BATS_TEST_TMPDIR/c"
+		[ "$status" -eq 0 ]
+		result | jq -e '.probes <= 4 and .loss >= 2 and .loss <= 5'
+	done
+}
+
+@test "fragmented datagrams whose reassembly collapses take at most 5 probes and report a sane rate" {
+	# 6 fragments lost independently near the knee; past 20 % of them
+	# lost, almost no datagram is reassembled
+	for c in 100 250 400; do
+		curve "s = x < 2800 ? x : 2800; f = s > $c ? 1 - $c / s : 0
+		       loss = f > 0.2 ? 99.9 : 100 * (1 - (1 - f) ^ 6)
+		       rx = s * (1 - loss / 100)" > "$BATS_TEST_TMPDIR/c"
+		run search-dump 2 5 8192 < "$BATS_TEST_TMPDIR/c"
+		[ "$status" -eq 0 ]
+		# the bracket is a fraction of a percent of rate wide there:
+		# a hit is luck, a rate a little under the knee is the answer
+		result | jq -e --argjson c "$c" '.probes <= 5 and .loss <= 5 and
+		    .offered_kbps > $c * 1000 * 0.85 and .offered_kbps < $c * 1000 * 1.01'
+	done
+}
+
+@test "a receiver losing gradually is met within 5 probes" {
+	# loss rises from 0 at 100 Mbit/s to 50 % at 10 Gbit/s, in log(rate)
+	curve "rx = x * (1 - (loss = x > 100 ? 25 * log(x / 100) / log(10) : 0) / 100)" \
+	    > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 5 and .loss >= 2 and .loss <= 5'
+}
+
+@test "a sender that cannot reach the ceiling and loses nothing ends the search at once" {
+	curve "rx = x < 800 ? x : 800; loss = 0" > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	[ "$(result | jq -c '[.probes, .sender_limited, .loss]')" = '[1,true,0]' ]
+}
+
+@test "a path without loss at the ceiling ends the search at once, the sender not the limit" {
+	curve "rx = x; loss = 0" > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 1024 1000000 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	[ "$(result | jq -c '[.probes, .sender_limited, .offered_kbps]')" = '[1,false,1000000]' ]
+}
+
+@test "a path where nothing gets through at first still ends within 5 probes" {
+	# nothing at all over 50 Mbit/s, a sharp knee at 40
+	curve "rx = x < 40 ? x : (x < 50 ? 40 : 0); loss = 100 * (1 - rx / x)" \
+	    > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 5 and .loss <= 5'
+}

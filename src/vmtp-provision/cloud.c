@@ -49,11 +49,11 @@ extern char **environ;
 /* Requests in flight at once: the steps of one stage (rules, VMs, floating
  * IPs) fit, and an API server is not flooded. */
 #define MAX_WORKERS 8
-/* Poll and SSH-probe periods: short, so that the run waits for the cloud
- * about as long as the cloud takes.  The configured retry counts keep the
- * original tool's total patience (2 s per API poll, 5 s per SSH try). */
+/* The period of the wait for ACTIVE and SSH: short, so that the run waits
+ * for the cloud about as long as the cloud takes.  The configured retry
+ * counts keep the original tool's total patience (2 s per API poll, 5 s
+ * per SSH try). */
 #define POLL_MS 500
-#define SSH_ROUND_MS 1000
 
 /* One test VM: what we ask for, then what the cloud made of it. */
 struct vm {
@@ -378,18 +378,25 @@ neutron_find(struct cloud *c, const char *coll, const char *name, json_t **item,
     struct vmtp_err *err)
 {
 	char path[512];
+	char key[64];
 	char *q = http_escape(name);
 	json_t *reply;
+	size_t i;
 
 	*item = NULL;
 	if (q == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	snprintf(path, sizeof(path), "/v2.0/%s?name=%s", coll, q);
 	free(q);
+	/* the answer's key is the path's with '_' for '-' (security_groups) */
+	copy(key, sizeof(key), coll);
+	for (i = 0; key[i] != '\0'; i++)
+		if (key[i] == '-')
+			key[i] = '_';
 	reply = call(c, "network", "GET", path, NULL, "list resources", err);
 	if (reply == NULL)
 		return -1;
-	*item = json_incref(json_array_get(json_object_get(reply, coll), 0));
+	*item = json_incref(json_array_get(json_object_get(reply, key), 0));
 	json_decref(reply);
 	return *item != NULL;
 }
@@ -1214,93 +1221,6 @@ vm_read(struct cloud *c, struct vm *v, const json_t *s)
 }
 
 /*
- * Polls with one filtered list call until every VM is ACTIVE; on the way,
- * with one more list call while ports are unknown, puts each floating IP
- * on its VM's port as soon as the port exists (those go side by side).
- */
-static int
-wait_active(struct cloud *c, struct vmtp_err *err)
-{
-	char path[256];
-	int tries = (c->o->poll_attempts > 0 ? c->o->poll_attempts : 50) *
-	            2000 / POLL_MS;
-	int t, i, left = c->nvm, bare = 0;
-
-	for (i = 0; i < c->nvm; i++)
-		bare += c->vms[i].fip_id[0] != '\0' && !c->vms[i].fip_on;
-	snprintf(path, sizeof(path), "/servers/detail?tags=%s", c->tag);
-	for (t = 0; t < tries && (left > 0 || bare > 0); t++) {
-		struct task tasks[MAX_VMS];
-		json_t *reply;
-		json_t *s;
-		size_t k;
-		int n = 0;
-
-		/* the stages before took a while: look at once, first */
-		if (t > 0)
-			sleep_ms(POLL_MS);
-		if (cancelled(c, err) != 0)
-			return -1;
-		reply = call(c, "compute", "GET", path, NULL,
-		    "list the test servers", err);
-		if (reply == NULL)
-			return -1;
-		left = 0;
-		for (i = 0; i < c->nvm; i++) {
-			const char *st = NULL;
-			json_t *fault = NULL;
-
-			json_array_foreach(json_object_get(reply, "servers"), k,
-			    s) if (strcmp(str(s, "id"), c->vms[i].id) == 0)
-			{
-				st = str(s, "status");
-				fault = json_object_get(s, "fault");
-				if (st != NULL && strcmp(st, "ACTIVE") == 0)
-					vm_read(c, &c->vms[i], s);
-				break;
-			}
-			if (st != NULL && strcmp(st, "ERROR") == 0) {
-				err_set(err, VMTP_EXIT_FAIL,
-				    "server %s went into ERROR: %s",
-				    c->vms[i].name,
-				    str(fault, "message") != NULL
-				        ? str(fault, "message")
-				        : "no fault given");
-				json_decref(reply);
-				return -1;
-			}
-			if (st == NULL || strcmp(st, "ACTIVE") != 0)
-				left++;
-		}
-		json_decref(reply);
-		if (bare > 0) {
-			if (find_ports(c, 0, err) != 0)
-				return -1;
-			for (i = 0; i < c->nvm; i++)
-				if (c->vms[i].port[0] != '\0' &&
-				    c->vms[i].fip_id[0] != '\0' &&
-				    !c->vms[i].fip_on)
-					tasks[n++] = (struct task){
-					    fip_attach, i, 0, {0}};
-			if (n > 0 && run_tasks(c, tasks, n, err) != 0)
-				return -1;
-			bare -= n;
-		}
-		log_progress("%d of %d VMs active", c->nvm - left, c->nvm);
-	}
-	log_progress_end();
-	if (left > 0)
-		return err_set(err, VMTP_EXIT_FAIL,
-		    "%d server(s) not ACTIVE after %d s", left,
-		    tries * POLL_MS / 1000);
-	if (bare > 0)
-		return err_set(err, VMTP_EXIT_FAIL,
-		    "%d server(s) have no port after %d s", bare,
-		    tries * POLL_MS / 1000);
-	return 0;
-}
-
-/*
  * Probes TCP port 22 of every VM in PENDING at once (non-blocking
  * connects, one poll() of at most WAIT_MS): READY[i] is set for those that
  * accept.  A failed socket call leaves a VM not ready.
@@ -1369,79 +1289,196 @@ probe_ssh_ports(struct cloud *c, const int *pending, int *ready, int wait_ms)
 	}
 }
 
+/* Milliseconds since T0. */
+static long
+since_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 /*
- * Waits until every VM answers SSH: each round probes all the pending VMs'
- * port 22 at once, then logs in to those that accept, recording the host
- * key seen first (trust on first use; vmtp-run checks it later).
+ * One poll of the VMs' state (one filtered list call): fills what became
+ * ACTIVE (ACTIVE_AT[i], ms since T0) and decrements *LEFT for each.
+ * Returns 0, or -1 with ERR set when the call fails or a VM is in ERROR.
  */
 static int
-wait_ssh(struct cloud *c, struct vmtp_err *err)
+poll_servers(struct cloud *c, const struct timespec *t0, long *active_at,
+    int *left, struct vmtp_err *err)
 {
-	const char *user = cfg_str(c->o->cfg, "ssh_vm_username");
-	int tries = (c->o->ssh_attempts > 0 ? c->o->ssh_attempts : 50) * 5;
+	char path[256];
+	json_t *reply;
+	json_t *s;
+	size_t k;
+	int i;
+
+	snprintf(path, sizeof(path), "/servers/detail?tags=%s", c->tag);
+	reply =
+	    call(c, "compute", "GET", path, NULL, "list the test servers", err);
+	if (reply == NULL)
+		return -1;
+	for (i = 0; i < c->nvm; i++) {
+		const char *st = NULL;
+		json_t *fault = NULL;
+
+		if (active_at[i] >= 0)
+			continue;
+		json_array_foreach(json_object_get(reply, "servers"), k,
+		    s) if (strcmp(str(s, "id"), c->vms[i].id) == 0)
+		{
+			st = str(s, "status");
+			fault = json_object_get(s, "fault");
+			break;
+		}
+		if (st != NULL && strcmp(st, "ERROR") == 0) {
+			err_set(err, VMTP_EXIT_FAIL,
+			    "server %s went into ERROR: %s", c->vms[i].name,
+			    str(fault, "message") != NULL
+			        ? str(fault, "message")
+			        : "no fault given");
+			json_decref(reply);
+			return -1;
+		}
+		if (st != NULL && strcmp(st, "ACTIVE") == 0) {
+			vm_read(c, &c->vms[i], s);
+			active_at[i] = since_ms(t0);
+			(*left)--;
+		}
+	}
+	json_decref(reply);
+	return 0;
+}
+
+/*
+ * Logs in to VM V at its floating (else fixed) IP, recording the host key
+ * seen first (trust on first use; vmtp-run checks it later).  Returns 0,
+ * or -1 with ERR set.
+ */
+static int
+ssh_login(struct cloud *c, struct vm *v, struct vmtp_err *err)
+{
+	struct ssh_opts so = {0};
+	struct ssh_conn *conn;
+
+	so.host = v->fip[0] != '\0' ? v->fip : v->ip;
+	so.user = cfg_str(c->o->cfg, "ssh_vm_username");
+	so.key = c->key_path;
+	so.known_hosts = c->known_hosts;
+	so.policy = SSH_HOSTKEY_ACCEPT_NEW;
+	so.timeout_ms = 10000;
+	so.attempts = 1;
+	so.cancel = c->o->cancel;
+	conn = ssh_open(&so, err);
+	if (conn == NULL)
+		return -1;
+	copy(v->fingerprint, sizeof(v->fingerprint), ssh_fingerprint(conn));
+	ssh_close(conn);
+	log_info("%s answers SSH at %s (%s)", v->name, so.host, v->fingerprint);
+	return 0;
+}
+
+/*
+ * Waits until every VM is ACTIVE, has its floating IP and answers SSH, in
+ * rounds of POLL_MS: one filtered list call while some VM builds; one port
+ * list call while ports are unknown, each floating IP placed as soon as
+ * its port exists (side by side); then port 22 of every VM that is ready
+ * for it probed at once, and a login to those that accept.  A VM is
+ * logged in to as soon as it is ACTIVE, not when all are.  Patience, as
+ * the original tool's: generic_retry_count x 2 s for all to be ACTIVE,
+ * then ssh_retry_count x 5 s for each to answer SSH.
+ */
+static int
+wait_ready(struct cloud *c, struct vmtp_err *err)
+{
+	long boot_ms =
+	    (c->o->poll_attempts > 0 ? c->o->poll_attempts : 50) * 2000L;
+	long ssh_ms =
+	    (c->o->ssh_attempts > 0 ? c->o->ssh_attempts : 50) * 5000L;
 	struct vmtp_err last = VMTP_ERR_INIT;
+	struct timespec t0;
+	long active_at[MAX_VMS];
+	int answered[MAX_VMS];
 	int pending[MAX_VMS];
 	int ready[MAX_VMS];
-	int t, i, left = c->nvm;
+	int i, left = c->nvm, bare = 0, waiting = c->nvm;
 
-	for (i = 0; i < c->nvm; i++)
-		pending[i] = 1;
-	for (t = 0; t < tries && left > 0; t++) {
-		struct timespec t0, t1;
-		long spent;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < c->nvm; i++) {
+		active_at[i] = -1;
+		answered[i] = 0;
+		bare += c->vms[i].fip_id[0] != '\0' && !c->vms[i].fip_on;
+	}
+	while (waiting > 0) {
+		long round = since_ms(&t0);
+		struct task tasks[MAX_VMS];
+		int n = 0;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (cancelled(c, err) != 0)
 			return -1;
-		probe_ssh_ports(c, pending, ready, SSH_ROUND_MS);
-		left = 0;
+		if (left > 0 &&
+		    poll_servers(c, &t0, active_at, &left, err) != 0)
+			return -1;
+		if (left > 0 && since_ms(&t0) > boot_ms)
+			return err_set(err, VMTP_EXIT_FAIL,
+			    "%d server(s) not ACTIVE after %ld s", left,
+			    boot_ms / 1000);
+		if (bare > 0) {
+			if (find_ports(c, 0, err) != 0)
+				return -1;
+			for (i = 0; i < c->nvm; i++)
+				if (c->vms[i].port[0] != '\0' &&
+				    c->vms[i].fip_id[0] != '\0' &&
+				    !c->vms[i].fip_on)
+					tasks[n++] = (struct task){
+					    fip_attach, i, 0, {0}};
+			if (n > 0 && run_tasks(c, tasks, n, err) != 0)
+				return -1;
+			bare -= n;
+			if (bare > 0 && since_ms(&t0) > boot_ms)
+				return err_set(err, VMTP_EXIT_FAIL,
+				    "%d server(s) have no port after %ld s",
+				    bare, boot_ms / 1000);
+		}
+		/* SSH to the VMs that are ACTIVE, with their floating IP */
+		n = 0;
 		for (i = 0; i < c->nvm; i++) {
+			pending[i] =
+			    active_at[i] >= 0 && !answered[i] &&
+			    (c->vms[i].fip_id[0] == '\0' || c->vms[i].fip_on);
+			n += pending[i];
+		}
+		if (n > 0)
+			probe_ssh_ports(c, pending, ready, POLL_MS * 4 / 5);
+		for (i = 0; n > 0 && i < c->nvm; i++) {
 			struct vm *v = &c->vms[i];
-			struct ssh_opts so = {0};
-			struct ssh_conn *conn;
 
 			if (!pending[i])
 				continue;
-			so.host = v->fip[0] != '\0' ? v->fip : v->ip;
-			if (!ready[i]) {
-				err_clear(&last);
-				err_set(&last, VMTP_EXIT_FAIL,
-				    "%s: port 22 does not answer", so.host);
-				left++;
-				continue;
-			}
-			so.user = user;
-			so.key = c->key_path;
-			so.known_hosts = c->known_hosts;
-			so.policy = SSH_HOSTKEY_ACCEPT_NEW;
-			so.timeout_ms = 10000;
-			so.attempts = 1;
-			so.cancel = c->o->cancel;
 			err_clear(&last);
-			conn = ssh_open(&so, &last);
-			if (conn == NULL) {
-				left++;
+			if (!ready[i])
+				err_set(&last, VMTP_EXIT_FAIL,
+				    "%s: port 22 does not answer",
+				    v->fip[0] != '\0' ? v->fip : v->ip);
+			else if (ssh_login(c, v, &last) == 0) {
+				answered[i] = 1;
+				waiting--;
 				continue;
 			}
-			copy(v->fingerprint, sizeof(v->fingerprint),
-			    ssh_fingerprint(conn));
-			ssh_close(conn);
-			pending[i] = 0;
-			log_info("%s answers SSH at %s (%s)", v->name, so.host,
-			    v->fingerprint);
+			if (since_ms(&t0) - active_at[i] > ssh_ms)
+				return err_set(err, VMTP_EXIT_FAIL,
+				    "%s does not answer SSH after %ld s: %s",
+				    v->name, ssh_ms / 1000, last.msg);
 		}
-		log_progress("%d of %d VMs answer SSH", c->nvm - left, c->nvm);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		spent = (t1.tv_sec - t0.tv_sec) * 1000 +
-		        (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		if (left > 0 && t + 1 < tries && spent < SSH_ROUND_MS)
-			sleep_ms(SSH_ROUND_MS - spent);
+		log_progress("%d of %d VMs active, %d answer SSH",
+		    c->nvm - left, c->nvm, c->nvm - waiting);
+		round = POLL_MS - (since_ms(&t0) - round);
+		if (waiting > 0 && round > 0)
+			sleep_ms(round);
 	}
 	log_progress_end();
-	if (left > 0)
-		return err_set(err, VMTP_EXIT_FAIL,
-		    "%d VM(s) do not answer SSH after %d s: %s", left,
-		    tries * SSH_ROUND_MS / 1000, last.msg);
 	return 0;
 }
 
@@ -1653,7 +1690,7 @@ build(struct cloud *c, struct vmtp_err *err)
 	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0 ||
 	    rec_write(c->out, o->run, err) != 0)
 		return -1;
-	return wait_active(c, err) != 0 || wait_ssh(c, err) != 0 ? -1 : 0;
+	return wait_ready(c, err);
 }
 
 int

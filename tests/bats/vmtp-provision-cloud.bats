@@ -85,6 +85,19 @@ snapshot() {
 	[ "$(snapshot)" = "$BASE" ]
 }
 
+@test "a VM that never answers SSH is named after the configured patience; the rollback keeps a reused group" {
+	# a group of the user's own, with no rule for port 22: reused as it is
+	os security group create no-ssh > /dev/null
+	printf 'security_group_name: no-ssh\nssh_retry_count: 1\n' >> "$CFG"
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --same-network-only --inter-node-only
+	[[ "$stderr" == *"vmtp-provision: $T-"*" does not answer SSH after 5 s: "*"port 22 does not answer"* ]]
+	[ "$(jq -c 'select(.type=="resource" and .kind=="security_group") | [.name, .created]' <<< "$output")" = '["no-ssh",false]' ]
+	os security group show no-ssh > /dev/null
+	os security group delete no-ssh
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
 @test "an image that does not exist is named; nothing is created" {
 	printf "image_name: 'no-such-image'\n" >> "$CFG"
 	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T

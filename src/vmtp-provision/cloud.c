@@ -429,13 +429,14 @@ pick_name(struct cloud *c, const char *key, int i, const char *suffix,
 
 /* The external network: the one named by ext_net_name, else the first. */
 static int
-find_external(struct cloud *c, struct vmtp_err *err)
+find_external(struct cloud *c, int unused, struct vmtp_err *err)
 {
 	const char *want = cfg_str(c->o->cfg, "ext_net_name");
 	json_t *reply;
 	json_t *n;
 	size_t i;
 
+	(void)unused;
 	reply = call(c, "network", "GET", "/v2.0/networks?router:external=true",
 	    NULL, "list external networks", err);
 	if (reply == NULL)
@@ -502,7 +503,7 @@ out:
 }
 
 static int
-find_image(struct cloud *c, struct vmtp_err *err)
+find_image(struct cloud *c, int unused, struct vmtp_err *err)
 {
 	const char *name = cfg_str(c->o->cfg, "image_name");
 	const char *url = cfg_str(c->o->cfg, "vm_image_url");
@@ -510,6 +511,7 @@ find_image(struct cloud *c, struct vmtp_err *err)
 	char *q;
 	json_t *reply;
 
+	(void)unused;
 	if (name == NULL)
 		return err_set(err, VMTP_EXIT_USAGE, "image_name is not set");
 	q = http_escape(name);
@@ -533,7 +535,7 @@ find_image(struct cloud *c, struct vmtp_err *err)
 
 /* The flavor flavor_type, else a temporary one sized by `flavor`. */
 static int
-find_flavor(struct cloud *c, struct vmtp_err *err)
+find_flavor(struct cloud *c, int unused, struct vmtp_err *err)
 {
 	const char *want = cfg_str(c->o->cfg, "flavor_type");
 	const json_t *spec = cfg_get(c->o->cfg, "flavor");
@@ -543,6 +545,7 @@ find_flavor(struct cloud *c, struct vmtp_err *err)
 	char what[192];
 	size_t i;
 
+	(void)unused;
 	reply = call(c, "compute", "GET", "/flavors/detail?limit=1000", NULL,
 	    "list flavors", err);
 	if (reply == NULL)
@@ -591,7 +594,7 @@ find_flavor(struct cloud *c, struct vmtp_err *err)
  * and VMs are placed by the scheduler).
  */
 static int
-find_hosts(struct cloud *c, struct vmtp_err *err)
+find_hosts(struct cloud *c, int unused, struct vmtp_err *err)
 {
 	const char *zone = c->o->az != NULL
 	                       ? c->o->az
@@ -602,6 +605,7 @@ find_hosts(struct cloud *c, struct vmtp_err *err)
 	size_t i;
 	long st;
 
+	(void)unused;
 	c->hosts = json_array();
 	if (c->hosts == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
@@ -1693,6 +1697,17 @@ build(struct cloud *c, struct vmtp_err *err)
 	return wait_ready(c, err);
 }
 
+/* Finds the external network, image, flavor and compute hosts, side by
+ * side. */
+static int
+discover(struct cloud *c, struct vmtp_err *err)
+{
+	struct task t[] = {{find_external, 0, 0, {0}}, {find_image, 0, 0, {0}},
+	    {find_flavor, 0, 0, {0}}, {find_hosts, 0, 0, {0}}};
+
+	return run_tasks(c, t, (int)(sizeof(t) / sizeof(t[0])), err);
+}
+
 int
 cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
     struct vmtp_err *err)
@@ -1719,9 +1734,7 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 	c.journal = journal_open(c.tag, err);
 	if (c.journal == NULL)
 		goto out;
-	if (find_external(&c, err) != 0 || find_image(&c, err) != 0 ||
-	    find_flavor(&c, err) != 0 || find_hosts(&c, err) != 0 ||
-	    cancelled(&c, err) != 0)
+	if (discover(&c, err) != 0 || cancelled(&c, err) != 0)
 		goto fail;
 	plan_vms(&c);
 	if (o->reuse_network != NULL) {

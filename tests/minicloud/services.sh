@@ -113,6 +113,7 @@ config() {
 	log_file = $D/log/neutron.log
 	[database]
 	connection = sqlite:///$D/neutron/neutron.db
+	# no fsync per commit: the database dies with the cloud anyway
 	sqlite_synchronous = false
 	$(authtoken neutron "$NEUTRON_PASSWORD")
 	[oslo_concurrency]

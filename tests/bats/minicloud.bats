@@ -3,6 +3,7 @@
 # minicloud.bats - the test cloud itself (SPEC §9): real Keystone, Neutron and Glance, our compute API and
 # fault proxy, driven by the official openstack client as the member user. One cloud for the suite.
 
+load helpers/common
 load helpers/minicloud
 
 setup_file() {
@@ -327,6 +328,25 @@ print(c.session.get_token() != first)
 		<<<"$output")" = 0 ]
 	[ "$(jq -r '.images[0].name' <<<"$output")" = minicloud-vm ]
 	[ "$(jq -r '.networks[] | select(.name == "public") | .name' <<<"$output")" = public ]
+}
+
+@test "up and down on a machine where no sshd ever ran: the machine's /run is not needed" {
+	d=$BATS_TEST_TMPDIR/fresh
+	# a mount namespace whose /run is empty, as on a fresh boot without an sshd service (no /run/sshd)
+	run unshare -m --propagation private sh -c '
+		mount -t tmpfs -o mode=0755 fresh-run /run || exit 9
+		"$1" up --dir "$2" --computes 1 --boot-delay 0 2>"$2.err" || { cat "$2.err"; exit 1; }
+		login=$(sed -n "s/^login=//p" "$2/external-host")
+		key=$(sed -n "s/^key=//p" "$2/external-host")
+		ssh -n -i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+			-o LogLevel=ERROR "$login" echo external-host-answers
+		rc=$?
+		"$1" down --dir "$2" 2>>"$2.err" || rc=1
+		exit $rc' sh "$MINICLOUD" "$d"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = external-host-answers ]
+	[ ! -e "$d" ]
 }
 
 @test "down after an up killed halfway leaves no process and no state" {

@@ -43,6 +43,8 @@ from netns import NetError  # noqa: E402
 POLL = 0.05  # how often nudges are looked for (s)
 FULL_POLL = 2.0  # a full look at Neutron even without a nudge (s)
 SSHD = "/usr/sbin/sshd"
+# A fresh /run for a namespace's sshd, in its own mount namespace: the machine's /run is left alone
+PRIVATE_RUN = "mount -t tmpfs -o mode=0755 minicloud-run /run && mkdir -m 0755 /run/sshd"
 
 
 def prefix(d):
@@ -339,9 +341,10 @@ class Reconciler:
         except FileNotFoundError:
             pass
         with open(os.path.join(wd, "sshd.log"), "ab") as out:
-            # its own /root (a bind mount in the mount namespace `ip netns exec` makes), as a VM has
-            p = subprocess.Popen(["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /root && exec "$@"', home,
-                                  SSHD, "-D", "-e", "-f", cfg], stdin=subprocess.DEVNULL, stdout=out,
+            # its own /root and /run (in the mount namespace `ip netns exec` makes), as a VM has: /run/sshd,
+            # sshd's privilege-separation directory, exists only where the machine's sshd service ran
+            p = subprocess.Popen(["ip", "netns", "exec", ns, "sh", "-c", PRIVATE_RUN + ' && mount --bind "$0" /root'
+                                  ' && exec "$@"', home, SSHD, "-D", "-e", "-f", cfg], stdin=subprocess.DEVNULL, stdout=out,
                                  stderr=subprocess.STDOUT, close_fds=True, env=netns.ENV)
         self.ledger.add("proc", p.pid, start_time(p.pid) or "-")
         end = time.monotonic() + 10

@@ -18,6 +18,11 @@
 # are one /24 of 198.18.0.0/15 (RFC 2544 benchmarking range) picked from
 # that pid, used only on these links.
 
+# Each sshd gets a fresh /run in its mount namespace, with the privilege-
+# separation directory it needs: /run/sshd exists on the machine only
+# where its sshd service ran, and is never touched here.
+NSH_PRIVATE_RUN='mount -t tmpfs -o mode=0755 nsh-run /run && mkdir -m 0755 /run/sshd &&'
+
 nshosts_up() {
 	local n=$1 hide=${2:-} i ns ip veth h
 	NSH_DIR=${BATS_FILE_TMPDIR:-$BATS_TEST_TMPDIR}/nsh
@@ -26,7 +31,7 @@ nshosts_up() {
 	NSH_N=$n
 	NSH_BR=${NSH_P}br
 	export NSH_DIR NSH_P NSH_NET NSH_N NSH_BR
-	mkdir -p "$NSH_DIR" /run/sshd
+	mkdir -p "$NSH_DIR"
 	ssh-keygen -q -t ed25519 -N '' -C vmtp-test -f "$NSH_DIR/id_ed25519"
 	cp "$NSH_DIR/id_ed25519.pub" "$NSH_DIR/authorized_keys"
 	: > "$NSH_DIR/known_hosts"
@@ -90,9 +95,10 @@ nsh_start_sshd() {
 		echo "SetEnv PATH=$h/bin" >> "$h/sshd_config"
 	fi
 	# a clean host: root's shell start-up files here (pyenv, cargo...)
-	# are hidden from the sessions by a private mount namespace
+	# are hidden from the sessions by a private mount namespace, which
+	# also gives sshd a /run of its own
 	: > "$NSH_DIR/empty-rc"
-	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c '
+	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c "$NSH_PRIVATE_RUN"'
 		for f in /root/.bashrc /root/.profile /root/.bash_profile; do
 			[ -e "$f" ] && mount --bind "$1" "$f"
 		done
@@ -202,7 +208,7 @@ nsh_pw_up() {
 	EOF
 	ip -n "$(nsh_ns "$i")" addr add "$addr/24" dev eth0
 	rm -f "$d/sshd.pid"
-	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c '
+	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c "$NSH_PRIVATE_RUN"'
 		for f in passwd group shadow; do
 			mount --bind "$1/$f" "/etc/$f"
 		done

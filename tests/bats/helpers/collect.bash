@@ -27,48 +27,12 @@ wait_for() {
 # Starts a real gmond on loopback; sets GMOND_PORT and GMOND_PIDFILE.
 # Returns once it reports cpu_user, cpu_system and cpu_num.
 gmond_start() {
-	local udp dir="$BATS_TEST_TMPDIR/gmond" mods=/usr/lib/x86_64-linux-gnu/ganglia
-	[ -d "$mods" ] || mods=$(dirname "$(dpkg -L ganglia-monitor libganglia1 2>/dev/null | grep '/modcpu.so$' | head -1)")
+	local udp dir="$BATS_TEST_TMPDIR/gmond"
 	mkdir -p "$dir"
 	udp=$(free_port udp)
 	GMOND_PORT=$(free_port)
 	GMOND_PIDFILE="$dir/gmond.pid"
-	cat > "$dir/gmond.conf" <<-CONF
-	globals {
-	  daemonize = yes
-	  setuid = no
-	  debug_level = 0
-	  mute = no
-	  deaf = no
-	  host_dmax = 0
-	  cleanup_threshold = 300
-	  gexec = no
-	  send_metadata_interval = 5
-	}
-	cluster { name = "vmtp-test" }
-	udp_send_channel { host = 127.0.0.1
-	  port = $udp }
-	udp_recv_channel { bind = 127.0.0.1
-	  port = $udp }
-	tcp_accept_channel { bind = 127.0.0.1
-	  port = $GMOND_PORT }
-	modules {
-	  module { name = "core_metrics" }
-	  module { name = "cpu_module"
-	    path = "$mods/modcpu.so" }
-	}
-	collection_group {
-	  collect_once = yes
-	  time_threshold = 20
-	  metric { name = "cpu_num" }
-	}
-	collection_group {
-	  collect_every = 1
-	  time_threshold = 1
-	  metric { name = "cpu_user" value_threshold = 0.0 }
-	  metric { name = "cpu_system" value_threshold = 0.0 }
-	}
-	CONF
+	"$VMTP_ROOT/tests/tools/gmond-conf" "$GMOND_PORT" "$udp" yes > "$dir/gmond.conf"
 	/usr/sbin/gmond -c "$dir/gmond.conf" -p "$GMOND_PIDFILE"
 	wait_for "gmond_has_cpu" 100
 }

@@ -10,3 +10,19 @@ VMTP_SHARED=${VMTP_SHARED:-$VMTP_ROOT/../shared}
 FIXTURES=$BATS_TEST_DIRNAME/fixtures
 PATH=$VMTP_BIN:$VMTP_TOOLS:$PATH
 export PATH VMTP_ROOT VMTP_SHARED FIXTURES
+
+# Nothing of the machine's user reaches a test, nor of an earlier run: each
+# file gets an empty HOME of its own (no ~/.vmtp.yaml, ~/.ssh/known_hosts,
+# clouds.yaml or journals), and no OS_* credentials, XDG folders or
+# ssh-agent of the caller's.  Once per file, so that what setup_file
+# exports (XDG_STATE_HOME, ...) reaches its tests.
+if [ "${VMTP_TEST_FILE_ENV:-}" != "$BATS_FILE_TMPDIR" ]; then
+	unset XDG_STATE_HOME XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_HOME SSH_AUTH_SOCK NO_COLOR
+	for _v in $(compgen -v OS_); do
+		unset "$_v"
+	done
+	unset _v
+	export VMTP_TEST_FILE_ENV=$BATS_FILE_TMPDIR
+fi
+export HOME=$BATS_FILE_TMPDIR/home
+mkdir -p "$HOME"

@@ -17,6 +17,21 @@ BATS ?= bats
 BATS_JOBS ?=
 
 PKGS := libcurl jansson libssh2 libxml-2.0 yaml-0.1 libmongoc-1.0
+
+# A build on a machine without the build packages stops with one line that
+# names them, not with a screen of pkg-config and compiler errors.
+NO_BUILD_GOALS := deps deps-test check check-isolated demo clean format-check man-check
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(NO_BUILD_GOALS),$(MAKECMDGOALS)),)
+SKIP_BUILD_CHECK := 1
+endif
+endif
+ifndef SKIP_BUILD_CHECK
+BUILD_MISSING := $(strip $(shell command -v dpkg-query >/dev/null && mk/deps.sh --check deps/build.txt))
+ifneq ($(BUILD_MISSING),)
+$(error missing Debian packages: $(BUILD_MISSING); install them with 'make deps' (as root))
+endif
+endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc \
@@ -93,12 +108,25 @@ test: all
 	VMTP_BIN=$(CURDIR)/$(BINDIR) VMTP_TOOLS=$(CURDIR)/$(BUILD)/tests \
 		$(BATS) $(BATS_JOBS) tests/bats
 
-check: deps-test
+# Each stage's time goes to $(CHECK_TIMES), which .ci/run prints at its end.
+CHECK_TIMES ?= $(BUILD)/check-times
+STAGE = mk/stage.sh $(CHECK_TIMES)
+check:
+	@mkdir -p $(BUILD) && rm -f $(CHECK_TIMES)
+	@$(STAGE) deps $(MAKE) deps-test
+	@$(STAGE) build $(MAKE) all
+	@$(STAGE) lint $(MAKE) format-check man-check
+	@$(STAGE) bats $(MAKE) test
+	@$(STAGE) asan-pipeline $(MAKE) asan-pipeline
+	@$(STAGE) fuzz-smoke $(MAKE) fuzz-smoke
+
+# Every bats file alone on a machine as after boot (what our code leaves
+# outside the tree removed first), then the whole suite in reverse order;
+# not part of `make check` (mk/check-isolated.sh says what it removes).
+check-isolated: deps-test
 	$(MAKE) all
-	$(MAKE) format-check man-check
-	$(MAKE) test
-	$(MAKE) asan-pipeline
-	$(MAKE) fuzz-smoke
+	VMTP_BIN=$(CURDIR)/$(BINDIR) VMTP_TOOLS=$(CURDIR)/$(BUILD)/tests \
+		BATS="$(BATS)" mk/check-isolated.sh
 
 ASAN_MAKE = $(MAKE) BUILD=build-asan BINDIR=build-asan/bin \
 	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
@@ -139,5 +167,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz $(PROGRAMS:%=bin/%)
 
-.PHONY: all deps deps-test format-check man-check test check asan \
+.PHONY: all deps deps-test format-check man-check test check check-isolated asan \
 	asan-pipeline fuzz fuzz-smoke install clean

@@ -2,7 +2,15 @@
 # mk/deps.sh - install the Debian packages named in the given lists (SPEC §3).
 # Idempotent: quick when everything is there; runs apt-get update first only
 # when something is missing.  Lists hold one package name a line; # comments.
+#
+#   mk/deps.sh LIST...           install what is missing (root)
+#   mk/deps.sh --check LIST...   print what is missing, install nothing
 set -eu
+check=
+if [ "${1:-}" = --check ]; then
+	check=1
+	shift
+fi
 missing=
 for list in "$@"; do
 	for pkg in $(sed 's/#.*//' "$list"); do
@@ -12,6 +20,10 @@ for list in "$@"; do
 		fi
 	done
 done
+if [ -n "$check" ]; then
+	echo "$missing"
+	exit 0
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing Debian packages:$missing" >&2

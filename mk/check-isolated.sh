@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# mk/check-isolated.sh - every bats file alone, on a machine as after boot,
+# then the whole suite with the files in reverse order (make check-isolated).
+#
+# Before each file it removes what vmtp's code and tests create outside the
+# tree, so that a file passes only if it makes what it needs: /run/sshd
+# (OpenSSH's privilege-separation directory, there only where an sshd
+# service ran; kept when the machine's own sshd is running) and the
+# minicloud's CIDR claims (the tests give themselves an empty HOME).
+# After each file it checks that no namespace, link or process of the
+# tests is left.  Ends with "N passed, N failed" over every file's tests.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+BATS=${BATS:-bats}
+log=$(mktemp -d /tmp/vmtp-isolated.XXXXXX)
+trap 'rm -rf "$log"' EXIT
+
+fresh() {
+	local pid
+	pid=$(cat /run/sshd.pid 2>/dev/null)
+	if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+		rm -rf /run/sshd
+	fi
+	rm -rf /tmp/minicloud-claims
+}
+
+# What the tests name their namespaces and links: minicloud mcXXXX, nshosts vrPID.
+leftovers() {
+	{
+		ip netns list | awk '{ print "namespace " $1 }'
+		ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print "link " $2 }'
+	} | grep -E ' (mc[0-9a-f]{4}|vr[0-9]+)' || true
+}
+
+passed=0 failed=0 bad=
+run_bats() { # NAME FILE...
+	local name=$1 out start
+	shift
+	out=$log/$name.tap
+	start=$(date +%s)
+	local p f left rc
+	"$BATS" "$@" >"$out" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^not ok ' "$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then # bats itself failed
+		tail -5 "$out"
+		f=1
+	fi
+	left=$(leftovers)
+	if [ -n "$left" ]; then
+		echo "$name: left behind: $(echo "$left" | tr '\n' ' ')"
+		f=$((f + 1))
+	fi
+	printf '%-32s %3d passed, %d failed, %4d s\n' "$name" "$p" "$f" $(($(date +%s) - start))
+	if [ "$f" -gt 0 ]; then
+		grep -A12 '^not ok ' "$out" | head -60
+		bad="$bad $name"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for f in tests/bats/*.bats; do
+	fresh
+	run_bats "$(basename "$f")" "$f"
+done
+fresh
+mapfile -t files < <(printf '%s\n' tests/bats/*.bats | sort -r)
+run_bats "reverse-order" "${files[@]}"
+[ -z "$bad" ] || echo "failed:$bad"
+echo "isolated: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -284,6 +284,7 @@ nsh_ctl_up() {
 
 nsh_ctl_down() {
 	local i=$1 p
+	[ -n "${NSH_P:-}" ] || return 0
 	if [ -n "${NSH_CTL_MNT:-}" ]; then
 		for p in $(nsh_pids "$i"); do
 			[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$NSH_CTL_MNT" ] &&

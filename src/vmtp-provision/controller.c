@@ -65,6 +65,7 @@ remote(struct ssh_conn *c, const char *cmd, const char *what,
 		*nl = '\0';
 	log_debug("%s: cannot read %s: %s", ssh_name(c), what,
 	    res->timed_out        ? "timed out"
+	    : res->cancelled      ? "interrupted"
 	    : res->err[0] != '\0' ? res->err
 	                          : silent);
 	ssh_result_free(res);

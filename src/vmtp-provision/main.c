@@ -559,12 +559,12 @@ controller(json_t *run, const struct opts *o, const char *password,
 	host_ssh_opts(&so, &o->controller, o, password, attempts);
 	so.cancel = &stop;
 	rc = controller_describe(&so, run, &e);
-	if (rc == 0)
-		return 0;
 	if (rc < 0)
 		return err_set(err, e.exit, "%s", e.msg);
 	if (stop)
 		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
+	if (rc == 0)
+		return 0;
 	log_warn("--controller-node: %s; the run record goes without the "
 	         "controller's details",
 	    e.msg);

@@ -185,3 +185,23 @@ run_rec() {
 	grep -qF '<th scope="row">Distribution</th><td>CentOS Linux 7</td>' "$BATS_TEST_TMPDIR/r.html"
 	grep -qF '<th scope="row">CPU</th><td>4 * Intel(R) Xeon(R) CPU E5-2660 v2 @ 2.20GHz</td>' "$BATS_TEST_TMPDIR/r.html"
 }
+
+@test "SIGTERM while the controller does not answer: interrupted, status 1, no record" {
+	# an address on the hosts' link that nobody holds: the connection hangs
+	vmtp-provision --host "root@$(nsh_ip 1)" --ssh-key "$NSH_DIR/id_ed25519" \
+	    --known-hosts "$NSH_DIR/known_hosts" --controller-node "root@$NSH_NET.250" \
+	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	# once its handler is in place (SIGTERM, 15, caught)
+	for k in $(seq 1 200); do
+		mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status")
+		(( 0x$mask & (1 << 14) )) && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 1 ]
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" = "vmtp-provision: interrupted" ]
+}

@@ -5,7 +5,9 @@
  * name Linux hosts reached over SSH, no cloud involved.  Each host is
  * contacted once (host key checked, fingerprint recorded, the data address
  * read from IFNAME); then run, host and flow records go to stdout.  The
- * first --host is the server, every host is a client of it.
+ * first --host is the server, every host is a client of it.  In both
+ * modes --controller-node adds what the controller says about the
+ * deployment to the run record (controller.c).
  */
 #include <sys/random.h>
 
@@ -28,6 +30,7 @@
 #include "libvmtp/ssh.h"
 
 #include "cloud.h"
+#include "controller.h"
 
 #define PROG "vmtp-provision"
 #define MAX_HOSTS 64
@@ -39,13 +42,16 @@ static const char synopsis[] =
     "                      [--same-network-only] [--reuse-network name]\n"
     "                      [--vnic-type normal|direct|macvtap] "
     "[--keep-on-error]\n"
-    "                      [--external-host user@ip] [--ssh-key file]\n"
+    "                      [--external-host user@ip] [--controller-node "
+    "user@ip]\n"
+    "                      [--ssh-key file] [--ssh-password-file file]\n"
     "                      [--known-hosts file] [--hostkey-policy "
     "strict|accept-new]\n"
     "                      [--tag tag] [--test-description text]\n"
     "       vmtp-provision [-qv] [-c config] --host user@ip[:ifname] ...\n"
-    "                      [--external-host user@ip] [--hostkey-policy "
-    "strict|accept-new]\n"
+    "                      [--external-host user@ip] [--controller-node "
+    "user@ip]\n"
+    "                      [--hostkey-policy strict|accept-new]\n"
     "                      [--inter-node-only] [--known-hosts file] "
     "[--ssh-key file]\n"
     "                      [--ssh-password-file file] [--tag tag]\n"
@@ -94,6 +100,7 @@ struct opts {
 	int verbosity;
 	struct host hosts[MAX_HOSTS];
 	int n_hosts;
+	struct host controller; /* addr NULL: no --controller-node */
 };
 
 static void
@@ -136,6 +143,12 @@ help(void)
 	      "  --external-host user@ip  an external host measured against "
 	      "the server\n"
 	      "  --inter-node-only        no intra-host flow\n"
+	      "\n"
+	      "Both modes:\n"
+	      "  --controller-node u@ip   the controller's distribution, "
+	      "OpenStack release\n"
+	      "                           and CPU, read over SSH, in the run "
+	      "record\n"
 	      "  --ssh-key file           private key (default: agent, "
 	      "~/.ssh)\n"
 	      "  --ssh-password-file file password (or $VMTP_SSH_PASSWORD)\n"
@@ -181,6 +194,7 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 {
 	enum {
 		OPT_EXTERNAL = 256,
+		OPT_CONTROLLER,
 		OPT_HOST,
 		OPT_POLICY,
 		OPT_INTER,
@@ -201,6 +215,7 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 	};
 	static const struct option longopts[] = {
 	    {"availability-zone", required_argument, NULL, OPT_AZ},
+	    {"controller-node", required_argument, NULL, OPT_CONTROLLER},
 	    {"external-host", required_argument, NULL, OPT_EXTERNAL},
 	    {"help", no_argument, NULL, 'h'},
 	    {"host", required_argument, NULL, OPT_HOST},
@@ -295,6 +310,14 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 			        optarg, ch == OPT_HOST, err) < 0)
 				return -1;
 			break;
+		case OPT_CONTROLLER:
+			if (o->controller.addr != NULL)
+				return err_set(err, VMTP_EXIT_USAGE,
+				    "--controller-node: given twice");
+			if (host_parse(&o->controller, "--controller-node",
+			        optarg, 0, err) < 0)
+				return -1;
+			break;
 		case OPT_POLICY:
 			o->policy = cli_parse_word(
 			    "--hostkey-policy", optarg, policies, err);
@@ -340,6 +363,25 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 }
 
 /*
+ * The login rules for H, the same for every host given on the command
+ * line: --ssh-key, agent, ~/.ssh or PASSWORD; the host key checked
+ * against --known-hosts per --hostkey-policy.
+ */
+static void
+host_ssh_opts(struct ssh_opts *so, const struct host *h, const struct opts *o,
+    const char *password, int attempts)
+{
+	memset(so, 0, sizeof(*so));
+	so->host = h->addr;
+	so->user = h->user;
+	so->key = o->ssh_key;
+	so->password = password;
+	so->known_hosts = o->known_hosts;
+	so->policy = o->policy;
+	so->attempts = attempts;
+}
+
+/*
  * Contacts H once: checks its host key (recording the fingerprint) and,
  * when an interface is named, reads its IPv4 address.  Returns 0 or -1.
  */
@@ -347,7 +389,7 @@ static int
 host_contact(struct host *h, const struct opts *o, const char *password,
     int attempts, struct vmtp_err *err)
 {
-	struct ssh_opts so = {0};
+	struct ssh_opts so;
 	struct ssh_result res = {0};
 	struct ssh_conn *c = NULL;
 	char *qif = NULL;
@@ -355,13 +397,7 @@ host_contact(struct host *h, const struct opts *o, const char *password,
 	char *p;
 	int rc = -1;
 
-	so.host = h->addr;
-	so.user = h->user;
-	so.key = o->ssh_key;
-	so.password = password;
-	so.known_hosts = o->known_hosts;
-	so.policy = o->policy;
-	so.attempts = attempts;
+	host_ssh_opts(&so, h, o, password, attempts);
 	c = ssh_open(&so, err);
 	if (c == NULL)
 		goto out;
@@ -501,6 +537,40 @@ run_record(const char *run, int argc, char **argv, const struct opts *o,
 	return rec;
 }
 
+/*
+ * With --controller-node, adds the controller's details to RUN.  A
+ * controller that cannot be reached or logged in to is a warning, and the
+ * run goes on without them: the original tool, too, meant to report that
+ * it could not connect and carry on (get_controller_info).  Returns 0, or
+ * -1 with ERR set when out of memory or interrupted.
+ */
+static int
+controller(json_t *run, const struct opts *o, const char *password,
+    int attempts, struct vmtp_err *err)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	struct ssh_opts so;
+	int rc;
+
+	if (run == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (o->controller.addr == NULL)
+		return 0;
+	host_ssh_opts(&so, &o->controller, o, password, attempts);
+	so.cancel = &stop;
+	rc = controller_describe(&so, run, &e);
+	if (rc < 0)
+		return err_set(err, e.exit, "%s", e.msg);
+	if (stop)
+		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
+	if (rc == 0)
+		return 0;
+	log_warn("--controller-node: %s; the run record goes without the "
+	         "controller's details",
+	    e.msg);
+	return 0;
+}
+
 static int
 emit(json_t *rec, struct vmtp_err *err)
 {
@@ -522,13 +592,19 @@ native(int argc, char **argv, struct opts *o, const char *tag, int attempts,
     const char *password, struct vmtp_err *err)
 {
 	char name[32];
+	json_t *run;
 	int flow = 0;
 	int i;
 
 	for (i = 0; i < o->n_hosts; i++)
 		if (host_contact(&o->hosts[i], o, password, attempts, err) < 0)
 			return -1;
-	if (emit(run_record(tag, argc, argv, o, "native"), err) < 0)
+	run = run_record(tag, argc, argv, o, "native");
+	if (controller(run, o, password, attempts, err) < 0) {
+		json_decref(run);
+		return -1;
+	}
+	if (emit(run, err) < 0)
 		return -1;
 	for (i = 0; i < o->n_hosts; i++)
 		if (emit(host_record(tag, &o->hosts[i], i, o), err) < 0)
@@ -599,6 +675,8 @@ cloud(int argc, char **argv, struct opts *o, const json_t *cfg, const char *tag,
 	if (getenv("OS_REGION_NAME") != NULL)
 		json_object_set_new(
 		    run, "region", json_string(getenv("OS_REGION_NAME")));
+	if (controller(run, o, password, attempts, err) < 0)
+		goto out;
 	co.cfg = cfg;
 	co.tag = tag;
 	co.az = o->az;
@@ -679,6 +757,8 @@ out:
 		free(o.hosts[i].addr);
 		free(o.hosts[i].ifname);
 	}
+	free(o.controller.user);
+	free(o.controller.addr);
 	ssh_password_free(password);
 	json_decref(cfg);
 	if (fflush(stdout) != 0)

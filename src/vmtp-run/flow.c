@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/hostinfo.h"
 #include "libvmtp/log.h"
 #include "libvmtp/parse.h"
 #include "libvmtp/ports.h"
@@ -55,32 +56,6 @@ host_find(struct run_ctx *ctx, const char *name)
 	return NULL;
 }
 
-/* The value of KEY= in os-release text OS (quotes removed), or "". */
-static void
-os_release_get(const char *os, const char *key, char *out, size_t size)
-{
-	size_t klen = strlen(key);
-	const char *p = os;
-	size_t n = 0;
-
-	out[0] = '\0';
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			p += klen + 1;
-			if (*p == '"' || *p == '\'')
-				p++;
-			while (*p != '\0' && *p != '\n' && *p != '"' &&
-			       *p != '\'' && n + 1 < size)
-				out[n++] = *p++;
-			out[n] = '\0';
-			return;
-		}
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-}
-
 static int
 write_rec(struct run_ctx *ctx, json_t *rec, struct vmtp_err *err)
 {
@@ -109,8 +84,9 @@ host_info(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *err)
 	h->info_done = 1;
 	if (ssh_run(h->conn, "cat /etc/os-release", MARGIN_MS, &res, err) < 0)
 		return 0; /* the next command reports the lost session */
-	os_release_get(res.out, "ID", id, sizeof(id));
-	os_release_get(res.out, "VERSION_ID", version, sizeof(version));
+	hostinfo_os_release_get(res.out, "ID", id, sizeof(id));
+	hostinfo_os_release_get(
+	    res.out, "VERSION_ID", version, sizeof(version));
 	ssh_result_free(&res);
 	rec = rec_new("host_info", ctx->run_tag);
 	if (rec == NULL ||

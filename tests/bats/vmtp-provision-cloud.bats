@@ -7,10 +7,12 @@
 # may run two servers, so a full run as the member fails at the third.
 # --reuse-network public puts the VMs on the provider network (L2 flows
 # only).  The hosts have no SR-IOV NIC: --vnic-type direct/macvtap VMs
-# never build.
+# never build.  A --controller-node is a namespace host (helpers/nshosts)
+# whose sshd sees the test's os-release, cpuinfo and Python packages.
 
 load helpers/common
 load helpers/minicloud
+load helpers/nshosts
 
 T=vmtp-0c0ffee0
 
@@ -25,6 +27,11 @@ setup_file() {
 
 teardown_file() {
 	minicloud_down
+}
+
+teardown() {
+	nsh_ctl_down 1
+	nshosts_down
 }
 
 setup() {
@@ -278,5 +285,25 @@ provision_kill() {
 	[[ "$stderr" == *"vmtp-provision: server $T-"*" went into ERROR: No valid host was found. There are not enough hosts available."* ]]
 	[ "$(jq -s '[.[] | select(.type=="resource" and .kind=="port")] | length' <<< "$output")" -eq 2 ]
 	[ "$(jq -s '[.[] | select(.type=="deleted" and .kind=="port" and (has("error") | not))] | length' <<< "$output")" -eq 2 ]
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--controller-node in cloud mode: the run record holds the controller's distribution, release and CPU" {
+	export OS_CLOUD=minicloud-admin
+	nshosts_up 1
+	C=$BATS_TEST_TMPDIR/ctl
+	mkdir -p "$C/dp/neutron-21.0.0.egg-info"
+	printf 'Metadata-Version: 2.1\nName: neutron\nVersion: 21.0.0\n' > "$C/dp/neutron-21.0.0.egg-info/PKG-INFO"
+	printf 'NAME="Debian GNU/Linux"\nVERSION_ID="12"\n' > "$C/os-release"
+	printf 'processor\t: 0\nmodel name\t: AMD EPYC 7543 32-Core Processor\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7543 32-Core Processor\n' > "$C/cpuinfo"
+	nsh_ctl_up 1 "$C/os-release=/etc/os-release" "$C/cpuinfo=/proc/cpuinfo" \
+	    "$C/dp=/usr/lib/python3/dist-packages"
+	# the fewest resources: VMs on the provider network, no L3 topology
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --reuse-network public \
+		--controller-node "root@$(nsh_ctl_ip 1)" --ssh-key "$NSH_DIR/id_ed25519" \
+		--known-hosts "$NSH_DIR/known_hosts"
+	[ "$(jq -c 'select(.type == "run") | [.mode, .distro, .openstack_version, .cpu_info, (.auth_url | length > 0)]' <<< "$output")" = \
+		'["cloud","Debian GNU/Linux 12","Zed (neutron 21.0.0)","2 * AMD EPYC 7543 32-Core Processor",true]' ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
 	[ "$(snapshot)" = "$BASE" ]
 }

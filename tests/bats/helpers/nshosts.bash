@@ -13,6 +13,11 @@
 #   nsh_pw_up I USER PW   a second sshd in host I, on nsh_pw_ip I, that
 #                         takes USER's password PW and no key
 #   nsh_pw_down I         stop it and what its sessions left, by pid
+#   nsh_ctl_up I SRC=DST...  a third sshd in host I, on nsh_ctl_ip I, that
+#                         takes the suite's key and sees file or directory
+#                         SRC mounted over DST (a host with the test's own
+#                         /etc/os-release, /proc/cpuinfo, Python packages)
+#   nsh_ctl_down I        stop it and what its sessions left, by pid
 #
 # Names start with vr<pid of the suite> so that runs never meet; addresses
 # are one /24 of 198.18.0.0/15 (RFC 2544 benchmarking range) picked from
@@ -237,5 +242,68 @@ nsh_pw_down() {
 	ip -n "$(nsh_ns "$i")" addr del "$(nsh_pw_ip "$i")/24" dev eth0 2>/dev/null
 	NSH_PW_PID=
 	NSH_PW_MNT=
+	return 0
+}
+
+# Host I's third address, where nsh_ctl_up's sshd listens.
+nsh_ctl_ip() { echo "$NSH_NET.$((150 + $1))"; }
+
+# Starts a third sshd in host I's namespace on nsh_ctl_ip I, configured as
+# host I's own (the suite's key, host I's host key, added to
+# $NSH_DIR/known_hosts for this address), in a private mount namespace
+# where each SRC=DST argument mounts file or directory SRC over DST, which
+# must exist: the sessions see the test's files there, the machine's own
+# are never changed.  Sets NSH_CTL_PID and NSH_CTL_MNT (its mount
+# namespace: every process of its sessions lives there).
+nsh_ctl_up() {
+	local i=$1 d=$NSH_DIR/h$1/ctl h=$NSH_DIR/h$1 addr k
+	shift
+	addr=$(nsh_ctl_ip "$i")
+	mkdir -p "$d"
+	sed -e "s|^ListenAddress .*|ListenAddress $addr|" \
+	    -e "s|^PidFile .*|PidFile $d/sshd.pid|" "$h/sshd_config" > "$d/sshd_config"
+	grep -q "^$addr " "$NSH_DIR/known_hosts" ||
+	    printf '%s %s\n' "$addr" "$(cut -d' ' -f1,2 "$h/hostkey.pub")" \
+	    >> "$NSH_DIR/known_hosts"
+	ip -n "$(nsh_ns "$i")" addr add "$addr/24" dev eth0
+	rm -f "$d/sshd.pid"
+	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c '
+		rc=$1 cfg=$2 log=$3
+		shift 3
+		for f in /root/.bashrc /root/.profile /root/.bash_profile; do
+			[ -e "$f" ] && mount --bind "$rc" "$f"
+		done
+		for m; do
+			mount --bind "${m%%=*}" "${m#*=}" || exit 1
+		done
+		exec /usr/sbin/sshd -f "$cfg" -E "$log"' sh \
+	    "$NSH_DIR/empty-rc" "$d/sshd_config" "$d/sshd.log" "$@"
+	for k in $(seq 1 100); do
+		[ -s "$d/sshd.pid" ] && break
+		sleep 0.05
+	done
+	NSH_CTL_PID=$(cat "$d/sshd.pid")
+	NSH_CTL_MNT=$(readlink "/proc/$NSH_CTL_PID/ns/mnt")
+	export NSH_CTL_PID NSH_CTL_MNT
+	nsh_wait_port "$addr" 22
+}
+
+nsh_ctl_down() {
+	local i=$1 p
+	[ -n "${NSH_P:-}" ] || return 0
+	if [ -n "${NSH_CTL_MNT:-}" ]; then
+		for p in $(nsh_pids "$i"); do
+			[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$NSH_CTL_MNT" ] &&
+			    kill "$p" 2>/dev/null
+		done
+		for p in $(seq 1 50); do
+			kill -0 "$NSH_CTL_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	# the address goes even when no sshd came up on it
+	ip -n "$(nsh_ns "$i")" addr del "$(nsh_ctl_ip "$i")/24" dev eth0 2>/dev/null
+	NSH_CTL_PID=
+	NSH_CTL_MNT=
 	return 0
 }

@@ -267,7 +267,7 @@ nsh_ctl_up() {
 	    >> "$NSH_DIR/known_hosts"
 	ip -n "$(nsh_ns "$i")" addr add "$addr/24" dev eth0
 	rm -f "$d/sshd.pid"
-	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c '
+	ip netns exec "$(nsh_ns "$i")" unshare -m --propagation private sh -c "$NSH_PRIVATE_RUN"'
 		rc=$1 cfg=$2 log=$3
 		shift 3
 		for f in /root/.bashrc /root/.profile /root/.bash_profile; do

@@ -11,15 +11,13 @@ setup_file() {
 	export T=$BATS_FILE_TMPDIR
 	printf 'ssh_retry_count: 1\ntcp_tp_loop_count: 1\n' > "$T/vmtp.yaml"
 	nsh_provision -q > "$T/topo.ndjson"
-	# the folder an upload of this nuttcp goes to; start without it
+	# the folder an upload of this nuttcp goes to, in a host's own /tmp
 	UPLOAD_DIR=/tmp/vmtp-$(sha256sum /usr/bin/nuttcp | cut -c1-16)
 	export UPLOAD_DIR
-	rm -rf "$UPLOAD_DIR"
 }
 
 teardown_file() {
 	nshosts_down
-	rm -rf "$UPLOAD_DIR"
 }
 
 teardown() {
@@ -112,11 +110,11 @@ samples() {
 }
 
 @test "a tool absent on the target is uploaded to a per-checksum folder and used" {
-	[ ! -e "$UPLOAD_DIR/nuttcp" ]
+	! nsh_exec 3 test -e "$UPLOAD_DIR/nuttcp"
 	run --separate-stderr vr -t 2 --protocols T --flows 3 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"uploaded /usr/bin/nuttcp to root@$(nsh_ip 3):$UPLOAD_DIR/nuttcp"* ]]
-	cmp /usr/bin/nuttcp "$UPLOAD_DIR/nuttcp"
+	nsh_exec 3 cmp /usr/bin/nuttcp "$UPLOAD_DIR/nuttcp"
 	samples | jq -e 'select(.flow == 3) | .throughput_kbps > 102400'
 	# a second run finds it there
 	run --separate-stderr vr -t 2 --protocols T --flows 3 "$T/topo.ndjson"

@@ -24,9 +24,14 @@
 # that pid, used only on these links.
 
 # Each sshd gets a fresh /run in its mount namespace, with the privilege-
-# separation directory it needs: /run/sshd exists on the machine only
-# where its sshd service ran, and is never touched here.
-NSH_PRIVATE_RUN='mount -t tmpfs -o mode=0755 nsh-run /run && mkdir -m 0755 /run/sshd &&'
+# separation directory it needs (/run/sshd exists on the machine only
+# where its sshd service ran, and is never touched here), and a /tmp of
+# its own, as a host has: what vmtp-run leaves there (tools it uploaded)
+# is the host's, never another run's.  Only the test run's folder
+# ($NSH_KEEP: the hosts' configs, keys and the tests' files) shows through.
+NSH_PRIVATE_RUN='mount -t tmpfs -o mode=0755 nsh-run /run && mkdir -m 0755 /run/sshd /run/keep &&
+	mount --bind "$NSH_KEEP" /run/keep && mount -t tmpfs -o mode=1777 nsh-tmp /tmp &&
+	mkdir -p "$NSH_KEEP" && mount --bind /run/keep "$NSH_KEEP" &&'
 
 nshosts_up() {
 	local n=$1 hide=${2:-} i ns ip veth h
@@ -35,7 +40,8 @@ nshosts_up() {
 	NSH_NET=198.18.$(($$ % 250 + 2))
 	NSH_N=$n
 	NSH_BR=${NSH_P}br
-	export NSH_DIR NSH_P NSH_NET NSH_N NSH_BR
+	NSH_KEEP=${BATS_RUN_TMPDIR:-$NSH_DIR}
+	export NSH_DIR NSH_P NSH_NET NSH_N NSH_BR NSH_KEEP
 	mkdir -p "$NSH_DIR"
 	ssh-keygen -q -t ed25519 -N '' -C vmtp-test -f "$NSH_DIR/id_ed25519"
 	cp "$NSH_DIR/id_ed25519.pub" "$NSH_DIR/authorized_keys"
@@ -123,6 +129,14 @@ nsh_wait_port() {
 
 nsh_ns() { echo "${NSH_P}-h$1"; }
 nsh_ip() { echo "$NSH_NET.$((10 + $1))"; }
+
+# nsh_exec I CMD...: CMD on host I as its sessions see it (its network
+# and its sshd's mount namespace: its own /tmp).
+nsh_exec() {
+	local i=$1
+	shift
+	nsenter -t "$(cat "$NSH_DIR/h$i/sshd.pid")" -m -n "$@"
+}
 
 nsh_pids() {
 	ip netns pids "$(nsh_ns "$1")" 2>/dev/null

@@ -101,7 +101,8 @@ nuttcp_mbps() {
 	sed -n 's/.* = *\([0-9]*\)\.[0-9]* Mbps.*/\1/p' <<<"$1" | tail -n 1
 }
 
-# eventually SECONDS CMD...: retries CMD until it succeeds (the agent converges in well under a second).
+# eventually SECONDS CMD...: retries CMD until it succeeds (the agent converges in well under a second;
+# SECONDS is a bound generous enough for a busy machine, and costs nothing when it is quick).
 eventually() {
 	local end=$((SECONDS + $1))
 	shift
@@ -181,7 +182,7 @@ eventually() {
 	# ping is allowed by the group, so the VM is up: only the port is filtered
 	ping -c 1 -W 2 "$(fip vl)"
 	os security group rule create --protocol tcp --dst-port 22 locked
-	eventually 5 vm_ssh "$(fip vl)" true
+	eventually 30 vm_ssh "$(fip vl)" true
 }
 
 @test "security groups: nuttcp's port blocked until allowed; remote_group_id lets only members in" {
@@ -190,7 +191,7 @@ eventually() {
 	run vm_ssh "$(fip vc1)" "$probe"
 	[ "$status" -ne 0 ]
 	os security group rule create --protocol tcp --dst-port 5001:5002 --remote-group perf locked
-	eventually 5 vm_ssh "$(fip vc1)" "$probe"
+	eventually 30 vm_ssh "$(fip vc1)" "$probe"
 	run vm_ssh "$(fip vc1)" nuttcp -T 1 -P 5001 -p 5002 "$(fixed vl)"
 	[ "$status" -eq 0 ]
 	# members of perf get in by fixed IP; the root namespace (not a member) does not, via the floating IP
@@ -244,13 +245,13 @@ eventually() {
 	vm_ssh "$(fip vs)" ping -c 1 -W 2 "$(fixed vc1)"
 	os server stop vc1
 	minicloud_wait_server vc1 SHUTOFF 10
-	eventually 5 bash -c "! ip netns list | grep -q '^$P-vm-$(cut -c1-8 "$BATS_FILE_TMPDIR/id-vc1")'"
+	eventually 30 bash -c "! ip netns list | grep -q '^$P-vm-$(cut -c1-8 "$BATS_FILE_TMPDIR/id-vc1")'"
 	run vm_ssh "$(fip vs)" ping -c 1 -W 1 "$(fixed vc1)"
 	[ "$status" -ne 0 ]
 	os server start vc1
 	minicloud_wait_server vc1 ACTIVE 10
-	eventually 5 vm_ssh "$(fip vs)" ping -c 1 -W 1 "$(fixed vc1)"
-	eventually 5 vm_ssh "$(fip vc1)" true
+	eventually 30 vm_ssh "$(fip vs)" ping -c 1 -W 1 "$(fixed vc1)"
+	eventually 30 vm_ssh "$(fip vc1)" true
 }
 
 @test "a server on the provider network (public) is on the external segment of its host, reached at its fixed IP" {
@@ -275,20 +276,21 @@ eventually() {
 	ip -n "$P-h2" -o link show "${P}t${port:0:8}" | grep -q "master ${P}bext"
 	# from the root namespace at its fixed IP, across the delayed link; its group has no SSH rule yet
 	run -0 ping -c 3 -i 0.2 -W 2 "$ip"
-	rtt=$(sed -n 's|^rtt .* = [0-9.]*/\([0-9.]*\)/.*|\1|p' <<<"$output")
-	awk -v r="$rtt" 'BEGIN { exit !(r > 8.5 && r < 14) }'
+	# across the link: its 2 x 5 ms are a floor under every round trip (a busy machine only adds)
+	rtt=$(sed -n 's|^rtt .* = \([0-9.]*\)/.*|\1|p' <<<"$output")
+	awk -v r="$rtt" 'BEGIN { exit !(r >= 10) }'
 	ext="ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -o ConnectTimeout=3 -i $BATS_TEST_TMPDIR/key root@$ip"
 	run $ext true
 	[ "$status" -eq 255 ]
 	os_admin security group rule create --protocol tcp --dst-port 22 onlyping
-	eventually 5 $ext true
+	eventually 30 $ext true
 	run -0 $ext ip -4 -o addr show eth0
 	[[ $output == *"inet $ip/24"* ]]
 	# deleted, it leaves neither its namespace nor compute-2's part of the external segment
 	os_admin server delete --wait vext
 	os_admin security group delete onlyping
 	os_admin keypair delete kext
-	eventually 5 bash -c "! ip netns list | grep -q '^$ns' && ! ip -n $P-h2 -o link | grep -q '${P}bext'"
+	eventually 30 bash -c "! ip netns list | grep -q '^$ns' && ! ip -n $P-h2 -o link | grep -q '${P}bext'"
 	public=$(jq -r .public_network "$MINICLOUD_DIR/cloud.json")
 	[ -z "$(pgrep -f "delaylink.py $P-h1 ${P}w2${public:0:7}")" ]
 }
@@ -311,7 +313,7 @@ eventually() {
 		! ip -n "$P-h1" -o link | grep -qE "${P}[blwt][0-9a-f]{7}" &&
 			! ip -n "$P-h2" -o link | grep -qE "${P}[blwt][0-9a-f]{7}"
 	}
-	eventually 5 gone
+	eventually 30 gone
 	[ "$base_ns" -eq 8 ] # h1, h2, xh, four servers, the router: what is left is the fixed plumbing
 	[ -z "$(ip -o link | grep "$P" | grep -v "${P}ext")" ]
 	[ -z "$(pgrep -f "delaylink.py $P")" ] # no delaying wire left for a deleted network

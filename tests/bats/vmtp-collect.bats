@@ -240,7 +240,7 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	sleep 0.5 # the first poll is now waiting for the hung gmond
 	first=$(fixture | head -n 1)
 	echo "$first" >&"${COLLECT[1]}"
-	read -r -t 1 line <&"${COLLECT[0]}"
+	read -r -t 10 line <&"${COLLECT[0]}"
 	[ "$(jq -r .type <<<"$line")" = run ]
 	# and at end of input the hung poll is cut short, not waited for (5 s)
 	start=$(date +%s%N)

@@ -649,7 +649,8 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	cfg = cfg_load(o.config, &err);
-	if (cfg == NULL)
+	if (cfg == NULL ||
+	    cli_warn_ignored(cfg, CFG_STAGE_PROVISION, &err) != 0)
 		goto out;
 	attempts = (int)cfg_int(cfg, "ssh_retry_count");
 	if (attempts < 1)

@@ -80,3 +80,24 @@ setup() {
 	run -1 --separate-stderr cfg-dump "$BATS_TEST_TMPDIR/none.yaml"
 	[ "$stderr" = "cfg-dump: cannot open $BATS_TEST_TMPDIR/none.yaml: No such file or directory" ]
 }
+
+@test "every key of the original's default configuration loads, in its own types" {
+	run --separate-stderr cfg-dump "$FIXTURES/config/original-all-keys.yaml"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# True, '' and empty values, quoted strings, lists and nested mappings
+	[ "$(jq -c '[.floating_ip, .vm_image_url, .config_drive, .vmtp_db, .internal_subnet_name_v6, .fluentd, .flavor]' <<< "$output")" = \
+		'[true,"",null,"client_db",["pns-internal-v6-subnet","pns-internal-v6-subnet2"],{"logging_tag":null,"ip":"127.0.0.1","port":24224},{"vcpus":1,"ram":2048,"disk":0}]' ]
+}
+
+@test "the older internal_subnet_name_ipv6 is accepted beside internal_subnet_name_v6" {
+	printf "internal_subnet_name_ipv6: ['a', 'b']\n" > "$BATS_TEST_TMPDIR/c.yaml"
+	run -0 cfg-dump "$BATS_TEST_TMPDIR/c.yaml"
+	[ "$(jq -c .internal_subnet_name_ipv6 <<< "$output")" = '["a","b"]' ]
+}
+
+@test "fluentd must be a mapping" {
+	printf 'fluentd: yes\n' > "$BATS_TEST_TMPDIR/c.yaml"
+	run -65 --separate-stderr cfg-dump "$BATS_TEST_TMPDIR/c.yaml"
+	[ "$stderr" = "cfg-dump: $BATS_TEST_TMPDIR/c.yaml:1: 'fluentd' must be a mapping" ]
+}

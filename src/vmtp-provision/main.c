@@ -39,6 +39,7 @@ static const char synopsis[] =
     "                      [--same-network-only] [--reuse-network name]\n"
     "                      [--vnic-type normal|direct|macvtap] "
     "[--keep-on-error]\n"
+    "                      [--delete-image-after-run]\n"
     "                      [--external-host user@ip] [--ssh-key file]\n"
     "                      [--known-hosts file] [--hostkey-policy "
     "strict|accept-new]\n"
@@ -49,7 +50,8 @@ static const char synopsis[] =
     "                      [--inter-node-only] [--known-hosts file] "
     "[--ssh-key file]\n"
     "                      [--ssh-password-file file] [--tag tag]\n"
-    "                      [--test-description text]\n";
+    "                      [--test-description text]\n"
+    "       vmtp-provision --show-config\n";
 
 /* Set by SIGINT and SIGTERM: provisioning stops and rolls back. */
 static volatile sig_atomic_t stop;
@@ -82,6 +84,7 @@ struct opts {
 	int insecure;
 	int same_network_only;
 	int keep_on_error;
+	int delete_image;
 	const char *reuse_network;
 	const char *vnic_type;
 	const char *description;
@@ -128,6 +131,8 @@ help(void)
 	      "flows only\n"
 	      "  --vnic-type t            normal (default), direct or macvtap\n"
 	      "  --keep-on-error          leave what was made when it fails\n"
+	      "  --delete-image-after-run an image uploaded for the run goes "
+	      "with it\n"
 	      "  --test-description text  kept in the run record\n"
 	      "\n"
 	      "Native mode: a topology of Linux hosts reached over SSH.\n"
@@ -143,8 +148,21 @@ help(void)
 	      "  --hostkey-policy p       strict (default) or accept-new\n"
 	      "  --tag tag                run tag (default vmtp-XXXXXXXX)\n"
 	      "  -c config                YAML configuration (SPEC §7 keys)\n"
+	      "  --show-config            print the default configuration\n"
 	      "  -q, -v                   quieter, more verbose\n",
 	    stdout);
+	exit(VMTP_EXIT_OK);
+}
+
+/* Prints the built-in configuration, a start for a file of one's own. */
+static void
+show_config(void)
+{
+	fputs(cfg_defaults_text(), stdout);
+	if (fflush(stdout) != 0) {
+		log_error("cannot write output");
+		exit(VMTP_EXIT_FAIL);
+	}
 	exit(VMTP_EXIT_OK);
 }
 
@@ -197,10 +215,13 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 		OPT_KEEP,
 		OPT_REUSE,
 		OPT_VNIC,
-		OPT_DESC
+		OPT_DESC,
+		OPT_DELETE_IMAGE,
+		OPT_SHOW_CONFIG
 	};
 	static const struct option longopts[] = {
 	    {"availability-zone", required_argument, NULL, OPT_AZ},
+	    {"delete-image-after-run", no_argument, NULL, OPT_DELETE_IMAGE},
 	    {"external-host", required_argument, NULL, OPT_EXTERNAL},
 	    {"help", no_argument, NULL, 'h'},
 	    {"host", required_argument, NULL, OPT_HOST},
@@ -215,6 +236,7 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"reuse-network", required_argument, NULL, OPT_REUSE},
 	    {"same-network-only", no_argument, NULL, OPT_SAME},
+	    {"show-config", no_argument, NULL, OPT_SHOW_CONFIG},
 	    {"ssh-key", required_argument, NULL, OPT_KEY},
 	    {"ssh-password-file", required_argument, NULL, OPT_PWFILE},
 	    {"tag", required_argument, NULL, OPT_TAG},
@@ -264,6 +286,12 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 			break;
 		case OPT_KEEP:
 			o->keep_on_error = 1;
+			break;
+		case OPT_DELETE_IMAGE:
+			o->delete_image = 1;
+			break;
+		case OPT_SHOW_CONFIG:
+			show_config();
 			break;
 		case OPT_REUSE:
 			o->reuse_network = optarg;
@@ -606,7 +634,10 @@ cloud(int argc, char **argv, struct opts *o, const json_t *cfg, const char *tag,
 	co.hyper[1] = o->hyper[1];
 	co.inter_node_only = o->inter_node_only;
 	co.same_network_only = o->same_network_only;
-	co.reuse_network = o->reuse_network;
+	co.reuse_network = o->reuse_network != NULL
+	                       ? o->reuse_network
+	                       : cfg_str(cfg, "reuse_network_name");
+	co.delete_image = o->delete_image;
 	co.vnic_type = o->vnic_type;
 	co.keep_on_error = o->keep_on_error;
 	co.run = run;

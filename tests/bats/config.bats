@@ -101,3 +101,23 @@ setup() {
 	run -65 --separate-stderr cfg-dump "$BATS_TEST_TMPDIR/c.yaml"
 	[ "$stderr" = "cfg-dump: $BATS_TEST_TMPDIR/c.yaml:1: 'fluentd' must be a mapping" ]
 }
+
+@test "vmtp-provision --show-config prints the built-in defaults, comments and all" {
+	run -0 --separate-stderr vmtp-provision --show-config
+	[ -z "$stderr" ]
+	[ "$output" = "$(cat "$VMTP_ROOT/share/vmtp/vmtp.yaml")" ]
+	[[ "$output" == *"# Image booted for the test VMs"* ]]
+}
+
+@test "--show-config round-trips: its output given with -c is the default configuration" {
+	vmtp-provision --show-config > "$BATS_TEST_TMPDIR/mine.yaml"
+	run -0 cfg-dump
+	defaults=$output
+	run -0 --separate-stderr cfg-dump "$BATS_TEST_TMPDIR/mine.yaml"
+	[ "$output" = "$defaults" ]
+	jq -e 'has("image_name") and has("fluentd")' <<< "$output"
+	# and vmtp-provision takes it as it is, with no warning (it stops here
+	# for want of credentials)
+	run -2 --separate-stderr env -u OS_CLOUD -u OS_AUTH_URL vmtp-provision -c "$BATS_TEST_TMPDIR/mine.yaml"
+	[ "$stderr" = "vmtp-provision: OS_AUTH_URL is not set" ]
+}

@@ -149,3 +149,11 @@ fp() {
 	run -0 vmtp-provision --version
 	[ "$output" = "vmtp-provision 0.1.0" ]
 }
+
+@test "--help prints the man page's synopsis" {
+	run -0 vmtp-provision --help
+	help="$(sed -n '/^usage/,/^$/p' <<< "$output" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')"
+	man="$(groff -mdoc -Tascii -P-cbou "$VMTP_ROOT/man/vmtp-provision.1" 2>/dev/null |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//; s/ | /|/g')"
+	[ "$help" = "$man" ]
+}

@@ -24,52 +24,71 @@ enum cfg_type {
 	CFG_MAP
 };
 
-/* Every key vmtp knows and its type; share/vmtp/vmtp.yaml sets defaults. */
+/* Reasons shared by several keys. */
+#define NO_IPV6 "vmtp does not support IPv6 networks"
+
+/*
+ * Every key vmtp knows: its type, the programs that read it, and, for a
+ * key of the original tool whose behaviour vmtp does not have, why (the
+ * program named owns the warning).  share/vmtp/vmtp.yaml sets defaults.
+ */
 static const struct cfg_key {
 	const char *name;
 	enum cfg_type type;
+	unsigned stages; /* CFG_STAGE_* */
+	const char *why; /* NULL: honoured */
 } cfg_keys[] = {
-    {"availability_zone", CFG_STR},
-    {"config_drive", CFG_BOOL},
-    {"dns_nameservers", CFG_STR_LIST},
-    {"ext_net_name", CFG_STR},
-    {"flavor", CFG_MAP},
-    {"flavor_type", CFG_STR},
-    {"floating_ip", CFG_BOOL},
-    {"generic_retry_count", CFG_INT},
-    {"icmp_pkt_sizes", CFG_INT_LIST},
-    {"image_name", CFG_STR},
-    {"internal_cidr", CFG_STR_LIST},
-    {"internal_cidr_v6", CFG_STR_LIST},
-    {"internal_network_name", CFG_STR_LIST},
-    {"internal_subnet_name", CFG_STR_LIST},
-    {"internal_subnet_name_ipv6", CFG_STR_LIST},
-    {"ipv6_mode", CFG_STR},
-    {"os_dataplane_network", CFG_STR},
-    {"ping_count", CFG_INT},
-    {"ping_pass_threshold", CFG_NUM},
-    {"private_key_file", CFG_STR},
-    {"public_key_file", CFG_STR},
-    {"public_key_name", CFG_STR},
-    {"reuse_existing_vm", CFG_STR},
-    {"reuse_network_name", CFG_STR},
-    {"router_name", CFG_STR},
-    {"security_group_name", CFG_STR},
-    {"ssh_retry_count", CFG_INT},
-    {"ssh_vm_username", CFG_STR},
-    {"tcp_pkt_sizes", CFG_INT_LIST},
-    {"tcp_tp_loop_count", CFG_INT},
-    {"udp_final", CFG_BOOL},
-    {"udp_loss_rate_range", CFG_NUM_LIST},
-    {"udp_pkt_sizes", CFG_INT_LIST},
-    {"user_data_file", CFG_STR},
-    {"vm_bandwidth", CFG_NUM},
-    {"vm_image_url", CFG_STR},
-    {"vm_name_client", CFG_STR},
-    {"vm_name_server", CFG_STR},
-    {"vmtp_collection", CFG_STR},
-    {"vmtp_db", CFG_STR},
-    {"vmtp_mongod_port", CFG_INT},
+    {"availability_zone", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"config_drive", CFG_BOOL, CFG_STAGE_PROVISION,
+        "vmtp does not support config drives"},
+    {"dns_nameservers", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
+    {"ext_net_name", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"flavor", CFG_MAP, CFG_STAGE_PROVISION, NULL},
+    {"flavor_type", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"floating_ip", CFG_BOOL, CFG_STAGE_PROVISION,
+        "vmtp-provision gives each VM a floating IP unless it reuses "
+        "a network"},
+    {"fluentd", CFG_MAP, CFG_STAGE_PROVISION,
+        "vmtp does not send its logs to fluentd"},
+    {"generic_retry_count", CFG_INT, CFG_STAGE_PROVISION, NULL},
+    {"icmp_pkt_sizes", CFG_INT_LIST, CFG_STAGE_RUN, NULL},
+    {"image_name", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"internal_cidr", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
+    {"internal_cidr_v6", CFG_STR_LIST, CFG_STAGE_PROVISION, NO_IPV6},
+    {"internal_network_name", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
+    {"internal_subnet_name", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
+    {"internal_subnet_name_ipv6", CFG_STR_LIST, CFG_STAGE_PROVISION, NO_IPV6},
+    {"internal_subnet_name_v6", CFG_STR_LIST, CFG_STAGE_PROVISION, NO_IPV6},
+    {"ipv6_mode", CFG_STR, CFG_STAGE_PROVISION, NO_IPV6},
+    {"os_dataplane_network", CFG_STR, CFG_STAGE_PROVISION,
+        "vmtp does not look for the compute nodes' data-plane interfaces"},
+    {"ping_count", CFG_INT, CFG_STAGE_RUN, NULL},
+    {"ping_pass_threshold", CFG_NUM, CFG_STAGE_RUN,
+        "vmtp has no ping pass threshold (the original never used it)"},
+    {"private_key_file", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"public_key_file", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"public_key_name", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"reuse_existing_vm", CFG_STR, CFG_STAGE_PROVISION,
+        "vmtp-provision always boots its own VMs"},
+    {"reuse_network_name", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"router_name", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"security_group_name", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"ssh_retry_count", CFG_INT, CFG_STAGE_PROVISION | CFG_STAGE_RUN, NULL},
+    {"ssh_vm_username", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"tcp_pkt_sizes", CFG_INT_LIST, CFG_STAGE_RUN, NULL},
+    {"tcp_tp_loop_count", CFG_INT, CFG_STAGE_RUN, NULL},
+    {"udp_final", CFG_BOOL, CFG_STAGE_RUN, NULL},
+    {"udp_loss_rate_range", CFG_NUM_LIST, CFG_STAGE_RUN, NULL},
+    {"udp_pkt_sizes", CFG_INT_LIST, CFG_STAGE_RUN, NULL},
+    {"user_data_file", CFG_STR, CFG_STAGE_PROVISION,
+        "vmtp-provision passes no user data to the VMs"},
+    {"vm_bandwidth", CFG_NUM, CFG_STAGE_RUN, NULL},
+    {"vm_image_url", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"vm_name_client", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"vm_name_server", CFG_STR, CFG_STAGE_PROVISION, NULL},
+    {"vmtp_collection", CFG_STR, CFG_STAGE_COLLECT, NULL},
+    {"vmtp_db", CFG_STR, CFG_STAGE_COLLECT, NULL},
+    {"vmtp_mongod_port", CFG_INT, CFG_STAGE_COLLECT, NULL},
 };
 
 static const char *const type_names[] = {"a string", "a whole number",
@@ -551,4 +570,58 @@ cfg_get(const json_t *cfg, const char *key)
 	json_t *v = json_object_get(cfg, key);
 
 	return json_is_null(v) ? NULL : v;
+}
+
+const char *
+cfg_defaults_text(void)
+{
+	return asset_vmtp_yaml;
+}
+
+/*
+ * Whether V, a key's value, asks for something that DEF, its default,
+ * does not: an empty value (null, "", or false where the default is not
+ * true) asks for nothing, as the original tool read it.
+ */
+static int
+value_set(const json_t *v, const json_t *def)
+{
+	if (v == NULL || json_is_null(v) || json_equal(v, def))
+		return 0;
+	if (json_is_string(v) && json_string_length(v) == 0)
+		return 0;
+	return !(json_is_false(v) && !json_is_true(def));
+}
+
+json_t *
+cfg_list_ignored(const json_t *cfg, unsigned stage, struct vmtp_err *err)
+{
+	json_t *defaults = cfg_load_defaults(err);
+	json_t *list = NULL;
+	size_t i;
+
+	if (defaults == NULL)
+		return NULL;
+	list = json_array();
+	if (list == NULL)
+		goto oom;
+	for (i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (k->why == NULL || (k->stages & stage) == 0 ||
+		    !value_set(json_object_get(cfg, k->name),
+		        json_object_get(defaults, k->name)))
+			continue;
+		if (json_array_append_new(list, json_pack("{s:s, s:s}", "key",
+		                                    k->name, "why", k->why)) !=
+		    0)
+			goto oom;
+	}
+	json_decref(defaults);
+	return list;
+oom:
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	json_decref(defaults);
+	json_decref(list);
+	return NULL;
 }

@@ -10,6 +10,12 @@
  * allowed: "unset"); otherwise loading fails with VMTP_EXIT_DATA and
  * "FILE:LINE: ..." naming the key.  After a successful load the getters
  * below cannot meet a value of the wrong type.
+ *
+ * Every key of the original tool's default configuration is known, also
+ * those whose behaviour vmtp does not have; each key belongs to the
+ * programs that read it (CFG_STAGE_*), and cfg_list_ignored() tells a
+ * program which of its keys the user set in vain, so that it can warn
+ * once per key (and a pipeline once, not once per program).
  */
 #ifndef VMTP_CFG_H
 #define VMTP_CFG_H
@@ -17,6 +23,13 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+
+/* The programs a key belongs to. */
+enum cfg_stage {
+	CFG_STAGE_PROVISION = 1,
+	CFG_STAGE_RUN = 2,
+	CFG_STAGE_COLLECT = 4
+};
 
 /*
  * Loads the defaults, ~/.vmtp.yaml (when $HOME/.vmtp.yaml exists) and PATH
@@ -31,6 +44,22 @@ json_t *cfg_load(const char *path, struct vmtp_err *err);
  * default one.  Returns a new reference, or NULL with ERR set.
  */
 json_t *cfg_load_defaults(struct vmtp_err *err);
+
+/*
+ * The built-in defaults as YAML text, every key with its comment
+ * (share/vmtp/vmtp.yaml as compiled in); a static string.
+ */
+const char *cfg_defaults_text(void);
+
+/*
+ * The keys of STAGE (a CFG_STAGE_*) that CFG sets in vain: the value
+ * asks for something that vmtp does not do (it is not null, "", the
+ * built-in default, nor false where the default is not true).  Returns
+ * a new reference to an array of {"key": NAME, "why": REASON}, in key
+ * order (empty when none), or NULL with ERR set.
+ */
+json_t *cfg_list_ignored(
+    const json_t *cfg, unsigned stage, struct vmtp_err *err);
 
 /*
  * Applies the YAML file PATH on top of CFG (borrowed, changed in place).

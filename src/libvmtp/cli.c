@@ -1,6 +1,6 @@
 /*
- * cli.c - checked command-line values (see cli.h; SPEC §6, STYLE: Command
- * line).
+ * cli.c - checked command-line values and configuration warnings (see
+ * cli.h; SPEC §6, §7, STYLE: Command line).
  */
 #include <errno.h>
 #include <math.h>
@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "libvmtp/cfg.h"
 #include "libvmtp/cli.h"
+#include "libvmtp/log.h"
 
 int
 cli_parse_long(const char *opt, const char *s, long long min, long long max,
@@ -101,4 +105,20 @@ void
 cli_print_version(const char *prog)
 {
 	printf("%s %s\n", prog, VMTP_VERSION);
+}
+
+int
+cli_warn_ignored(const json_t *cfg, unsigned stage, struct vmtp_err *err)
+{
+	json_t *keys = cfg_list_ignored(cfg, stage, err);
+	json_t *k;
+	size_t i;
+
+	if (keys == NULL)
+		return -1;
+	json_array_foreach(keys, i, k) log_warn("config key %s ignored: %s",
+	    json_string_value(json_object_get(k, "key")),
+	    json_string_value(json_object_get(k, "why")));
+	json_decref(keys);
+	return 0;
 }

@@ -1,11 +1,14 @@
 /*
- * cli.h - checked command-line values shared by every program (SPEC §6).
+ * cli.h - checked command-line values shared by every program (SPEC §6),
+ * and what every program says about its configuration (SPEC §7).
  *
  * Numbers are parsed whole and range-checked ("-t 1O" is an error, not 1).
  * Errors are VMTP_EXIT_USAGE and name the option and the bad value.
  */
 #ifndef VMTP_CLI_H
 #define VMTP_CLI_H
+
+#include <jansson.h>
 
 #include "libvmtp/err.h"
 
@@ -42,5 +45,13 @@ int cli_parse_duration(
 
 /* Prints "PROG VERSION" to stdout, as --version does everywhere. */
 void cli_print_version(const char *prog);
+
+/*
+ * Warns once about each configuration key of STAGE (a CFG_STAGE_*) that
+ * CFG sets in vain (cfg_list_ignored): "config key KEY ignored: WHY".
+ * Each program passes its own stage, so that a pipeline warns once per
+ * key.  Returns 0, or -1 with ERR set (out of memory).
+ */
+int cli_warn_ignored(const json_t *cfg, unsigned stage, struct vmtp_err *err);
 
 #endif

@@ -477,6 +477,8 @@ main(int argc, char **argv)
 		if (poller_add(poller, POLLER_NODEEXP, exporters[i], &err) != 0)
 			goto out;
 	log_init(PROG, level);
+	if (cfg != NULL && cli_warn_ignored(cfg, CFG_STAGE_COLLECT, &err) != 0)
+		goto out;
 
 	/* libraries with global state start before the poller thread */
 	xmlInitParser();

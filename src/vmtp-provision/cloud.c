@@ -57,7 +57,7 @@ extern char **environ;
 
 /* One test VM: what we ask for, then what the cloud made of it. */
 struct vm {
-	char name[80];    /* vmtp-<tag>-server, -client1, ... */
+	char name[128];   /* <tag>-server, -client1, ... (vm_name_*) */
 	const char *role; /* server or client */
 	int net;          /* 0: first network, 1: second */
 	int intra;        /* wanted on the server's host */
@@ -105,6 +105,8 @@ struct cloud {
 	char image[64];
 	char flavor[64];
 	char keypair[128];
+	char server_name[128]; /* the server VM's name */
+	char client_name[117]; /* the client VMs' names, before 1, 2, ... */
 	char key_path[4096];
 	char known_hosts[4096];
 	char sg_id[64];
@@ -271,11 +273,12 @@ call(struct cloud *c, const char *svc, const char *method, const char *path,
 
 /*
  * Records a resource: a `resource` record to the output and, when this
- * run created it, to the journal (flushed) and the rollback list.
+ * run created it, to the journal (flushed) and the rollback list; logs
+ * "VERB KIND NAME" unless VERB is NULL.
  */
 static int
-remember(struct cloud *c, const char *kind, const char *id, const char *name,
-    int created, const char *parent, struct vmtp_err *err)
+announce(struct cloud *c, const char *kind, const char *id, const char *name,
+    int created, const char *parent, const char *verb, struct vmtp_err *err)
 {
 	json_t *rec = rec_new("resource", c->tag);
 	int rc = -1;
@@ -300,12 +303,66 @@ remember(struct cloud *c, const char *kind, const char *id, const char *name,
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto unlock;
 	}
-	log_info("%s %s %s", created ? "created" : "reusing", kind, name);
+	if (verb != NULL)
+		log_info("%s %s %s", verb, kind, name);
 	rc = 0;
 unlock:
 	pthread_mutex_unlock(&c->lock);
 out:
 	json_decref(rec);
+	return rc;
+}
+
+/* announce() with the usual words: "created" or "reusing". */
+static int
+remember(struct cloud *c, const char *kind, const char *id, const char *name,
+    int created, const char *parent, struct vmtp_err *err)
+{
+	return announce(c, kind, id, name, created, parent,
+	    created ? "created" : "reusing", err);
+}
+
+/*
+ * Puts resource KIND ID on the rollback list alone, or (ON 0) takes it
+ * off: for what the run must delete should it fail now, but not once a
+ * step is done (an image being uploaded).  Nothing is written.  Returns 0,
+ * or -1 with ERR set.
+ */
+static int
+hold(struct cloud *c, const char *kind, const char *id, const char *name,
+    int on, struct vmtp_err *err)
+{
+	json_t *rec = NULL;
+	json_t *r;
+	size_t i;
+	int rc = 0;
+
+	if (on) {
+		rec = rec_new("resource", c->tag);
+		if (rec == NULL ||
+		    json_object_set_new(rec, "kind", json_string(kind)) != 0 ||
+		    json_object_set_new(rec, "id", json_string(id)) != 0 ||
+		    json_object_set_new(rec, "name", json_string(name)) != 0 ||
+		    json_object_set_new(rec, "created", json_true()) != 0) {
+			json_decref(rec);
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		}
+	}
+	pthread_mutex_lock(&c->lock);
+	if (on) {
+		if (json_array_append_new(c->made, rec) != 0)
+			rc = err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	} else {
+		json_array_foreach(c->made, i, r)
+		{
+			if (strcmp(str(r, "kind"), kind) == 0 &&
+			    strcmp(str(r, "id"), id) == 0) {
+				json_array_remove(c->made, i);
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
 
@@ -427,6 +484,30 @@ pick_name(struct cloud *c, const char *key, int i, const char *suffix,
 	return 0;
 }
 
+/*
+ * The name of something made for the run alone (a VM, the key pair):
+ * "<tag>-NAME" when the user set config KEY to NAME (it differs from the
+ * built-in default), else "<tag>-SUFFIX".  The run tag keeps parallel
+ * runs apart and lets vmtp-cleanup find by name what has no tags.
+ * Returns 0, or -1 with ERR set when the name does not fit in SIZE.
+ */
+static int
+run_name(struct cloud *c, const char *key, const char *suffix, char *out,
+    size_t size, struct vmtp_err *err)
+{
+	const json_t *v = cfg_get(c->o->cfg, key);
+	const char *name = suffix;
+
+	if (json_is_string(v) && json_string_length(v) > 0 &&
+	    !json_equal(v, cfg_get(c->defaults, key)))
+		name = json_string_value(v);
+	if ((size_t)snprintf(out, size, "%s-%s", c->tag, name) >= size)
+		return err_set(err, VMTP_EXIT_DATA,
+		    "%s: '%s' is longer than %zu characters", key, name,
+		    size - strlen(c->tag) - 2);
+	return 0;
+}
+
 /* The external network: the one named by ext_net_name, else the first. */
 static int
 find_external(struct cloud *c, int unused, struct vmtp_err *err)
@@ -459,13 +540,63 @@ find_external(struct cloud *c, int unused, struct vmtp_err *err)
 	return 0;
 }
 
-/* Uploads vm_image_url as image NAME (tagged) when Glance lacks it. */
+/*
+ * Waits until image ID, whose data was just sent, is active (Glance may
+ * still be saving it): at most the configured API polls, 1 s apart.
+ */
+static int
+wait_image(struct cloud *c, const char *id, struct vmtp_err *err)
+{
+	int tries = c->o->poll_attempts > 0 ? c->o->poll_attempts : 50;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/v2/images/%s", id);
+	for (;;) {
+		json_t *img = call(c, "image", "GET", path, NULL,
+		    "read the uploaded image", err);
+		const char *st;
+		int busy;
+
+		if (img == NULL)
+			return -1;
+		st = str(img, "status");
+		busy = st != NULL && (strcmp(st, "queued") == 0 ||
+		                         strcmp(st, "saving") == 0 ||
+		                         strcmp(st, "importing") == 0);
+		if (st != NULL && strcmp(st, "active") == 0) {
+			json_decref(img);
+			return 0;
+		}
+		if (!busy || --tries <= 0) {
+			err_set(err, VMTP_EXIT_FAIL,
+			    "uploaded image %s is %s, not active", id,
+			    st != NULL ? st : "of no status");
+			json_decref(img);
+			return -1;
+		}
+		json_decref(img);
+		if (cancelled(c, err) != 0)
+			return -1;
+		sleep(1);
+	}
+}
+
+/*
+ * Uploads vm_image_url as image NAME, which Glance lacks.  The image is
+ * made first, with the run tag, then its data downloaded and sent: until
+ * it is active, a failure rolls it back and a killed run leaves it to
+ * vmtp-cleanup --tag.  Then, as the original tool did, it is kept for the
+ * next runs (found again by name): untagged and announced with "created"
+ * false, so that no cleanup deletes it.  With --delete-image-after-run it
+ * is the run's, journalled from the start, and goes with the run.
+ */
 static int
 upload_image(
     struct cloud *c, const char *name, const char *url, struct vmtp_err *err)
 {
 	const char *fmt = strstr(url, ".raw") != NULL ? "raw" : "qcow2";
-	char path[128];
+	int keep = !c->o->delete_image;
+	char path[256];
 	json_t *reply;
 	FILE *tmp = NULL;
 	long long size;
@@ -477,10 +608,6 @@ upload_image(
 		return err_set(err, VMTP_EXIT_FAIL,
 		    "cannot make a temporary file: %s", strerror(errno));
 	log_info("image %s not found: uploading %s", name, url);
-	if (http_download(os_http(session(c)), url, tmp, err) != 0)
-		goto out;
-	size = ftell(tmp);
-	rewind(tmp);
 	reply = call(c, "image", "POST", "/v2/images",
 	    json_pack("{s:s, s:s, s:s, s:[s], s:s}", "name", name,
 	        "disk_format", fmt, "container_format", "bare", "tags", c->tag,
@@ -490,18 +617,40 @@ upload_image(
 		goto out;
 	copy(c->image, sizeof(c->image), str(reply, "id"));
 	json_decref(reply);
-	if (remember(c, "image", c->image, name, 1, NULL, err) != 0)
+	if (keep ? hold(c, "image", c->image, name, 1, err)
+	         : remember(c, "image", c->image, name, 1, NULL, err))
 		goto out;
+	if (http_download(os_http(session(c)), url, tmp, err) != 0)
+		goto out;
+	size = ftell(tmp);
+	rewind(tmp);
 	snprintf(path, sizeof(path), "/v2/images/%s/file", c->image);
 	st = os_upload(session(c), "image", "PUT", path, tmp, size, err);
-	if (st < 200 || st >= 300)
+	if (st < 200 || st >= 300 || wait_image(c, c->image, err) != 0)
 		goto out;
+	if (keep) {
+		snprintf(path, sizeof(path), "/v2/images/%s/tags/%s", c->image,
+		    c->tag);
+		reply = call(c, "image", "DELETE", path, NULL,
+		    "untag the uploaded image", err);
+		if (reply == NULL)
+			goto out;
+		json_decref(reply);
+		if (hold(c, "image", c->image, name, 0, err) != 0 ||
+		    announce(c, "image", c->image, name, 0, NULL, NULL, err) !=
+		        0)
+			goto out;
+		log_info("uploaded image %s, kept for later runs "
+		         "(--delete-image-after-run deletes it)",
+		    name);
+	}
 	rc = 0;
 out:
 	fclose(tmp);
 	return rc;
 }
 
+/* The image image_name, active; uploaded from vm_image_url if missing. */
 static int
 find_image(struct cloud *c, int unused, struct vmtp_err *err)
 {
@@ -517,7 +666,8 @@ find_image(struct cloud *c, int unused, struct vmtp_err *err)
 	q = http_escape(name);
 	if (q == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	snprintf(path, sizeof(path), "/v2/images?name=%s", q);
+	/* active only: an upload of another run may be under way */
+	snprintf(path, sizeof(path), "/v2/images?name=%s&status=active", q);
 	free(q);
 	reply = call(c, "image", "GET", path, NULL, "list images", err);
 	if (reply == NULL)
@@ -715,7 +865,6 @@ make_keypair(struct cloud *c, int unused, struct vmtp_err *err)
 	int rc = -1;
 
 	(void)unused;
-	snprintf(c->keypair, sizeof(c->keypair), "%s-key", c->tag);
 	if (pub_file != NULL && priv_file != NULL) {
 		copy(c->key_path, sizeof(c->key_path), priv_file);
 		copy(pub_path, sizeof(pub_path), pub_file);
@@ -965,7 +1114,7 @@ plan_vms(struct cloud *c)
 {
 	int net, intra, n = 0;
 
-	snprintf(c->vms[0].name, sizeof(c->vms[0].name), "%s-server", c->tag);
+	copy(c->vms[0].name, sizeof(c->vms[0].name), c->server_name);
 	c->vms[0].role = "server";
 	c->vms[0].intra = 1;
 	n = 1;
@@ -979,8 +1128,8 @@ plan_vms(struct cloud *c)
 		for (net = 0; net < c->nets; net++) {
 			struct vm *v = &c->vms[n];
 
-			snprintf(
-			    v->name, sizeof(v->name), "%s-client%d", c->tag, n);
+			snprintf(v->name, sizeof(v->name), "%s%d",
+			    c->client_name, n);
 			v->role = "client";
 			v->net = net;
 			v->intra = intra;
@@ -1034,7 +1183,7 @@ boot_vm(struct cloud *c, int i, struct vmtp_err *err)
 	if (cancelled(c, err) != 0)
 		return -1;
 	if (vnic != NULL && strcmp(vnic, "normal") != 0) {
-		char port_name[128];
+		char port_name[sizeof(v->name) + 8];
 		json_t *p;
 
 		snprintf(port_name, sizeof(port_name), "%s-port", v->name);
@@ -1731,6 +1880,14 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 		goto out;
 	snprintf(c.known_hosts, sizeof(c.known_hosts), "%s/%s.known_hosts", dir,
 	    c.tag);
+	/* the names first: a name too long costs no cloud resource */
+	if (run_name(&c, "vm_name_server", "server", c.server_name,
+	        sizeof(c.server_name), err) != 0 ||
+	    run_name(&c, "vm_name_client", "client", c.client_name,
+	        sizeof(c.client_name), err) != 0 ||
+	    run_name(&c, "public_key_name", "key", c.keypair, sizeof(c.keypair),
+	        err) != 0)
+		goto out;
 	c.journal = journal_open(c.tag, err);
 	if (c.journal == NULL)
 		goto out;

@@ -24,6 +24,7 @@ struct cloud_opts {
 	const char *reuse_network; /* provider network name, or NULL */
 	const char *vnic_type;     /* normal, direct, macvtap; NULL: normal */
 	int keep_on_error;
+	int delete_image;  /* an image uploaded for the run goes with it */
 	json_t *run;       /* the run record to complete and write (borrowed) */
 	json_t *external;  /* the external host record, or NULL (borrowed) */
 	int ssh_attempts;  /* SSH tries per VM (ssh_retry_count) */

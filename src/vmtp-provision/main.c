@@ -42,6 +42,7 @@ static const char synopsis[] =
     "                      [--same-network-only] [--reuse-network name]\n"
     "                      [--vnic-type normal|direct|macvtap] "
     "[--keep-on-error]\n"
+    "                      [--delete-image-after-run]\n"
     "                      [--external-host user@ip] [--controller-node "
     "user@ip]\n"
     "                      [--ssh-key file] [--ssh-password-file file]\n"
@@ -55,7 +56,8 @@ static const char synopsis[] =
     "                      [--inter-node-only] [--known-hosts file] "
     "[--ssh-key file]\n"
     "                      [--ssh-password-file file] [--tag tag]\n"
-    "                      [--test-description text]\n";
+    "                      [--test-description text]\n"
+    "       vmtp-provision --show-config\n";
 
 /* Set by SIGINT and SIGTERM: provisioning stops and rolls back. */
 static volatile sig_atomic_t stop;
@@ -88,6 +90,7 @@ struct opts {
 	int insecure;
 	int same_network_only;
 	int keep_on_error;
+	int delete_image;
 	const char *reuse_network;
 	const char *vnic_type;
 	const char *description;
@@ -135,6 +138,8 @@ help(void)
 	      "flows only\n"
 	      "  --vnic-type t            normal (default), direct or macvtap\n"
 	      "  --keep-on-error          leave what was made when it fails\n"
+	      "  --delete-image-after-run an image uploaded for the run goes "
+	      "with it\n"
 	      "  --test-description text  kept in the run record\n"
 	      "\n"
 	      "Native mode: a topology of Linux hosts reached over SSH.\n"
@@ -156,8 +161,21 @@ help(void)
 	      "  --hostkey-policy p       strict (default) or accept-new\n"
 	      "  --tag tag                run tag (default vmtp-XXXXXXXX)\n"
 	      "  -c config                YAML configuration (SPEC §7 keys)\n"
+	      "  --show-config            print the default configuration\n"
 	      "  -q, -v                   quieter, more verbose\n",
 	    stdout);
+	exit(VMTP_EXIT_OK);
+}
+
+/* Prints the built-in configuration, a start for a file of one's own. */
+static void
+show_config(void)
+{
+	fputs(cfg_defaults_text(), stdout);
+	if (fflush(stdout) != 0) {
+		log_error("cannot write output");
+		exit(VMTP_EXIT_FAIL);
+	}
 	exit(VMTP_EXIT_OK);
 }
 
@@ -211,11 +229,14 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 		OPT_KEEP,
 		OPT_REUSE,
 		OPT_VNIC,
-		OPT_DESC
+		OPT_DESC,
+		OPT_DELETE_IMAGE,
+		OPT_SHOW_CONFIG
 	};
 	static const struct option longopts[] = {
 	    {"availability-zone", required_argument, NULL, OPT_AZ},
 	    {"controller-node", required_argument, NULL, OPT_CONTROLLER},
+	    {"delete-image-after-run", no_argument, NULL, OPT_DELETE_IMAGE},
 	    {"external-host", required_argument, NULL, OPT_EXTERNAL},
 	    {"help", no_argument, NULL, 'h'},
 	    {"host", required_argument, NULL, OPT_HOST},
@@ -230,6 +251,7 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"reuse-network", required_argument, NULL, OPT_REUSE},
 	    {"same-network-only", no_argument, NULL, OPT_SAME},
+	    {"show-config", no_argument, NULL, OPT_SHOW_CONFIG},
 	    {"ssh-key", required_argument, NULL, OPT_KEY},
 	    {"ssh-password-file", required_argument, NULL, OPT_PWFILE},
 	    {"tag", required_argument, NULL, OPT_TAG},
@@ -279,6 +301,12 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 			break;
 		case OPT_KEEP:
 			o->keep_on_error = 1;
+			break;
+		case OPT_DELETE_IMAGE:
+			o->delete_image = 1;
+			break;
+		case OPT_SHOW_CONFIG:
+			show_config();
 			break;
 		case OPT_REUSE:
 			o->reuse_network = optarg;
@@ -684,7 +712,10 @@ cloud(int argc, char **argv, struct opts *o, const json_t *cfg, const char *tag,
 	co.hyper[1] = o->hyper[1];
 	co.inter_node_only = o->inter_node_only;
 	co.same_network_only = o->same_network_only;
-	co.reuse_network = o->reuse_network;
+	co.reuse_network = o->reuse_network != NULL
+	                       ? o->reuse_network
+	                       : cfg_str(cfg, "reuse_network_name");
+	co.delete_image = o->delete_image;
 	co.vnic_type = o->vnic_type;
 	co.keep_on_error = o->keep_on_error;
 	co.run = run;
@@ -727,7 +758,8 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	cfg = cfg_load(o.config, &err);
-	if (cfg == NULL)
+	if (cfg == NULL ||
+	    cli_warn_ignored(cfg, CFG_STAGE_PROVISION, &err) != 0)
 		goto out;
 	attempts = (int)cfg_int(cfg, "ssh_retry_count");
 	if (attempts < 1)

@@ -555,6 +555,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init(PROG, verbosity);
+	if (cli_warn_ignored(cfg, CFG_STAGE_RUN, &err) != 0)
+		goto out;
 	o.password = ssh_password_load(pwfile, &err);
 	if (err.exit != VMTP_EXIT_OK)
 		goto out;

@@ -80,3 +80,44 @@ setup() {
 	run -1 --separate-stderr cfg-dump "$BATS_TEST_TMPDIR/none.yaml"
 	[ "$stderr" = "cfg-dump: cannot open $BATS_TEST_TMPDIR/none.yaml: No such file or directory" ]
 }
+
+@test "every key of the original's default configuration loads, in its own types" {
+	run --separate-stderr cfg-dump "$FIXTURES/config/original-all-keys.yaml"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	# True, '' and empty values, quoted strings, lists and nested mappings
+	[ "$(jq -c '[.floating_ip, .vm_image_url, .config_drive, .vmtp_db, .internal_subnet_name_v6, .fluentd, .flavor]' <<< "$output")" = \
+		'[true,"",null,"client_db",["pns-internal-v6-subnet","pns-internal-v6-subnet2"],{"logging_tag":null,"ip":"127.0.0.1","port":24224},{"vcpus":1,"ram":2048,"disk":0}]' ]
+}
+
+@test "the older internal_subnet_name_ipv6 is accepted beside internal_subnet_name_v6" {
+	printf "internal_subnet_name_ipv6: ['a', 'b']\n" > "$BATS_TEST_TMPDIR/c.yaml"
+	run -0 cfg-dump "$BATS_TEST_TMPDIR/c.yaml"
+	[ "$(jq -c .internal_subnet_name_ipv6 <<< "$output")" = '["a","b"]' ]
+}
+
+@test "fluentd must be a mapping" {
+	printf 'fluentd: yes\n' > "$BATS_TEST_TMPDIR/c.yaml"
+	run -65 --separate-stderr cfg-dump "$BATS_TEST_TMPDIR/c.yaml"
+	[ "$stderr" = "cfg-dump: $BATS_TEST_TMPDIR/c.yaml:1: 'fluentd' must be a mapping" ]
+}
+
+@test "vmtp-provision --show-config prints the built-in defaults, comments and all" {
+	run -0 --separate-stderr vmtp-provision --show-config
+	[ -z "$stderr" ]
+	[ "$output" = "$(cat "$VMTP_ROOT/share/vmtp/vmtp.yaml")" ]
+	[[ "$output" == *"# Image booted for the test VMs"* ]]
+}
+
+@test "--show-config round-trips: its output given with -c is the default configuration" {
+	vmtp-provision --show-config > "$BATS_TEST_TMPDIR/mine.yaml"
+	run -0 cfg-dump
+	defaults=$output
+	run -0 --separate-stderr cfg-dump "$BATS_TEST_TMPDIR/mine.yaml"
+	[ "$output" = "$defaults" ]
+	jq -e 'has("image_name") and has("fluentd")' <<< "$output"
+	# and vmtp-provision takes it as it is, with no warning (it stops here
+	# for want of credentials)
+	run -2 --separate-stderr env -u OS_CLOUD -u OS_AUTH_URL vmtp-provision -c "$BATS_TEST_TMPDIR/mine.yaml"
+	[ "$stderr" = "vmtp-provision: OS_AUTH_URL is not set" ]
+}

@@ -6,9 +6,12 @@
 # topology is three VMs and three intra-node flows.  The member's project
 # may run two servers, so a full run as the member fails at the third.
 # --reuse-network public puts the VMs on the provider network (L2 flows
-# only).  The hosts have no SR-IOV NIC: --vnic-type direct/macvtap VMs
-# never build.  A --controller-node is a namespace host (helpers/nshosts)
-# whose sshd sees the test's os-release, cpuinfo and Python packages.
+# only).  An image uploaded from vm_image_url is kept for the next runs
+# unless --delete-image-after-run; the configured names of the VMs and the
+# key pair are used, after the run tag.  The hosts have no SR-IOV NIC:
+# --vnic-type direct/macvtap VMs never build.  A --controller-node is a
+# namespace host (helpers/nshosts) whose sshd sees the test's os-release,
+# cpuinfo and Python packages.
 
 load helpers/common
 load helpers/minicloud
@@ -116,14 +119,102 @@ snapshot() {
 	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
 }
 
-@test "a missing image is uploaded from vm_image_url (file://) and deleted with the run" {
+# upload_cfg: a 64 KiB image file, and image_name/vm_image_url naming it.
+upload_cfg() {
 	head -c 65536 /dev/urandom > "$BATS_TEST_TMPDIR/disk.raw"
 	printf "image_name: 'vmtp-upload'\nvm_image_url: 'file://%s'\n" "$BATS_TEST_TMPDIR/disk.raw" >> "$CFG"
-	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --keep-on-error
-	[ "$(jq -r 'select(.type=="resource" and .kind=="image") | .name' <<< "$output")" = vmtp-upload ]
-	[ "$(os image show vmtp-upload -f value -c size)" -eq 65536 ]
-	[ "$(os image show vmtp-upload -f value -c status)" = active ]
-	vmtp-cleanup --tag $T > /dev/null
+}
+
+@test "an image uploaded from vm_image_url is kept, untagged, and found again by the next run" {
+	upload_cfg
+	# the whole topology is over the member's quota: the run fails, and
+	# its rollback leaves the image
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T
+	id=$(jq -r 'select(.type=="resource" and .kind=="image") | .id' <<< "$output")
+	[ "$(jq -c 'select(.type=="resource" and .kind=="image") | [.name, .created]' <<< "$output")" = '["vmtp-upload",false]' ]
+	[[ "$stderr" == *"uploaded image vmtp-upload, kept for later runs"* ]]
+	[ "$(os image show "$id" -f json | jq -c '[.name, .status, .size, .tags]')" = '["vmtp-upload","active",65536,[]]' ]
+	[ "$(jq -s '[.[] | select(.type=="deleted" and .kind=="image")] | length' <<< "$output")" -eq 0 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(os image show "$id" -f value -c status)" = active ]
+	# the next run boots it, uploading nothing
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag vmtp-0c0ffee1 --same-network-only --inter-node-only
+	[[ "$stderr" != *uploading* ]]
+	[ "$(jq -s '[.[] | select(.type=="resource" and .kind=="image")] | length' <<< "$output")" -eq 0 ]
+	[[ "$(os server show vmtp-0c0ffee1-server -f value -c image)" == *"$id"* ]]
+	run -0 --separate-stderr vmtp-cleanup --tag vmtp-0c0ffee1
+	[ "$(os image show "$id" -f value -c status)" = active ]
+	os image delete "$id"
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--delete-image-after-run: the uploaded image is the run's, tagged and journalled; cleanup deletes it" {
+	upload_cfg
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --delete-image-after-run --keep-on-error
+	[ "$(jq -c 'select(.type=="resource" and .kind=="image") | [.name, .created]' <<< "$output")" = '["vmtp-upload",true]' ]
+	[ "$(jq -c 'select(.kind=="image") | .name' "$XDG_STATE_HOME/vmtp/$T.ndjson")" = '"vmtp-upload"' ]
+	[ "$(os image show vmtp-upload -f json | jq -c '[.status, .size, .tags]')" = "[\"active\",65536,[\"$T\"]]" ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -c 'select(.type=="deleted" and .kind=="image") | [.name, has("error")]' <<< "$output")" = '["vmtp-upload",false]' ]
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "an upload that fails is rolled back: no image is left" {
+	printf "image_name: 'vmtp-upload'\nvm_image_url: 'file://%s/none.img'\n" "$BATS_TEST_TMPDIR" >> "$CFG"
+	run -1 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T
+	[[ "$stderr" == "vmtp-provision: cannot download file://$BATS_TEST_TMPDIR/none.img: "* ]]
+	[ "$(jq -c 'select(.type=="deleted") | [.kind, .name, has("error")]' <<< "$output")" = '["image","vmtp-upload",false]' ]
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "killed while the image uploads: the image, tagged and not active, goes with vmtp-cleanup --tag" {
+	# a FIFO that nobody writes: the download of the image's data blocks
+	# once the image exists, until the kill
+	mkfifo "$BATS_TEST_TMPDIR/disk.fifo"
+	printf "image_name: 'vmtp-upload'\nvm_image_url: 'file://%s'\n" "$BATS_TEST_TMPDIR/disk.fifo" >> "$CFG"
+	vmtp-provision -c "$CFG" --tag $T > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for _ in $(seq 300); do
+		[ -n "$(os image list --tag $T -f value -c ID)" ] && break
+		sleep 0.1
+	done
+	kill -9 $pid
+	wait $pid || true
+	[ "$(os image show vmtp-upload -f json | jq -c '[.status, .tags]')" = "[\"queued\",[\"$T\"]]" ]
+	# nothing said it was kept
+	[ "$(jq -s '[.[] | select(.kind=="image")] | length' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -c 'select(.type=="deleted" and .kind=="image") | [.name, has("error")]' <<< "$output")" = '["vmtp-upload",false]' ]
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "vm_name_server, vm_name_client and public_key_name name the VMs and the key pair, after the run tag" {
+	printf "vm_name_server: 'perf-srv'\nvm_name_client: 'perf-cli'\npublic_key_name: 'perf-key'\n" >> "$CFG"
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --same-network-only --inter-node-only
+	[ "$(os server list -f value -c Name | sort | paste -sd' ')" = "$T-perf-cli1 $T-perf-srv" ]
+	[ "$(os keypair list -f value -c Name | grep -c "^$T-perf-key\$")" -eq 1 ]
+	[ "$(jq -r 'select(.type=="host") | .name' <<< "$output" | paste -sd' ')" = "$T-perf-srv $T-perf-cli1" ]
+	[ "$(jq -r 'select(.type=="flow") | "\(.client) \(.server)"' <<< "$output")" = "$T-perf-cli1 $T-perf-srv" ]
+	# found by their names too, as every key pair of a run is
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "a name too long for the cloud is refused before anything is made" {
+	printf "vm_name_client: '%s'\n" "$(printf 'c%.0s' $(seq 120))" >> "$CFG"
+	run -65 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T
+	[[ "$stderr" == "vmtp-provision: vm_name_client: 'ccc"*"' is longer than 102 characters" ]]
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "reuse_network_name in the configuration is --reuse-network: a network that does not exist is named" {
+	printf "reuse_network_name: 'no-such-net'\n" >> "$CFG"
+	run -1 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T
+	[ "$stderr" = "vmtp-provision: network 'no-such-net' not found" ]
+	[ -z "$output" ]
 	[ "$(snapshot)" = "$BASE" ]
 }
 

@@ -120,6 +120,11 @@ check:
 	@$(STAGE) asan-pipeline $(MAKE) asan-pipeline
 	@$(STAGE) fuzz-smoke $(MAKE) fuzz-smoke
 
+# vmtp on the test cloud from a fresh machine: packages, build, cloud up,
+# bin/vmtp, report, cloud down (root).
+demo:
+	@mk/demo.sh
+
 # Every bats file alone on a machine as after boot (what our code leaves
 # outside the tree removed first), then the whole suite in reverse order;
 # not part of `make check` (mk/check-isolated.sh says what it removes).
@@ -167,5 +172,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz $(PROGRAMS:%=bin/%)
 
-.PHONY: all deps deps-test format-check man-check test check check-isolated asan \
+.PHONY: all deps deps-test demo format-check man-check test check check-isolated asan \
 	asan-pipeline fuzz fuzz-smoke install clean

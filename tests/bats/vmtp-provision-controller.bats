@@ -192,12 +192,12 @@ run_rec() {
 	    --known-hosts "$NSH_DIR/known_hosts" --controller-node "root@$NSH_NET.250" \
 	    > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	# once its handler is in place (SIGTERM, 15, caught)
-	for k in $(seq 1 200); do
-		mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$pid/status")
-		(( 0x$mask & (1 << 14) )) && break
+	# once it is connecting to the controller (the hosts come first)
+	for k in $(seq 1 600); do
+		[ -n "$(ss -Htn state syn-sent dst "$NSH_NET.250")" ] && break
 		sleep 0.05
 	done
+	[ -n "$(ss -Htn state syn-sent dst "$NSH_NET.250")" ]
 	kill -TERM "$pid"
 	status=0
 	wait "$pid" || status=$?

@@ -43,6 +43,7 @@ static const char synopsis[] =
     "                      [--known-hosts file] [--hostkey-policy "
     "strict|accept-new]\n"
     "                      [--tag tag] [--test-description text]\n"
+    "                      [--vm-image-url url]\n"
     "       vmtp-provision [-qv] [-c config] --host user@ip[:ifname] ...\n"
     "                      [--external-host user@ip] [--hostkey-policy "
     "strict|accept-new]\n"
@@ -85,6 +86,7 @@ struct opts {
 	const char *reuse_network;
 	const char *vnic_type;
 	const char *description;
+	const char *image_url;
 	const char *ssh_key;
 	const char *known_hosts;
 	const char *password_file;
@@ -129,6 +131,8 @@ help(void)
 	      "  --vnic-type t            normal (default), direct or macvtap\n"
 	      "  --keep-on-error          leave what was made when it fails\n"
 	      "  --test-description text  kept in the run record\n"
+	      "  --vm-image-url url       image to upload when image_name is "
+	      "missing\n"
 	      "\n"
 	      "Native mode: a topology of Linux hosts reached over SSH.\n"
 	      "  --host user@ip[:ifname]  a host; the first is the server "
@@ -197,7 +201,8 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 		OPT_KEEP,
 		OPT_REUSE,
 		OPT_VNIC,
-		OPT_DESC
+		OPT_DESC,
+		OPT_IMAGE_URL
 	};
 	static const struct option longopts[] = {
 	    {"availability-zone", required_argument, NULL, OPT_AZ},
@@ -221,7 +226,9 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 	    {"test-description", required_argument, NULL, OPT_DESC},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"vnic-type", required_argument, NULL, OPT_VNIC},
-	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"vm-image-url", required_argument, NULL, OPT_IMAGE_URL},
+	    {NULL, 0, NULL, 0}};
 	static const char *const policies[] = {"strict", "accept-new", NULL};
 	static const char *const vnics[] = {
 	    "normal", "direct", "macvtap", NULL};
@@ -276,6 +283,9 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 			break;
 		case OPT_DESC:
 			o->description = optarg;
+			break;
+		case OPT_IMAGE_URL:
+			o->image_url = optarg;
 			break;
 		case 'v':
 			o->verbosity = LOG_DEBUG;
@@ -651,6 +661,12 @@ main(int argc, char **argv)
 	cfg = cfg_load(o.config, &err);
 	if (cfg == NULL)
 		goto out;
+	/* the command line overrides the configuration */
+	if (o.image_url != NULL && json_object_set_new(cfg, "vm_image_url",
+	                               json_string(o.image_url)) != 0) {
+		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	attempts = (int)cfg_int(cfg, "ssh_retry_count");
 	if (attempts < 1)
 		attempts = 1;

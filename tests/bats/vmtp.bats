@@ -661,3 +661,12 @@ wait_file() {
 	# the script itself runs under dash: no bash in between
 	[ "$(head -n 1 "$VMTP")" = "#!/bin/sh" ]
 }
+
+@test "bin/vmtp is source, not a build output: git keeps it, make clean leaves it" {
+	run -0 make -n -C "$VMTP_ROOT" clean
+	[[ " $output " != *" bin/vmtp "* ]]
+	[[ "$output" == *"bin/vmtp-run"* ]]
+	git -C "$VMTP_ROOT" rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout"
+	run -1 git -C "$VMTP_ROOT" check-ignore -q bin/vmtp
+	run -0 git -C "$VMTP_ROOT" check-ignore -q bin/vmtp-run
+}

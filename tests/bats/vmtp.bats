@@ -20,6 +20,9 @@ setup() {
 	for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 	# a cloud for the stand-ins: they never call it
 	export OS_AUTH_URL=http://127.0.0.1:9/v3 OS_USERNAME=demo OS_PASSWORD=from-env
+	# vmtp's working files: none may be left
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$TMPDIR"
 	standins_up
 }
 
@@ -481,6 +484,7 @@ wait_file() {
 	VMTP_PID=
 	[ "$st" -eq 143 ]
 	[ -e "$STANDIN_REC/vmtp-cleanup.args" ]
+	[ -z "$(ls "$TMPDIR")" ]
 }
 
 @test "a second INT stops the clean-up and prints the command that finishes it" {
@@ -503,6 +507,24 @@ wait_file() {
 		sleep 0.1
 	done
 	! pgrep -f "$STANDIN_DIR/vmtp-cleanup"
+	[ -z "$(ls "$TMPDIR")" ]
+}
+
+@test "a second INT during vmtp-provision's roll-back stops it, and prints the command that finishes it" {
+	STANDIN_PROVISION_WAIT=rollback start_vmtp
+	wait_file "$STANDIN_REC/provision.waiting"
+	kill -INT "$VMTP_PID"
+	wait_file "$STANDIN_REC/provision.signal"
+	kill -INT "$VMTP_PID"
+	st=0
+	wait "$VMTP_PID" || st=$?
+	VMTP_PID=
+	[ "$st" -eq 130 ]
+	tag=$(basename "$(rundir)")
+	grep -qx "vmtp: INT: clean-up stopped; finish it with: vmtp --cleanup $tag" "$BATS_TEST_TMPDIR/err"
+	! pgrep -f "$STANDIN_DIR/vmtp-provision"
+	[ ! -e "$STANDIN_REC/vmtp-cleanup.args" ]
+	[ -z "$(ls "$TMPDIR")" ]
 }
 
 @test "an INT during the clean-up of a finished run lets it finish" {

@@ -15,7 +15,9 @@
 #                   --show-config prints "# the defaults"; exits
 #                   $STANDIN_PROVISION_STATUS; with STANDIN_PROVISION_WAIT
 #                   it writes the run record, touches provision.waiting and
-#                   waits for TERM (recorded in provision.signal, status 1)
+#                   waits for TERM (recorded in provision.signal, status 1);
+#                   with STANDIN_PROVISION_WAIT=rollback it goes on after
+#                   TERM (a slow roll-back) until killed
 #   vmtp-run        passes its input on and adds a TCP sample per flow (an
 #                   error sample with STANDIN_RUN_ERROR); exits
 #                   $STANDIN_RUN_STATUS, or 3 with the error
@@ -65,7 +67,12 @@ standin_vmtp_provision() {
 		shift
 	done
 	echo "{\"type\":\"run\",\"run\":\"$tag\",\"v\":1,\"date\":\"2026-01-02T03:04:05Z\",\"version\":\"0.1.0\",\"args\":\"stand-in\",\"mode\":\"$mode\"}"
-	if [ -n "${STANDIN_PROVISION_WAIT:-}" ]; then
+	if [ "${STANDIN_PROVISION_WAIT:-}" = rollback ]; then
+		# a roll-back that takes its time
+		trap 'echo TERM > "$STANDIN_REC/provision.signal"; echo "vmtp-provision: rolling back" >&2' TERM
+		touch "$STANDIN_REC/provision.waiting"
+		while :; do sleep 0.1; done
+	elif [ -n "${STANDIN_PROVISION_WAIT:-}" ]; then
 		trap 'echo TERM > "$STANDIN_REC/provision.signal"; echo "vmtp-provision: interrupted" >&2; exit 1' TERM
 		touch "$STANDIN_REC/provision.waiting"
 		while :; do sleep 0.1; done

@@ -161,11 +161,17 @@ fuzz:
 fuzz-smoke:
 	@tests/fuzz/run smoke
 
+# bin/vmtp is a script kept in the tree; it runs the programs installed
+# beside it.
+COMPLETIONS := $(wildcard share/bash-completion/completions/*)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vmtp \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 755 $(PROGRAMS:%=$(BINDIR)/%) $(DESTDIR)$(PREFIX)/bin
-	cp -R share/. $(DESTDIR)$(PREFIX)/share/vmtp/
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(PROGRAMS:%=$(BINDIR)/%) bin/vmtp $(DESTDIR)$(PREFIX)/bin
+	cp -R share/html share/vmtp/. $(DESTDIR)$(PREFIX)/share/vmtp/
+	install -m 644 $(COMPLETIONS) \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5
 

@@ -58,6 +58,7 @@ struct chart_table {
 	int ncols;
 	char **head;
 	int *numeric; /* per column: 1 aligns right */
+	int verdict;  /* 1 + the column of PASSED/FAILED, 0 when none */
 	size_t nrows;
 	struct chart_row *rows;
 };
@@ -180,9 +181,10 @@ int html_write(
 
 /*
  * Writes REPORT as aligned terminal tables to FP: the same tables as the
- * HTML, without charts.  Returns 0, or -1 with ERR set when writing fails.
+ * HTML, without charts; with COLOUR, PASSED is green and FAILED red.
+ * Returns 0, or -1 with ERR set when writing fails.
  */
-int text_write(
-    FILE *fp, const struct chart_report *report, struct vmtp_err *err);
+int text_write(FILE *fp, const struct chart_report *report, int colour,
+    struct vmtp_err *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -83,6 +84,19 @@ read_input(json_t *docs, const char *name, struct vmtp_err *err)
 	if (rc != 0)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	return 0;
+}
+
+/*
+ * Whether the text report is coloured: only on a terminal (OUTPUT NULL is
+ * stdout), and never when NO_COLOR is set and not empty.
+ */
+static int
+colour(const char *output)
+{
+	const char *no = getenv("NO_COLOR");
+
+	return output == NULL && isatty(STDOUT_FILENO) &&
+	       (no == NULL || no[0] == '\0');
 }
 
 /* Writes the LEN bytes of BUF to PATH (NULL: stdout). */
@@ -192,7 +206,7 @@ main(int argc, char **argv)
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	if (format == 1 ? text_write(mem, report, &err) != 0
+	if (format == 1 ? text_write(mem, report, colour(output), &err) != 0
 	                : html_write(mem, report, &err) != 0)
 		goto out;
 	if (fclose(mem) != 0) {

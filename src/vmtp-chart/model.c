@@ -752,6 +752,10 @@ table_prune(struct chart_table *t, int first)
 				t->rows[r].cells[i] = t->rows[r].cells[i + 1];
 		}
 		free(t->head[c]);
+		if (t->verdict == c + 1)
+			t->verdict = 0;
+		else if (t->verdict > c + 1)
+			t->verdict--;
 		for (to = c; to + 1 < t->ncols; to++) {
 			t->head[to] = t->head[to + 1];
 			t->numeric[to] = t->numeric[to + 1];
@@ -1073,20 +1077,46 @@ build_props(struct chart_table *t, const json_t *doc)
 	return 0;
 }
 
+/*
+ * The verdict on FLOW (borrowed): "FAILED" when one of its results, or of
+ * the packet sizes of its ICMP result, is an error; "PASSED" when it has
+ * results and none is; NULL when it has none.
+ */
+static const char *
+flow_verdict(const json_t *flow)
+{
+	json_t *results = json_object_get(flow, "results");
+	json_t *r, *one;
+	size_t i, j;
+
+	json_array_foreach(results, i, r)
+	{
+		if (json_object_get(r, "error") != NULL)
+			return "FAILED";
+		json_array_foreach(json_object_get(r, "results"), j, one)
+		{
+			if (json_object_get(one, "error") != NULL)
+				return "FAILED";
+		}
+	}
+	return json_array_size(results) > 0 ? "PASSED" : NULL;
+}
+
 static int
 build_flows(struct chart_table *t, const json_t *doc)
 {
-	static const char *const head[] = {
-	    "Flow", "Description", "From", "To", "Placement", "Guest OS"};
+	static const char *const head[] = {"Flow", "Description", "From", "To",
+	    "Placement", "Guest OS", "Result"};
 	json_t *flow;
 	size_t i;
 
-	if (table_init(t, "Flows", 6, head, NULL) != 0)
+	if (table_init(t, "Flows", 7, head, NULL) != 0)
 		return -1;
+	t->verdict = 7;
 	json_array_foreach(json_object_get(doc, "flows"), i, flow)
 	{
 		struct chart_cat cat;
-		const char *cells[6] = {NULL};
+		const char *cells[7] = {NULL};
 		const char *az_from = str(flow, "az_from");
 		const char *az_to = str(flow, "az_to");
 		const char *os = str(flow, "distro_id");
@@ -1113,7 +1143,8 @@ build_flows(struct chart_table *t, const json_t *doc)
 			    osv != NULL ? " " : "", osv != NULL ? osv : "");
 			cells[5] = guest;
 		}
-		rc = table_add(t, 0, 6, cells);
+		cells[6] = flow_verdict(flow);
+		rc = table_add(t, 0, 7, cells);
 		cat_clear(&cat);
 		if (rc != 0)
 			return -1;

@@ -36,8 +36,25 @@ cell(FILE *fp, const char *s, size_t w, int right, int last)
 		fprintf(fp, "%s%*s", s, (int)pad, "");
 }
 
+/* A verdict cell: PASSED green, FAILED red (ANSI SGR) when COLOUR. */
+static void
+verdict_cell(FILE *fp, const char *s, size_t w, int last, int colour)
+{
+	const char *sgr = strcmp(s, "PASSED") == 0   ? "\033[32m"
+	                  : strcmp(s, "FAILED") == 0 ? "\033[1;31m"
+	                                             : NULL;
+
+	if (!colour || sgr == NULL) {
+		cell(fp, s, w, 0, last);
+		return;
+	}
+	fprintf(fp, "%s%s\033[0m", sgr, s);
+	if (!last)
+		fprintf(fp, "%*s", (int)(w - width(s)), "");
+}
+
 static int
-table_write(FILE *fp, const struct chart_table *t, int head)
+table_write(FILE *fp, const struct chart_table *t, int head, int colour)
 {
 	size_t *w = calloc((size_t)t->ncols + 1, sizeof(*w));
 	size_t r;
@@ -75,8 +92,12 @@ table_write(FILE *fp, const struct chart_table *t, int head)
 			continue;
 		}
 		for (c = 0; c < t->ncols; c++) {
-			cell(fp, row->cells[c], w[c], t->numeric[c],
-			    c + 1 == t->ncols);
+			if (c + 1 == t->verdict)
+				verdict_cell(fp, row->cells[c], w[c],
+				    c + 1 == t->ncols, colour);
+			else
+				cell(fp, row->cells[c], w[c], t->numeric[c],
+				    c + 1 == t->ncols);
 			fputs(c + 1 < t->ncols ? "  " : "\n", fp);
 		}
 	}
@@ -97,31 +118,33 @@ rule(FILE *fp, const char *title, char ch)
 }
 
 int
-text_write(FILE *fp, const struct chart_report *rep, struct vmtp_err *err)
+text_write(
+    FILE *fp, const struct chart_report *rep, int colour, struct vmtp_err *err)
 {
 	size_t i;
 
 	rule(fp, rep->title, '=');
 	if (rep->nresults > 1 && rep->compare.table.nrows > 0 &&
-	    table_write(fp, &rep->compare.table, 1) != 0)
+	    table_write(fp, &rep->compare.table, 1, colour) != 0)
 		goto oom;
 	for (i = 0; i < rep->nresults; i++) {
 		const struct chart_result *res = &rep->results[i];
 
 		rule(fp, res->name, '-');
 		if (res->props.nrows > 0 &&
-		    table_write(fp, &res->props, 0) != 0)
+		    table_write(fp, &res->props, 0, colour) != 0)
 			goto oom;
 		if (res->flows.nrows > 0 &&
-		    table_write(fp, &res->flows, 1) != 0)
+		    table_write(fp, &res->flows, 1, colour) != 0)
 			goto oom;
 		if (res->numbers.nrows > 0 &&
-		    table_write(fp, &res->numbers, 1) != 0)
+		    table_write(fp, &res->numbers, 1, colour) != 0)
 			goto oom;
 		if (res->persec.nrows > 0 &&
-		    table_write(fp, &res->persec, 1) != 0)
+		    table_write(fp, &res->persec, 1, colour) != 0)
 			goto oom;
-		if (res->icmp.nrows > 0 && table_write(fp, &res->icmp, 1) != 0)
+		if (res->icmp.nrows > 0 &&
+		    table_write(fp, &res->icmp, 1, colour) != 0)
 			goto oom;
 	}
 	if (ferror(fp))

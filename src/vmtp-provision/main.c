@@ -49,6 +49,7 @@ static const char synopsis[] =
     "                      [--known-hosts file] [--hostkey-policy "
     "strict|accept-new]\n"
     "                      [--tag tag] [--test-description text]\n"
+    "                      [--vm-image-url url]\n"
     "       vmtp-provision [-qv] [-c config] --host user@ip[:ifname] ...\n"
     "                      [--external-host user@ip] [--controller-node "
     "user@ip]\n"
@@ -94,6 +95,7 @@ struct opts {
 	const char *reuse_network;
 	const char *vnic_type;
 	const char *description;
+	const char *image_url;
 	const char *ssh_key;
 	const char *known_hosts;
 	const char *password_file;
@@ -141,6 +143,8 @@ help(void)
 	      "  --delete-image-after-run an image uploaded for the run goes "
 	      "with it\n"
 	      "  --test-description text  kept in the run record\n"
+	      "  --vm-image-url url       image to upload when image_name is "
+	      "missing\n"
 	      "\n"
 	      "Native mode: a topology of Linux hosts reached over SSH.\n"
 	      "  --host user@ip[:ifname]  a host; the first is the server "
@@ -231,7 +235,8 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 		OPT_VNIC,
 		OPT_DESC,
 		OPT_DELETE_IMAGE,
-		OPT_SHOW_CONFIG
+		OPT_SHOW_CONFIG,
+		OPT_IMAGE_URL
 	};
 	static const struct option longopts[] = {
 	    {"availability-zone", required_argument, NULL, OPT_AZ},
@@ -258,7 +263,9 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 	    {"test-description", required_argument, NULL, OPT_DESC},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"vnic-type", required_argument, NULL, OPT_VNIC},
-	    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"vm-image-url", required_argument, NULL, OPT_IMAGE_URL},
+	    {NULL, 0, NULL, 0}};
 	static const char *const policies[] = {"strict", "accept-new", NULL};
 	static const char *const vnics[] = {
 	    "normal", "direct", "macvtap", NULL};
@@ -319,6 +326,9 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 			break;
 		case OPT_DESC:
 			o->description = optarg;
+			break;
+		case OPT_IMAGE_URL:
+			o->image_url = optarg;
 			break;
 		case 'v':
 			o->verbosity = LOG_DEBUG;
@@ -761,6 +771,12 @@ main(int argc, char **argv)
 	if (cfg == NULL ||
 	    cli_warn_ignored(cfg, CFG_STAGE_PROVISION, &err) != 0)
 		goto out;
+	/* the command line overrides the configuration */
+	if (o.image_url != NULL && json_object_set_new(cfg, "vm_image_url",
+	                               json_string(o.image_url)) != 0) {
+		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	attempts = (int)cfg_int(cfg, "ssh_retry_count");
 	if (attempts < 1)
 		attempts = 1;

@@ -677,3 +677,44 @@ iv_stats() {
 	run vmtp-chart -f text "$BATS_TEST_TMPDIR/some.ndjson"
 	grep -qE '^  L2 intra +TCP +1 +10 ' <<<"$output"
 }
+
+@test "--format text: a flow is PASSED, or FAILED when one of its results is an error" {
+	run -0 --separate-stderr vmtp-chart -f text "$FIX/errors.json"
+	grep -qE '^  L2 intra +VM to VM same network fixed IP \(intra-node\) +FAILED$' <<<"$output"
+	grep -qE '^  Custom <flow> & "co" +Custom <flow> & "co" +PASSED$' <<<"$output"
+	# the reference: six flows, every one passed
+	run -0 --separate-stderr vmtp-chart -f text "$REF"
+	[ "$(sed -n '/^Flows$/,/^$/p' <<<"$output" | grep -c ' PASSED$')" -eq 6 ]
+	! grep -q FAILED <<<"$output"
+	# one ICMP packet size that failed is enough; a flow with no result
+	# has no verdict
+	jq '.flows[0].results = [{"protocol": "ICMP", "tool": "ping", "results": [
+	      {"packet_size": 64, "tx_packets": 5, "rx_packets": 5, "rtt_avg_ms": 0.3},
+	      {"packet_size": 1500, "error": "100% packet loss"}]}]
+	    | .flows[1].results = []' "$REF" >"$BATS_TEST_TMPDIR/icmp.json"
+	run -0 --separate-stderr vmtp-chart -f text "$BATS_TEST_TMPDIR/icmp.json"
+	grep -qE '^  L2 intra +.* FAILED$' <<<"$output"
+	grep -qE '^  L3 fixed intra +.* -$' <<<"$output"
+	[ "$(sed -n '/^Flows$/,/^$/p' <<<"$output" | grep -c ' PASSED$')" -eq 4 ]
+	# the HTML report has the same column
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$FIX/errors.json"
+	grep -q '<th>Result</th>' "$BATS_TEST_TMPDIR/r.html"
+	grep -q '<td>FAILED</td>' "$BATS_TEST_TMPDIR/r.html"
+}
+
+@test "--format text colours the verdicts on a terminal only, never with NO_COLOR" {
+	command -v script >/dev/null || skip "needs script(1) for a terminal"
+	# on a terminal (script gives one): FAILED red, PASSED green
+	run -0 env -u NO_COLOR script -qec "vmtp-chart -f text '$FIX/errors.json'" /dev/null
+	[[ "$output" == *$'\e[1;31mFAILED\e[0m'* ]]
+	[[ "$output" == *$'\e[32mPASSED\e[0m'* ]]
+	run -0 env NO_COLOR=1 script -qec "vmtp-chart -f text '$FIX/errors.json'" /dev/null
+	[[ "$output" == *FAILED* ]]
+	[[ "$output" != *$'\e['* ]]
+	# into a pipe or a file: plain
+	run -0 --separate-stderr env -u NO_COLOR vmtp-chart -f text "$FIX/errors.json"
+	[[ "$output" != *$'\e['* ]]
+	env -u NO_COLOR script -qec "vmtp-chart -f text -o '$BATS_TEST_TMPDIR/t.txt' '$FIX/errors.json'" /dev/null
+	grep -q FAILED "$BATS_TEST_TMPDIR/t.txt"
+	! grep -q $'\e\\[' "$BATS_TEST_TMPDIR/t.txt"
+}

@@ -218,6 +218,17 @@ upload_cfg() {
 	[ "$(snapshot)" = "$BASE" ]
 }
 
+@test "--vm-image-url overrides the configuration's vm_image_url" {
+	head -c 65536 /dev/urandom > "$BATS_TEST_TMPDIR/disk.raw"
+	printf "image_name: 'vmtp-upload'\nvm_image_url: 'file://%s/nothing-here'\n" "$BATS_TEST_TMPDIR" >> "$CFG"
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --keep-on-error \
+		--vm-image-url "file://$BATS_TEST_TMPDIR/disk.raw"
+	[ "$(jq -r 'select(.type=="resource" and .kind=="image") | .name' <<< "$output")" = vmtp-upload ]
+	[ "$(os image show vmtp-upload -f value -c size)" -eq 65536 ]
+	vmtp-cleanup --tag $T > /dev/null
+	[ "$(snapshot)" = "$BASE" ]
+}
+
 @test "a wrong password is one clear line, status 1" {
 	sed 's/^export OS_PASSWORD=.*/export OS_PASSWORD=not-the-password/' "$MINICLOUD_DIR/openrc" > "$BATS_TEST_TMPDIR/bad"
 	run -1 --separate-stderr env -u OS_CLOUD vmtp-provision -c "$CFG" -r "$BATS_TEST_TMPDIR/bad"

@@ -1,0 +1,182 @@
+#!/usr/bin/env bats
+# vmtp-cloud.bats - bin/vmtp on the minicloud (SPEC §6 bin/vmtp, §9; issue
+# 12): the original's command line end to end with the real programs, the
+# cloud as it was after every run, INT while provisioning and while
+# measuring, --keep, --rerun and --cleanup.  Runs are short: -t 1, two
+# pings, one UDP and one ICMP size.
+
+load helpers/common
+load helpers/minicloud
+
+VMTP=$VMTP_ROOT/bin/vmtp
+
+setup_file() {
+	minicloud_up --computes 2 --boot-delay 1
+	minicloud_require
+	os security group list >/dev/null
+	snapshot >"$BATS_FILE_TMPDIR/base"
+}
+
+teardown_file() {
+	minicloud_down
+}
+
+setup() {
+	minicloud_require
+	unset OS_CLOUD VMTP_LIBEXEC
+	for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+	export OS_CLIENT_CONFIG_FILE="$MINICLOUD_DIR/clouds.yaml"
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	CFG=$BATS_TEST_TMPDIR/vmtp.yaml
+	cp "$MINICLOUD_DIR/vmtp.yaml" "$CFG"
+	printf 'ping_count: 2\nudp_pkt_sizes: [1024]\nicmp_pkt_sizes: [64]\ntcp_tp_loop_count: 1\n' >>"$CFG"
+	BASE=$(cat "$BATS_FILE_TMPDIR/base")
+}
+
+teardown() {
+	[ -z "${VMTP_PID:-}" ] || kill -9 -- "-$VMTP_PID" 2>/dev/null || true
+}
+
+snapshot() {
+	"$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)'
+}
+
+# the run folder of the only run so far
+rundir() {
+	ls -d "$XDG_STATE_HOME"/vmtp/runs/vmtp-* 2>/dev/null || true
+}
+
+# the cloud as before, and no journal left
+as_before() {
+	local now
+	now=$(snapshot)
+	if [ "$now" != "$BASE" ]; then
+		diff <(echo "$BASE") <(echo "$now") >&2
+		return 1
+	fi
+	[ -z "$(ls "$XDG_STATE_HOME"/vmtp/*.ndjson 2>/dev/null)" ]
+}
+
+@test "vmtp -r openrc -c cfg -t 1 --json F --test-description D: every flow, TCP, UDP and ICMP, no error; the cloud as before" {
+	run --separate-stderr "$VMTP" -r "$MINICLOUD_DIR/openrc" -c "$CFG" -t 1 \
+		--json "$BATS_TEST_TMPDIR/F.json" --test-description D
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	d=$(rundir)
+	doc=$d/result.json
+	cmp "$doc" "$BATS_TEST_TMPDIR/F.json"
+	[ "$(jq -r .test_description "$doc")" = D ]
+	[ "$(jq '.flows | length' "$doc")" -ge 3 ]
+	# every flow: TCP, UDP and ICMP, and no error anywhere
+	jq -e '[.flows[] | [.results[].protocol] | (index("TCP") and index("UDP") and index("ICMP")) != null] | all' "$doc"
+	[ "$(jq '[.. | objects | select(has("error"))] | length' "$doc")" -eq 0 ]
+	grep -q '<svg' "$d/report.html"
+	# the summary: a verdict per flow, then the files
+	[ "$(grep -cE ' PASSED$' <<<"$output")" -eq "$(jq '.flows | length' "$doc")" ]
+	! grep -q FAILED <<<"$output"
+	[ "${lines[-2]}" = "Result: $doc (copy: $BATS_TEST_TMPDIR/F.json)" ]
+	[ "${lines[-1]}" = "Report: $d/report.html" ]
+	# what was made is gone
+	[ -s "$d/cleanup.ndjson" ]
+	as_before
+	! grep -qF "$(sed -n 's/^export OS_PASSWORD=//p' "$MINICLOUD_DIR/openrc" | tr -d "'\"")" "$d"/*
+}
+
+@test "--protocols IT --inter-node-only --external-host, --keep; --rerun measures again; --cleanup leaves the cloud as before" {
+	login=$(sed -n 's/^login=//p' "$MINICLOUD_DIR/external-host")
+	key=$(sed -n 's/^key=//p' "$MINICLOUD_DIR/external-host")
+	run --separate-stderr "$VMTP" -r "$MINICLOUD_DIR/openrc" -c "$CFG" -t 1 \
+		--protocols IT --inter-node-only --external-host "$login" --ssh-key "$key" \
+		--hostkey-policy accept-new --known-hosts "$BATS_TEST_TMPDIR/known_hosts" --keep
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	d=$(rundir)
+	tag=${d##*/}
+	doc=$d/result.json
+	# inter-node flows and the external host only; no UDP
+	jq -r '.flows[].desc' "$doc" >"$BATS_TEST_TMPDIR/descs"
+	! grep -q 'intra-node' "$BATS_TEST_TMPDIR/descs"
+	grep -q 'inter-node' "$BATS_TEST_TMPDIR/descs"
+	grep -qx 'External-VM' "$BATS_TEST_TMPDIR/descs"
+	[ "$(jq '[.flows[].results[] | select(.protocol == "UDP")] | length' "$doc")" -eq 0 ]
+	[ "$(jq '[.flows[].results[] | select(.protocol == "TCP" and .throughput_kbps > 0)] | length' "$doc")" -ge 3 ]
+	# the external host both ways
+	[ "$(jq '[.flows[] | select(.desc == "External-VM") | .results[] | select(.protocol == "TCP") | .direction // "forward"] | unique | length' "$doc")" -eq 2 ]
+	[ "$(jq '[.. | objects | select(has("error"))] | length' "$doc")" -eq 0 ]
+	# kept: the VMs are still there, and vmtp says how to go on
+	[ "$(snapshot)" != "$BASE" ]
+	[[ "$stderr" == *"vmtp:   measure it again: vmtp --rerun $tag"* ]]
+	[[ "$stderr" == *"vmtp:   delete it:        vmtp --cleanup $tag -r $MINICLOUD_DIR/openrc"* ]]
+	# --rerun: new samples on the same VMs, ICMP only this time
+	cp "$d/topology.ndjson" "$BATS_TEST_TMPDIR/topology.before"
+	run --separate-stderr "$VMTP" --rerun "$tag" -c "$CFG" --protocols I
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	cmp "$d/topology.ndjson" "$BATS_TEST_TMPDIR/topology.before"
+	[ "$(jq -r '[.flows[].results[].protocol] | unique | join(",")' "$doc")" = ICMP ]
+	[ "$(jq -r .run_id "$doc")" = "$tag" ]
+	[[ "$output" == *PASSED* ]]
+	[ "$(snapshot)" != "$BASE" ]
+	# --cleanup TAG: the cloud as before
+	run --separate-stderr "$VMTP" --cleanup "$tag" -r "$MINICLOUD_DIR/openrc"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "${stderr_lines[-1]}" =~ ^vmtp:\ [1-9][0-9]*\ resource\(s\)\ deleted$ ]]
+	as_before
+}
+
+# start_vmtp ARGS: bin/vmtp in the background as a terminal's job (a process
+# group of its own), its pid in VMTP_PID; output in out, err.
+start_vmtp() {
+	set -m
+	"$VMTP" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	VMTP_PID=$!
+	set +m
+}
+
+# wait_record FILE FILTER: until a record of the run folder's FILE matches
+# the jq FILTER (120 s at most).
+wait_record() {
+	local d
+	for _ in $(seq 1200); do
+		d=$(rundir)
+		if [ -n "$d" ] && jq -e "$2" "$d/$1" >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$VMTP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "no record $2 in $1" >&2
+	cat "$BATS_TEST_TMPDIR/err" >&2
+	return 1
+}
+
+# ctrl_c: INT to the whole job, as a terminal does; then vmtp's status.
+ctrl_c() {
+	kill -INT -- "-$VMTP_PID"
+	st=0
+	wait "$VMTP_PID" || st=$?
+	VMTP_PID=
+}
+
+@test "INT while provisioning: status 130, nothing left in the cloud" {
+	start_vmtp -r "$MINICLOUD_DIR/openrc" -c "$CFG" -t 1
+	# the VMs are being made: a server is in the journal
+	wait_record topology.ndjson 'select(.type == "resource" and .kind == "server")'
+	! jq -e 'select(.type == "flow")' "$(rundir)/topology.ndjson" >/dev/null
+	ctrl_c
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$st" -eq 130 ]
+	grep -q '^vmtp: INT: stopping; then cleaning up' "$BATS_TEST_TMPDIR/err"
+	as_before
+}
+
+@test "INT while measuring: status 130, nothing left in the cloud" {
+	start_vmtp -r "$MINICLOUD_DIR/openrc" -c "$CFG" -t 1 --inter-node-only --same-network-only
+	wait_record samples.ndjson 'select(.type == "sample")'
+	ctrl_c
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$st" -eq 130 ]
+	grep -q '^vmtp-run: ' "$(rundir)/log"
+	as_before
+}

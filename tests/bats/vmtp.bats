@@ -229,8 +229,6 @@ has() {
 
 @test "-sc's configuration is one every program takes: vmtp -sc > f; vmtp -c f" {
 	unset VMTP_LIBEXEC
-	vmtp-provision --help | grep -q -- --show-config ||
-		skip "vmtp-provision --show-config is not built yet (issue 12)"
 	"$VMTP" -sc >"$BATS_TEST_TMPDIR/f.yaml"
 	grep -q '^ssh_retry_count:' "$BATS_TEST_TMPDIR/f.yaml"
 	run -0 --separate-stderr vmtp-run -c "$BATS_TEST_TMPDIR/f.yaml" </dev/null

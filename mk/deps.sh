@@ -11,11 +11,16 @@ if [ "${1:-}" = --check ]; then
 	check=1
 	shift
 fi
+# What the installed packages provide: a virtual package such as
+# neutron-plugin-ml2 (provided by neutron-common) is never "installed".
+provided=$(dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null |
+	sed -n 's/^ii  *//p' | tr ',' '\n' | sed 's/^ *//; s/ .*//')
 missing=
 for list in "$@"; do
 	for pkg in $(sed 's/#.*//' "$list"); do
 		if ! dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null |
-		    grep -q '^install ok installed$'; then
+		    grep -q '^install ok installed$' &&
+		    ! printf '%s\n' "$provided" | grep -qx "$pkg"; then
 			missing="$missing $pkg"
 		fi
 	done

@@ -27,3 +27,9 @@ tree() {
 	run -0 make -C "$BATS_TEST_TMPDIR/t" --no-print-directory clean
 	run -0 make -C "$BATS_TEST_TMPDIR/t" -n deps
 }
+
+@test "a virtual package that an installed one provides is not missing (awk, neutron-plugin-ml2)" {
+	printf 'awk\nvmtp-no-such-package\n' > "$BATS_TEST_TMPDIR/list"
+	run -0 "$VMTP_ROOT/mk/deps.sh" --check "$BATS_TEST_TMPDIR/list"
+	[ "$output" = " vmtp-no-such-package" ]
+}

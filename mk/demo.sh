@@ -2,9 +2,9 @@
 # mk/demo.sh - `make demo`: vmtp's main job on the test cloud, from a fresh
 # Debian 12 machine (SPEC §10): installs what is missing, builds, starts the
 # minicloud (two compute hosts, an external host, a gmond on loopback), runs
-# bin/vmtp on it with short measurements (every flow, the external host
-# both ways, TCP, UDP and ICMP, CPU load), then stops the cloud and says
-# where the report is.  The run folder is kept; the cloud and its folder
+# bin/vmtp on it as the admin (who may place VMs on hosts) with short
+# measurements (every flow, the external host both ways, TCP, UDP and ICMP,
+# CPU load), then stops the cloud and says where the report is.  The run folder is kept; the cloud and its folder
 # are not.  Needs root: the cloud's hosts are network namespaces.
 set -eu
 cd "$(dirname "$0")/.."
@@ -49,9 +49,9 @@ tests/minicloud/minicloud up --dir "$cloud" --computes 2 --boot-delay 1 --gmond
 login=$(sed -n 's/^login=//p' "$cloud/external-host")
 key=$(sed -n 's/^key=//p' "$cloud/external-host")
 
-step "vmtp -r openrc -c demo.yaml -t 2 -m gmond --external-host $login"
+step "vmtp -r admin-openrc -c demo.yaml -t 2 -m gmond --external-host $login"
 status=0
-PATH=$PWD/bin:$PATH vmtp -r "$cloud/openrc" -c "$dir/demo.yaml" -t 2 \
+PATH=$PWD/bin:$PATH vmtp -r "$cloud/admin-openrc" -c "$dir/demo.yaml" -t 2 \
 	-m "$(cat "$cloud/gmond")" --external-host "$login" --ssh-key "$key" \
 	--known-hosts "$dir/known_hosts" --hostkey-policy accept-new \
 	--test-description "vmtp demo on the minicloud" || status=$?

@@ -354,8 +354,11 @@ assemble_one(const json_t *records, const char *run)
 		goto out;
 	runrec = find_rec(records, NULL, "run", "run", run);
 	if (runrec != NULL) {
-		if (json_object_set_new(doc, "date",
-		        doc_date(json_object_get(runrec, "date"))) != 0 ||
+		json_t *date = json_object_get(runrec, "date");
+
+		/* a run record without a date gives a document without one */
+		if ((date != NULL && json_object_set_new(
+		                         doc, "date", doc_date(date)) != 0) ||
 		    copy_fields(doc, runrec, run_skip, 0) != 0)
 			goto out;
 	}

@@ -456,3 +456,10 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 }
+
+@test "a run record without a date gives a document without one, not a failure" {
+	run -0 --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" <<< '{"type":"run","run":"vmtp-0a1b2c3d","v":1}'
+	[ -z "$stderr" ]
+	jq -e 'has("date") | not' "$BATS_TEST_TMPDIR/r.json"
+	jq -e '.run_id == "vmtp-0a1b2c3d"' "$BATS_TEST_TMPDIR/r.json"
+}

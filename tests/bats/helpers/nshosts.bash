@@ -242,17 +242,24 @@ nsh_pw_up() {
 	nsh_wait_port "$addr" 22
 }
 
-nsh_pw_down() {
-	local i=$1 p
-	[ -n "${NSH_PW_MNT:-}" ] || return 0
+# nsh_stop_sshd I PID MNT: stops host I's second or third sshd (PID) and
+# every process of its sessions (they live in its mount namespace MNT).
+nsh_stop_sshd() {
+	local i=$1 pid=$2 mnt=$3 p
 	for p in $(nsh_pids "$i"); do
-		[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$NSH_PW_MNT" ] &&
+		[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$mnt" ] &&
 		    kill "$p" 2>/dev/null
 	done
 	for p in $(seq 1 50); do
-		kill -0 "$NSH_PW_PID" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
+}
+
+nsh_pw_down() {
+	local i=$1
+	[ -n "${NSH_PW_MNT:-}" ] || return 0
+	nsh_stop_sshd "$i" "$NSH_PW_PID" "$NSH_PW_MNT"
 	ip -n "$(nsh_ns "$i")" addr del "$(nsh_pw_ip "$i")/24" dev eth0 2>/dev/null
 	NSH_PW_PID=
 	NSH_PW_MNT=
@@ -303,17 +310,10 @@ nsh_ctl_up() {
 }
 
 nsh_ctl_down() {
-	local i=$1 p
+	local i=$1
 	[ -n "${NSH_P:-}" ] || return 0
 	if [ -n "${NSH_CTL_MNT:-}" ]; then
-		for p in $(nsh_pids "$i"); do
-			[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$NSH_CTL_MNT" ] &&
-			    kill "$p" 2>/dev/null
-		done
-		for p in $(seq 1 50); do
-			kill -0 "$NSH_CTL_PID" 2>/dev/null || break
-			sleep 0.05
-		done
+		nsh_stop_sshd "$i" "$NSH_CTL_PID" "$NSH_CTL_MNT"
 	fi
 	# the address goes even when no sshd came up on it
 	ip -n "$(nsh_ns "$i")" addr del "$(nsh_ctl_ip "$i")/24" dev eth0 2>/dev/null

@@ -221,8 +221,9 @@ upload_cfg() {
 @test "--vm-image-url overrides the configuration's vm_image_url" {
 	head -c 65536 /dev/urandom > "$BATS_TEST_TMPDIR/disk.raw"
 	printf "image_name: 'vmtp-upload'\nvm_image_url: 'file://%s/nothing-here'\n" "$BATS_TEST_TMPDIR" >> "$CFG"
+	# (the image goes with the run: an uploaded image is otherwise kept)
 	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --keep-on-error \
-		--vm-image-url "file://$BATS_TEST_TMPDIR/disk.raw"
+		--delete-image-after-run --vm-image-url "file://$BATS_TEST_TMPDIR/disk.raw"
 	[ "$(jq -r 'select(.type=="resource" and .kind=="image") | .name' <<< "$output")" = vmtp-upload ]
 	[ "$(os image show vmtp-upload -f value -c size)" -eq 65536 ]
 	vmtp-cleanup --tag $T > /dev/null

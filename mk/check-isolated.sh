@@ -30,12 +30,33 @@ fresh() {
 	rm -rf /tmp/minicloud-claims
 }
 
-# What the tests name their namespaces and links: minicloud mcXXXX, nshosts vrPID.
+# What the tests name their namespaces and links: minicloud mcXXXX (a hash
+# of the cloud's folder), nshosts vrPID (the suite's pid).  Those of a
+# cloud or a suite still alive (another run's) are not leftovers.
+live_prefixes() {
+	local claim d
+	for claim in /tmp/minicloud-claims/*; do
+		d=$(cat "$claim" 2>/dev/null) || continue
+		[ -e "$d/ledger" ] && printf 'mc%s\n' "$(printf '%s' "$d" | sha1sum | cut -c1-4)"
+	done
+}
 leftovers() {
+	local live word pid
+	live=$(live_prefixes | sort -u)
 	{
 		ip netns list | awk '{ print "namespace " $1 }'
 		ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print "link " $2 }'
-	} | grep -E ' (mc[0-9a-f]{4}|vr[0-9]+)' || true
+	} | grep -E ' (mc[0-9a-f]{4}|vr[0-9]+)' | while read -r _ word; do
+		case $word in
+		mc*) printf '%s\n' "$live" | grep -qx "${word:0:6}" && continue ;;
+		vr*)
+			pid=${word#vr}
+			pid=${pid%%[!0-9]*}
+			kill -0 "$pid" 2>/dev/null && continue
+			;;
+		esac
+		echo "$word"
+	done
 }
 
 passed=0 failed=0 bad=

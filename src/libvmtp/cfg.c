@@ -272,7 +272,9 @@ list_of(const json_t *v, int (*is)(const json_t *))
 
 	if (!json_is_array(v))
 		return 0;
-	json_array_foreach((json_t *)v, i, x) if (!is(x)) return 0;
+	json_array_foreach ((json_t *)v, i, x)
+		if (!is(x))
+			return 0;
 	return 1;
 }
 

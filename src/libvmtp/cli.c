@@ -116,9 +116,10 @@ cli_warn_ignored(const json_t *cfg, unsigned stage, struct vmtp_err *err)
 
 	if (keys == NULL)
 		return -1;
-	json_array_foreach(keys, i, k) log_warn("config key %s ignored: %s",
-	    json_string_value(json_object_get(k, "key")),
-	    json_string_value(json_object_get(k, "why")));
+	json_array_foreach (keys, i, k)
+		log_warn("config key %s ignored: %s",
+		    json_string_value(json_object_get(k, "key")),
+		    json_string_value(json_object_get(k, "why")));
 	json_decref(keys);
 	return 0;
 }

@@ -442,9 +442,11 @@ os_json_scrub(json_t *v)
 		explicit_bzero(
 		    (char *)json_string_value(v), json_string_length(v));
 	else if (json_is_object(v))
-		json_object_foreach(v, key, x) os_json_scrub(x);
+		json_object_foreach (v, key, x)
+			os_json_scrub(x);
 	else if (json_is_array(v))
-		json_array_foreach(v, i, x) os_json_scrub(x);
+		json_array_foreach (v, i, x)
+			os_json_scrub(x);
 }
 
 /* The first existing file named NAME in the search path, or NULL. */

@@ -110,8 +110,7 @@ copy_fields(json_t *dst, const json_t *src, const char *const *skip, int icmp)
 	json_t *v;
 
 	/* json_object_foreach steps on with KEY, so renames go to TO */
-	json_object_foreach((json_t *)src, key, v)
-	{
+	json_object_foreach ((json_t *)src, key, v) {
 		if (skip != NULL && in_list(key, skip))
 			continue;
 		to = key;
@@ -142,8 +141,7 @@ add_icmp(json_t *results, const json_t *r)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(results, i, v)
-	{
+	json_array_foreach (results, i, v) {
 		if (json_is_array(json_object_get(v, "results")) &&
 		    json_is_string(json_object_get(v, "protocol")) &&
 		    strcmp(json_string_value(json_object_get(v, "protocol")),
@@ -208,8 +206,7 @@ add_result(json_t *results, const json_t *r, const char *const *skip)
 		if (list == NULL ||
 		    json_object_set_new(copy, "results", list) != 0)
 			goto fail;
-		json_array_foreach(inner, i, v)
-		{
+		json_array_foreach (inner, i, v) {
 			json_t *one = json_object();
 
 			if (one == NULL || !json_is_object(v) ||
@@ -236,8 +233,7 @@ find_rec(const json_t *records, const char *run, const char *type,
 
 	if (value == NULL)
 		return NULL;
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach ((json_t *)records, i, r) {
 		const char *t = rec_type(r);
 		const char *rr = json_string_value(json_object_get(r, "run"));
 		const char *v = json_string_value(json_object_get(r, key));
@@ -291,10 +287,10 @@ doc_flow(json_t *flows, json_t *ids, const json_t *records, const char *run,
 	size_t i;
 	char desc[32];
 
-	json_array_foreach(ids, i,
-	    r) if (json_integer_value(r) == id) return json_array_get(flows, i);
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach (ids, i, r)
+		if (json_integer_value(r) == id)
+			return json_array_get(flows, i);
+	json_array_foreach ((json_t *)records, i, r) {
 		const char *t = rec_type(r);
 		const char *rr = json_string_value(json_object_get(r, "run"));
 
@@ -366,8 +362,7 @@ assemble_one(const json_t *records, const char *run)
 	    json_object_set_new(doc, "run_id", json_string(run)) != 0)
 		goto out;
 	/* flows first in the order of their records, then their samples */
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach ((json_t *)records, i, r) {
 		const char *t = rec_type(r);
 		const char *rr = json_string_value(json_object_get(r, "run"));
 
@@ -379,8 +374,7 @@ assemble_one(const json_t *records, const char *run)
 		        json_integer_value(json_object_get(r, "id"))) == NULL)
 			goto out;
 	}
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach ((json_t *)records, i, r) {
 		const char *t = rec_type(r);
 		const char *rr = json_string_value(json_object_get(r, "run"));
 		json_t *flow;
@@ -398,8 +392,7 @@ assemble_one(const json_t *records, const char *run)
 	if (json_object_set(doc, "flows", flows) != 0)
 		goto out;
 	/* SLA verdicts (vmtp-collect --sla): a list after the flows */
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach ((json_t *)records, i, r) {
 		const char *t = rec_type(r);
 		const char *rr = json_string_value(json_object_get(r, "run"));
 		json_t *list = json_object_get(doc, "sla");
@@ -448,8 +441,7 @@ ordered(const json_t *doc)
 		if (v != NULL && json_object_set(out, top_order[i], v) != 0)
 			goto fail;
 	}
-	json_object_foreach((json_t *)doc, key, v)
-	{
+	json_object_foreach ((json_t *)doc, key, v) {
 		if (json_object_get(out, key) == NULL &&
 		    strcmp(key, "sla") != 0 &&
 		    json_object_set(out, key, v) != 0)
@@ -476,8 +468,7 @@ doc_assemble(const json_t *records, struct vmtp_err *err)
 
 	if (runs == NULL || docs == NULL)
 		goto oom;
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach ((json_t *)records, i, r) {
 		json_t *run = json_object_get(r, "run");
 		json_t *known;
 		int seen = 0;
@@ -486,13 +477,13 @@ doc_assemble(const json_t *records, struct vmtp_err *err)
 			seen_untagged = 1;
 			continue;
 		}
-		json_array_foreach(runs, j, known) if (json_equal(known, run))
-		    seen = 1;
+		json_array_foreach (runs, j, known)
+			if (json_equal(known, run))
+				seen = 1;
 		if (!seen && json_array_append(runs, run) != 0)
 			goto oom;
 	}
-	json_array_foreach(runs, i, r)
-	{
+	json_array_foreach (runs, i, r) {
 		json_t *doc = assemble_one(records, json_string_value(r));
 		json_t *tidy = doc != NULL ? ordered(doc) : NULL;
 
@@ -545,8 +536,7 @@ doc_normalize(const json_t *doc, const char *name, struct vmtp_err *err)
 	        0 ||
 	    json_object_set(out, "flows", flows_out) != 0)
 		goto oom;
-	json_array_foreach(flows, i, flow)
-	{
+	json_array_foreach (flows, i, flow) {
 		json_t *results = json_object_get(flow, "results");
 		json_t *copy;
 		json_t *list;
@@ -573,8 +563,7 @@ doc_normalize(const json_t *doc, const char *name, struct vmtp_err *err)
 			json_decref(copy);
 			goto oom;
 		}
-		json_array_foreach(results, j, r)
-		{
+		json_array_foreach (results, j, r) {
 			if (!json_is_object(r) && !json_is_string(r)) {
 				err_set(err, VMTP_EXIT_DATA,
 				    "%s: flows[%zu].results[%zu] is neither a "
@@ -710,8 +699,7 @@ doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 		docs = json_array();
 		if (docs == NULL)
 			err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		json_array_foreach(whole, i, v)
-		{
+		json_array_foreach (whole, i, v) {
 			char where[300];
 			json_t *one;
 

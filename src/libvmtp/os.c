@@ -179,8 +179,7 @@ os_error_message(const json_t *body)
 	if (json_is_string(json_object_get(body, "message")))
 		return json_string_value(json_object_get(body, "message"));
 	/* Keystone "error", Neutron "NeutronError", Nova "itemNotFound" ... */
-	json_object_foreach((json_t *)body, key, v)
-	{
+	json_object_foreach ((json_t *)body, key, v) {
 		if (json_is_string(json_object_get(v, "message")))
 			return json_string_value(json_object_get(v, "message"));
 		if (strcmp(key, "NeutronError") == 0 && json_is_string(v))
@@ -347,14 +346,12 @@ os_endpoint(struct os_session *s, const char *type, struct vmtp_err *err)
 	json_t *ep;
 	size_t i, j;
 
-	json_array_foreach(s->catalog, i, svc)
-	{
+	json_array_foreach (s->catalog, i, svc) {
 		const char *t = json_string_value(json_object_get(svc, "type"));
 
 		if (t == NULL || strcmp(t, type) != 0)
 			continue;
-		json_array_foreach(json_object_get(svc, "endpoints"), j, ep)
-		{
+		json_array_foreach (json_object_get(svc, "endpoints"), j, ep) {
 			const char *in =
 			    json_string_value(json_object_get(ep, "interface"));
 			const char *r =

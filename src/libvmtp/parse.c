@@ -263,8 +263,7 @@ parse_iperf3(
 		goto out;
 	}
 	ivs = json_object_get(doc, "intervals");
-	json_array_foreach(ivs, i, iv)
-	{
+	json_array_foreach (ivs, i, iv) {
 		v = jnum(json_object_get(iv, "sum"), "bits_per_second");
 		if (!isfinite(v) || v < 0)
 			continue;

@@ -188,8 +188,9 @@ rec_write(FILE *fp, const json_t *rec, struct vmtp_err *err)
 		if (copy == NULL ||
 		    json_object_set(copy, "type", json_object_get(rec, "type")))
 			goto oom;
-		json_object_foreach((json_t *)rec, key,
-		    v) if (json_object_set(copy, key, v) != 0) goto oom;
+		json_object_foreach ((json_t *)rec, key, v)
+			if (json_object_set(copy, key, v) != 0)
+				goto oom;
 		rec = copy;
 	}
 	s = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15));

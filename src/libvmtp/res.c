@@ -53,8 +53,7 @@ res_add(json_t *victims, const json_t *rec)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(victims, i, v)
-	{
+	json_array_foreach (victims, i, v) {
 		const char *k = json_string_value(json_object_get(v, "kind"));
 		const char *d = json_string_value(json_object_get(v, "id"));
 
@@ -89,8 +88,7 @@ item_tag(const json_t *item, const struct res_filter *f, char *tag)
 	json_t *t;
 	size_t i;
 
-	json_array_foreach(tags, i, t)
-	{
+	json_array_foreach (tags, i, t) {
 		const char *s = json_string_value(t);
 
 		if (s != NULL && strlen(s) == 13 && tag_prefix(s, f, tag))
@@ -184,8 +182,7 @@ scan_one(struct os_session *s, const struct coll *c, const struct res_filter *f,
 			goto out;
 		}
 		items = json_object_get(reply, c->key);
-		json_array_foreach(items, i, item)
-		{
+		json_array_foreach (items, i, item) {
 			char tag[14];
 			json_t *rec;
 			const json_t *it =
@@ -362,8 +359,7 @@ router_detach(struct os_session *s, const char *router, struct vmtp_err *e)
 	st = os_request(s, "network", "GET", path, NULL, NULL, &ports, e);
 	if (st < 0 || st >= 400)
 		goto out;
-	json_array_foreach(json_object_get(ports, "ports"), i, p)
-	{
+	json_array_foreach (json_object_get(ports, "ports"), i, p) {
 		const char *owner = field(p, "device_owner");
 		json_t *body;
 
@@ -453,8 +449,7 @@ wait_servers_gone(struct os_session *s, json_t *ids, struct vmtp_err *e)
 	size_t i;
 
 	while (json_array_size(ids) > 0) {
-		json_array_foreach(ids, i, id)
-		{
+		json_array_foreach (ids, i, id) {
 			char path[512];
 			long st;
 
@@ -496,8 +491,7 @@ res_delete_all(
 	if (servers == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (k = 0; k < NKINDS; k++) {
-		json_array_foreach(victims, i, v)
-		{
+		json_array_foreach (victims, i, v) {
 			struct vmtp_err e = VMTP_ERR_INIT;
 			const char *kind = field(v, "kind");
 
@@ -528,8 +522,7 @@ res_delete_all(
 			if (pending == NULL)
 				goto oom;
 			gone = wait_servers_gone(s, pending, &e) == 0;
-			json_array_foreach(victims, i, v)
-			{
+			json_array_foreach (victims, i, v) {
 				const char *kind = field(v, "kind");
 
 				if (kind == NULL || strcmp(kind, "server") != 0)
@@ -566,8 +559,7 @@ res_still_there(
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		return NULL;
 	}
-	json_array_foreach((json_t *)victims, i, v)
-	{
+	json_array_foreach ((json_t *)victims, i, v) {
 		const struct kind *k = kind_find(field(v, "kind"));
 		struct vmtp_err e = VMTP_ERR_INIT;
 		char path[512];

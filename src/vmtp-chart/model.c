@@ -312,8 +312,7 @@ acc_cpu(struct acc *a, const json_t *load)
 	const char *host;
 	json_t *list;
 
-	json_object_foreach((json_t *)load, host, list)
-	{
+	json_object_foreach ((json_t *)load, host, list) {
 		struct cpu_acc *c = NULL;
 		json_t *v;
 		size_t i;
@@ -335,8 +334,7 @@ acc_cpu(struct acc *a, const json_t *load)
 				return -1;
 			a->ncpu++;
 		}
-		json_array_foreach(list, i, v)
-		{
+		json_array_foreach (list, i, v) {
 			double x = num(v);
 
 			if (isnan(x))
@@ -361,8 +359,7 @@ acc_intervals(struct acc *a, const json_t *intervals)
 	size_t i;
 	int any = 0;
 
-	json_array_foreach((json_t *)intervals, i, v)
-	{
+	json_array_foreach ((json_t *)intervals, i, v) {
 		double x = num(v);
 
 		if (isnan(x))
@@ -428,8 +425,7 @@ build_line(struct build *b, int new, const char *desc, size_t cat,
 	size_t i;
 	int any = 0;
 
-	json_array_foreach(iv, i, v)
-	{
+	json_array_foreach (iv, i, v) {
 		any |= !isnan(num(v));
 	}
 	if (!any)
@@ -535,8 +531,7 @@ build_flow(struct build *b, const json_t *flow, int proto)
 	long fwd = -1;
 	size_t ntime = b->ntime;
 
-	json_array_foreach(results, i, r)
-	{
+	json_array_foreach (results, i, r) {
 		const char *p = str(r, "protocol");
 		const char *msg = str(r, "error");
 		const char *dir = str(r, "direction");
@@ -558,9 +553,8 @@ build_flow(struct build *b, const json_t *flow, int proto)
 		if (cat < 0)
 			return -1;
 		if (icmp) {
-			json_array_foreach(
-			    json_object_get(r, "results"), j, one)
-			{
+			json_array_foreach (
+			    json_object_get(r, "results"), j, one) {
 				if (build_note(b, (size_t)cat, p,
 				        str(one, "error"), one,
 				        str(r, "tool")) != 0)
@@ -1007,10 +1001,8 @@ doc_tools(char *buf, size_t len, const json_t *doc)
 	size_t i, j, used = 0;
 
 	buf[0] = '\0';
-	json_array_foreach(json_object_get(doc, "flows"), i, flow)
-	{
-		json_array_foreach(json_object_get(flow, "results"), j, r)
-		{
+	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
+		json_array_foreach (json_object_get(flow, "results"), j, r) {
 			const char *tool = str(r, "tool");
 			const char *at;
 			size_t tl;
@@ -1089,12 +1081,10 @@ flow_verdict(const json_t *flow)
 	json_t *r, *one;
 	size_t i, j;
 
-	json_array_foreach(results, i, r)
-	{
+	json_array_foreach (results, i, r) {
 		if (json_object_get(r, "error") != NULL)
 			return "FAILED";
-		json_array_foreach(json_object_get(r, "results"), j, one)
-		{
+		json_array_foreach (json_object_get(r, "results"), j, one) {
 			if (json_object_get(one, "error") != NULL)
 				return "FAILED";
 		}
@@ -1113,8 +1103,7 @@ build_flows(struct chart_table *t, const json_t *doc)
 	if (table_init(t, "Flows", 7, head, NULL) != 0)
 		return -1;
 	t->verdict = 7;
-	json_array_foreach(json_object_get(doc, "flows"), i, flow)
-	{
+	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
 		struct chart_cat cat;
 		const char *cells[7] = {NULL};
 		const char *az_from = str(flow, "az_from");
@@ -1186,13 +1175,10 @@ count_tcp_sizes(const json_t *docs)
 	size_t i, j, k;
 	double first = NAN;
 
-	json_array_foreach((json_t *)docs, i, doc)
-	{
-		json_array_foreach(json_object_get(doc, "flows"), j, flow)
-		{
-			json_array_foreach(
-			    json_object_get(flow, "results"), k, r)
-			{
+	json_array_foreach ((json_t *)docs, i, doc) {
+		json_array_foreach (json_object_get(doc, "flows"), j, flow) {
+			json_array_foreach (
+			    json_object_get(flow, "results"), k, r) {
 				const char *p = str(r, "protocol");
 				double size =
 				    num(json_object_get(r, "pkt_size"));
@@ -1265,8 +1251,7 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 	json_t *flow;
 
 	res->doc = json_incref(doc);
-	json_array_foreach(json_object_get(doc, "flows"), i, flow)
-	{
+	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
 		if (build_flow(&b, flow, proto) != 0)
 			goto out;
 	}
@@ -1628,8 +1613,7 @@ chart_report_new(
 	if (rep->results == NULL)
 		goto oom;
 	tcp_sizes = count_tcp_sizes(docs);
-	json_array_foreach(docs, i, doc)
-	{
+	json_array_foreach (docs, i, doc) {
 		rep->nresults++;
 		if (result_build(
 		        &rep->results[i], doc, proto, tcp_sizes, err) != 0)

@@ -219,8 +219,7 @@ add_journal(const char *tag, json_t *victims, struct vmtp_err *err)
 
 	if (recs == NULL)
 		return -1;
-	json_array_foreach(recs, i, r)
-	{
+	json_array_foreach (recs, i, r) {
 		const char *type = rec_type(r);
 
 		if (type == NULL || strcmp(type, "resource") != 0 ||
@@ -245,16 +244,15 @@ runs_of(const json_t *victims)
 	json_t *v;
 	size_t i, j;
 
-	json_array_foreach((json_t *)victims, i, v)
-	{
+	json_array_foreach ((json_t *)victims, i, v) {
 		json_t *run = json_object_get(v, "run");
 		json_t *known;
 		int seen = 0;
 
 		if (!json_is_string(run))
 			continue;
-		json_array_foreach(runs, j, known) seen |=
-		    json_equal(known, run);
+		json_array_foreach (runs, j, known)
+			seen |= json_equal(known, run);
 		if (!seen && json_array_append(runs, run) != 0) {
 			json_decref(runs);
 			return NULL;
@@ -280,8 +278,7 @@ drop_young(json_t *victims, long long older_than, struct vmtp_err *err)
 
 	if (journals == NULL)
 		return -1;
-	json_array_foreach(journals, i, j)
-	{
+	json_array_foreach (journals, i, j) {
 		const char *tag = json_string_value(json_object_get(j, "tag"));
 		long long age = (long long)now -
 		                json_integer_value(json_object_get(j, "mtime"));
@@ -337,8 +334,7 @@ main(int argc, char **argv)
 
 		if (journals == NULL)
 			goto out;
-		json_array_foreach(journals, i, v)
-		{
+		json_array_foreach (journals, i, v) {
 			if (add_journal(
 			        json_string_value(json_object_get(v, "tag")),
 			        victims, &err) != 0) {
@@ -353,8 +349,7 @@ main(int argc, char **argv)
 			goto out;
 	}
 	if (o.dry_run) {
-		json_array_foreach(victims, i, v)
-		{
+		json_array_foreach (victims, i, v) {
 			if (rec_write(stdout, v, &err) != 0)
 				goto out;
 		}
@@ -370,8 +365,7 @@ main(int argc, char **argv)
 	if (left == NULL || runs == NULL)
 		goto out;
 	/* what the tag scan still finds remains too (created meanwhile) */
-	json_array_foreach(runs, i, v)
-	{
+	json_array_foreach (runs, i, v) {
 		json_t *again = json_array();
 		size_t k;
 		json_t *r;
@@ -381,25 +375,25 @@ main(int argc, char **argv)
 			json_decref(again);
 			goto out;
 		}
-		json_array_foreach(again, k, r) if (res_add(left, r) != 0)
-		    err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+		json_array_foreach (again, k, r)
+			if (res_add(left, r) != 0)
+				err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		json_decref(again);
 	}
-	json_array_foreach(left, i, v)
-	    log_error("still there: %s %s (%s) of run %s",
-	        json_string_value(json_object_get(v, "kind")),
-	        json_string_value(json_object_get(v, "name")),
-	        json_string_value(json_object_get(v, "id")),
-	        json_string_value(json_object_get(v, "run")));
-	json_array_foreach(runs, i, v)
-	{
+	json_array_foreach (left, i, v)
+		log_error("still there: %s %s (%s) of run %s",
+		    json_string_value(json_object_get(v, "kind")),
+		    json_string_value(json_object_get(v, "name")),
+		    json_string_value(json_object_get(v, "id")),
+		    json_string_value(json_object_get(v, "run")));
+	json_array_foreach (runs, i, v) {
 		const char *tag = json_string_value(v);
 		int remains = 0;
 		size_t k;
 		json_t *r;
 
-		json_array_foreach(left, k, r) remains |=
-		    json_equal(json_object_get(r, "run"), v);
+		json_array_foreach (left, k, r)
+			remains |= json_equal(json_object_get(r, "run"), v);
 		if (!remains && journal_remove(tag, &err) != 0)
 			goto out;
 	}

@@ -118,8 +118,7 @@ mongo_insert(const char *uri_str, const char *db, const char *collection,
 	}
 	mongoc_client_set_appname(client, "vmtp-collect");
 	coll = mongoc_client_get_collection(client, db, collection);
-	json_array_foreach((json_t *)docs, i, doc)
-	{
+	json_array_foreach ((json_t *)docs, i, doc) {
 		json = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
 		if (json == NULL) {
 			err_set(err, VMTP_EXIT_FAIL, "out of memory");

@@ -265,8 +265,7 @@ flow_desc(const json_t *records, const char *run, json_int_t id)
 	json_t *r;
 	size_t i;
 
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach ((json_t *)records, i, r) {
 		const char *t = rec_type(r);
 		const char *rr = json_string_value(json_object_get(r, "run"));
 
@@ -334,8 +333,7 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 	json_t *r;
 	size_t i, j;
 
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach ((json_t *)records, i, r) {
 		const char *t = rec_type(r);
 		const char *rr = json_string_value(json_object_get(r, "run"));
 		const char *proto =
@@ -421,8 +419,7 @@ sla_judge(const struct sla *s, const json_t *records, json_t *out,
 	if (runs == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	/* the runs are those of the samples, in order */
-	json_array_foreach((json_t *)records, i, r)
-	{
+	json_array_foreach ((json_t *)records, i, r) {
 		json_t *run = json_object_get(r, "run");
 		const char *t = rec_type(r);
 		json_t *known;
@@ -436,8 +433,9 @@ sla_judge(const struct sla *s, const json_t *records, json_t *out,
 			untagged = 1;
 			continue;
 		}
-		json_array_foreach(runs, j, known) if (json_equal(known, run))
-		    seen = 1;
+		json_array_foreach (runs, j, known)
+			if (json_equal(known, run))
+				seen = 1;
 		if (!seen && json_array_append(runs, run) != 0) {
 			json_decref(runs);
 			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
@@ -451,8 +449,7 @@ sla_judge(const struct sla *s, const json_t *records, json_t *out,
 			goto out;
 		failed += rc;
 	}
-	json_array_foreach(runs, i, r)
-	{
+	json_array_foreach (runs, i, r) {
 		rc = judge_run(s, records, json_string_value(r), out, err);
 		if (rc < 0)
 			goto out;

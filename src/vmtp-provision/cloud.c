@@ -353,8 +353,7 @@ hold(struct cloud *c, const char *kind, const char *id, const char *name,
 		if (json_array_append_new(c->made, rec) != 0)
 			rc = err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	} else {
-		json_array_foreach(c->made, i, r)
-		{
+		json_array_foreach (c->made, i, r) {
 			if (strcmp(str(r, "kind"), kind) == 0 &&
 			    strcmp(str(r, "id"), id) == 0) {
 				json_array_remove(c->made, i);
@@ -522,8 +521,7 @@ find_external(struct cloud *c, int unused, struct vmtp_err *err)
 	    NULL, "list external networks", err);
 	if (reply == NULL)
 		return -1;
-	json_array_foreach(json_object_get(reply, "networks"), i, n)
-	{
+	json_array_foreach (json_object_get(reply, "networks"), i, n) {
 		if (want == NULL || strcmp(want, str(n, "name")) == 0 ||
 		    strcmp(want, str(n, "id")) == 0) {
 			copy(c->ext_net, sizeof(c->ext_net), str(n, "id"));
@@ -700,9 +698,9 @@ find_flavor(struct cloud *c, int unused, struct vmtp_err *err)
 	    "list flavors", err);
 	if (reply == NULL)
 		return -1;
-	json_array_foreach(json_object_get(reply, "flavors"), i,
-	    f) if (want != NULL && strcmp(want, str(f, "name")) == 0)
-	    copy(c->flavor, sizeof(c->flavor), str(f, "id"));
+	json_array_foreach (json_object_get(reply, "flavors"), i, f)
+		if (want != NULL && strcmp(want, str(f, "name")) == 0)
+			copy(c->flavor, sizeof(c->flavor), str(f, "id"));
 	json_decref(reply);
 	if (c->flavor[0] != '\0')
 		return 0;
@@ -772,16 +770,15 @@ find_hosts(struct cloud *c, int unused, struct vmtp_err *err)
 		return err_set(err, VMTP_EXIT_FAIL,
 		    "cannot list availability zones: %s", e.msg);
 	}
-	json_array_foreach(json_object_get(reply, "availabilityZoneInfo"), i, z)
-	{
+	json_array_foreach (
+	    json_object_get(reply, "availabilityZoneInfo"), i, z) {
 		const char *zn = str(z, "zoneName");
 		const char *host;
 		json_t *svcs;
 
 		if (zn == NULL || (zone != NULL && strcmp(zone, zn) != 0))
 			continue;
-		json_object_foreach(json_object_get(z, "hosts"), host, svcs)
-		{
+		json_object_foreach (json_object_get(z, "hosts"), host, svcs) {
 			char zh[512];
 
 			if (json_object_get(svcs, "nova-compute") == NULL)
@@ -1318,8 +1315,7 @@ find_ports(struct cloud *c, int unused, struct vmtp_err *err)
 	    "list the test servers' ports", err);
 	if (reply == NULL)
 		return -1;
-	json_array_foreach(json_object_get(reply, "ports"), k, p)
-	{
+	json_array_foreach (json_object_get(reply, "ports"), k, p) {
 		const char *dev = str(p, "device_id");
 
 		for (i = 0; i < c->nvm; i++)
@@ -1353,8 +1349,7 @@ vm_read(struct cloud *c, struct vm *v, const json_t *s)
 	json_t *a;
 	size_t i;
 
-	json_array_foreach(addrs, i, a)
-	{
+	json_array_foreach (addrs, i, a) {
 		const char *type = str(a, "OS-EXT-IPS:type");
 
 		if (json_integer_value(json_object_get(a, "version")) == 4 &&
@@ -1479,13 +1474,12 @@ poll_servers(struct cloud *c, const struct timespec *t0, long *active_at,
 
 		if (active_at[i] >= 0)
 			continue;
-		json_array_foreach(json_object_get(reply, "servers"), k,
-		    s) if (strcmp(str(s, "id"), c->vms[i].id) == 0)
-		{
-			st = str(s, "status");
-			fault = json_object_get(s, "fault");
-			break;
-		}
+		json_array_foreach (json_object_get(reply, "servers"), k, s)
+			if (strcmp(str(s, "id"), c->vms[i].id) == 0) {
+				st = str(s, "status");
+				fault = json_object_get(s, "fault");
+				break;
+			}
 		if (st != NULL && strcmp(st, "ERROR") == 0) {
 			err_set(err, VMTP_EXIT_FAIL,
 			    "server %s went into ERROR: %s", c->vms[i].name,
@@ -1771,8 +1765,7 @@ describe_network(struct cloud *c, int unused, struct vmtp_err *err)
 		    run, "encapsulation", json_string(c->encap));
 	if (os_request(session(c), "network", "GET", "/v2.0/agents", NULL, NULL,
 	        &reply, &e) == 200) {
-		json_array_foreach(json_object_get(reply, "agents"), i, a)
-		{
+		json_array_foreach (json_object_get(reply, "agents"), i, a) {
 			const char *t = str(a, "agent_type");
 
 			if (t != NULL &&

@@ -194,8 +194,7 @@ cfg_list(const json_t *cfg, const char *key, long long *out, int *n,
 		    "configuration: %s: not a list of up to %d sizes", key,
 		    RUN_MAX_LIST);
 	*n = 0;
-	json_array_foreach(l, i, v)
-	{
+	json_array_foreach (l, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1)
 			return err_set(err, VMTP_EXIT_DATA,
 			    "configuration: %s: not a list of sizes", key);
@@ -608,8 +607,7 @@ main(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 	started = time(NULL);
-	json_array_foreach(flows, i, f)
-	{
+	json_array_foreach (flows, i, f) {
 		double plan = flow_plan_seconds(&o, f);
 		long eta = (long)(planned - done);
 

@@ -171,6 +171,56 @@ rec_new(const char *type, const char *run)
 	return rec;
 }
 
+json_t *
+rec_host_new(const char *run, const char *name, const char *role,
+    const struct rec_ssh *ssh, const char *ip)
+{
+	json_t *rec = rec_new("host", run);
+	json_t *login = json_pack("{s:s, s:i, s:s}", "host", ssh->host, "port",
+	    ssh->port, "user", ssh->user);
+
+	if (rec == NULL || login == NULL ||
+	    (ssh->key != NULL && json_object_set_new(login, "key",
+	                             json_string(ssh->key)) != 0) ||
+	    json_object_set_new(login, "hostkey", json_string(ssh->hostkey)) !=
+	        0 ||
+	    json_object_set_new(rec, "name", json_string(name)) != 0 ||
+	    json_object_set_new(rec, "role", json_string(role)) != 0) {
+		json_decref(login);
+		json_decref(rec);
+		return NULL;
+	}
+	if (json_object_set_new(rec, "ssh", login) != 0 ||
+	    json_object_set_new(rec, "ip", json_string(ip)) != 0) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+json_t *
+rec_flow_new(const char *run, int id, enum flow_kind kind, enum flow_node node,
+    const char *client, const char *server, const char *target,
+    int bidirectional)
+{
+	char *desc = flow_desc_new(kind, node);
+	json_t *rec = desc != NULL ? rec_new("flow", run) : NULL;
+
+	if (rec == NULL ||
+	    json_object_set_new(rec, "id", json_integer(id)) != 0 ||
+	    json_object_set_new(rec, "desc", json_string(desc)) != 0 ||
+	    json_object_set_new(rec, "client", json_string(client)) != 0 ||
+	    json_object_set_new(rec, "server", json_string(server)) != 0 ||
+	    json_object_set_new(rec, "target", json_string(target)) != 0 ||
+	    json_object_set_new(
+	        rec, "bidirectional", json_boolean(bidirectional)) != 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	free(desc);
+	return rec;
+}
+
 int
 rec_write(FILE *fp, const json_t *rec, struct vmtp_err *err)
 {

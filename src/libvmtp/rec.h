@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/flow.h"
 
 struct rec_reader;
 
@@ -59,6 +60,34 @@ int rec_pass(const struct rec_reader *rd, FILE *fp, struct vmtp_err *err);
  * that "type" comes first, or NULL when out of memory.  RUN may be NULL.
  */
 json_t *rec_new(const char *type, const char *run);
+
+/* How a program logs in to a host: the "ssh" object of a host record. */
+struct rec_ssh {
+	const char *host; /* address to connect to */
+	int port;
+	const char *user;
+	const char *key;     /* private key file, or NULL */
+	const char *hostkey; /* the host key's fingerprint */
+};
+
+/*
+ * Returns a new host record of RUN (SPEC §4): NAME, ROLE ("server",
+ * "client", "external", "native"), SSH and the address IP the host
+ * measures from, in that order, or NULL when out of memory.  Cloud
+ * placement fields are the caller's to add.
+ */
+json_t *rec_host_new(const char *run, const char *name, const char *role,
+    const struct rec_ssh *ssh, const char *ip);
+
+/*
+ * Returns a new flow record of RUN (SPEC §4) number ID: a flow of KIND
+ * between hosts CLIENT and SERVER at NODE (flow_desc_new() writes its
+ * "desc"), to TARGET, measured both ways when BIDIRECTIONAL, or NULL when
+ * out of memory or KIND is FLOW_KIND_OTHER.
+ */
+json_t *rec_flow_new(const char *run, int id, enum flow_kind kind,
+    enum flow_node node, const char *client, const char *server,
+    const char *target, int bidirectional);
 
 /*
  * Writes REC as one compact line to FP and flushes it.  Returns 0, or -1

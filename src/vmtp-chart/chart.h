@@ -19,23 +19,12 @@
 /* --protocol: which series and tables the report shows. */
 enum chart_proto { CHART_PROTO_ALL, CHART_PROTO_TCP, CHART_PROTO_UDP };
 
-/* Groups of flows on the x axis, in the order the report shows them. */
-enum chart_group {
-	CHART_GROUP_INTRA,    /* VM to VM on one compute node */
-	CHART_GROUP_INTER,    /* VM to VM across two compute nodes */
-	CHART_GROUP_VM,       /* VM to VM, placement not stated */
-	CHART_GROUP_EXTERNAL, /* external host <-> VM: Upload, Download */
-	CHART_GROUP_NATIVE,   /* host to host, no cloud */
-	CHART_GROUP_OTHER,    /* a flow desc vmtp does not know */
-	CHART_GROUP_COUNT
-};
-
 /* A category on the x axis: one flow of a result in one direction. */
 struct chart_cat {
 	char *label; /* "L3 fixed intra", "Download", or the desc itself */
 	char *tic;   /* the label under its group title: "L3 fixed" */
 	char *desc;  /* the flow's desc, as in the document */
-	int group;   /* enum chart_group */
+	int group;   /* enum flow_group */
 	int rank;    /* order inside the group */
 };
 
@@ -123,8 +112,6 @@ struct chart_report {
 };
 
 /* The names of the groups, as titles under the x axis. */
-extern const char *const chart_group_names[CHART_GROUP_COUNT];
-
 /*
  * Builds the report of DOCS (an array of normalized documents, borrowed;
  * each kept with a reference of its own) for PROTO with TITLE (NULL: one

@@ -14,14 +14,12 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/flow.h"
 
 #include "chart.h"
 
 /* SPEC §4: throughput_kbps is Mbit/s x 1024, so Gbps = kbps / 2^20. */
 #define KBPS_PER_GBPS 1048576.0
-
-const char *const chart_group_names[CHART_GROUP_COUNT] = {"intra-node",
-    "inter-node", "VM to VM", "external host", "native hosts", "other flows"};
 
 /* CPU load of one host while a series ran (SPEC §4 cpu_load). */
 struct cpu_acc {
@@ -105,62 +103,17 @@ str(const json_t *obj, const char *key)
 static int
 classify(struct chart_cat *cat, const char *desc, int reverse)
 {
-	const char *kind = NULL;
-	const char *node = NULL;
-	char label[512];
-	char tic[512];
+	struct flow_name name;
 
 	memset(cat, 0, sizeof(*cat));
-	cat->group = CHART_GROUP_OTHER;
-	if (strstr(desc, "intra-node") != NULL)
-		node = "intra";
-	else if (strstr(desc, "inter-node") != NULL)
-		node = "inter";
-	if (strstr(desc, "External") != NULL) {
-		cat->group = CHART_GROUP_EXTERNAL;
-		kind = reverse ? "Download" : "Upload";
-		cat->rank = reverse ? 1 : 0;
-		reverse = 0; /* the direction is in the name */
-	} else if (strstr(desc, "Native") != NULL) {
-		int inter = strstr(desc, "inter") != NULL;
-
-		cat->group = CHART_GROUP_NATIVE;
-		kind = inter ? "inter-host" : "intra-host";
-		cat->rank = inter ? 2 : 0;
-	} else if (strstr(desc, "same network fixed IP") != NULL) {
-		kind = "L2";
-	} else if (strstr(desc, "different network fixed IP") != NULL) {
-		kind = "L3 fixed";
-		cat->rank = 2;
-	} else if (strstr(desc, "floating IP") != NULL) {
-		kind = "L3 floating";
-		cat->rank = 4;
-	}
-	if (kind != NULL && cat->group == CHART_GROUP_OTHER)
-		cat->group = node == NULL                 ? CHART_GROUP_VM
-		             : strcmp(node, "intra") == 0 ? CHART_GROUP_INTRA
-		                                          : CHART_GROUP_INTER;
-	if (kind == NULL) {
-		/* unknown: the desc says it all, intra/inter included */
-		kind = desc;
-		node = NULL;
-	}
-	snprintf(tic, sizeof(tic), "%s%s", kind, reverse ? " rev" : "");
-	if (cat->group == CHART_GROUP_NATIVE)
-		snprintf(label, sizeof(label), "Native %.5s%s", kind,
-		    reverse ? " rev" : "");
-	else if (node != NULL && cat->group != CHART_GROUP_EXTERNAL)
-		snprintf(label, sizeof(label), "%s %s%s", kind, node,
-		    reverse ? " rev" : "");
-	else
-		snprintf(label, sizeof(label), "%s", tic);
-	cat->rank += reverse;
-	cat->label = strdup(label);
-	cat->tic = strdup(tic);
-	cat->desc = strdup(desc);
-	if (cat->label == NULL || cat->tic == NULL || cat->desc == NULL)
+	if (flow_name_init(&name, desc, reverse) != 0)
 		return -1;
-	return 0;
+	cat->group = name.group;
+	cat->rank = name.rank;
+	cat->label = name.label;
+	cat->tic = name.tic;
+	cat->desc = strdup(desc);
+	return cat->desc == NULL ? -1 : 0;
 }
 
 static void
@@ -445,9 +398,8 @@ build_line(struct build *b, int new, const char *desc, size_t cat,
 			return -1;
 		}
 		/* an external flow holds Upload and Download */
-		t->label =
-		    strdup(c.group == CHART_GROUP_EXTERNAL ? "External host"
-		                                           : c.label);
+		t->label = strdup(
+		    c.group == FLOW_GROUP_EXTERNAL ? "External host" : c.label);
 		t->desc = strdup(desc);
 		cat_clear(&c);
 		if (t->label == NULL || t->desc == NULL)
@@ -593,7 +545,7 @@ cat_cmp(
 {
 	if (a->group != b->group)
 		return a->group - b->group;
-	if (a->group != CHART_GROUP_OTHER && a->rank != b->rank)
+	if (a->group != FLOW_GROUP_OTHER && a->rank != b->rank)
 		return a->rank - b->rank;
 	return sa < sb ? -1 : sa > sb;
 }

@@ -8,26 +8,21 @@
  * the data only reach gnuplot inside single-quoted strings (where nothing
  * but '' is special) with the terminal in noenhanced mode.
  */
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "libvmtp/cli.h"
 #include "libvmtp/err.h"
+#include "libvmtp/flow.h"
 #include "libvmtp/log.h"
+#include "libvmtp/proc.h"
 
 #include "chart.h"
 
-extern char **environ;
+/* Seconds gnuplot may take for all the charts of a report. */
+#define PLOT_TIMEOUT 120
 
 /* Okabe-Ito: told apart by people with any common colour blindness. */
 const char *const plot_colours[PLOT_NCOLOURS] = {"#0072B2", "#E69F00",
@@ -151,7 +146,7 @@ gp_data(FILE *fp, const struct plot *p, size_t idx)
 		gp_quote(fp, p->cats[i].tic);
 		fputc('\n', fp);
 	}
-	for (g = 0; g < CHART_GROUP_COUNT; g++) {
+	for (g = 0; g < FLOW_GROUP_COUNT; g++) {
 		int any = 0;
 
 		for (i = 0; i < p->ncat; i++) {
@@ -188,7 +183,7 @@ gp_layout(const struct plot *p, double *at)
 	size_t i, first;
 	int g, n = 0;
 
-	for (g = 0; g < CHART_GROUP_COUNT; g++) {
+	for (g = 0; g < FLOW_GROUP_COUNT; g++) {
 		at[g] = -1;
 		for (first = 0; first < p->ncat; first++)
 			if (p->cats[first].group == g)
@@ -239,7 +234,7 @@ gp_failures(FILE *fp, const struct plot *p, const double *at)
 static void
 gp_chart(FILE *fp, const struct plot *p, size_t idx)
 {
-	double at[CHART_GROUP_COUNT];
+	double at[FLOW_GROUP_COUNT];
 	double last, pad;
 	int g, failures, any_group = 0;
 	size_t j;
@@ -251,11 +246,11 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 	/* one or two clusters alone would be drawn as very wide columns */
 	pad = last < 2 ? 0.6 + (2 - last) / 2 : 0.6;
 	fprintf(fp, "set xrange [%.2f:%.2f]\nplot", -pad, last + pad);
-	for (g = 0; g < CHART_GROUP_COUNT; g++) {
+	for (g = 0; g < FLOW_GROUP_COUNT; g++) {
 		if (at[g] < 0)
 			continue;
 		fprintf(fp, "%s newhistogram ", any_group ? "," : "");
-		gp_quote(fp, chart_group_names[g]);
+		gp_quote(fp, flow_group_names[g]);
 		fprintf(fp, " lt 1 at %.2f", at[g]);
 		for (j = 0; j < p->nser; j++) {
 			fprintf(fp, ", $d%zu_%d using %zu", idx, g, j + 2);
@@ -266,7 +261,7 @@ gp_chart(FILE *fp, const struct plot *p, size_t idx)
 		any_group = 1;
 	}
 	/* each column's figure on top of it, while they have room */
-	for (g = 0; g < CHART_GROUP_COUNT && p->ncat * p->nser <= 40; g++) {
+	for (g = 0; g < FLOW_GROUP_COUNT && p->ncat * p->nser <= 40; g++) {
 		size_t first;
 
 		if (at[g] < 0)
@@ -444,176 +439,37 @@ svg_inline(const char *svg, size_t len, size_t idx)
 	return out;
 }
 
-/* Keeps the last non-empty line of gnuplot's stderr for messages. */
-static void
-last_line(const char *buf, size_t len, char *line, size_t size)
-{
-	const char *end = buf + len;
-	const char *start;
-
-	while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > buf && start[-1] != '\n')
-		start--;
-	snprintf(line, size, "%.*s", (int)(end - start), start);
-}
-
-/* Appends what FD has to read to *BUF.  Returns 1 at EOF, 0, or -1. */
-static int
-drain(int fd, char **buf, size_t *len, size_t *cap)
-{
-	ssize_t n;
-
-	if (*cap - *len < 65536) {
-		char *p = realloc(*buf, *cap * 2 + 65536);
-
-		if (p == NULL)
-			return -1;
-		*buf = p;
-		*cap = *cap * 2 + 65536;
-	}
-	n = read(fd, *buf + *len, *cap - *len - 1);
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : -1;
-	if (n == 0)
-		return 1;
-	*len += (size_t)n;
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
 /*
- * Runs gnuplot with SCRIPT (LEN bytes) on stdin; its stdout goes to *OUT
- * (a new string of *OUTLEN bytes).  Returns 0, or -1 with ERR set.
+ * Runs gnuplot with SCRIPT (LEN bytes) on stdin, for at most
+ * $VMTP_GNUPLOT_TIMEOUT seconds (PLOT_TIMEOUT when unset); its stdout goes
+ * to *OUT (a new string of *OUTLEN bytes).  Returns 0, or -1 with ERR set.
  */
 static int
 gp_run(const char *script, size_t len, char **out, size_t *outlen,
     struct vmtp_err *err)
 {
+	const char *limit = getenv("VMTP_GNUPLOT_TIMEOUT");
 	char *argv[] = {"gnuplot", NULL};
-	posix_spawn_file_actions_t fa;
-	int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
-	char *obuf = NULL, *ebuf = NULL;
-	size_t olen = 0, ocap = 0, elen = 0, ecap = 0, sent = 0;
-	struct sigaction ign, old;
-	pid_t pid = -1;
-	int status, rc = -1, fa_made = 0;
-	char line[300];
+	struct proc_cmd cmd = {argv, "gnuplot-nox", script, len, PLOT_TIMEOUT};
+	struct proc_out res;
+	int rc;
 
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	/* gnuplot may die before reading all: EPIPE, not a fatal signal */
-	sigaction(SIGPIPE, &ign, &old);
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(o, O_CLOEXEC) != 0 ||
-	    pipe2(e, O_CLOEXEC) != 0) {
-		err_set(err, VMTP_EXIT_FAIL, "cannot run gnuplot: %s",
-		    strerror(errno));
-		goto out;
-	}
-	if (posix_spawn_file_actions_init(&fa) != 0)
-		goto oom;
-	fa_made = 1;
-	if (posix_spawn_file_actions_adddup2(&fa, in[0], 0) != 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, o[1], 1) != 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, e[1], 2) != 0)
-		goto oom;
-	errno = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-	if (errno != 0) {
-		pid = -1;
-		if (errno == ENOENT)
-			err_set(err, VMTP_EXIT_FAIL,
-			    "gnuplot not found in PATH: install the Debian "
-			    "package gnuplot-nox");
-		else
-			err_set(err, VMTP_EXIT_FAIL, "cannot run gnuplot: %s",
-			    strerror(errno));
-		goto out;
-	}
-	close(in[0]);
-	close(o[1]);
-	close(e[1]);
-	in[0] = o[1] = e[1] = -1;
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	while (o[0] >= 0 || e[0] >= 0) {
-		struct pollfd fds[3] = {
-		    {o[0], POLLIN, 0}, {e[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
-		int r;
+	if (limit != NULL && limit[0] != '\0' &&
+	    cli_parse_double("VMTP_GNUPLOT_TIMEOUT", limit, 0.1, 86400,
+	        &cmd.timeout, err) != 0)
+		return -1;
+	rc = proc_run(&cmd, &res, err);
 
-		if (poll(fds, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			err_set(err, VMTP_EXIT_FAIL, "cannot run gnuplot: %s",
-			    strerror(errno));
-			goto out;
-		}
-		if (fds[2].revents != 0) {
-			ssize_t n = write(in[1], script + sent, len - sent);
-
-			if (n > 0)
-				sent += (size_t)n;
-			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-			    sent == len) {
-				close(in[1]);
-				in[1] = -1;
-			}
-		}
-		if (fds[0].revents != 0) {
-			r = drain(o[0], &obuf, &olen, &ocap);
-			if (r < 0)
-				goto oom;
-			if (r == 1) {
-				close(o[0]);
-				o[0] = -1;
-			}
-		}
-		if (fds[1].revents != 0) {
-			r = drain(e[0], &ebuf, &elen, &ecap);
-			if (r < 0)
-				goto oom;
-			if (r == 1) {
-				close(e[0]);
-				e[0] = -1;
-			}
-		}
+	if (res.err != NULL)
+		log_debug("gnuplot said: %s", res.err);
+	if (rc == 0 && res.out == NULL)
+		rc = err_set(err, VMTP_EXIT_FAIL, "gnuplot failed: no output");
+	if (rc == 0) {
+		*out = res.out;
+		*outlen = res.out_len;
+		res.out = NULL;
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	pid = -1;
-	if (ebuf != NULL)
-		log_debug("gnuplot said: %s", ebuf);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		last_line(ebuf != NULL ? ebuf : "", elen, line, sizeof(line));
-		err_set(err, VMTP_EXIT_FAIL, "gnuplot failed: %s",
-		    line[0] != '\0' ? line : "no message");
-		goto out;
-	}
-	*out = obuf;
-	*outlen = olen;
-	obuf = NULL;
-	rc = 0;
-	goto out;
-oom:
-	err_set(err, VMTP_EXIT_FAIL, "out of memory");
-out:
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (fa_made)
-		posix_spawn_file_actions_destroy(&fa);
-	for (int k = 0; k < 2; k++) {
-		if (in[k] >= 0)
-			close(in[k]);
-		if (o[k] >= 0)
-			close(o[k]);
-		if (e[k] >= 0)
-			close(e[k]);
-	}
-	sigaction(SIGPIPE, &old, NULL);
-	free(obuf);
-	free(ebuf);
+	proc_out_clear(&res);
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/flow.h"
 #include "libvmtp/rec.h"
 
 #include "sla.h"
@@ -35,10 +36,6 @@ static const struct metric {
     {"retrans", "TCP", "retrans", SLA_SUM, 1.0},
     {NULL, NULL, NULL, SLA_MEAN, 0},
 };
-
-/* Flow labels as the charts name them; a scope may add intra or inter. */
-static const char *const labels[] = {
-    "l2", "l3 fixed", "l3 floating", "upload", "download", "native", NULL};
 
 struct sla {
 	char *expr;
@@ -83,16 +80,23 @@ normalize(const char *src, size_t n, char *dst, size_t size)
 	dst[j] = '\0';
 }
 
-/* Checks a normalized label scope: a known label, then intra or inter. */
+/*
+ * Checks a normalized label scope: a label's first words as the charts
+ * name them (flow_label_bases), then intra or inter.
+ */
 static int
 scope_ok(const char *scope)
 {
+	char base[32];
 	size_t i;
 
-	for (i = 0; labels[i] != NULL; i++) {
-		size_t n = strlen(labels[i]);
+	for (i = 0; flow_label_bases[i] != NULL; i++) {
+		size_t n;
 
-		if (strncmp(scope, labels[i], n) != 0)
+		normalize(flow_label_bases[i], strlen(flow_label_bases[i]),
+		    base, sizeof(base));
+		n = strlen(base);
+		if (strncmp(scope, base, n) != 0)
 			continue;
 		if (scope[n] == '\0' || strcmp(scope + n, " intra") == 0 ||
 		    strcmp(scope + n, " inter") == 0)
@@ -193,51 +197,46 @@ bad:
 struct unit {
 	json_int_t flow;
 	int reverse;
-	char label[32]; /* e.g. "L3 floating intra" */
-	double acc;     /* running sum or maximum */
-	long n;         /* values seen */
+	char *label; /* as the charts name it: "L3 floating intra rev" */
+	double acc;  /* running sum or maximum */
+	long n;      /* values seen */
 };
 
-/* The chart label of a flow from its desc and direction. */
-static void
-flow_label(const char *desc, int reverse, char *out, size_t size)
-{
-	const char *base = "";
-	const char *where = "";
-
-	if (desc == NULL)
-		desc = "";
-	if (strstr(desc, "same network") != NULL)
-		base = "L2";
-	else if (strstr(desc, "floating") != NULL)
-		base = "L3 floating";
-	else if (strstr(desc, "different network") != NULL)
-		base = "L3 fixed";
-	else if (strncmp(desc, "External-VM", 11) == 0)
-		base = reverse ? "Download" : "Upload";
-	else if (strncmp(desc, "Native", 6) == 0)
-		base = "Native";
-	if (strstr(desc, "intra-") != NULL)
-		where = " intra";
-	else if (strstr(desc, "inter-") != NULL)
-		where = " inter";
-	snprintf(out, size, "%s%s", base, base[0] != '\0' ? where : "");
-}
-
+/*
+ * Whether S judges U: its flow, or a label that starts with S's scope as
+ * whole words.  Returns 1 or 0, or -1 when out of memory.
+ */
 static int
 in_scope(const struct sla *s, const struct unit *u)
 {
-	char label[32];
+	size_t len = strlen(u->label);
+	char *label;
 	size_t n;
+	int in;
 
 	if (s->flow_id != 0)
 		return u->flow == s->flow_id;
 	if (s->scope[0] == '\0')
 		return 1;
-	normalize(u->label, strlen(u->label), label, sizeof(label));
+	label = malloc(len + 1);
+	if (label == NULL)
+		return -1;
+	normalize(u->label, len, label, len + 1);
 	n = strlen(s->scope);
-	return strncmp(label, s->scope, n) == 0 &&
-	       (label[n] == '\0' || label[n] == ' ');
+	in = strncmp(label, s->scope, n) == 0 &&
+	     (label[n] == '\0' || label[n] == ' ');
+	free(label);
+	return in;
+}
+
+static void
+units_free(struct unit *units, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(units[i].label);
+	free(units);
 }
 
 static int
@@ -367,8 +366,10 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 			memset(u, 0, sizeof(*u));
 			u->flow = flow;
 			u->reverse = reverse;
-			flow_label(flow_desc(records, run, flow), reverse,
-			    u->label, sizeof(u->label));
+			u->label =
+			    flow_label(flow_desc(records, run, flow), reverse);
+			if (u->label == NULL)
+				goto oom;
 		}
 		x = json_number_value(v) * m->scale;
 		if (m->agg == SLA_MAX)
@@ -382,8 +383,11 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 		double value =
 		    m->agg == SLA_MEAN ? u->acc / (double)u->n : u->acc;
 		int pass = holds(s, value);
+		int in = in_scope(s, u);
 
-		if (!in_scope(s, u))
+		if (in < 0)
+			goto oom;
+		if (in == 0)
 			continue;
 		if (json_array_append_new(
 		        out, verdict(s, run, u, value, pass)) != 0)
@@ -397,10 +401,10 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 			goto oom;
 		failed++;
 	}
-	free(units);
+	units_free(units, nunits);
 	return failed;
 oom:
-	free(units);
+	units_free(units, nunits);
 	return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 }
 

@@ -13,7 +13,6 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,7 +20,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +35,12 @@
 #include "libvmtp/log.h"
 #include "libvmtp/os.h"
 #include "libvmtp/ports.h"
+#include "libvmtp/proc.h"
 #include "libvmtp/rec.h"
 #include "libvmtp/res.h"
 #include "libvmtp/ssh.h"
 
 #include "cloud.h"
-
-extern char **environ;
 
 #define MAX_VMS 5
 /* Requests in flight at once: the steps of one stage (rules, VMs, floating
@@ -802,23 +799,12 @@ keygen(const char *path, const char *comment, struct vmtp_err *err)
 {
 	char *argv[] = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
 	    (char *)comment, "-f", (char *)path, NULL};
-	pid_t pid;
-	int status;
-	int rc;
+	struct proc_cmd cmd = {argv, "openssh-client", NULL, 0, 60};
+	struct proc_out out;
+	int rc = proc_run(&cmd, &out, err);
 
-	rc = posix_spawnp(&pid, "ssh-keygen", NULL, NULL, argv, environ);
-	if (rc != 0)
-		return err_set(err, VMTP_EXIT_FAIL,
-		    "cannot run ssh-keygen (Debian package openssh-client): %s",
-		    strerror(rc));
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return err_set(err, VMTP_EXIT_FAIL, "ssh-keygen: %s",
-			    strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(
-		    err, VMTP_EXIT_FAIL, "ssh-keygen failed for %s", path);
-	return 0;
+	proc_out_clear(&out);
+	return rc;
 }
 
 /* Reads the first line of PATH into a new string; NULL with ERR set. */
@@ -1645,44 +1631,17 @@ emit(struct cloud *c, json_t *rec, struct vmtp_err *err)
 static json_t *
 host_record(struct cloud *c, const struct vm *v)
 {
-	json_t *rec = rec_new("host", c->tag);
-	json_t *ssh = json_pack("{s:s, s:i, s:s, s:s, s:s}", "host",
-	    v->fip[0] != '\0' ? v->fip : v->ip, "port", 22, "user",
-	    cfg_str(c->o->cfg, "ssh_vm_username"), "key", c->key_path,
-	    "hostkey", v->fingerprint);
+	struct rec_ssh ssh = {v->fip[0] != '\0' ? v->fip : v->ip, 22,
+	    cfg_str(c->o->cfg, "ssh_vm_username"), c->key_path, v->fingerprint};
+	json_t *rec = rec_host_new(c->tag, v->name, v->role, &ssh, v->ip);
 
-	if (rec == NULL || ssh == NULL ||
-	    json_object_set_new(rec, "name", json_string(v->name)) != 0 ||
-	    json_object_set_new(rec, "role", json_string(v->role)) != 0 ||
-	    json_object_set_new(rec, "ssh", ssh) != 0 ||
-	    json_object_set_new(rec, "ip", json_string(v->ip)) != 0 ||
+	if (rec == NULL ||
 	    (v->fip[0] != '\0' &&
 	        json_object_set_new(rec, "floating_ip", json_string(v->fip))) ||
 	    json_object_set_new(rec, "az", json_string(v->az)) != 0 ||
 	    json_object_set_new(
 	        rec, "network", json_string(c->net_name[v->net])) != 0 ||
 	    json_object_set_new(rec, "server_id", json_string(v->id)) != 0) {
-		if (ssh != NULL && json_object_get(rec, "ssh") != ssh)
-			json_decref(ssh);
-		json_decref(rec);
-		return NULL;
-	}
-	return rec;
-}
-
-static json_t *
-flow_record(struct cloud *c, int id, const char *desc, const char *client,
-    const char *server, const char *target, int bidir)
-{
-	json_t *rec = rec_new("flow", c->tag);
-
-	if (rec == NULL ||
-	    json_object_set_new(rec, "id", json_integer(id)) != 0 ||
-	    json_object_set_new(rec, "desc", json_string(desc)) != 0 ||
-	    json_object_set_new(rec, "client", json_string(client)) != 0 ||
-	    json_object_set_new(rec, "server", json_string(server)) != 0 ||
-	    json_object_set_new(rec, "target", json_string(target)) != 0 ||
-	    json_object_set_new(rec, "bidirectional", json_boolean(bidir))) {
 		json_decref(rec);
 		return NULL;
 	}
@@ -1698,9 +1657,8 @@ flow_record(struct cloud *c, int id, const char *desc, const char *client,
 static int
 write_flows(struct cloud *c, struct vmtp_err *err)
 {
-	static const char *const what[] = {"VM to VM same network fixed IP",
-	    "VM to VM different network fixed IP",
-	    "VM to VM different network floating IP"};
+	static const enum flow_kind what[] = {
+	    FLOW_KIND_L2, FLOW_KIND_L3_FIXED, FLOW_KIND_L3_FLOATING};
 	const struct vm *srv = &c->vms[0];
 	const char *ext;
 	int id = 0;
@@ -1710,7 +1668,6 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 		for (i = 1; i < c->nvm; i++) {
 			const struct vm *v = &c->vms[i];
 			int intra = strcmp(v->host_key, srv->host_key) == 0;
-			char desc[128];
 			int k;
 
 			if (intra != pass)
@@ -1722,11 +1679,11 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 
 				if (target[0] == '\0')
 					continue;
-				snprintf(desc, sizeof(desc), "%s (%s-node)",
-				    what[k], intra ? "intra" : "inter");
 				if (emit(c,
-				        flow_record(c, ++id, desc, v->name,
-				            srv->name, target, 0),
+				        rec_flow_new(c->tag, ++id, what[k],
+				            intra ? FLOW_NODE_INTRA
+				                  : FLOW_NODE_INTER,
+				            v->name, srv->name, target, 0),
 				        err) != 0)
 					return -1;
 			}
@@ -1739,8 +1696,8 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 	                                    : NULL;
 	if (c->o->external != NULL && ext != NULL &&
 	    emit(c,
-	        flow_record(c, ++id, "External-VM", str(c->o->external, "name"),
-	            srv->name, ext, 1),
+	        rec_flow_new(c->tag, ++id, FLOW_KIND_EXTERNAL, FLOW_NODE_ANY,
+	            str(c->o->external, "name"), srv->name, ext, 1),
 	        err) != 0)
 		return -1;
 	return 0;

@@ -473,52 +473,19 @@ out:
 static json_t *
 host_record(const char *run, const struct host *h, int i, const struct opts *o)
 {
-	char name[32];
-	json_t *rec = rec_new("host", run);
-	json_t *ssh = json_object();
+	struct rec_ssh ssh = {h->addr, 22, h->user, o->ssh_key, h->fingerprint};
+	char *name = NULL;
+	json_t *rec;
 
-	snprintf(
-	    name, sizeof(name), h->external ? "external" : "host%d", i + 1);
-	if (rec == NULL || ssh == NULL ||
-	    json_object_set_new(ssh, "host", json_string(h->addr)) != 0 ||
-	    json_object_set_new(ssh, "port", json_integer(22)) != 0 ||
-	    json_object_set_new(ssh, "user", json_string(h->user)) != 0 ||
-	    (o->ssh_key != NULL && json_object_set_new(ssh, "key",
-	                               json_string(o->ssh_key)) != 0) ||
-	    json_object_set_new(ssh, "hostkey", json_string(h->fingerprint)) !=
-	        0 ||
-	    json_object_set_new(rec, "name", json_string(name)) != 0 ||
-	    json_object_set_new(rec, "role",
-	        json_string(h->external ? "external" : "native")) != 0 ||
-	    json_object_set_new(rec, "ssh", ssh) != 0) {
-		json_decref(rec);
+	if (h->external)
+		name = strdup("external");
+	else if (asprintf(&name, "host%d", i + 1) < 0)
+		name = NULL;
+	if (name == NULL)
 		return NULL;
-	}
-	ssh = NULL;
-	if (json_object_set_new(rec, "ip", json_string(h->ip)) != 0) {
-		json_decref(rec);
-		return NULL;
-	}
-	return rec;
-}
-
-static json_t *
-flow_record(const char *run, int id, const char *desc, const char *client,
-    const char *target, int bidir)
-{
-	json_t *rec = rec_new("flow", run);
-
-	if (rec == NULL ||
-	    json_object_set_new(rec, "id", json_integer(id)) != 0 ||
-	    json_object_set_new(rec, "desc", json_string(desc)) != 0 ||
-	    json_object_set_new(rec, "client", json_string(client)) != 0 ||
-	    json_object_set_new(rec, "server", json_string("host1")) != 0 ||
-	    json_object_set_new(rec, "target", json_string(target)) != 0 ||
-	    json_object_set_new(rec, "bidirectional", json_boolean(bidir)) !=
-	        0) {
-		json_decref(rec);
-		return NULL;
-	}
+	rec = rec_host_new(
+	    run, name, h->external ? "external" : "native", &ssh, h->ip);
+	free(name);
 	return rec;
 }
 
@@ -650,23 +617,24 @@ native(int argc, char **argv, struct opts *o, const char *tag, int attempts,
 	/* flows in the original's order: the server host against itself,
 	 * then every other host, then the external host (both ways) */
 	if (!o->inter_node_only &&
-	    emit(flow_record(tag, ++flow, "Native intra-host", "host1",
-	             o->hosts[0].ip, 0),
+	    emit(rec_flow_new(tag, ++flow, FLOW_KIND_NATIVE_INTRA,
+	             FLOW_NODE_ANY, "host1", "host1", o->hosts[0].ip, 0),
 	        err) < 0)
 		return -1;
 	for (i = 1; i < o->n_hosts; i++) {
 		if (o->hosts[i].external)
 			continue;
 		snprintf(name, sizeof(name), "host%d", i + 1);
-		if (emit(flow_record(tag, ++flow, "Native inter-host", name,
-		             o->hosts[0].ip, 0),
+		if (emit(rec_flow_new(tag, ++flow, FLOW_KIND_NATIVE_INTER,
+		             FLOW_NODE_ANY, name, "host1", o->hosts[0].ip, 0),
 		        err) < 0)
 			return -1;
 	}
 	for (i = 1; i < o->n_hosts; i++)
 		if (o->hosts[i].external &&
-		    emit(flow_record(tag, ++flow, "External-VM", "external",
-		             o->hosts[0].ip, 1),
+		    emit(rec_flow_new(tag, ++flow, FLOW_KIND_EXTERNAL,
+		             FLOW_NODE_ANY, "external", "host1", o->hosts[0].ip,
+		             1),
 		        err) < 0)
 			return -1;
 	if (flow == 0)

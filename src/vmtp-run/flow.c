@@ -3,11 +3,9 @@
  * tool put on both ends, the server started once, TCP, UDP and ICMP
  * measured from the client, one sample record per measurement.
  */
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +19,12 @@
 #include "libvmtp/log.h"
 #include "libvmtp/parse.h"
 #include "libvmtp/ports.h"
+#include "libvmtp/proc.h"
 #include "libvmtp/rec.h"
 #include "libvmtp/search.h"
 #include "libvmtp/ssh.h"
 
 #include "run.h"
-
-extern char **environ;
 
 /* Time a remote command gets beyond its own duration. */
 #define MARGIN_MS 15000
@@ -201,35 +198,18 @@ static int
 local_sha256(const char *path, char out[65], struct vmtp_err *err)
 {
 	char *argv[] = {"sha256sum", "--", (char *)path, NULL};
-	posix_spawn_file_actions_t fa;
-	int pfd[2] = {-1, -1};
-	pid_t pid;
-	int status = 0;
-	ssize_t n = 0;
-	ssize_t r;
+	struct proc_cmd cmd = {argv, "coreutils", NULL, 0, 300};
+	struct proc_out res;
+	int rc = proc_run(&cmd, &res, err);
 
-	if (pipe(pfd) != 0)
-		return err_set(
-		    err, VMTP_EXIT_FAIL, "cannot pipe: %s", strerror(errno));
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	if (posix_spawnp(&pid, "sha256sum", &fa, NULL, argv, environ) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(pfd[0]);
-		close(pfd[1]);
-		return err_set(err, VMTP_EXIT_FAIL, "cannot run sha256sum");
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	while (n < 64 && (r = read(pfd[0], out + n, (size_t)(64 - n))) > 0)
-		n += r;
-	close(pfd[0]);
-	waitpid(pid, &status, 0);
-	out[n] = '\0';
-	if (n != 64 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "cannot checksum %s", path);
-	return 0;
+	if (rc == 0 &&
+	    (res.out_len < 64 || strspn(res.out, "0123456789abcdef") != 64))
+		rc = err_set(err, VMTP_EXIT_FAIL,
+		    "cannot checksum %s: sha256sum said no checksum", path);
+	if (rc == 0)
+		snprintf(out, 65, "%.64s", res.out);
+	proc_out_clear(&res);
+	return rc;
 }
 
 /* The local PATH entry for NAME, malloc'd, or NULL. */

@@ -440,6 +440,25 @@ urls() {
 	[ -z "$output" ]
 }
 
+@test "a gnuplot that hangs is killed after VMTP_GNUPLOT_TIMEOUT: exit 1, no report" {
+	mkdir "$BATS_TEST_TMPDIR/fake"
+	printf '#!/bin/sh\necho $$ > "%s"\nexec sleep 1000\n' "$BATS_TEST_TMPDIR/pid" \
+		>"$BATS_TEST_TMPDIR/fake/gnuplot"
+	chmod +x "$BATS_TEST_TMPDIR/fake/gnuplot"
+	PATH="$BATS_TEST_TMPDIR/fake:$PATH" VMTP_GNUPLOT_TIMEOUT=1 \
+		run --separate-stderr -1 vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
+	[ "$stderr" = "vmtp-chart: gnuplot did not finish in 1 s" ]
+	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
+	# killed and reaped before vmtp-chart returned
+	! kill -0 "$(cat "$BATS_TEST_TMPDIR/pid")" 2>/dev/null
+}
+
+@test "a VMTP_GNUPLOT_TIMEOUT that is not a number is a usage error" {
+	VMTP_GNUPLOT_TIMEOUT=soon run --separate-stderr -2 vmtp-chart "$REF"
+	[[ "$stderr" == "vmtp-chart: VMTP_GNUPLOT_TIMEOUT"*"soon"* ]]
+	[ -z "$output" ]
+}
+
 @test "--help prints the man page's synopsis, --version the version" {
 	run --separate-stderr vmtp-chart --help
 	[ "$status" -eq 0 ]

@@ -410,6 +410,18 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	    and (.[0] | keys_unsorted | last) == "sla"' "$BATS_TEST_TMPDIR/docs.json"
 }
 
+@test "SLA labels are the charts' labels, for every flow and both ways" {
+	f="$COLLECT_FIXTURES/every-flow.ndjson"
+	run -0 vmtp-chart --format text "$f"
+	# the Flow column of the Throughput table, columns being 2+ spaces apart
+	chart=$(sed -n '/^Throughput/,/^$/p' <<<"$output" | sed '1,2d;/^$/d' |
+		sed -E 's/^  //; s/  +TCP .*//' | sort)
+	run -0 --separate-stderr vmtp-collect --sla 'tcp_gbps>=0' < "$f"
+	sla=$(jq -r 'select(.type == "sla") | .label' <<<"$output" | sort)
+	[ "$(wc -l <<<"$chart")" -eq 18 ]
+	[ "$sla" = "$chart" ]
+}
+
 @test "SLA judges the two ways of a flow apart: Upload and Download" {
 	run -4 --separate-stderr vmtp-collect --sla 'tcp_gbps>=8' \
 		--sla 'flow=download:retrans<=10' < "$COLLECT_FIXTURES/external.ndjson"

@@ -1,0 +1,305 @@
+/*
+ * proc.c - running a local child process with input, captured output and
+ * a time limit; the contract is in proc.h.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libvmtp/proc.h"
+
+extern char **environ;
+
+/* One captured stream. */
+struct sink {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+/* Appends what S's descriptor has to read.  Returns 1 at EOF, 0, -1. */
+static int
+sink_read(struct sink *s)
+{
+	ssize_t n;
+
+	if (s->cap - s->len < 65536) {
+		char *p = realloc(s->buf, s->cap * 2 + 65536);
+
+		if (p == NULL)
+			return -1;
+		s->buf = p;
+		s->cap = s->cap * 2 + 65536;
+	}
+	n = read(s->fd, s->buf + s->len, s->cap - s->len - 1);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (n == 0)
+		return 1;
+	s->len += (size_t)n;
+	s->buf[s->len] = '\0';
+	return 0;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds left until DEADLINE (0: none) for poll(): -1 for none. */
+static int
+left_ms(double deadline)
+{
+	double left;
+
+	if (deadline == 0)
+		return -1;
+	left = deadline - now();
+	return left <= 0 ? 0 : left > 1e6 ? 1000000000 : (int)(left * 1000) + 1;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The last non-empty line of BUF (LEN bytes), at most 300 bytes of it. */
+static void
+last_line(const char *buf, size_t len, char *line, size_t size)
+{
+	const char *end = buf + len;
+	const char *start;
+
+	while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > buf && start[-1] != '\n')
+		start--;
+	snprintf(line, size, "%.*s", (int)(end - start), start);
+}
+
+/* Starts CMD with its stdin, stdout and stderr on the pipes given. */
+static int
+spawn(const struct proc_cmd *cmd, int in, int out, int errfd, pid_t *pid,
+    struct vmtp_err *err)
+{
+	const char *name = cmd->argv[0];
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	rc = in >= 0 ? posix_spawn_file_actions_adddup2(&fa, in, 0)
+	             : posix_spawn_file_actions_addopen(
+	                   &fa, 0, "/dev/null", O_RDONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, out, 1);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+	if (rc == 0)
+		rc = posix_spawnp(pid, name, &fa, NULL, cmd->argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc == ENOENT && cmd->package != NULL)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "%s not found in PATH: install the Debian package %s", name,
+		    cmd->package);
+	if (rc != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot run %s: %s", name,
+		    strerror(rc));
+	return 0;
+}
+
+/*
+ * Feeds CMD's input to IN and reads OUT and ERR until both end or
+ * DEADLINE passes.  Returns 0, 1 on timeout, -1 with ERR set.
+ */
+static int
+pump(const struct proc_cmd *cmd, int *in, struct sink *o, struct sink *e,
+    double deadline, struct vmtp_err *err)
+{
+	size_t sent = 0;
+
+	if (*in >= 0 && cmd->in_len == 0)
+		close_fd(in);
+	while (o->fd >= 0 || e->fd >= 0) {
+		struct pollfd fds[3] = {
+		    {o->fd, POLLIN, 0}, {e->fd, POLLIN, 0}, {*in, POLLOUT, 0}};
+		struct sink *sinks[2] = {o, e};
+		int n = poll(fds, 3, left_ms(deadline));
+		int k;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, VMTP_EXIT_FAIL, "cannot run %s: %s",
+			    cmd->argv[0], strerror(errno));
+		if (n == 0)
+			return 1;
+		if (fds[2].revents != 0) {
+			ssize_t w =
+			    write(*in, cmd->in + sent, cmd->in_len - sent);
+
+			if (w > 0)
+				sent += (size_t)w;
+			/* a child that stops reading has what it wanted */
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
+			    sent == cmd->in_len)
+				close_fd(in);
+		}
+		for (k = 0; k < 2; k++) {
+			int r;
+
+			if (fds[k].revents == 0)
+				continue;
+			r = sink_read(sinks[k]);
+			if (r < 0)
+				return err_set(
+				    err, VMTP_EXIT_FAIL, "out of memory");
+			if (r == 1)
+				close_fd(&sinks[k]->fd);
+		}
+	}
+	return 0;
+}
+
+/* Reaps PID by DEADLINE (0: whenever it ends).  Returns 0, 1 on timeout. */
+static int
+reap(pid_t pid, int *status, double deadline)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, deadline == 0 ? 0 : WNOHANG);
+
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return 0; /* not ours to wait for any more */
+		if (r == 0) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+
+			if (now() >= deadline)
+				return 1;
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* Fills ERR for a child that ended with STATUS other than exit 0. */
+static int
+failed(const struct proc_cmd *cmd, const struct proc_out *out,
+    struct vmtp_err *err)
+{
+	const char *name = cmd->argv[0];
+	char line[300] = "";
+
+	if (out->err != NULL)
+		last_line(out->err, out->err_len, line, sizeof(line));
+	if (line[0] != '\0')
+		return err_set(
+		    err, VMTP_EXIT_FAIL, "%s failed: %s", name, line);
+	if (WIFSIGNALED(out->status))
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "%s failed: killed by signal %d", name,
+		    WTERMSIG(out->status));
+	return err_set(err, VMTP_EXIT_FAIL, "%s failed: exit status %d", name,
+	    WEXITSTATUS(out->status));
+}
+
+int
+proc_run(const struct proc_cmd *cmd, struct proc_out *out, struct vmtp_err *err)
+{
+	int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
+	struct sink so = {-1, NULL, 0, 0}, se = {-1, NULL, 0, 0};
+	double deadline = cmd->timeout > 0 ? now() + cmd->timeout : 0;
+	struct sigaction ign, old;
+	int ignoring = 0;
+	pid_t pid = -1;
+	int rc = -1;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((cmd->in != NULL && pipe2(in, O_CLOEXEC) != 0) ||
+	    pipe2(o, O_CLOEXEC) != 0 || pipe2(e, O_CLOEXEC) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot run %s: %s", cmd->argv[0],
+		    strerror(errno));
+		goto out;
+	}
+	if (cmd->in != NULL) {
+		/* a child that dies before reading all: EPIPE, not a
+		 * fatal signal */
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		ignoring = sigaction(SIGPIPE, &ign, &old) == 0;
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	}
+	if (spawn(cmd, in[0], o[1], e[1], &pid, err) != 0) {
+		pid = -1;
+		goto out;
+	}
+	close_fd(&in[0]);
+	close_fd(&o[1]);
+	close_fd(&e[1]);
+	so.fd = o[0];
+	se.fd = e[0];
+	o[0] = e[0] = -1;
+	r = pump(cmd, &in[1], &so, &se, deadline, err);
+	if (r == 0)
+		r = reap(pid, &out->status, deadline);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		err_set(err, VMTP_EXIT_FAIL, "%s did not finish in %g s",
+		    cmd->argv[0], cmd->timeout);
+		goto out;
+	}
+	pid = -1;
+	rc = 0;
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		reap(pid, &out->status, 0);
+	}
+	close_fd(&so.fd);
+	close_fd(&se.fd);
+	for (r = 0; r < 2; r++) {
+		close_fd(&in[r]);
+		close_fd(&o[r]);
+		close_fd(&e[r]);
+	}
+	if (ignoring)
+		sigaction(SIGPIPE, &old, NULL);
+	out->out = so.buf;
+	out->out_len = so.len;
+	out->err = se.buf;
+	out->err_len = se.len;
+	if (rc == 0 &&
+	    (!WIFEXITED(out->status) || WEXITSTATUS(out->status) != 0))
+		rc = failed(cmd, out, err);
+	return rc;
+}
+
+void
+proc_out_clear(struct proc_out *out)
+{
+	if (out == NULL)
+		return;
+	free(out->out);
+	free(out->err);
+	memset(out, 0, sizeof(*out));
+}

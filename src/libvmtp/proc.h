@@ -1,0 +1,51 @@
+/*
+ * proc.h - running a local child process: one way for every program to
+ * run a tool (gnuplot, ssh-keygen, sha256sum), with its input, its output
+ * captured, a time limit and every error reported (STYLE: errors).
+ *
+ * The child is found in PATH, gets the caller's environment, stdin from
+ * the given bytes (or /dev/null) and pipes for stdout and stderr; no other
+ * descriptor of ours reaches it.  Waiting survives signals (EINTR).
+ */
+#ifndef VMTP_PROC_H
+#define VMTP_PROC_H
+
+#include <stddef.h>
+
+#include "libvmtp/err.h"
+
+/* What to run. */
+struct proc_cmd {
+	char *const *argv;   /* argv[0] is looked up in PATH */
+	const char *package; /* the Debian package of argv[0], or NULL */
+	const char *in;      /* stdin's bytes, or NULL for /dev/null */
+	size_t in_len;
+	double timeout; /* seconds before the child is killed; 0: none */
+};
+
+/* What it did; the strings are the caller's (proc_out_clear()). */
+struct proc_out {
+	int status; /* as waitpid() gives it */
+	char *out;  /* stdout, NUL-terminated; NULL when it wrote none */
+	size_t out_len;
+	char *err; /* stderr, NUL-terminated; NULL when it wrote none */
+	size_t err_len;
+};
+
+/*
+ * Runs CMD and waits for it.  Returns 0 when it exited with status 0, or
+ * -1 with ERR set (VMTP_EXIT_FAIL): it cannot start ("gnuplot not found in
+ * PATH: install the Debian package gnuplot-nox"), it outlived CMD's
+ * timeout (then it is killed and reaped: "gnuplot did not finish in 60
+ * s"), it failed ("ssh-keygen failed: LAST LINE OF STDERR", or its exit
+ * status or signal), or out of memory.  *OUT is filled with what was
+ * captured, on failure too, and is the caller's to clear.  A child that
+ * stops reading stdin early is not an error of ours (no SIGPIPE).
+ */
+int proc_run(
+    const struct proc_cmd *cmd, struct proc_out *out, struct vmtp_err *err);
+
+/* Frees the strings of OUT and zeroes it; NULL-safe. */
+void proc_out_clear(struct proc_out *out);
+
+#endif

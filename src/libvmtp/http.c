@@ -26,7 +26,9 @@ struct attempt {
 	struct http_resp *resp;
 	size_t cap;
 	long retry_after_ms; /* -1: no Retry-After */
+	size_t max;          /* the body's limit, 0: none */
 	int oom;
+	int too_big;
 };
 
 struct http *
@@ -92,6 +94,10 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	struct http_resp *r = a->resp;
 	size_t len = size * n;
 
+	if (a->max > 0 && r->len + len > a->max) {
+		a->too_big = 1;
+		return 0;
+	}
 	if (r->len + len + 1 > a->cap) {
 		size_t cap = (r->len + len + 1) * 2;
 		char *bigger = realloc(r->body, cap);
@@ -349,6 +355,66 @@ oom:
 out:
 	curl_slist_free_all(hdrs);
 	return rv;
+}
+
+/* libcurl's progress callback: a non-zero return aborts the transfer. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load((const atomic_int *)arg) != 0;
+}
+
+int
+http_get(struct http *h, const char *url, long timeout_ms, size_t max,
+    const atomic_int *cancel, struct http_resp *resp, struct vmtp_err *err)
+{
+	char msg[CURL_ERROR_SIZE] = "";
+	struct attempt a;
+	CURL *c = h->curl;
+	CURLcode rc;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(&a, 0, sizeof(a));
+	a.resp = resp;
+	a.retry_after_ms = -1;
+	a.max = max;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, msg);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "vmtp");
+	if (cancel != NULL) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
+	set_tls(h, c);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	/* the handle must not point at MSG, which goes out of scope */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	if (a.oom || a.too_big || rc != CURLE_OK) {
+		http_resp_clear(resp);
+		if (a.oom)
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		if (a.too_big)
+			return err_set(err, VMTP_EXIT_FAIL,
+			    "the answer is over %zu bytes", max);
+		return err_set(err, VMTP_EXIT_FAIL, "%s",
+		    msg[0] != '\0' ? msg : curl_easy_strerror(rc));
+	}
+	if (resp->body == NULL && (resp->body = strdup("")) == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return 0;
 }
 
 int

@@ -10,6 +10,7 @@
 #ifndef VMTP_HTTP_H
 #define VMTP_HTTP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -64,6 +65,18 @@ void http_free(struct http *h);
 int http_request(struct http *h, const char *method, const char *url,
     const char *const *headers, const char *body, struct http_resp *resp,
     struct vmtp_err *err);
+
+/*
+ * GETs URL (http or https) once, without retries and with no credentials
+ * but those in URL, giving up after TIMEOUT_MS, or soon after *CANCEL
+ * becomes non-zero (libcurl looks at least once a second; CANCEL may be
+ * NULL).  A body over MAX bytes ends the transfer.  Fills RESP as
+ * http_request() does, whatever the status.  Returns 0, or -1 with ERR
+ * set (VMTP_EXIT_FAIL) to libcurl's message or "the answer is over MAX
+ * bytes"; ERR never holds URL, which may hold a password.
+ */
+int http_get(struct http *h, const char *url, long timeout_ms, size_t max,
+    const atomic_int *cancel, struct http_resp *resp, struct vmtp_err *err);
 
 /*
  * Downloads URL (http, https or file) into FP, with no credentials sent.

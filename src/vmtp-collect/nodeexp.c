@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/http.h"
 
 #include "cpu.h"
 #include "nodeexp.h"
@@ -223,103 +224,29 @@ nodeexp_reading(const struct nodeexp_totals *prev,
 	return 0;
 }
 
-/* The body being read, for write_body(). */
-struct body {
-	char *buf;
-	size_t n, cap;
-};
-
-static size_t
-write_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct body *b = arg;
-	size_t len = size * nmemb;
-
-	if (b->n + len + 1 > b->cap) {
-		size_t cap = b->cap != 0 ? b->cap : 65536;
-		char *v;
-
-		while (cap < b->n + len + 1)
-			cap *= 2;
-		if (cap > (size_t)NODEEXP_MAX_BODY)
-			return 0;
-		v = realloc(b->buf, cap);
-		if (v == NULL)
-			return 0;
-		b->buf = v;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->n, data, len);
-	b->n += len;
-	b->buf[b->n] = '\0';
-	return len;
-}
-
-/* libcurl's progress callback: a non-zero return aborts the transfer. */
-static int
-cancelled(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
-{
-	(void)dltotal;
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	return atomic_load((const atomic_int *)arg) != 0;
-}
-
 int
-nodeexp_fetch(const char *url, double timeout, const atomic_int *cancel,
-    char **buf, size_t *len, struct vmtp_err *err)
+nodeexp_fetch(struct http *h, const char *url, double timeout,
+    const atomic_int *cancel, char **buf, size_t *len, struct vmtp_err *err)
 {
-	struct body b = {NULL, 0, 0};
-	char msg[CURL_ERROR_SIZE] = "";
-	CURL *c = curl_easy_init();
-	long status = 0;
-	CURLcode cc;
+	struct http_resp resp;
 	int rc = -1;
 
 	*buf = NULL;
 	*len = 0;
-	if (c == NULL) {
-		err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, msg);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "vmtp-collect");
-	if (cancel != NULL) {
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, cancelled);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	}
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		err_set(err, VMTP_EXIT_FAIL, "%s",
-		    msg[0] != '\0' ? msg : curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		err_set(err, VMTP_EXIT_FAIL, "HTTP status %ld", status);
-		goto out;
-	}
-	if (b.buf == NULL) {
+	if (http_get(h, url, (long)(timeout * 1000), NODEEXP_MAX_BODY, cancel,
+	        &resp, err) != 0)
+		return -1;
+	if (resp.status != 200)
+		err_set(err, VMTP_EXIT_FAIL, "HTTP status %ld", resp.status);
+	else if (resp.len == 0)
 		err_set(err, VMTP_EXIT_FAIL, "empty answer");
-		goto out;
+	else {
+		*buf = resp.body;
+		*len = resp.len;
+		resp.body = NULL;
+		rc = 0;
 	}
-	*buf = b.buf;
-	*len = b.n;
-	b.buf = NULL;
-	rc = 0;
-out:
-	free(b.buf);
-	if (c != NULL)
-		curl_easy_cleanup(c);
+	http_resp_clear(&resp);
 	return rc;
 }
 

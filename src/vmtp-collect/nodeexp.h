@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/http.h"
 
 #include "cpu.h"
 
@@ -41,14 +42,14 @@ int nodeexp_reading(const struct nodeexp_totals *prev,
     struct cpu_reading *r);
 
 /*
- * GETs URL with libcurl, giving up after TIMEOUT seconds, or soon after
- * *CANCEL becomes non-zero (libcurl looks at least once a second; CANCEL
- * may be NULL).  Returns the body in *BUF (NUL-terminated, caller frees)
- * and its length in *LEN, or -1 with ERR set (VMTP_EXIT_FAIL) naming what
- * failed (HTTP status, curl's message).
+ * GETs URL with H (http_get()), giving up after TIMEOUT seconds, or soon
+ * after *CANCEL becomes non-zero (CANCEL may be NULL).  Returns the body
+ * of a 200 answer in *BUF (NUL-terminated, caller frees) and its length
+ * in *LEN, or -1 with ERR set (VMTP_EXIT_FAIL) naming what failed (HTTP
+ * status, curl's message, an empty or oversized answer).
  */
-int nodeexp_fetch(const char *url, double timeout, const atomic_int *cancel,
-    char **buf, size_t *len, struct vmtp_err *err);
+int nodeexp_fetch(struct http *h, const char *url, double timeout,
+    const atomic_int *cancel, char **buf, size_t *len, struct vmtp_err *err);
 
 /*
  * Copies the host part of URL into HOST (SIZE bytes), as the cpu record's

@@ -26,7 +26,8 @@ struct source {
 	char *name; /* "host:port" or the URL without credentials */
 	char *addr; /* gmond: host; node_exporter: the URL as given */
 	char port[8];
-	char host[64]; /* node_exporter: the host of the URL */
+	char host[64];     /* node_exporter: the host of the URL */
+	struct http *http; /* node_exporter: the connection, kept alive */
 	struct nodeexp_totals prev;
 	int have_prev;
 	int failing; /* warned about, not answering since */
@@ -128,6 +129,7 @@ poller_add(struct poller *p, enum poller_kind kind, const char *addr,
     struct vmtp_err *err)
 {
 	struct source *bigger = realloc(p->src, (p->n + 1) * sizeof(*p->src));
+	struct http_opts ho = HTTP_OPTS_INIT;
 	struct source *s;
 	char *shown = NULL;
 
@@ -151,6 +153,9 @@ poller_add(struct poller *p, enum poller_kind kind, const char *addr,
 			err_set(err, VMTP_EXIT_FAIL, "out of memory");
 			goto fail;
 		}
+		s->http = http_new(&ho, err);
+		if (s->http == NULL)
+			goto fail;
 	}
 	p->n++;
 	return 0;
@@ -222,8 +227,8 @@ poll_one(struct poller *p, struct source *s)
 			          "and cpu_num yet",
 			    s->name);
 	} else {
-		if (nodeexp_fetch(
-		        s->addr, p->timeout, &p->stop, &buf, &len, &why) != 0)
+		if (nodeexp_fetch(s->http, s->addr, p->timeout, &p->stop, &buf,
+		        &len, &why) != 0)
 			goto failed;
 		t = now_real();
 		if (nodeexp_parse(buf, len, &tot, &why) != 0)
@@ -340,6 +345,7 @@ poller_free(struct poller *p)
 	for (i = 0; i < p->n; i++) {
 		free(p->src[i].name);
 		free(p->src[i].addr);
+		http_free(p->src[i].http);
 	}
 	free(p->src);
 	pthread_cond_destroy(&p->cv);

@@ -430,6 +430,26 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	        ["Download", "reverse", 50, false]]' <<<"$output"
 }
 
+@test "a node_exporter answer over 32 MiB is cut off with one warning, samples pass" {
+	{
+		printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n'
+		head -c 34000000 /dev/zero | tr '\0' '#'
+	} > "$BATS_TEST_TMPDIR/big.http"
+	fake_start "$BATS_TEST_TMPDIR/big.http"
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	vmtp-collect --cpu-interval 0.5 --node-exporter "http://127.0.0.1:$FAKE_PORT/metrics" \
+		< "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec {w}> "$BATS_TEST_TMPDIR/in"
+	fixture >&"$w"
+	# the input stays open until the poller has fetched once
+	wait_for "grep -q 'is over' '$BATS_TEST_TMPDIR/err'" 600
+	exec {w}>&-
+	wait "$pid"
+	[ "$(grep -c "warning: node_exporter http://127.0.0.1:$FAKE_PORT/metrics: the answer is over 33554432 bytes" "$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	[ "$(grep -c '"type":"sample"' "$BATS_TEST_TMPDIR/out")" -eq 6 ]
+}
+
 @test "a node_exporter that is down or sends garbage: one warning each, samples pass" {
 	printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nnode_cpu_seconds_total{cpu="0" 12\n' \
 		> "$BATS_TEST_TMPDIR/garbage.http"

@@ -2,7 +2,7 @@
 # bench/accuracy.sh - vmtp-run's TCP result against nuttcp run by hand on
 # the same path (two namespace hosts joined by veth), alternated N+N in one
 # run; vmtp-run's wall time against the tool's own measuring time; vmtp-run's
-# peak RSS.  Goals (issue 5): ratio 0.97-1.03, overhead <= 1.10, RSS <= 16 MiB.
+# peak RSS.  Goals: ratio 0.97-1.03, overhead <= 1.10, RSS <= 16 MiB.
 #   bench/accuracy.sh [N [SECONDS]]     (root; after make)
 . "$(dirname "$0")/lib.sh"
 N=${1:-5}

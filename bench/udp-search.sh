@@ -8,7 +8,7 @@
 #      curve (bench/udp-replay.c): probes, and whether the final loss lies
 #      in the bracket;
 #   3. vmtp-run's live search on the same path: probes and final loss.
-# Goal (issue 5): median probes <= 3, never more than 5, final loss in the
+# Goal: median probes <= 3, never more than 5, final loss in the
 # bracket at least as often as the original (which needs 4-9, median ~6.5).
 #   bench/udp-search.sh [MIN MAX]        (root; after make)
 # BENCH_KEEP=DIR keeps the measured curves (curve-PATH-SIZE, lines

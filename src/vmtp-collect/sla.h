@@ -1,6 +1,6 @@
 /*
  * sla.h - SLA verdicts on the samples of a run (beyond the original tool;
- * SPEC §4 sla record, issue 7).
+ * SPEC §4 sla record).
  *
  * An expression is "[flow=SCOPE:]METRIC OP NUMBER", OP one of >= <= > <
  * ==.  METRIC is tcp_gbps (mean over the TCP samples), udp_gbps (highest

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # vmtp-chart.bats - result documents and record streams become an HTML
-# report with gnuplot charts, or a text table (SPEC §6, issue 2).  Expected
+# report with gnuplot charts, or a text table (SPEC §6).  Expected
 # figures are computed here with jq, independently of the program.
 
 bats_require_minimum_version 1.5.0
@@ -498,7 +498,7 @@ urls() {
 	! grep -q '<h3>Throughput</h3>' "$html"
 }
 
-# The fixtures with per-second intervals (issue 5): a record stream (flow 1
+# The fixtures with per-second intervals: a record stream (flow 1
 # two loops, flow 2 two loops and a reverse one, flow 3 none) and a
 # document (External-VM with two loops each way, two TCP sizes elsewhere).
 IVREC="$FIX/intervals.ndjson"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# vmtp-collect.bats - vmtp-collect (SPEC §4, §5, §6; issue 7): records
+# vmtp-collect.bats - vmtp-collect (SPEC §4, §5, §6): records
 # pass through, host CPU from a real gmond and a real node_exporter, the
 # result document in a file and in MongoDB (through a wire-protocol peer),
 # SLA verdicts, and the faults: sources down or broken, MongoDB refusing,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # vmtp.bats - bin/vmtp, the original VMTP's command line over the pipeline
-# (SPEC §6 bin/vmtp, issue 12).  Most tests put recording stand-ins of the
+# (SPEC §6 bin/vmtp).  Most tests put recording stand-ins of the
 # five programs on VMTP_LIBEXEC (helpers/standins) to see which option
 # reaches which program, the run folder, exit statuses, signals and the
 # clean-up; the native-mode tests run the real programs against namespace

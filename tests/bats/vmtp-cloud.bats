@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# vmtp-cloud.bats - bin/vmtp on the minicloud (SPEC §6 bin/vmtp, §9; issue
-# 12): the original's command line end to end with the real programs, the
+# vmtp-cloud.bats - bin/vmtp on the minicloud (SPEC §6 bin/vmtp, §9):
+# the original's command line end to end with the real programs, the
 # cloud as it was after every run, INT while provisioning and while
 # measuring, --keep, --rerun and --cleanup.  Runs are short: -t 1, two
 # pings, one UDP and one ICMP size.

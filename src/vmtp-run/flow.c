@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,21 @@ local_sha256(const char *path, char out[65], struct vmtp_err *err)
 	return rc;
 }
 
+/* A command line from FORMAT, as a new string, or NULL when out of memory:
+ * targets and tool paths come from outside and have no bound. */
+static char *__attribute__((format(printf, 1, 2)))
+cmd_new(const char *format, ...)
+{
+	char *cmd = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, format);
+	n = vasprintf(&cmd, format, ap);
+	va_end(ap);
+	return n < 0 ? NULL : cmd;
+}
+
 /* The local PATH entry for NAME, malloc'd, or NULL. */
 static char *
 local_which(const char *name)
@@ -248,7 +264,8 @@ tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	char *local = NULL;
 	char *path = NULL;
 	char *qpath = NULL;
-	char cmd[1024];
+	char *version_cmd = NULL;
+	char cmd[1024]; /* names and /tmp/vmtp-<16 hex> paths of ours */
 	char sum[65];
 	char ver[64] = "";
 	int rc = -1;
@@ -309,10 +326,15 @@ tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 		err_set(e, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", qpath,
-	    t == TOOL_NUTTCP ? "-V" : "-v");
+	/* the path is the host's answer: no bound, so not in CMD */
+	version_cmd =
+	    cmd_new("%s %s 2>&1", qpath, t == TOOL_NUTTCP ? "-V" : "-v");
+	if (version_cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	ssh_result_free(&res);
-	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
+	if (ssh_run(h->conn, version_cmd, MARGIN_MS, &res, e) < 0)
 		goto out;
 	/* "nuttcp-6.1.2" or "iperf 3.12 (cJSON 1.7.15)" */
 	if (t == TOOL_NUTTCP && sscanf(res.out, "nuttcp-%40[0-9.]", ver) == 1)
@@ -338,6 +360,7 @@ out:
 	free(local);
 	free(path);
 	free(qpath);
+	free(version_cmd);
 	return rc;
 }
 
@@ -347,20 +370,23 @@ server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 {
 	int t = ctx->o->tool;
 	struct ssh_result res = {0};
-	char cmd[1024];
+	char *cmd = NULL;
 	int port = t == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
 	long pid;
 	int rc = -1;
 
 	if (t == TOOL_NUTTCP)
-		snprintf(cmd, sizeof(cmd),
-		    "nohup %s -S --nofork -P %d -p %d </dev/null >/dev/null "
-		    "2>&1 & echo $!",
+		cmd = cmd_new("nohup %s -S --nofork -P %d -p %d </dev/null "
+		              ">/dev/null 2>&1 & echo $!",
 		    h->tool_path[t], VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT);
 	else
-		snprintf(cmd, sizeof(cmd),
-		    "nohup %s -s -p %d </dev/null >/dev/null 2>&1 & echo $!",
+		cmd = cmd_new("nohup %s -s -p %d </dev/null >/dev/null 2>&1 & "
+		              "echo $!",
 		    h->tool_path[t], VMTP_IPERF3_PORT);
+	if (cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
 		goto out;
 	pid = strtol(res.out, NULL, 10);
@@ -372,13 +398,17 @@ server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	ctx->server_host = h;
 	ctx->server_pid = pid;
 	/* listening: a LISTEN (0A) socket on the port in /proc/net/tcp* */
-	snprintf(cmd, sizeof(cmd),
-	    "i=0; while [ $i -lt 100 ]; do "
-	    "grep -qE ':%04X [0-9A-F]+:0000 0A' /proc/net/tcp "
-	    "/proc/net/tcp6 2>/dev/null && exit 0; "
-	    "kill -0 %ld 2>/dev/null || exit 2; "
-	    "sleep 0.05; i=$((i+1)); done; exit 1",
+	free(cmd);
+	cmd = cmd_new("i=0; while [ $i -lt 100 ]; do "
+	              "grep -qE ':%04X [0-9A-F]+:0000 0A' /proc/net/tcp "
+	              "/proc/net/tcp6 2>/dev/null && exit 0; "
+	              "kill -0 %ld 2>/dev/null || exit 2; "
+	              "sleep 0.05; i=$((i+1)); done; exit 1",
 	    port, pid);
+	if (cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	ssh_result_free(&res);
 	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
 		goto out;
@@ -390,6 +420,7 @@ server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	}
 	rc = 0;
 out:
+	free(cmd);
 	ssh_result_free(&res);
 	return rc;
 }
@@ -504,8 +535,8 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 	struct ssh_result res = {0};
 	const char *path = j->client->tool_path[ctx->o->tool];
 	char *qt = ssh_quote(j->target);
-	char cmd[1024];
-	char rate[48] = "";
+	char *cmd = NULL;
+	char rate[48] = ""; /* " -u -b " and a rate below 1e15 kbps */
 	int rc = 0;
 
 	if (qt == NULL)
@@ -514,7 +545,7 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 		if (j->udp)
 			snprintf(
 			    rate, sizeof(rate), " -u -R %.0f", j->rate_kbps);
-		snprintf(cmd, sizeof(cmd),
+		cmd = cmd_new(
 		    "%s -fparse -T %d -i 1 -l %lld -P %d -p %d%s%s %s", path,
 		    j->seconds, j->len, VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT,
 		    rate, j->reverse ? " -r" : "", qt);
@@ -522,18 +553,21 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 		if (j->udp)
 			snprintf(
 			    rate, sizeof(rate), " -u -b %.0fK", j->rate_kbps);
-		snprintf(cmd, sizeof(cmd),
-		    "%s -J -c %s -p %d -t %d -l %lld%s%s", path, qt,
+		cmd = cmd_new("%s -J -c %s -p %d -t %d -l %lld%s%s", path, qt,
 		    VMTP_IPERF3_PORT, j->seconds, j->len, rate,
 		    j->reverse ? " -R" : "");
 	}
 	free(qt);
+	if (cmd == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	if (!ssh_alive(j->client->conn) ||
 	    measure(ctx, j->client, cmd, j->seconds, &res, &e) < 0) {
+		free(cmd);
 		snprintf(
 		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
 		return 0;
 	}
+	free(cmd);
 	if (res.cancelled) {
 		snprintf(msg, msglen, "interrupted");
 	} else if (res.timed_out) {
@@ -730,15 +764,20 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 	struct parse_ping pg;
 	double t0 = now_epoch();
 	char *qt = ssh_quote(target);
-	char cmd[512];
+	char *cmd;
 	json_t *rec;
 	int count = ctx->o->ping_count;
+	int rc;
 
 	if (qt == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	snprintf(cmd, sizeof(cmd), "ping -c %d -s %lld %s", count, size, qt);
+	cmd = cmd_new("ping -c %d -s %lld %s", count, size, qt);
 	free(qt);
-	if (!ssh_alive(h->conn) || measure(ctx, h, cmd, count, &res, &e) < 0)
+	if (cmd == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	rc = ssh_alive(h->conn) ? measure(ctx, h, cmd, count, &res, &e) : -1;
+	free(cmd);
+	if (rc < 0)
 		return sample_error(ctx, flow, "ICMP", "ping", size, t0, 0,
 		    e.msg[0] ? e.msg : "connection lost", err);
 	if (res.cancelled || res.timed_out) {

@@ -123,3 +123,25 @@ cli_warn_ignored(const json_t *cfg, unsigned stage, struct vmtp_err *err)
 	json_decref(keys);
 	return 0;
 }
+
+/* The string at KEY of REC, or "" when it has none. */
+static const char *
+field(const json_t *rec, const char *key)
+{
+	const char *v = json_string_value(json_object_get(rec, key));
+
+	return v != NULL ? v : "";
+}
+
+void
+cli_note_deleted(const json_t *deleted)
+{
+	const char *why = json_string_value(json_object_get(deleted, "error"));
+
+	if (why == NULL)
+		log_info("deleted %s %s (%s)", field(deleted, "kind"),
+		    field(deleted, "name"), field(deleted, "id"));
+	else
+		log_warn("cannot delete %s %s (%s): %s", field(deleted, "kind"),
+		    field(deleted, "name"), field(deleted, "id"), why);
+}

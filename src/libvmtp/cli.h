@@ -1,6 +1,8 @@
 /*
  * cli.h - checked command-line values shared by every program (SPEC §6),
- * and what every program says about its configuration (SPEC §7).
+ * and what every program says to its user about its configuration (SPEC
+ * §7) and the resources it deleted: the library itself never logs but
+ * debug traces, so these are the programs' words, kept in one place.
  *
  * Numbers are parsed whole and range-checked ("-t 1O" is an error, not 1).
  * Errors are VMTP_EXIT_USAGE and name the option and the bad value.
@@ -53,5 +55,12 @@ void cli_print_version(const char *prog);
  * key.  Returns 0, or -1 with ERR set (out of memory).
  */
 int cli_warn_ignored(const json_t *cfg, unsigned stage, struct vmtp_err *err);
+
+/*
+ * Tells the user of a `deleted` record DELETED (res_delete_all()'s note):
+ * "deleted KIND NAME (ID)" as information, or "cannot delete KIND NAME
+ * (ID): ERROR" as a warning.
+ */
+void cli_note_deleted(const json_t *deleted);
 
 #endif

@@ -282,9 +282,16 @@ sleep_s(double s)
 		;
 }
 
+/* Where res_delete_all() reports to. */
+struct report_to {
+	FILE *out;
+	void (*note)(const json_t *deleted);
+};
+
 /* Writes the `deleted` record of V: ERRMSG NULL when it is gone. */
 static int
-report(FILE *out, const json_t *v, const char *errmsg, struct vmtp_err *err)
+report(const struct report_to *to, const json_t *v, const char *errmsg,
+    struct vmtp_err *err)
 {
 	json_t *rec = rec_new("deleted", field(v, "run"));
 	int rc;
@@ -300,14 +307,10 @@ report(FILE *out, const json_t *v, const char *errmsg, struct vmtp_err *err)
 		json_decref(rec);
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	}
-	rc = rec_write(out, rec, err);
+	rc = rec_write(to->out, rec, err);
+	if (to->note != NULL)
+		to->note(rec);
 	json_decref(rec);
-	if (errmsg == NULL)
-		log_info("deleted %s %s (%s)", field(v, "kind"),
-		    field(v, "name"), field(v, "id"));
-	else
-		log_warn("cannot delete %s %s (%s): %s", field(v, "kind"),
-		    field(v, "name"), field(v, "id"), errmsg);
 	return rc;
 }
 
@@ -480,9 +483,10 @@ wait_servers_gone(struct os_session *s, json_t *ids, struct vmtp_err *e)
 }
 
 int
-res_delete_all(
-    struct os_session *s, json_t *victims, FILE *out, struct vmtp_err *err)
+res_delete_all(struct os_session *s, json_t *victims, FILE *out,
+    void (*note)(const json_t *deleted), struct vmtp_err *err)
 {
+	const struct report_to to = {out, note};
 	json_t *servers = json_array();
 	int failed = 0;
 	size_t k, i;
@@ -499,7 +503,7 @@ res_delete_all(
 				continue;
 			if (delete_one(s, v, &e) != 0) {
 				failed++;
-				if (report(out, v, e.msg, err) != 0)
+				if (report(&to, v, e.msg, err) != 0)
 					goto fail;
 				continue;
 			}
@@ -509,7 +513,7 @@ res_delete_all(
 					goto oom;
 				continue; /* reported once gone */
 			}
-			if (report(out, v, NULL, err) != 0)
+			if (report(&to, v, NULL, err) != 0)
 				goto fail;
 		}
 		if (strcmp(kinds[k].kind, "server") == 0 &&
@@ -529,7 +533,7 @@ res_delete_all(
 					continue;
 				if (!gone)
 					failed++;
-				if (report(out, v, gone ? NULL : e.msg, err) !=
+				if (report(&to, v, gone ? NULL : e.msg, err) !=
 				    0) {
 					json_decref(pending);
 					goto fail;

@@ -43,11 +43,13 @@ int res_add(json_t *victims, const json_t *rec);
 /*
  * Deletes VICTIMS in dependency order, waiting for servers to be gone, and
  * writes a `deleted` record to OUT for each (with "error" when it could
- * not be deleted; a 404 counts as deleted).  Returns the number of victims
+ * not be deleted; a 404 counts as deleted), then shows it to NOTE (may be
+ * NULL; the record is borrowed for the call), which is how the program
+ * tells its user (cli_note_deleted()).  Returns the number of victims
  * that could not be deleted, or -1 with ERR set when writing OUT fails.
  */
-int res_delete_all(
-    struct os_session *s, json_t *victims, FILE *out, struct vmtp_err *err);
+int res_delete_all(struct os_session *s, json_t *victims, FILE *out,
+    void (*note)(const json_t *deleted), struct vmtp_err *err);
 
 /*
  * Looks each victim up again.  Returns a new reference to the array of

@@ -357,7 +357,7 @@ main(int argc, char **argv)
 		    json_array_size(victims));
 		goto out;
 	}
-	failed = res_delete_all(s, victims, stdout, &err);
+	failed = res_delete_all(s, victims, stdout, cli_note_deleted, &err);
 	if (failed < 0)
 		goto out;
 	left = res_still_there(s, victims, &err);

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "libvmtp/cfg.h"
+#include "libvmtp/cli.h"
 #include "libvmtp/err.h"
 #include "libvmtp/http.h"
 #include "libvmtp/journal.h"
@@ -1891,7 +1892,7 @@ fail:
 		int left;
 
 		log_info("rolling back what this run created");
-		left = res_delete_all(s, c.made, out, &e);
+		left = res_delete_all(s, c.made, out, cli_note_deleted, &e);
 		if (left == 0) {
 			journal_remove(c.tag, &e);
 		} else {

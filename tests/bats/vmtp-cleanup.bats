@@ -69,6 +69,9 @@ journal() {
 	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "floatingip,server,router,subnet,network,security_group,keypair" ]
 	[ "$(jq -s 'map(select(has("error"))) | length' <<< "$output")" -eq 0 ]
 	[ "$(jq -r .run <<< "$output" | sort -u)" = $T ]
+	# one line for the user per resource deleted
+	[[ "$stderr" == *"vmtp-cleanup: deleted server $T-server ($srv)"* ]]
+	[ "$(grep -c '^vmtp-cleanup: deleted ' <<< "$stderr")" -eq 7 ]
 	api DELETE network "/v2.0/networks/$keep" > /dev/null
 	after=$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)')
 	[ "$after" = "$before" ]
@@ -137,6 +140,7 @@ journal() {
 	os_admin flavor create --ram 64 --disk 0 --vcpus 1 $T-flavor > /dev/null
 	run -1 --separate-stderr vmtp-cleanup --tag $T
 	[ "$(jq -c '[.kind, .name, (.error | startswith("403"))]' <<< "$output")" = "[\"flavor\",\"$T-flavor\",true]" ]
+	[[ "$stderr" == *"vmtp-cleanup: warning: cannot delete flavor $T-flavor ("*"): 403"* ]]
 	[[ "$stderr" == *"still there: flavor $T-flavor"* ]]
 	[[ "$stderr" == *"vmtp-cleanup: 1 resource(s) could not be deleted" ]]
 	os_admin flavor delete $T-flavor

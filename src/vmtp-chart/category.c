@@ -46,6 +46,16 @@ cat_clear(struct chart_cat *cat)
 	free(cat->desc);
 }
 
+void
+cats_free(struct chart_cat *cats, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cat_clear(&cats[i]);
+	free(cats);
+}
+
 size_t
 cat_find(const struct chart_cat *cats, size_t n, const char *label)
 {
@@ -108,6 +118,16 @@ series_sort(struct chart_series *series, size_t n)
 {
 	if (n > 0)
 		qsort(series, n, sizeof(*series), series_cmp);
+}
+
+void
+series_free(struct chart_series *series, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(series[i].name);
+	free(series);
 }
 
 size_t

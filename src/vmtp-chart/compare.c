@@ -155,14 +155,8 @@ out:
 void
 compare_clear(struct chart_compare *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->ncat; i++)
-		cat_clear(&c->cats[i]);
-	free(c->cats);
-	for (i = 0; i < c->nser; i++)
-		free(c->series[i].name);
-	free(c->series);
+	cats_free(c->cats, c->ncat);
+	series_free(c->series, c->nser);
 	free(c->gbps);
 	table_clear(&c->table);
 }

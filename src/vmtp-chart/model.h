@@ -92,6 +92,9 @@ int cat_copy(struct chart_cat *to, const struct chart_cat *from);
 /* Frees the strings of CAT. */
 void cat_clear(struct chart_cat *cat);
 
+/* Frees the N categories CATS and their strings; NULL is allowed. */
+void cats_free(struct chart_cat *cats, size_t n);
+
 /* Returns the index of the category labelled LABEL in CATS, or N. */
 size_t cat_find(const struct chart_cat *cats, size_t n, const char *label);
 
@@ -104,6 +107,9 @@ void cats_sort(struct chart_cat *cats, size_t *seen, size_t n, size_t *map);
 
 /* Sorts the N series of SERIES: TCP, then UDP, each by size. */
 void series_sort(struct chart_series *series, size_t n);
+
+/* Frees the N series SERIES and their names; NULL is allowed. */
+void series_free(struct chart_series *series, size_t n);
 
 /* Returns the index of the series named NAME in SERIES, or N. */
 size_t series_find(

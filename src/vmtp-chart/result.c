@@ -160,6 +160,18 @@ acc_cpu(struct acc *a, const json_t *load)
 	return 0;
 }
 
+/* Adds X to the sum, minimum and maximum of the *N figures so far. */
+static void
+acc_range(double x, double *sum, double *min, double *max, int *n)
+{
+	if (*n == 0 || x < *min)
+		*min = x;
+	if (*n == 0 || x > *max)
+		*max = x;
+	*sum += x;
+	(*n)++;
+}
+
 /* Adds the per-second figures of INTERVALS (a list, or NULL) to A. */
 static void
 acc_intervals(struct acc *a, const json_t *intervals)
@@ -173,12 +185,7 @@ acc_intervals(struct acc *a, const json_t *intervals)
 
 		if (isnan(x))
 			continue;
-		if (a->iv_n == 0 || x < a->iv_min)
-			a->iv_min = x;
-		if (a->iv_n == 0 || x > a->iv_max)
-			a->iv_max = x;
-		a->iv_sum += x;
-		a->iv_n++;
+		acc_range(x, &a->iv_sum, &a->iv_min, &a->iv_max, &a->iv_n);
 		any = 1;
 	}
 	a->iv_loops += any;
@@ -215,14 +222,8 @@ build_sample(struct build *b, size_t cat, const json_t *r, int udp)
 	a = build_acc(b, cat, udp, pkt_size(r));
 	if (a == NULL)
 		return -1;
-	if (!isnan(kbps)) {
-		if (a->n == 0 || kbps < a->min)
-			a->min = kbps;
-		if (a->n == 0 || kbps > a->max)
-			a->max = kbps;
-		a->sum += kbps;
-		a->n++;
-	}
+	if (!isnan(kbps))
+		acc_range(kbps, &a->sum, &a->min, &a->max, &a->n);
 	acc_add(&a->retrans, &a->retrans_n, r, "retrans");
 	acc_add(&a->rtt, &a->rtt_n, r, "rtt_ms");
 	acc_add(&a->loss, &a->loss_n, r, "loss_rate");
@@ -349,9 +350,7 @@ build_free(struct build *b)
 {
 	size_t i, j;
 
-	for (i = 0; i < b->ncat; i++)
-		cat_clear(&b->cats[i]);
-	free(b->cats);
+	cats_free(b->cats, b->ncat);
 	free(b->seen);
 	for (i = 0; i < b->nacc; i++) {
 		for (j = 0; j < b->accs[i].ncpu; j++)
@@ -572,12 +571,8 @@ result_clear(struct chart_result *res)
 
 	free(res->name);
 	json_decref(res->doc);
-	for (i = 0; i < res->ncat; i++)
-		cat_clear(&res->cats[i]);
-	free(res->cats);
-	for (i = 0; i < res->nser; i++)
-		free(res->series[i].name);
-	free(res->series);
+	cats_free(res->cats, res->ncat);
+	series_free(res->series, res->nser);
 	free(res->gbps);
 	free(res->failed);
 	table_clear(&res->props);

@@ -111,7 +111,6 @@ struct chart_report {
 	struct chart_compare compare;
 };
 
-/* The names of the groups, as titles under the x axis. */
 /*
  * Builds the report of DOCS (an array of normalized documents, borrowed;
  * each kept with a reference of its own) for PROTO with TITLE (NULL: one
@@ -123,6 +122,13 @@ struct chart_report *chart_report_new(
 
 /* Frees REPORT; NULL is allowed. */
 void chart_report_free(struct chart_report *report);
+
+/*
+ * Closes MEM, an open_memstream() writing *BUF.  Returns 0, or -1 with
+ * *BUF freed and NULL when a write or the close failed: out of memory
+ * (glibc's fclose() then may also return 0 and leave *BUF NULL).
+ */
+int mem_close(FILE *mem, char **buf);
 
 /*
  * A column chart: categories grouped on x, one column per series; or,

@@ -37,6 +37,19 @@ model_str(const json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
+int
+mem_close(FILE *mem, char **buf)
+{
+	int bad = ferror(mem);
+
+	if (fclose(mem) != 0 || bad || *buf == NULL) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Names result I of REP for legends: description, else date, else run. */
 static int
 name_result(struct chart_report *rep, size_t i)

@@ -88,23 +88,6 @@ rows_prune(struct chart_result *res)
 }
 
 /*
- * Closes MEM, the memory stream writing *BUF.  Returns 0, or -1 with *BUF
- * freed and NULL when a write or the close failed (out of memory).
- */
-static int
-mem_close(FILE *mem, char **buf)
-{
-	int bad = ferror(mem);
-
-	if (fclose(mem) != 0 || bad) {
-		free(*buf);
-		*buf = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * Stores in *OUT the CPU load of A as a new string, "10.0.0.5 3.20 (idle
  * 0.40)" per host, or NULL when it has none.  Returns 0, or -1.
  */

@@ -33,8 +33,8 @@ timeline_loop(const json_t *results, size_t i)
 	int loop = 1;
 	size_t k;
 
-	/* measured, not with intervals: "loop 2" is the second run even
-	 * when the first gave no intervals */
+	/* every measured run counts, with intervals or not: "loop 2" is
+	 * the second run even when the first gave none */
 	for (k = 0; k < i; k++) {
 		const json_t *o = json_array_get(results, k);
 		const char *p = model_str(o, "protocol");

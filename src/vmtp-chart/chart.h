@@ -1,8 +1,8 @@
 /*
  * chart.h - the internal API of vmtp-chart (SPEC §6): result documents
- * become a report model (model.c), charts are drawn by gnuplot (plot.c),
- * and the report is written as HTML (html.c) or as a terminal table
- * (text.c).
+ * become a report model (model.c and the files model.h lists), charts are
+ * drawn by gnuplot (plot.c), and the report is written as HTML (html.c) or
+ * as a terminal table (text.c).
  *
  * Numbers are formatted once, in the model's tables, so that the HTML and
  * the text format always show the same figures.
@@ -124,9 +124,9 @@ struct chart_report *chart_report_new(
 void chart_report_free(struct chart_report *report);
 
 /*
- * Closes MEM, an open_memstream() writing *BUF.  Returns 0, or -1 with
- * *BUF freed and NULL when a write or the close failed: out of memory
- * (glibc's fclose() then may also return 0 and leave *BUF NULL).
+ * Closes MEM, an open_memstream() writing *BUF (model.c).  Returns 0, or
+ * -1 with *BUF freed and NULL when a write or the close failed: out of
+ * memory (glibc's fclose() then may also return 0 and leave *BUF NULL).
  */
 int mem_close(FILE *mem, char **buf);
 

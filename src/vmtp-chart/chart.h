@@ -1,8 +1,8 @@
 /*
  * chart.h - the internal API of vmtp-chart (SPEC §6): result documents
- * become a report model (model.c), charts are drawn by gnuplot (plot.c),
- * and the report is written as HTML (html.c) or as a terminal table
- * (text.c).
+ * become a report model (model.c and the files model.h lists), charts are
+ * drawn by gnuplot (plot.c), and the report is written as HTML (html.c) or
+ * as a terminal table (text.c).
  *
  * Numbers are formatted once, in the model's tables, so that the HTML and
  * the text format always show the same figures.
@@ -111,7 +111,6 @@ struct chart_report {
 	struct chart_compare compare;
 };
 
-/* The names of the groups, as titles under the x axis. */
 /*
  * Builds the report of DOCS (an array of normalized documents, borrowed;
  * each kept with a reference of its own) for PROTO with TITLE (NULL: one
@@ -123,6 +122,13 @@ struct chart_report *chart_report_new(
 
 /* Frees REPORT; NULL is allowed. */
 void chart_report_free(struct chart_report *report);
+
+/*
+ * Closes MEM, an open_memstream() writing *BUF (model.c).  Returns 0, or
+ * -1 with *BUF freed and NULL when a write or the close failed: out of
+ * memory (glibc's fclose() then may also return 0 and leave *BUF NULL).
+ */
+int mem_close(FILE *mem, char **buf);
 
 /*
  * A column chart: categories grouped on x, one column per series; or,

@@ -140,12 +140,15 @@ any_value(const double *v, size_t n)
 	return 0;
 }
 
+/* Writes SVG as a figure, its caption NAME (when not NULL) then CAPTION. */
 static void
-figure_write(FILE *fp, const char *svg, const char *caption)
+figure_write(FILE *fp, const char *svg, const char *name, const char *caption)
 {
 	fputs("<figure class=\"chart\">\n", fp);
 	fputs(svg, fp);
 	fputs("\n<figcaption>", fp);
+	if (name != NULL)
+		esc(fp, name);
 	esc(fp, caption);
 	fputs("</figcaption>\n</figure>\n", fp);
 }
@@ -190,15 +193,14 @@ charts_free(struct charts *ch)
 	free(ch->compare_chart);
 }
 
-/* Draws every chart of REP with one gnuplot run. */
+/* Makes room in CH for the charts of REP and the names they show. */
 static int
-charts_draw(
-    struct charts *ch, const struct chart_report *rep, struct vmtp_err *err)
+charts_alloc(struct charts *ch, const struct chart_report *rep)
 {
 	const struct chart_compare *c = &rep->compare;
 	size_t nnames = c->nser > 0 ? rep->nresults : 0;
 	size_t ntime = 0, nplots;
-	size_t i, j, k = 0;
+	size_t i, j;
 
 	for (i = 0; i < rep->nresults; i++) {
 		nnames += rep->results[i].nser;
@@ -220,8 +222,20 @@ charts_draw(
 	    ch->result_chart == NULL || ch->compare_chart == NULL ||
 	    ch->cats == NULL || ch->values == NULL || ch->time_chart == NULL ||
 	    ch->lines == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return -1;
 	ch->ncompare = c->nser;
+	return 0;
+}
+
+/*
+ * Adds the column chart of each result of REP that has a value, its
+ * series names from CH's name *K on.
+ */
+static void
+charts_results(struct charts *ch, const struct chart_report *rep, size_t *k)
+{
+	size_t i, j;
+
 	for (i = 0; i < rep->nresults; i++) {
 		const struct chart_result *res = &rep->results[i];
 		int wide = (int)(res->ncat * res->nser);
@@ -230,20 +244,32 @@ charts_draw(
 		if (!any_value(res->gbps, res->ncat * res->nser))
 			continue;
 		for (j = 0; j < res->nser; j++)
-			ch->names[k + j] = res->series[j].name;
+			ch->names[*k + j] = res->series[j].name;
 		ch->plots[ch->n] = (struct plot){res->ncat, res->cats,
-		    res->nser, &ch->names[k], res->gbps, res->failed,
+		    res->nser, &ch->names[*k], res->gbps, res->failed,
 		    wide > 40 ? 1000 + (wide - 40) * 14 : 1000, 430,
 		    "Throughput (Gbps)", 1, 0};
-		k += res->nser;
+		*k += res->nser;
 		ch->result_chart[i] = (long)ch->n++;
 	}
-	if (c->nser > 0) {
-		for (j = 0; j < rep->nresults; j++)
-			ch->names[k + j] = rep->results[j].name;
-	}
+}
+
+/*
+ * Adds a chart per compared series of REP: its flows on x, a column per
+ * result, named from CH's name *K on.  Returns 0, or -1.
+ */
+static int
+charts_compare(struct charts *ch, const struct chart_report *rep, size_t *k)
+{
+	const struct chart_compare *c = &rep->compare;
+	const size_t nr = rep->nresults;
+	size_t i, j;
+
+	if (c->nser == 0)
+		return 0;
+	for (j = 0; j < nr; j++)
+		ch->names[*k + j] = rep->results[j].name;
 	for (i = 0; i < c->nser; i++) {
-		const size_t nr = rep->nresults;
 		const double *v = &c->gbps[i * c->ncat * nr];
 		size_t ncat = 0;
 
@@ -252,7 +278,7 @@ charts_draw(
 		ch->cats[i] = calloc(c->ncat + 1, sizeof(**ch->cats));
 		ch->values[i] = calloc(c->ncat * nr + 1, sizeof(**ch->values));
 		if (ch->cats[i] == NULL || ch->values[i] == NULL)
-			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			return -1;
 		for (j = 0; j < c->ncat; j++) {
 			if (!any_value(&v[j * nr], nr))
 				continue;
@@ -264,39 +290,60 @@ charts_draw(
 		if (ncat == 0)
 			continue;
 		ch->plots[ch->n] = (struct plot){ncat, ch->cats[i], nr,
-		    &ch->names[k], ch->values[i], NULL, 560, 340,
+		    &ch->names[*k], ch->values[i], NULL, 560, 340,
 		    "Throughput (Gbps)", 0, 0};
 		ch->compare_chart[i] = (long)ch->n++;
 	}
-	k += c->nser > 0 ? rep->nresults : 0;
+	*k += nr;
+	return 0;
+}
+
+/* Adds the line chart of timeline T, its lines named from CH's *K on. */
+static int
+charts_timeline(struct charts *ch, const struct chart_timeline *t, size_t *k)
+{
+	size_t l, s, n = 0;
+	double *v;
+
+	for (l = 0; l < t->nline; l++)
+		if (t->lines[l].n > n)
+			n = t->lines[l].n;
+	v = calloc(t->nline * n + 1, sizeof(*v));
+	if (v == NULL)
+		return -1;
+	ch->lines[ch->nlines++] = v;
+	for (l = 0; l < t->nline; l++) {
+		ch->names[*k + l] = t->lines[l].name;
+		for (s = 0; s < n; s++)
+			v[l * n + s] =
+			    s < t->lines[l].n ? t->lines[l].gbps[s] : NAN;
+	}
+	ch->plots[ch->n++] = (struct plot){
+	    0, NULL, t->nline, &ch->names[*k], v, NULL, 560, 300, "Gbps", 1, n};
+	*k += t->nline;
+	return 0;
+}
+
+/* Draws every chart of REP with one gnuplot run. */
+static int
+charts_draw(
+    struct charts *ch, const struct chart_report *rep, struct vmtp_err *err)
+{
+	size_t i, j, k = 0;
+
+	if (charts_alloc(ch, rep) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	charts_results(ch, rep, &k);
+	if (charts_compare(ch, rep, &k) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (i = 0; i < rep->nresults; i++) {
 		const struct chart_result *res = &rep->results[i];
 
 		ch->time_chart[i] = res->ntime > 0 ? (long)ch->n : -1;
-		for (j = 0; j < res->ntime; j++) {
-			const struct chart_timeline *t = &res->times[j];
-			size_t l, s, n = 0;
-			double *v;
-
-			for (l = 0; l < t->nline; l++)
-				if (t->lines[l].n > n)
-					n = t->lines[l].n;
-			v = calloc(t->nline * n + 1, sizeof(*v));
-			if (v == NULL)
+		for (j = 0; j < res->ntime; j++)
+			if (charts_timeline(ch, &res->times[j], &k) != 0)
 				return err_set(
 				    err, VMTP_EXIT_FAIL, "out of memory");
-			ch->lines[ch->nlines++] = v;
-			for (l = 0; l < t->nline; l++) {
-				ch->names[k + l] = t->lines[l].name;
-				for (s = 0; s < n; s++)
-					v[l * n + s] = s < t->lines[l].n
-					                   ? t->lines[l].gbps[s]
-					                   : NAN;
-			}
-			ch->plots[ch->n++] = (struct plot){0, NULL, t->nline,
-			    &ch->names[k], v, NULL, 560, 300, "Gbps", 1, n};
-			k += t->nline;
-		}
 	}
 	return plot_svg(ch->plots, ch->n, ch->svgs, err);
 }
@@ -365,7 +412,7 @@ result_write(
 	}
 	fputs("</p>\n", fp);
 	if (ch->result_chart[i] >= 0)
-		figure_write(fp, ch->svgs[ch->result_chart[i]],
+		figure_write(fp, ch->svgs[ch->result_chart[i]], NULL,
 		    rep->proto == CHART_PROTO_ALL
 		        ? "Throughput per flow: TCP and UDP per packet size, "
 		          "mean over runs, in Gbps."
@@ -422,14 +469,11 @@ compare_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 	}
 	fputs("</ul>\n<div class=\"grid\">\n", fp);
 	for (i = 0; i < c->nser; i++) {
-		char caption[300];
-
 		if (ch->compare_chart[i] < 0)
 			continue;
-		snprintf(caption, sizeof(caption),
-		    "%s throughput per flow and result, in Gbps.",
-		    c->series[i].name);
-		figure_write(fp, ch->svgs[ch->compare_chart[i]], caption);
+		figure_write(fp, ch->svgs[ch->compare_chart[i]],
+		    c->series[i].name,
+		    " throughput per flow and result, in Gbps.");
 	}
 	fputs("</div>\n", fp);
 	if (c->table.nrows > 0) {

@@ -432,10 +432,8 @@ svg_inline(const char *svg, size_t len, size_t idx)
 		}
 		fputc(*s++, mem);
 	}
-	if (fclose(mem) != 0) {
-		free(out);
+	if (mem_close(mem, &out) != 0)
 		return NULL;
-	}
 	return out;
 }
 
@@ -495,7 +493,7 @@ plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
 		else
 			gp_chart(mem, &plots[i], i);
 	}
-	if (fclose(mem) != 0) {
+	if (mem_close(mem, &script) != 0) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}

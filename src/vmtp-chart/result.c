@@ -1,0 +1,586 @@
+/*
+ * result.c - one result document becomes one result of vmtp-chart's
+ * report (SPEC §6): its flows become categories, its TCP and UDP results
+ * series with the mean Gbps over loops (accumulated here), its errors and
+ * ICMP entries notes, and all of them the rows of its tables.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+
+#include "chart.h"
+#include "model.h"
+
+/* What one result collects before it is sorted and formatted. */
+struct build {
+	size_t ncat;
+	struct chart_cat *cats;
+	size_t *seen; /* order of first appearance, per category */
+	size_t nacc;
+	struct acc *accs;
+	size_t nnote;
+	struct note *notes;
+	size_t ntime;
+	struct chart_timeline *times; /* categories not yet sorted */
+};
+
+/* Returns the index of the category of DESC/REVERSE in B, adding it. */
+static long
+build_cat(struct build *b, const char *desc, int reverse)
+{
+	struct chart_cat cat;
+	size_t i;
+	void *p;
+
+	if (cat_init(&cat, desc, reverse) != 0)
+		goto fail;
+	i = cat_find(b->cats, b->ncat, cat.label);
+	if (i < b->ncat) {
+		cat_clear(&cat);
+		return (long)i;
+	}
+	p = model_grow(b->cats, b->ncat, sizeof(*b->cats));
+	if (p == NULL)
+		goto fail;
+	b->cats = p;
+	p = model_grow(b->seen, b->ncat, sizeof(*b->seen));
+	if (p == NULL)
+		goto fail;
+	b->seen = p;
+	b->cats[b->ncat] = cat;
+	b->seen[b->ncat] = b->ncat;
+	return (long)b->ncat++;
+fail:
+	cat_clear(&cat);
+	return -1;
+}
+
+/* Returns the accumulator of CAT/UDP/SIZE in B, adding it, or NULL. */
+static struct acc *
+build_acc(struct build *b, size_t cat, int udp, long long size)
+{
+	struct acc *a;
+	size_t i;
+
+	for (i = 0; i < b->nacc; i++) {
+		a = &b->accs[i];
+		if (a->cat == cat && a->udp == udp && a->size == size)
+			return a;
+	}
+	a = model_grow(b->accs, b->nacc, sizeof(*b->accs));
+	if (a == NULL)
+		return NULL;
+	b->accs = a;
+	a = &b->accs[b->nacc++];
+	memset(a, 0, sizeof(*a));
+	a->cat = cat;
+	a->udp = udp;
+	a->size = size;
+	return a;
+}
+
+static int
+build_note(struct build *b, size_t cat, const char *proto, const char *msg,
+    const json_t *entry, const char *tool)
+{
+	struct note *n = model_grow(b->notes, b->nnote, sizeof(*b->notes));
+
+	if (n == NULL)
+		return -1;
+	b->notes = n;
+	b->notes[b->nnote++] = (struct note){cat, proto, msg, entry, tool};
+	return 0;
+}
+
+/* Whether protocol P (NULL: none given) is NAME. */
+static int
+is_proto(const char *p, const char *name)
+{
+	return p != NULL && strcmp(p, name) == 0;
+}
+
+/* Returns the CPU of HOST in A, adding it, or NULL. */
+static struct cpu_acc *
+acc_cpu_host(struct acc *a, const char *host)
+{
+	struct cpu_acc *c;
+	size_t i;
+
+	for (i = 0; i < a->ncpu; i++)
+		if (strcmp(a->cpu[i].host, host) == 0)
+			return &a->cpu[i];
+	c = model_grow(a->cpu, a->ncpu, sizeof(*a->cpu));
+	if (c == NULL)
+		return NULL;
+	a->cpu = c;
+	c = &a->cpu[a->ncpu];
+	memset(c, 0, sizeof(*c));
+	c->host = strdup(host);
+	if (c->host == NULL)
+		return NULL;
+	a->ncpu++;
+	return c;
+}
+
+/* Adds the cpu_load of a sample ({host: [baseline, reading...]}) to A. */
+static int
+acc_cpu(struct acc *a, const json_t *load)
+{
+	const char *host;
+	json_t *list;
+
+	json_object_foreach ((json_t *)load, host, list) {
+		struct cpu_acc *c;
+		json_t *v;
+		size_t i;
+
+		if (!json_is_array(list) || json_array_size(list) == 0)
+			continue;
+		c = acc_cpu_host(a, host);
+		if (c == NULL)
+			return -1;
+		json_array_foreach (list, i, v) {
+			double x = model_num(v);
+
+			if (isnan(x))
+				continue;
+			if (i == 0) {
+				c->base_sum += x;
+				c->base_n++;
+				continue;
+			}
+			c->sum += x;
+			c->n++;
+		}
+	}
+	return 0;
+}
+
+/* Adds X to the sum, minimum and maximum of the *N figures so far. */
+static void
+acc_range(double x, double *sum, double *min, double *max, int *n)
+{
+	if (*n == 0 || x < *min)
+		*min = x;
+	if (*n == 0 || x > *max)
+		*max = x;
+	*sum += x;
+	(*n)++;
+}
+
+/* Adds the per-second figures of INTERVALS (a list, or NULL) to A. */
+static void
+acc_intervals(struct acc *a, const json_t *intervals)
+{
+	json_t *v;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach ((json_t *)intervals, i, v) {
+		double x = model_num(v);
+
+		if (isnan(x))
+			continue;
+		acc_range(x, &a->iv_sum, &a->iv_min, &a->iv_max, &a->iv_n);
+		any = 1;
+	}
+	a->iv_loops += any;
+}
+
+/* Adds the number at KEY of R, if any, to *SUM and counts it in *N. */
+static void
+acc_add(double *sum, int *n, const json_t *r, const char *key)
+{
+	double x = model_num(json_object_get(r, key));
+
+	if (!isnan(x)) {
+		*sum += x;
+		(*n)++;
+	}
+}
+
+/* Returns the pkt_size of R, or -1 when it gives none. */
+static long long
+pkt_size(const json_t *r)
+{
+	json_t *size = json_object_get(r, "pkt_size");
+
+	return json_is_number(size) ? (long long)json_number_value(size) : -1;
+}
+
+/* Adds one TCP or UDP result R of a flow in category CAT to B. */
+static int
+build_sample(struct build *b, size_t cat, const json_t *r, int udp)
+{
+	double kbps = model_num(json_object_get(r, "throughput_kbps"));
+	struct acc *a;
+
+	a = build_acc(b, cat, udp, pkt_size(r));
+	if (a == NULL)
+		return -1;
+	if (!isnan(kbps))
+		acc_range(kbps, &a->sum, &a->min, &a->max, &a->n);
+	acc_add(&a->retrans, &a->retrans_n, r, "retrans");
+	acc_add(&a->rtt, &a->rtt_n, r, "rtt_ms");
+	acc_add(&a->loss, &a->loss_n, r, "loss_rate");
+	acc_add(&a->jitter, &a->jitter_n, r, "jitter_ms");
+	if (!udp)
+		acc_intervals(a, json_object_get(r, "intervals"));
+	if (json_is_object(json_object_get(r, "cpu_load")))
+		return acc_cpu(a, json_object_get(r, "cpu_load"));
+	return 0;
+}
+
+/*
+ * Adds the notes of result R (protocol P or NULL, error MSG or NULL) in
+ * category CAT to B: an ICMP result's entries and error, or the error of
+ * another, whose series (TCP or UDP) keeps its column.
+ */
+static int
+build_notes(struct build *b, size_t cat, const json_t *r, const char *p,
+    const char *msg)
+{
+	int tcp = is_proto(p, "TCP");
+	int udp = is_proto(p, "UDP");
+	json_t *one;
+	size_t j;
+
+	if (is_proto(p, "ICMP")) {
+		json_array_foreach (json_object_get(r, "results"), j, one) {
+			if (build_note(b, cat, p, model_str(one, "error"), one,
+			        model_str(r, "tool")) != 0)
+				return -1;
+		}
+		if (msg != NULL && build_note(b, cat, p, msg, NULL, NULL) != 0)
+			return -1;
+		return 0;
+	}
+	if (build_note(b, cat, p, msg, r, NULL) != 0)
+		return -1;
+	/* the series failed here: it still has its column */
+	if ((tcp || udp) && json_is_number(json_object_get(r, "pkt_size")) &&
+	    build_acc(b, cat, udp, pkt_size(r)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Collects the results of flow FLOW (borrowed) of a document into B. */
+static int
+build_flow(struct build *b, const json_t *flow, int proto)
+{
+	const char *desc = model_str(flow, "desc");
+	json_t *results = json_object_get(flow, "results");
+	json_t *r;
+	size_t i;
+	long fwd = -1;
+	size_t ntime = b->ntime;
+
+	json_array_foreach (results, i, r) {
+		const char *p = model_str(r, "protocol");
+		const char *msg = model_str(r, "error");
+		const char *dir = model_str(r, "direction");
+		int rev = dir != NULL && strcmp(dir, "reverse") == 0;
+		int tcp = is_proto(p, "TCP");
+		int udp = is_proto(p, "UDP");
+		int icmp = is_proto(p, "ICMP");
+		long cat;
+
+		if ((tcp && proto == CHART_PROTO_UDP) ||
+		    (udp && proto == CHART_PROTO_TCP) ||
+		    (icmp && proto != CHART_PROTO_ALL))
+			continue;
+		/* a flow is a category once it has something to show */
+		if (rev)
+			cat = build_cat(b, desc, 1);
+		else
+			cat = fwd = fwd >= 0 ? fwd : build_cat(b, desc, 0);
+		if (cat < 0)
+			return -1;
+		if (icmp || msg != NULL) {
+			if (build_notes(b, (size_t)cat, r, p, msg) != 0)
+				return -1;
+			continue;
+		}
+		if ((tcp || udp) && build_sample(b, (size_t)cat, r, udp) != 0)
+			return -1;
+		if (tcp &&
+		    timeline_add(&b->times, &b->ntime, b->ntime == ntime, desc,
+		        (size_t)cat, r, rev, timeline_loop(results, i)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Collects every flow of DOC into B for PROTO, then sorts B's categories
+ * into report order; its accumulators, notes and timelines follow them.
+ */
+static int
+build_collect(struct build *b, const json_t *doc, int proto, int tcp_sizes)
+{
+	size_t *map = NULL;
+	json_t *flow;
+	size_t i;
+	int rc = -1;
+
+	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
+		if (build_flow(b, flow, proto) != 0)
+			goto out;
+	}
+	map = calloc(b->ncat + 1, sizeof(*map));
+	if (map == NULL)
+		goto out;
+	cats_sort(b->cats, b->seen, b->ncat, map);
+	for (i = 0; i < b->nacc; i++)
+		b->accs[i].cat = map[b->accs[i].cat];
+	for (i = 0; i < b->nnote; i++)
+		b->notes[i].cat = map[b->notes[i].cat];
+	rc = timelines_finish(b->times, b->ntime, map, tcp_sizes);
+out:
+	free(map);
+	return rc;
+}
+
+static void
+build_free(struct build *b)
+{
+	size_t i, j;
+
+	cats_free(b->cats, b->ncat);
+	free(b->seen);
+	for (i = 0; i < b->nacc; i++) {
+		for (j = 0; j < b->accs[i].ncpu; j++)
+			free(b->accs[i].cpu[j].host);
+		free(b->accs[i].cpu);
+	}
+	free(b->accs);
+	free(b->notes);
+	for (i = 0; i < b->ntime; i++)
+		timeline_clear(&b->times[i]);
+	free(b->times);
+}
+
+int
+result_tcp_sizes(const json_t *docs)
+{
+	json_t *doc, *flow, *r;
+	size_t i, j, k;
+	double first = NAN;
+
+	json_array_foreach ((json_t *)docs, i, doc) {
+		json_array_foreach (json_object_get(doc, "flows"), j, flow) {
+			json_array_foreach (
+			    json_object_get(flow, "results"), k, r) {
+				const char *p = model_str(r, "protocol");
+				json_t *size = json_object_get(r, "pkt_size");
+				double s = json_is_number(size)
+				               ? json_number_value(size)
+				               : -1;
+
+				/* the results build_flow() makes series of */
+				if (!is_proto(p, "TCP") ||
+				    (json_object_get(r, "error") != NULL &&
+				        !json_is_number(size)))
+					continue;
+				if (isnan(first))
+					first = s;
+				else if (s != first)
+					return 2;
+			}
+		}
+	}
+	return isnan(first) ? 0 : 1;
+}
+
+/*
+ * Makes the series of RES: the distinct (protocol, size) pairs of B's
+ * accumulators, sorted and named for TCP_SIZES.
+ */
+static int
+result_series(struct chart_result *res, const struct build *b, int tcp_sizes)
+{
+	size_t i, j;
+
+	for (i = 0; i < b->nacc; i++) {
+		struct chart_series *s;
+
+		for (j = 0; j < res->nser; j++)
+			if (res->series[j].udp == b->accs[i].udp &&
+			    res->series[j].pkt_size == b->accs[i].size)
+				break;
+		if (j < res->nser)
+			continue;
+		s = model_grow(res->series, res->nser, sizeof(*s));
+		if (s == NULL)
+			return -1;
+		res->series = s;
+		res->series[res->nser++] = (struct chart_series){
+		    NULL, b->accs[i].udp, b->accs[i].size};
+	}
+	series_sort(res->series, res->nser);
+	for (j = 0; j < res->nser; j++)
+		if (series_name(&res->series[j], tcp_sizes) != 0)
+			return -1;
+	return 0;
+}
+
+/* Whether A has no figure at all (its measurements all failed). */
+static int
+acc_empty(const struct acc *a)
+{
+	return a->n == 0 && a->retrans_n == 0 && a->rtt_n == 0 &&
+	       a->loss_n == 0 && a->jitter_n == 0 && a->ncpu == 0 &&
+	       a->iv_n == 0;
+}
+
+/*
+ * Fills the Gbps of category I of RES and adds its rows: per series the
+ * figures of its accumulator in B, then its notes.
+ */
+static int
+result_cat_rows(struct chart_result *res, const struct build *b, size_t i)
+{
+	const struct chart_cat *cat = &res->cats[i];
+	size_t j, k;
+
+	for (j = 0; j < res->nser; j++) {
+		const struct chart_series *s = &res->series[j];
+
+		for (k = 0; k < b->nacc; k++) {
+			const struct acc *a = &b->accs[k];
+
+			if (a->cat != i || a->udp != s->udp ||
+			    a->size != s->pkt_size)
+				continue;
+			if (a->n > 0)
+				res->gbps[i * res->nser + j] =
+				    a->sum / a->n / KBPS_PER_GBPS;
+			/* only errors: their rows come with the notes */
+			if (!acc_empty(a) && rows_add_acc(res, cat, s, a) != 0)
+				return -1;
+		}
+	}
+	for (k = 0; k < b->nnote; k++)
+		if (b->notes[k].cat == i &&
+		    rows_add_note(res, cat, &b->notes[k]) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Marks the columns of RES that have no value because their measurement
+ * failed: an error result of that protocol and size (any size when it
+ * names none) in that flow.  Returns 0, or -1 when out of memory.
+ */
+static int
+mark_failed(struct chart_result *res, const struct build *b)
+{
+	size_t k, j;
+
+	res->failed = calloc(res->ncat * res->nser + 1, 1);
+	if (res->failed == NULL)
+		return -1;
+	for (k = 0; k < b->nnote; k++) {
+		const struct note *n = &b->notes[k];
+		json_t *size = json_object_get(n->entry, "pkt_size");
+		int udp;
+
+		if (n->msg == NULL || n->proto == NULL)
+			continue;
+		if (strcmp(n->proto, "TCP") != 0 &&
+		    strcmp(n->proto, "UDP") != 0)
+			continue;
+		udp = strcmp(n->proto, "UDP") == 0;
+		for (j = 0; j < res->nser; j++) {
+			const struct chart_series *s = &res->series[j];
+			size_t at = n->cat * res->nser + j;
+
+			if (s->udp == udp && isnan(res->gbps[at]) &&
+			    (!json_is_number(size) ||
+			        (long long)json_number_value(size) ==
+			            s->pkt_size))
+				res->failed[at] = 1;
+		}
+	}
+	return 0;
+}
+
+/* Fills the Gbps, the figures tables and the failures of RES from B. */
+static int
+result_figures(struct chart_result *res, const struct build *b)
+{
+	size_t i;
+
+	res->gbps = calloc(res->ncat * res->nser + 1, sizeof(*res->gbps));
+	if (res->gbps == NULL)
+		return -1;
+	for (i = 0; i < res->ncat * res->nser; i++)
+		res->gbps[i] = NAN;
+	if (rows_init(res) != 0)
+		return -1;
+	for (i = 0; i < res->ncat; i++)
+		if (result_cat_rows(res, b, i) != 0)
+			return -1;
+	if (mark_failed(res, b) != 0)
+		return -1;
+	rows_prune(res);
+	return 0;
+}
+
+int
+result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
+    struct vmtp_err *err)
+{
+	struct build b = {0};
+	int rc = -1;
+
+	res->doc = json_incref(doc);
+	if (build_collect(&b, doc, proto, tcp_sizes) != 0)
+		goto out;
+	/* the timelines and categories move from the build to the result */
+	res->ntime = b.ntime;
+	res->times = b.times;
+	b.times = NULL;
+	b.ntime = 0;
+	if (result_series(res, &b, tcp_sizes) != 0)
+		goto out;
+	res->ncat = b.ncat;
+	res->cats = b.cats;
+	b.cats = NULL;
+	b.ncat = 0;
+	if (result_figures(res, &b) != 0 ||
+	    rows_build_props(&res->props, doc) != 0 ||
+	    rows_build_flows(&res->flows, doc) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	build_free(&b);
+	return rc;
+}
+
+void
+result_clear(struct chart_result *res)
+{
+	size_t i;
+
+	free(res->name);
+	json_decref(res->doc);
+	cats_free(res->cats, res->ncat);
+	series_free(res->series, res->nser);
+	free(res->gbps);
+	free(res->failed);
+	table_clear(&res->props);
+	table_clear(&res->flows);
+	table_clear(&res->numbers);
+	table_clear(&res->icmp);
+	table_clear(&res->persec);
+	for (i = 0; i < res->ntime; i++)
+		timeline_clear(&res->times[i]);
+	free(res->times);
+}

@@ -218,9 +218,7 @@ out:
 	free(buf);
 	chart_report_free(report);
 	json_decref(docs);
-	if (fflush(stdout) != 0)
-		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
-		    strerror(errno));
+	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
 	if (err.exit == VMTP_EXIT_USAGE)

@@ -486,9 +486,7 @@ main(int argc, char **argv)
 	else
 		delete_victims(s, &o, victims, &err);
 out:
-	if (fflush(stdout) != 0)
-		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
-		    strerror(errno));
+	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
 	if (err.exit == VMTP_EXIT_USAGE)

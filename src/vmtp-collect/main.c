@@ -623,9 +623,7 @@ main(int argc, char **argv)
 		write_results(&a, cfg, records, rec_reader_name(rd), &err);
 out:
 	poller_free(poller);
-	if (err.exit == VMTP_EXIT_OK && fflush(stdout) != 0)
-		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
-		    strerror(errno));
+	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK) {
 		log_error("%s", err.msg);
 		if (err.exit == VMTP_EXIT_USAGE)

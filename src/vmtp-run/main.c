@@ -642,9 +642,7 @@ out:
 	json_decref(cfg);
 	rec_reader_free(rd);
 	ssh_password_free(o.password);
-	if (fflush(stdout) != 0)
-		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
-		    strerror(errno));
+	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
 	if (err.exit == VMTP_EXIT_USAGE)

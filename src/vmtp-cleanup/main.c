@@ -460,13 +460,16 @@ int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
+	int usage = 0; /* the command line is wrong: show the synopsis */
 	struct options o = {0};
 	struct os_session *s = NULL;
 	json_t *victims = NULL;
 
 	log_init(PROG, LOG_INFO);
-	if (parse_args(argc, argv, &o, &err) != 0)
+	if (parse_args(argc, argv, &o, &err) != 0) {
+		usage = err.exit == VMTP_EXIT_USAGE;
 		goto out;
+	}
 	log_init(PROG, o.level);
 	victims = json_array();
 	if (victims == NULL) {
@@ -489,7 +492,7 @@ out:
 	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
-	if (err.exit == VMTP_EXIT_USAGE)
+	if (usage)
 		fputs(synopsis, stderr);
 	json_decref(victims);
 	os_session_free(s);

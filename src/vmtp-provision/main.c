@@ -718,6 +718,7 @@ int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
+	int usage = 0; /* the command line is wrong: show the synopsis */
 	struct sigaction sa;
 	struct opts o = {0};
 	json_t *cfg = NULL;
@@ -728,8 +729,10 @@ main(int argc, char **argv)
 	int i;
 
 	log_init(PROG, LOG_INFO);
-	if (parse_args(argc, argv, &o, &err) != 0)
+	if (parse_args(argc, argv, &o, &err) != 0) {
+		usage = err.exit == VMTP_EXIT_USAGE;
 		goto out;
+	}
 	log_init(PROG, o.verbosity);
 	for (i = 0; i < o.n_hosts; i++)
 		native_mode |= !o.hosts[i].external;
@@ -782,7 +785,7 @@ out:
 	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
-	if (err.exit == VMTP_EXIT_USAGE)
+	if (usage)
 		fputs(synopsis, stderr);
 	return err.exit;
 }

@@ -515,6 +515,113 @@ flow_selected(const struct run_opts *o, const json_t *flow)
 	return 0;
 }
 
+/*
+ * Keeps what vmtp-run needs of REC: the first run tag and the hosts in
+ * CTX, a selected flow in FLOWS, its planned seconds added to *PLANNED.
+ * Returns 0 or -1 with ERR set.
+ */
+static int
+take_record(struct run_ctx *ctx, json_t *rec, json_t *flows, double *planned,
+    struct vmtp_err *err)
+{
+	const char *type = rec_type(rec);
+	const char *run = json_string_value(json_object_get(rec, "run"));
+
+	if (ctx->run_tag == NULL && run != NULL) {
+		ctx->run_tag = strdup(run);
+		if (ctx->run_tag == NULL)
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
+	if (strcmp(type, "host") == 0)
+		return add_host(ctx, rec, err);
+	if (strcmp(type, "flow") != 0 || !flow_selected(ctx->o, rec))
+		return 0;
+	if (json_array_append(flows, rec) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	*planned += flow_plan_seconds(ctx->o, rec);
+	return 0;
+}
+
+/*
+ * Passes every record of RD on, taking what vmtp-run needs of it
+ * (take_record).  Flows are measured after the input ends, so that the
+ * progress line knows how many there are.  Returns 0 or -1 with ERR set.
+ */
+static int
+read_topology(struct rec_reader *rd, struct run_ctx *ctx, json_t *flows,
+    double *planned, struct vmtp_err *err)
+{
+	json_t *rec = NULL;
+	int rc;
+
+	while ((rc = rec_next(rd, &rec, err)) == 1) {
+		if (check_record(ctx, rec, rd, err) < 0 ||
+		    rec_pass(rd, stdout, err) < 0 ||
+		    take_record(ctx, rec, flows, planned, err) < 0)
+			rc = -1;
+		json_decref(rec);
+		if (rc < 0)
+			return -1;
+		if (got_signal)
+			return err_set(err, VMTP_EXIT_FAIL, "interrupted");
+	}
+	return rc;
+}
+
+/*
+ * Measures each of FLOWS in turn, the progress line telling the time
+ * left of PLANNED seconds.  Returns 0 or -1 with ERR set (a failed
+ * measurement is an error sample, counted in CTX, not an error here).
+ */
+static int
+measure(struct run_ctx *ctx, const json_t *flows, double planned,
+    struct vmtp_err *err)
+{
+	time_t started = time(NULL);
+	double done = 0;
+	json_t *f;
+	size_t i;
+
+	json_array_foreach ((json_t *)flows, i, f) {
+		long eta = (long)(planned - done);
+
+		if (done > 0)
+			eta = (long)((double)(time(NULL) - started) / done *
+			             (planned - done));
+		log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
+		    json_array_size(flows),
+		    json_string_value(json_object_get(f, "desc")), eta / 60,
+		    eta % 60);
+		if (flow_run(ctx, f, err) < 0)
+			return -1;
+		done += flow_plan_seconds(ctx->o, f);
+	}
+	log_progress_end();
+	if (json_array_size(flows) == 0)
+		log_warn("no flow to measure");
+	return 0;
+}
+
+/* Stops the server tool and frees what CTX holds; CTX itself is not. */
+static void
+ctx_clear(struct run_ctx *ctx)
+{
+	int k;
+
+	flow_stop_server(ctx);
+	for (k = 0; k < ctx->n_hosts; k++) {
+		ssh_close(ctx->hosts[k].conn);
+		free(ctx->hosts[k].name);
+		json_decref(ctx->hosts[k].rec);
+		free(ctx->hosts[k].tool_path[0]);
+		free(ctx->hosts[k].tool_path[1]);
+		free(ctx->hosts[k].tool_version[0]);
+		free(ctx->hosts[k].tool_version[1]);
+	}
+	free(ctx->hosts);
+	free((char *)ctx->run_tag);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -524,19 +631,10 @@ main(int argc, char **argv)
 	struct rec_reader *rd = NULL;
 	struct sigaction sa;
 	const char *pwfile = NULL;
-	const char *config;
 	json_t *cfg = NULL;
 	json_t *flows = NULL;
-	json_t *rec = NULL;
-	json_t *f;
 	double planned = 0;
-	double done = 0;
-	time_t started;
 	int verbosity = LOG_INFO;
-	size_t i;
-	int n_run = 0;
-	int k;
-	int rc;
 
 	log_init(PROG, LOG_INFO);
 	/* what the configuration does not give (opts_from_cfg) */
@@ -545,8 +643,7 @@ main(int argc, char **argv)
 	o.ceiling_kbps = 10e6; /* the search's start when unlimited */
 	o.connect_timeout_ms = 10000;
 	o.stop = &got_signal;
-	config = find_config(argc, argv);
-	cfg = cfg_load(config, &err);
+	cfg = cfg_load(find_config(argc, argv), &err);
 	if (cfg == NULL || opts_from_cfg(&o, cfg, &err) < 0 ||
 	    parse_args(argc, argv, &o, &pwfile, &verbosity, &err) != 0)
 		goto out;
@@ -568,76 +665,11 @@ main(int argc, char **argv)
 		goto out;
 	ctx.o = &o;
 	ctx.out = stdout;
-	/* pass every record on first; flows are measured after the input
-	 * ends, so that the progress line knows how many there are */
-	while ((rc = rec_next(rd, &rec, &err)) == 1) {
-		const char *type = rec_type(rec);
-
-		if (check_record(&ctx, rec, rd, &err) < 0 ||
-		    rec_pass(rd, stdout, &err) < 0)
-			goto out;
-		if (ctx.run_tag == NULL &&
-		    json_is_string(json_object_get(rec, "run"))) {
-			ctx.run_tag = strdup(
-			    json_string_value(json_object_get(rec, "run")));
-			if (ctx.run_tag == NULL) {
-				err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-				goto out;
-			}
-		}
-		if (strcmp(type, "host") == 0 && add_host(&ctx, rec, &err) < 0)
-			goto out;
-		if (strcmp(type, "flow") == 0 && flow_selected(&o, rec)) {
-			if (json_array_append(flows, rec) != 0) {
-				err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-				goto out;
-			}
-			planned += flow_plan_seconds(&o, rec);
-		}
-		json_decref(rec);
-		rec = NULL;
-		if (got_signal) {
-			err_set(&err, VMTP_EXIT_FAIL, "interrupted");
-			goto out;
-		}
-	}
-	if (rc < 0)
-		goto out;
-	started = time(NULL);
-	json_array_foreach (flows, i, f) {
-		double plan = flow_plan_seconds(&o, f);
-		long eta = (long)(planned - done);
-
-		if (done > 0)
-			eta = (long)((double)(time(NULL) - started) / done *
-			             (planned - done));
-		log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
-		    json_array_size(flows),
-		    json_string_value(json_object_get(f, "desc")), eta / 60,
-		    eta % 60);
-		if (flow_run(&ctx, f, &err) < 0)
-			goto out;
-		done += plan;
-		n_run++;
-	}
-	log_progress_end();
-	if (n_run == 0)
-		log_warn("no flow to measure");
+	if (read_topology(rd, &ctx, flows, &planned, &err) == 0)
+		measure(&ctx, flows, planned, &err);
 out:
 	log_progress_end();
-	flow_stop_server(&ctx);
-	for (k = 0; k < ctx.n_hosts; k++) {
-		ssh_close(ctx.hosts[k].conn);
-		free(ctx.hosts[k].name);
-		json_decref(ctx.hosts[k].rec);
-		free(ctx.hosts[k].tool_path[0]);
-		free(ctx.hosts[k].tool_path[1]);
-		free(ctx.hosts[k].tool_version[0]);
-		free(ctx.hosts[k].tool_version[1]);
-	}
-	free(ctx.hosts);
-	free((char *)ctx.run_tag);
-	json_decref(rec);
+	ctx_clear(&ctx);
 	json_decref(flows);
 	json_decref(cfg);
 	rec_reader_free(rd);

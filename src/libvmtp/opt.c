@@ -37,7 +37,7 @@ tables(const struct opt *opts, char *shorts, struct option *longs,
 		if (opts->id == 0)
 			continue;
 		if (++n > OPT_MAX)
-			return err_set(err, VMTP_EXIT_USAGE,
+			return err_set(err, VMTP_EXIT_FAIL,
 			    "more than %d options in the table", OPT_MAX);
 		if (opts->id < 256) {
 			shorts[ns++] = (char)opts->id;

@@ -21,7 +21,7 @@
 
 #include "libvmtp/err.h"
 
-/* The options a table may hold; a longer table is a usage error. */
+/* The options a table may hold; opt_next() refuses a longer table. */
 #define OPT_MAX 64
 
 /* One entry of a program's option table; see the file comment. */
@@ -45,9 +45,10 @@ struct opt {
  * Parses the next option of ARGV against the table OPTS, as getopt_long
  * does (permuting ARGV, optind and optarg as getopt leaves them; getopt
  * itself prints nothing).  Returns the option's id, 0 when no option is
- * left (optind is then the first operand), or -1 with ERR set
- * (VMTP_EXIT_USAGE) naming the unknown option or the option lacking or
- * refusing a value, or naming a table over OPT_MAX options.
+ * left (optind is then the first operand), or -1 with ERR set:
+ * VMTP_EXIT_USAGE naming an unknown or ambiguous option, or an option
+ * lacking or refusing a value; VMTP_EXIT_FAIL for a table of more than
+ * OPT_MAX options.
  */
 int opt_next(
     int argc, char **argv, const struct opt *opts, struct vmtp_err *err);

@@ -77,7 +77,7 @@ static const struct opt options[] = {
     {OPT_FLOWS, "flows", "list", "flow ids to run (default all)"},
     {OPT_STOP, "stop-on-error", NULL, "stop at the first failed measurement"},
     {OPT_KEY, "ssh-key", "file",
-        "private key (default: topology, agent,\n~/.ssh)"},
+        "private key (default: topology, agent, ~/.ssh)"},
     {OPT_PWFILE, "ssh-password-file", "file",
         "password (or $VMTP_SSH_PASSWORD)"},
     {OPT_KNOWN, "known-hosts", "file", "for hosts without a recorded key"},

@@ -101,6 +101,16 @@ cli_parse_duration(
 	return 0;
 }
 
+int
+cli_flush_stdout(struct vmtp_err *err)
+{
+	/* after a write that failed earlier, errno is still its reason */
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return err_set(err, VMTP_EXIT_FAIL, "cannot write output: %s",
+		    strerror(errno != 0 ? errno : EIO));
+	return 0;
+}
+
 void
 cli_print_version(const char *prog)
 {

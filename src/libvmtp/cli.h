@@ -45,6 +45,14 @@ int cli_parse_word(const char *opt, const char *s, const char *const *words,
 int cli_parse_duration(
     const char *opt, const char *s, long long *out, struct vmtp_err *err);
 
+/*
+ * Flushes stdout.  A write to it that failed, now or earlier (a full
+ * buffer written halfway), sets ERR (VMTP_EXIT_FAIL, "cannot write output:
+ * WHY") and returns -1; else returns 0.  Each program's main calls it on
+ * its way out, so that a full disk is a failure too.
+ */
+int cli_flush_stdout(struct vmtp_err *err);
+
 /* Prints "PROG VERSION" to stdout, as --version does everywhere. */
 void cli_print_version(const char *prog);
 

@@ -4,7 +4,6 @@
  * (SPEC §6).  See man/vmtp-chart.1.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "libvmtp/doc.h"
 #include "libvmtp/err.h"
 #include "libvmtp/log.h"
+#include "libvmtp/opt.h"
 
 #include "chart.h"
 
@@ -27,39 +27,75 @@ static const char synopsis[] =
     "usage: vmtp-chart [-hqv] [-f html|text] [-o file] [-p all|tcp|udp]\n"
     "                  [-t title] [--version] [file ...]\n";
 
-static const char options_help[] =
-    "\n"
-    "Reads result documents and record streams (files, or stdin when none\n"
-    "or \"-\" is given) and writes one report.\n"
-    "\n"
-    "  -f, --format html|text     a self-contained HTML file with charts\n"
-    "                             (default) or aligned terminal tables\n"
-    "  -h, --help                 show this help and exit\n"
-    "  -o, --output file          write the report to FILE, not stdout\n"
-    "  -p, --protocol all|tcp|udp which series and tables to show\n"
-    "  -q, --quiet                print errors only\n"
-    "  -t, --title title          the report's title\n"
-    "  -v, --verbose              print debug messages (gnuplot's script)\n"
-    "      --version              show the version and exit\n";
-
-static const struct option longopts[] = {
-    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-    {"output", required_argument, NULL, 'o'},
-    {"protocol", required_argument, NULL, 'p'},
-    {"quiet", no_argument, NULL, 'q'}, {"title", required_argument, NULL, 't'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+static const struct opt options[] = {
+    OPT_GROUP("Reads result documents and record streams (files, or stdin "
+              "when none\n"
+              "or \"-\" is given) and writes one report.\n"),
+    {'f', "format", "html|text",
+        "a self-contained HTML file with charts\n"
+        "(default) or aligned terminal tables"},
+    {'h', "help", NULL, "show this help and exit"},
+    {'o', "output", "file", "write the report to FILE, not stdout"},
+    {'p', "protocol", "all|tcp|udp", "which series and tables to show"},
+    {'q', "quiet", NULL, "print errors only"},
+    {'t', "title", "title", "the report's title"},
+    {'v', "verbose", NULL, "print debug messages (gnuplot's script)"},
+    {OPT_VERSION, "version", NULL, "show the version and exit"}, OPT_END};
 
 static const char *const formats[] = {"html", "text", NULL};
 static const char *const protocols[] = {"all", "tcp", "udp", NULL};
 
+/* The command line. */
+struct args {
+	const char *output; /* NULL: stdout */
+	const char *title;
+	int format; /* index in formats */
+	int proto;  /* CHART_PROTO_* */
+	int level;
+};
+
+/*
+ * Parses the command line into A.  Returns 0, 1 when --help or --version
+ * has been answered, or -1 with ERR set.
+ */
 static int
-usage(const char *fmt, const char *what)
+parse_args(int argc, char **argv, struct args *a, struct vmtp_err *err)
 {
-	fprintf(stderr, "%s: ", PROG);
-	fprintf(stderr, fmt, what);
-	fprintf(stderr, "\n%s", synopsis);
-	return VMTP_EXIT_USAGE;
+	int ch;
+
+	while ((ch = opt_next(argc, argv, options, err)) > 0) {
+		switch (ch) {
+		case 'f':
+			a->format =
+			    cli_parse_word("--format", optarg, formats, err);
+			break;
+		case 'h':
+			opt_print_help(stdout, synopsis, options);
+			return 1;
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'p':
+			a->proto = cli_parse_word(
+			    "--protocol", optarg, protocols, err);
+			break;
+		case 'q':
+			a->level = LOG_QUIET;
+			break;
+		case 't':
+			a->title = optarg;
+			break;
+		case 'v':
+			a->level = LOG_DEBUG;
+			break;
+		case OPT_VERSION:
+			cli_print_version(PROG);
+			return 1;
+		}
+		if (err->exit != VMTP_EXIT_OK)
+			return -1;
+	}
+	return ch;
 }
 
 /* Appends the documents of input NAME ("-": stdin) to DOCS. */
@@ -125,60 +161,18 @@ int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
+	struct args a = {NULL, NULL, 0, CHART_PROTO_ALL, LOG_INFO};
 	struct chart_report *report = NULL;
-	const char *output = NULL;
-	const char *title = NULL;
 	json_t *docs = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = NULL;
-	int format = 0, proto = CHART_PROTO_ALL, level = LOG_INFO;
-	int ch, i;
+	int i;
 
-	/* options */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":f:ho:p:qt:v", longopts, NULL)) !=
-	       -1) {
-		switch (ch) {
-		case 'f':
-			format =
-			    cli_parse_word("--format", optarg, formats, &err);
-			break;
-		case 'h':
-			fputs(synopsis, stdout);
-			fputs(options_help, stdout);
-			return fflush(stdout) == 0 ? VMTP_EXIT_OK
-			                           : VMTP_EXIT_FAIL;
-		case 'o':
-			output = optarg;
-			break;
-		case 'p':
-			proto = cli_parse_word(
-			    "--protocol", optarg, protocols, &err);
-			break;
-		case 'q':
-			level = LOG_QUIET;
-			break;
-		case 't':
-			title = optarg;
-			break;
-		case 'v':
-			level = LOG_DEBUG;
-			break;
-		case OPT_VERSION:
-			cli_print_version(PROG);
-			return fflush(stdout) == 0 ? VMTP_EXIT_OK
-			                           : VMTP_EXIT_FAIL;
-		case ':':
-			return usage(
-			    "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage("unknown option '%s'", argv[optind - 1]);
-		}
-		if (err.exit != VMTP_EXIT_OK)
-			return usage("%s", err.msg);
-	}
-	log_init(PROG, level);
+	log_init(PROG, LOG_INFO);
+	if (parse_args(argc, argv, &a, &err) != 0)
+		goto out;
+	log_init(PROG, a.level);
 
 	/* inputs: every file in turn, stdin when none is named */
 	docs = json_array();
@@ -198,7 +192,7 @@ main(int argc, char **argv)
 	}
 
 	/* render into memory, so a failure leaves no half-written report */
-	report = chart_report_new(docs, proto, title, &err);
+	report = chart_report_new(docs, a.proto, a.title, &err);
 	if (report == NULL)
 		goto out;
 	mem = open_memstream(&buf, &len);
@@ -206,8 +200,8 @@ main(int argc, char **argv)
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	if (format == 1 ? text_write(mem, report, colour(output), &err) != 0
-	                : html_write(mem, report, &err) != 0)
+	if (a.format == 1 ? text_write(mem, report, colour(a.output), &err) != 0
+	                  : html_write(mem, report, &err) != 0)
 		goto out;
 	if (fclose(mem) != 0) {
 		mem = NULL;
@@ -217,14 +211,17 @@ main(int argc, char **argv)
 	mem = NULL;
 
 	/* finish */
-	write_out(output, buf, len, &err);
+	write_out(a.output, buf, len, &err);
 out:
 	if (mem != NULL)
 		fclose(mem);
 	free(buf);
 	chart_report_free(report);
 	json_decref(docs);
+	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
+	if (err.exit == VMTP_EXIT_USAGE)
+		fputs(synopsis, stderr);
 	return err.exit;
 }

@@ -3,11 +3,11 @@
  * the resource records on standard input, or every stale run (SPEC §6).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -15,6 +15,7 @@
 #include "libvmtp/err.h"
 #include "libvmtp/journal.h"
 #include "libvmtp/log.h"
+#include "libvmtp/opt.h"
 #include "libvmtp/os.h"
 #include "libvmtp/rec.h"
 #include "libvmtp/res.h"
@@ -29,47 +30,42 @@ static const char synopsis[] =
     "       vmtp-cleanup [-hnqv] [--insecure] [-r openrc] [--os-cloud name]\n"
     "                    [file ...]\n";
 
-static const char help[] =
-    "Delete what vmtp runs created in the cloud, in dependency order.\n"
-    "\n"
-    "  -t, --tag TAG          the run TAG: its journal and everything in the\n"
-    "                         cloud tagged or named with it\n"
-    "  -a, --all              every run with a journal or a vmtp tag in the\n"
-    "                         cloud\n"
-    "      --older-than DUR   with --all: only runs at least DUR old\n"
-    "                         (90, 30m, 2h, 7d)\n"
-    "  (neither)              the resource records in FILEs or on stdin\n"
-    "  -n, --dry-run          write the resource records of what would be\n"
-    "                         deleted, delete nothing\n"
-    "  -r, --openrc FILE      credentials from an openrc file (read, never "
-    "run)\n"
-    "      --os-cloud NAME    credentials from clouds.yaml (default "
-    "$OS_CLOUD)\n"
-    "      --insecure         do not verify the API's TLS certificates\n"
-    "  -q, --quiet            errors only\n"
-    "  -v, --verbose          debug messages (API calls, never secrets)\n"
-    "  -h, --help             this help\n"
-    "      --version          the version\n"
-    "\n"
-    "Writes a `deleted` record per resource.  Exit status: 0 nothing of the\n"
-    "runs remains, 1 something remains (named), 2 usage, 65 bad input.\n";
-
 enum { OPT_VERSION = 256, OPT_INSECURE, OPT_OS_CLOUD, OPT_OLDER };
 
-static const struct option longopts[] = {
-    {"all", no_argument, NULL, 'a'},
-    {"dry-run", no_argument, NULL, 'n'},
-    {"help", no_argument, NULL, 'h'},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"older-than", required_argument, NULL, OPT_OLDER},
-    {"openrc", required_argument, NULL, 'r'},
-    {"os-cloud", required_argument, NULL, OPT_OS_CLOUD},
-    {"quiet", no_argument, NULL, 'q'},
-    {"tag", required_argument, NULL, 't'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
-};
+static const struct opt options[] = {
+    OPT_GROUP("Delete what vmtp runs created in the cloud, in dependency "
+              "order: what\n"
+              "the run of --tag or every run (--all) created, or else what "
+              "the resource\n"
+              "records in FILEs or on stdin name.\n"),
+    {'t', "tag", "TAG",
+        "the run TAG: its journal and everything in the\n"
+        "cloud tagged or named with it"},
+    {'a', "all", NULL,
+        "every run with a journal or a vmtp tag in the\n"
+        "cloud"},
+    {OPT_OLDER, "older-than", "DUR",
+        "with --all: only runs at least DUR old\n"
+        "(90, 30m, 2h, 7d)"},
+    {'n', "dry-run", NULL,
+        "write the resource records of what would be\n"
+        "deleted, delete nothing"},
+    {'r', "openrc", "FILE",
+        "credentials from an openrc file (read, never run)"},
+    {OPT_OS_CLOUD, "os-cloud", "NAME",
+        "credentials from clouds.yaml (default $OS_CLOUD)"},
+    {OPT_INSECURE, "insecure", NULL,
+        "do not verify the API's TLS certificates"},
+    {'q', "quiet", NULL, "errors only"},
+    {'v', "verbose", NULL, "debug messages (API calls, never secrets)"},
+    {'h', "help", NULL, "this help"},
+    {OPT_VERSION, "version", NULL, "the version"},
+    OPT_GROUP("\n"
+              "Writes a `deleted` record per resource.  Exit status: 0 nothing "
+              "of the\n"
+              "runs remains, 1 something remains (named), 2 usage, 65 bad "
+              "input."),
+    OPT_END};
 
 struct options {
 	int all;
@@ -82,29 +78,24 @@ struct options {
 	const char *tag;
 };
 
-static void
-usage(const char *why)
+/*
+ * Parses the command line into O.  Returns 0, 1 when --help or --version
+ * has been answered, or -1 with ERR set.
+ */
+static int
+parse_args(int argc, char **argv, struct options *o, struct vmtp_err *err)
 {
-	fprintf(stderr, "%s: %s\n%s", PROG, why, synopsis);
-	exit(VMTP_EXIT_USAGE);
-}
-
-static void
-parse_args(int argc, char **argv, struct options *o)
-{
-	struct vmtp_err err = VMTP_ERR_INIT;
 	int ch;
 
 	o->older_than = -1;
-	while (
-	    (ch = getopt_long(argc, argv, "ahnqr:t:v", longopts, NULL)) != -1) {
+	while ((ch = opt_next(argc, argv, options, err)) > 0) {
 		switch (ch) {
 		case 'a':
 			o->all = 1;
 			break;
 		case 'h':
-			printf("%s\n%s", synopsis, help);
-			exit(VMTP_EXIT_OK);
+			opt_print_help(stdout, synopsis, options);
+			return 1;
 		case 'n':
 			o->dry_run = 1;
 			break;
@@ -125,31 +116,36 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_OLDER:
 			if (cli_parse_duration("--older-than", optarg,
-			        &o->older_than, &err) != 0)
-				usage(err.msg);
+			        &o->older_than, err) != 0)
+				return -1;
 			break;
 		case OPT_OS_CLOUD:
 			o->os_cloud = optarg;
 			break;
 		case OPT_VERSION:
 			cli_print_version(PROG);
-			exit(VMTP_EXIT_OK);
-		default:
-			usage("unknown option or missing value");
+			return 1;
 		}
 	}
+	if (ch < 0)
+		return -1;
 	if (o->tag != NULL && o->all)
-		usage("--tag and --all exclude each other");
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "--tag and --all exclude each other");
 	if (o->tag != NULL && !journal_tag_ok(o->tag))
-		usage("--tag: not a run tag (vmtp- and 8 hex digits)");
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--tag: not a run tag (vmtp- and 8 hex digits)");
 	if (o->older_than >= 0 && !o->all)
-		usage("--older-than needs --all");
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "--older-than needs --all");
 	if ((o->tag != NULL || o->all) && optind < argc)
-		usage("input files go without --tag and --all");
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "input files go without --tag and --all");
 	if (o->os_cloud == NULL)
 		o->os_cloud = getenv("OS_CLOUD");
 	if (o->os_cloud != NULL && o->os_cloud[0] == '\0')
 		o->os_cloud = NULL;
+	return 0;
 }
 
 /*
@@ -298,22 +294,184 @@ drop_young(json_t *victims, long long older_than, struct vmtp_err *err)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * Adds to VICTIMS what --tag or --all names: the created resources of the
+ * run's (or every run's) journal and what carries a run tag in the cloud.
+ * With --older-than, young runs are dropped.  Returns 0 or -1 with ERR.
+ */
+static int
+find_victims(struct os_session *s, const struct options *o, json_t *victims,
+    struct vmtp_err *err)
 {
-	struct vmtp_err err = VMTP_ERR_INIT;
-	struct options o = {0};
-	struct os_session *s = NULL;
 	struct res_filter f = {NULL};
-	json_t *victims = json_array();
+	json_t *journals;
+	json_t *v;
+	size_t i;
+
+	if (o->tag != NULL) {
+		f.tag = o->tag;
+		if (add_journal(o->tag, victims, err) != 0)
+			return -1;
+		return res_scan(s, &f, victims, err);
+	}
+	journals = journal_list(err);
+	if (journals == NULL)
+		return -1;
+	json_array_foreach (journals, i, v) {
+		if (add_journal(json_string_value(json_object_get(v, "tag")),
+		        victims, err) != 0) {
+			json_decref(journals);
+			return -1;
+		}
+	}
+	json_decref(journals);
+	if (res_scan(s, &f, victims, err) != 0)
+		return -1;
+	if (o->older_than >= 0)
+		return drop_young(victims, o->older_than, err);
+	return 0;
+}
+
+/* --dry-run: writes the VICTIMS' records, deletes nothing. */
+static int
+dry_run(const json_t *victims, struct vmtp_err *err)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach ((json_t *)victims, i, v) {
+		if (rec_write(stdout, v, err) != 0)
+			return -1;
+	}
+	log_info("%zu resource(s) would be deleted", json_array_size(victims));
+	return 0;
+}
+
+/*
+ * What is left of VICTIMS after the deletion, and what the tag scan of
+ * each of RUNS still finds (created meanwhile).  Returns a new reference,
+ * or NULL with ERR set.
+ */
+static json_t *
+remaining(struct os_session *s, const json_t *victims, const json_t *runs,
+    struct vmtp_err *err)
+{
+	struct res_filter f = {NULL};
+	json_t *left = res_still_there(s, (json_t *)victims, err);
+	json_t *again = NULL;
+	json_t *v, *r;
+	size_t i, k;
+
+	if (left == NULL)
+		return NULL;
+	json_array_foreach ((json_t *)runs, i, v) {
+		f.tag = json_string_value(v);
+		again = json_array();
+		if (again == NULL || res_scan(s, &f, again, err) != 0)
+			goto fail;
+		json_array_foreach (again, k, r)
+			if (res_add(left, r) != 0) {
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+				goto fail;
+			}
+		json_decref(again);
+	}
+	return left;
+fail:
+	json_decref(again);
+	json_decref(left);
+	return NULL;
+}
+
+/*
+ * Removes the journal of each of RUNS with nothing LEFT, and that of TAG
+ * (NULL: none) when nothing at all is left.  Returns 0 or -1 with ERR.
+ */
+static int
+forget_runs(const json_t *runs, const json_t *left, const char *tag,
+    struct vmtp_err *err)
+{
+	json_t *v, *r;
+	size_t i, k;
+
+	json_array_foreach ((json_t *)runs, i, v) {
+		int remains = 0;
+
+		json_array_foreach ((json_t *)left, k, r)
+			remains |= json_equal(json_object_get(r, "run"), v);
+		if (!remains && journal_remove(json_string_value(v), err) != 0)
+			return -1;
+	}
+	if (tag != NULL && json_array_size(left) == 0)
+		return journal_remove(tag, err);
+	return 0;
+}
+
+/*
+ * Deletes VICTIMS, then names each resource still there and forgets the
+ * journals of runs that are gone.  Returns 0, or -1 with ERR set
+ * (VMTP_EXIT_FAIL when something could not be deleted).
+ */
+static int
+delete_victims(struct os_session *s, const struct options *o, json_t *victims,
+    struct vmtp_err *err)
+{
 	json_t *left = NULL;
 	json_t *runs = NULL;
 	json_t *v;
 	size_t i;
 	int failed;
+	int rc = -1;
 
-	parse_args(argc, argv, &o);
+	failed = res_delete_all(s, victims, stdout, cli_note_deleted, err);
+	if (failed < 0)
+		return -1;
+	runs = runs_of(victims);
+	if (runs == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	left = remaining(s, victims, runs, err);
+	if (left == NULL)
+		goto out;
+	json_array_foreach (left, i, v)
+		log_error("still there: %s %s (%s) of run %s",
+		    json_string_value(json_object_get(v, "kind")),
+		    json_string_value(json_object_get(v, "name")),
+		    json_string_value(json_object_get(v, "id")),
+		    json_string_value(json_object_get(v, "run")));
+	if (forget_runs(runs, left, o->tag, err) != 0)
+		goto out;
+	if (json_array_size(left) > 0 || failed > 0) {
+		err_set(err, VMTP_EXIT_FAIL,
+		    "%zu resource(s) could not be deleted",
+		    json_array_size(left) > 0 ? json_array_size(left)
+		                              : (size_t)failed);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(left);
+	json_decref(runs);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vmtp_err err = VMTP_ERR_INIT;
+	int usage = 0; /* the command line is wrong: show the synopsis */
+	struct options o = {0};
+	struct os_session *s = NULL;
+	json_t *victims = NULL;
+
+	log_init(PROG, LOG_INFO);
+	if (parse_args(argc, argv, &o, &err) != 0) {
+		usage = err.exit == VMTP_EXIT_USAGE;
+		goto out;
+	}
 	log_init(PROG, o.level);
+	victims = json_array();
 	if (victims == NULL) {
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
@@ -324,95 +482,18 @@ main(int argc, char **argv)
 	s = os_session_open(o.openrc, o.os_cloud, o.insecure, &err);
 	if (s == NULL)
 		goto out;
-	if (o.tag != NULL) {
-		f.tag = o.tag;
-		if (add_journal(o.tag, victims, &err) != 0 ||
-		    res_scan(s, &f, victims, &err) != 0)
-			goto out;
-	} else if (o.all) {
-		json_t *journals = journal_list(&err);
-
-		if (journals == NULL)
-			goto out;
-		json_array_foreach (journals, i, v) {
-			if (add_journal(
-			        json_string_value(json_object_get(v, "tag")),
-			        victims, &err) != 0) {
-				json_decref(journals);
-				goto out;
-			}
-		}
-		json_decref(journals);
-		if (res_scan(s, &f, victims, &err) != 0 ||
-		    (o.older_than >= 0 &&
-		        drop_young(victims, o.older_than, &err) != 0))
-			goto out;
-	}
-	if (o.dry_run) {
-		json_array_foreach (victims, i, v) {
-			if (rec_write(stdout, v, &err) != 0)
-				goto out;
-		}
-		log_info("%zu resource(s) would be deleted",
-		    json_array_size(victims));
+	if ((o.tag != NULL || o.all) && find_victims(s, &o, victims, &err) != 0)
 		goto out;
-	}
-	failed = res_delete_all(s, victims, stdout, cli_note_deleted, &err);
-	if (failed < 0)
-		goto out;
-	left = res_still_there(s, victims, &err);
-	runs = runs_of(victims);
-	if (left == NULL || runs == NULL)
-		goto out;
-	/* what the tag scan still finds remains too (created meanwhile) */
-	json_array_foreach (runs, i, v) {
-		json_t *again = json_array();
-		size_t k;
-		json_t *r;
-
-		f.tag = json_string_value(v);
-		if (again == NULL || res_scan(s, &f, again, &err) != 0) {
-			json_decref(again);
-			goto out;
-		}
-		json_array_foreach (again, k, r)
-			if (res_add(left, r) != 0)
-				err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-		json_decref(again);
-	}
-	json_array_foreach (left, i, v)
-		log_error("still there: %s %s (%s) of run %s",
-		    json_string_value(json_object_get(v, "kind")),
-		    json_string_value(json_object_get(v, "name")),
-		    json_string_value(json_object_get(v, "id")),
-		    json_string_value(json_object_get(v, "run")));
-	json_array_foreach (runs, i, v) {
-		const char *tag = json_string_value(v);
-		int remains = 0;
-		size_t k;
-		json_t *r;
-
-		json_array_foreach (left, k, r)
-			remains |= json_equal(json_object_get(r, "run"), v);
-		if (!remains && journal_remove(tag, &err) != 0)
-			goto out;
-	}
-	if (o.tag != NULL && json_array_size(left) == 0 &&
-	    journal_remove(o.tag, &err) != 0)
-		goto out;
-	if (json_array_size(left) > 0 || failed > 0)
-		err_set(&err, VMTP_EXIT_FAIL,
-		    "%zu resource(s) could not be deleted",
-		    json_array_size(left) > 0 ? json_array_size(left)
-		                              : (size_t)failed);
+	if (o.dry_run)
+		dry_run(victims, &err);
+	else
+		delete_victims(s, &o, victims, &err);
 out:
-	if (fflush(stdout) != 0)
-		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
-		    strerror(errno));
+	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
-	json_decref(left);
-	json_decref(runs);
+	if (usage)
+		fputs(synopsis, stderr);
 	json_decref(victims);
 	os_session_free(s);
 	return err.exit;

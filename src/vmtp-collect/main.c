@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include "libvmtp/doc.h"
 #include "libvmtp/err.h"
 #include "libvmtp/log.h"
+#include "libvmtp/opt.h"
 #include "libvmtp/rec.h"
 
 #include "cpu.h"
@@ -48,44 +48,6 @@ static const char synopsis[] =
     "[--node-exporter url]\n"
     "                    [--sla expr] [--version] [file]\n";
 
-/* Names what is wrong (unless getopt did), then the synopsis. */
-static void
-usage(const char *why)
-{
-	if (why != NULL && why[0] != '\0')
-		fprintf(stderr, "%s: %s\n", PROG, why);
-	fputs(synopsis, stderr);
-}
-
-static void
-help(void)
-{
-	fputs(synopsis, stdout);
-	fputs("\n"
-	      "Passes records on, adds host CPU load to samples, writes the "
-	      "result document.\n\n"
-	      "  -c, --config file           configuration (vmtp_db, "
-	      "vmtp_collection)\n"
-	      "  -m, --monitor host[:port]   poll this gmond (port 8649); "
-	      "repeatable\n"
-	      "      --node-exporter url     poll this node_exporter's "
-	      "/metrics; repeatable\n"
-	      "      --cpu-interval seconds  time between polls (2)\n"
-	      "      --json file             write the result document to "
-	      "file\n"
-	      "      --mongod-server host[:port]\n"
-	      "                              insert it into MongoDB "
-	      "(port vmtp_mongod_port)\n"
-	      "      --mongo-uri uri         insert it into MongoDB at uri\n"
-	      "      --sla expr              judge every flow, e.g. "
-	      "'tcp_gbps>=9'; repeatable\n"
-	      "  -q, --quiet                 errors only\n"
-	      "  -v, --verbose               debug messages\n"
-	      "  -h, --help                  this help\n"
-	      "      --version               print the version\n",
-	    stdout);
-}
-
 enum {
 	OPT_CPU_INTERVAL = 256,
 	OPT_JSON,
@@ -96,21 +58,125 @@ enum {
 	OPT_VERSION
 };
 
-static const struct option longopts[] = {
-    {"config", required_argument, NULL, 'c'},
-    {"cpu-interval", required_argument, NULL, OPT_CPU_INTERVAL},
-    {"help", no_argument, NULL, 'h'},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"monitor", required_argument, NULL, 'm'},
-    {"mongo-uri", required_argument, NULL, OPT_MONGO_URI},
-    {"mongod-server", required_argument, NULL, OPT_MONGOD_SERVER},
-    {"node-exporter", required_argument, NULL, OPT_NODE_EXPORTER},
-    {"quiet", no_argument, NULL, 'q'},
-    {"sla", required_argument, NULL, OPT_SLA},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
+static const struct opt options[] = {
+    OPT_GROUP("Passes records on, adds host CPU load to samples, writes the "
+              "result document.\n"),
+    {'c', "config", "file", "configuration (vmtp_db, vmtp_collection)"},
+    {'m', "monitor", "host[:port]", "poll this gmond (port 8649); repeatable"},
+    {OPT_NODE_EXPORTER, "node-exporter", "url",
+        "poll this node_exporter's /metrics; repeatable"},
+    {OPT_CPU_INTERVAL, "cpu-interval", "seconds", "time between polls (2)"},
+    {OPT_JSON, "json", "file", "write the result document to file"},
+    {OPT_MONGOD_SERVER, "mongod-server", "host[:port]",
+        "insert it into MongoDB (port vmtp_mongod_port)"},
+    {OPT_MONGO_URI, "mongo-uri", "uri", "insert it into MongoDB at uri"},
+    {OPT_SLA, "sla", "expr",
+        "judge every flow, e.g. 'tcp_gbps>=9'; repeatable"},
+    {'q', "quiet", NULL, "errors only"},
+    {'v', "verbose", NULL, "debug messages"}, {'h', "help", NULL, "this help"},
+    {OPT_VERSION, "version", NULL, "print the version"}, OPT_END};
+
+/* The command line. */
+struct args {
+	const char *cfg_path;
+	const char *json_path;
+	const char *mongod_server;
+	const char *mongo_uri; /* --mongo-uri, or made from --mongod-server */
+	const char *input;     /* "-": stdin */
+	const char *gmonds[MAX_LIST];
+	const char *exporters[MAX_LIST];
+	struct sla *slas[MAX_LIST];
+	size_t ngmond, nexporter, nsla;
+	double interval;
+	int level;
 };
+
+/* Appends VALUE to LIST of *N; more than MAX_LIST is a usage error. */
+static int
+add_to(const char **list, size_t *n, const char *value, struct vmtp_err *err)
+{
+	if (*n == MAX_LIST)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "more than %d of an option", MAX_LIST);
+	list[(*n)++] = value;
+	return 0;
+}
+
+/* One option CH of the command line into A.  Returns 0 or -1 with ERR. */
+static int
+parse_opt(int ch, struct args *a, struct vmtp_err *err)
+{
+	switch (ch) {
+	case 'c':
+		a->cfg_path = optarg;
+		break;
+	case 'm':
+		return add_to(a->gmonds, &a->ngmond, optarg, err);
+	case 'q':
+		a->level = LOG_QUIET;
+		break;
+	case 'v':
+		a->level = LOG_DEBUG;
+		break;
+	case OPT_CPU_INTERVAL:
+		return cli_parse_double(
+		    "--cpu-interval", optarg, 0.1, 3600, &a->interval, err);
+	case OPT_JSON:
+		a->json_path = optarg;
+		break;
+	case OPT_MONGO_URI:
+		a->mongo_uri = optarg;
+		break;
+	case OPT_MONGOD_SERVER:
+		a->mongod_server = optarg;
+		break;
+	case OPT_NODE_EXPORTER:
+		return add_to(a->exporters, &a->nexporter, optarg, err);
+	case OPT_SLA:
+		if (a->nsla == MAX_LIST)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "more than %d of an option", MAX_LIST);
+		a->slas[a->nsla] = sla_parse(optarg, err);
+		if (a->slas[a->nsla] == NULL)
+			return -1;
+		a->nsla++;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Parses the command line into A.  Returns 0, 1 when --help or --version
+ * has been answered, or -1 with ERR set.
+ */
+static int
+parse_args(int argc, char **argv, struct args *a, struct vmtp_err *err)
+{
+	int ch;
+
+	while ((ch = opt_next(argc, argv, options, err)) > 0) {
+		if (ch == 'h') {
+			opt_print_help(stdout, synopsis, options);
+			return 1;
+		}
+		if (ch == OPT_VERSION) {
+			cli_print_version(PROG);
+			return 1;
+		}
+		if (parse_opt(ch, a, err) != 0)
+			return -1;
+	}
+	if (ch < 0)
+		return -1;
+	if (argc - optind > 1)
+		return err_set(err, VMTP_EXIT_USAGE, "too many arguments");
+	a->input = optind < argc ? argv[optind] : "-";
+	if (a->mongo_uri != NULL && a->mongod_server != NULL)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mongo-uri and --mongod-server both name the database: "
+		    "give one");
+	return 0;
+}
 
 /* Options whose value is a secret in the original tool's command line. */
 static const char *const secret_opts[] = {
@@ -345,139 +411,192 @@ handle(struct rec_reader *rd, json_t *rec, struct cpu_store *store, int polling,
 	return rc;
 }
 
+/*
+ * Checks where the result document goes: the configuration (read only
+ * with -c or MongoDB: it says where in MongoDB results go) into *CFG, a
+ * URI made from --mongod-server into *URI (A's mongo_uri then borrows
+ * it), the URI checked.  Returns 0, or -1 with ERR set.
+ */
+static int
+check_outputs(struct args *a, json_t **cfg, char **uri, struct vmtp_err *err)
+{
+	if (a->cfg_path != NULL || a->mongo_uri != NULL ||
+	    a->mongod_server != NULL) {
+		*cfg = cfg_load(a->cfg_path, err);
+		if (*cfg == NULL ||
+		    cli_warn_ignored(*cfg, CFG_STAGE_COLLECT, err) != 0)
+			return -1;
+	}
+	if (a->mongod_server != NULL) {
+		*uri = mongo_uri_from_server(a->mongod_server,
+		    cfg_int(*cfg, "vmtp_mongod_port"), MONGO_TIMEOUT_MS, err);
+		if (*uri == NULL)
+			return -1;
+		a->mongo_uri = *uri;
+	}
+	if (a->mongo_uri != NULL && mongo_uri_check(a->mongo_uri, err) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * A poller into STORE of every --monitor and --node-exporter of A, not
+ * started.  Returns it, or NULL with ERR set.
+ */
+static struct poller *
+pollers_new(const struct args *a, struct cpu_store *store, struct vmtp_err *err)
+{
+	/* a poll gives up after the interval, and never waits over 5 s */
+	double timeout = a->interval > 5   ? 5
+	                 : a->interval < 1 ? 1
+	                                   : a->interval;
+	struct poller *p = poller_new(store, a->interval, timeout, err);
+	size_t i;
+
+	for (i = 0; p != NULL && i < a->ngmond; i++)
+		if (poller_add(p, POLLER_GMOND, a->gmonds[i], err) != 0)
+			goto fail;
+	for (i = 0; p != NULL && i < a->nexporter; i++)
+		if (poller_add(p, POLLER_NODEEXP, a->exporters[i], err) != 0)
+			goto fail;
+	return p;
+fail:
+	poller_free(p);
+	return NULL;
+}
+
+/*
+ * Streams the records of RD to stdout, each checked (a sample given
+ * cpu_load) and kept in RECORDS; at their end the pollers stop and cpu
+ * records still waiting for a run tag go out without one.  Returns 0, or
+ * -1 with ERR set.
+ */
+static int
+stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
+    json_t *records, struct vmtp_err *err)
+{
+	json_t *rec = NULL;
+	int warned = 0;
+	int rc;
+
+	while ((rc = rec_next(rd, &rec, err)) == 1) {
+		if (doc_check_record(rec, rec_reader_name(rd),
+		        rec_reader_line(rd), err) != 0 ||
+		    handle(rd, rec, store, poller_count(poller) > 0, &warned,
+		        err) != 0) {
+			json_decref(rec);
+			return -1;
+		}
+		if (json_array_append_new(records, rec) != 0)
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
+	if (rc < 0 || poller_stop(poller, err) != 0)
+		return -1;
+	return cpu_store_set_run(store, NULL, err);
+}
+
+/*
+ * Judges RECORDS by every --sla of A: the verdicts go to stdout and join
+ * RECORDS.  Returns the number of failed verdicts, or -1 with ERR set.
+ */
+static int
+judge(const struct args *a, json_t *records, struct vmtp_err *err)
+{
+	json_t *verdicts = json_array();
+	json_t *v;
+	size_t i;
+	int failed = 0;
+	int rc;
+
+	if (verdicts == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	for (i = 0; i < a->nsla; i++) {
+		rc = sla_judge(a->slas[i], records, verdicts, err);
+		if (rc < 0)
+			goto fail;
+		failed += rc;
+	}
+	json_array_foreach (verdicts, i, v) {
+		if (rec_write(stdout, v, err) != 0)
+			goto fail;
+		if (json_array_append(records, v) != 0) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto fail;
+		}
+	}
+	json_decref(verdicts);
+	return failed;
+fail:
+	json_decref(verdicts);
+	return -1;
+}
+
+/*
+ * Writes the result documents of RECORDS (read from INPUT) to --json and
+ * to MongoDB, when A asks for either.  Returns 0, or -1 with ERR set.
+ */
+static int
+write_results(const struct args *a, const json_t *cfg, const json_t *records,
+    const char *input, struct vmtp_err *err)
+{
+	json_t *docs;
+	size_t i;
+	int rc = -1;
+
+	if (a->json_path == NULL && a->mongo_uri == NULL)
+		return 0;
+	docs = doc_assemble(records, err);
+	if (docs == NULL)
+		return -1;
+	for (i = 0; i < json_array_size(docs); i++)
+		if (mask_args(json_array_get(docs, i)) != 0) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+	if (json_array_size(docs) == 0) {
+		err_set(err, VMTP_EXIT_DATA,
+		    "%s: no run in the input: no result document written",
+		    input);
+		goto out;
+	}
+	/* the file first: a MongoDB that is down must not lose the result */
+	if (a->json_path != NULL && write_json(a->json_path, docs, err) != 0)
+		goto out;
+	if (a->mongo_uri != NULL &&
+	    mongo_insert(a->mongo_uri, cfg_str(cfg, "vmtp_db"),
+	        cfg_str(cfg, "vmtp_collection"), docs, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(docs);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
-	struct sla *slas[MAX_LIST];
-	const char *gmonds[MAX_LIST];
-	const char *exporters[MAX_LIST];
+	struct args a = {0};
 	struct rec_reader *rd = NULL;
 	struct cpu_store *store = NULL;
 	struct poller *poller = NULL;
 	json_t *cfg = NULL;
 	json_t *records = NULL;
-	json_t *verdicts = NULL;
-	json_t *docs = NULL;
-	json_t *rec = NULL;
-	const char *cfg_path = NULL;
-	const char *json_path = NULL;
-	const char *mongod_server = NULL;
-	const char *mongo_uri = NULL;
 	char *uri = NULL;
-	double interval = 2;
-	size_t nsla = 0, ngmond = 0, nexporter = 0;
-	size_t i;
-	int level = LOG_INFO;
 	int mongo_ready = 0;
-	int warned = 0;
 	int failed = 0;
-	int ch;
-	int rc;
+	size_t i;
 
 	log_init(PROG, LOG_INFO);
-	while (
-	    (ch = getopt_long(argc, argv, "c:hm:qv", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			cfg_path = optarg;
-			break;
-		case 'h':
-			help();
-			goto out;
-		case 'm':
-			if (ngmond == MAX_LIST)
-				goto too_many;
-			gmonds[ngmond++] = optarg;
-			break;
-		case 'q':
-			level = LOG_QUIET;
-			break;
-		case 'v':
-			level = LOG_DEBUG;
-			break;
-		case OPT_CPU_INTERVAL:
-			if (cli_parse_double("--cpu-interval", optarg, 0.1,
-			        3600, &interval, &err) != 0)
-				goto out;
-			break;
-		case OPT_JSON:
-			json_path = optarg;
-			break;
-		case OPT_MONGO_URI:
-			mongo_uri = optarg;
-			break;
-		case OPT_MONGOD_SERVER:
-			mongod_server = optarg;
-			break;
-		case OPT_NODE_EXPORTER:
-			if (nexporter == MAX_LIST)
-				goto too_many;
-			exporters[nexporter++] = optarg;
-			break;
-		case OPT_SLA:
-			if (nsla == MAX_LIST)
-				goto too_many;
-			slas[nsla] = sla_parse(optarg, &err);
-			if (slas[nsla] == NULL)
-				goto out;
-			nsla++;
-			break;
-		case OPT_VERSION:
-			cli_print_version(PROG);
-			goto out;
-		default:
-			/* getopt_long has named the bad option */
-			err_set(&err, VMTP_EXIT_USAGE, "%s", "");
-			goto out;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1) {
-		err_set(&err, VMTP_EXIT_USAGE, "too many arguments");
+	a.interval = 2;
+	if (parse_args(argc, argv, &a, &err) != 0)
 		goto out;
-	}
-	if (mongo_uri != NULL && mongod_server != NULL) {
-		err_set(&err, VMTP_EXIT_USAGE,
-		    "--mongo-uri and --mongod-server both name the database: "
-		    "give one");
-		goto out;
-	}
-	/* the configuration only says where in MongoDB results go */
-	if (cfg_path != NULL || mongo_uri != NULL || mongod_server != NULL) {
-		cfg = cfg_load(cfg_path, &err);
-		if (cfg == NULL)
-			goto out;
-	}
-	if (mongod_server != NULL) {
-		uri = mongo_uri_from_server(mongod_server,
-		    cfg_int(cfg, "vmtp_mongod_port"), MONGO_TIMEOUT_MS, &err);
-		if (uri == NULL)
-			goto out;
-		mongo_uri = uri;
-	}
-	if (mongo_uri != NULL && mongo_uri_check(mongo_uri, &err) != 0)
+	log_init(PROG, a.level);
+	if (check_outputs(&a, &cfg, &uri, &err) != 0)
 		goto out;
 	store = cpu_store_new(&err);
-	if (store == NULL)
-		goto out;
-	/* a poll gives up after the interval, and never waits over 5 s */
-	poller = poller_new(store, interval,
-	    interval > 5   ? 5
-	    : interval < 1 ? 1
-	                   : interval,
-	    &err);
+	poller = store != NULL ? pollers_new(&a, store, &err) : NULL;
 	if (poller == NULL)
-		goto out;
-	for (i = 0; i < ngmond; i++)
-		if (poller_add(poller, POLLER_GMOND, gmonds[i], &err) != 0)
-			goto out;
-	for (i = 0; i < nexporter; i++)
-		if (poller_add(poller, POLLER_NODEEXP, exporters[i], &err) != 0)
-			goto out;
-	log_init(PROG, level);
-	if (cfg != NULL && cli_warn_ignored(cfg, CFG_STAGE_COLLECT, &err) != 0)
 		goto out;
 
 	/* libraries with global state start before the poller thread */
@@ -486,105 +605,40 @@ main(int argc, char **argv)
 		err_set(&err, VMTP_EXIT_FAIL, "cannot initialize libcurl");
 		goto out;
 	}
-	if (mongo_uri != NULL) {
+	if (a.mongo_uri != NULL) {
 		mongoc_init();
 		mongo_ready = 1;
 	}
 	records = json_array();
-	verdicts = json_array();
-	if (records == NULL || verdicts == NULL) {
+	if (records == NULL) {
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	rd = rec_reader_open(argc == 1 ? argv[0] : "-", &err);
-	if (rd == NULL || poller_start(poller, &err) != 0)
+	rd = rec_reader_open(a.input, &err);
+	if (rd == NULL || poller_start(poller, &err) != 0 ||
+	    stream(rd, store, poller, records, &err) != 0)
 		goto out;
-
-	while ((rc = rec_next(rd, &rec, &err)) == 1) {
-		if (doc_check_record(rec, rec_reader_name(rd),
-		        rec_reader_line(rd), &err) != 0 ||
-		    handle(rd, rec, store, poller_count(poller) > 0, &warned,
-		        &err) != 0)
-			goto out;
-		if (json_array_append_new(records, rec) != 0) {
-			rec = NULL;
-			err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-			goto out;
-		}
-		rec = NULL;
-	}
-	if (rc < 0 || poller_stop(poller, &err) != 0)
-		goto out;
-	/* cpu records still waiting for a run tag go out without one */
-	if (cpu_store_set_run(store, NULL, &err) != 0)
-		goto out;
-
-	for (i = 0; i < nsla; i++) {
-		rc = sla_judge(slas[i], records, verdicts, &err);
-		if (rc < 0)
-			goto out;
-		failed += rc;
-	}
-	for (i = 0; i < json_array_size(verdicts); i++) {
-		json_t *v = json_array_get(verdicts, i); /* borrowed */
-
-		if (rec_write(stdout, v, &err) != 0)
-			goto out;
-		if (json_array_append(records, v) != 0) {
-			err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-			goto out;
-		}
-	}
-
-	if (json_path == NULL && mongo_uri == NULL)
-		goto out;
-	docs = doc_assemble(records, &err);
-	if (docs == NULL)
-		goto out;
-	for (i = 0; i < json_array_size(docs); i++)
-		if (mask_args(json_array_get(docs, i)) != 0) {
-			err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-			goto out;
-		}
-	if (json_array_size(docs) == 0) {
-		err_set(&err, VMTP_EXIT_DATA,
-		    "%s: no run in the input: no result document written",
-		    rec_reader_name(rd));
-		goto out;
-	}
-	/* the file first: a MongoDB that is down must not lose the result */
-	if (json_path != NULL && write_json(json_path, docs, &err) != 0)
-		goto out;
-	if (mongo_uri != NULL &&
-	    mongo_insert(mongo_uri, cfg_str(cfg, "vmtp_db"),
-	        cfg_str(cfg, "vmtp_collection"), docs, &err) != 0)
-		goto out;
-	goto out;
-too_many:
-	err_set(&err, VMTP_EXIT_USAGE, "more than %d of an option", MAX_LIST);
+	failed = judge(&a, records, &err);
+	if (failed >= 0)
+		write_results(&a, cfg, records, rec_reader_name(rd), &err);
 out:
 	poller_free(poller);
-	if (err.exit == VMTP_EXIT_OK && fflush(stdout) != 0)
-		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
-		    strerror(errno));
-	if (err.exit == VMTP_EXIT_USAGE)
-		usage(err.msg);
-	else if (err.exit != VMTP_EXIT_OK)
+	cli_flush_stdout(&err);
+	if (err.exit != VMTP_EXIT_OK) {
 		log_error("%s", err.msg);
-	else if (failed > 0) {
+		if (err.exit == VMTP_EXIT_USAGE)
+			fputs(synopsis, stderr);
+	} else if (failed > 0) {
 		log_warn(
 		    "%d SLA verdict%s failed", failed, failed == 1 ? "" : "s");
 		err.exit = VMTP_EXIT_SLA;
 	}
-	json_decref(rec);
 	json_decref(cfg);
-	json_decref(docs);
-	json_decref(verdicts);
 	json_decref(records);
 	rec_reader_free(rd);
 	cpu_store_free(store);
-	for (i = 0; i < nsla; i++)
-		sla_free(slas[i]);
+	for (i = 0; i < a.nsla; i++)
+		sla_free(a.slas[i]);
 	free(uri);
 	if (mongo_ready)
 		mongoc_cleanup();

@@ -11,12 +11,13 @@
  */
 #include <sys/random.h>
 
-#include <getopt.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -25,6 +26,7 @@
 #include "libvmtp/err.h"
 #include "libvmtp/journal.h"
 #include "libvmtp/log.h"
+#include "libvmtp/opt.h"
 #include "libvmtp/os.h"
 #include "libvmtp/rec.h"
 #include "libvmtp/ssh.h"
@@ -36,7 +38,7 @@
 #define MAX_HOSTS 64
 
 static const char synopsis[] =
-    "usage: vmtp-provision [-qv] [-c config] [-r openrc] [--os-cloud name]\n"
+    "usage: vmtp-provision [-hqv] [-c config] [-r openrc] [--os-cloud name]\n"
     "                      [--insecure] [--availability-zone zone]\n"
     "                      [--hypervisor [zone:]host] [--inter-node-only]\n"
     "                      [--same-network-only] [--reuse-network name]\n"
@@ -49,8 +51,8 @@ static const char synopsis[] =
     "                      [--known-hosts file] [--hostkey-policy "
     "strict|accept-new]\n"
     "                      [--tag tag] [--test-description text]\n"
-    "                      [--vm-image-url url]\n"
-    "       vmtp-provision [-qv] [-c config] --host user@ip[:ifname] ...\n"
+    "                      [--version] [--vm-image-url url]\n"
+    "       vmtp-provision [-hqv] [-c config] --host user@ip[:ifname] ...\n"
     "                      [--external-host user@ip] [--controller-node "
     "user@ip]\n"
     "                      [--hostkey-policy strict|accept-new]\n"
@@ -59,6 +61,77 @@ static const char synopsis[] =
     "                      [--ssh-password-file file] [--tag tag]\n"
     "                      [--test-description text]\n"
     "       vmtp-provision --show-config\n";
+
+enum {
+	OPT_EXTERNAL = 256,
+	OPT_CONTROLLER,
+	OPT_HOST,
+	OPT_POLICY,
+	OPT_INTER,
+	OPT_KNOWN,
+	OPT_KEY,
+	OPT_PWFILE,
+	OPT_TAG,
+	OPT_VERSION,
+	OPT_OS_CLOUD,
+	OPT_INSECURE,
+	OPT_AZ,
+	OPT_HYPER,
+	OPT_SAME,
+	OPT_KEEP,
+	OPT_REUSE,
+	OPT_VNIC,
+	OPT_DESC,
+	OPT_DELETE_IMAGE,
+	OPT_SHOW_CONFIG,
+	OPT_IMAGE_URL
+};
+
+static const struct opt options[] = {
+    OPT_GROUP("Cloud mode (no --host): builds the VMTP topology in OpenStack."),
+    {'r', "openrc", "file", "credentials (read, never run); else OS_*"},
+    {OPT_OS_CLOUD, "os-cloud", "name",
+        "credentials from clouds.yaml ($OS_CLOUD)"},
+    {OPT_INSECURE, "insecure", NULL,
+        "do not verify the APIs' TLS certificates"},
+    {OPT_AZ, "availability-zone", "zone", "zone of the test VMs"},
+    {OPT_HYPER, "hypervisor", "[zone:]host",
+        "server's host; given twice: then the clients'"},
+    {OPT_SAME, "same-network-only", NULL, "only same-network flows"},
+    {OPT_REUSE, "reuse-network", "name",
+        "VMs on this provider network: L2 flows only"},
+    {OPT_VNIC, "vnic-type", "normal|direct|macvtap",
+        "the VMs' vNIC type (default normal)"},
+    {OPT_KEEP, "keep-on-error", NULL, "leave what was made when it fails"},
+    {OPT_DELETE_IMAGE, "delete-image-after-run", NULL,
+        "an image uploaded for the run goes with it"},
+    {OPT_DESC, "test-description", "text", "kept in the run record"},
+    {OPT_IMAGE_URL, "vm-image-url", "url",
+        "image to upload when image_name is missing"},
+    OPT_GROUP("\nNative mode: a topology of Linux hosts reached over SSH."),
+    {OPT_HOST, "host", "user@ip[:ifname]",
+        "a host; the first is the server (repeatable)"},
+    {OPT_EXTERNAL, "external-host", "user@ip",
+        "an external host measured against the server"},
+    {OPT_INTER, "inter-node-only", NULL, "no intra-host flow"},
+    OPT_GROUP("\nBoth modes:"),
+    {OPT_CONTROLLER, "controller-node", "user@ip",
+        "the controller's distribution, OpenStack\n"
+        "release and CPU, read over SSH, in the run record"},
+    {OPT_KEY, "ssh-key", "file", "private key (default: agent, ~/.ssh)"},
+    {OPT_PWFILE, "ssh-password-file", "file",
+        "password (or $VMTP_SSH_PASSWORD)"},
+    {OPT_KNOWN, "known-hosts", "file", "default ~/.ssh/known_hosts"},
+    {OPT_POLICY, "hostkey-policy", "strict|accept-new",
+        "strict (default) or accept-new"},
+    {OPT_TAG, "tag", "tag", "run tag (default vmtp-XXXXXXXX)"},
+    {'c', NULL, "config", "YAML configuration (SPEC §7 keys)"},
+    {OPT_SHOW_CONFIG, "show-config", NULL,
+        "print the default configuration and exit"},
+    {'q', "quiet", NULL, "errors only"},
+    {'v', "verbose", NULL, "debug messages"},
+    {'h', "help", NULL, "show this help and exit"},
+    {OPT_VERSION, "version", NULL, "show the version and exit"}, OPT_END};
 
 /* Set by SIGINT and SIGTERM: provisioning stops and rolls back. */
 static volatile sig_atomic_t stop;
@@ -108,81 +181,6 @@ struct opts {
 	struct host controller; /* addr NULL: no --controller-node */
 };
 
-static void
-usage(const char *fmt, const char *arg)
-{
-	if (fmt != NULL) {
-		fprintf(stderr, "%s: ", PROG);
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-	fputs(synopsis, stderr);
-	exit(VMTP_EXIT_USAGE);
-}
-
-static void
-help(void)
-{
-	fputs(synopsis, stdout);
-	fputs("\n"
-	      "Cloud mode (no --host): builds the VMTP topology in OpenStack.\n"
-	      "  -r, --openrc file        credentials (read, never run); else "
-	      "OS_*\n"
-	      "  --os-cloud name          credentials from clouds.yaml "
-	      "($OS_CLOUD)\n"
-	      "  --insecure               do not verify the APIs' TLS "
-	      "certificates\n"
-	      "  --availability-zone z    zone of the test VMs\n"
-	      "  --hypervisor [z:]host    server's host; given twice: then the "
-	      "clients'\n"
-	      "  --same-network-only      only same-network flows\n"
-	      "  --reuse-network name     VMs on this provider network: L2 "
-	      "flows only\n"
-	      "  --vnic-type t            normal (default), direct or macvtap\n"
-	      "  --keep-on-error          leave what was made when it fails\n"
-	      "  --delete-image-after-run an image uploaded for the run goes "
-	      "with it\n"
-	      "  --test-description text  kept in the run record\n"
-	      "  --vm-image-url url       image to upload when image_name is "
-	      "missing\n"
-	      "\n"
-	      "Native mode: a topology of Linux hosts reached over SSH.\n"
-	      "  --host user@ip[:ifname]  a host; the first is the server "
-	      "(repeatable)\n"
-	      "  --external-host user@ip  an external host measured against "
-	      "the server\n"
-	      "  --inter-node-only        no intra-host flow\n"
-	      "\n"
-	      "Both modes:\n"
-	      "  --controller-node u@ip   the controller's distribution, "
-	      "OpenStack release\n"
-	      "                           and CPU, read over SSH, in the run "
-	      "record\n"
-	      "  --ssh-key file           private key (default: agent, "
-	      "~/.ssh)\n"
-	      "  --ssh-password-file file password (or $VMTP_SSH_PASSWORD)\n"
-	      "  --known-hosts file       default ~/.ssh/known_hosts\n"
-	      "  --hostkey-policy p       strict (default) or accept-new\n"
-	      "  --tag tag                run tag (default vmtp-XXXXXXXX)\n"
-	      "  -c config                YAML configuration (SPEC §7 keys)\n"
-	      "  --show-config            print the default configuration\n"
-	      "  -q, -v                   quieter, more verbose\n",
-	    stdout);
-	exit(VMTP_EXIT_OK);
-}
-
-/* Prints the built-in configuration, a start for a file of one's own. */
-static void
-show_config(void)
-{
-	fputs(cfg_defaults_text(), stdout);
-	if (fflush(stdout) != 0) {
-		log_error("cannot write output");
-		exit(VMTP_EXIT_FAIL);
-	}
-	exit(VMTP_EXIT_OK);
-}
-
 /* Splits "user@ip[:ifname]" into H.  Returns 0, or -1 with ERR set. */
 static int
 host_parse(struct host *h, const char *opt, const char *s, int allow_if,
@@ -211,183 +209,158 @@ host_parse(struct host *h, const char *opt, const char *s, int allow_if,
 	return 0;
 }
 
+/*
+ * --host, --external-host (EXTERNAL: the given one so far) or
+ * --controller-node CH into O.  Returns 0, or -1 with ERR set.
+ */
 static int
-parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
+parse_host(int ch, struct opts *o, int *external, struct vmtp_err *err)
 {
-	enum {
-		OPT_EXTERNAL = 256,
-		OPT_CONTROLLER,
-		OPT_HOST,
-		OPT_POLICY,
-		OPT_INTER,
-		OPT_KNOWN,
-		OPT_KEY,
-		OPT_PWFILE,
-		OPT_TAG,
-		OPT_VERSION,
-		OPT_OS_CLOUD,
-		OPT_INSECURE,
-		OPT_AZ,
-		OPT_HYPER,
-		OPT_SAME,
-		OPT_KEEP,
-		OPT_REUSE,
-		OPT_VNIC,
-		OPT_DESC,
-		OPT_DELETE_IMAGE,
-		OPT_SHOW_CONFIG,
-		OPT_IMAGE_URL
-	};
-	static const struct option longopts[] = {
-	    {"availability-zone", required_argument, NULL, OPT_AZ},
-	    {"controller-node", required_argument, NULL, OPT_CONTROLLER},
-	    {"delete-image-after-run", no_argument, NULL, OPT_DELETE_IMAGE},
-	    {"external-host", required_argument, NULL, OPT_EXTERNAL},
-	    {"help", no_argument, NULL, 'h'},
-	    {"host", required_argument, NULL, OPT_HOST},
-	    {"hostkey-policy", required_argument, NULL, OPT_POLICY},
-	    {"hypervisor", required_argument, NULL, OPT_HYPER},
-	    {"insecure", no_argument, NULL, OPT_INSECURE},
-	    {"inter-node-only", no_argument, NULL, OPT_INTER},
-	    {"keep-on-error", no_argument, NULL, OPT_KEEP},
-	    {"known-hosts", required_argument, NULL, OPT_KNOWN},
-	    {"openrc", required_argument, NULL, 'r'},
-	    {"os-cloud", required_argument, NULL, OPT_OS_CLOUD},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"reuse-network", required_argument, NULL, OPT_REUSE},
-	    {"same-network-only", no_argument, NULL, OPT_SAME},
-	    {"show-config", no_argument, NULL, OPT_SHOW_CONFIG},
-	    {"ssh-key", required_argument, NULL, OPT_KEY},
-	    {"ssh-password-file", required_argument, NULL, OPT_PWFILE},
-	    {"tag", required_argument, NULL, OPT_TAG},
-	    {"test-description", required_argument, NULL, OPT_DESC},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"vnic-type", required_argument, NULL, OPT_VNIC},
-	    {"version", no_argument, NULL, OPT_VERSION},
-	    {"vm-image-url", required_argument, NULL, OPT_IMAGE_URL},
-	    {NULL, 0, NULL, 0}};
+	struct host *h;
+
+	if (ch == OPT_CONTROLLER) {
+		if (o->controller.addr != NULL)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--controller-node: given twice");
+		return host_parse(
+		    &o->controller, "--controller-node", optarg, 0, err);
+	}
+	if (o->n_hosts == MAX_HOSTS)
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "more than %d hosts", MAX_HOSTS);
+	if (ch == OPT_EXTERNAL && *external)
+		return err_set(
+		    err, VMTP_EXIT_USAGE, "--external-host: given twice");
+	h = &o->hosts[o->n_hosts++];
+	h->external = ch == OPT_EXTERNAL;
+	*external |= h->external;
+	return host_parse(h, h->external ? "--external-host" : "--host", optarg,
+	    !h->external, err);
+}
+
+/*
+ * One option CH (with optarg) of the cloud or of the logins into O.
+ * Returns 0, or -1 with ERR set.
+ */
+static int
+parse_opt(int ch, struct opts *o, struct vmtp_err *err)
+{
 	static const char *const policies[] = {"strict", "accept-new", NULL};
 	static const char *const vnics[] = {
 	    "normal", "direct", "macvtap", NULL};
+
+	switch (ch) {
+	case 'c':
+		o->config = optarg;
+		break;
+	case 'r':
+		o->openrc = optarg;
+		break;
+	case OPT_OS_CLOUD:
+		o->os_cloud = optarg;
+		break;
+	case OPT_INSECURE:
+		o->insecure = 1;
+		break;
+	case OPT_AZ:
+		o->az = optarg;
+		break;
+	case OPT_HYPER:
+		if (o->n_hyper == 2)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--hypervisor: at most twice (server, clients)");
+		o->hyper[o->n_hyper++] = optarg;
+		break;
+	case OPT_SAME:
+		o->same_network_only = 1;
+		break;
+	case OPT_KEEP:
+		o->keep_on_error = 1;
+		break;
+	case OPT_DELETE_IMAGE:
+		o->delete_image = 1;
+		break;
+	case OPT_REUSE:
+		o->reuse_network = optarg;
+		break;
+	case OPT_VNIC:
+		o->vnic_type = optarg;
+		return cli_parse_word("--vnic-type", optarg, vnics, err) < 0
+		           ? -1
+		           : 0;
+	case OPT_DESC:
+		o->description = optarg;
+		break;
+	case OPT_IMAGE_URL:
+		o->image_url = optarg;
+		break;
+	case OPT_POLICY:
+		o->policy =
+		    cli_parse_word("--hostkey-policy", optarg, policies, err);
+		return o->policy < 0 ? -1 : 0;
+	case OPT_INTER:
+		o->inter_node_only = 1;
+		break;
+	case OPT_KNOWN:
+		o->known_hosts = optarg;
+		break;
+	case OPT_KEY:
+		o->ssh_key = optarg;
+		break;
+	case OPT_PWFILE:
+		o->password_file = optarg;
+		break;
+	case OPT_TAG:
+		if (!journal_tag_ok(optarg))
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--tag: '%s' is not vmtp- and 8 hex digits",
+			    optarg);
+		o->tag = optarg;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Parses the command line into O.  Returns 0, 1 when --help, --version or
+ * --show-config has been answered, or -1 with ERR set.
+ */
+static int
+parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
+{
 	int external = 0;
 	int ch;
+	int rc = 0;
 
-	while (
-	    (ch = getopt_long(argc, argv, "c:hqr:v", longopts, NULL)) != -1) {
+	while (rc == 0 && (ch = opt_next(argc, argv, options, err)) > 0) {
 		switch (ch) {
-		case 'c':
-			o->config = optarg;
-			break;
 		case 'h':
-			help();
-			break;
+			opt_print_help(stdout, synopsis, options);
+			return 1;
 		case 'q':
 			o->verbosity = LOG_QUIET;
-			break;
-		case 'r':
-			o->openrc = optarg;
-			break;
-		case OPT_OS_CLOUD:
-			o->os_cloud = optarg;
-			break;
-		case OPT_INSECURE:
-			o->insecure = 1;
-			break;
-		case OPT_AZ:
-			o->az = optarg;
-			break;
-		case OPT_HYPER:
-			if (o->n_hyper == 2)
-				return err_set(err, VMTP_EXIT_USAGE,
-				    "--hypervisor: at most twice (server, "
-				    "clients)");
-			o->hyper[o->n_hyper++] = optarg;
-			break;
-		case OPT_SAME:
-			o->same_network_only = 1;
-			break;
-		case OPT_KEEP:
-			o->keep_on_error = 1;
-			break;
-		case OPT_DELETE_IMAGE:
-			o->delete_image = 1;
-			break;
-		case OPT_SHOW_CONFIG:
-			show_config();
-			break;
-		case OPT_REUSE:
-			o->reuse_network = optarg;
-			break;
-		case OPT_VNIC:
-			if (cli_parse_word("--vnic-type", optarg, vnics, err) <
-			    0)
-				return -1;
-			o->vnic_type = optarg;
-			break;
-		case OPT_DESC:
-			o->description = optarg;
-			break;
-		case OPT_IMAGE_URL:
-			o->image_url = optarg;
 			break;
 		case 'v':
 			o->verbosity = LOG_DEBUG;
 			break;
-		case OPT_EXTERNAL:
-		case OPT_HOST:
-			if (o->n_hosts == MAX_HOSTS)
-				return err_set(err, VMTP_EXIT_USAGE,
-				    "more than %d hosts", MAX_HOSTS);
-			if (ch == OPT_EXTERNAL && external)
-				return err_set(err, VMTP_EXIT_USAGE,
-				    "--external-host: given twice");
-			o->hosts[o->n_hosts].external = ch == OPT_EXTERNAL;
-			external |= ch == OPT_EXTERNAL;
-			if (host_parse(&o->hosts[o->n_hosts++],
-			        ch == OPT_HOST ? "--host" : "--external-host",
-			        optarg, ch == OPT_HOST, err) < 0)
-				return -1;
-			break;
-		case OPT_CONTROLLER:
-			if (o->controller.addr != NULL)
-				return err_set(err, VMTP_EXIT_USAGE,
-				    "--controller-node: given twice");
-			if (host_parse(&o->controller, "--controller-node",
-			        optarg, 0, err) < 0)
-				return -1;
-			break;
-		case OPT_POLICY:
-			o->policy = cli_parse_word(
-			    "--hostkey-policy", optarg, policies, err);
-			if (o->policy < 0)
-				return -1;
-			break;
-		case OPT_INTER:
-			o->inter_node_only = 1;
-			break;
-		case OPT_KNOWN:
-			o->known_hosts = optarg;
-			break;
-		case OPT_KEY:
-			o->ssh_key = optarg;
-			break;
-		case OPT_PWFILE:
-			o->password_file = optarg;
-			break;
-		case OPT_TAG:
-			if (!journal_tag_ok(optarg))
-				return err_set(err, VMTP_EXIT_USAGE,
-				    "--tag: '%s' is not vmtp- and 8 hex digits",
-				    optarg);
-			o->tag = optarg;
-			break;
+		case OPT_SHOW_CONFIG:
+			/* the built-in configuration, a start for one's own */
+			fputs(cfg_defaults_text(), stdout);
+			return 1;
 		case OPT_VERSION:
 			cli_print_version(PROG);
-			exit(VMTP_EXIT_OK);
+			return 1;
+		case OPT_HOST:
+		case OPT_EXTERNAL:
+		case OPT_CONTROLLER:
+			rc = parse_host(ch, o, &external, err);
+			break;
 		default:
-			usage(NULL, NULL);
+			rc = parse_opt(ch, o, err);
 		}
 	}
+	if (rc != 0 || ch < 0)
+		return -1;
 	if (optind < argc)
 		return err_set(err, VMTP_EXIT_USAGE, "unexpected argument '%s'",
 		    argv[optind]);
@@ -713,6 +686,7 @@ int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
+	int usage = 0; /* the command line is wrong: show the synopsis */
 	struct sigaction sa;
 	struct opts o = {0};
 	json_t *cfg = NULL;
@@ -723,9 +697,8 @@ main(int argc, char **argv)
 	int i;
 
 	log_init(PROG, LOG_INFO);
-	if (parse_args(argc, argv, &o, &err) < 0) {
-		if (err.exit == VMTP_EXIT_USAGE)
-			usage("%s", err.msg);
+	if (parse_args(argc, argv, &o, &err) != 0) {
+		usage = err.exit == VMTP_EXIT_USAGE;
 		goto out;
 	}
 	log_init(PROG, o.verbosity);
@@ -777,9 +750,10 @@ out:
 	free(o.controller.addr);
 	ssh_password_free(password);
 	json_decref(cfg);
-	if (fflush(stdout) != 0)
-		err_set(&err, VMTP_EXIT_FAIL, "cannot write output");
+	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
+	if (usage)
+		fputs(synopsis, stderr);
 	return err.exit;
 }

@@ -6,13 +6,13 @@
  * moment it ends.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -20,6 +20,7 @@
 #include "libvmtp/cli.h"
 #include "libvmtp/err.h"
 #include "libvmtp/log.h"
+#include "libvmtp/opt.h"
 #include "libvmtp/rec.h"
 #include "libvmtp/ssh.h"
 
@@ -28,7 +29,7 @@
 #define PROG "vmtp-run"
 
 static const char synopsis[] =
-    "usage: vmtp-run [-qv] [-c config] [-t seconds] [--bandwidth rate]\n"
+    "usage: vmtp-run [-hqv] [-c config] [-t seconds] [--bandwidth rate]\n"
     "                [--flows list] [--hostkey-policy strict|accept-new]\n"
     "                [--icmp-sizes list] [--known-hosts file] "
     "[--ping-count n]\n"
@@ -36,7 +37,57 @@ static const char synopsis[] =
     "[--ssh-password-file file]\n"
     "                [--stop-on-error] [--tcp-loops n] [--tcpbuf list]\n"
     "                [--tp-tool nuttcp|iperf3] [--udp-final]\n"
-    "                [--udp-loss-range min,max] [--udpbuf list] [file]\n";
+    "                [--udp-loss-range min,max] [--udpbuf list] "
+    "[--version]\n"
+    "                [file]\n";
+
+enum {
+	OPT_BANDWIDTH = 256,
+	OPT_FLOWS,
+	OPT_POLICY,
+	OPT_ICMP,
+	OPT_KNOWN,
+	OPT_PING,
+	OPT_PROTOCOLS,
+	OPT_KEY,
+	OPT_PWFILE,
+	OPT_STOP,
+	OPT_LOOPS,
+	OPT_TCPBUF,
+	OPT_TOOL,
+	OPT_FINAL,
+	OPT_LOSS,
+	OPT_UDPBUF,
+	OPT_VERSION
+};
+
+static const struct opt options[] = {
+    OPT_GROUP("Measures every flow of a topology (stdin or FILE) over SSH.\n"),
+    {'t', NULL, "seconds", "TCP measurement length (default 10)"},
+    {OPT_PROTOCOLS, "protocols", "TUI", "any of T (TCP), U (UDP), I (ICMP)"},
+    {OPT_TOOL, "tp-tool", "nuttcp|iperf3", "throughput tool (default nuttcp)"},
+    {OPT_TCPBUF, "tcpbuf", "list", "TCP buffer sizes, bytes"},
+    {OPT_UDPBUF, "udpbuf", "list", "UDP packet sizes, bytes"},
+    {OPT_ICMP, "icmp-sizes", "list", "ping payload sizes, bytes"},
+    {OPT_LOOPS, "tcp-loops", "n", "TCP runs per buffer size"},
+    {OPT_PING, "ping-count", "n", "pings per size"},
+    {OPT_BANDWIDTH, "bandwidth", "rate", "fixed UDP rate (K/M/G), no search"},
+    {OPT_FINAL, "udp-final", NULL, "after the search, one -t run at its rate"},
+    {OPT_LOSS, "udp-loss-range", "min,max", "UDP search loss bracket, percent"},
+    {OPT_FLOWS, "flows", "list", "flow ids to run (default all)"},
+    {OPT_STOP, "stop-on-error", NULL, "stop at the first failed measurement"},
+    {OPT_KEY, "ssh-key", "file",
+        "private key (default: topology, agent, ~/.ssh)"},
+    {OPT_PWFILE, "ssh-password-file", "file",
+        "password (or $VMTP_SSH_PASSWORD)"},
+    {OPT_KNOWN, "known-hosts", "file", "for hosts without a recorded key"},
+    {OPT_POLICY, "hostkey-policy", "strict|accept-new",
+        "strict (default) or accept-new"},
+    {'c', NULL, "config", "YAML configuration (SPEC §7 keys)"},
+    {'q', "quiet", NULL, "errors only"},
+    {'v', "verbose", NULL, "debug messages (each remote command)"},
+    {'h', "help", NULL, "show this help and exit"},
+    {OPT_VERSION, "version", NULL, "show the version and exit"}, OPT_END};
 
 static volatile sig_atomic_t got_signal;
 
@@ -44,50 +95,6 @@ static void
 on_signal(int sig)
 {
 	got_signal = sig;
-}
-
-static void
-usage(const char *fmt, const char *arg)
-{
-	if (fmt != NULL) {
-		fprintf(stderr, "%s: ", PROG);
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-	fputs(synopsis, stderr);
-	exit(VMTP_EXIT_USAGE);
-}
-
-static void
-help(void)
-{
-	fputs(synopsis, stdout);
-	fputs("\n"
-	      "Measures every flow of a topology (stdin or FILE) over SSH.\n"
-	      "  -t seconds               TCP measurement length (default 10)\n"
-	      "  --protocols TUI          any of T (TCP), U (UDP), I (ICMP)\n"
-	      "  --tp-tool nuttcp|iperf3  throughput tool (default nuttcp)\n"
-	      "  --tcpbuf list            TCP buffer sizes, bytes\n"
-	      "  --udpbuf list            UDP packet sizes, bytes\n"
-	      "  --icmp-sizes list        ping payload sizes, bytes\n"
-	      "  --tcp-loops n            TCP runs per buffer size\n"
-	      "  --ping-count n           pings per size\n"
-	      "  --bandwidth rate         fixed UDP rate (K/M/G), no search\n"
-	      "  --udp-final              after the search, one -t run at its "
-	      "rate\n"
-	      "  --udp-loss-range min,max UDP search loss bracket, percent\n"
-	      "  --flows list             flow ids to run (default all)\n"
-	      "  --stop-on-error          stop at the first failed "
-	      "measurement\n"
-	      "  --ssh-key file           private key (default: topology, "
-	      "agent, ~/.ssh)\n"
-	      "  --ssh-password-file file password (or $VMTP_SSH_PASSWORD)\n"
-	      "  --known-hosts file       for hosts without a recorded key\n"
-	      "  --hostkey-policy p       strict (default) or accept-new\n"
-	      "  -c config                YAML configuration (SPEC §7 keys)\n"
-	      "  -q, -v                   quieter, more verbose\n",
-	    stdout);
-	exit(VMTP_EXIT_OK);
 }
 
 /* Parses "a,b,c" of whole numbers in [MIN, MAX] into OUT. */
@@ -178,12 +185,14 @@ parse_range(const char *s, double *min, double *max, struct vmtp_err *err)
 	return 0;
 }
 
-/* Copies a list of integers from config KEY into OUT, when set. */
+/*
+ * Copies the list of integers L (a configuration value) into OUT, when it
+ * is set.  Returns 0, or -1 with ERR set naming KEY.
+ */
 static int
-cfg_list(const json_t *cfg, const char *key, long long *out, int *n,
+cfg_list(const json_t *l, const char *key, long long *out, int *n,
     struct vmtp_err *err)
 {
-	json_t *l = cfg_get(cfg, key);
 	json_t *v;
 	size_t i;
 
@@ -203,172 +212,193 @@ cfg_list(const json_t *cfg, const char *key, long long *out, int *n,
 	return 0;
 }
 
-/* The options as the configuration gives them, before the command line. */
-static int
-opts_from_cfg(struct run_opts *o, const json_t *cfg, struct vmtp_err *err)
+/* KEY of CFG, or of the built-in DEFS when CFG leaves it unset. */
+static json_t *
+cfg_pick(const json_t *cfg, const json_t *defs, const char *key)
 {
-	json_t *range = cfg_get(cfg, "udp_loss_rate_range");
-	long long v;
+	json_t *v = cfg_get(cfg, key);
 
-	if ((v = cfg_int(cfg, "tcp_tp_loop_count")) > 0)
-		o->tcp_loops = (int)v;
-	if ((v = cfg_int(cfg, "ping_count")) > 0)
-		o->ping_count = (int)v;
-	if ((v = cfg_int(cfg, "ssh_retry_count")) > 0)
-		o->attempts = (int)v;
-	if (cfg_bool(cfg, "udp_final"))
-		o->udp_final = 1;
-	if (cfg_num(cfg, "vm_bandwidth") > 0)
-		o->ceiling_kbps = cfg_num(cfg, "vm_bandwidth");
-	if (json_is_array(range) && json_array_size(range) == 2 &&
-	    json_is_number(json_array_get(range, 0)) &&
-	    json_is_number(json_array_get(range, 1))) {
-		o->loss_min = json_number_value(json_array_get(range, 0));
-		o->loss_max = json_number_value(json_array_get(range, 1));
-	}
-	if (cfg_list(cfg, "tcp_pkt_sizes", o->tcpbuf, &o->n_tcpbuf, err) < 0 ||
-	    cfg_list(cfg, "udp_pkt_sizes", o->udpbuf, &o->n_udpbuf, err) < 0 ||
-	    cfg_list(cfg, "icmp_pkt_sizes", o->icmp_sizes, &o->n_icmp, err) < 0)
+	return v != NULL ? v : cfg_get(defs, key);
+}
+
+/* Count KEY of CFG, or of the built-in DEFS when CFG's is not positive. */
+static int
+cfg_count(const json_t *cfg, const json_t *defs, const char *key)
+{
+	long long v = cfg_int(cfg, key);
+
+	return (int)(v > 0 ? v : cfg_int(defs, key));
+}
+
+/* Sets O's loss bracket from R when it is a pair of numbers. */
+static int
+loss_range(struct run_opts *o, const json_t *r)
+{
+	if (!json_is_array(r) || json_array_size(r) != 2 ||
+	    !json_is_number(json_array_get(r, 0)) ||
+	    !json_is_number(json_array_get(r, 1)))
 		return -1;
+	o->loss_min = json_number_value(json_array_get(r, 0));
+	o->loss_max = json_number_value(json_array_get(r, 1));
 	return 0;
 }
 
-enum {
-	OPT_BANDWIDTH = 256,
-	OPT_FLOWS,
-	OPT_POLICY,
-	OPT_ICMP,
-	OPT_KNOWN,
-	OPT_PING,
-	OPT_PROTOCOLS,
-	OPT_KEY,
-	OPT_PWFILE,
-	OPT_STOP,
-	OPT_LOOPS,
-	OPT_TCPBUF,
-	OPT_TOOL,
-	OPT_FINAL,
-	OPT_LOSS,
-	OPT_UDPBUF,
-	OPT_VERSION
-};
+/*
+ * The options as the configuration CFG gives them, before the command
+ * line.  A key CFG leaves unset (or not positive, or not a pair for the
+ * loss range) has the built-in configuration's value: that is the one
+ * place vmtp-run's defaults are written.  Returns 0 or -1 with ERR set.
+ */
+static int
+opts_from_cfg(struct run_opts *o, const json_t *cfg, struct vmtp_err *err)
+{
+	json_t *defs = cfg_load_defaults(err);
+	int rc = -1;
 
-static const struct option longopts[] = {
-    {"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
-    {"flows", required_argument, NULL, OPT_FLOWS},
-    {"help", no_argument, NULL, 'h'},
-    {"hostkey-policy", required_argument, NULL, OPT_POLICY},
-    {"icmp-sizes", required_argument, NULL, OPT_ICMP},
-    {"known-hosts", required_argument, NULL, OPT_KNOWN},
-    {"ping-count", required_argument, NULL, OPT_PING},
-    {"protocols", required_argument, NULL, OPT_PROTOCOLS},
-    {"quiet", no_argument, NULL, 'q'},
-    {"ssh-key", required_argument, NULL, OPT_KEY},
-    {"ssh-password-file", required_argument, NULL, OPT_PWFILE},
-    {"stop-on-error", no_argument, NULL, OPT_STOP},
-    {"tcp-loops", required_argument, NULL, OPT_LOOPS},
-    {"tcpbuf", required_argument, NULL, OPT_TCPBUF},
-    {"tp-tool", required_argument, NULL, OPT_TOOL},
-    {"udp-final", no_argument, NULL, OPT_FINAL},
-    {"udp-loss-range", required_argument, NULL, OPT_LOSS},
-    {"udpbuf", required_argument, NULL, OPT_UDPBUF},
-    {"verbose", no_argument, NULL, 'v'},
-    {"version", no_argument, NULL, OPT_VERSION}, {NULL, 0, NULL, 0}};
+	if (defs == NULL)
+		return -1;
+	o->tcp_loops = cfg_count(cfg, defs, "tcp_tp_loop_count");
+	o->ping_count = cfg_count(cfg, defs, "ping_count");
+	o->attempts = cfg_count(cfg, defs, "ssh_retry_count");
+	o->udp_final = cfg_bool(cfg, "udp_final");
+	if (cfg_num(cfg, "vm_bandwidth") > 0)
+		o->ceiling_kbps = cfg_num(cfg, "vm_bandwidth");
+	if (loss_range(o, cfg_get(cfg, "udp_loss_rate_range")) != 0)
+		loss_range(o, cfg_get(defs, "udp_loss_rate_range"));
+	if (cfg_list(cfg_pick(cfg, defs, "tcp_pkt_sizes"), "tcp_pkt_sizes",
+	        o->tcpbuf, &o->n_tcpbuf, err) < 0 ||
+	    cfg_list(cfg_pick(cfg, defs, "udp_pkt_sizes"), "udp_pkt_sizes",
+	        o->udpbuf, &o->n_udpbuf, err) < 0 ||
+	    cfg_list(cfg_pick(cfg, defs, "icmp_pkt_sizes"), "icmp_pkt_sizes",
+	        o->icmp_sizes, &o->n_icmp, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(defs);
+	return rc;
+}
 
-/* The -c FILE option, found before the others so that they override it. */
+/*
+ * The -c FILE option, found before the others so that they override it;
+ * a usage error is left for parse_args() to report.
+ */
 static const char *
 find_config(int argc, char **argv)
 {
+	struct vmtp_err ignored = VMTP_ERR_INIT;
 	const char *cfg = NULL;
 	int ch;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "c:hqt:v", longopts, NULL)) != -1)
+	while ((ch = opt_next(argc, argv, options, &ignored)) >= 0)
 		if (ch == 'c')
 			cfg = optarg;
-	opterr = 1;
+		else if (ch == 0)
+			break;
 	optind = 0;
 	return cfg;
 }
 
+/* --protocols: any of T, U and I, either case, into *OUT. */
+static int
+parse_protocols(const char *s, int *out, struct vmtp_err *err)
+{
+	const char *p;
+
+	*out = 0;
+	for (p = s; *p != '\0'; p++) {
+		if (*p == 'T' || *p == 't')
+			*out |= PROTO_TCP;
+		else if (*p == 'U' || *p == 'u')
+			*out |= PROTO_UDP;
+		else if (*p == 'I' || *p == 'i')
+			*out |= PROTO_ICMP;
+		else
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--protocols: '%s' is not made of T, U and I", s);
+	}
+	if (*out == 0)
+		return err_set(err, VMTP_EXIT_USAGE, "--protocols: empty");
+	return 0;
+}
+
+/*
+ * One option CH with a number or a list as its value (optarg) into O.
+ * Returns 0, or -1 with ERR set.
+ */
+static int
+parse_value(int ch, struct run_opts *o, struct vmtp_err *err)
+{
+	long long v = 0;
+	int rc = 0;
+
+	switch (ch) {
+	case 't':
+		rc = cli_parse_long("-t", optarg, 1, 86400, &v, err);
+		o->seconds = (int)v;
+		break;
+	case OPT_BANDWIDTH:
+		return parse_rate(optarg, &o->bandwidth_kbps, err);
+	case OPT_FLOWS:
+		return parse_list("--flows", optarg, 1, 1000000, o->flows, 64,
+		    &o->n_flows, err);
+	case OPT_ICMP:
+		return parse_list("--icmp-sizes", optarg, 0, 65507,
+		    o->icmp_sizes, RUN_MAX_LIST, &o->n_icmp, err);
+	case OPT_PING:
+		rc = cli_parse_long("--ping-count", optarg, 1, 10000, &v, err);
+		o->ping_count = (int)v;
+		break;
+	case OPT_LOOPS:
+		rc = cli_parse_long("--tcp-loops", optarg, 1, 1000, &v, err);
+		o->tcp_loops = (int)v;
+		break;
+	case OPT_TCPBUF:
+		return parse_list("--tcpbuf", optarg, 1, 1 << 26, o->tcpbuf,
+		    RUN_MAX_LIST, &o->n_tcpbuf, err);
+	case OPT_LOSS:
+		return parse_range(optarg, &o->loss_min, &o->loss_max, err);
+	case OPT_UDPBUF:
+		return parse_list("--udpbuf", optarg, 16, 65507, o->udpbuf,
+		    RUN_MAX_LIST, &o->n_udpbuf, err);
+	}
+	return rc;
+}
+
+/*
+ * Parses the command line into O, *PWFILE and *VERBOSITY.  Returns 0, 1
+ * when --help or --version has been answered, or -1 with ERR set.
+ */
 static int
 parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
     int *verbosity, struct vmtp_err *err)
 {
 	static const char *const tools[] = {"nuttcp", "iperf3", NULL};
 	static const char *const policies[] = {"strict", "accept-new", NULL};
-	long long v;
-	const char *p;
 	int final_flag = 0;
 	int ch;
 
-	while (
-	    (ch = getopt_long(argc, argv, "c:hqt:v", longopts, NULL)) != -1) {
+	while ((ch = opt_next(argc, argv, options, err)) > 0) {
 		switch (ch) {
 		case 'c':
 			break;
 		case 'h':
-			help();
-			break;
+			opt_print_help(stdout, synopsis, options);
+			return 1;
 		case 'q':
 			*verbosity = LOG_QUIET;
-			break;
-		case 't':
-			if (cli_parse_long("-t", optarg, 1, 86400, &v, err) < 0)
-				return -1;
-			o->seconds = (int)v;
 			break;
 		case 'v':
 			*verbosity = LOG_DEBUG;
 			break;
-		case OPT_BANDWIDTH:
-			if (parse_rate(optarg, &o->bandwidth_kbps, err) < 0)
-				return -1;
-			break;
-		case OPT_FLOWS:
-			if (parse_list("--flows", optarg, 1, 1000000, o->flows,
-			        64, &o->n_flows, err) < 0)
-				return -1;
-			break;
 		case OPT_POLICY:
 			o->policy = cli_parse_word(
 			    "--hostkey-policy", optarg, policies, err);
-			if (o->policy < 0)
-				return -1;
-			break;
-		case OPT_ICMP:
-			if (parse_list("--icmp-sizes", optarg, 0, 65507,
-			        o->icmp_sizes, RUN_MAX_LIST, &o->n_icmp,
-			        err) < 0)
-				return -1;
 			break;
 		case OPT_KNOWN:
 			o->known_hosts = optarg;
 			break;
-		case OPT_PING:
-			if (cli_parse_long(
-			        "--ping-count", optarg, 1, 10000, &v, err) < 0)
-				return -1;
-			o->ping_count = (int)v;
-			break;
 		case OPT_PROTOCOLS:
-			o->protocols = 0;
-			for (p = optarg; *p != '\0'; p++) {
-				if (*p == 'T' || *p == 't')
-					o->protocols |= PROTO_TCP;
-				else if (*p == 'U' || *p == 'u')
-					o->protocols |= PROTO_UDP;
-				else if (*p == 'I' || *p == 'i')
-					o->protocols |= PROTO_ICMP;
-				else
-					return err_set(err, VMTP_EXIT_USAGE,
-					    "--protocols: '%s' is not made "
-					    "of T, U and I",
-					    optarg);
-			}
-			if (o->protocols == 0)
-				return err_set(
-				    err, VMTP_EXIT_USAGE, "--protocols: empty");
+			parse_protocols(optarg, &o->protocols, err);
 			break;
 		case OPT_KEY:
 			o->ssh_key = optarg;
@@ -379,44 +409,25 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 		case OPT_STOP:
 			o->stop_on_error = 1;
 			break;
-		case OPT_LOOPS:
-			if (cli_parse_long(
-			        "--tcp-loops", optarg, 1, 1000, &v, err) < 0)
-				return -1;
-			o->tcp_loops = (int)v;
-			break;
-		case OPT_TCPBUF:
-			if (parse_list("--tcpbuf", optarg, 1, 1 << 26,
-			        o->tcpbuf, RUN_MAX_LIST, &o->n_tcpbuf, err) < 0)
-				return -1;
-			break;
 		case OPT_TOOL:
 			o->tool =
 			    cli_parse_word("--tp-tool", optarg, tools, err);
-			if (o->tool < 0)
-				return -1;
 			break;
 		case OPT_FINAL:
 			o->udp_final = 1;
 			final_flag = 1;
 			break;
-		case OPT_LOSS:
-			if (parse_range(
-			        optarg, &o->loss_min, &o->loss_max, err) < 0)
-				return -1;
-			break;
-		case OPT_UDPBUF:
-			if (parse_list("--udpbuf", optarg, 16, 65507, o->udpbuf,
-			        RUN_MAX_LIST, &o->n_udpbuf, err) < 0)
-				return -1;
-			break;
 		case OPT_VERSION:
 			cli_print_version(PROG);
-			exit(VMTP_EXIT_OK);
+			return 1;
 		default:
-			usage(NULL, NULL);
+			parse_value(ch, o, err);
 		}
+		if (err->exit != VMTP_EXIT_OK)
+			return -1;
 	}
+	if (ch < 0)
+		return -1;
 	if (argc - optind > 1)
 		return err_set(err, VMTP_EXIT_USAGE, "unexpected argument '%s'",
 		    argv[optind + 1]);
@@ -504,6 +515,113 @@ flow_selected(const struct run_opts *o, const json_t *flow)
 	return 0;
 }
 
+/*
+ * Keeps what vmtp-run needs of REC: the first run tag and the hosts in
+ * CTX, a selected flow in FLOWS, its planned seconds added to *PLANNED.
+ * Returns 0 or -1 with ERR set.
+ */
+static int
+take_record(struct run_ctx *ctx, json_t *rec, json_t *flows, double *planned,
+    struct vmtp_err *err)
+{
+	const char *type = rec_type(rec);
+	const char *run = json_string_value(json_object_get(rec, "run"));
+
+	if (ctx->run_tag == NULL && run != NULL) {
+		ctx->run_tag = strdup(run);
+		if (ctx->run_tag == NULL)
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
+	if (strcmp(type, "host") == 0)
+		return add_host(ctx, rec, err);
+	if (strcmp(type, "flow") != 0 || !flow_selected(ctx->o, rec))
+		return 0;
+	if (json_array_append(flows, rec) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	*planned += flow_plan_seconds(ctx->o, rec);
+	return 0;
+}
+
+/*
+ * Passes every record of RD on, taking what vmtp-run needs of it
+ * (take_record).  Flows are measured after the input ends, so that the
+ * progress line knows how many there are.  Returns 0 or -1 with ERR set.
+ */
+static int
+read_topology(struct rec_reader *rd, struct run_ctx *ctx, json_t *flows,
+    double *planned, struct vmtp_err *err)
+{
+	json_t *rec = NULL;
+	int rc;
+
+	while ((rc = rec_next(rd, &rec, err)) == 1) {
+		if (check_record(ctx, rec, rd, err) < 0 ||
+		    rec_pass(rd, stdout, err) < 0 ||
+		    take_record(ctx, rec, flows, planned, err) < 0)
+			rc = -1;
+		json_decref(rec);
+		if (rc < 0)
+			return -1;
+		if (got_signal)
+			return err_set(err, VMTP_EXIT_FAIL, "interrupted");
+	}
+	return rc;
+}
+
+/*
+ * Measures each of FLOWS in turn, the progress line telling the time
+ * left of PLANNED seconds.  Returns 0 or -1 with ERR set (a failed
+ * measurement is an error sample, counted in CTX, not an error here).
+ */
+static int
+measure(struct run_ctx *ctx, const json_t *flows, double planned,
+    struct vmtp_err *err)
+{
+	time_t started = time(NULL);
+	double done = 0;
+	json_t *f;
+	size_t i;
+
+	json_array_foreach ((json_t *)flows, i, f) {
+		long eta = (long)(planned - done);
+
+		if (done > 0)
+			eta = (long)((double)(time(NULL) - started) / done *
+			             (planned - done));
+		log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
+		    json_array_size(flows),
+		    json_string_value(json_object_get(f, "desc")), eta / 60,
+		    eta % 60);
+		if (flow_run(ctx, f, err) < 0)
+			return -1;
+		done += flow_plan_seconds(ctx->o, f);
+	}
+	log_progress_end();
+	if (json_array_size(flows) == 0)
+		log_warn("no flow to measure");
+	return 0;
+}
+
+/* Stops the server tool and frees what CTX holds; CTX itself is not. */
+static void
+ctx_clear(struct run_ctx *ctx)
+{
+	int k;
+
+	flow_stop_server(ctx);
+	for (k = 0; k < ctx->n_hosts; k++) {
+		ssh_close(ctx->hosts[k].conn);
+		free(ctx->hosts[k].name);
+		json_decref(ctx->hosts[k].rec);
+		free(ctx->hosts[k].tool_path[0]);
+		free(ctx->hosts[k].tool_path[1]);
+		free(ctx->hosts[k].tool_version[0]);
+		free(ctx->hosts[k].tool_version[1]);
+	}
+	free(ctx->hosts);
+	free((char *)ctx->run_tag);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -513,46 +631,22 @@ main(int argc, char **argv)
 	struct rec_reader *rd = NULL;
 	struct sigaction sa;
 	const char *pwfile = NULL;
-	const char *config;
 	json_t *cfg = NULL;
 	json_t *flows = NULL;
-	json_t *rec = NULL;
-	json_t *f;
 	double planned = 0;
-	double done = 0;
-	time_t started;
 	int verbosity = LOG_INFO;
-	size_t i;
-	int n_run = 0;
-	int k;
-	int rc;
 
 	log_init(PROG, LOG_INFO);
+	/* what the configuration does not give (opts_from_cfg) */
 	o.seconds = 10;
 	o.protocols = PROTO_TCP | PROTO_UDP | PROTO_ICMP;
-	o.tcp_loops = 1;
-	o.ping_count = 2;
-	o.tcpbuf[0] = 65536;
-	o.n_tcpbuf = 1;
-	o.udpbuf[0] = 1024;
-	o.n_udpbuf = 1;
-	o.icmp_sizes[0] = 64;
-	o.n_icmp = 1;
-	o.loss_min = 2;
-	o.loss_max = 5;
-	o.ceiling_kbps = 10e6;
-	o.attempts = 1;
+	o.ceiling_kbps = 10e6; /* the search's start when unlimited */
 	o.connect_timeout_ms = 10000;
 	o.stop = &got_signal;
-	config = find_config(argc, argv);
-	cfg = cfg_load(config, &err);
-	if (cfg == NULL || opts_from_cfg(&o, cfg, &err) < 0)
+	cfg = cfg_load(find_config(argc, argv), &err);
+	if (cfg == NULL || opts_from_cfg(&o, cfg, &err) < 0 ||
+	    parse_args(argc, argv, &o, &pwfile, &verbosity, &err) != 0)
 		goto out;
-	if (parse_args(argc, argv, &o, &pwfile, &verbosity, &err) < 0) {
-		if (err.exit == VMTP_EXIT_USAGE)
-			usage("%s", err.msg);
-		goto out;
-	}
 	log_init(PROG, verbosity);
 	if (cli_warn_ignored(cfg, CFG_STAGE_RUN, &err) != 0)
 		goto out;
@@ -571,86 +665,21 @@ main(int argc, char **argv)
 		goto out;
 	ctx.o = &o;
 	ctx.out = stdout;
-	/* pass every record on first; flows are measured after the input
-	 * ends, so that the progress line knows how many there are */
-	while ((rc = rec_next(rd, &rec, &err)) == 1) {
-		const char *type = rec_type(rec);
-
-		if (check_record(&ctx, rec, rd, &err) < 0 ||
-		    rec_pass(rd, stdout, &err) < 0)
-			goto out;
-		if (ctx.run_tag == NULL &&
-		    json_is_string(json_object_get(rec, "run"))) {
-			ctx.run_tag = strdup(
-			    json_string_value(json_object_get(rec, "run")));
-			if (ctx.run_tag == NULL) {
-				err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-				goto out;
-			}
-		}
-		if (strcmp(type, "host") == 0 && add_host(&ctx, rec, &err) < 0)
-			goto out;
-		if (strcmp(type, "flow") == 0 && flow_selected(&o, rec)) {
-			if (json_array_append(flows, rec) != 0) {
-				err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-				goto out;
-			}
-			planned += flow_plan_seconds(&o, rec);
-		}
-		json_decref(rec);
-		rec = NULL;
-		if (got_signal) {
-			err_set(&err, VMTP_EXIT_FAIL, "interrupted");
-			goto out;
-		}
-	}
-	if (rc < 0)
-		goto out;
-	started = time(NULL);
-	json_array_foreach (flows, i, f) {
-		double plan = flow_plan_seconds(&o, f);
-		long eta = (long)(planned - done);
-
-		if (done > 0)
-			eta = (long)((double)(time(NULL) - started) / done *
-			             (planned - done));
-		log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
-		    json_array_size(flows),
-		    json_string_value(json_object_get(f, "desc")), eta / 60,
-		    eta % 60);
-		if (flow_run(&ctx, f, &err) < 0)
-			goto out;
-		done += plan;
-		n_run++;
-	}
-	log_progress_end();
-	if (n_run == 0)
-		log_warn("no flow to measure");
+	if (read_topology(rd, &ctx, flows, &planned, &err) == 0)
+		measure(&ctx, flows, planned, &err);
 out:
 	log_progress_end();
-	flow_stop_server(&ctx);
-	for (k = 0; k < ctx.n_hosts; k++) {
-		ssh_close(ctx.hosts[k].conn);
-		free(ctx.hosts[k].name);
-		json_decref(ctx.hosts[k].rec);
-		free(ctx.hosts[k].tool_path[0]);
-		free(ctx.hosts[k].tool_path[1]);
-		free(ctx.hosts[k].tool_version[0]);
-		free(ctx.hosts[k].tool_version[1]);
-	}
-	free(ctx.hosts);
-	free((char *)ctx.run_tag);
-	json_decref(rec);
+	ctx_clear(&ctx);
 	json_decref(flows);
 	json_decref(cfg);
 	rec_reader_free(rd);
 	ssh_password_free(o.password);
-	if (fflush(stdout) != 0)
-		err_set(&err, VMTP_EXIT_FAIL, "cannot write output: %s",
-		    strerror(errno));
+	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
-	else if (ctx.errors > 0)
+	if (err.exit == VMTP_EXIT_USAGE)
+		fputs(synopsis, stderr);
+	else if (err.exit == VMTP_EXIT_OK && ctx.errors > 0)
 		err.exit = VMTP_EXIT_FLOWS;
 	return err.exit;
 }

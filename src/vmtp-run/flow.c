@@ -1,7 +1,7 @@
 /*
- * flow.c - one flow's measurements over SSH (SPEC §6 vmtp-run, §8): the
- * tool put on both ends, the server started once, TCP, UDP and ICMP
- * measured from the client, one sample record per measurement.
+ * flow.c - one flow's measurements over SSH (SPEC §6 vmtp-run, §8): TCP,
+ * UDP and ICMP measured from the client against the server host.c
+ * started, one sample record per measurement.
  */
 
 #include <errno.h>
@@ -27,418 +27,8 @@
 
 #include "run.h"
 
-/* Time a remote command gets beyond its own duration. */
-#define MARGIN_MS 15000
 /* UDP probe length in seconds (SPEC §8: about 1-2 s). */
 #define PROBE_SECONDS 1
-
-static const char *const tool_names[] = {"nuttcp", "iperf3"};
-
-static double
-now_epoch(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static struct run_host *
-host_find(struct run_ctx *ctx, const char *name)
-{
-	int i;
-
-	for (i = 0; i < ctx->n_hosts; i++)
-		if (strcmp(ctx->hosts[i].name, name) == 0)
-			return &ctx->hosts[i];
-	return NULL;
-}
-
-static int
-write_rec(struct run_ctx *ctx, json_t *rec, struct vmtp_err *err)
-{
-	int rc;
-
-	if (rec == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	log_progress_end();
-	rc = rec_write(ctx->out, rec, err);
-	json_decref(rec);
-	return rc;
-}
-
-/* Writes H's host_info record from its /etc/os-release, once. */
-static int
-host_info(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *err)
-{
-	struct ssh_result res = {0};
-	char id[64];
-	char version[64];
-	json_t *rec;
-	int rc;
-
-	if (h->info_done)
-		return 0;
-	h->info_done = 1;
-	if (ssh_run(h->conn, "cat /etc/os-release", MARGIN_MS, &res, err) < 0)
-		return 0; /* the next command reports the lost session */
-	hostinfo_os_release_get(res.out, "ID", id, sizeof(id));
-	hostinfo_os_release_get(
-	    res.out, "VERSION_ID", version, sizeof(version));
-	ssh_result_free(&res);
-	rec = rec_new("host_info", ctx->run_tag);
-	if (rec == NULL ||
-	    json_object_set_new(rec, "host", json_string(h->name)) != 0 ||
-	    json_object_set_new(rec, "distro_id", json_string(id)) != 0 ||
-	    json_object_set_new(rec, "distro_version", json_string(version)) !=
-	        0) {
-		json_decref(rec);
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	}
-	rc = write_rec(ctx, rec, err);
-	return rc;
-}
-
-/*
- * Makes sure H has a working session (one for the whole run; a lost one
- * is opened again once per flow).  Returns 0, or -1 with E set to why
- * (a measurement error, not fatal).
- */
-static int
-host_conn(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
-{
-	const struct run_opts *o = ctx->o;
-	json_t *ssh = json_object_get(h->rec, "ssh");
-	struct ssh_opts so = {0};
-	json_int_t port = json_integer_value(json_object_get(ssh, "port"));
-	const char *key = json_string_value(json_object_get(ssh, "key"));
-
-	if (h->conn != NULL && ssh_alive(h->conn))
-		return 0;
-	ssh_close(h->conn);
-	h->conn = NULL;
-	so.host = json_string_value(json_object_get(ssh, "host"));
-	so.port = port > 0 && port < 65536 ? (int)port : 22;
-	so.user = json_string_value(json_object_get(ssh, "user"));
-	so.key = o->ssh_key != NULL ? o->ssh_key : key;
-	so.password = o->password;
-	so.known_hosts = o->known_hosts;
-	so.policy = o->policy;
-	so.fingerprint = json_string_value(json_object_get(ssh, "hostkey"));
-	so.attempts = o->attempts;
-	so.timeout_ms = o->connect_timeout_ms;
-	so.cancel = o->stop;
-	h->conn = ssh_open(&so, e);
-	if (h->conn == NULL)
-		return -1;
-	log_debug("connected to %s (%s)", ssh_name(h->conn),
-	    ssh_fingerprint(h->conn));
-	return 0;
-}
-
-/* Runs CMD on H without being cancelled (cleanup after a signal). */
-static void
-run_quietly(struct run_host *h, const char *cmd)
-{
-	struct vmtp_err e = VMTP_ERR_INIT;
-	struct ssh_result res = {0};
-
-	if (h->conn == NULL || !ssh_alive(h->conn))
-		return;
-	ssh_set_cancel(h->conn, NULL);
-	if (ssh_run(h->conn, cmd, 5000, &res, &e) == 0)
-		ssh_result_free(&res);
-	else
-		log_warn("%s", e.msg);
-}
-
-/*
- * Runs the measurement CMD on H for about SECONDS: its pid comes first on
- * stdout so that it can be killed when it overruns or the run is
- * interrupted.  On return res->out holds the tool's output only.
- * Returns 0 when it ran (see res), -1 with ERR set when the session failed.
- */
-static int
-measure(struct run_ctx *ctx, struct run_host *h, const char *cmd, int seconds,
-    struct ssh_result *res, struct vmtp_err *err)
-{
-	char *full = NULL;
-	char *nl;
-	long pid = 0;
-	int rc = -1;
-
-	if (asprintf(&full, "echo $$; exec %s", cmd) < 0) {
-		full = NULL;
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	}
-	log_debug("%s: %s", ssh_name(h->conn), cmd);
-	if (ssh_run(h->conn, full, seconds * 1000 + MARGIN_MS, res, err) < 0)
-		goto out;
-	nl = strchr(res->out, '\n');
-	if (nl != NULL) {
-		pid = strtol(res->out, NULL, 10);
-		memmove(res->out, nl + 1, strlen(nl + 1) + 1);
-		res->out_len = strlen(res->out);
-	}
-	if ((res->timed_out || res->cancelled) && pid > 1) {
-		char kill_cmd[64];
-
-		snprintf(
-		    kill_cmd, sizeof(kill_cmd), "kill %ld 2>/dev/null", pid);
-		run_quietly(h, kill_cmd);
-		ssh_set_cancel(h->conn, ctx->o->stop);
-	}
-	rc = 0;
-out:
-	free(full);
-	return rc;
-}
-
-/* The sha256 of the local file PATH as 64 hex digits, from sha256sum. */
-static int
-local_sha256(const char *path, char out[65], struct vmtp_err *err)
-{
-	char *argv[] = {"sha256sum", "--", (char *)path, NULL};
-	struct proc_cmd cmd = {argv, "coreutils", NULL, 0, 300};
-	struct proc_out res;
-	int rc = proc_run(&cmd, &res, err);
-
-	if (rc == 0 &&
-	    (res.out_len < 64 || strspn(res.out, "0123456789abcdef") != 64))
-		rc = err_set(err, VMTP_EXIT_FAIL,
-		    "cannot checksum %s: sha256sum said no checksum", path);
-	if (rc == 0)
-		snprintf(out, 65, "%.64s", res.out);
-	proc_out_clear(&res);
-	return rc;
-}
-
-/* A command line from FORMAT, as a new string, or NULL when out of memory:
- * targets and tool paths come from outside and have no bound. */
-static char *__attribute__((format(printf, 1, 2)))
-cmd_new(const char *format, ...)
-{
-	char *cmd = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, format);
-	n = vasprintf(&cmd, format, ap);
-	va_end(ap);
-	return n < 0 ? NULL : cmd;
-}
-
-/* The local PATH entry for NAME, malloc'd, or NULL. */
-static char *
-local_which(const char *name)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	while (path != NULL && *path != '\0') {
-		const char *end = strchr(path, ':');
-		size_t len = end != NULL ? (size_t)(end - path) : strlen(path);
-
-		if (len > 0 && len + strlen(name) + 2 < sizeof(buf)) {
-			memcpy(buf, path, len);
-			snprintf(buf + len, sizeof(buf) - len, "/%s", name);
-			if (access(buf, X_OK) == 0)
-				return strdup(buf);
-		}
-		path = end != NULL ? end + 1 : NULL;
-	}
-	return NULL;
-}
-
-/*
- * Makes sure the tool is on H: on its PATH, else uploaded from the local
- * binary to /tmp/vmtp-<checksum>/ (kept for later runs).  Also learns the
- * tool's version.  Returns 0 or -1 with E set.
- */
-static int
-tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
-{
-	int t = ctx->o->tool;
-	const char *name = tool_names[t];
-	struct ssh_result res = {0};
-	char *local = NULL;
-	char *path = NULL;
-	char *qpath = NULL;
-	char *version_cmd = NULL;
-	char cmd[1024]; /* names and /tmp/vmtp-<16 hex> paths of ours */
-	char sum[65];
-	char ver[64] = "";
-	int rc = -1;
-
-	if (h->tool_path[t] != NULL)
-		return 0;
-	snprintf(cmd, sizeof(cmd), "command -v %s", name);
-	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
-		goto out;
-	if (res.status == 0 && res.out[0] == '/') {
-		res.out[strcspn(res.out, "\r\n")] = '\0';
-		path = strdup(res.out);
-	} else {
-		local = local_which(name);
-		if (local == NULL) {
-			err_set(e, VMTP_EXIT_FAIL,
-			    "%s is not on %s and not here to upload", name,
-			    ssh_name(h->conn));
-			goto out;
-		}
-		if (local_sha256(local, sum, e) < 0)
-			goto out;
-		if (asprintf(&path, "/tmp/vmtp-%.16s/%s", sum, name) < 0) {
-			path = NULL;
-			err_set(e, VMTP_EXIT_FAIL, "out of memory");
-			goto out;
-		}
-		snprintf(cmd, sizeof(cmd),
-		    "test -x %s || { mkdir -p /tmp/vmtp-%.16s && echo "
-		    "upload; }",
-		    path, sum);
-		ssh_result_free(&res);
-		if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
-			goto out;
-		if (strncmp(res.out, "upload", 6) == 0) {
-			char tmp[512];
-
-			snprintf(
-			    tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-			if (ssh_upload(h->conn, local, tmp, 0755, e) < 0)
-				goto out;
-			snprintf(cmd, sizeof(cmd), "mv -f %s %s", tmp, path);
-			ssh_result_free(&res);
-			if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
-				goto out;
-			if (res.status != 0) {
-				err_set(e, VMTP_EXIT_FAIL,
-				    "cannot install %s on %s", path,
-				    ssh_name(h->conn));
-				goto out;
-			}
-			log_info("uploaded %s to %s:%s", local,
-			    ssh_name(h->conn), path);
-		}
-	}
-	qpath = ssh_quote(path);
-	if (qpath == NULL) {
-		err_set(e, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	/* the path is the host's answer: no bound, so not in CMD */
-	version_cmd =
-	    cmd_new("%s %s 2>&1", qpath, t == TOOL_NUTTCP ? "-V" : "-v");
-	if (version_cmd == NULL) {
-		err_set(e, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	ssh_result_free(&res);
-	if (ssh_run(h->conn, version_cmd, MARGIN_MS, &res, e) < 0)
-		goto out;
-	/* "nuttcp-6.1.2" or "iperf 3.12 (cJSON 1.7.15)" */
-	if (t == TOOL_NUTTCP && sscanf(res.out, "nuttcp-%40[0-9.]", ver) == 1)
-		snprintf(cmd, sizeof(cmd), "nuttcp-%s", ver);
-	else if (t == TOOL_IPERF3 &&
-	         sscanf(res.out, "iperf %40[0-9.]", ver) == 1)
-		snprintf(cmd, sizeof(cmd), "iperf3-%s", ver);
-	else {
-		err_set(e, VMTP_EXIT_FAIL, "%s on %s does not run", path,
-		    ssh_name(h->conn));
-		goto out;
-	}
-	h->tool_version[t] = strdup(cmd);
-	h->tool_path[t] = qpath;
-	qpath = NULL;
-	if (h->tool_version[t] == NULL) {
-		err_set(e, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	rc = 0;
-out:
-	ssh_result_free(&res);
-	free(local);
-	free(path);
-	free(qpath);
-	free(version_cmd);
-	return rc;
-}
-
-/* Starts the tool's server on H and waits until it listens. */
-static int
-server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
-{
-	int t = ctx->o->tool;
-	struct ssh_result res = {0};
-	char *cmd = NULL;
-	int port = t == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
-	long pid;
-	int rc = -1;
-
-	if (t == TOOL_NUTTCP)
-		cmd = cmd_new("nohup %s -S --nofork -P %d -p %d </dev/null "
-		              ">/dev/null 2>&1 & echo $!",
-		    h->tool_path[t], VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT);
-	else
-		cmd = cmd_new("nohup %s -s -p %d </dev/null >/dev/null 2>&1 & "
-		              "echo $!",
-		    h->tool_path[t], VMTP_IPERF3_PORT);
-	if (cmd == NULL) {
-		err_set(e, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
-		goto out;
-	pid = strtol(res.out, NULL, 10);
-	if (pid <= 1) {
-		err_set(e, VMTP_EXIT_FAIL, "cannot start the %s server on %s",
-		    tool_names[t], ssh_name(h->conn));
-		goto out;
-	}
-	ctx->server_host = h;
-	ctx->server_pid = pid;
-	/* listening: a LISTEN (0A) socket on the port in /proc/net/tcp* */
-	free(cmd);
-	cmd = cmd_new("i=0; while [ $i -lt 100 ]; do "
-	              "grep -qE ':%04X [0-9A-F]+:0000 0A' /proc/net/tcp "
-	              "/proc/net/tcp6 2>/dev/null && exit 0; "
-	              "kill -0 %ld 2>/dev/null || exit 2; "
-	              "sleep 0.05; i=$((i+1)); done; exit 1",
-	    port, pid);
-	if (cmd == NULL) {
-		err_set(e, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	ssh_result_free(&res);
-	if (ssh_run(h->conn, cmd, MARGIN_MS, &res, e) < 0)
-		goto out;
-	if (res.status != 0) {
-		err_set(e, VMTP_EXIT_FAIL,
-		    "the %s server on %s does not listen on port %d",
-		    tool_names[t], ssh_name(h->conn), port);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(cmd);
-	ssh_result_free(&res);
-	return rc;
-}
-
-void
-flow_stop_server(struct run_ctx *ctx)
-{
-	char cmd[64];
-
-	if (ctx->server_host == NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "kill %ld 2>/dev/null", ctx->server_pid);
-	run_quietly(ctx->server_host, cmd);
-	if (ctx->server_host->conn != NULL)
-		ssh_set_cancel(ctx->server_host->conn, ctx->o->stop);
-	ctx->server_host = NULL;
-	ctx->server_pid = 0;
-}
 
 /* A new sample record with the fields every sample has. */
 static json_t *
@@ -454,7 +44,7 @@ sample_new(struct run_ctx *ctx, json_int_t flow, const char *proto,
 	    (pkt_size > 0 && json_object_set_new(rec, "pkt_size",
 	                         json_integer(pkt_size)) != 0) ||
 	    json_object_set_new(rec, "t_start", json_real(t0)) != 0 ||
-	    json_object_set_new(rec, "t_end", json_real(now_epoch())) != 0 ||
+	    json_object_set_new(rec, "t_end", json_real(run_now())) != 0 ||
 	    (reverse && json_object_set_new(
 	                    rec, "direction", json_string("reverse")) != 0)) {
 		json_decref(rec);
@@ -479,7 +69,7 @@ sample_error(struct run_ctx *ctx, json_int_t flow, const char *proto,
 	}
 	log_warn("flow %d %s: %s", (int)flow, proto, msg);
 	ctx->errors++;
-	if (write_rec(ctx, rec, err) < 0)
+	if (run_write(ctx, rec, err) < 0)
 		return -1;
 	if (ctx->o->stop_on_error)
 		return err_set(err, VMTP_EXIT_FLOWS,
@@ -545,7 +135,7 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 		if (j->udp)
 			snprintf(
 			    rate, sizeof(rate), " -u -R %.0f", j->rate_kbps);
-		cmd = cmd_new(
+		cmd = run_cmd_new(
 		    "%s -fparse -T %d -i 1 -l %lld -P %d -p %d%s%s %s", path,
 		    j->seconds, j->len, VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT,
 		    rate, j->reverse ? " -r" : "", qt);
@@ -553,15 +143,15 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 		if (j->udp)
 			snprintf(
 			    rate, sizeof(rate), " -u -b %.0fK", j->rate_kbps);
-		cmd = cmd_new("%s -J -c %s -p %d -t %d -l %lld%s%s", path, qt,
-		    VMTP_IPERF3_PORT, j->seconds, j->len, rate,
+		cmd = run_cmd_new("%s -J -c %s -p %d -t %d -l %lld%s%s", path,
+		    qt, VMTP_IPERF3_PORT, j->seconds, j->len, rate,
 		    j->reverse ? " -R" : "");
 	}
 	free(qt);
 	if (cmd == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	if (!ssh_alive(j->client->conn) ||
-	    measure(ctx, j->client, cmd, j->seconds, &res, &e) < 0) {
+	    host_measure(ctx, j->client, cmd, j->seconds, &res, &e) < 0) {
 		free(cmd);
 		snprintf(
 		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
@@ -572,7 +162,8 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 		snprintf(msg, msglen, "interrupted");
 	} else if (res.timed_out) {
 		snprintf(msg, msglen, "%s did not end within %d s",
-		    tool_names[ctx->o->tool], j->seconds + MARGIN_MS / 1000);
+		    run_tool_names[ctx->o->tool],
+		    j->seconds + RUN_MARGIN_MS / 1000);
 	} else if ((ctx->o->tool == TOOL_NUTTCP
 	                   ? parse_nuttcp(res.out, res.out_len, tp, &e)
 	                   : parse_iperf3(res.out, res.out_len, tp, &e)) < 0) {
@@ -597,7 +188,7 @@ tcp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool, int loop,
     struct vmtp_err *err)
 {
 	struct parse_tp tp = {0};
-	double t0 = now_epoch();
+	double t0 = run_now();
 	char msg[512];
 	json_t *rec;
 	json_t *iv;
@@ -629,7 +220,7 @@ tcp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool, int loop,
 		rec = NULL;
 	}
 	parse_tp_free(&tp);
-	return write_rec(ctx, rec, err);
+	return run_write(ctx, rec, err);
 }
 
 /*
@@ -656,7 +247,7 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 		json_decref(rec);
 		rec = NULL;
 	}
-	return write_rec(ctx, rec, err);
+	return run_write(ctx, rec, err);
 }
 
 /*
@@ -673,7 +264,7 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 	struct parse_tp best = {0};
 	struct search s;
 	const struct search_probe *r;
-	double t0 = now_epoch();
+	double t0 = run_now();
 	double rate;
 	char msg[512];
 	int rc;
@@ -734,7 +325,7 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 	 * its numbers (and the CPU load collected meanwhile) are comparable */
 	j->rate_kbps = r->offered_kbps;
 	j->seconds = o->seconds;
-	t0 = now_epoch();
+	t0 = run_now();
 	log_debug("flow %d UDP %lld: %d s at %.0f kbps, the rate found",
 	    (int)j->flow, j->len, j->seconds, j->rate_kbps);
 	rc = tp_once(ctx, j, &tp, msg, sizeof(msg), err);
@@ -762,7 +353,7 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 	struct vmtp_err e = VMTP_ERR_INIT;
 	struct ssh_result res = {0};
 	struct parse_ping pg;
-	double t0 = now_epoch();
+	double t0 = run_now();
 	char *qt = ssh_quote(target);
 	char *cmd;
 	json_t *rec;
@@ -771,11 +362,12 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 
 	if (qt == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	cmd = cmd_new("ping -c %d -s %lld %s", count, size, qt);
+	cmd = run_cmd_new("ping -c %d -s %lld %s", count, size, qt);
 	free(qt);
 	if (cmd == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	rc = ssh_alive(h->conn) ? measure(ctx, h, cmd, count, &res, &e) : -1;
+	rc = ssh_alive(h->conn) ? host_measure(ctx, h, cmd, count, &res, &e)
+	                        : -1;
 	free(cmd);
 	if (rc < 0)
 		return sample_error(ctx, flow, "ICMP", "ping", size, t0, 0,
@@ -809,7 +401,7 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 		json_decref(rec);
 		rec = NULL;
 	}
-	return write_rec(ctx, rec, err);
+	return run_write(ctx, rec, err);
 }
 
 /* Error samples for every protocol of the flow in MASK. */
@@ -817,7 +409,7 @@ static int
 flow_fail(struct run_ctx *ctx, json_int_t id, int mask, const char *tool,
     const char *msg, struct vmtp_err *err)
 {
-	double t0 = now_epoch();
+	double t0 = run_now();
 
 	if ((mask & PROTO_TCP) &&
 	    sample_error(ctx, id, "TCP", tool, 0, t0, 0, msg, err) < 0)
@@ -863,7 +455,7 @@ flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 	    host_find(ctx, json_string_value(json_object_get(flow, "server")));
 	int dirs = json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
 	int tp_mask = o->protocols & (PROTO_TCP | PROTO_UDP);
-	const char *tool = tool_names[o->tool];
+	const char *tool = run_tool_names[o->tool];
 	struct tp_job j = {0};
 	int i, loop, d;
 
@@ -873,10 +465,10 @@ flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 	if (host_info(ctx, cli, err) < 0 || host_info(ctx, srv, err) < 0)
 		return -1;
 	if (tp_mask != 0) {
-		if (tool_ensure(ctx, cli, &e) < 0 ||
-		    (srv != cli && tool_ensure(ctx, srv, &e) < 0) ||
-		    server_start(ctx, srv, &e) < 0) {
-			flow_stop_server(ctx);
+		if (host_tool_ensure(ctx, cli, &e) < 0 ||
+		    (srv != cli && host_tool_ensure(ctx, srv, &e) < 0) ||
+		    host_server_start(ctx, srv, &e) < 0) {
+			host_stop_server(ctx);
 			if (flow_fail(ctx, id, tp_mask, tool, e.msg, err) < 0)
 				return -1;
 			tp_mask = 0;
@@ -907,13 +499,13 @@ flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 			    interrupted(ctx, err) < 0)
 				goto fail;
 		}
-	flow_stop_server(ctx);
+	host_stop_server(ctx);
 	for (i = 0; (o->protocols & PROTO_ICMP) && i < o->n_icmp; i++)
 		if (icmp_run(ctx, id, cli, target, o->icmp_sizes[i], err) < 0 ||
 		    interrupted(ctx, err) < 0)
 			return -1;
 	return 0;
 fail:
-	flow_stop_server(ctx);
+	host_stop_server(ctx);
 	return -1;
 }

@@ -608,7 +608,7 @@ ctx_clear(struct run_ctx *ctx)
 {
 	int k;
 
-	flow_stop_server(ctx);
+	host_stop_server(ctx);
 	for (k = 0; k < ctx->n_hosts; k++) {
 		ssh_close(ctx->hosts[k].conn);
 		free(ctx->hosts[k].name);

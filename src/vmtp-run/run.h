@@ -16,6 +16,9 @@
 
 #define RUN_MAX_LIST 16
 
+/* Time a remote command gets beyond its own duration. */
+#define RUN_MARGIN_MS 15000
+
 enum run_tool { TOOL_NUTTCP = 0, TOOL_IPERF3 = 1 };
 
 enum run_proto { PROTO_TCP = 1, PROTO_UDP = 2, PROTO_ICMP = 4 };
@@ -80,10 +83,64 @@ struct run_ctx {
  */
 int flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err);
 
-/* Stops the server a flow started, if any; used on every exit path. */
-void flow_stop_server(struct run_ctx *ctx);
-
 /* Planned duration of one flow in seconds, for the ETA. */
 double flow_plan_seconds(const struct run_opts *o, const json_t *flow);
+
+/* The tools' names, per enum run_tool: "nuttcp", "iperf3". */
+extern const char *const run_tool_names[];
+
+/* The time now, in seconds since the epoch. */
+double run_now(void);
+
+/*
+ * Writes REC (borrowed) to CTX->out.  Returns 0, or -1 with ERR set when
+ * writing fails.
+ */
+int run_write(struct run_ctx *ctx, json_t *rec, struct vmtp_err *err);
+
+/*
+ * A command line from FORMAT, as a new string, or NULL when out of
+ * memory: targets and tool paths come from outside and have no bound.
+ */
+char *run_cmd_new(const char *format, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* The host of CTX named NAME (borrowed), or NULL. */
+struct run_host *host_find(struct run_ctx *ctx, const char *name);
+
+/*
+ * Opens H's SSH session if it has none yet.  Returns 0, or -1 with E set
+ * (also kept in H->conn_error).
+ */
+int host_conn(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e);
+
+/*
+ * Writes H's host_info record once per run.  Returns 0, or -1 with ERR
+ * set when the record cannot be written.
+ */
+int host_info(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *err);
+
+/*
+ * Runs CMD on H for at most SECONDS plus RUN_MARGIN_MS, stopping it on
+ * the host when it times out or CTX is interrupted; RES holds what it
+ * did.  Returns 0, or -1 with ERR set when the command could not run.
+ */
+int host_measure(struct run_ctx *ctx, struct run_host *h, const char *cmd,
+    int seconds, struct ssh_result *res, struct vmtp_err *err);
+
+/*
+ * Makes sure the tool of CTX is on H: on its PATH, else uploaded from
+ * the local binary to /tmp/vmtp-<checksum>/ (kept for later runs), and
+ * learns its version.  Returns 0, or -1 with E set.
+ */
+int host_tool_ensure(
+    struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e);
+
+/* Starts the tool's server on H and waits until it listens.  0 or -1. */
+int host_server_start(
+    struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e);
+
+/* Stops the server a flow started, if any; used on every exit path. */
+void host_stop_server(struct run_ctx *ctx);
 
 #endif

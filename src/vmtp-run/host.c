@@ -1,0 +1,435 @@
+/*
+ * host.c - vmtp-run's hosts (SPEC §6 vmtp-run, §8): one SSH session each,
+ * what the host is (host_info records), the measurement tool found on it
+ * or uploaded to it, its server started and stopped, and commands run on
+ * it within a time limit.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+#include "libvmtp/hostinfo.h"
+#include "libvmtp/log.h"
+#include "libvmtp/ports.h"
+#include "libvmtp/proc.h"
+#include "libvmtp/rec.h"
+#include "libvmtp/ssh.h"
+
+#include "run.h"
+
+const char *const run_tool_names[] = {"nuttcp", "iperf3"};
+
+double
+run_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct run_host *
+host_find(struct run_ctx *ctx, const char *name)
+{
+	int i;
+
+	for (i = 0; i < ctx->n_hosts; i++)
+		if (strcmp(ctx->hosts[i].name, name) == 0)
+			return &ctx->hosts[i];
+	return NULL;
+}
+
+int
+run_write(struct run_ctx *ctx, json_t *rec, struct vmtp_err *err)
+{
+	int rc;
+
+	if (rec == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	log_progress_end();
+	rc = rec_write(ctx->out, rec, err);
+	json_decref(rec);
+	return rc;
+}
+
+/* Writes H's host_info record from its /etc/os-release, once. */
+int
+host_info(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *err)
+{
+	struct ssh_result res = {0};
+	char id[64];
+	char version[64];
+	json_t *rec;
+	int rc;
+
+	if (h->info_done)
+		return 0;
+	h->info_done = 1;
+	if (ssh_run(h->conn, "cat /etc/os-release", RUN_MARGIN_MS, &res, err) <
+	    0)
+		return 0; /* the next command reports the lost session */
+	hostinfo_os_release_get(res.out, "ID", id, sizeof(id));
+	hostinfo_os_release_get(
+	    res.out, "VERSION_ID", version, sizeof(version));
+	ssh_result_free(&res);
+	rec = rec_new("host_info", ctx->run_tag);
+	if (rec == NULL ||
+	    json_object_set_new(rec, "host", json_string(h->name)) != 0 ||
+	    json_object_set_new(rec, "distro_id", json_string(id)) != 0 ||
+	    json_object_set_new(rec, "distro_version", json_string(version)) !=
+	        0) {
+		json_decref(rec);
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
+	rc = run_write(ctx, rec, err);
+	return rc;
+}
+
+/*
+ * Makes sure H has a working session (one for the whole run; a lost one
+ * is opened again once per flow).  Returns 0, or -1 with E set to why
+ * (a measurement error, not fatal).
+ */
+int
+host_conn(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
+{
+	const struct run_opts *o = ctx->o;
+	json_t *ssh = json_object_get(h->rec, "ssh");
+	struct ssh_opts so = {0};
+	json_int_t port = json_integer_value(json_object_get(ssh, "port"));
+	const char *key = json_string_value(json_object_get(ssh, "key"));
+
+	if (h->conn != NULL && ssh_alive(h->conn))
+		return 0;
+	ssh_close(h->conn);
+	h->conn = NULL;
+	so.host = json_string_value(json_object_get(ssh, "host"));
+	so.port = port > 0 && port < 65536 ? (int)port : 22;
+	so.user = json_string_value(json_object_get(ssh, "user"));
+	so.key = o->ssh_key != NULL ? o->ssh_key : key;
+	so.password = o->password;
+	so.known_hosts = o->known_hosts;
+	so.policy = o->policy;
+	so.fingerprint = json_string_value(json_object_get(ssh, "hostkey"));
+	so.attempts = o->attempts;
+	so.timeout_ms = o->connect_timeout_ms;
+	so.cancel = o->stop;
+	h->conn = ssh_open(&so, e);
+	if (h->conn == NULL)
+		return -1;
+	log_debug("connected to %s (%s)", ssh_name(h->conn),
+	    ssh_fingerprint(h->conn));
+	return 0;
+}
+
+/* Runs CMD on H without being cancelled (cleanup after a signal). */
+static void
+host_run_quietly(struct run_host *h, const char *cmd)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	struct ssh_result res = {0};
+
+	if (h->conn == NULL || !ssh_alive(h->conn))
+		return;
+	ssh_set_cancel(h->conn, NULL);
+	if (ssh_run(h->conn, cmd, 5000, &res, &e) == 0)
+		ssh_result_free(&res);
+	else
+		log_warn("%s", e.msg);
+}
+
+/*
+ * Runs the measurement CMD on H for about SECONDS: its pid comes first on
+ * stdout so that it can be killed when it overruns or the run is
+ * interrupted.  On return res->out holds the tool's output only.
+ * Returns 0 when it ran (see res), -1 with ERR set when the session failed.
+ */
+int
+host_measure(struct run_ctx *ctx, struct run_host *h, const char *cmd,
+    int seconds, struct ssh_result *res, struct vmtp_err *err)
+{
+	char *full = NULL;
+	char *nl;
+	long pid = 0;
+	int rc = -1;
+
+	if (asprintf(&full, "echo $$; exec %s", cmd) < 0) {
+		full = NULL;
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
+	log_debug("%s: %s", ssh_name(h->conn), cmd);
+	if (ssh_run(h->conn, full, seconds * 1000 + RUN_MARGIN_MS, res, err) <
+	    0)
+		goto out;
+	nl = strchr(res->out, '\n');
+	if (nl != NULL) {
+		pid = strtol(res->out, NULL, 10);
+		memmove(res->out, nl + 1, strlen(nl + 1) + 1);
+		res->out_len = strlen(res->out);
+	}
+	if ((res->timed_out || res->cancelled) && pid > 1) {
+		char kill_cmd[64];
+
+		snprintf(
+		    kill_cmd, sizeof(kill_cmd), "kill %ld 2>/dev/null", pid);
+		host_run_quietly(h, kill_cmd);
+		ssh_set_cancel(h->conn, ctx->o->stop);
+	}
+	rc = 0;
+out:
+	free(full);
+	return rc;
+}
+
+/* The sha256 of the local file PATH as 64 hex digits, from sha256sum. */
+static int
+local_sha256(const char *path, char out[65], struct vmtp_err *err)
+{
+	char *argv[] = {"sha256sum", "--", (char *)path, NULL};
+	struct proc_cmd cmd = {argv, "coreutils", NULL, 0, 300};
+	struct proc_out res;
+	int rc = proc_run(&cmd, &res, err);
+
+	if (rc == 0 &&
+	    (res.out_len < 64 || strspn(res.out, "0123456789abcdef") != 64))
+		rc = err_set(err, VMTP_EXIT_FAIL,
+		    "cannot checksum %s: sha256sum said no checksum", path);
+	if (rc == 0)
+		snprintf(out, 65, "%.64s", res.out);
+	proc_out_clear(&res);
+	return rc;
+}
+
+/* A command line from FORMAT, as a new string, or NULL when out of memory:
+ * targets and tool paths come from outside and have no bound. */
+char *__attribute__((format(printf, 1, 2))) run_cmd_new(const char *format, ...)
+{
+	char *cmd = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, format);
+	n = vasprintf(&cmd, format, ap);
+	va_end(ap);
+	return n < 0 ? NULL : cmd;
+}
+
+/* The local PATH entry for NAME, malloc'd, or NULL. */
+static char *
+local_which(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	while (path != NULL && *path != '\0') {
+		const char *end = strchr(path, ':');
+		size_t len = end != NULL ? (size_t)(end - path) : strlen(path);
+
+		if (len > 0 && len + strlen(name) + 2 < sizeof(buf)) {
+			memcpy(buf, path, len);
+			snprintf(buf + len, sizeof(buf) - len, "/%s", name);
+			if (access(buf, X_OK) == 0)
+				return strdup(buf);
+		}
+		path = end != NULL ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Makes sure the tool is on H: on its PATH, else uploaded from the local
+ * binary to /tmp/vmtp-<checksum>/ (kept for later runs).  Also learns the
+ * tool's version.  Returns 0 or -1 with E set.
+ */
+int
+host_tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
+{
+	int t = ctx->o->tool;
+	const char *name = run_tool_names[t];
+	struct ssh_result res = {0};
+	char *local = NULL;
+	char *path = NULL;
+	char *qpath = NULL;
+	char *version_cmd = NULL;
+	char cmd[1024]; /* names and /tmp/vmtp-<16 hex> paths of ours */
+	char sum[65];
+	char ver[64] = "";
+	int rc = -1;
+
+	if (h->tool_path[t] != NULL)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "command -v %s", name);
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+		goto out;
+	if (res.status == 0 && res.out[0] == '/') {
+		res.out[strcspn(res.out, "\r\n")] = '\0';
+		path = strdup(res.out);
+	} else {
+		local = local_which(name);
+		if (local == NULL) {
+			err_set(e, VMTP_EXIT_FAIL,
+			    "%s is not on %s and not here to upload", name,
+			    ssh_name(h->conn));
+			goto out;
+		}
+		if (local_sha256(local, sum, e) < 0)
+			goto out;
+		if (asprintf(&path, "/tmp/vmtp-%.16s/%s", sum, name) < 0) {
+			path = NULL;
+			err_set(e, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+		snprintf(cmd, sizeof(cmd),
+		    "test -x %s || { mkdir -p /tmp/vmtp-%.16s && echo "
+		    "upload; }",
+		    path, sum);
+		ssh_result_free(&res);
+		if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+			goto out;
+		if (strncmp(res.out, "upload", 6) == 0) {
+			char tmp[512];
+
+			snprintf(
+			    tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+			if (ssh_upload(h->conn, local, tmp, 0755, e) < 0)
+				goto out;
+			snprintf(cmd, sizeof(cmd), "mv -f %s %s", tmp, path);
+			ssh_result_free(&res);
+			if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+				goto out;
+			if (res.status != 0) {
+				err_set(e, VMTP_EXIT_FAIL,
+				    "cannot install %s on %s", path,
+				    ssh_name(h->conn));
+				goto out;
+			}
+			log_info("uploaded %s to %s:%s", local,
+			    ssh_name(h->conn), path);
+		}
+	}
+	qpath = ssh_quote(path);
+	if (qpath == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	/* the path is the host's answer: no bound, so not in CMD */
+	version_cmd =
+	    run_cmd_new("%s %s 2>&1", qpath, t == TOOL_NUTTCP ? "-V" : "-v");
+	if (version_cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	ssh_result_free(&res);
+	if (ssh_run(h->conn, version_cmd, RUN_MARGIN_MS, &res, e) < 0)
+		goto out;
+	/* "nuttcp-6.1.2" or "iperf 3.12 (cJSON 1.7.15)" */
+	if (t == TOOL_NUTTCP && sscanf(res.out, "nuttcp-%40[0-9.]", ver) == 1)
+		snprintf(cmd, sizeof(cmd), "nuttcp-%s", ver);
+	else if (t == TOOL_IPERF3 &&
+	         sscanf(res.out, "iperf %40[0-9.]", ver) == 1)
+		snprintf(cmd, sizeof(cmd), "iperf3-%s", ver);
+	else {
+		err_set(e, VMTP_EXIT_FAIL, "%s on %s does not run", path,
+		    ssh_name(h->conn));
+		goto out;
+	}
+	h->tool_version[t] = strdup(cmd);
+	h->tool_path[t] = qpath;
+	qpath = NULL;
+	if (h->tool_version[t] == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	ssh_result_free(&res);
+	free(local);
+	free(path);
+	free(qpath);
+	free(version_cmd);
+	return rc;
+}
+
+/* Starts the tool's server on H and waits until it listens. */
+int
+host_server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
+{
+	int t = ctx->o->tool;
+	struct ssh_result res = {0};
+	char *cmd = NULL;
+	int port = t == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
+	long pid;
+	int rc = -1;
+
+	if (t == TOOL_NUTTCP)
+		cmd = run_cmd_new("nohup %s -S --nofork -P %d -p %d </dev/null "
+		                  ">/dev/null 2>&1 & echo $!",
+		    h->tool_path[t], VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT);
+	else
+		cmd = run_cmd_new(
+		    "nohup %s -s -p %d </dev/null >/dev/null 2>&1 & "
+		    "echo $!",
+		    h->tool_path[t], VMTP_IPERF3_PORT);
+	if (cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+		goto out;
+	pid = strtol(res.out, NULL, 10);
+	if (pid <= 1) {
+		err_set(e, VMTP_EXIT_FAIL, "cannot start the %s server on %s",
+		    run_tool_names[t], ssh_name(h->conn));
+		goto out;
+	}
+	ctx->server_host = h;
+	ctx->server_pid = pid;
+	/* listening: a LISTEN (0A) socket on the port in /proc/net/tcp* */
+	free(cmd);
+	cmd = run_cmd_new("i=0; while [ $i -lt 100 ]; do "
+	                  "grep -qE ':%04X [0-9A-F]+:0000 0A' /proc/net/tcp "
+	                  "/proc/net/tcp6 2>/dev/null && exit 0; "
+	                  "kill -0 %ld 2>/dev/null || exit 2; "
+	                  "sleep 0.05; i=$((i+1)); done; exit 1",
+	    port, pid);
+	if (cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	ssh_result_free(&res);
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+		goto out;
+	if (res.status != 0) {
+		err_set(e, VMTP_EXIT_FAIL,
+		    "the %s server on %s does not listen on port %d",
+		    run_tool_names[t], ssh_name(h->conn), port);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(cmd);
+	ssh_result_free(&res);
+	return rc;
+}
+
+void
+host_stop_server(struct run_ctx *ctx)
+{
+	char cmd[64];
+
+	if (ctx->server_host == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "kill %ld 2>/dev/null", ctx->server_pid);
+	host_run_quietly(ctx->server_host, cmd);
+	if (ctx->server_host->conn != NULL)
+		ssh_set_cancel(ctx->server_host->conn, ctx->o->stop);
+	ctx->server_host = NULL;
+	ctx->server_pid = 0;
+}

@@ -130,6 +130,27 @@ gp_style(FILE *fp, const struct plot *p)
 }
 
 /*
+ * Writes a data row of gnuplot: X, then N values STRIDE apart from
+ * VALUES, "?" for a value not measured (NAN).
+ */
+static void
+gp_row(FILE *fp, size_t x, const double *values, size_t stride, size_t n)
+{
+	size_t j;
+
+	fprintf(fp, "%zu", x);
+	for (j = 0; j < n; j++) {
+		double v = values[j * stride];
+
+		if (isnan(v))
+			fputs(" ?", fp);
+		else
+			fprintf(fp, " %.6f", v);
+	}
+	fputc('\n', fp);
+}
+
+/*
  * The data of chart IDX: the x labels in array T<idx>, and one data block
  * $d<idx>_<group> per group of flows, a line per flow: its number, then
  * one value per series ("?" for none).
@@ -137,7 +158,7 @@ gp_style(FILE *fp, const struct plot *p)
 static void
 gp_data(FILE *fp, const struct plot *p, size_t idx)
 {
-	size_t i, j;
+	size_t i;
 	int g;
 
 	fprintf(fp, "array T%zu[%zu]\n", idx, p->ncat);
@@ -155,16 +176,7 @@ gp_data(FILE *fp, const struct plot *p, size_t idx)
 			if (!any)
 				fprintf(fp, "$d%zu_%d << EOD\n", idx, g);
 			any = 1;
-			fprintf(fp, "%zu", i + 1);
-			for (j = 0; j < p->nser; j++) {
-				double v = p->values[i * p->nser + j];
-
-				if (isnan(v))
-					fputs(" ?", fp);
-				else
-					fprintf(fp, " %.6f", v);
-			}
-			fputc('\n', fp);
+			gp_row(fp, i + 1, p->values + i * p->nser, 1, p->nser);
 		}
 		if (any)
 			fputs("EOD\n", fp);
@@ -335,18 +347,8 @@ gp_lines(FILE *fp, const struct plot *p, size_t idx)
 	fputs("set format x '%.0f'\n", fp);
 	gp_colours(fp);
 	fprintf(fp, "$t%zu << EOD\n", idx);
-	for (i = 0; i < p->npoints; i++) {
-		fprintf(fp, "%zu", i + 1);
-		for (j = 0; j < p->nser; j++) {
-			double v = p->values[j * p->npoints + i];
-
-			if (isnan(v))
-				fputs(" ?", fp);
-			else
-				fprintf(fp, " %.6f", v);
-		}
-		fputc('\n', fp);
-	}
+	for (i = 0; i < p->npoints; i++)
+		gp_row(fp, i + 1, p->values + i, p->npoints, p->nser);
 	fputs("EOD\nplot", fp);
 	for (j = 0; j < p->nser; j++) {
 		/* a dot per second while they stay apart */

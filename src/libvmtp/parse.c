@@ -83,14 +83,15 @@ parse_tp_free(struct parse_tp *tp)
 	tp->n_intervals = 0;
 }
 
+/* Appends an interval of MBPS to TP.  Returns 0, or -1 with ERR set. */
 static int
-tp_add_interval(struct parse_tp *tp, double mbps)
+tp_add_interval(struct parse_tp *tp, double mbps, struct vmtp_err *err)
 {
 	double *n = realloc(
 	    tp->intervals, (tp->n_intervals + 1) * sizeof(*tp->intervals));
 
 	if (n == NULL)
-		return -1;
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	tp->intervals = n;
 	tp->intervals[tp->n_intervals++] = mbps;
 	return 0;
@@ -141,14 +142,14 @@ int
 parse_nuttcp(
     const char *buf, size_t len, struct parse_tp *out, struct vmtp_err *err)
 {
-	struct parse_tp tp;
+	struct parse_tp *tp = out;
 	char *text = NULL;
 	char *line;
 	char *save = NULL;
 	int found = 0;
 	int rc = -1;
 
-	tp_init(&tp);
+	tp_init(tp);
 	text = copy_text(buf, len);
 	if (text == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
@@ -163,33 +164,27 @@ parse_nuttcp(
 			continue;
 		if (kv_number(line, "real_sec", &v)) {
 			/* an interval line (-i); intervals follow in order */
-			if (tp_add_interval(&tp, rate) < 0) {
-				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			if (tp_add_interval(tp, rate, err) < 0)
 				goto out;
-			}
 			continue;
 		}
 		if (!kv_number(line, "real_seconds", &v) ||
 		    !kv_number(line, "megabytes", &v))
 			continue;
 		found = 1;
-		tp.mbps = rate;
+		tp->mbps = rate;
 		if (kv_number(line, "retrans", &v))
-			tp.retrans = (long long)v;
+			tp->retrans = (long long)v;
 		if (kv_number(line, "rtt_ms", &v))
-			tp.rtt_ms = v;
+			tp->rtt_ms = v;
 		if (kv_number(line, "data_loss", &v))
-			tp.loss_pct = v;
+			tp->loss_pct = v;
 	}
-	if (!found) {
-		parse_fail("nuttcp", buf, len, err);
-		goto out;
-	}
-	*out = tp;
-	tp.intervals = NULL;
-	rc = 0;
+	/* a run that ended prints its final line */
+	rc = found ? 0 : parse_fail("nuttcp", buf, len, err);
 out:
-	parse_tp_free(&tp);
+	if (rc != 0)
+		parse_tp_free(tp);
 	free(text);
 	return rc;
 }
@@ -207,7 +202,7 @@ int
 parse_iperf3(
     const char *buf, size_t len, struct parse_tp *out, struct vmtp_err *err)
 {
-	struct parse_tp tp;
+	struct parse_tp *tp = out;
 	json_t *doc = NULL;
 	json_t *end;
 	json_t *sum;
@@ -219,7 +214,7 @@ parse_iperf3(
 	double v;
 	int rc = -1;
 
-	tp_init(&tp);
+	tp_init(tp);
 	doc = json_loadb(buf, len, 0, NULL);
 	if (!json_is_object(doc)) {
 		parse_fail("iperf3", buf, len, err);
@@ -239,9 +234,9 @@ parse_iperf3(
 	if (proto != NULL && strcmp(proto, "UDP") == 0) {
 		if (sum == NULL)
 			sum = json_object_get(end, "sum");
-		tp.loss_pct = jnum(sum, "lost_percent");
-		tp.jitter_ms = jnum(sum, "jitter_ms");
-		if (!isfinite(tp.loss_pct) || tp.loss_pct < 0) {
+		tp->loss_pct = jnum(sum, "lost_percent");
+		tp->jitter_ms = jnum(sum, "jitter_ms");
+		if (!isfinite(tp->loss_pct) || tp->loss_pct < 0) {
 			parse_fail("iperf3", buf, len, err);
 			goto out;
 		}
@@ -250,15 +245,15 @@ parse_iperf3(
 
 		v = jnum(json_object_get(end, "sum_sent"), "retransmits");
 		if (isfinite(v) && v >= 0)
-			tp.retrans = (long long)v;
+			tp->retrans = (long long)v;
 		/* iperf3 reports the sender's smoothed RTT in microseconds */
 		v = jnum(json_object_get(json_array_get(st, 0), "sender"),
 		    "mean_rtt");
 		if (isfinite(v) && v >= 0)
-			tp.rtt_ms = v / 1000.0;
+			tp->rtt_ms = v / 1000.0;
 	}
-	tp.mbps = jnum(sum, "bits_per_second") / 1e6;
-	if (!isfinite(tp.mbps) || tp.mbps < 0) {
+	tp->mbps = jnum(sum, "bits_per_second") / 1e6;
+	if (!isfinite(tp->mbps) || tp->mbps < 0) {
 		parse_fail("iperf3", buf, len, err);
 		goto out;
 	}
@@ -267,16 +262,13 @@ parse_iperf3(
 		v = jnum(json_object_get(iv, "sum"), "bits_per_second");
 		if (!isfinite(v) || v < 0)
 			continue;
-		if (tp_add_interval(&tp, v / 1e6) < 0) {
-			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		if (tp_add_interval(tp, v / 1e6, err) < 0)
 			goto out;
-		}
 	}
-	*out = tp;
-	tp.intervals = NULL;
 	rc = 0;
 out:
-	parse_tp_free(&tp);
+	if (rc != 0)
+		parse_tp_free(tp);
 	json_decref(doc);
 	return rc;
 }

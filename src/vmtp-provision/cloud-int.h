@@ -252,10 +252,10 @@ int make_keypair(struct cloud *c, int unused, struct vmtp_err *err);
  * then come from make_rule(), while the VMs boot). */
 int make_secgroup(struct cloud *c, int unused, struct vmtp_err *err);
 
-/* The number of rules make_rule() knows. */
-extern const int n_sg_rules;
+/* The number of rules make_rule() knows (checked where they are listed). */
+#define N_SG_RULES 6
 
-/* Rule I (< n_sg_rules) in this run's security group. */
+/* Rule I (< N_SG_RULES) in this run's security group. */
 int make_rule(struct cloud *c, int i, struct vmtp_err *err);
 
 /* Network I and its subnet: the configured ones reused, else created. */

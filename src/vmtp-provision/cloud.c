@@ -29,7 +29,7 @@
 
 /* The most steps of one stage: the VMs, or the rules with the router, the
  * ports and the network details. */
-#define MAX_TASKS (MAX_VMS + 16)
+#define MAX_TASKS (MAX_VMS + N_SG_RULES + 4)
 
 /*
  * Makes the topology in stages, each stage's steps side by side: what the
@@ -64,7 +64,7 @@ build(struct cloud *c, struct vmtp_err *err)
 		add_task(t, &n, make_router, 0);
 		add_task(t, &n, find_ports, 0);
 	}
-	for (i = 0; c->sg_created && i < n_sg_rules; i++)
+	for (i = 0; c->sg_created && i < N_SG_RULES; i++)
 		add_task(t, &n, make_rule, i);
 	add_task(t, &n, describe_network, 0);
 	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)

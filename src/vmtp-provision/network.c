@@ -137,7 +137,8 @@ static const struct {
     {"tcp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT},
     {"udp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT}, {"icmp", 0, 0}};
 
-const int n_sg_rules = (int)(sizeof(sg_rules) / sizeof(sg_rules[0]));
+_Static_assert(sizeof(sg_rules) / sizeof(sg_rules[0]) == N_SG_RULES,
+    "N_SG_RULES counts sg_rules");
 
 int
 make_secgroup(struct cloud *c, int unused, struct vmtp_err *err)

@@ -350,11 +350,12 @@ attach_subnets(
 		}
 		if (reply == NULL)
 			goto out;
-		rc = remember(c, "router_interface", str(reply, "port_id"),
-		    c->net_name[i], 1, c->router, err);
-		json_decref(reply);
-		if (rc != 0)
+		if (remember(c, "router_interface", str(reply, "port_id"),
+		        c->net_name[i], 1, c->router, err) != 0) {
+			json_decref(reply);
 			goto out;
+		}
+		json_decref(reply);
 	}
 	rc = path != NULL ? 0 : -1;
 out:

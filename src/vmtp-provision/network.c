@@ -1,0 +1,512 @@
+/*
+ * network.c - what vmtp-provision's cloud mode makes for the VMs to meet
+ * (SPEC §1, §6): the key pair, the security group and its rules, the
+ * networks and subnets, the router, the floating IPs and the VMs' ports.
+ * A configured resource is reused; what the run makes is journalled.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "libvmtp/cfg.h"
+#include "libvmtp/err.h"
+#include "libvmtp/journal.h"
+#include "libvmtp/log.h"
+#include "libvmtp/ports.h"
+#include "libvmtp/proc.h"
+
+#include "cloud-int.h"
+
+/* Runs ssh-keygen for a fresh ed25519 key pair at PATH (no passphrase). */
+static int
+keygen(const char *path, const char *comment, struct vmtp_err *err)
+{
+	char *argv[] = {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+	    (char *)comment, "-f", (char *)path, NULL};
+	struct proc_cmd cmd = {argv, "openssh-client", NULL, 0, 60};
+	struct proc_out out;
+	int rc = proc_run(&cmd, &out, err);
+
+	proc_out_clear(&out);
+	return rc;
+}
+
+/* Reads the first line of PATH into a new string; NULL with ERR set. */
+static char *
+read_line(const char *path, struct vmtp_err *err)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (fp == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	n = getline(&line, &cap, fp);
+	fclose(fp);
+	if (n <= 0) {
+		free(line);
+		err_set(err, VMTP_EXIT_FAIL, "%s is empty", path);
+		return NULL;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return line;
+}
+
+/*
+ * The key files: the configured ones, else a fresh pair made in the state
+ * folder.  Sets c->key_path; returns the public key file's path (a new
+ * string) or NULL with ERR set.
+ */
+static char *
+key_files(struct cloud *c, struct vmtp_err *err)
+{
+	const char *pub_file = cfg_str(c->o->cfg, "public_key_file");
+	const char *priv_file = cfg_str(c->o->cfg, "private_key_file");
+	char *dir = NULL;
+	char *pub_path = NULL;
+
+	if (pub_file != NULL && priv_file != NULL) {
+		if (str_set(&c->key_path, priv_file, err) != 0)
+			return NULL;
+		return str_fmt(err, "%s", pub_file);
+	}
+	dir = journal_dir(err);
+	if (dir == NULL ||
+	    (c->key_path = str_fmt(err, "%s/%s.key", dir, c->tag)) == NULL ||
+	    (pub_path = str_fmt(err, "%s.pub", c->key_path)) == NULL)
+		goto out;
+	/* a tag given again (--tag) starts with a fresh key */
+	unlink(c->key_path);
+	unlink(pub_path);
+	if (keygen(c->key_path, c->tag, err) != 0) {
+		free(pub_path);
+		pub_path = NULL;
+	}
+out:
+	free(dir);
+	return pub_path;
+}
+
+int
+make_keypair(struct cloud *c, int unused, struct vmtp_err *err)
+{
+	char *pub_path = NULL;
+	char *pub = NULL;
+	json_t *reply;
+	int rc = -1;
+
+	(void)unused;
+	pub_path = key_files(c, err);
+	if (pub_path == NULL)
+		goto out;
+	pub = read_line(pub_path, err);
+	if (pub == NULL)
+		goto out;
+	reply = call(c, "compute", "POST", "/os-keypairs",
+	    json_pack("{s:{s:s, s:s, s:s}}", "keypair", "name", c->keypair,
+	        "public_key", pub, "type", "ssh"),
+	    "create key pair", NULL, err);
+	if (reply == NULL)
+		goto out;
+	json_decref(reply);
+	rc = remember(c, "keypair", c->keypair, c->keypair, 1, NULL, err);
+out:
+	free(pub);
+	free(pub_path);
+	return rc;
+}
+
+/* The security group's rules: SSH, the tools' servers of libvmtp/ports.h,
+ * ICMP. */
+static const struct {
+	const char *proto;
+	int min, max;
+} sg_rules[] = {{"tcp", 22, 22},
+    {"tcp", VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT},
+    {"udp", VMTP_NUTTCP_DATA_PORT, VMTP_NUTTCP_DATA_PORT},
+    {"tcp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT},
+    {"udp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT}, {"icmp", 0, 0}};
+
+_Static_assert(sizeof(sg_rules) / sizeof(sg_rules[0]) == N_SG_RULES,
+    "N_SG_RULES counts sg_rules");
+
+int
+make_secgroup(struct cloud *c, int unused, struct vmtp_err *err)
+{
+	json_t *sg = NULL;
+	int own =
+	    pick_name(c, "security_group_name", -1, "sg", &c->sg_name, err);
+
+	(void)unused;
+	if (own < 0)
+		return -1;
+	if (own) {
+		int found =
+		    neutron_find(c, "security-groups", c->sg_name, &sg, err);
+
+		if (found < 0)
+			return -1;
+		if (found) {
+			int rc = str_set(&c->sg_id, str(sg, "id"), err);
+
+			json_decref(sg);
+			return rc != 0 ? -1
+			               : remember(c, "security_group",
+			                     or_empty(c->sg_id), c->sg_name, 0,
+			                     NULL, err);
+		}
+	}
+	sg = neutron_create(c, "security-groups", "security_group",
+	    "security_group", c->sg_name, json_object(), &c->sg_id, err);
+	if (sg == NULL)
+		return -1;
+	json_decref(sg);
+	c->sg_created = 1;
+	return 0;
+}
+
+int
+make_rule(struct cloud *c, int i, struct vmtp_err *err)
+{
+	json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "security_group_id",
+	    c->sg_id, "direction", "ingress", "ethertype", "IPv4", "protocol",
+	    sg_rules[i].proto);
+	json_t *reply;
+	/* "allow" PROTO (a word of sg_rules) and two ports (<= 65535) fit */
+	char what[64];
+	int rc;
+
+	if (r != NULL && sg_rules[i].min > 0 &&
+	    (json_object_set_new(
+	         r, "port_range_min", json_integer(sg_rules[i].min)) != 0 ||
+	        json_object_set_new(
+	            r, "port_range_max", json_integer(sg_rules[i].max)) != 0)) {
+		json_decref(r);
+		r = NULL;
+	}
+	if (r == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (sg_rules[i].min == 0)
+		snprintf(what, sizeof(what), "allow %s", sg_rules[i].proto);
+	else
+		snprintf(what, sizeof(what), "allow %s %d-%d",
+		    sg_rules[i].proto, sg_rules[i].min, sg_rules[i].max);
+	reply = call(c, "network", "POST", "/v2.0/security-group-rules",
+	    json_pack("{s:o}", "security_group_rule", r), what, NULL, err);
+	if (reply == NULL)
+		return -1;
+	rc = remember(c, "security_group_rule",
+	    str(json_object_get(reply, "security_group_rule"), "id"), what, 1,
+	    c->sg_id, err);
+	json_decref(reply);
+	return rc;
+}
+
+/* Takes network I from ITEM, an existing network of that name: its id,
+ * encapsulation (network 0) and first subnet. */
+static int
+reuse_network(struct cloud *c, int i, const json_t *item, struct vmtp_err *err)
+{
+	if (str_set(&c->net_id[i], str(item, "id"), err) != 0 ||
+	    (i == 0 && str_set(&c->encap, str(item, "provider:network_type"),
+	                   err) != 0) ||
+	    str_set(&c->subnet_id[i],
+	        json_string_value(
+	            json_array_get(json_object_get(item, "subnets"), 0)),
+	        err) != 0)
+		return -1;
+	if (c->subnet_id[i] == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "network %s has no subnet",
+		    c->net_name[i]);
+	return remember(
+	    c, "network", or_empty(c->net_id[i]), c->net_name[i], 0, NULL, err);
+}
+
+/* Creates subnet I of network I, with CIDR internal_cidr[I]. */
+static int
+make_subnet(struct cloud *c, int i, struct vmtp_err *err)
+{
+	json_t *dns = cfg_get(c->o->cfg, "dns_nameservers");
+	const json_t *cidr =
+	    json_array_get(cfg_get(c->o->cfg, "internal_cidr"), (size_t)i);
+	/* "subnet" and any int fit */
+	char suffix[32];
+	char *sub_name = NULL;
+	json_t *attrs;
+	json_t *item;
+
+	if (!json_is_string(cidr))
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "internal_cidr has no entry %d", i + 1);
+	snprintf(suffix, sizeof(suffix), "subnet%d", i + 1);
+	if (pick_name(c, "internal_subnet_name", i, suffix, &sub_name, err) < 0)
+		return -1;
+	/* copies: steps on other threads read the configuration too, and a
+	 * reference count is not to be shared between them; "o" steals the
+	 * list, also when json_pack fails */
+	dns = dns != NULL ? json_deep_copy(dns) : json_array();
+	attrs = json_pack("{s:s, s:i, s:s, s:o}", "network_id", c->net_id[i],
+	    "ip_version", 4, "cidr", json_string_value(cidr), "dns_nameservers",
+	    dns);
+	item = neutron_create(c, "subnets", "subnet", "subnet", sub_name, attrs,
+	    &c->subnet_id[i], err);
+	free(sub_name);
+	json_decref(item);
+	return item != NULL ? 0 : -1;
+}
+
+int
+make_network(struct cloud *c, int i, struct vmtp_err *err)
+{
+	/* "net" and any int fit */
+	char suffix[32];
+	json_t *item = NULL;
+	int own, found = 0;
+
+	snprintf(suffix, sizeof(suffix), "net%d", i + 1);
+	own = pick_name(
+	    c, "internal_network_name", i, suffix, &c->net_name[i], err);
+	if (own < 0 || (own && (found = neutron_find(c, "networks",
+	                            c->net_name[i], &item, err)) < 0))
+		return -1;
+	if (found) {
+		int rc = reuse_network(c, i, item, err);
+
+		json_decref(item);
+		return rc;
+	}
+	item =
+	    neutron_create(c, "networks", "network", "network", c->net_name[i],
+	        json_pack("{s:b}", "admin_state_up", 1), &c->net_id[i], err);
+	if (item == NULL)
+		return -1;
+	if (i == 0 &&
+	    str_set(&c->encap, str(item, "provider:network_type"), err) != 0) {
+		json_decref(item);
+		return -1;
+	}
+	json_decref(item);
+	return make_subnet(c, i, err);
+}
+
+int
+use_network(struct cloud *c, const char *name, struct vmtp_err *err)
+{
+	json_t *net = NULL;
+	int found = neutron_find(c, "networks", name, &net, err);
+	int rc;
+
+	if (found <= 0) {
+		if (found == 0)
+			err_set(err, VMTP_EXIT_FAIL, "network '%s' not found",
+			    name);
+		return -1;
+	}
+	rc = str_set(&c->net_id[0], str(net, "id"), err) != 0 ||
+	     str_set(&c->net_name[0], name, err) != 0 ||
+	     str_set(&c->encap, str(net, "provider:network_type"), err) != 0;
+	json_decref(net);
+	if (rc != 0)
+		return -1;
+	return remember(c, "network", or_empty(c->net_id[0]),
+	    or_empty(c->net_name[0]), 0, NULL, err);
+}
+
+/* Gives router NAME (c->router) a leg on each subnet; a reused router
+ * (not CREATED) may have them already. */
+static int
+attach_subnets(
+    struct cloud *c, const char *name, int created, struct vmtp_err *err)
+{
+	char *path = str_fmt(
+	    err, "/v2.0/routers/%s/add_router_interface", or_empty(c->router));
+	int rc = -1;
+	int i;
+
+	for (i = 0; path != NULL && i < c->nets; i++) {
+		char *what = str_fmt(
+		    err, "attach %s to router %s", c->net_name[i], name);
+		json_t *reply = NULL;
+		long st = -1;
+
+		if (what != NULL)
+			reply = call(c, "network", "PUT", path,
+			    json_pack("{s:s}", "subnet_id", c->subnet_id[i]),
+			    what, &st, err);
+		free(what);
+		if (reply == NULL && !created && st == 409) {
+			err_clear(err);
+			continue;
+		}
+		if (reply == NULL)
+			goto out;
+		if (remember(c, "router_interface", str(reply, "port_id"),
+		        c->net_name[i], 1, c->router, err) != 0) {
+			json_decref(reply);
+			goto out;
+		}
+		json_decref(reply);
+	}
+	rc = path != NULL ? 0 : -1;
+out:
+	free(path);
+	return rc;
+}
+
+int
+make_router(struct cloud *c, int unused, struct vmtp_err *err)
+{
+	char *name = NULL;
+	json_t *item = NULL;
+	int created = 1;
+	int own, rc = -1;
+
+	(void)unused;
+	own = pick_name(c, "router_name", -1, "router", &name, err);
+	if (own < 0)
+		goto out;
+	if (own) {
+		int found = neutron_find(c, "routers", name, &item, err);
+
+		if (found < 0)
+			goto out;
+		if (found) {
+			created = 0;
+			rc = str_set(&c->router, str(item, "id"), err);
+			json_decref(item);
+			if (rc != 0 ||
+			    remember(c, "router", or_empty(c->router), name, 0,
+			        NULL, err) != 0) {
+				rc = -1;
+				goto out;
+			}
+		}
+	}
+	if (created) {
+		item = neutron_create(c, "routers", "router", "router", name,
+		    json_pack("{s:{s:s}}", "external_gateway_info",
+		        "network_id", c->ext_net),
+		    &c->router, err);
+		if (item == NULL)
+			goto out;
+		json_decref(item);
+	}
+	rc = attach_subnets(c, name, created, err);
+out:
+	free(name);
+	return rc;
+}
+
+int
+make_fip(struct cloud *c, int i, struct vmtp_err *err)
+{
+	struct vm *v = &c->vms[i];
+	json_t *fip = json_pack("{s:s, s:s}", "floating_network_id", c->ext_net,
+	    "description", c->tag);
+	json_t *reply;
+	int rc;
+
+	if (cancelled(c, err) != 0) {
+		json_decref(fip);
+		return -1;
+	}
+	if (fip != NULL && v->port != NULL &&
+	    json_object_set_new(fip, "port_id", json_string(v->port)) != 0)
+		fip = NULL;
+	reply = call(c, "network", "POST", "/v2.0/floatingips",
+	    json_pack("{s:o}", "floatingip", fip), "create a floating IP", NULL,
+	    err);
+	if (reply == NULL)
+		return -1;
+	fip = json_object_get(reply, "floatingip");
+	rc = str_set(&v->fip_id, str(fip, "id"), err) != 0 ||
+	     str_set(&v->fip, str(fip, "floating_ip_address"), err) != 0;
+	json_decref(reply);
+	if (rc != 0)
+		return -1;
+	if (v->fip_id == NULL || v->fip == NULL)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "cannot create a floating IP: no id or address");
+	if (remember(c, "floatingip", v->fip_id, v->fip, 1, NULL, err) != 0)
+		return -1;
+	v->fip_on = v->port != NULL;
+	return tag_neutron(c, "floatingips", v->fip_id, err);
+}
+
+int
+fip_attach(struct cloud *c, int i, struct vmtp_err *err)
+{
+	struct vm *v = &c->vms[i];
+	char *path = str_fmt(err, "/v2.0/floatingips/%s", v->fip_id);
+	char *what = str_fmt(err, "give %s floating IP %s", v->name, v->fip);
+	json_t *reply = NULL;
+
+	if (path != NULL && what != NULL)
+		reply = call(c, "network", "PUT", path,
+		    json_pack("{s:{s:s}}", "floatingip", "port_id", v->port),
+		    what, NULL, err);
+	free(path);
+	free(what);
+	if (reply == NULL)
+		return -1;
+	json_decref(reply);
+	v->fip_on = 1;
+	log_info("%s has floating IP %s", v->name, v->fip);
+	return 0;
+}
+
+int
+find_ports(struct cloud *c, int unused, struct vmtp_err *err)
+{
+	/* checked below: MAX_VMS server ids, UUIDs, fit many times over */
+	char path[1024];
+	size_t len;
+	json_t *reply;
+	json_t *p;
+	size_t k;
+	int i, n = 0;
+
+	(void)unused;
+	len = (size_t)snprintf(path, sizeof(path),
+	    "/v2.0/ports?fields=id"
+	    "&fields=device_id");
+	for (i = 0; i < c->nvm; i++) {
+		if (c->vms[i].port != NULL)
+			continue;
+		if (len < sizeof(path))
+			len += (size_t)snprintf(path + len, sizeof(path) - len,
+			    "&device_id=%s", c->vms[i].id);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (len >= sizeof(path))
+		return err_set(err, VMTP_EXIT_FAIL, "server ids too long");
+	reply = call(c, "network", "GET", path, NULL,
+	    "list the test servers' ports", NULL, err);
+	if (reply == NULL)
+		return -1;
+	json_array_foreach (json_object_get(reply, "ports"), k, p) {
+		const char *dev = str(p, "device_id");
+
+		for (i = 0; i < c->nvm; i++)
+			if (dev != NULL && c->vms[i].port == NULL &&
+			    strcmp(dev, c->vms[i].id) == 0 &&
+			    str_set(&c->vms[i].port, str(p, "id"), err) != 0) {
+				json_decref(reply);
+				return -1;
+			}
+	}
+	json_decref(reply);
+	return 0;
+}

@@ -244,6 +244,68 @@ local_which(const char *name)
 }
 
 /*
+ * Puts the local tool NAME on H at /tmp/vmtp-<checksum>/NAME unless it is
+ * there already (from an earlier run).  Returns that path (a new string),
+ * or NULL with E set.
+ */
+static char *
+tool_upload(struct run_host *h, const char *name, struct vmtp_err *e)
+{
+	struct ssh_result res = {0};
+	char *local = local_which(name);
+	char *path = NULL;
+	char cmd[1024]; /* /tmp/vmtp-<16 hex>/<tool name> paths of ours */
+	char tmp[512];
+	char sum[65];
+	int ok = 0;
+
+	if (local == NULL) {
+		err_set(e, VMTP_EXIT_FAIL,
+		    "%s is not on %s and not here to upload", name,
+		    ssh_name(h->conn));
+		goto out;
+	}
+	if (local_sha256(local, sum, e) < 0)
+		goto out;
+	if (asprintf(&path, "/tmp/vmtp-%.16s/%s", sum, name) < 0) {
+		path = NULL;
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	snprintf(cmd, sizeof(cmd),
+	    "test -x %s || { mkdir -p /tmp/vmtp-%.16s && echo upload; }", path,
+	    sum);
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+		goto out;
+	if (strncmp(res.out, "upload", 6) != 0) {
+		ok = 1;
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	if (ssh_upload(h->conn, local, tmp, 0755, e) < 0)
+		goto out;
+	snprintf(cmd, sizeof(cmd), "mv -f %s %s", tmp, path);
+	ssh_result_free(&res);
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+		goto out;
+	if (res.status != 0) {
+		err_set(e, VMTP_EXIT_FAIL, "cannot install %s on %s", path,
+		    ssh_name(h->conn));
+		goto out;
+	}
+	log_info("uploaded %s to %s:%s", local, ssh_name(h->conn), path);
+	ok = 1;
+out:
+	ssh_result_free(&res);
+	free(local);
+	if (!ok) {
+		free(path);
+		path = NULL;
+	}
+	return path;
+}
+
+/*
  * Makes sure the tool is on H: on its PATH, else uploaded from the local
  * binary to /tmp/vmtp-<checksum>/ (kept for later runs).  Also learns the
  * tool's version.  Returns 0 or -1 with E set.
@@ -254,12 +316,10 @@ host_tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	int t = ctx->o->tool;
 	const char *name = run_tool_names[t];
 	struct ssh_result res = {0};
-	char *local = NULL;
 	char *path = NULL;
 	char *qpath = NULL;
 	char *version_cmd = NULL;
-	char cmd[1024]; /* names and /tmp/vmtp-<16 hex> paths of ours */
-	char sum[65];
+	char cmd[64]; /* a tool's name and its version */
 	char ver[64] = "";
 	int rc = -1;
 
@@ -272,47 +332,9 @@ host_tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 		res.out[strcspn(res.out, "\r\n")] = '\0';
 		path = strdup(res.out);
 	} else {
-		local = local_which(name);
-		if (local == NULL) {
-			err_set(e, VMTP_EXIT_FAIL,
-			    "%s is not on %s and not here to upload", name,
-			    ssh_name(h->conn));
+		path = tool_upload(h, name, e);
+		if (path == NULL)
 			goto out;
-		}
-		if (local_sha256(local, sum, e) < 0)
-			goto out;
-		if (asprintf(&path, "/tmp/vmtp-%.16s/%s", sum, name) < 0) {
-			path = NULL;
-			err_set(e, VMTP_EXIT_FAIL, "out of memory");
-			goto out;
-		}
-		snprintf(cmd, sizeof(cmd),
-		    "test -x %s || { mkdir -p /tmp/vmtp-%.16s && echo "
-		    "upload; }",
-		    path, sum);
-		ssh_result_free(&res);
-		if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
-			goto out;
-		if (strncmp(res.out, "upload", 6) == 0) {
-			char tmp[512];
-
-			snprintf(
-			    tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-			if (ssh_upload(h->conn, local, tmp, 0755, e) < 0)
-				goto out;
-			snprintf(cmd, sizeof(cmd), "mv -f %s %s", tmp, path);
-			ssh_result_free(&res);
-			if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
-				goto out;
-			if (res.status != 0) {
-				err_set(e, VMTP_EXIT_FAIL,
-				    "cannot install %s on %s", path,
-				    ssh_name(h->conn));
-				goto out;
-			}
-			log_info("uploaded %s to %s:%s", local,
-			    ssh_name(h->conn), path);
-		}
 	}
 	qpath = ssh_quote(path);
 	if (qpath == NULL) {
@@ -350,7 +372,6 @@ host_tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	rc = 0;
 out:
 	ssh_result_free(&res);
-	free(local);
 	free(path);
 	free(qpath);
 	free(version_cmd);

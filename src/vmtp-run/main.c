@@ -560,12 +560,16 @@ read_topology(struct rec_reader *rd, struct run_ctx *ctx, json_t *flows,
 		    take_record(ctx, rec, flows, planned, err) < 0)
 			rc = -1;
 		json_decref(rec);
-		if (rc < 0)
-			return -1;
-		if (got_signal)
-			return err_set(err, VMTP_EXIT_FAIL, "interrupted");
+		if (rc < 0 || got_signal)
+			break;
 	}
-	return rc;
+	/* a signal that came while reading stops the read (EINTR) or the
+	 * input's end: either way the run was interrupted */
+	if (got_signal) {
+		err_clear(err);
+		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 /*

@@ -348,3 +348,22 @@ pw_topology() {
 	run -0 vmtp-run --version
 	[ "$output" = "vmtp-run 0.1.0" ]
 }
+
+@test "SIGINT while the topology is read: 'interrupted', exit 1, what was read passed on" {
+	mkfifo "$T/in"
+	vmtp-run < "$T/in" > "$T/out" 2> "$T/err" &
+	pid=$!
+	exec {w}> "$T/in"
+	echo '{"type":"run","run":"vmtp-00000002","v":1}' >&"$w"
+	# passed on as read: vmtp-run is reading its input again
+	for i in $(seq 100); do [ -s "$T/out" ] && break; sleep 0.1; done
+	[ -s "$T/out" ]
+	kill -INT "$pid"
+	# the input ends too, wherever the signal found vmtp-run
+	exec {w}>&-
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 1 ]
+	[ "$(cat "$T/err")" = "vmtp-run: interrupted" ]
+	[ "$(jq -r .run "$T/out")" = vmtp-00000002 ]
+}

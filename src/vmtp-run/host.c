@@ -319,8 +319,8 @@ host_tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	char *path = NULL;
 	char *qpath = NULL;
 	char *version_cmd = NULL;
-	char cmd[64]; /* a tool's name and its version */
-	char ver[64] = "";
+	char cmd[64];      /* a tool's name and its version */
+	char ver[41] = ""; /* sscanf %40 below */
 	int rc = -1;
 
 	if (h->tool_path[t] != NULL)

@@ -167,7 +167,7 @@ main(int argc, char **argv)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = NULL;
-	int i;
+	int i, rc;
 
 	log_init(PROG, LOG_INFO);
 	if (parse_args(argc, argv, &a, &err) != 0)
@@ -203,12 +203,12 @@ main(int argc, char **argv)
 	if (a.format == 1 ? text_write(mem, report, colour(a.output), &err) != 0
 	                  : html_write(mem, report, &err) != 0)
 		goto out;
-	if (fclose(mem) != 0) {
-		mem = NULL;
+	rc = mem_close(mem, &buf);
+	mem = NULL;
+	if (rc != 0) {
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	mem = NULL;
 
 	/* finish */
 	write_out(a.output, buf, len, &err);

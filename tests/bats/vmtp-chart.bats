@@ -450,7 +450,7 @@ urls() {
 	[ "$stderr" = "vmtp-chart: gnuplot did not finish in 1 s" ]
 	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
 	# killed and reaped before vmtp-chart returned
-	! kill -0 "$(cat "$BATS_TEST_TMPDIR/pid")" 2>/dev/null
+	run ! kill -0 "$(cat "$BATS_TEST_TMPDIR/pid")"
 }
 
 @test "a VMTP_GNUPLOT_TIMEOUT that is not a number is a usage error" {

@@ -77,6 +77,14 @@ has() {
 		"--same_network_only|provision|[--same-network-only]"
 		"--protocols IT|run|[--protocols][IT]"
 		"--bandwidth 20M|run|[--bandwidth][20M]"
+		"--bandwidth 20M -m 127.0.0.1|run|[--bandwidth][20M][--udp-final]"
+		"--protocols TUIM|run|[--protocols][TUIM]"
+		"--multicast_addr 231.1.1.7|run|[--multicast-addr][231.1.1.7]"
+		"--multicast-addr=231.1.1.7|run|[--multicast-addr][231.1.1.7]"
+		"--no-floatingip|provision|[--no-floatingip]"
+		"--no_floatingip|provision|[--no-floatingip]"
+		"--no-dhcp --use-config-drive|provision|[--no-dhcp][--config-drive]"
+		"--no_dhcp --use_config_drive|provision|[--no-dhcp][--config-drive]"
 		"--tcpbuf 8192,65536|run|[--tcpbuf][8192,65536]"
 		"--udpbuf 128,2048|run|[--udpbuf][128,2048]"
 		"--icmp_pkt_sizes 64,1500|run|[--icmp-sizes][64,1500]"
@@ -174,19 +182,20 @@ has() {
 }
 
 @test "options vmtp does not have yet are refused with a message, status 2, never ignored" {
-	for opt in --no-dhcp --no_dhcp --no-floatingip --no_floatingip --use-config-drive \
-		--use_config_drive "--os-dataplane-network net" "--os_dataplane_network net"; do
+	for opt in "--os-dataplane-network net" "--os_dataplane_network net"; do
 		# shellcheck disable=SC2086
 		run -2 --separate-stderr "$VMTP" $opt
 		o=${opt%% *}
 		[ "$stderr" = "vmtp: ${o//_/-} is not supported yet" ]
 	done
-	run -2 --separate-stderr "$VMTP" --multicast_addr 231.1.1.1
-	[ "$stderr" = "vmtp: --multicast_addr is not supported yet" ]
-	run -2 --separate-stderr "$VMTP" --multicast-addr=231.1.1.1
-	[ "$stderr" = "vmtp: --multicast-addr is not supported yet" ]
-	run -2 --separate-stderr "$VMTP" --protocols TUM
-	[ "$stderr" = "vmtp: --protocols M (multicast) is not supported yet" ]
+	[ -z "$(ls "$STANDIN_REC")" ]
+}
+
+@test "topology options are for a new topology: not with --rerun or --cleanup" {
+	for opt in --no-floatingip --no-dhcp --use-config-drive; do
+		run -2 --separate-stderr "$VMTP" --rerun vmtp-0123abcd "$opt"
+		[ "${stderr_lines[0]}" = "vmtp: $opt: only for a new topology, not with --rerun" ]
+	done
 	[ -z "$(ls "$STANDIN_REC")" ]
 }
 

@@ -191,6 +191,17 @@ has() {
 	[ -z "$(ls "$STANDIN_REC")" ]
 }
 
+@test "a usage error of vmtp-run or vmtp-collect stops vmtp before vmtp-provision makes anything" {
+	STANDIN_RUN_STATUS=2 run -2 --separate-stderr "$VMTP" -t 1
+	[ ! -e "$STANDIN_REC/vmtp-provision.args" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp" ]
+	rm -f "$STANDIN_REC"/*
+	run -2 --separate-stderr "$VMTP" --sla 'bogus>=1'
+	[ "${stderr_lines[0]}" = "vmtp-collect: --sla: 'bogus>=1': unknown metric (tcp_gbps, udp_gbps, udp_loss, icmp_avg_ms, icmp_max_ms or retrans)" ]
+	[ ! -e "$STANDIN_REC/vmtp-provision.args" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp" ]
+}
+
 @test "topology options are for a new topology: not with --rerun or --cleanup" {
 	for opt in --no-floatingip --no-dhcp --use-config-drive; do
 		run -2 --separate-stderr "$VMTP" --rerun vmtp-0123abcd "$opt"

@@ -21,8 +21,8 @@
 #   vmtp-run        passes its input on and adds a TCP sample per flow (an
 #                   error sample with STANDIN_RUN_ERROR); exits
 #                   $STANDIN_RUN_STATUS, or 3 with the error
-#   vmtp-collect    the real vmtp-collect with --json only (no gmond or
-#                   MongoDB is asked); exits $STANDIN_COLLECT_STATUS
+#   vmtp-collect    the real vmtp-collect with its --json and --sla only (no
+#                   gmond or MongoDB is asked); exits $STANDIN_COLLECT_STATUS
 #                   when set
 #   vmtp-chart      the real one
 #   vmtp-cleanup    a deleted record per --tag; exits
@@ -102,12 +102,12 @@ standin_vmtp_run() {
 # shellcheck disable=SC2317,SC2016
 standin_vmtp_collect() {
 	{
-	json=
+	args=()
 	while [ $# -gt 0 ]; do
-		[ "$1" != --json ] || json=$2
+		case $1 in --json | --sla) args+=("$1" "$2") ;; esac
 		shift
 	done
-	"$STANDIN_REAL/vmtp-collect" --json "$json" || exit
+	"$STANDIN_REAL/vmtp-collect" "${args[@]}" || exit
 	exit "${STANDIN_COLLECT_STATUS:-0}"
 	}
 }

@@ -27,9 +27,9 @@ static const char *const top_order[] = {"args", "date", "version", "run_id",
 
 /* Fields that old documents may hold as strings ("0.321") but are numbers. */
 static const char *const numeric[] = {"throughput_kbps", "loss_rate",
-    "jitter_ms", "rtt_ms", "retrans", "pkt_size", "packet_size", "tx_packets",
-    "rx_packets", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "rtt_stddev",
-    "rtt_stddev_ms", "rtt_p50_ms", "rtt_p99_ms", "probes",
+    "jitter_ms", "jitter", "rtt_ms", "retrans", "pkt_size", "packet_size",
+    "tx_packets", "rx_packets", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
+    "rtt_stddev", "rtt_stddev_ms", "rtt_p50_ms", "rtt_p99_ms", "probes",
     "bandwidth_limit_kbps", NULL};
 
 static int

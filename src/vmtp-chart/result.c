@@ -261,7 +261,9 @@ build_sample(struct build *b, size_t cat, const json_t *r, int kind)
 	acc_add(&a->retrans, &a->retrans_n, r, "retrans");
 	acc_add(&a->rtt, &a->rtt_n, r, "rtt_ms");
 	acc_add(&a->loss, &a->loss_n, r, "loss_rate");
-	acc_add(&a->jitter, &a->jitter_n, r, "jitter_ms");
+	/* the original wrote a Multicast result's jitter as "jitter" */
+	acc_add(&a->jitter, &a->jitter_n, r,
+	    json_object_get(r, "jitter_ms") != NULL ? "jitter_ms" : "jitter");
 	if (kind == CHART_KIND_TCP)
 		acc_intervals(a, json_object_get(r, "intervals"));
 	if (json_is_object(json_object_get(r, "cpu_load")))

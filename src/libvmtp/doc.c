@@ -27,9 +27,10 @@ static const char *const top_order[] = {"args", "date", "version", "run_id",
 
 /* Fields that old documents may hold as strings ("0.321") but are numbers. */
 static const char *const numeric[] = {"throughput_kbps", "loss_rate",
-    "jitter_ms", "rtt_ms", "retrans", "pkt_size", "packet_size", "tx_packets",
-    "rx_packets", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "rtt_stddev",
-    "rtt_stddev_ms", "rtt_p50_ms", "rtt_p99_ms", "probes", NULL};
+    "jitter_ms", "jitter", "rtt_ms", "retrans", "pkt_size", "packet_size",
+    "tx_packets", "rx_packets", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms",
+    "rtt_stddev", "rtt_stddev_ms", "rtt_p50_ms", "rtt_p99_ms", "probes",
+    "bandwidth_limit_kbps", NULL};
 
 static int
 in_list(const char *key, const char *const *list)
@@ -273,6 +274,54 @@ doc_date(const json_t *v)
 	return json_string(buf);
 }
 
+/*
+ * Sets "ip_from" of FLOW to TARGET's family address of CLIENT (a host
+ * record, or NULL): its "ipv6" for an IPv6 target (or its "ip" when that
+ * is IPv6 itself, as a native host given by an IPv6 address), else its
+ * "ip".  Sets nothing when the client has no address of that family.
+ */
+static int
+set_ip_from(json_t *flow, const json_t *client, const char *target)
+{
+	const char *ip = json_string_value(json_object_get(client, "ip"));
+
+	if (target == NULL || strchr(target, ':') == NULL)
+		return set_from(flow, "ip_from", client, "ip");
+	if (json_is_string(json_object_get(client, "ipv6")))
+		return set_from(flow, "ip_from", client, "ipv6");
+	if (ip != NULL && strchr(ip, ':') != NULL)
+		return set_from(flow, "ip_from", client, "ip");
+	return 0;
+}
+
+/*
+ * Sets the flow-level "multicast_address" of FLOW, as the original writes
+ * it, from the first Multicast sample of flow ID in RECORDS that has one.
+ */
+static int
+set_multicast(
+    json_t *flow, const json_t *records, const char *run, json_int_t id)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach ((json_t *)records, i, r) {
+		const char *t = rec_type(r);
+		const char *rr = json_string_value(json_object_get(r, "run"));
+		const char *p =
+		    json_string_value(json_object_get(r, "protocol"));
+
+		if (t != NULL && strcmp(t, "sample") == 0 && p != NULL &&
+		    strcmp(p, "Multicast") == 0 &&
+		    json_integer_value(json_object_get(r, "flow")) == id &&
+		    json_is_string(json_object_get(r, "multicast_address")) &&
+		    (rr == NULL || run == NULL || strcmp(rr, run) == 0))
+			return set_from(
+			    flow, "multicast_address", r, "multicast_address");
+	}
+	return 0;
+}
+
 /* Finds or creates the document flow for flow id ID.  Borrowed, or NULL. */
 static json_t *
 doc_flow(json_t *flows, json_t *ids, const json_t *records, const char *run,
@@ -317,12 +366,14 @@ doc_flow(json_t *flows, json_t *ids, const json_t *records, const char *run,
 	if (info == NULL)
 		info = find_rec(records, run, "host_info", "host",
 		    json_string_value(json_object_get(frec, "server")));
-	if (set_from(flow, "ip_from", client, "ip") != 0 ||
+	if (set_ip_from(flow, client,
+	        json_string_value(json_object_get(frec, "target"))) != 0 ||
 	    set_from(flow, "ip_to", frec, "target") != 0 ||
 	    set_from(flow, "az_from", client, "az") != 0 ||
 	    set_from(flow, "az_to", server, "az") != 0 ||
 	    set_from(flow, "distro_id", info, "distro_id") != 0 ||
 	    set_from(flow, "distro_version", info, "distro_version") != 0 ||
+	    set_multicast(flow, records, run, id) != 0 ||
 	    json_object_set_new(flow, "results", json_array()) != 0 ||
 	    json_array_append_new(ids, json_integer(id)) != 0)
 		goto fail;

@@ -29,7 +29,11 @@ int doc_check_record(
 
 /*
  * Assembles RECORDS (an array of checked records, borrowed) into result
- * documents, one per run tag in order of first appearance.  The run's
+ * documents, one per run tag in order of first appearance.  A flow's
+ * "ip_to" is its target and its "ip_from" the client host's address of
+ * the target's family ("ipv6" for an IPv6 target, else "ip"); a flow with
+ * Multicast samples has their "multicast_address" at the flow level too,
+ * as the original wrote it.  The run's
  * sla records (vmtp-collect's verdicts) become a top-level "sla" list of
  * {"expr", "flow", "label", "value", "pass", ...}.  Records of types the
  * document has no place for (cpu, resource, ...) are ignored.

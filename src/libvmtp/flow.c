@@ -80,6 +80,13 @@ kind_of(const char *desc)
 	return FLOW_KIND_OTHER;
 }
 
+enum flow_family
+flow_family_of(const char *target)
+{
+	return target != NULL && strchr(target, ':') != NULL ? FLOW_FAMILY_IPV6
+	                                                     : FLOW_FAMILY_IPV4;
+}
+
 static enum flow_node
 node_of(const char *desc)
 {
@@ -91,7 +98,8 @@ node_of(const char *desc)
 }
 
 int
-flow_name_init(struct flow_name *name, const char *desc, int reverse)
+flow_name_init(struct flow_name *name, const char *desc,
+    enum flow_family family, int reverse)
 {
 	static const char *const node_word[] = {[FLOW_NODE_ANY] = "",
 	    [FLOW_NODE_INTRA] = " intra",
@@ -100,6 +108,8 @@ flow_name_init(struct flow_name *name, const char *desc, int reverse)
 	const char *base;
 	const char *tic;
 	const char *rev;
+	const char *v6 = family == FLOW_FAMILY_IPV6 ? " " FLOW_LABEL_IPV6 : "";
+	int six = family == FLOW_FAMILY_IPV6;
 
 	memset(name, 0, sizeof(*name));
 	if (desc == NULL)
@@ -130,14 +140,18 @@ flow_name_init(struct flow_name *name, const char *desc, int reverse)
 		                                        : FLOW_GROUP_VM;
 		break;
 	}
+	/* kinds step by 2, a direction by 2 of those, IPv6 by 1: "L2",
+	 * "L2 IPv6", "L2 rev", "L2 IPv6 rev", "L3 fixed", ... */
 	if (name->kind == FLOW_KIND_EXTERNAL)
-		name->rank = base[0] == 'D';
+		name->rank = (base[0] == 'D') * 2 + six;
 	else if (name->kind != FLOW_KIND_OTHER)
-		name->rank = kinds[name->kind].rank + (reverse != 0);
+		name->rank =
+		    kinds[name->kind].rank * 2 + (reverse != 0) * 2 + six;
 	rev = reverse ? " rev" : "";
-	if (asprintf(&name->label, "%s%s%s", base, node_word[node], rev) < 0)
+	if (asprintf(&name->label, "%s%s%s%s", base, node_word[node], v6, rev) <
+	    0)
 		name->label = NULL;
-	if (asprintf(&name->tic, "%s%s", tic, rev) < 0)
+	if (asprintf(&name->tic, "%s%s%s", tic, v6, rev) < 0)
 		name->tic = NULL;
 	if (name->label == NULL || name->tic == NULL) {
 		flow_name_clear(name);
@@ -157,12 +171,12 @@ flow_name_clear(struct flow_name *name)
 }
 
 char *
-flow_label(const char *desc, int reverse)
+flow_label(const char *desc, enum flow_family family, int reverse)
 {
 	struct flow_name name;
 	char *label;
 
-	if (flow_name_init(&name, desc, reverse) != 0)
+	if (flow_name_init(&name, desc, family, reverse) != 0)
 		return NULL;
 	label = name.label;
 	name.label = NULL;

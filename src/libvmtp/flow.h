@@ -6,10 +6,12 @@
  *
  * A description is a kind ("VM to VM same network fixed IP") and, for VM
  * flows, the placement read back from the cloud (" (intra-node)").  Its
- * label is the kind's short name, the placement, and " rev" for the
- * reverse direction: "L3 fixed inter rev".  The external flow is named by
- * its direction instead ("Upload", "Download"); a description vmtp does not
- * know is its own label.
+ * label is the kind's short name, the placement, " IPv6" for a flow over
+ * IPv6, and " rev" for the reverse direction: "L3 fixed inter rev", "L2
+ * intra IPv6 rev".  The external flow is named by its direction instead
+ * ("Upload", "Download"); a description vmtp does not know is its own
+ * label.  An IPv6 flow has the description of its IPv4 twin: its address
+ * family is that of its target (SPEC §4), so every name below takes it.
  */
 #ifndef VMTP_FLOW_H
 #define VMTP_FLOW_H
@@ -25,6 +27,19 @@ enum flow_kind {
 	FLOW_KIND_OTHER,        /* a description vmtp does not know */
 	FLOW_KIND_COUNT
 };
+
+/* The address family of a flow: that of its target ("ip_to"). */
+enum flow_family { FLOW_FAMILY_IPV4, FLOW_FAMILY_IPV6 };
+
+/* The word a label of an IPv6 flow has after its placement. */
+#define FLOW_LABEL_IPV6 "IPv6"
+
+/*
+ * Returns the family of a flow whose target is TARGET: IPv6 when it holds
+ * a ':', else IPv4 (also for NULL, as a flow without a target is charted
+ * as the IPv4 flows always were).
+ */
+enum flow_family flow_family_of(const char *target);
 
 /* Where the two ends of a VM flow run, as read back from the cloud. */
 enum flow_node { FLOW_NODE_ANY, FLOW_NODE_INTRA, FLOW_NODE_INTER };
@@ -53,10 +68,12 @@ extern const char *const flow_label_bases[];
 struct flow_name {
 	enum flow_kind kind;
 	enum flow_group group;
-	int rank;    /* order inside the group: kind, then forward first */
-	char *label; /* "L3 fixed intra rev", "Download", or the desc */
+	int rank;    /* order inside the group: kind, then forward first,
+	                each IPv6 flow right after its IPv4 twin */
+	char *label; /* "L3 fixed intra rev", "L2 inter IPv6", "Download",
+	                or the desc */
 	char *tic;   /* the label under its group's title: "L3 fixed rev",
-	                "intra-host" */
+	                "L2 IPv6", "intra-host" */
 };
 
 /*
@@ -68,21 +85,22 @@ struct flow_name {
 char *flow_desc_new(enum flow_kind kind, enum flow_node node);
 
 /*
- * Reads DESC (NULL reads as "") for the REVERSE (non-zero) or forward
- * direction into *NAME, whose strings the caller frees with
- * flow_name_clear().  Returns 0, or -1 when out of memory with *NAME
- * cleared.
+ * Reads DESC (NULL reads as "") of a flow of FAMILY for the REVERSE
+ * (non-zero) or forward direction into *NAME, whose strings the caller
+ * frees with flow_name_clear().  Returns 0, or -1 when out of memory with
+ * *NAME cleared.
  */
-int flow_name_init(struct flow_name *name, const char *desc, int reverse);
+int flow_name_init(struct flow_name *name, const char *desc,
+    enum flow_family family, int reverse);
 
 /* Frees the strings of NAME and zeroes it; NULL-safe. */
 void flow_name_clear(struct flow_name *name);
 
 /*
- * Returns the label of DESC in the REVERSE or forward direction, as
- * flow_name_init() names it, as a string the caller frees, or NULL when
- * out of memory.
+ * Returns the label of DESC of a flow of FAMILY in the REVERSE or forward
+ * direction, as flow_name_init() names it, as a string the caller frees,
+ * or NULL when out of memory.
  */
-char *flow_label(const char *desc, int reverse);
+char *flow_label(const char *desc, enum flow_family family, int reverse);
 
 #endif

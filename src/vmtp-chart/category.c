@@ -1,8 +1,9 @@
 /*
  * category.c - the axes of vmtp-chart's charts (SPEC §6): categories, one
  * flow in one direction named as libvmtp's flow.h names it (L2, L3 fixed,
- * L3 floating, Upload, Download, Native; intra- and inter-node apart), and
- * series (TCP, UDP per packet size), and the order a report shows them in.
+ * L3 floating, Upload, Download, Native; intra- and inter-node apart, IPv6
+ * flows apart from IPv4 ones), and series (TCP, UDP and Multicast per
+ * packet size), and the order a report shows them in.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +15,13 @@
 #include "model.h"
 
 int
-cat_init(struct chart_cat *cat, const char *desc, int reverse)
+cat_init(
+    struct chart_cat *cat, const char *desc, const char *target, int reverse)
 {
 	struct flow_name name;
 
 	memset(cat, 0, sizeof(*cat));
-	if (flow_name_init(&name, desc, reverse) != 0)
+	if (flow_name_init(&name, desc, flow_family_of(target), reverse) != 0)
 		return -1;
 	cat->group = name.group;
 	cat->rank = name.rank;
@@ -108,8 +110,8 @@ series_cmp(const void *pa, const void *pb)
 	const struct chart_series *a = pa;
 	const struct chart_series *b = pb;
 
-	if (a->udp != b->udp)
-		return a->udp - b->udp;
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
 	return a->pkt_size < b->pkt_size ? -1 : a->pkt_size > b->pkt_size;
 }
 
@@ -144,12 +146,14 @@ series_find(const struct chart_series *series, size_t n, const char *name)
 int
 series_name(struct chart_series *s, int tcp_sizes)
 {
+	const char *word =
+	    s->kind == CHART_KIND_MULTICAST ? "Multicast" : "UDP";
 	int rc;
 
-	if (s->udp && s->pkt_size < 0)
-		rc = asprintf(&s->name, "UDP");
-	else if (s->udp)
-		rc = asprintf(&s->name, "UDP %lld", s->pkt_size);
+	if (s->kind != CHART_KIND_TCP && s->pkt_size < 0)
+		rc = asprintf(&s->name, "%s", word);
+	else if (s->kind != CHART_KIND_TCP)
+		rc = asprintf(&s->name, "%s %lld", word, s->pkt_size);
 	else if (tcp_sizes > 1 && s->pkt_size >= 0)
 		rc = asprintf(&s->name, "TCP %lld", s->pkt_size);
 	else

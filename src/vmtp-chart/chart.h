@@ -17,7 +17,15 @@
 #include "libvmtp/err.h"
 
 /* --protocol: which series and tables the report shows. */
-enum chart_proto { CHART_PROTO_ALL, CHART_PROTO_TCP, CHART_PROTO_UDP };
+enum chart_proto {
+	CHART_PROTO_ALL,
+	CHART_PROTO_TCP,
+	CHART_PROTO_UDP,
+	CHART_PROTO_MULTICAST
+};
+
+/* The protocol of a series, in the order series are shown. */
+enum chart_kind { CHART_KIND_TCP, CHART_KIND_UDP, CHART_KIND_MULTICAST };
 
 /* A category on the x axis: one flow of a result in one direction. */
 struct chart_cat {
@@ -28,10 +36,13 @@ struct chart_cat {
 	int rank;    /* order inside the group */
 };
 
-/* A series: TCP (per buffer size when there are several) or UDP per size. */
+/*
+ * A series: TCP (per buffer size when there are several), UDP or
+ * Multicast per packet size.
+ */
 struct chart_series {
-	char *name;         /* "TCP", "TCP 65536", "UDP 1024" */
-	int udp;            /* 0 TCP, 1 UDP */
+	char *name; /* "TCP", "TCP 65536", "UDP 1024", "Multicast 128" */
+	int kind;   /* enum chart_kind */
 	long long pkt_size; /* -1 when the results give none */
 };
 

@@ -1,7 +1,9 @@
 /*
  * compare.c - several results side by side in vmtp-chart's report (SPEC
  * §6): the union of their categories and series, each result's mean Gbps
- * at each (category, series), and the comparison table.
+ * at each (category, series), and the comparison table, which first
+ * shows the bandwidth limit of each result when one was measured under a
+ * limit: figures under different limits do not compare.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -110,6 +112,43 @@ compare_row(struct chart_compare *c, const struct chart_report *rep, size_t j,
 	return table_add(&c->table, 0, (int)nr + 2, cells);
 }
 
+/*
+ * Adds the row of each result's bandwidth limit ("none" where it had
+ * none) to C's table when some result had one.  CELLS as compare_row().
+ * Returns 0, or -1.
+ */
+static int
+compare_limits(
+    struct chart_compare *c, const struct chart_report *rep, const char **cells)
+{
+	const size_t nr = rep->nresults;
+	char **limits = calloc(nr + 1, sizeof(*limits));
+	size_t r;
+	int any = 0;
+	int rc = -1;
+
+	if (limits == NULL)
+		return -1;
+	for (r = 0; r < nr; r++) {
+		if (rows_limit(&limits[r], rep->results[r].doc) != 0)
+			goto out;
+		any |= limits[r] != NULL;
+	}
+	rc = 0;
+	if (!any)
+		goto out;
+	cells[0] = "Bandwidth limit";
+	cells[1] = NULL;
+	for (r = 0; r < nr; r++)
+		cells[r + 2] = limits[r] != NULL ? limits[r] : "none";
+	rc = table_add(&c->table, 0, (int)nr + 2, cells);
+out:
+	for (r = 0; r < nr; r++)
+		free(limits[r]);
+	free(limits);
+	return rc;
+}
+
 int
 compare_build(struct chart_report *rep)
 {
@@ -135,7 +174,8 @@ compare_build(struct chart_report *rep)
 	cells = calloc(nr + 2, sizeof(*cells));
 	num = calloc(nr + 1, sizeof(*num));
 	if (c->gbps == NULL || cells == NULL || num == NULL ||
-	    compare_table_init(c, rep) != 0)
+	    compare_table_init(c, rep) != 0 ||
+	    compare_limits(c, rep, cells) != 0)
 		goto out;
 	for (i = 0; i < c->nser * c->ncat * nr; i++)
 		c->gbps[i] = NAN;

@@ -384,6 +384,18 @@ timelines_write(
 	fputs("</div>\n", fp);
 }
 
+/* Whether RES has a Multicast series. */
+static int
+has_multicast(const struct chart_result *res)
+{
+	size_t j;
+
+	for (j = 0; j < res->nser; j++)
+		if (res->series[j].kind == CHART_KIND_MULTICAST)
+			return 1;
+	return 0;
+}
+
 static void
 result_write(
     FILE *fp, const struct chart_report *rep, size_t i, const struct charts *ch)
@@ -413,10 +425,13 @@ result_write(
 	fputs("</p>\n", fp);
 	if (ch->result_chart[i] >= 0)
 		figure_write(fp, ch->svgs[ch->result_chart[i]], NULL,
-		    rep->proto == CHART_PROTO_ALL
-		        ? "Throughput per flow: TCP and UDP per packet size, "
-		          "mean over runs, in Gbps."
-		        : "Throughput per flow, mean over runs, in Gbps.");
+		    rep->proto != CHART_PROTO_ALL
+		        ? "Throughput per flow, mean over runs, in Gbps."
+		    : has_multicast(res)
+		        ? "Throughput per flow: TCP, and UDP and Multicast per "
+		          "packet size, mean over runs, in Gbps."
+		        : "Throughput per flow: TCP and UDP per packet size, "
+		          "mean over runs, in Gbps.");
 	else
 		fputs("<p class=\"empty\">No throughput was measured for this "
 		      "selection.</p>\n",
@@ -494,7 +509,9 @@ body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 	    rep->nresults == 1 ? "" : "s");
 	if (rep->proto != CHART_PROTO_ALL)
 		fputs(rep->proto == CHART_PROTO_TCP ? " &middot; TCP only"
-		                                    : " &middot; UDP only",
+		      : rep->proto == CHART_PROTO_UDP
+		          ? " &middot; UDP only"
+		          : " &middot; Multicast only",
 		    fp);
 	fputs("</p>\n", fp);
 	if (rep->nresults > 1) {

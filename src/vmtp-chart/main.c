@@ -24,8 +24,9 @@
 enum { OPT_VERSION = 256 };
 
 static const char synopsis[] =
-    "usage: vmtp-chart [-hqv] [-f html|text] [-o file] [-p all|tcp|udp]\n"
-    "                  [-t title] [--version] [file ...]\n";
+    "usage: vmtp-chart [-hqv] [-f html|text] [-o file]\n"
+    "                  [-p all|tcp|udp|multicast]"
+    " [-t title] [--version] [file ...]\n";
 
 static const struct opt options[] = {
     OPT_GROUP("Reads result documents and record streams (files, or stdin "
@@ -36,14 +37,15 @@ static const struct opt options[] = {
         "(default) or aligned terminal tables"},
     {'h', "help", NULL, "show this help and exit"},
     {'o', "output", "file", "write the report to FILE, not stdout"},
-    {'p', "protocol", "all|tcp|udp", "which series and tables to show"},
+    {'p', "protocol", "all|tcp|udp|multicast",
+        "which series and tables to show"},
     {'q', "quiet", NULL, "print errors only"},
     {'t', "title", "title", "the report's title"},
     {'v', "verbose", NULL, "print debug messages (gnuplot's script)"},
     {OPT_VERSION, "version", NULL, "show the version and exit"}, OPT_END};
 
 static const char *const formats[] = {"html", "text", NULL};
-static const char *const protocols[] = {"all", "tcp", "udp", NULL};
+static const char *const protocols[] = {"all", "tcp", "udp", "multicast", NULL};
 
 /* The command line. */
 struct args {

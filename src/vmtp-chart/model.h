@@ -39,7 +39,7 @@ struct cpu_acc {
 /* The figures of one series at one category, summed over loops. */
 struct acc {
 	size_t cat;
-	int udp;
+	int kind; /* enum chart_kind */
 	long long size;
 	int n;
 	double sum, min, max; /* throughput_kbps */
@@ -80,11 +80,14 @@ const char *model_str(const json_t *obj, const char *key);
 /* category.c */
 
 /*
- * Names the category of flow DESC (reverse when REVERSE) as libvmtp's
- * flow.h does, and keeps DESC.  Fills CAT with new strings; returns 0, or
- * -1 when out of memory (CAT then holds what to free with cat_clear()).
+ * Names the category of flow DESC to TARGET (its "ip_to", NULL when it
+ * has none; an IPv6 address makes an IPv6 category) in the REVERSE or
+ * forward direction as libvmtp's flow.h does, and keeps DESC.  Fills CAT
+ * with new strings; returns 0, or -1 when out of memory (CAT then holds
+ * what to free with cat_clear()).
  */
-int cat_init(struct chart_cat *cat, const char *desc, int reverse);
+int cat_init(
+    struct chart_cat *cat, const char *desc, const char *target, int reverse);
 
 /* Copies FROM into TO with strings of its own; returns 0 or -1 as above. */
 int cat_copy(struct chart_cat *to, const struct chart_cat *from);
@@ -105,7 +108,7 @@ size_t cat_find(const struct chart_cat *cats, size_t n, const char *label);
  */
 void cats_sort(struct chart_cat *cats, size_t *seen, size_t n, size_t *map);
 
-/* Sorts the N series of SERIES: TCP, then UDP, each by size. */
+/* Sorts the N series of SERIES: TCP, UDP, then Multicast, each by size. */
 void series_sort(struct chart_series *series, size_t n);
 
 /* Frees the N series SERIES and their names; NULL is allowed. */
@@ -116,8 +119,9 @@ size_t series_find(
     const struct chart_series *series, size_t n, const char *name);
 
 /*
- * Names series S: "UDP 1024", "TCP" alone unless TCP_SIZES says several
- * TCP sizes were measured ("TCP 65536").  Returns 0, or -1.
+ * Names series S: "UDP 1024", "Multicast 1024", "TCP" alone unless
+ * TCP_SIZES says several TCP sizes were measured ("TCP 65536").  Returns
+ * 0, or -1.
  */
 int series_name(struct chart_series *s, int tcp_sizes);
 
@@ -178,7 +182,18 @@ int rows_add_note(struct chart_result *res, const struct chart_cat *cat,
 /* Drops the columns of the figures tables that no row uses. */
 void rows_prune(struct chart_result *res);
 
-/* Fills T with the properties of DOC (the run, the cloud, the tools). */
+/*
+ * Stores in *OUT the bandwidth limits DOC's TCP, UDP and Multicast results
+ * were measured under ("1000000 kbps", distinct values in order, "(some
+ * results unlimited)" after them when others had none) as a new string, or
+ * NULL when none was limited.  Returns 0, or -1.
+ */
+int rows_limit(char **out, const json_t *doc);
+
+/*
+ * Fills T with the properties of DOC (the run, the cloud, the tools, the
+ * bandwidth limit).
+ */
 int rows_build_props(struct chart_table *t, const json_t *doc);
 
 /* Fills T with the flows of DOC: where each ran, and its verdict. */
@@ -194,12 +209,13 @@ int timeline_loop(const json_t *results, size_t i);
 
 /*
  * Adds the intervals of TCP result R (category CAT, REVERSE, run LOOP) of
- * the flow with DESC to the timelines *TIMES (*NTIME of them): to the last
+ * FLOW (a document's flow, borrowed) to the timelines *TIMES (*NTIME of
+ * them): to the last
  * one when NEW is 0, else to a new one.  A result without a number among
  * its intervals adds nothing.  Returns 0, or -1.
  */
 int timeline_add(struct chart_timeline **times, size_t *ntime, int new,
-    const char *desc, size_t cat, const json_t *r, int reverse, int loop);
+    const json_t *flow, size_t cat, const json_t *r, int reverse, int loop);
 
 /*
  * Moves the N timelines TIMES to their categories' new indexes (MAP, as

@@ -1,7 +1,8 @@
 /*
  * result.c - one result document becomes one result of vmtp-chart's
- * report (SPEC §6): its flows become categories, its TCP and UDP results
- * series with the mean Gbps over loops (accumulated here), its errors and
+ * report (SPEC §6): its flows become categories (IPv6 flows apart from
+ * IPv4 ones), its TCP, UDP and Multicast results series with the mean
+ * Gbps over loops (accumulated here), its errors and
  * ICMP entries notes, and all of them the rows of its tables.
  */
 #include <math.h>
@@ -28,15 +29,18 @@ struct build {
 	struct chart_timeline *times; /* categories not yet sorted */
 };
 
-/* Returns the index of the category of DESC/REVERSE in B, adding it. */
+/*
+ * Returns the index of the category of DESC to TARGET in the REVERSE or
+ * forward direction in B, adding it.
+ */
 static long
-build_cat(struct build *b, const char *desc, int reverse)
+build_cat(struct build *b, const char *desc, const char *target, int reverse)
 {
 	struct chart_cat cat;
 	size_t i;
 	void *p;
 
-	if (cat_init(&cat, desc, reverse) != 0)
+	if (cat_init(&cat, desc, target, reverse) != 0)
 		goto fail;
 	i = cat_find(b->cats, b->ncat, cat.label);
 	if (i < b->ncat) {
@@ -59,16 +63,16 @@ fail:
 	return -1;
 }
 
-/* Returns the accumulator of CAT/UDP/SIZE in B, adding it, or NULL. */
+/* Returns the accumulator of CAT/KIND/SIZE in B, adding it, or NULL. */
 static struct acc *
-build_acc(struct build *b, size_t cat, int udp, long long size)
+build_acc(struct build *b, size_t cat, int kind, long long size)
 {
 	struct acc *a;
 	size_t i;
 
 	for (i = 0; i < b->nacc; i++) {
 		a = &b->accs[i];
-		if (a->cat == cat && a->udp == udp && a->size == size)
+		if (a->cat == cat && a->kind == kind && a->size == size)
 			return a;
 	}
 	a = model_grow(b->accs, b->nacc, sizeof(*b->accs));
@@ -78,7 +82,7 @@ build_acc(struct build *b, size_t cat, int udp, long long size)
 	a = &b->accs[b->nacc++];
 	memset(a, 0, sizeof(*a));
 	a->cat = cat;
-	a->udp = udp;
+	a->kind = kind;
 	a->size = size;
 	return a;
 }
@@ -101,6 +105,36 @@ static int
 is_proto(const char *p, const char *name)
 {
 	return p != NULL && strcmp(p, name) == 0;
+}
+
+/* The series kind (enum chart_kind) of protocol P, or -1: none has one. */
+static int
+kind_of(const char *p)
+{
+	if (is_proto(p, "TCP"))
+		return CHART_KIND_TCP;
+	if (is_proto(p, "UDP"))
+		return CHART_KIND_UDP;
+	if (is_proto(p, "Multicast"))
+		return CHART_KIND_MULTICAST;
+	return -1;
+}
+
+/* Whether --protocol PROTO shows results of protocol P. */
+static int
+shown(int proto, const char *p)
+{
+	switch (kind_of(p)) {
+	case CHART_KIND_TCP:
+		return proto == CHART_PROTO_ALL || proto == CHART_PROTO_TCP;
+	case CHART_KIND_UDP:
+		return proto == CHART_PROTO_ALL || proto == CHART_PROTO_UDP;
+	case CHART_KIND_MULTICAST:
+		return proto == CHART_PROTO_ALL ||
+		       proto == CHART_PROTO_MULTICAST;
+	}
+	/* ICMP has a table of its own, shown with all protocols */
+	return !is_proto(p, "ICMP") || proto == CHART_PROTO_ALL;
 }
 
 /* Returns the CPU of HOST in A, adding it, or NULL. */
@@ -212,14 +246,14 @@ pkt_size(const json_t *r)
 	return json_is_number(size) ? (long long)json_number_value(size) : -1;
 }
 
-/* Adds one TCP or UDP result R of a flow in category CAT to B. */
+/* Adds one TCP, UDP or Multicast (KIND) result R in category CAT to B. */
 static int
-build_sample(struct build *b, size_t cat, const json_t *r, int udp)
+build_sample(struct build *b, size_t cat, const json_t *r, int kind)
 {
 	double kbps = model_num(json_object_get(r, "throughput_kbps"));
 	struct acc *a;
 
-	a = build_acc(b, cat, udp, pkt_size(r));
+	a = build_acc(b, cat, kind, pkt_size(r));
 	if (a == NULL)
 		return -1;
 	if (!isnan(kbps))
@@ -227,8 +261,10 @@ build_sample(struct build *b, size_t cat, const json_t *r, int udp)
 	acc_add(&a->retrans, &a->retrans_n, r, "retrans");
 	acc_add(&a->rtt, &a->rtt_n, r, "rtt_ms");
 	acc_add(&a->loss, &a->loss_n, r, "loss_rate");
-	acc_add(&a->jitter, &a->jitter_n, r, "jitter_ms");
-	if (!udp)
+	/* the original wrote a Multicast result's jitter as "jitter" */
+	acc_add(&a->jitter, &a->jitter_n, r,
+	    json_object_get(r, "jitter_ms") != NULL ? "jitter_ms" : "jitter");
+	if (kind == CHART_KIND_TCP)
 		acc_intervals(a, json_object_get(r, "intervals"));
 	if (json_is_object(json_object_get(r, "cpu_load")))
 		return acc_cpu(a, json_object_get(r, "cpu_load"));
@@ -238,14 +274,13 @@ build_sample(struct build *b, size_t cat, const json_t *r, int udp)
 /*
  * Adds the notes of result R (protocol P or NULL, error MSG or NULL) in
  * category CAT to B: an ICMP result's entries and error, or the error of
- * another, whose series (TCP or UDP) keeps its column.
+ * another, whose series (TCP, UDP or Multicast) keeps its column.
  */
 static int
 build_notes(struct build *b, size_t cat, const json_t *r, const char *p,
     const char *msg)
 {
-	int tcp = is_proto(p, "TCP");
-	int udp = is_proto(p, "UDP");
+	int kind = kind_of(p);
 	json_t *one;
 	size_t j;
 
@@ -262,8 +297,8 @@ build_notes(struct build *b, size_t cat, const json_t *r, const char *p,
 	if (build_note(b, cat, p, msg, r, NULL) != 0)
 		return -1;
 	/* the series failed here: it still has its column */
-	if ((tcp || udp) && json_is_number(json_object_get(r, "pkt_size")) &&
-	    build_acc(b, cat, udp, pkt_size(r)) == NULL)
+	if (kind >= 0 && json_is_number(json_object_get(r, "pkt_size")) &&
+	    build_acc(b, cat, kind, pkt_size(r)) == NULL)
 		return -1;
 	return 0;
 }
@@ -273,6 +308,7 @@ static int
 build_flow(struct build *b, const json_t *flow, int proto)
 {
 	const char *desc = model_str(flow, "desc");
+	const char *target = model_str(flow, "ip_to");
 	json_t *results = json_object_get(flow, "results");
 	json_t *r;
 	size_t i;
@@ -284,20 +320,18 @@ build_flow(struct build *b, const json_t *flow, int proto)
 		const char *msg = model_str(r, "error");
 		const char *dir = model_str(r, "direction");
 		int rev = dir != NULL && strcmp(dir, "reverse") == 0;
-		int tcp = is_proto(p, "TCP");
-		int udp = is_proto(p, "UDP");
+		int kind = kind_of(p);
 		int icmp = is_proto(p, "ICMP");
 		long cat;
 
-		if ((tcp && proto == CHART_PROTO_UDP) ||
-		    (udp && proto == CHART_PROTO_TCP) ||
-		    (icmp && proto != CHART_PROTO_ALL))
+		if (!shown(proto, p))
 			continue;
 		/* a flow is a category once it has something to show */
 		if (rev)
-			cat = build_cat(b, desc, 1);
+			cat = build_cat(b, desc, target, 1);
 		else
-			cat = fwd = fwd >= 0 ? fwd : build_cat(b, desc, 0);
+			cat = fwd =
+			    fwd >= 0 ? fwd : build_cat(b, desc, target, 0);
 		if (cat < 0)
 			return -1;
 		if (icmp || msg != NULL) {
@@ -305,10 +339,10 @@ build_flow(struct build *b, const json_t *flow, int proto)
 				return -1;
 			continue;
 		}
-		if ((tcp || udp) && build_sample(b, (size_t)cat, r, udp) != 0)
+		if (kind >= 0 && build_sample(b, (size_t)cat, r, kind) != 0)
 			return -1;
-		if (tcp &&
-		    timeline_add(&b->times, &b->ntime, b->ntime == ntime, desc,
+		if (kind == CHART_KIND_TCP &&
+		    timeline_add(&b->times, &b->ntime, b->ntime == ntime, flow,
 		        (size_t)cat, r, rev, timeline_loop(results, i)) != 0)
 			return -1;
 	}
@@ -409,7 +443,7 @@ result_series(struct chart_result *res, const struct build *b, int tcp_sizes)
 		struct chart_series *s;
 
 		for (j = 0; j < res->nser; j++)
-			if (res->series[j].udp == b->accs[i].udp &&
+			if (res->series[j].kind == b->accs[i].kind &&
 			    res->series[j].pkt_size == b->accs[i].size)
 				break;
 		if (j < res->nser)
@@ -419,7 +453,7 @@ result_series(struct chart_result *res, const struct build *b, int tcp_sizes)
 			return -1;
 		res->series = s;
 		res->series[res->nser++] = (struct chart_series){
-		    NULL, b->accs[i].udp, b->accs[i].size};
+		    NULL, b->accs[i].kind, b->accs[i].size};
 	}
 	series_sort(res->series, res->nser);
 	for (j = 0; j < res->nser; j++)
@@ -453,7 +487,7 @@ result_cat_rows(struct chart_result *res, const struct build *b, size_t i)
 		for (k = 0; k < b->nacc; k++) {
 			const struct acc *a = &b->accs[k];
 
-			if (a->cat != i || a->udp != s->udp ||
+			if (a->cat != i || a->kind != s->kind ||
 			    a->size != s->pkt_size)
 				continue;
 			if (a->n > 0)
@@ -487,19 +521,15 @@ mark_failed(struct chart_result *res, const struct build *b)
 	for (k = 0; k < b->nnote; k++) {
 		const struct note *n = &b->notes[k];
 		json_t *size = json_object_get(n->entry, "pkt_size");
-		int udp;
+		int kind = kind_of(n->proto);
 
-		if (n->msg == NULL || n->proto == NULL)
+		if (n->msg == NULL || kind < 0)
 			continue;
-		if (strcmp(n->proto, "TCP") != 0 &&
-		    strcmp(n->proto, "UDP") != 0)
-			continue;
-		udp = strcmp(n->proto, "UDP") == 0;
 		for (j = 0; j < res->nser; j++) {
 			const struct chart_series *s = &res->series[j];
 			size_t at = n->cat * res->nser + j;
 
-			if (s->udp == udp && isnan(res->gbps[at]) &&
+			if (s->kind == kind && isnan(res->gbps[at]) &&
 			    (!json_is_number(size) ||
 			        (long long)json_number_value(size) ==
 			            s->pkt_size))

@@ -1,6 +1,7 @@
 /*
  * rows.c - the rows of a result's tables in vmtp-chart's report (SPEC §6):
- * throughput and UDP figures, per-second figures, ICMP latencies and the
+ * throughput, UDP and Multicast figures, per-second figures, ICMP
+ * latencies and the
  * errors among them, then the properties of the run and where each flow
  * ran.  The columns of each table are declared here, once.
  */
@@ -343,6 +344,61 @@ out:
 	return rc;
 }
 
+int
+rows_limit(char **out, const json_t *doc)
+{
+	long long *limits = NULL;
+	size_t nlimit = 0, i, j, k, len = 0;
+	json_t *flow, *r;
+	FILE *mem = NULL;
+	int unlimited = 0;
+	int rc = -1;
+
+	*out = NULL;
+	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
+		json_array_foreach (json_object_get(flow, "results"), j, r) {
+			const char *p = model_str(r, "protocol");
+			double x = model_num(
+			    json_object_get(r, "bandwidth_limit_kbps"));
+			long long *grown;
+
+			/* ICMP is never limited, errors measured nothing */
+			if (p == NULL || strcmp(p, "ICMP") == 0 ||
+			    json_object_get(r, "error") != NULL)
+				continue;
+			if (isnan(x)) {
+				unlimited = 1;
+				continue;
+			}
+			for (k = 0; k < nlimit; k++)
+				if (limits[k] == (long long)x)
+					break;
+			if (k < nlimit)
+				continue;
+			grown = model_grow(limits, nlimit, sizeof(*limits));
+			if (grown == NULL)
+				goto out;
+			limits = grown;
+			limits[nlimit++] = (long long)x;
+		}
+	}
+	if (nlimit == 0) {
+		rc = 0;
+		goto out;
+	}
+	mem = open_memstream(out, &len);
+	if (mem == NULL)
+		goto out;
+	for (k = 0; k < nlimit; k++)
+		fprintf(mem, "%s%lld kbps", k > 0 ? ", " : "", limits[k]);
+	if (unlimited)
+		fputs(" (some results unlimited)", mem);
+	rc = mem_close(mem, out);
+out:
+	free(limits);
+	return rc;
+}
+
 /* Stores in *OUT DOC's L2 agent, "type version", or NULL; 0 or -1. */
 static int
 doc_l2agent(char **out, const json_t *doc)
@@ -370,8 +426,8 @@ rows_build_props(struct chart_table *t, const json_t *doc)
 	    {"Run", "run_id"}, {"OpenStack release", "openstack_version"},
 	    {"Distribution", "distro"}, {"Encapsulation", "encapsulation"},
 	    {"L2 agent", NULL}, {"CPU", "cpu_info"}, {"NIC", "nic_name"},
-	    {"Tools", NULL}, {"Region", "region"}, {"Auth URL", "auth_url"},
-	    {"vmtp version", "version"}};
+	    {"Tools", NULL}, {"Bandwidth limit", NULL}, {"Region", "region"},
+	    {"Auth URL", "auth_url"}, {"vmtp version", "version"}};
 	static const char *const head[] = {"Property", "Value"};
 	char num[DOC_NUM_LEN];
 	size_t i;
@@ -387,6 +443,8 @@ rows_build_props(struct chart_table *t, const json_t *doc)
 			cells[1] = doc_value(num, doc, rows[i][1]);
 		else if (strcmp(rows[i][0], "Tools") == 0)
 			rc = doc_tools(&made, doc);
+		else if (strcmp(rows[i][0], "Bandwidth limit") == 0)
+			rc = rows_limit(&made, doc);
 		else
 			rc = doc_l2agent(&made, doc);
 		if (made != NULL)
@@ -469,7 +527,8 @@ rows_build_flows(struct chart_table *t, const json_t *doc)
 		char *place = NULL, *guest = NULL;
 		int rc;
 
-		rc = cat_init(&cat, model_str(flow, "desc"), 0);
+		rc = cat_init(
+		    &cat, model_str(flow, "desc"), model_str(flow, "ip_to"), 0);
 		if (rc == 0)
 			rc = flow_where(&place, &guest, flow);
 		if (rc == 0) {

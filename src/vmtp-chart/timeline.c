@@ -52,13 +52,15 @@ timeline_loop(const json_t *results, size_t i)
 }
 
 /*
- * Adds a timeline for the flow with DESC, at category CAT, to *TIMES.
+ * Adds a timeline for FLOW (a document's flow, borrowed), at category CAT,
+ * to *TIMES.
  * Returns 0, or -1.
  */
 static int
-timeline_new(
-    struct chart_timeline **times, size_t *ntime, const char *desc, size_t cat)
+timeline_new(struct chart_timeline **times, size_t *ntime, const json_t *flow,
+    size_t cat)
 {
+	const char *desc = model_str(flow, "desc");
 	struct chart_timeline *t;
 	struct chart_cat c;
 	int rc;
@@ -70,7 +72,7 @@ timeline_new(
 	t = &t[(*ntime)++];
 	memset(t, 0, sizeof(*t));
 	t->cat = cat;
-	rc = cat_init(&c, desc, 0);
+	rc = cat_init(&c, desc, model_str(flow, "ip_to"), 0);
 	if (rc == 0) {
 		/* an external flow holds Upload and Download */
 		t->label = strdup(
@@ -85,7 +87,7 @@ timeline_new(
 
 int
 timeline_add(struct chart_timeline **times, size_t *ntime, int new,
-    const char *desc, size_t cat, const json_t *r, int reverse, int loop)
+    const json_t *flow, size_t cat, const json_t *r, int reverse, int loop)
 {
 	json_t *iv = json_object_get(r, "intervals");
 	json_t *size = json_object_get(r, "pkt_size");
@@ -100,7 +102,7 @@ timeline_add(struct chart_timeline **times, size_t *ntime, int new,
 	}
 	if (!any)
 		return 0;
-	if (new &&timeline_new(times, ntime, desc, cat) != 0)
+	if (new &&timeline_new(times, ntime, flow, cat) != 0)
 		return -1;
 	t = &(*times)[*ntime - 1];
 	if (cat < t->cat)

@@ -43,7 +43,8 @@ struct sla {
 	enum sla_op op;
 	double limit;
 	long flow_id;   /* scope by id, or 0 */
-	char scope[32]; /* scope by label (normalized), or "" */
+	char scope[32]; /* scope by label (normalized, no "ipv6"), or "" */
+	int ipv6;       /* the scope names IPv6 flows */
 	char shown[32]; /* the scope as given, for "label" */
 };
 
@@ -81,8 +82,43 @@ normalize(const char *src, size_t n, char *dst, size_t size)
 }
 
 /*
- * Checks a normalized label scope: a label's first words as the charts
- * name them (flow_label_bases), then intra or inter.
+ * Removes the word "ipv6" from the normalized label or scope S (a label
+ * has it after its placement).  Returns 1 when S had it, else 0.
+ */
+static int
+drop_ipv6(char *s)
+{
+	char word[16];
+	char *r = s;
+	char *w = s;
+	size_t len;
+	int found = 0;
+
+	normalize(FLOW_LABEL_IPV6, strlen(FLOW_LABEL_IPV6), word, sizeof(word));
+	len = strlen(word);
+	/* words are one space apart in a normalized string; W follows R */
+	while (*r != '\0') {
+		size_t n = strcspn(r, " ");
+
+		if (n == len && strncmp(r, word, n) == 0) {
+			found = 1;
+		} else {
+			if (w != s)
+				*w++ = ' ';
+			memmove(w, r, n);
+			w += n;
+		}
+		r += n;
+		while (*r == ' ')
+			r++;
+	}
+	*w = '\0';
+	return found;
+}
+
+/*
+ * Checks a normalized label scope without its "ipv6": a label's first
+ * words as the charts name them (flow_label_bases), then intra or inter.
  */
 static int
 scope_ok(const char *scope)
@@ -137,10 +173,12 @@ sla_parse(const char *expr, struct vmtp_err *err)
 			normalize(p + 5, n, s->scope, sizeof(s->scope));
 			snprintf(
 			    s->shown, sizeof(s->shown), "%.*s", (int)n, p + 5);
+			s->ipv6 = drop_ipv6(s->scope);
 			if (n >= sizeof(s->scope) || !scope_ok(s->scope)) {
 				why = "unknown flow (a flow id, or L2, L3 "
 				      "fixed, L3 floating, Upload, Download, "
-				      "Native, with intra or inter)";
+				      "Native, with intra or inter, then IPv6 "
+				      "for IPv6 flows)";
 				goto bad;
 			}
 		}
@@ -204,7 +242,10 @@ struct unit {
 
 /*
  * Whether S judges U: its flow, or a label that starts with S's scope as
- * whole words.  Returns 1 or 0, or -1 when out of memory.
+ * whole words once "IPv6" is left out of both, and that is an IPv6 label
+ * exactly when the scope names IPv6 ("L2 intra" judges "L2 intra" and "L2
+ * intra rev", never "L2 intra IPv6").  Returns 1 or 0, or -1 when out of
+ * memory.
  */
 static int
 in_scope(const struct sla *s, const struct unit *u)
@@ -222,8 +263,9 @@ in_scope(const struct sla *s, const struct unit *u)
 	if (label == NULL)
 		return -1;
 	normalize(u->label, len, label, len + 1);
+	in = drop_ipv6(label) == s->ipv6;
 	n = strlen(s->scope);
-	in = strncmp(label, s->scope, n) == 0 &&
+	in = in && strncmp(label, s->scope, n) == 0 &&
 	     (label[n] == '\0' || label[n] == ' ');
 	free(label);
 	return in;
@@ -257,9 +299,9 @@ holds(const struct sla *s, double v)
 	return 0;
 }
 
-/* The desc of flow ID of run RUN in RECORDS (borrowed), or NULL. */
-static const char *
-flow_desc(const json_t *records, const char *run, json_int_t id)
+/* The flow record ID of run RUN in RECORDS (borrowed), or NULL. */
+static const json_t *
+flow_rec(const json_t *records, const char *run, json_int_t id)
 {
 	json_t *r;
 	size_t i;
@@ -272,7 +314,7 @@ flow_desc(const json_t *records, const char *run, json_int_t id)
 		    json_integer_value(json_object_get(r, "id")) == id &&
 		    (run == NULL) == (rr == NULL) &&
 		    (run == NULL || strcmp(run, rr) == 0))
-			return json_string_value(json_object_get(r, "desc"));
+			return r;
 	}
 	return NULL;
 }
@@ -343,6 +385,7 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 		json_int_t flow =
 		    json_integer_value(json_object_get(r, "flow"));
 		int reverse = dir != NULL && strcmp(dir, "reverse") == 0;
+		const json_t *frec;
 		struct unit *u = NULL;
 		double x;
 
@@ -366,8 +409,12 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 			memset(u, 0, sizeof(*u));
 			u->flow = flow;
 			u->reverse = reverse;
-			u->label =
-			    flow_label(flow_desc(records, run, flow), reverse);
+			frec = flow_rec(records, run, flow);
+			u->label = flow_label(
+			    json_string_value(json_object_get(frec, "desc")),
+			    flow_family_of(json_string_value(
+			        json_object_get(frec, "target"))),
+			    reverse);
 			if (u->label == NULL)
 				goto oom;
 		}

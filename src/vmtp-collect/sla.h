@@ -8,7 +8,10 @@
  * (mean of rtt_avg_ms), icmp_max_ms (highest rtt_max_ms) or retrans (sum
  * over the TCP samples).  SCOPE is a flow id or a flow label: L2, L3
  * fixed, L3 floating, Upload, Download or Native, optionally followed by
- * intra or inter.  Each flow direction (a flow's reverse samples apart
+ * intra or inter, then IPv6 for the IPv6 flows (libvmtp/flow.h labels): a
+ * scope without IPv6 judges IPv4 flows only, one with it IPv6 flows only,
+ * so a scope judges what it judged before IPv6 flows existed.  Each flow
+ * direction (a flow's reverse samples apart
  * from its forward ones) is judged on its own; samples with an error do
  * not count.
  */

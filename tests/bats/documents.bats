@@ -101,3 +101,43 @@ load helpers/common
 	[ "$status" -eq 0 ]
 	[ "$output" = "[]" ]
 }
+
+@test "an IPv6 flow's ip_from is its client's ipv6, an IPv4 flow's its ip" {
+	run doc-dump "$FIXTURES/doc/dual-stack.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.[0].flows[] | [.ip_from, .ip_to]]' <<< "$output")" = '[["10.1.0.6","10.1.0.5"],["10.2.0.7","10.1.0.5"],["fd00:1::6","fd00:1::5"],["fd00:2::7","fd00:1::5"]]' ]
+}
+
+@test "an IPv6 flow whose client has no IPv6 address has no ip_from" {
+	printf '%s\n' '{"type":"host","run":"vmtp-00000006","name":"c","ip":"10.0.0.2"}' \
+		'{"type":"flow","run":"vmtp-00000006","id":1,"desc":"VM to VM same network fixed IP","client":"c","server":"s","target":"fd00::1"}' \
+		'{"type":"flow","run":"vmtp-00000006","id":2,"desc":"Native inter-host","client":"n","server":"s","target":"fd00::1"}' \
+		'{"type":"host","run":"vmtp-00000006","name":"n","ip":"fd00::2"}' > "$BATS_TEST_TMPDIR/r.ndjson"
+	run doc-dump "$BATS_TEST_TMPDIR/r.ndjson"
+	[ "$status" -eq 0 ]
+	# a native host given by an IPv6 address has it as its ip
+	[ "$(jq -c '[.[0].flows[] | [.ip_from, .ip_to]]' <<< "$output")" = '[[null,"fd00::1"],["fd00::2","fd00::1"]]' ]
+}
+
+@test "a flow with Multicast samples has the flow-level multicast_address, others none" {
+	run doc-dump "$FIXTURES/doc/dual-stack.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.[0].flows[] | .multicast_address]' <<< "$output")" = '["231.1.1.1",null,null,null]' ]
+	# where the original writes it: with the flow's fields, before its results
+	[ "$(jq -c '.[0].flows[0] | keys_unsorted' <<< "$output")" = '["desc","ip_from","ip_to","az_from","az_to","multicast_address","results"]' ]
+	[ "$(jq -c '.[0].flows[0].results[3]' <<< "$output")" = '{"protocol":"Multicast","tool":"nuttcp-8.2.2","pkt_size":1024,"throughput_kbps":786432,"loss_rate":0.5,"jitter_ms":0.125,"probes":4,"multicast_address":"231.1.1.1","bandwidth_limit_kbps":2000000}' ]
+}
+
+@test "bandwidth_limit_kbps stays on each TCP, UDP and Multicast result, never ICMP" {
+	run doc-dump "$FIXTURES/doc/dual-stack.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.[0].flows[].results[] | [.protocol, .bandwidth_limit_kbps]] | unique' <<< "$output")" = '[["ICMP",null],["Multicast",2000000],["TCP",2000000],["UDP",2000000]]' ]
+	[ "$(jq '[.[0].flows[].results[] | select(.protocol == "ICMP") | .results[] | has("bandwidth_limit_kbps")] | any' <<< "$output")" = false ]
+}
+
+@test "the original's document written in ipv6_mode reads with IPv6 addresses and Multicast" {
+	run doc-dump "$FIXTURES/chart/ipv6-mode.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.[0].flows[] | [.ip_from, .ip_to, .multicast_address]]' <<< "$output")" = '[["2001:db8:1::4","2001:db8:1::2","231.1.1.1"],["2001:db8:1::5","2001:db8:1::2","231.1.1.1"]]' ]
+	[ "$(jq -c '[.[0].flows[0].results[] | select(.protocol == "Multicast") | [.pkt_size, .throughput_kbps, .loss_rate, .jitter, .bandwidth_limit_kbps]]' <<< "$output")" = '[[1024,524288,0.35,0.041,5000000],[8192,2097152,0.2,0.032,5000000]]' ]
+}

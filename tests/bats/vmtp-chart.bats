@@ -346,6 +346,85 @@ urls() {
 	[[ "$output" != *" TCP "* ]]
 }
 
+@test "IPv6 flows are categories of their own, each right after its IPv4 twin" {
+	recs="$FIXTURES/doc/dual-stack.ndjson"
+	run -0 --separate-stderr vmtp-chart -f text "$recs"
+	flows="$(sed -n '/^Throughput$/,/^$/p' <<<"$output" | sed '1,2d;/^$/d' |
+		sed -E 's/^  //; s/  +(TCP|UDP|Multicast).*//' | uniq | tr '\n' ,)"
+	[ "$flows" = "L2 intra,L2 intra IPv6,L2 intra rev,L2 intra IPv6 rev,L3 fixed inter,L3 fixed inter IPv6,L3 fixed inter rev,L3 fixed inter IPv6 rev," ]
+	# the figures are each family's own
+	grep -qE "^  L2 intra IPv6 +TCP +1 +$(rec_gbps "$recs" 3 TCP 65536) " <<<"$output"
+	grep -qE "^  L2 intra +TCP +1 +$(rec_gbps "$recs" 1 TCP 65536) " <<<"$output"
+	grep -qE "^  L3 fixed inter IPv6 rev +TCP +1 +$(rec_gbps "$recs" 4 TCP 65536 reverse) " <<<"$output"
+	# the flows table: each family's addresses
+	grep -qE '^  L2 intra IPv6 +VM to VM same network fixed IP \(intra-node\) +fd00:1::6 +fd00:1::5 ' <<<"$output"
+	grep -qE '^  L2 intra +VM to VM same network fixed IP \(intra-node\) +10\.1\.0\.6 +10\.1\.0\.5 ' <<<"$output"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$recs"
+	svg="$(sed -n '/<svg/,/<\/svg>/p' "$BATS_TEST_TMPDIR/r.html")"
+	[ "$(grep -oE '<text>L[23][^<]*</text>' <<<"$svg" | tr '\n' ,)" = "<text>L2</text>,<text>L2 IPv6</text>,<text>L2 rev</text>,<text>L2 IPv6 rev</text>,<text>L3 fixed</text>,<text>L3 fixed IPv6</text>,<text>L3 fixed rev</text>,<text>L3 fixed IPv6 rev</text>," ]
+	has_gbps "$BATS_TEST_TMPDIR/r.html" "L3 fixed inter IPv6" "UDP 1024" "$(rec_gbps "$recs" 4 UDP 1024)"
+}
+
+@test "Multicast is a series per packet size in the chart, with loss and jitter in the tables" {
+	recs="$FIXTURES/doc/dual-stack.ndjson"
+	html="$BATS_TEST_TMPDIR/r.html"
+	vmtp-chart -o "$html" "$recs"
+	svg="$(sed -n '/<svg/,/<\/svg>/p' "$html")"
+	# the legend: TCP, UDP, then Multicast, each by size
+	[ "$(grep -oE '<text>(TCP|UDP|Multicast)[^<]*</text>' <<<"$svg" | tr '\n' ,)" = "<text>TCP</text>,<text>UDP 1024</text>,<text>Multicast 128</text>,<text>Multicast 1024</text>," ]
+	for size in 128 1024; do
+		has_gbps "$html" "L2 intra" "Multicast $size" "$(rec_gbps "$recs" 1 Multicast "$size")"
+	done
+	[[ "$(html_row "$html" "L2 intra" "Multicast 128")" == *'<td class="num">1.25</td><td class="num">0.250</td>'* ]]
+	# only the L2 flow measured multicast
+	[ "$(grep -c 'data-series="Multicast' "$html")" -eq 2 ]
+	run -0 vmtp-chart -f text "$recs"
+	grep -qE "^  L2 intra +Multicast 1024 +1 +$(rec_gbps "$recs" 1 Multicast 1024) +- +- +0\.50 +0\.125$" <<<"$output"
+	grep -qE "^  L2 intra +Multicast 128 +1 +$(rec_gbps "$recs" 1 Multicast 128) +- +- +1\.25 +0\.250$" <<<"$output"
+}
+
+@test "--protocol multicast keeps only the Multicast series" {
+	recs="$FIXTURES/doc/dual-stack.ndjson"
+	vmtp-chart -p multicast -o "$BATS_TEST_TMPDIR/m.html" "$recs"
+	grep -q 'data-series="Multicast 128"' "$BATS_TEST_TMPDIR/m.html"
+	! grep -qE 'data-series="(TCP|UDP)' "$BATS_TEST_TMPDIR/m.html"
+	! grep -q 'Latency (ICMP)' "$BATS_TEST_TMPDIR/m.html"
+	grep -qF '&middot; Multicast only' "$BATS_TEST_TMPDIR/m.html"
+	run -0 vmtp-chart -f text --protocol=udp "$recs"
+	[[ "$output" != *"Multicast"* ]]
+	run -0 vmtp-chart -f text --protocol=multicast "$recs"
+	[[ "$output" != *" TCP "* && "$output" != *"UDP 1024"* ]]
+}
+
+@test "a result measured under a bandwidth limit shows it, and so does a comparison" {
+	recs="$FIXTURES/doc/dual-stack.ndjson"
+	run -0 vmtp-chart -f text "$recs"
+	grep -qE '^  Bandwidth limit +2000000 kbps$' <<<"$output"
+	run -0 vmtp-chart -f text "$REF"
+	[[ "$output" != *"Bandwidth limit"* ]]
+	# side by side with a result without a limit: the comparison's first row
+	html="$BATS_TEST_TMPDIR/r.html"
+	vmtp-chart -o "$html" "$recs" "$REF"
+	grep -qF '<tr><th scope="row">Bandwidth limit</th><td>2000000 kbps</td></tr>' "$html"
+	run -0 vmtp-chart -f text "$recs" "$REF"
+	sed -n '/^Comparison/,/^$/p' <<<"$output" | sed -n 3p |
+		grep -qE '^  Bandwidth limit +- +2000000 kbps +none$'
+}
+
+@test "the original's document written in ipv6_mode is charted as IPv6 flows with Multicast" {
+	doc="$FIX/ipv6-mode.json"
+	run -0 --separate-stderr vmtp-chart -f text "$doc"
+	grep -qE "^  L2 intra IPv6 +TCP +1 +$(gbps "$doc" "VM to VM same network fixed IP (intra-node)" TCP 65536) " <<<"$output"
+	grep -qE "^  L2 inter IPv6 rev +TCP +1 +$(gbps "$doc" "VM to VM same network fixed IP (inter-node)" TCP 65536 reverse) " <<<"$output"
+	# its Multicast jitter is "jitter", as the original wrote it
+	grep -qE "^  L2 inter IPv6 +Multicast 8192 +1 +$(gbps "$doc" "VM to VM same network fixed IP (inter-node)" Multicast 8192) +- +0\.25 +0\.047$" <<<"$output"
+	grep -qE '^  Bandwidth limit +5000000 kbps$' <<<"$output"
+	! grep -qE '^  L2 (intra|inter) ' <<<"$output"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$doc"
+	grep -qF '<text>Multicast 8192</text>' "$BATS_TEST_TMPDIR/r.html"
+	grep -qF 'data-flow="L2 intra IPv6" data-series="Multicast 1024"' "$BATS_TEST_TMPDIR/r.html"
+}
+
 @test "--format text prints the same numbers as aligned columns" {
 	run --separate-stderr vmtp-chart --format text "$REF"
 	[ "$status" -eq 0 ]

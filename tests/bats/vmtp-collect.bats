@@ -410,7 +410,7 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	    and (.[0] | keys_unsorted | last) == "sla"' "$BATS_TEST_TMPDIR/docs.json"
 }
 
-@test "SLA labels are the charts' labels, for every flow and both ways" {
+@test "SLA labels are the charts' labels, for every flow and both ways, IPv6 flows too" {
 	f="$COLLECT_FIXTURES/every-flow.ndjson"
 	run -0 vmtp-chart --format text "$f"
 	# the Flow column of the Throughput table, columns being 2+ spaces apart
@@ -418,8 +418,43 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 		sed -E 's/^  //; s/  +TCP .*//' | sort)
 	run -0 --separate-stderr vmtp-collect --sla 'tcp_gbps>=0' < "$f"
 	sla=$(jq -r 'select(.type == "sla") | .label' <<<"$output" | sort)
-	[ "$(wc -l <<<"$chart")" -eq 18 ]
+	[ "$(wc -l <<<"$chart")" -eq 22 ]
 	[ "$sla" = "$chart" ]
+	# the IPv6 twins (an IPv6 target) of flows 1 and 3, both ways
+	jq -s -e '[.[] | select(.type == "sla" and .flow >= 10) | .label]
+	    == ["L2 intra IPv6", "L2 intra IPv6 rev", "L3 fixed inter IPv6",
+	        "L3 fixed inter IPv6 rev"]' <<<"$output"
+}
+
+@test "an SLA scope judges IPv4 flows, or with IPv6 the IPv6 flows only" {
+	f="$COLLECT_FIXTURES/every-flow.ndjson"
+	run -0 --separate-stderr vmtp-collect --sla 'flow=L2 intra:tcp_gbps>=0' \
+		--sla 'flow=l2-intra-ipv6:tcp_gbps>=0' --sla 'flow=L3 fixed IPv6:tcp_gbps>=0' \
+		--sla 'flow=L3 fixed:tcp_gbps>=0' < "$f"
+	jq -s -e '[.[] | select(.type == "sla") | [.expr, .flow, .label]] == [
+	    ["flow=L2 intra:tcp_gbps>=0", 1, "L2 intra"],
+	    ["flow=L2 intra:tcp_gbps>=0", 1, "L2 intra rev"],
+	    ["flow=l2-intra-ipv6:tcp_gbps>=0", 10, "L2 intra IPv6"],
+	    ["flow=l2-intra-ipv6:tcp_gbps>=0", 10, "L2 intra IPv6 rev"],
+	    ["flow=L3 fixed IPv6:tcp_gbps>=0", 11, "L3 fixed inter IPv6"],
+	    ["flow=L3 fixed IPv6:tcp_gbps>=0", 11, "L3 fixed inter IPv6 rev"],
+	    ["flow=L3 fixed:tcp_gbps>=0", 3, "L3 fixed inter"],
+	    ["flow=L3 fixed:tcp_gbps>=0", 3, "L3 fixed inter rev"]]' <<<"$output"
+}
+
+@test "an SLA scope of IPv6 alone is a usage error" {
+	run -2 --separate-stderr vmtp-collect --sla 'flow=IPv6:tcp_gbps>=0' < /dev/null
+	[[ "${stderr_lines[0]}" == "vmtp-collect: --sla: 'flow=IPv6:tcp_gbps>=0': unknown flow ("*"then IPv6 for IPv6 flows)" ]]
+}
+
+@test "the document gives an IPv6 flow its client's IPv6 address and keeps the limit" {
+	run -0 --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/doc.json" < "$FIXTURES/doc/dual-stack.ndjson"
+	jq -e '[.flows[] | [.ip_from, .ip_to]] == [["10.1.0.6", "10.1.0.5"],
+	    ["10.2.0.7", "10.1.0.5"], ["fd00:1::6", "fd00:1::5"], ["fd00:2::7", "fd00:1::5"]]
+	    and ([.flows[].results[] | select(.protocol != "ICMP") | .bandwidth_limit_kbps] | unique) == [2000000]
+	    and .flows[0].multicast_address == "231.1.1.1"
+	    and ([.flows[0].results[] | select(.protocol == "Multicast") | .pkt_size] == [1024, 128])' \
+		"$BATS_TEST_TMPDIR/doc.json"
 }
 
 @test "SLA judges the two ways of a flow apart: Upload and Download" {

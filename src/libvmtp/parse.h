@@ -40,9 +40,10 @@ struct parse_ping {
 /*
  * Parses nuttcp -fparse output: interval lines (real_sec=) and the final
  * line (real_seconds=), TCP (retrans=, rtt_ms=, cwnd= in 8.x) or UDP and
- * multicast (data_loss=, and msmaxjitter= from nuttcp 7 and later's -j).  Fills *OUT and returns 0, or returns -1 with ERR set
- * (VMTP_EXIT_FAIL, "cannot parse nuttcp output: FIRST LINE"); *OUT then
- * holds nothing to free.
+ * multicast (data_loss=, and msmaxjitter= from nuttcp 7 and later's -j).
+ * Fills *OUT and returns 0, or returns -1 with ERR set (VMTP_EXIT_FAIL,
+ * "cannot parse nuttcp output: FIRST LINE"); *OUT then holds nothing to
+ * free.
  */
 int parse_nuttcp(
     const char *buf, size_t len, struct parse_tp *out, struct vmtp_err *err);

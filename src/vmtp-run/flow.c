@@ -131,11 +131,11 @@ struct tp_job {
 	const char *target;
 	int v6;
 	int udp;
-	int mcast;         /* UDP to a group (nuttcp -m) */
-	const char *group; /* -g for a nuttcp that has it; NULL: its own */
+	int mcast;              /* UDP to a group (nuttcp -m) */
+	const char *group;      /* -g for a nuttcp that has it; NULL: its own */
 	const char *group_used; /* the sample's multicast_address */
 	int reverse;
-	long long len; /* buffer or packet size */
+	long long len;    /* buffer or packet size */
 	double rate_kbps; /* UDP's rate; TCP's limit, 0 for none */
 	int seconds;
 };
@@ -488,8 +488,8 @@ flow_protocols(const struct run_opts *o, const json_t *flow, int *why)
 		*why = RUN_SAID_MCAST_V6;
 		return mask & ~PROTO_MCAST;
 	}
-	if (flow_name_init(&n, json_string_value(json_object_get(flow, "desc")),
-	        0) < 0)
+	if (flow_name_init(
+	        &n, json_string_value(json_object_get(flow, "desc")), 0) < 0)
 		return -1;
 	kind = n.kind;
 	flow_name_clear(&n);
@@ -597,8 +597,7 @@ mcast_run(struct run_ctx *ctx, struct tp_job *j, struct run_host *srv,
 		j->mcast = 1;
 		j->reverse = 0;
 		j->len = o->udpbuf[i];
-		if (udp_run(ctx, j, tool, err) < 0 ||
-		    interrupted(ctx, err) < 0)
+		if (udp_run(ctx, j, tool, err) < 0 || interrupted(ctx, err) < 0)
 			rc = -1;
 	}
 	j->mcast = 0;

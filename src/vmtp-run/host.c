@@ -393,10 +393,11 @@ host_server_start(
 	/* nuttcp's server takes one family: -4 unless told -6; iperf3's
 	 * listens on both */
 	if (t == TOOL_NUTTCP)
-		cmd = run_cmd_new("nohup %s -S%s --nofork -P %d -p %d </dev/null "
-		                  ">/dev/null 2>&1 & echo $!",
-		    h->tool_path[t], v6 ? " -6" : "", VMTP_NUTTCP_PORT,
-		    VMTP_NUTTCP_DATA_PORT);
+		cmd =
+		    run_cmd_new("nohup %s -S%s --nofork -P %d -p %d </dev/null "
+		                ">/dev/null 2>&1 & echo $!",
+		        h->tool_path[t], v6 ? " -6" : "", VMTP_NUTTCP_PORT,
+		        VMTP_NUTTCP_DATA_PORT);
 	else
 		cmd = run_cmd_new(
 		    "nohup %s -s -p %d </dev/null >/dev/null 2>&1 & "
@@ -461,7 +462,7 @@ host_stop_server(struct run_ctx *ctx)
 
 /* Runs "ip ARGS" as root: directly, or through sudo -n. */
 #define MROUTE_IP                                                              \
-	"ip_() { if [ \"$(id -u)\" = 0 ]; then ip \"$@\"; "                     \
+	"ip_() { if [ \"$(id -u)\" = 0 ]; then ip \"$@\"; "                    \
 	"else sudo -n ip \"$@\"; fi; }; "
 
 int
@@ -548,19 +549,32 @@ out:
 void
 host_mroute_del(struct run_ctx *ctx, struct run_host *h)
 {
-	char *cmd;
+	char *qdev;
+	char *cmd = NULL;
 
 	if (h->mroute_dev == NULL)
 		return;
-	/* the device name is the host's answer, one word */
-	cmd = run_cmd_new(MROUTE_IP "ip_ route del 224.0.0.0/4 dev '%s'",
-	    h->mroute_dev);
-	if (cmd != NULL) {
+	if (h->conn == NULL || !ssh_alive(h->conn)) {
+		log_warn("route 224.0.0.0/4 left on %s: the connection is lost",
+		    h->name);
+		goto out;
+	}
+	/* the device name is the host's answer */
+	qdev = ssh_quote(h->mroute_dev);
+	if (qdev != NULL)
+		cmd = run_cmd_new(
+		    MROUTE_IP "ip_ route del 224.0.0.0/4 dev %s", qdev);
+	free(qdev);
+	if (cmd == NULL) {
+		log_warn("%s: cannot remove the route 224.0.0.0/4: out of "
+		         "memory",
+		    ssh_name(h->conn));
+	} else {
 		log_debug("%s: route 224.0.0.0/4 removed", ssh_name(h->conn));
 		host_run_quietly(h, cmd);
-		if (h->conn != NULL)
-			ssh_set_cancel(h->conn, ctx->o->stop);
+		ssh_set_cancel(h->conn, ctx->o->stop);
 	}
+out:
 	free(cmd);
 	free(h->mroute_dev);
 	h->mroute_dev = NULL;

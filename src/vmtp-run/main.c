@@ -323,7 +323,8 @@ parse_protocols(const char *s, int *out, struct vmtp_err *err)
 			*out |= PROTO_MCAST;
 		else
 			return err_set(err, VMTP_EXIT_USAGE,
-			    "--protocols: '%s' is not made of T, U, I and M", s);
+			    "--protocols: '%s' is not made of T, U, I and M",
+			    s);
 	}
 	if (*out == 0)
 		return err_set(err, VMTP_EXIT_USAGE, "--protocols: empty");
@@ -336,8 +337,8 @@ parse_mcast(const char *s, struct run_opts *o, struct vmtp_err *err)
 {
 	struct in_addr a;
 
-	if (strlen(s) >= sizeof(o->mcast_addr) || inet_pton(AF_INET, s, &a) != 1 ||
-	    (ntohl(a.s_addr) >> 28) != 0xe)
+	if (strlen(s) >= sizeof(o->mcast_addr) ||
+	    inet_pton(AF_INET, s, &a) != 1 || (ntohl(a.s_addr) >> 28) != 0xe)
 		return err_set(err, VMTP_EXIT_USAGE,
 		    "--multicast-addr: '%s' is not an IPv4 multicast address",
 		    s);

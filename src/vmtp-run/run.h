@@ -21,7 +21,12 @@
 
 enum run_tool { TOOL_NUTTCP = 0, TOOL_IPERF3 = 1 };
 
-enum run_proto { PROTO_TCP = 1, PROTO_UDP = 2, PROTO_ICMP = 4, PROTO_MCAST = 8 };
+enum run_proto {
+	PROTO_TCP = 1,
+	PROTO_UDP = 2,
+	PROTO_ICMP = 4,
+	PROTO_MCAST = 8
+};
 
 struct run_opts {
 	int seconds;

@@ -129,6 +129,15 @@ own_group() {
 	done
 }
 
+@test "the configuration's vm_bandwidth (kbit/s) is the limit as --bandwidth is" {
+	printf 'ssh_retry_count: 1\ntcp_tp_loop_count: 1\nvm_bandwidth: 20000\n' > "$T/limit.yaml"
+	run --separate-stderr vmtp-run -c "$T/limit.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -t 2 --protocols T --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and (.[0] | .throughput_kbps > 10240 and
+	    .throughput_kbps <= 20480 * 1.2 and .bandwidth_limit_kbps == 20000)'
+}
+
 @test "a bidirectional flow is also measured the reverse way" {
 	vmtp-provision -q --host "root@$(nsh_ip 1)" --external-host "root@$(nsh_ip 2)" \
 	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$NSH_DIR/known_hosts" > "$T/ext.ndjson"

@@ -567,15 +567,18 @@ mcast_run(struct run_ctx *ctx, struct tp_job *j, struct run_host *srv,
 	struct vmtp_err e = VMTP_ERR_INIT;
 	char src[64] = "";
 	char own[16] = "";
+	char note[256]; /* a tool version of 40 and two dotted quads */
 	int rc = 0;
 	int i;
 
-	/* as the original: measured without the route when it cannot be
+	/* as the original: measured without the route where it cannot be
 	 * added (a default route may carry the group) */
 	if (host_mroute_add(ctx, j->client, j->target, src, sizeof(src), &e) <
-	        0 ||
-	    (srv != j->client &&
-	        host_mroute_add(ctx, srv, j->target, NULL, 0, &e) < 0))
+	    0)
+		log_warn("flow %d Multicast: %s", (int)j->flow, e.msg);
+	err_clear(&e);
+	if (srv != j->client &&
+	    host_mroute_add(ctx, srv, j->target, NULL, 0, &e) < 0)
 		log_warn("flow %d Multicast: %s", (int)j->flow, e.msg);
 	j->group = NULL;
 	j->group_used = NULL;
@@ -586,11 +589,16 @@ mcast_run(struct run_ctx *ctx, struct tp_job *j, struct run_host *srv,
 	}
 	if (j->group == NULL && !(ctx->said & RUN_SAID_MCAST_ROUTE)) {
 		ctx->said |= RUN_SAID_MCAST_ROUTE;
-		(o->mcast_given ? log_warn : log_info)(
+		snprintf(note, sizeof(note),
 		    "%s has no -g: multicast goes to the group it derives "
 		    "from the client's address (%s), not to %s",
 		    j->client->tool_version[TOOL_NUTTCP],
 		    own[0] != '\0' ? own : "unknown", o->mcast_addr);
+		/* a warning when the user chose the group */
+		if (o->mcast_given)
+			log_warn("%s", note);
+		else
+			log_info("%s", note);
 	}
 	for (i = 0; rc == 0 && i < o->n_udpbuf; i++) {
 		j->udp = 1;

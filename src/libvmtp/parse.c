@@ -179,6 +179,9 @@ parse_nuttcp(
 			tp->rtt_ms = v;
 		if (kv_number(line, "data_loss", &v))
 			tp->loss_pct = v;
+		/* nuttcp 7 and later with -j: the largest jitter seen */
+		if (kv_number(line, "msmaxjitter", &v))
+			tp->jitter_ms = v;
 	}
 	/* a run that ended prints its final line */
 	rc = found ? 0 : parse_fail("nuttcp", buf, len, err);

@@ -22,7 +22,7 @@
 struct parse_tp {
 	double mbps;       /* goodput at the receiver, Mbit/s */
 	double loss_pct;   /* UDP loss, percent */
-	double jitter_ms;  /* UDP jitter (iperf3 only) */
+	double jitter_ms;  /* UDP jitter: iperf3's, nuttcp -j's msmaxjitter */
 	long long retrans; /* TCP retransmissions */
 	double rtt_ms;     /* TCP round-trip time seen by the sender */
 	double *intervals; /* per-interval Mbit/s, malloc'd, N_INTERVALS long */
@@ -39,10 +39,11 @@ struct parse_ping {
 
 /*
  * Parses nuttcp -fparse output: interval lines (real_sec=) and the final
- * line (real_seconds=), TCP (retrans=, rtt_ms=, cwnd= in 8.x) or UDP
- * (data_loss=).  Fills *OUT and returns 0, or returns -1 with ERR set
- * (VMTP_EXIT_FAIL, "cannot parse nuttcp output: FIRST LINE"); *OUT then
- * holds nothing to free.
+ * line (real_seconds=), TCP (retrans=, rtt_ms=, cwnd= in 8.x) or UDP and
+ * multicast (data_loss=, and msmaxjitter= from nuttcp 7 and later's -j).
+ * Fills *OUT and returns 0, or returns -1 with ERR set (VMTP_EXIT_FAIL,
+ * "cannot parse nuttcp output: FIRST LINE"); *OUT then holds nothing to
+ * free.
  */
 int parse_nuttcp(
     const char *buf, size_t len, struct parse_tp *out, struct vmtp_err *err);

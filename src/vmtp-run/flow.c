@@ -1,9 +1,11 @@
 /*
  * flow.c - one flow's measurements over SSH (SPEC §6 vmtp-run, §8): TCP,
- * UDP and ICMP measured from the client against the server host.c
- * started, one sample record per measurement.
+ * UDP, Multicast and ICMP measured from the client against the server
+ * host.c started, over the family of the flow's target, under the
+ * bandwidth limit when there is one; one sample record per measurement.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/flow.h"
 #include "libvmtp/hostinfo.h"
 #include "libvmtp/log.h"
 #include "libvmtp/parse.h"
@@ -29,6 +32,16 @@
 
 /* UDP probe length in seconds (SPEC §8: about 1-2 s). */
 #define PROBE_SECONDS 1
+
+/* Multicast TTL, as the original's nuttcp -m32. */
+#define MCAST_TTL 32
+
+/* Whether a flow to TARGET is over IPv6 (libvmtp/flow.h decides). */
+static int
+is_v6(const char *target)
+{
+	return flow_family_of(target) == FLOW_FAMILY_IPV6;
+}
 
 /* A new sample record with the fields every sample has. */
 static json_t *
@@ -92,6 +105,16 @@ set_num(json_t *rec, const char *key, double v)
 	return json_object_set_new(rec, key, json_real(v));
 }
 
+/* Marks REC as measured under the bandwidth limit of O, if any. */
+static int
+set_limit(const struct run_opts *o, json_t *rec)
+{
+	if (o->bandwidth_kbps <= 0)
+		return 0;
+	return json_object_set_new(rec, "bandwidth_limit_kbps",
+	    json_integer((json_int_t)llround(o->bandwidth_kbps)));
+}
+
 /* Checks the interrupt flag between measurements. */
 static int
 interrupted(struct run_ctx *ctx, struct vmtp_err *err)
@@ -106,10 +129,14 @@ struct tp_job {
 	json_int_t flow;
 	struct run_host *client;
 	const char *target;
+	int v6;
 	int udp;
+	int mcast;              /* UDP to a group (nuttcp -m) */
+	const char *group;      /* -g for a nuttcp that has it; NULL: its own */
+	const char *group_used; /* the sample's multicast_address */
 	int reverse;
-	long long len; /* buffer or packet size */
-	double rate_kbps;
+	long long len;    /* buffer or packet size */
+	double rate_kbps; /* UDP's rate; TCP's limit, 0 for none */
 	int seconds;
 };
 
@@ -126,26 +153,34 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 	const char *path = j->client->tool_path[ctx->o->tool];
 	char *qt = ssh_quote(j->target);
 	char *cmd = NULL;
-	char rate[48] = ""; /* " -u -b " and a rate below 1e15 kbps */
+	/* " -u -m32 -g " a dotted quad " -j -R " and a rate below 1e15 */
+	char rate[80] = "";
 	int rc = 0;
 
 	if (qt == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	if (ctx->o->tool == TOOL_NUTTCP) {
-		if (j->udp)
-			snprintf(
-			    rate, sizeof(rate), " -u -R %.0f", j->rate_kbps);
+		if (j->mcast && j->group != NULL)
+			snprintf(rate, sizeof(rate),
+			    " -u -m%d -g %s -j -R %.0f", MCAST_TTL, j->group,
+			    j->rate_kbps);
+		else if (j->mcast)
+			snprintf(rate, sizeof(rate), " -u -m%d -R %.0f",
+			    MCAST_TTL, j->rate_kbps);
+		else if (j->udp || j->rate_kbps > 0)
+			snprintf(rate, sizeof(rate), "%s -R %.0f",
+			    j->udp ? " -u" : "", j->rate_kbps);
 		cmd = run_cmd_new(
-		    "%s -fparse -T %d -i 1 -l %lld -P %d -p %d%s%s %s", path,
+		    "%s -fparse -T %d -i 1 -l %lld -P %d -p %d%s%s%s %s", path,
 		    j->seconds, j->len, VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT,
-		    rate, j->reverse ? " -r" : "", qt);
+		    rate, j->reverse ? " -r" : "", j->v6 ? " -6" : "", qt);
 	} else {
-		if (j->udp)
-			snprintf(
-			    rate, sizeof(rate), " -u -b %.0fK", j->rate_kbps);
-		cmd = run_cmd_new("%s -J -c %s -p %d -t %d -l %lld%s%s", path,
+		if (j->udp || j->rate_kbps > 0)
+			snprintf(rate, sizeof(rate), "%s -b %.0fK",
+			    j->udp ? " -u" : "", j->rate_kbps);
+		cmd = run_cmd_new("%s -J -c %s -p %d -t %d -l %lld%s%s%s", path,
 		    qt, VMTP_IPERF3_PORT, j->seconds, j->len, rate,
-		    j->reverse ? " -R" : "");
+		    j->reverse ? " -R" : "", j->v6 ? " -6" : "");
 	}
 	free(qt);
 	if (cmd == NULL)
@@ -213,6 +248,7 @@ tcp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool, int loop,
 	    (tp.retrans >= 0 && json_object_set_new(rec, "retrans",
 	                            json_integer(tp.retrans)) != 0) ||
 	    set_num(rec, "rtt_ms", tp.rtt_ms) != 0 ||
+	    set_limit(ctx->o, rec) != 0 ||
 	    json_object_set_new(rec, "loop", json_integer(loop)) != 0 ||
 	    json_object_set_new(rec, "intervals", iv) != 0) {
 		iv = NULL;
@@ -223,20 +259,30 @@ tcp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool, int loop,
 	return run_write(ctx, rec, err);
 }
 
+/* The sample's protocol for J: "UDP" or "Multicast". */
+static const char *
+udp_proto(const struct tp_job *j)
+{
+	return j->mcast ? "Multicast" : "UDP";
+}
+
 /*
- * Writes the UDP sample of TP, measured from T0 until now; PROBES (the
- * search's, or -1 for a fixed rate) and FINAL (a -t run after the search)
- * as they apply.  Returns 0 or -1 with ERR set.
+ * Writes the UDP or Multicast sample of TP, measured from T0 until now;
+ * PROBES (the search's) and FINAL (a -t run after the search) as they
+ * apply.  Returns 0 or -1 with ERR set.
  */
 static int
 udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
     double t0, const struct parse_tp *tp, int probes, int final,
     struct vmtp_err *err)
 {
-	json_t *rec =
-	    sample_new(ctx, j->flow, "UDP", tool, j->len, t0, j->reverse);
+	json_t *rec = sample_new(
+	    ctx, j->flow, udp_proto(j), tool, j->len, t0, j->reverse);
 
-	if (rec == NULL ||
+	if (rec == NULL || set_limit(ctx->o, rec) != 0 ||
+	    (j->mcast && j->group_used != NULL &&
+	        json_object_set_new(rec, "multicast_address",
+	            json_string(j->group_used)) != 0) ||
 	    json_object_set_new(
 	        rec, "throughput_kbps", json_integer(kbps(tp->mbps))) != 0 ||
 	    set_num(rec, "loss_rate", tp->loss_pct) != 0 ||
@@ -251,36 +297,30 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 }
 
 /*
- * One UDP measurement of J: at the fixed rate, or the rate search of SPEC
- * §8 (and with --udp-final one -t run at the rate it chose).  Returns 0
- * (a failure is an error sample) or -1 with ERR set.
+ * One UDP or Multicast measurement of J: the rate search of SPEC §8 from
+ * the bandwidth limit down, or from the ceiling without one (and with
+ * --udp-final one -t run at the rate it chose).  Returns 0 (a failure is
+ * an error sample) or -1 with ERR set.
  */
 static int
 udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
     struct vmtp_err *err)
 {
 	const struct run_opts *o = ctx->o;
+	const char *proto = udp_proto(j);
 	struct parse_tp tp = {0};
 	struct parse_tp best = {0};
 	struct search s;
 	const struct search_probe *r;
+	double ceiling =
+	    o->bandwidth_kbps > 0 ? o->bandwidth_kbps : o->ceiling_kbps;
 	double t0 = run_now();
 	double rate;
 	char msg[512];
 	int rc;
 
 	best.jitter_ms = NAN;
-	if (o->bandwidth_kbps > 0) {
-		j->rate_kbps = o->bandwidth_kbps;
-		j->seconds = o->seconds;
-		rc = tp_once(ctx, j, &best, msg, sizeof(msg), err);
-		if (rc <= 0)
-			goto fail;
-		rc = udp_sample(ctx, j, tool, t0, &best, -1, 0, err);
-		parse_tp_free(&best);
-		return rc;
-	}
-	search_init(&s, o->ceiling_kbps, o->loss_min, o->loss_max, (int)j->len);
+	search_init(&s, ceiling, o->loss_min, o->loss_max, (int)j->len);
 	while ((rate = search_next(&s)) > 0) {
 		struct search_probe p;
 
@@ -299,9 +339,9 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		p.rx_kbps = tp.mbps * 1000.0;
 		p.loss = tp.loss_pct;
 		p.index = s.probes;
-		log_debug("flow %d UDP %lld: offered %.0f kbps, received %.0f, "
+		log_debug("flow %d %s %lld: offered %.0f kbps, received %.0f, "
 		          "loss %.2f%%",
-		    (int)j->flow, j->len, rate, p.rx_kbps, p.loss);
+		    (int)j->flow, proto, j->len, rate, p.rx_kbps, p.loss);
 		search_feed(&s, &p);
 		r = search_result(&s);
 		/* keep the numbers of the probe that is the result so far */
@@ -315,9 +355,9 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 			return -1;
 	}
 	if (s.sender_limited)
-		log_info("flow %d UDP %lld: the sender is the limit "
+		log_info("flow %d %s %lld: the sender is the limit "
 		         "(%.0f Mbit/s offered)",
-		    (int)j->flow, j->len, o->ceiling_kbps / 1000);
+		    (int)j->flow, proto, j->len, ceiling / 1000);
 	r = search_result(&s);
 	if (!o->udp_final || r == NULL)
 		return udp_sample(ctx, j, tool, t0, &best, s.probes, 0, err);
@@ -326,8 +366,8 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 	j->rate_kbps = r->offered_kbps;
 	j->seconds = o->seconds;
 	t0 = run_now();
-	log_debug("flow %d UDP %lld: %d s at %.0f kbps, the rate found",
-	    (int)j->flow, j->len, j->seconds, j->rate_kbps);
+	log_debug("flow %d %s %lld: %d s at %.0f kbps, the rate found",
+	    (int)j->flow, proto, j->len, j->seconds, j->rate_kbps);
 	rc = tp_once(ctx, j, &tp, msg, sizeof(msg), err);
 	if (rc <= 0)
 		goto fail;
@@ -343,7 +383,7 @@ fail:
 	if (rc < 0)
 		return -1;
 	return sample_error(
-	    ctx, j->flow, "UDP", tool, j->len, t0, j->reverse, msg, err);
+	    ctx, j->flow, proto, tool, j->len, t0, j->reverse, msg, err);
 }
 
 static int
@@ -362,7 +402,8 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 
 	if (qt == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	cmd = run_cmd_new("ping -c %d -s %lld %s", count, size, qt);
+	cmd = run_cmd_new("ping%s -c %d -s %lld %s", is_v6(target) ? " -6" : "",
+	    count, size, qt);
 	free(qt);
 	if (cmd == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
@@ -417,29 +458,161 @@ flow_fail(struct run_ctx *ctx, json_int_t id, int mask, const char *tool,
 	if ((mask & PROTO_UDP) &&
 	    sample_error(ctx, id, "UDP", tool, 0, t0, 0, msg, err) < 0)
 		return -1;
+	if ((mask & PROTO_MCAST) &&
+	    sample_error(ctx, id, "Multicast", tool, 0, t0, 0, msg, err) < 0)
+		return -1;
 	if ((mask & PROTO_ICMP) &&
 	    sample_error(ctx, id, "ICMP", "ping", 0, t0, 0, msg, err) < 0)
 		return -1;
 	return 0;
 }
 
+/*
+ * The protocols of O that FLOW gets: Multicast only over IPv4 and within
+ * one L2 network (the same network's fixed IP, native flows), as the
+ * original; *WHY is then the RUN_SAID_* reason it was dropped, else 0.
+ * Returns the enum run_proto bits, or -1 when out of memory.
+ */
+static int
+flow_protocols(const struct run_opts *o, const json_t *flow, int *why)
+{
+	const char *target = json_string_value(json_object_get(flow, "target"));
+	struct flow_name n;
+	int mask = o->protocols;
+	int kind;
+
+	*why = 0;
+	if (!(mask & PROTO_MCAST))
+		return mask;
+	if (is_v6(target)) {
+		*why = RUN_SAID_MCAST_V6;
+		return mask & ~PROTO_MCAST;
+	}
+	if (flow_name_init(&n, json_string_value(json_object_get(flow, "desc")),
+	        FLOW_FAMILY_IPV4, 0) < 0)
+		return -1;
+	kind = n.kind;
+	flow_name_clear(&n);
+	if (kind != FLOW_KIND_L2 && kind != FLOW_KIND_NATIVE_INTRA &&
+	    kind != FLOW_KIND_NATIVE_INTER) {
+		*why = RUN_SAID_MCAST_L3;
+		return mask & ~PROTO_MCAST;
+	}
+	return mask;
+}
+
 double
 flow_plan_seconds(const struct run_opts *o, const json_t *flow)
 {
 	int dirs = json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
+	double search = 3 * PROBE_SECONDS + (o->udp_final ? o->seconds : 0);
 	double s = 0;
+	int why;
+	int mask = flow_protocols(o, flow, &why);
 
-	if (o->protocols & PROTO_TCP)
+	if (mask < 0)
+		mask = o->protocols;
+	if (mask & PROTO_TCP)
 		s += (double)o->n_tcpbuf * o->tcp_loops * dirs * o->seconds;
-	if (o->protocols & PROTO_UDP)
-		s += (double)o->n_udpbuf * dirs *
-		     (o->bandwidth_kbps > 0
-		             ? o->seconds
-		             : 3 * PROBE_SECONDS +
-		                   (o->udp_final ? o->seconds : 0));
-	if (o->protocols & PROTO_ICMP)
+	if (mask & PROTO_UDP)
+		s += (double)o->n_udpbuf * dirs * search;
+	if (mask & PROTO_MCAST)
+		s += (double)o->n_udpbuf * search;
+	if (mask & PROTO_ICMP)
 		s += (double)o->n_icmp * o->ping_count;
 	return s;
+}
+
+/* Whether H's nuttcp takes a group (-g) and reports jitter (-j): 7.x
+ * and later; 6.x sends to a group of its own choosing. */
+static int
+nuttcp_has_group(const struct run_host *h)
+{
+	const char *v = h->tool_version[TOOL_NUTTCP];
+
+	return v != NULL && strncmp(v, "nuttcp-", 7) == 0 &&
+	       strtol(v + 7, NULL, 10) >= 7;
+}
+
+/*
+ * The group a nuttcp without -g sends to: 231 and the low three bytes of
+ * the client's address SRC, into OUT (OUTLEN >= 16).  Returns 0, or -1
+ * when SRC is not an IPv4 address.
+ */
+static int
+nuttcp_own_group(const char *src, char *out, size_t outlen)
+{
+	struct in_addr a;
+	unsigned long x;
+
+	if (inet_pton(AF_INET, src, &a) != 1)
+		return -1;
+	x = ntohl(a.s_addr);
+	snprintf(out, outlen, "231.%lu.%lu.%lu", (x >> 16) & 0xff,
+	    (x >> 8) & 0xff, x & 0xff);
+	return 0;
+}
+
+/*
+ * The Multicast measurements of J's flow, one per UDP packet size: the
+ * client's nuttcp sends to the group, the server's receives, with
+ * 224.0.0.0/4 routed on both hosts (SRV the server) for their duration
+ * only.  Returns 0 (failures are error samples) or -1 with ERR set.
+ */
+static int
+mcast_run(struct run_ctx *ctx, struct tp_job *j, struct run_host *srv,
+    const char *tool, struct vmtp_err *err)
+{
+	const struct run_opts *o = ctx->o;
+	struct vmtp_err e = VMTP_ERR_INIT;
+	char src[64] = "";
+	char own[16] = "";
+	char note[256]; /* a tool version of 40 and two dotted quads */
+	int rc = 0;
+	int i;
+
+	/* as the original: measured without the route where it cannot be
+	 * added (a default route may carry the group) */
+	if (host_mroute_add(ctx, j->client, j->target, src, sizeof(src), &e) <
+	    0)
+		log_warn("flow %d Multicast: %s", (int)j->flow, e.msg);
+	err_clear(&e);
+	if (srv != j->client &&
+	    host_mroute_add(ctx, srv, j->target, NULL, 0, &e) < 0)
+		log_warn("flow %d Multicast: %s", (int)j->flow, e.msg);
+	j->group = NULL;
+	j->group_used = NULL;
+	if (nuttcp_has_group(j->client)) {
+		j->group = j->group_used = o->mcast_addr;
+	} else if (nuttcp_own_group(src, own, sizeof(own)) == 0) {
+		j->group_used = own;
+	}
+	if (j->group == NULL && !(ctx->said & RUN_SAID_MCAST_ROUTE)) {
+		ctx->said |= RUN_SAID_MCAST_ROUTE;
+		snprintf(note, sizeof(note),
+		    "%s has no -g: multicast goes to the group it derives "
+		    "from the client's address (%s), not to %s",
+		    j->client->tool_version[TOOL_NUTTCP],
+		    own[0] != '\0' ? own : "unknown", o->mcast_addr);
+		/* a warning when the user chose the group */
+		if (o->mcast_given)
+			log_warn("%s", note);
+		else
+			log_info("%s", note);
+	}
+	for (i = 0; rc == 0 && i < o->n_udpbuf; i++) {
+		j->udp = 1;
+		j->mcast = 1;
+		j->reverse = 0;
+		j->len = o->udpbuf[i];
+		if (udp_run(ctx, j, tool, err) < 0 || interrupted(ctx, err) < 0)
+			rc = -1;
+	}
+	j->mcast = 0;
+	j->group = j->group_used = NULL;
+	host_mroute_del(ctx, j->client);
+	host_mroute_del(ctx, srv);
+	return rc;
 }
 
 int
@@ -454,20 +627,38 @@ flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 	struct run_host *srv =
 	    host_find(ctx, json_string_value(json_object_get(flow, "server")));
 	int dirs = json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
-	int tp_mask = o->protocols & (PROTO_TCP | PROTO_UDP);
 	const char *tool = run_tool_names[o->tool];
 	struct tp_job j = {0};
+	int why = 0;
+	int mask = flow_protocols(o, flow, &why);
+	int tp_mask;
 	int i, loop, d;
 
+	if (mask < 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (why != 0 && !(ctx->said & why)) {
+		ctx->said |= why;
+		log_debug("flow %d: no Multicast %s", (int)id,
+		    why == RUN_SAID_MCAST_V6
+		        ? "over IPv6 (the group is IPv4), here or on any "
+		          "IPv6 flow"
+		        : "across a router: only flows within one L2 "
+		          "network get it");
+	}
+	tp_mask = mask & (PROTO_TCP | PROTO_UDP | PROTO_MCAST);
 	if (host_conn(ctx, cli, &e) < 0 ||
 	    (srv != cli && host_conn(ctx, srv, &e) < 0))
-		return flow_fail(ctx, id, o->protocols, tool, e.msg, err);
+		return flow_fail(ctx, id, mask, tool, e.msg, err);
 	if (host_info(ctx, cli, err) < 0 || host_info(ctx, srv, err) < 0)
 		return -1;
+	j.flow = id;
+	j.client = cli;
+	j.target = target;
+	j.v6 = is_v6(target);
 	if (tp_mask != 0) {
 		if (host_tool_ensure(ctx, cli, &e) < 0 ||
 		    (srv != cli && host_tool_ensure(ctx, srv, &e) < 0) ||
-		    host_server_start(ctx, srv, &e) < 0) {
+		    host_server_start(ctx, srv, j.v6, &e) < 0) {
 			host_stop_server(ctx);
 			if (flow_fail(ctx, id, tp_mask, tool, e.msg, err) < 0)
 				return -1;
@@ -476,15 +667,13 @@ flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 			tool = cli->tool_version[o->tool];
 		}
 	}
-	j.flow = id;
-	j.client = cli;
-	j.target = target;
 	for (i = 0; (tp_mask & PROTO_TCP) && i < o->n_tcpbuf; i++)
 		for (loop = 1; loop <= o->tcp_loops; loop++)
 			for (d = 0; d < dirs; d++) {
 				j.udp = 0;
 				j.reverse = d;
 				j.len = o->tcpbuf[i];
+				j.rate_kbps = o->bandwidth_kbps;
 				j.seconds = o->seconds;
 				if (tcp_run(ctx, &j, tool, loop, err) < 0 ||
 				    interrupted(ctx, err) < 0)
@@ -499,13 +688,17 @@ flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 			    interrupted(ctx, err) < 0)
 				goto fail;
 		}
+	if ((tp_mask & PROTO_MCAST) && mcast_run(ctx, &j, srv, tool, err) < 0)
+		goto fail;
 	host_stop_server(ctx);
-	for (i = 0; (o->protocols & PROTO_ICMP) && i < o->n_icmp; i++)
+	for (i = 0; (mask & PROTO_ICMP) && i < o->n_icmp; i++)
 		if (icmp_run(ctx, id, cli, target, o->icmp_sizes[i], err) < 0 ||
 		    interrupted(ctx, err) < 0)
 			return -1;
 	return 0;
 fail:
 	host_stop_server(ctx);
+	host_mroute_del(ctx, cli);
+	host_mroute_del(ctx, srv);
 	return -1;
 }

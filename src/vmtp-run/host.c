@@ -380,7 +380,8 @@ out:
 
 /* Starts the tool's server on H and waits until it listens. */
 int
-host_server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
+host_server_start(
+    struct run_ctx *ctx, struct run_host *h, int v6, struct vmtp_err *e)
 {
 	int t = ctx->o->tool;
 	struct ssh_result res = {0};
@@ -389,10 +390,14 @@ host_server_start(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	long pid;
 	int rc = -1;
 
+	/* nuttcp's server takes one family: -4 unless told -6; iperf3's
+	 * listens on both */
 	if (t == TOOL_NUTTCP)
-		cmd = run_cmd_new("nohup %s -S --nofork -P %d -p %d </dev/null "
-		                  ">/dev/null 2>&1 & echo $!",
-		    h->tool_path[t], VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT);
+		cmd =
+		    run_cmd_new("nohup %s -S%s --nofork -P %d -p %d </dev/null "
+		                ">/dev/null 2>&1 & echo $!",
+		        h->tool_path[t], v6 ? " -6" : "", VMTP_NUTTCP_PORT,
+		        VMTP_NUTTCP_DATA_PORT);
 	else
 		cmd = run_cmd_new(
 		    "nohup %s -s -p %d </dev/null >/dev/null 2>&1 & "
@@ -453,4 +458,124 @@ host_stop_server(struct run_ctx *ctx)
 		ssh_set_cancel(ctx->server_host->conn, ctx->o->stop);
 	ctx->server_host = NULL;
 	ctx->server_pid = 0;
+}
+
+/* Runs "ip ARGS" as root: directly, or through sudo -n. */
+#define MROUTE_IP                                                              \
+	"ip_() { if [ \"$(id -u)\" = 0 ]; then ip \"$@\"; "                    \
+	"else sudo -n ip \"$@\"; fi; }; "
+
+int
+host_mroute_add(struct run_ctx *ctx, struct run_host *h, const char *peer,
+    char *src, size_t srclen, struct vmtp_err *e)
+{
+	struct ssh_result res = {0};
+	char *qpeer = ssh_quote(peer);
+	char *cmd = NULL;
+	char dev[64] = "";
+	char from[64] = "";
+	char state[16] = "";
+	const char *why;
+	int rc = -1;
+
+	if (src != NULL && srclen > 0)
+		src[0] = '\0';
+	if (qpeer == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	/* the device holding PEER when it is this host's (the server, or
+	 * both ends of a flow within one host), else the one routing to it;
+	 * the first line says which device and which source address */
+	cmd = run_cmd_new(MROUTE_IP
+	    "p=%s; d=$(ip -o -4 addr show to \"$p/32\" 2>/dev/null | "
+	    "awk '{print $2; exit}'); "
+	    "r=$(ip -4 route get \"$p\" 2>/dev/null | head -n 1); "
+	    "[ -n \"$d\" ] || d=$(echo \"$r\" | "
+	    "sed -n 's/.* dev \\([^ ]*\\).*/\\1/p'); "
+	    "s=$(echo \"$r\" | sed -n 's/.* src \\([^ ]*\\).*/\\1/p'); "
+	    "[ -n \"$d\" ] || { echo \"no route to $p\" >&2; exit 3; }; "
+	    "echo \"$d ${s:--}\"; "
+	    "o=$(ip_ route add 224.0.0.0/4 dev \"$d\" 2>&1) && echo added && "
+	    "exit 0; "
+	    "case $o in *'File exists'*) echo exists ;; "
+	    "*) echo \"$o\" >&2; exit 4 ;; esac",
+	    qpeer);
+	if (cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	log_debug("%s: route 224.0.0.0/4 towards %s", ssh_name(h->conn), peer);
+	/* not cancelled half-way: a route added is always known, so that
+	 * it is removed */
+	ssh_set_cancel(h->conn, NULL);
+	rc = ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e);
+	ssh_set_cancel(h->conn, ctx->o->stop);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (res.err != NULL)
+		res.err[strcspn(res.err, "\r\n")] = '\0';
+	why = res.err != NULL && res.err[0] != '\0' ? res.err : "no answer";
+	if (sscanf(res.out, "%63s %63s %15s", dev, from, state) < 2) {
+		err_set(e, VMTP_EXIT_FAIL,
+		    "cannot route 224.0.0.0/4 on %s: %.200s", ssh_name(h->conn),
+		    why);
+		goto out;
+	}
+	if (src != NULL && strcmp(from, "-") != 0)
+		snprintf(src, srclen, "%s", from);
+	if (strcmp(state, "added") == 0) {
+		free(h->mroute_dev);
+		h->mroute_dev = strdup(dev);
+		if (h->mroute_dev == NULL) {
+			err_set(e, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+	} else if (strcmp(state, "exists") != 0) {
+		err_set(e, VMTP_EXIT_FAIL,
+		    "cannot route 224.0.0.0/4 via %s on %s: %.200s", dev,
+		    ssh_name(h->conn), why);
+		goto out;
+	}
+	rc = 0;
+out:
+	ssh_result_free(&res);
+	free(cmd);
+	free(qpeer);
+	return rc;
+}
+
+void
+host_mroute_del(struct run_ctx *ctx, struct run_host *h)
+{
+	char *qdev;
+	char *cmd = NULL;
+
+	if (h->mroute_dev == NULL)
+		return;
+	if (h->conn == NULL || !ssh_alive(h->conn)) {
+		log_warn("route 224.0.0.0/4 left on %s: the connection is lost",
+		    h->name);
+		goto out;
+	}
+	/* the device name is the host's answer */
+	qdev = ssh_quote(h->mroute_dev);
+	if (qdev != NULL)
+		cmd = run_cmd_new(
+		    MROUTE_IP "ip_ route del 224.0.0.0/4 dev %s", qdev);
+	free(qdev);
+	if (cmd == NULL) {
+		log_warn("%s: cannot remove the route 224.0.0.0/4: out of "
+		         "memory",
+		    ssh_name(h->conn));
+	} else {
+		log_debug("%s: route 224.0.0.0/4 removed", ssh_name(h->conn));
+		host_run_quietly(h, cmd);
+		ssh_set_cancel(h->conn, ctx->o->stop);
+	}
+out:
+	free(cmd);
+	free(h->mroute_dev);
+	h->mroute_dev = NULL;
 }

@@ -5,6 +5,7 @@
  * with nuttcp (or iperf3) and ping, one sample per measurement written the
  * moment it ends.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -31,9 +32,9 @@
 static const char synopsis[] =
     "usage: vmtp-run [-hqv] [-c config] [-t seconds] [--bandwidth rate]\n"
     "                [--flows list] [--hostkey-policy strict|accept-new]\n"
-    "                [--icmp-sizes list] [--known-hosts file] "
-    "[--ping-count n]\n"
-    "                [--protocols TUI] [--ssh-key file] "
+    "                [--icmp-sizes list] [--known-hosts file]\n"
+    "                [--multicast-addr address] [--ping-count n]\n"
+    "                [--protocols TUIM] [--ssh-key file] "
     "[--ssh-password-file file]\n"
     "                [--stop-on-error] [--tcp-loops n] [--tcpbuf list]\n"
     "                [--tp-tool nuttcp|iperf3] [--udp-final]\n"
@@ -47,6 +48,7 @@ enum {
 	OPT_POLICY,
 	OPT_ICMP,
 	OPT_KNOWN,
+	OPT_MCAST,
 	OPT_PING,
 	OPT_PROTOCOLS,
 	OPT_KEY,
@@ -64,14 +66,18 @@ enum {
 static const struct opt options[] = {
     OPT_GROUP("Measures every flow of a topology (stdin or FILE) over SSH.\n"),
     {'t', NULL, "seconds", "TCP measurement length (default 10)"},
-    {OPT_PROTOCOLS, "protocols", "TUI", "any of T (TCP), U (UDP), I (ICMP)"},
+    {OPT_PROTOCOLS, "protocols", "TUIM",
+        "any of T (TCP), U (UDP), I (ICMP), M (Multicast)"},
+    {OPT_MCAST, "multicast-addr", "address",
+        "multicast group (default 231.1.1.1); adds M"},
     {OPT_TOOL, "tp-tool", "nuttcp|iperf3", "throughput tool (default nuttcp)"},
     {OPT_TCPBUF, "tcpbuf", "list", "TCP buffer sizes, bytes"},
     {OPT_UDPBUF, "udpbuf", "list", "UDP packet sizes, bytes"},
     {OPT_ICMP, "icmp-sizes", "list", "ping payload sizes, bytes"},
     {OPT_LOOPS, "tcp-loops", "n", "TCP runs per buffer size"},
     {OPT_PING, "ping-count", "n", "pings per size"},
-    {OPT_BANDWIDTH, "bandwidth", "rate", "fixed UDP rate (K/M/G), no search"},
+    {OPT_BANDWIDTH, "bandwidth", "rate",
+        "limit (K/M/G): TCP's rate, the UDP search's ceiling"},
     {OPT_FINAL, "udp-final", NULL, "after the search, one -t run at its rate"},
     {OPT_LOSS, "udp-loss-range", "min,max", "UDP search loss bracket, percent"},
     {OPT_FLOWS, "flows", "list", "flow ids to run (default all)"},
@@ -261,8 +267,9 @@ opts_from_cfg(struct run_opts *o, const json_t *cfg, struct vmtp_err *err)
 	o->ping_count = cfg_count(cfg, defs, "ping_count");
 	o->attempts = cfg_count(cfg, defs, "ssh_retry_count");
 	o->udp_final = cfg_bool(cfg, "udp_final");
+	/* the original's limit in kbps (its K is 1000 bit/s) */
 	if (cfg_num(cfg, "vm_bandwidth") > 0)
-		o->ceiling_kbps = cfg_num(cfg, "vm_bandwidth");
+		o->bandwidth_kbps = cfg_num(cfg, "vm_bandwidth");
 	if (loss_range(o, cfg_get(cfg, "udp_loss_rate_range")) != 0)
 		loss_range(o, cfg_get(defs, "udp_loss_rate_range"));
 	if (cfg_list(cfg_pick(cfg, defs, "tcp_pkt_sizes"), "tcp_pkt_sizes",
@@ -298,7 +305,7 @@ find_config(int argc, char **argv)
 	return cfg;
 }
 
-/* --protocols: any of T, U and I, either case, into *OUT. */
+/* --protocols: any of T, U, I and M, either case, into *OUT. */
 static int
 parse_protocols(const char *s, int *out, struct vmtp_err *err)
 {
@@ -312,12 +319,31 @@ parse_protocols(const char *s, int *out, struct vmtp_err *err)
 			*out |= PROTO_UDP;
 		else if (*p == 'I' || *p == 'i')
 			*out |= PROTO_ICMP;
+		else if (*p == 'M' || *p == 'm')
+			*out |= PROTO_MCAST;
 		else
 			return err_set(err, VMTP_EXIT_USAGE,
-			    "--protocols: '%s' is not made of T, U and I", s);
+			    "--protocols: '%s' is not made of T, U, I and M",
+			    s);
 	}
 	if (*out == 0)
 		return err_set(err, VMTP_EXIT_USAGE, "--protocols: empty");
+	return 0;
+}
+
+/* --multicast-addr: an IPv4 group, 224.0.0.0/4, into O. */
+static int
+parse_mcast(const char *s, struct run_opts *o, struct vmtp_err *err)
+{
+	struct in_addr a;
+
+	if (strlen(s) >= sizeof(o->mcast_addr) ||
+	    inet_pton(AF_INET, s, &a) != 1 || (ntohl(a.s_addr) >> 28) != 0xe)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--multicast-addr: '%s' is not an IPv4 multicast address",
+		    s);
+	snprintf(o->mcast_addr, sizeof(o->mcast_addr), "%s", s);
+	o->mcast_given = 1;
 	return 0;
 }
 
@@ -341,6 +367,8 @@ parse_value(int ch, struct run_opts *o, struct vmtp_err *err)
 	case OPT_FLOWS:
 		return parse_list("--flows", optarg, 1, 1000000, o->flows, 64,
 		    &o->n_flows, err);
+	case OPT_MCAST:
+		return parse_mcast(optarg, o, err);
 	case OPT_ICMP:
 		return parse_list("--icmp-sizes", optarg, 0, 65507,
 		    o->icmp_sizes, RUN_MAX_LIST, &o->n_icmp, err);
@@ -374,7 +402,6 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 {
 	static const char *const tools[] = {"nuttcp", "iperf3", NULL};
 	static const char *const policies[] = {"strict", "accept-new", NULL};
-	int final_flag = 0;
 	int ch;
 
 	while ((ch = opt_next(argc, argv, options, err)) > 0) {
@@ -415,7 +442,6 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 			break;
 		case OPT_FINAL:
 			o->udp_final = 1;
-			final_flag = 1;
 			break;
 		case OPT_VERSION:
 			cli_print_version(PROG);
@@ -431,12 +457,14 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 	if (argc - optind > 1)
 		return err_set(err, VMTP_EXIT_USAGE, "unexpected argument '%s'",
 		    argv[optind + 1]);
-	/* the configuration's udp_final is a default that a fixed rate
-	 * overrides; both on the command line is a contradiction */
-	if (final_flag && o->bandwidth_kbps > 0)
+	/* as the original: a group asks for multicast */
+	if (o->mcast_given)
+		o->protocols |= PROTO_MCAST;
+	if ((o->protocols & PROTO_MCAST) && o->tool == TOOL_IPERF3)
 		return err_set(err, VMTP_EXIT_USAGE,
-		    "--udp-final: conflicts with --bandwidth (no search to "
-		    "follow)");
+		    "--tp-tool iperf3: conflicts with %s: multicast needs "
+		    "nuttcp",
+		    o->mcast_given ? "--multicast-addr" : "--protocols M");
 	return 0;
 }
 
@@ -614,6 +642,7 @@ ctx_clear(struct run_ctx *ctx)
 
 	host_stop_server(ctx);
 	for (k = 0; k < ctx->n_hosts; k++) {
+		host_mroute_del(ctx, &ctx->hosts[k]);
 		ssh_close(ctx->hosts[k].conn);
 		free(ctx->hosts[k].name);
 		json_decref(ctx->hosts[k].rec);
@@ -645,6 +674,7 @@ main(int argc, char **argv)
 	o.seconds = 10;
 	o.protocols = PROTO_TCP | PROTO_UDP | PROTO_ICMP;
 	o.ceiling_kbps = 10e6; /* the search's start when unlimited */
+	snprintf(o.mcast_addr, sizeof(o.mcast_addr), "%s", "231.1.1.1");
 	o.connect_timeout_ms = 10000;
 	o.stop = &got_signal;
 	cfg = cfg_load(find_config(argc, argv), &err);

@@ -21,7 +21,12 @@
 
 enum run_tool { TOOL_NUTTCP = 0, TOOL_IPERF3 = 1 };
 
-enum run_proto { PROTO_TCP = 1, PROTO_UDP = 2, PROTO_ICMP = 4 };
+enum run_proto {
+	PROTO_TCP = 1,
+	PROTO_UDP = 2,
+	PROTO_ICMP = 4,
+	PROTO_MCAST = 8
+};
 
 struct run_opts {
 	int seconds;
@@ -35,8 +40,10 @@ struct run_opts {
 	int n_icmp;
 	int tcp_loops;
 	int ping_count;
-	double bandwidth_kbps; /* fixed UDP rate; 0: search */
-	double ceiling_kbps;   /* UDP search start */
+	double bandwidth_kbps; /* the limit (1000 bit/s); 0: none */
+	double ceiling_kbps;   /* UDP search start without a limit */
+	char mcast_addr[16];   /* multicast group, dotted quad */
+	int mcast_given;       /* --multicast-addr was given */
 	double loss_min, loss_max;
 	int udp_final;       /* one -t run at the rate the search chose */
 	long long flows[64]; /* subset of flow ids; none: all */
@@ -61,6 +68,14 @@ struct run_host {
 	char *tool_path[2];    /* per enum run_tool, once known */
 	char *tool_version[2]; /* "nuttcp-6.1.2", "iperf3-3.12" */
 	char conn_error[512];  /* why the last connection failed */
+	char *mroute_dev;      /* device of the 224.0.0.0/4 route added */
+};
+
+/* Notes given once per run (run_ctx.said). */
+enum run_said {
+	RUN_SAID_MCAST_L3 = 1,   /* no Multicast on flows across a router */
+	RUN_SAID_MCAST_V6 = 2,   /* no Multicast on IPv6 flows */
+	RUN_SAID_MCAST_ROUTE = 4 /* nuttcp chose the group itself */
 };
 
 struct run_ctx {
@@ -70,6 +85,7 @@ struct run_ctx {
 	int n_hosts;
 	FILE *out;
 	int errors; /* error samples written */
+	int said;   /* RUN_SAID_* bits: notes given once per run */
 	/* servers started on hosts, to stop on every path */
 	struct run_host *server_host;
 	long server_pid;
@@ -136,9 +152,27 @@ int host_measure(struct run_ctx *ctx, struct run_host *h, const char *cmd,
 int host_tool_ensure(
     struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e);
 
-/* Starts the tool's server on H and waits until it listens.  0 or -1. */
+/*
+ * Starts the tool's server on H for IPv6 clients when V6, else IPv4 ones,
+ * and waits until it listens.  Returns 0, or -1 with E set.
+ */
 int host_server_start(
-    struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e);
+    struct run_ctx *ctx, struct run_host *h, int v6, struct vmtp_err *e);
+
+/*
+ * Routes 224.0.0.0/4 on H through the device of its route to the IPv4
+ * address PEER (the device holding PEER when it is H's own), as root or
+ * with sudo -n.  A route that is there already is left as it is, and is
+ * not removed later.  SRC, when not NULL, receives H's source address
+ * towards PEER ("" when unknown).  Returns 0, or -1 with E set (the route
+ * is then absent; the caller decides whether to go on).
+ */
+int host_mroute_add(struct run_ctx *ctx, struct run_host *h, const char *peer,
+    char *src, size_t srclen, struct vmtp_err *e);
+
+/* Removes the route host_mroute_add() added on H, if any; never
+ * cancelled, so that an interrupted run leaves nothing. */
+void host_mroute_del(struct run_ctx *ctx, struct run_host *h);
 
 /* Stops the server a flow started, if any; used on every exit path. */
 void host_stop_server(struct run_ctx *ctx);

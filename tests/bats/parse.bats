@@ -28,6 +28,15 @@ P=$FIXTURES/parse
 	[ "$(jq -c '[.mbps, .retrans, .rtt, (.intervals|length)]' <<< "$output")" = '[31934.2035,2,0.1,3]' ]
 }
 
+@test "nuttcp 8.x multicast (-j): rate, loss and msmaxjitter as the jitter" {
+	run parse-dump nuttcp "$P/nuttcp-8.x-multicast.txt"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.mbps, .loss, .jitter, (.intervals|length)]' <<< "$output")" = '[9.9858,0.20467,0.0913,1]' ]
+	# 6.x UDP has no jitter to report
+	run parse-dump nuttcp "$P/nuttcp-6.1.2-udp.txt"
+	[ "$(jq -c .jitter <<< "$output")" = null ]
+}
+
 @test "nuttcp output without a result is an error quoting its Error line" {
 	run -1 --separate-stderr parse-dump nuttcp "$P/nuttcp-6.1.2-refused.txt"
 	[ "$stderr" = "parse-dump: cannot parse nuttcp output: nuttcp-t: v6.1.2: Error: connect: Connection refused" ]

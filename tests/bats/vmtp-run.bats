@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # vmtp-run.bats - native mode end to end (SPEC §6 vmtp-run, §8): three
 # namespace hosts with a real sshd each (helpers/nshosts), host3 without
-# nuttcp and iperf3 on its PATH; real nuttcp, iperf3 and ping.
+# nuttcp and iperf3 on its PATH, every host with an IPv6 address too; real
+# nuttcp, iperf3 and ping.
 
 load helpers/common
 load helpers/nshosts
@@ -11,6 +12,22 @@ setup_file() {
 	export T=$BATS_FILE_TMPDIR
 	printf 'ssh_retry_count: 1\ntcp_tp_loop_count: 1\n' > "$T/vmtp.yaml"
 	nsh_provision -q > "$T/topo.ndjson"
+	# the same with the hosts' IPv6 addresses and, as vmtp-provision
+	# writes for a dual-stack network, an IPv6 twin of flow 2 (host2 to
+	# host1) with the next id; and a flow across a router
+	nsh_ipv6_up
+	V6_ID=$(($(jq -s 'map(select(.type == "flow")) | max_by(.id).id' "$T/topo.ndjson") + 1))
+	L3_ID=$((V6_ID + 1))
+	export V6_ID L3_ID
+	jq -c --arg a1 "$(nsh_ip6 1)" --arg a2 "$(nsh_ip6 2)" --arg a3 "$(nsh_ip6 3)" '
+	    if .type == "host" then .ipv6 = {host1: $a1, host2: $a2, host3: $a3}[.name] else . end' \
+	    "$T/topo.ndjson" > "$T/topo6.ndjson"
+	jq -c --arg a "$(nsh_ip6 1)" --argjson id "$V6_ID" \
+	    'select(.type == "flow" and .id == 2) | .id = $id | .target = $a' \
+	    "$T/topo.ndjson" >> "$T/topo6.ndjson"
+	jq -c --argjson id "$L3_ID" 'select(.type == "flow" and .id == 2) | .id = $id |
+	    .desc = "VM to VM different network fixed IP (inter-node)"' \
+	    "$T/topo.ndjson" >> "$T/topo6.ndjson"
 	# the folder an upload of this nuttcp goes to, in a host's own /tmp
 	UPLOAD_DIR=/tmp/vmtp-$(sha256sum /usr/bin/nuttcp | cut -c1-16)
 	export UPLOAD_DIR
@@ -23,6 +40,7 @@ teardown_file() {
 teardown() {
 	# what a test changed on the path or the hosts goes back
 	tc qdisc del dev "${NSH_P}h1" root 2>/dev/null || true
+	ip -n "$(nsh_ns 1)" route del 224.0.0.0/4 2>/dev/null || true
 	if [ -n "${BG_PID:-}" ]; then
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
@@ -43,8 +61,18 @@ samples() {
 	jq -c 'select(.type == "sample")' <<< "$output"
 }
 
-@test "nuttcp: TCP, UDP and ICMP samples with sane values for every flow" {
-	run --separate-stderr vr -t 2 --udpbuf 1024 --icmp-sizes 64,1400 \
+# The multicast routes of host I, empty when there is none.
+mroutes() {
+	ip -n "$(nsh_ns "$1")" route show 224.0.0.0/4
+}
+
+# The group nuttcp 6 derives from host I's address: 231.b.c.d.
+own_group() {
+	echo "231.$(nsh_ip "$1" | cut -d. -f2-)"
+}
+
+@test "nuttcp under --bandwidth 20M: TCP, UDP and ICMP samples with sane values for every flow" {
+	run --separate-stderr vr -v -t 2 --udpbuf 1024 --icmp-sizes 64,1400 \
 	    --bandwidth 20M --flows 1,2 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	# every topology record passed on, unchanged and first
@@ -52,37 +80,62 @@ samples() {
 	for f in 1 2; do
 		tcp=$(samples | jq -c "select(.flow == $f and .protocol == \"TCP\")")
 		[ "$(jq -r .tool <<< "$tcp")" = nuttcp-6.1.2 ]
-		# more than 100 Mbit/s on a veth, Mbit/s x 1024 as an integer
-		jq -e '.throughput_kbps > 102400 and (.throughput_kbps|floor) == .throughput_kbps' <<< "$tcp"
+		# sent at no more than 20 Mbit/s (nuttcp -R paces the sender:
+		# 20 % over is far beyond what it lets through), Mbit/s x 1024
+		# as an integer, and the limit in kbit/s
+		jq -e '.throughput_kbps > 10240 and .throughput_kbps <= 20480 * 1.2 and
+		    (.throughput_kbps|floor) == .throughput_kbps and .bandwidth_limit_kbps == 20000' <<< "$tcp"
 		jq -e '(.intervals|length) >= 1 and all(.intervals[]; . > 0) and .loop == 1 and .retrans >= 0' <<< "$tcp"
 		jq -e '.t_end > .t_start and .t_end - .t_start >= 2 and .pkt_size == 65536' <<< "$tcp"
 		udp=$(samples | jq -c "select(.flow == $f and .protocol == \"UDP\")")
-		# 20 Mbit/s offered, far below what a veth carries: received close to it, never more
+		# the search starts at the limit, far below what a veth
+		# carries: received close to it, never more
 		echo "$udp"
-		jq -e '.throughput_kbps > 10240 and .throughput_kbps <= 20480 * 1.02 and .loss_rate >= 0 and .pkt_size == 1024' <<< "$udp"
+		jq -e '.throughput_kbps > 10240 and .throughput_kbps <= 20480 * 1.02 and .loss_rate >= 0 and
+		    .pkt_size == 1024 and .probes >= 1 and .bandwidth_limit_kbps == 20000' <<< "$udp"
 		icmp=$(samples | jq -c "select(.flow == $f and .protocol == \"ICMP\")")
 		[ "$(jq -s length <<< "$icmp")" -eq 2 ]
+		jq -se 'all(has("bandwidth_limit_kbps") | not)' <<< "$icmp"
 		jq -se 'all(.[]; .tx_packets == 2 and .rx_packets == 2 and .rtt_min_ms <= .rtt_avg_ms and .rtt_avg_ms <= .rtt_max_ms and .rtt_p50_ms > 0 and .rtt_p99_ms >= .rtt_p50_ms)' <<< "$icmp"
 	done
 	[ "$(samples | jq -s 'map(select(has("error"))) | length')" -eq 0 ]
+	# -v shows every client command: TCP at -R 20000, no UDP probe over it
+	[ "$(grep -cE -- '-T 2 -i 1 -l 65536 .* -R 20000 ' <<< "$stderr")" -eq 2 ]
+	rates=$(grep -oE -- ' -u -R [0-9]+' <<< "$stderr" | sed 's/.* //')
+	[ -n "$rates" ]
+	for r in $rates; do
+		[ "$r" -le 20000 ]
+	done
 	[ "$(jq -c 'select(.type == "host_info") | [.host, .distro_id]' <<< "$output" | paste -sd,)" = '["host1","debian"],["host2","debian"]' ]
 	# every sample carries the topology's run tag
 	tag=$(jq -r 'select(.type == "run") | .run' "$T/topo.ndjson")
 	samples | jq -se --arg t "$tag" 'all(.[]; .run == $t)'
 }
 
-@test "iperf3: TCP with per-second intervals, UDP with loss and jitter" {
-	run --separate-stderr vr --tp-tool iperf3 -t 2 --udpbuf 1024 \
+@test "iperf3 under --bandwidth 20M: TCP with per-second intervals at -b, UDP with loss and jitter" {
+	run --separate-stderr vr -v --tp-tool iperf3 -t 2 --udpbuf 1024 \
 	    --bandwidth 20M --protocols TU --flows 2 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	tcp=$(samples | jq -c 'select(.protocol == "TCP")')
 	[ "$(jq -r .tool <<< "$tcp")" = iperf3-3.12 ]
-	jq -e '.throughput_kbps > 102400 and (.intervals|length) == 2 and .rtt_ms > 0' <<< "$tcp"
+	jq -e '.throughput_kbps > 10240 and .throughput_kbps <= 20480 * 1.2 and .bandwidth_limit_kbps == 20000' <<< "$tcp"
+	jq -e '(.intervals|length) == 2 and .rtt_ms > 0' <<< "$tcp"
+	grep -qE -- '-J -c .* -t 2 -l 65536 -b 20000K' <<< "$stderr"
 	udp=$(samples | jq -c 'select(.protocol == "UDP")')
-	jq -e '.throughput_kbps > 10240 and .throughput_kbps < 22528 and .loss_rate >= 0 and .jitter_ms >= 0' <<< "$udp"
+	jq -e '.throughput_kbps > 10240 and .throughput_kbps < 22528 and .loss_rate >= 0 and .jitter_ms >= 0 and
+	    .bandwidth_limit_kbps == 20000' <<< "$udp"
 	for i in 1 2 3; do
 		! nsh_comms "$i" | grep -qx iperf3
 	done
+}
+
+@test "the configuration's vm_bandwidth (kbit/s) is the limit as --bandwidth is" {
+	printf 'ssh_retry_count: 1\ntcp_tp_loop_count: 1\nvm_bandwidth: 20000\n' > "$T/limit.yaml"
+	run --separate-stderr vmtp-run -c "$T/limit.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -t 2 --protocols T --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and (.[0] | .throughput_kbps > 10240 and
+	    .throughput_kbps <= 20480 * 1.2 and .bandwidth_limit_kbps == 20000)'
 }
 
 @test "a bidirectional flow is also measured the reverse way" {
@@ -336,8 +389,16 @@ pw_topology() {
 	run -2 --separate-stderr vmtp-run --tp-tool iperf
 	run -2 --separate-stderr vmtp-run --udp-loss-range 5,2
 	run -2 --separate-stderr vmtp-run --bandwidth 10X
-	run -2 --separate-stderr vmtp-run --udp-final --bandwidth 10M
-	[[ "$stderr" == "vmtp-run: --udp-final: conflicts with --bandwidth (no search to follow)"* ]]
+	[[ "$stderr" == "vmtp-run: --bandwidth: '10X' is not a number"* ]]
+	run -2 --separate-stderr vmtp-run --bandwidth 0.5K
+	[[ "$stderr" == "vmtp-run: --bandwidth: '0.5K' is below 1K"* ]]
+	# under a limit the UDP search still runs, and --udp-final follows it
+	run -0 --separate-stderr vmtp-run --udp-final --bandwidth 10M < /dev/null
+	[ "$stderr" = "vmtp-run: warning: no flow to measure" ]
+	run -2 --separate-stderr vmtp-run --protocols TUX
+	[[ "$stderr" == "vmtp-run: --protocols: 'TUX' is not made of T, U, I and M"* ]]
+	run -2 --separate-stderr vmtp-run --multicast-addr 10.1.1.1
+	[[ "$stderr" == "vmtp-run: --multicast-addr: '10.1.1.1' is not an IPv4 multicast address"* ]]
 	run -0 vmtp-run --help
 	[[ "$output" == "usage: vmtp-run "* ]]
 	# --help's synopsis is the man page's
@@ -366,4 +427,104 @@ pw_topology() {
 	[ "$status" -eq 1 ]
 	[ "$(cat "$T/err")" = "vmtp-run: interrupted" ]
 	[ "$(jq -r .run "$T/out")" = vmtp-00000002 ]
+}
+
+@test "an IPv6 target is measured over IPv6: TCP, UDP and ICMP with -6, sane numbers" {
+	a=$(nsh_ip6 1)
+	run --separate-stderr vr -v -t 2 --udpbuf 1024 --icmp-sizes 64 --flows "$V6_ID" "$T/topo6.ndjson"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	samples
+	[ "$(samples | jq -r '.protocol' | paste -sd,)" = TCP,UDP,ICMP ]
+	samples | jq -se --argjson id "$V6_ID" 'all(.flow == $id and (has("error") | not))'
+	samples | jq -se '.[0] | .throughput_kbps > 102400 and (.intervals | length) >= 1'
+	samples | jq -se '.[1] | .throughput_kbps > 0 and .loss_rate >= 0 and
+	    .loss_rate < 100 and .probes >= 1 and (has("bandwidth_limit_kbps") | not)'
+	samples | jq -se '.[2] | .rx_packets == 2 and .rtt_avg_ms > 0'
+	# every command went to the IPv6 address, nuttcp and ping told -6
+	[ "$(grep -cE -- "-fparse -T [0-9]+ .* -6 '$a'\$" <<< "$stderr")" -ge 2 ]
+	! grep -E -- "-fparse -T" <<< "$stderr" | grep -v -- " -6 '$a'\$"
+	grep -qE -- "ping -6 -c 2 -s 64 '$a'\$" <<< "$stderr"
+}
+
+@test "Multicast between two hosts on one bridge: rate, loss and the group; no route left" {
+	[ -z "$(mroutes 1)" ] && [ -z "$(mroutes 2)" ]
+	run --separate-stderr vr -v --protocols M --udpbuf 512,1024 --bandwidth 20M --flows 1,2 "$T/topo.ndjson"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	samples
+	[ "$(samples | jq -c '[.flow, .protocol, .pkt_size]' | paste -sd,)" = \
+	    '[1,"Multicast",512],[1,"Multicast",1024],[2,"Multicast",512],[2,"Multicast",1024]' ]
+	# the search starts at the limit, far below what a veth carries
+	samples | jq -se 'all(.tool == "nuttcp-6.1.2" and .throughput_kbps > 10240 and
+	    .throughput_kbps <= 20480 * 1.02 and .loss_rate >= 0 and .loss_rate < 100 and
+	    .probes >= 1 and .bandwidth_limit_kbps == 20000)'
+	# nuttcp 6 sends to the group of the client's address, as the sample says
+	[ "$(samples | jq -r 'select(.flow == 1) | .multicast_address' | sort -u)" = "$(own_group 1)" ]
+	[ "$(samples | jq -r 'select(.flow == 2) | .multicast_address' | sort -u)" = "$(own_group 2)" ]
+	[[ "$stderr" == *"vmtp-run: nuttcp-6.1.2 has no -g: multicast goes to the group it derives from the client's address ($(own_group 1)), not to 231.1.1.1"* ]]
+	# nuttcp multicast from the client, TTL 32
+	[ "$(grep -cE -- "-fparse -T 1 -i 1 -l (512|1024) .* -u -m32 -R [0-9]+ '$(nsh_ip 1)'\$" <<< "$stderr")" -eq \
+	    "$(samples | jq -s 'map(.probes) | add')" ]
+	# the route was added on each host for its flow, and is gone
+	[ "$(grep -c 'route 224.0.0.0/4 removed' <<< "$stderr")" -eq 3 ]
+	[ -z "$(mroutes 1)" ] && [ -z "$(mroutes 2)" ]
+}
+
+@test "Multicast: none across a router or over IPv6, said once at -v; the other protocols run" {
+	run --separate-stderr vr -v --protocols IM --icmp-sizes 64 --flows "$V6_ID,$L3_ID" "$T/topo6.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(samples | jq -c '[.flow, .protocol]' | paste -sd,)" = "[$V6_ID,\"ICMP\"],[$L3_ID,\"ICMP\"]" ]
+	[ "$(grep -c 'no Multicast over IPv6' <<< "$stderr")" -eq 1 ]
+	[ "$(grep -c 'no Multicast across a router' <<< "$stderr")" -eq 1 ]
+	! grep -q -- '-m32' <<< "$stderr"
+	[ -z "$(mroutes 1)" ] && [ -z "$(mroutes 2)" ]
+}
+
+@test "Multicast: a 224.0.0.0/4 route that was there before is left as it was" {
+	ip -n "$(nsh_ns 1)" route add 224.0.0.0/4 dev eth0 metric 7
+	# --multicast-addr asks for Multicast; nuttcp 6 cannot use the group
+	run --separate-stderr vr --protocols T --multicast-addr 231.9.9.9 --udpbuf 1024 \
+	    --bandwidth 20M -t 1 --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(samples | jq -r .protocol | paste -sd,)" = TCP,Multicast ]
+	samples | jq -se --arg g "$(own_group 2)" '.[1] | .throughput_kbps > 10240 and .multicast_address == $g'
+	[[ "$stderr" == *"vmtp-run: warning: nuttcp-6.1.2 has no -g: multicast goes to the group it derives from the client's address ($(own_group 2)), not to 231.9.9.9"* ]]
+	[[ "$(mroutes 1)" == "224.0.0.0/4 dev eth0 scope link metric 7"* ]]
+	[ -z "$(mroutes 2)" ]
+}
+
+@test "SIGTERM during a Multicast measurement: no route and no tool left on either host" {
+	vmtp-run -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" -t 20 --protocols M --udp-final \
+	    --bandwidth 20M --udpbuf 1024 --flows 2 "$T/topo.ndjson" > "$T/mterm.out" 2> "$T/mterm.err" &
+	BG_PID=$!
+	# the final run lasts 20 s: wait for it under way with both routes in place
+	for k in $(seq 1 150); do
+		[ -n "$(mroutes 1)" ] && [ -n "$(mroutes 2)" ] && nsh_comms 2 | grep -qx nuttcp && break
+		sleep 0.1
+	done
+	[ -n "$(mroutes 1)" ]
+	[ -n "$(mroutes 2)" ]
+	kill -TERM "$BG_PID"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	cat "$T/mterm.err"
+	[ "$st" -eq 1 ]
+	grep -q 'vmtp-run: interrupted' "$T/mterm.err"
+	[ -z "$(mroutes 1)" ] && [ -z "$(mroutes 2)" ]
+	sleep 0.5
+	for i in 1 2; do
+		! nsh_comms "$i" | grep -qx nuttcp
+	done
+}
+
+@test "multicast with iperf3 is a usage error before anything runs, exit 2" {
+	run -2 --separate-stderr vmtp-run --tp-tool iperf3 --protocols TM "$T/topo.ndjson"
+	[[ "$stderr" == "vmtp-run: --tp-tool iperf3: conflicts with --protocols M: multicast needs nuttcp
+usage: vmtp-run "* ]]
+	[ -z "$output" ]
+	run -2 --separate-stderr vmtp-run --multicast-addr 231.2.2.2 --tp-tool iperf3 "$T/topo.ndjson"
+	[[ "$stderr" == "vmtp-run: --tp-tool iperf3: conflicts with --multicast-addr: multicast needs nuttcp"* ]]
+	[ -z "$output" ]
 }

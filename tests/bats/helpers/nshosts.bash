@@ -8,6 +8,7 @@
 #                         a host's PATH
 #   nshosts_down          remove every process, namespace and link (teardown)
 #   nsh_ip I, nsh_ns I    host I's address and namespace
+#   nsh_ipv6_up           give every host an IPv6 address too (nsh_ip6 I)
 #   nsh_pids I            pids of every process living in host I's namespace
 #   nsh_kill_sshd I       kill host I's sshd and its sessions, by pid
 #   nsh_pw_up I USER PW   a second sshd in host I, on nsh_pw_ip I, that
@@ -129,6 +130,19 @@ nsh_wait_port() {
 
 nsh_ns() { echo "${NSH_P}-h$1"; }
 nsh_ip() { echo "$NSH_NET.$((10 + $1))"; }
+
+# Gives each host's eth0 an address of one ULA /64 picked from the pid of
+# the suite, without duplicate address detection (usable at once).
+nsh_ipv6_up() {
+	local i
+	NSH_NET6=fd00:$(printf %x $(($$ % 65535 + 1)))
+	export NSH_NET6
+	for i in $(seq 1 "$NSH_N"); do
+		ip -n "$(nsh_ns "$i")" addr add "$(nsh_ip6 "$i")/64" dev eth0 nodad
+	done
+}
+
+nsh_ip6() { echo "$NSH_NET6::$((10 + $1))"; }
 
 # nsh_exec I CMD...: CMD on host I as its sessions see it (its network
 # and its sshd's mount namespace: its own /tmp).

@@ -304,7 +304,9 @@ int boot_vm(struct cloud *c, int i, struct vmtp_err *err);
 /*
  * Waits until every VM is ACTIVE, has its floating IP and answers SSH
  * (recording its host key).  Returns 0, or -1 with ERR set when a VM goes
- * into ERROR, the configured patience runs out or the run is cancelled.
+ * into ERROR, the configured patience runs out (ERR then names every VM
+ * not answering SSH, and a subnet without DHCP as the likely reason when
+ * they have no config drive) or the run is cancelled.
  */
 int wait_ready(struct cloud *c, struct vmtp_err *err);
 

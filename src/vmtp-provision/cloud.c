@@ -182,7 +182,7 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 	if (c.journal == NULL)
 		goto out;
 	if (o->no_floatingip && o->reuse_network == NULL)
-		log_info("--no-floatingip: the VMs are reached at their fixed "
+		log_info("no floating IPs: the VMs are reached at their fixed "
 		         "IPs, and the floating-IP flow is measured to the "
 		         "server's fixed IP");
 	/* the reused network first: one that does not fit costs nothing */

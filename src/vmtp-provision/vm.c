@@ -448,6 +448,9 @@ ssh_failed(struct cloud *c, const struct wait *w, const struct vmtp_err *last,
 	    "%s %s not answer SSH after %ld s: %s%s", names,
 	    n == 1 ? "does" : "do", w->ssh_ms / 1000, last->msg,
 	    bare == 0 ? ""
+	    : n == 1
+	        ? "; likely because its subnet has DHCP disabled and it has "
+	          "no config drive (--config-drive), so it has no address"
 	    : bare == n
 	        ? "; likely because their subnet has DHCP disabled and they "
 	          "have no config drive (--config-drive), so they have no "

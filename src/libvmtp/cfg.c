@@ -24,9 +24,6 @@ enum cfg_type {
 	CFG_MAP
 };
 
-/* Reasons shared by several keys. */
-#define NO_IPV6 "vmtp does not support IPv6 networks"
-
 /*
  * Every key vmtp knows: its type, the programs that read it, and, for a
  * key of the original tool whose behaviour vmtp does not have, why (the
@@ -39,27 +36,24 @@ static const struct cfg_key {
 	const char *why; /* NULL: honoured */
 } cfg_keys[] = {
     {"availability_zone", CFG_STR, CFG_STAGE_PROVISION, NULL},
-    {"config_drive", CFG_BOOL, CFG_STAGE_PROVISION,
-        "vmtp does not support config drives"},
+    {"config_drive", CFG_BOOL, CFG_STAGE_PROVISION, NULL},
     {"dns_nameservers", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
     {"ext_net_name", CFG_STR, CFG_STAGE_PROVISION, NULL},
     {"flavor", CFG_MAP, CFG_STAGE_PROVISION, NULL},
     {"flavor_type", CFG_STR, CFG_STAGE_PROVISION, NULL},
-    {"floating_ip", CFG_BOOL, CFG_STAGE_PROVISION,
-        "vmtp-provision gives each VM a floating IP unless it reuses "
-        "a network"},
+    {"floating_ip", CFG_BOOL, CFG_STAGE_PROVISION, NULL},
     {"fluentd", CFG_MAP, CFG_STAGE_PROVISION,
         "vmtp does not send its logs to fluentd"},
     {"generic_retry_count", CFG_INT, CFG_STAGE_PROVISION, NULL},
     {"icmp_pkt_sizes", CFG_INT_LIST, CFG_STAGE_RUN, NULL},
     {"image_name", CFG_STR, CFG_STAGE_PROVISION, NULL},
     {"internal_cidr", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
-    {"internal_cidr_v6", CFG_STR_LIST, CFG_STAGE_PROVISION, NO_IPV6},
+    {"internal_cidr_v6", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
     {"internal_network_name", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
     {"internal_subnet_name", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
-    {"internal_subnet_name_ipv6", CFG_STR_LIST, CFG_STAGE_PROVISION, NO_IPV6},
-    {"internal_subnet_name_v6", CFG_STR_LIST, CFG_STAGE_PROVISION, NO_IPV6},
-    {"ipv6_mode", CFG_STR, CFG_STAGE_PROVISION, NO_IPV6},
+    {"internal_subnet_name_ipv6", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
+    {"internal_subnet_name_v6", CFG_STR_LIST, CFG_STAGE_PROVISION, NULL},
+    {"ipv6_mode", CFG_STR, CFG_STAGE_PROVISION, NULL},
     {"os_dataplane_network", CFG_STR, CFG_STAGE_PROVISION,
         "vmtp does not look for the compute nodes' data-plane interfaces"},
     {"ping_count", CFG_INT, CFG_STAGE_RUN, NULL},
@@ -80,8 +74,7 @@ static const struct cfg_key {
     {"udp_final", CFG_BOOL, CFG_STAGE_RUN, NULL},
     {"udp_loss_rate_range", CFG_NUM_LIST, CFG_STAGE_RUN, NULL},
     {"udp_pkt_sizes", CFG_INT_LIST, CFG_STAGE_RUN, NULL},
-    {"user_data_file", CFG_STR, CFG_STAGE_PROVISION,
-        "vmtp-provision passes no user data to the VMs"},
+    {"user_data_file", CFG_STR, CFG_STAGE_PROVISION, NULL},
     {"vm_bandwidth", CFG_NUM, CFG_STAGE_RUN, NULL},
     {"vm_image_url", CFG_STR, CFG_STAGE_PROVISION, NULL},
     {"vm_name_client", CFG_STR, CFG_STAGE_PROVISION, NULL},

@@ -53,6 +53,7 @@ struct vm {
 	int intra;        /* wanted on the server's host */
 	char *id;
 	char *ip;       /* fixed IP */
+	char *ipv6;     /* fixed IPv6 address (ipv6_mode), or NULL */
 	char *fip;      /* floating IP, or NULL */
 	char *az;       /* zone:host, or the zone */
 	char *host_key; /* host name (admin) or hostId: same host, same key */
@@ -103,6 +104,8 @@ struct cloud {
 	char *net_id[2];
 	char *net_name[2];
 	char *subnet_id[2];
+	char *subnet6_id[2]; /* the IPv6 subnets (ipv6_mode) */
+	int nodhcp[2];       /* the (reused) IPv4 subnet has DHCP disabled */
 	char *router;
 	char *encap;   /* the first network's provider:network_type (admin) */
 	json_t *hosts; /* ["zone:host", ...] of the compute hosts, maybe [] */
@@ -252,20 +255,26 @@ int make_keypair(struct cloud *c, int unused, struct vmtp_err *err);
  * then come from make_rule(), while the VMs boot). */
 int make_secgroup(struct cloud *c, int unused, struct vmtp_err *err);
 
-/* The number of rules make_rule() knows (checked where they are listed). */
+/* The number of rules make_rule() knows for one address family (checked
+ * where they are listed); with ipv6_mode each has an IPv6 twin. */
 #define N_SG_RULES 6
 
-/* Rule I (< N_SG_RULES) in this run's security group. */
+/* Rule I in this run's security group: the IPv4 rules below N_SG_RULES,
+ * their IPv6 twins (ethertype IPv6, ICMPv6 for ICMP) from N_SG_RULES to
+ * 2 * N_SG_RULES. */
 int make_rule(struct cloud *c, int i, struct vmtp_err *err);
 
-/* Network I and its subnet: the configured ones reused, else created. */
+/* Network I and its subnet (and IPv6 subnet with ipv6_mode): the
+ * configured ones reused, else created. */
 int make_network(struct cloud *c, int i, struct vmtp_err *err);
 
 /* The provider network NAME (--reuse-network) as the run's only network;
- * not found is an error. */
+ * not found is an error, and so (VMTP_EXIT_USAGE) is one without an IPv6
+ * subnet when ipv6_mode is set. */
 int use_network(struct cloud *c, const char *name, struct vmtp_err *err);
 
-/* The router: gateway on the external network, a leg on each subnet. */
+/* The router: gateway on the external network, a leg on each subnet (IPv4
+ * and IPv6). */
 int make_router(struct cloud *c, int unused, struct vmtp_err *err);
 
 /* A floating IP for VM I, tagged: on the VM's port when the port is known,
@@ -295,7 +304,9 @@ int boot_vm(struct cloud *c, int i, struct vmtp_err *err);
 /*
  * Waits until every VM is ACTIVE, has its floating IP and answers SSH
  * (recording its host key).  Returns 0, or -1 with ERR set when a VM goes
- * into ERROR, the configured patience runs out or the run is cancelled.
+ * into ERROR, the configured patience runs out (ERR then names every VM
+ * not answering SSH, and a subnet without DHCP as the likely reason when
+ * they have no config drive) or the run is cancelled.
  */
 int wait_ready(struct cloud *c, struct vmtp_err *err);
 

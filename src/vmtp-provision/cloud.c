@@ -28,9 +28,9 @@
 
 #include "cloud-int.h"
 
-/* The most steps of one stage: the VMs, or the rules with the router, the
- * ports and the network details. */
-#define MAX_TASKS (MAX_VMS + N_SG_RULES + 4)
+/* The most steps of one stage: the VMs, or the rules (IPv4 and IPv6) with
+ * the router, the ports and the network details. */
+#define MAX_TASKS (MAX_VMS + 2 * N_SG_RULES + 4)
 
 /*
  * Makes the topology in stages, each stage's steps side by side: what the
@@ -47,6 +47,7 @@ build(struct cloud *c, struct vmtp_err *err)
 	const struct cloud_opts *o = c->o;
 	struct task t[MAX_TASKS];
 	int own = o->reuse_network == NULL; /* networks, router, floating IPs */
+	int rules = o->ipv6_mode != NULL ? 2 * N_SG_RULES : N_SG_RULES;
 	int n = 0, i;
 
 	add_task(t, &n, make_keypair, 0);
@@ -65,13 +66,13 @@ build(struct cloud *c, struct vmtp_err *err)
 		add_task(t, &n, make_router, 0);
 		add_task(t, &n, find_ports, 0);
 	}
-	for (i = 0; c->sg_created && i < N_SG_RULES; i++)
+	for (i = 0; c->sg_created && i < rules; i++)
 		add_task(t, &n, make_rule, i);
 	add_task(t, &n, describe_network, 0);
 	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)
 		return -1;
 	n = 0;
-	for (i = 0; own && i < c->nvm; i++)
+	for (i = 0; own && !o->no_floatingip && i < c->nvm; i++)
 		add_task(t, &n, make_fip, i);
 	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0 ||
 	    rec_write(c->out, o->run, err) != 0)
@@ -116,7 +117,8 @@ cloud_clear(struct cloud *c)
 	    &c->server_name, &c->client_name, &c->key_path, &c->known_hosts,
 	    &c->sg_id, &c->sg_name, &c->net_id[0], &c->net_id[1],
 	    &c->net_name[0], &c->net_name[1], &c->subnet_id[0],
-	    &c->subnet_id[1], &c->router, &c->encap};
+	    &c->subnet_id[1], &c->subnet6_id[0], &c->subnet6_id[1], &c->router,
+	    &c->encap};
 	size_t k;
 	int i;
 
@@ -130,6 +132,7 @@ cloud_clear(struct cloud *c)
 		free(v->name);
 		free(v->id);
 		free(v->ip);
+		free(v->ipv6);
 		free(v->fip);
 		free(v->az);
 		free(v->host_key);
@@ -178,11 +181,16 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 	c.journal = journal_open(c.tag, err);
 	if (c.journal == NULL)
 		goto out;
-	if (discover(&c, err) != 0 || cancelled(&c, err) != 0 ||
-	    plan_vms(&c, err) != 0 ||
-	    (o->reuse_network != NULL &&
+	if (o->no_floatingip && o->reuse_network == NULL)
+		log_info("no floating IPs: the VMs are reached at their fixed "
+		         "IPs, and the floating-IP flow is measured to the "
+		         "server's fixed IP");
+	/* the reused network first: one that does not fit costs nothing */
+	if ((o->reuse_network != NULL &&
 	        use_network(&c, o->reuse_network, err) != 0) ||
-	    build(&c, err) != 0 || write_hosts_flows(&c, err) != 0) {
+	    discover(&c, err) != 0 || cancelled(&c, err) != 0 ||
+	    plan_vms(&c, err) != 0 || build(&c, err) != 0 ||
+	    write_hosts_flows(&c, err) != 0) {
 		rollback(&c);
 		goto out;
 	}

@@ -23,6 +23,13 @@ struct cloud_opts {
 	int same_network_only;
 	const char *reuse_network; /* provider network name, or NULL */
 	const char *vnic_type;     /* normal, direct, macvtap; NULL: normal */
+	/* slaac, dhcpv6-stateful or dhcpv6-stateless: an IPv6 subnet beside
+	 * each IPv4 one; NULL: IPv4 only */
+	const char *ipv6_mode;
+	int no_floatingip;     /* VMs reached at their fixed IPs */
+	int no_dhcp;           /* subnets made without DHCP */
+	int config_drive;      /* servers booted with a config drive */
+	const char *user_data; /* Nova user data, base64; NULL: none */
 	int keep_on_error;
 	int delete_image;  /* an image uploaded for the run goes with it */
 	json_t *run;       /* the run record to complete and write (borrowed) */

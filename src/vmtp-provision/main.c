@@ -45,6 +45,10 @@ static const char synopsis[] =
     "                      [--vnic-type normal|direct|macvtap] "
     "[--keep-on-error]\n"
     "                      [--delete-image-after-run]\n"
+    "                      [--ipv6-mode "
+    "slaac|dhcpv6-stateful|dhcpv6-stateless]\n"
+    "                      [--no-floatingip] [--no-dhcp] [--config-drive]\n"
+    "                      [--user-data file]\n"
     "                      [--external-host user@ip] [--controller-node "
     "user@ip]\n"
     "                      [--ssh-key file] [--ssh-password-file file]\n"
@@ -84,8 +88,19 @@ enum {
 	OPT_DESC,
 	OPT_DELETE_IMAGE,
 	OPT_SHOW_CONFIG,
-	OPT_IMAGE_URL
+	OPT_IMAGE_URL,
+	OPT_IPV6,
+	OPT_NO_FIP,
+	OPT_NO_DHCP,
+	OPT_CONFIG_DRIVE,
+	OPT_USER_DATA
 };
+
+/* Nova's limit for user data, base64-encoded (bytes). */
+#define USER_DATA_MAX 65535
+
+static const char *const ipv6_modes[] = {
+    "slaac", "dhcpv6-stateful", "dhcpv6-stateless", NULL};
 
 static const struct opt options[] = {
     OPT_GROUP("Cloud mode (no --host): builds the VMTP topology in OpenStack."),
@@ -105,6 +120,12 @@ static const struct opt options[] = {
     {OPT_KEEP, "keep-on-error", NULL, "leave what was made when it fails"},
     {OPT_DELETE_IMAGE, "delete-image-after-run", NULL,
         "an image uploaded for the run goes with it"},
+    {OPT_IPV6, "ipv6-mode", "slaac|dhcpv6-stateful|dhcpv6-stateless",
+        "an IPv6 subnet on each network too"},
+    {OPT_NO_FIP, "no-floatingip", NULL, "VMs reached at their fixed IPs"},
+    {OPT_NO_DHCP, "no-dhcp", NULL, "subnets without DHCP (--config-drive)"},
+    {OPT_CONFIG_DRIVE, "config-drive", NULL, "VMs booted with a config drive"},
+    {OPT_USER_DATA, "user-data", "file", "Nova user data for the VMs"},
     {OPT_DESC, "test-description", "text", "kept in the run record"},
     {OPT_IMAGE_URL, "vm-image-url", "url",
         "image to upload when image_name is missing"},
@@ -167,6 +188,11 @@ struct opts {
 	int delete_image;
 	const char *reuse_network;
 	const char *vnic_type;
+	const char *ipv6_mode;
+	int no_floatingip;
+	int no_dhcp;
+	int config_drive;
+	const char *user_data;
 	const char *description;
 	const char *image_url;
 	const char *ssh_key;
@@ -288,6 +314,24 @@ parse_opt(int ch, struct opts *o, struct vmtp_err *err)
 		return cli_parse_word("--vnic-type", optarg, vnics, err) < 0
 		           ? -1
 		           : 0;
+	case OPT_IPV6:
+		o->ipv6_mode = optarg;
+		return cli_parse_word("--ipv6-mode", optarg, ipv6_modes, err) <
+		               0
+		           ? -1
+		           : 0;
+	case OPT_NO_FIP:
+		o->no_floatingip = 1;
+		break;
+	case OPT_NO_DHCP:
+		o->no_dhcp = 1;
+		break;
+	case OPT_CONFIG_DRIVE:
+		o->config_drive = 1;
+		break;
+	case OPT_USER_DATA:
+		o->user_data = optarg;
+		break;
 	case OPT_DESC:
 		o->description = optarg;
 		break;
@@ -616,14 +660,189 @@ native(int argc, char **argv, struct opts *o, const char *tag, int attempts,
 }
 
 /*
+ * Where the configuration sets KEY, into BUF: "FILE:LINE" of the first
+ * line starting "KEY:" in the -c file CONFIG, else in ~/.vmtp.yaml (the
+ * later file wins, so it is looked at first); the key's name alone when
+ * neither has such a line.
+ */
+static void
+config_where(const char *config, const char *key, char *buf, size_t len)
+{
+	char home[4096] = "";
+	const char *files[] = {config, home};
+	size_t klen = strlen(key);
+	char *line = NULL;
+	size_t cap = 0;
+	size_t f;
+
+	snprintf(buf, len, "%s", key);
+	if (getenv("HOME") != NULL)
+		snprintf(home, sizeof(home), "%s/.vmtp.yaml", getenv("HOME"));
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		FILE *fp = files[f] != NULL && files[f][0] != '\0'
+		               ? fopen(files[f], "r")
+		               : NULL;
+		long n = 0;
+
+		while (fp != NULL && getline(&line, &cap, fp) > 0) {
+			n++;
+			if (strncmp(line, key, klen) == 0 &&
+			    line[klen + strspn(line + klen, " \t")] == ':') {
+				snprintf(
+				    buf, len, "%s:%ld: %s", files[f], n, key);
+				fclose(fp);
+				free(line);
+				return;
+			}
+		}
+		if (fp != NULL)
+			fclose(fp);
+	}
+	free(line);
+}
+
+/* BUF (LEN bytes) in base64, a new string; NULL when out of memory. */
+static char *
+base64(const unsigned char *buf, size_t len)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                          "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((len + 2) / 3 * 4 + 1);
+	char *p = out;
+	size_t i;
+
+	for (i = 0; out != NULL && i < len; i += 3) {
+		unsigned long v = (unsigned long)buf[i] << 16;
+
+		if (i + 1 < len)
+			v |= (unsigned long)buf[i + 1] << 8;
+		if (i + 2 < len)
+			v |= buf[i + 2];
+		*p++ = abc[(v >> 18) & 63];
+		*p++ = abc[(v >> 12) & 63];
+		*p++ = i + 1 < len ? abc[(v >> 6) & 63] : '=';
+		*p++ = i + 2 < len ? abc[v & 63] : '=';
+	}
+	if (out != NULL)
+		*p = '\0';
+	return out;
+}
+
+/*
+ * The user data file PATH (named WHAT: the option or the key) as Nova
+ * takes it, base64, into *OUT (a new string).  A file that cannot be read,
+ * or whose encoding is over Nova's limit, is a usage error: the user
+ * fixes the command.  Returns 0, or -1 with ERR set.
+ */
+static int
+user_data_load(
+    const char *what, const char *path, char **out, struct vmtp_err *err)
+{
+	FILE *fp = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	size_t len = 0, b64;
+	int rc = -1;
+
+	*out = NULL;
+	/* one byte more than the limit allows tells "too big" */
+	if (fp != NULL)
+		buf = malloc(USER_DATA_MAX);
+	if (fp != NULL && buf != NULL) {
+		len = fread(buf, 1, USER_DATA_MAX, fp);
+		if (ferror(fp)) {
+			err_set(err, VMTP_EXIT_USAGE, "%s: cannot read %s: %s",
+			    what, path, strerror(errno));
+			goto out;
+		}
+		while (!feof(fp) && fgetc(fp) != EOF)
+			len++;
+	}
+	if (fp == NULL) {
+		err_set(err, VMTP_EXIT_USAGE, "%s: cannot open %s: %s", what,
+		    path, strerror(errno));
+		goto out;
+	}
+	if (buf == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	b64 = (len + 2) / 3 * 4;
+	if (b64 > USER_DATA_MAX) {
+		err_set(err, VMTP_EXIT_USAGE,
+		    "%s: %s is %zu bytes, %zu in base64: over Nova's limit of "
+		    "%d",
+		    what, path, len, b64, USER_DATA_MAX);
+		goto out;
+	}
+	*out = base64(buf, len);
+	if (*out == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Cloud mode's settings of the command line and the configuration into
+ * CO, checked before any request: the IPv6 mode (a configured one named by
+ * file and line when wrong), floating IPs, DHCP, config drive and user
+ * data (*USER_DATA, a new string, NULL for none).  Returns 0, or -1 with
+ * ERR set (VMTP_EXIT_USAGE for what the user must change).
+ */
+static int
+cloud_settings(const struct opts *o, const json_t *cfg, struct cloud_opts *co,
+    char **user_data, struct vmtp_err *err)
+{
+	const char *file = o->user_data;
+	/* "FILE:LINE: ipv6_mode" fits with any path of the system */
+	char where[4200];
+
+	*user_data = NULL;
+	co->ipv6_mode = o->ipv6_mode;
+	if (co->ipv6_mode == NULL &&
+	    (co->ipv6_mode = cfg_str(cfg, "ipv6_mode")) != NULL) {
+		config_where(o->config, "ipv6_mode", where, sizeof(where));
+		if (cli_parse_word(where, co->ipv6_mode, ipv6_modes, err) < 0)
+			return -1;
+	}
+	/* floating_ip: false, not null (unset) */
+	co->no_floatingip = o->no_floatingip ||
+	                    json_is_false(json_object_get(cfg, "floating_ip"));
+	co->no_dhcp = o->no_dhcp;
+	co->config_drive = o->config_drive || cfg_bool(cfg, "config_drive");
+	if (co->no_dhcp && !co->config_drive)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--no-dhcp: the VMs get no address without --config-drive");
+	if (co->no_dhcp && co->ipv6_mode != NULL)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--no-dhcp: Neutron takes no IPv6 mode (%s) on a subnet "
+		    "without DHCP",
+		    o->ipv6_mode != NULL ? "--ipv6-mode" : "ipv6_mode");
+	if (file == NULL)
+		file = cfg_str(cfg, "user_data_file");
+	if (file != NULL &&
+	    user_data_load(
+	        o->user_data != NULL ? "--user-data" : "user_data_file", file,
+	        user_data, err) != 0)
+		return -1;
+	co->user_data = *user_data;
+	return 0;
+}
+
+/*
  * Cloud mode: the external host (if any) is contacted first, so a typo
  * costs no cloud resource; then cloud_provision() builds the rest.
  */
 static int
-cloud(int argc, char **argv, struct opts *o, const json_t *cfg, const char *tag,
-    int attempts, const char *password, struct vmtp_err *err)
+cloud(int argc, char **argv, struct opts *o, struct cloud_opts *co,
+    const json_t *cfg, const char *tag, int attempts, const char *password,
+    struct vmtp_err *err)
 {
-	struct cloud_opts co = {0};
 	struct os_session *s = NULL;
 	json_t *run = NULL;
 	json_t *ext = NULL;
@@ -656,25 +875,25 @@ cloud(int argc, char **argv, struct opts *o, const json_t *cfg, const char *tag,
 		    run, "region", json_string(getenv("OS_REGION_NAME")));
 	if (controller(run, o, password, attempts, err) < 0)
 		goto out;
-	co.cfg = cfg;
-	co.tag = tag;
-	co.az = o->az;
-	co.hyper[0] = o->hyper[0];
-	co.hyper[1] = o->hyper[1];
-	co.inter_node_only = o->inter_node_only;
-	co.same_network_only = o->same_network_only;
-	co.reuse_network = o->reuse_network != NULL
-	                       ? o->reuse_network
-	                       : cfg_str(cfg, "reuse_network_name");
-	co.delete_image = o->delete_image;
-	co.vnic_type = o->vnic_type;
-	co.keep_on_error = o->keep_on_error;
-	co.run = run;
-	co.external = ext;
-	co.ssh_attempts = attempts;
-	co.poll_attempts = (int)cfg_int(cfg, "generic_retry_count");
-	co.cancel = &stop;
-	rc = cloud_provision(s, &co, stdout, err);
+	co->cfg = cfg;
+	co->tag = tag;
+	co->az = o->az;
+	co->hyper[0] = o->hyper[0];
+	co->hyper[1] = o->hyper[1];
+	co->inter_node_only = o->inter_node_only;
+	co->same_network_only = o->same_network_only;
+	co->reuse_network = o->reuse_network != NULL
+	                        ? o->reuse_network
+	                        : cfg_str(cfg, "reuse_network_name");
+	co->delete_image = o->delete_image;
+	co->vnic_type = o->vnic_type;
+	co->keep_on_error = o->keep_on_error;
+	co->run = run;
+	co->external = ext;
+	co->ssh_attempts = attempts;
+	co->poll_attempts = (int)cfg_int(cfg, "generic_retry_count");
+	co->cancel = &stop;
+	rc = cloud_provision(s, co, stdout, err);
 out:
 	json_decref(run);
 	json_decref(ext);
@@ -689,8 +908,10 @@ main(int argc, char **argv)
 	int usage = 0; /* the command line is wrong: show the synopsis */
 	struct sigaction sa;
 	struct opts o = {0};
+	struct cloud_opts co = {0};
 	json_t *cfg = NULL;
 	char *password = NULL;
+	char *user_data = NULL;
 	char tag[80];
 	int attempts;
 	int native_mode = 0;
@@ -733,13 +954,15 @@ main(int argc, char **argv)
 		}
 		snprintf(tag, sizeof(tag), "vmtp-%08x", r);
 	}
+	if (!native_mode && cloud_settings(&o, cfg, &co, &user_data, &err) != 0)
+		goto out;
 	password = ssh_password_load(o.password_file, &err);
 	if (err.exit != VMTP_EXIT_OK)
 		goto out;
 	if (native_mode)
 		native(argc, argv, &o, tag, attempts, password, &err);
 	else
-		cloud(argc, argv, &o, cfg, tag, attempts, password, &err);
+		cloud(argc, argv, &o, &co, cfg, tag, attempts, password, &err);
 out:
 	for (i = 0; i < o.n_hosts; i++) {
 		free(o.hosts[i].user);
@@ -749,6 +972,7 @@ out:
 	free(o.controller.user);
 	free(o.controller.addr);
 	ssh_password_free(password);
+	free(user_data);
 	json_decref(cfg);
 	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)

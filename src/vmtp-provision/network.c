@@ -178,29 +178,36 @@ make_secgroup(struct cloud *c, int unused, struct vmtp_err *err)
 int
 make_rule(struct cloud *c, int i, struct vmtp_err *err)
 {
+	int v6 = i >= N_SG_RULES;
+	int k = v6 ? i - N_SG_RULES : i;
+	/* Neutron's name for ICMP over IPv6 */
+	const char *proto =
+	    v6 && sg_rules[k].min == 0 ? "ipv6-icmp" : sg_rules[k].proto;
 	json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "security_group_id",
-	    c->sg_id, "direction", "ingress", "ethertype", "IPv4", "protocol",
-	    sg_rules[i].proto);
+	    c->sg_id, "direction", "ingress", "ethertype", v6 ? "IPv6" : "IPv4",
+	    "protocol", proto);
 	json_t *reply;
-	/* "allow" PROTO (a word of sg_rules) and two ports (<= 65535) fit */
+	/* "allow IPv6" PROTO (a word of sg_rules) and two ports (<= 65535)
+	 * fit */
 	char what[64];
 	int rc;
 
-	if (r != NULL && sg_rules[i].min > 0 &&
+	if (r != NULL && sg_rules[k].min > 0 &&
 	    (json_object_set_new(
-	         r, "port_range_min", json_integer(sg_rules[i].min)) != 0 ||
+	         r, "port_range_min", json_integer(sg_rules[k].min)) != 0 ||
 	        json_object_set_new(
-	            r, "port_range_max", json_integer(sg_rules[i].max)) != 0)) {
+	            r, "port_range_max", json_integer(sg_rules[k].max)) != 0)) {
 		json_decref(r);
 		r = NULL;
 	}
 	if (r == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	if (sg_rules[i].min == 0)
-		snprintf(what, sizeof(what), "allow %s", sg_rules[i].proto);
+	if (sg_rules[k].min == 0)
+		snprintf(
+		    what, sizeof(what), "allow %s%s", v6 ? "IPv6 " : "", proto);
 	else
-		snprintf(what, sizeof(what), "allow %s %d-%d",
-		    sg_rules[i].proto, sg_rules[i].min, sg_rules[i].max);
+		snprintf(what, sizeof(what), "allow %s%s %d-%d",
+		    v6 ? "IPv6 " : "", proto, sg_rules[k].min, sg_rules[k].max);
 	reply = call(c, "network", "POST", "/v2.0/security-group-rules",
 	    json_pack("{s:o}", "security_group_rule", r), what, NULL, err);
 	if (reply == NULL)
@@ -212,54 +219,132 @@ make_rule(struct cloud *c, int i, struct vmtp_err *err)
 	return rc;
 }
 
+/*
+ * Learns the subnets of network I (c->net_id[I]) in one list call: the
+ * first IPv4 one (c->subnet_id[I]; whether its DHCP is off goes to
+ * c->nodhcp[I]) and the first IPv6 one (c->subnet6_id[I], NULL when there
+ * is none).  Returns 0, or -1 with ERR set (also when the network has no
+ * IPv4 subnet).
+ */
+static int
+read_subnets(struct cloud *c, int i, struct vmtp_err *err)
+{
+	char *path = str_fmt(err,
+	    "/v2.0/subnets?network_id=%s&fields=id&fields=ip_version"
+	    "&fields=enable_dhcp",
+	    or_empty(c->net_id[i]));
+	json_t *reply = NULL;
+	json_t *sn;
+	size_t k;
+	int rc = -1;
+
+	if (path != NULL)
+		reply = call(c, "network", "GET", path, NULL,
+		    "list the network's subnets", NULL, err);
+	free(path);
+	if (reply == NULL)
+		return -1;
+	json_array_foreach (json_object_get(reply, "subnets"), k, sn) {
+		json_int_t version =
+		    json_integer_value(json_object_get(sn, "ip_version"));
+
+		if (version == 4 && c->subnet_id[i] == NULL) {
+			if (str_set(&c->subnet_id[i], str(sn, "id"), err) != 0)
+				goto out;
+			c->nodhcp[i] =
+			    json_is_false(json_object_get(sn, "enable_dhcp"));
+		} else if (version == 6 && c->subnet6_id[i] == NULL &&
+		           str_set(&c->subnet6_id[i], str(sn, "id"), err) != 0)
+			goto out;
+	}
+	if (c->subnet_id[i] == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "network %s has no IPv4 subnet",
+		    or_empty(c->net_name[i]));
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(reply);
+	return rc;
+}
+
 /* Takes network I from ITEM, an existing network of that name: its id,
- * encapsulation (network 0) and first subnet. */
+ * encapsulation (network 0) and subnets (an IPv6 one with ipv6_mode). */
 static int
 reuse_network(struct cloud *c, int i, const json_t *item, struct vmtp_err *err)
 {
 	if (str_set(&c->net_id[i], str(item, "id"), err) != 0 ||
 	    (i == 0 && str_set(&c->encap, str(item, "provider:network_type"),
 	                   err) != 0) ||
-	    str_set(&c->subnet_id[i],
-	        json_string_value(
-	            json_array_get(json_object_get(item, "subnets"), 0)),
-	        err) != 0)
+	    read_subnets(c, i, err) != 0)
 		return -1;
-	if (c->subnet_id[i] == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "network %s has no subnet",
+	if (c->o->ipv6_mode != NULL && c->subnet6_id[i] == NULL)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "network %s has no IPv6 subnet, which ipv6_mode needs",
 		    c->net_name[i]);
 	return remember(
 	    c, "network", or_empty(c->net_id[i]), c->net_name[i], 0, NULL, err);
 }
 
-/* Creates subnet I of network I, with CIDR internal_cidr[I]. */
+/* Creates subnet I of network I, with CIDR internal_cidr[I] (V6 0) or,
+ * for its IPv6 subnet, internal_cidr_v6[I] and the IPv6 mode. */
 static int
-make_subnet(struct cloud *c, int i, struct vmtp_err *err)
+make_subnet(struct cloud *c, int i, int v6, struct vmtp_err *err)
 {
+	const char *cidr_key = v6 ? "internal_cidr_v6" : "internal_cidr";
 	json_t *dns = cfg_get(c->o->cfg, "dns_nameservers");
 	const json_t *cidr =
-	    json_array_get(cfg_get(c->o->cfg, "internal_cidr"), (size_t)i);
-	/* "subnet" and any int fit */
+	    json_array_get(cfg_get(c->o->cfg, cidr_key), (size_t)i);
+	/* "subnet", any int and "-v6" fit */
 	char suffix[32];
 	char *sub_name = NULL;
 	json_t *attrs;
 	json_t *item;
+	int own;
 
 	if (!json_is_string(cidr))
-		return err_set(err, VMTP_EXIT_USAGE,
-		    "internal_cidr has no entry %d", i + 1);
-	snprintf(suffix, sizeof(suffix), "subnet%d", i + 1);
-	if (pick_name(c, "internal_subnet_name", i, suffix, &sub_name, err) < 0)
+		return err_set(err, VMTP_EXIT_USAGE, "%s has no entry %d",
+		    cidr_key, i + 1);
+	snprintf(suffix, sizeof(suffix), "subnet%d%s", i + 1, v6 ? "-v6" : "");
+	own = pick_name(c,
+	    v6 ? "internal_subnet_name_v6" : "internal_subnet_name", i, suffix,
+	    &sub_name, err);
+	if (own == 0 && v6) {
+		/* the older spelling, when only it is the user's */
+		char *old = NULL;
+
+		own = pick_name(
+		    c, "internal_subnet_name_ipv6", i, suffix, &old, err);
+		if (own == 1) {
+			free(sub_name);
+			sub_name = old;
+		} else
+			free(old);
+	}
+	if (own < 0) {
+		free(sub_name);
 		return -1;
+	}
 	/* copies: steps on other threads read the configuration too, and a
 	 * reference count is not to be shared between them; "o" steals the
 	 * list, also when json_pack fails */
-	dns = dns != NULL ? json_deep_copy(dns) : json_array();
-	attrs = json_pack("{s:s, s:i, s:s, s:o}", "network_id", c->net_id[i],
-	    "ip_version", 4, "cidr", json_string_value(cidr), "dns_nameservers",
-	    dns);
+	dns = dns != NULL && !v6 ? json_deep_copy(dns) : json_array();
+	attrs =
+	    json_pack("{s:s, s:i, s:s, s:o, s:b}", "network_id", c->net_id[i],
+	        "ip_version", v6 ? 6 : 4, "cidr", json_string_value(cidr),
+	        "dns_nameservers", dns, "enable_dhcp", !c->o->no_dhcp);
+	/* Neutron takes an IPv6 mode on a subnet with DHCP only (main.c
+	 * refuses --no-dhcp with it) */
+	if (attrs != NULL && v6 &&
+	    (json_object_set_new(
+	         attrs, "ipv6_ra_mode", json_string(c->o->ipv6_mode)) != 0 ||
+	        json_object_set_new(attrs, "ipv6_address_mode",
+	            json_string(c->o->ipv6_mode)) != 0)) {
+		json_decref(attrs);
+		attrs = NULL;
+	}
 	item = neutron_create(c, "subnets", "subnet", "subnet", sub_name, attrs,
-	    &c->subnet_id[i], err);
+	    v6 ? &c->subnet6_id[i] : &c->subnet_id[i], err);
 	free(sub_name);
 	json_decref(item);
 	return item != NULL ? 0 : -1;
@@ -296,7 +381,9 @@ make_network(struct cloud *c, int i, struct vmtp_err *err)
 		return -1;
 	}
 	json_decref(item);
-	return make_subnet(c, i, err);
+	if (make_subnet(c, i, 0, err) != 0)
+		return -1;
+	return c->o->ipv6_mode != NULL ? make_subnet(c, i, 1, err) : 0;
 }
 
 int
@@ -316,14 +403,17 @@ use_network(struct cloud *c, const char *name, struct vmtp_err *err)
 	     str_set(&c->net_name[0], name, err) != 0 ||
 	     str_set(&c->encap, str(net, "provider:network_type"), err) != 0;
 	json_decref(net);
-	if (rc != 0)
+	if (rc != 0 || read_subnets(c, 0, err) != 0)
 		return -1;
+	if (c->o->ipv6_mode != NULL && c->subnet6_id[0] == NULL)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--ipv6-mode: network '%s' has no IPv6 subnet", name);
 	return remember(c, "network", or_empty(c->net_id[0]),
 	    or_empty(c->net_name[0]), 0, NULL, err);
 }
 
-/* Gives router NAME (c->router) a leg on each subnet; a reused router
- * (not CREATED) may have them already. */
+/* Gives router NAME (c->router) a leg on each subnet, IPv4 then IPv6; a
+ * reused router (not CREATED) may have them already. */
 static int
 attach_subnets(
     struct cloud *c, const char *name, int created, struct vmtp_err *err)
@@ -331,32 +421,45 @@ attach_subnets(
 	char *path = str_fmt(
 	    err, "/v2.0/routers/%s/add_router_interface", or_empty(c->router));
 	int rc = -1;
-	int i;
+	int i, v6;
 
-	for (i = 0; path != NULL && i < c->nets; i++) {
-		char *what = str_fmt(
-		    err, "attach %s to router %s", c->net_name[i], name);
-		json_t *reply = NULL;
-		long st = -1;
+	for (i = 0; path != NULL && i < c->nets; i++)
+		for (v6 = 0; v6 <= 1; v6++) {
+			const char *subnet =
+			    v6 ? c->subnet6_id[i] : c->subnet_id[i];
+			char *leg = NULL;
+			char *what = NULL;
+			json_t *reply = NULL;
+			long st = -1;
 
-		if (what != NULL)
-			reply = call(c, "network", "PUT", path,
-			    json_pack("{s:s}", "subnet_id", c->subnet_id[i]),
-			    what, &st, err);
-		free(what);
-		if (reply == NULL && !created && st == 409) {
-			err_clear(err);
-			continue;
-		}
-		if (reply == NULL)
-			goto out;
-		if (remember(c, "router_interface", str(reply, "port_id"),
-		        c->net_name[i], 1, c->router, err) != 0) {
+			if (subnet == NULL || (v6 && c->o->ipv6_mode == NULL))
+				continue;
+			leg = str_fmt(
+			    err, "%s%s", c->net_name[i], v6 ? " IPv6" : "");
+			if (leg != NULL)
+				what = str_fmt(
+				    err, "attach %s to router %s", leg, name);
+			if (what != NULL)
+				reply = call(c, "network", "PUT", path,
+				    json_pack("{s:s}", "subnet_id", subnet),
+				    what, &st, err);
+			free(what);
+			if (reply == NULL && leg != NULL && !created &&
+			    st == 409) {
+				err_clear(err);
+				free(leg);
+				continue;
+			}
+			if (reply == NULL || remember(c, "router_interface",
+			                         str(reply, "port_id"), leg, 1,
+			                         c->router, err) != 0) {
+				json_decref(reply);
+				free(leg);
+				goto out;
+			}
 			json_decref(reply);
-			goto out;
+			free(leg);
 		}
-		json_decref(reply);
-	}
 	rc = path != NULL ? 0 : -1;
 out:
 	free(path);

@@ -41,6 +41,8 @@ host_record(struct cloud *c, const struct vm *v)
 	if (rec == NULL ||
 	    (v->fip != NULL &&
 	        json_object_set_new(rec, "floating_ip", json_string(v->fip))) ||
+	    (v->ipv6 != NULL &&
+	        json_object_set_new(rec, "ipv6", json_string(v->ipv6))) ||
 	    json_object_set_new(rec, "az", json_string(or_empty(v->az))) != 0 ||
 	    json_object_set_new(
 	        rec, "network", json_string(c->net_name[v->net])) != 0 ||
@@ -54,17 +56,19 @@ host_record(struct cloud *c, const struct vm *v)
 /*
  * The flows of SPEC §1 in the original's order: for each placement (intra
  * first), same network by fixed IP, different network by fixed IP, and by
- * floating IP; then the external host both ways.  Labels come from the
- * placement read back from the API, not from what was asked.
+ * floating IP (with --no-floatingip: the fixed IP, as the original
+ * measured it); then the external host both ways; then, with IPv6, a twin
+ * of each fixed-IP flow to the server's IPv6 address, so that the IPv4
+ * flows keep their ids.  Labels come from the placement read back from the
+ * API, not from what was asked.  Writes the flows of family V6 (0 or 1)
+ * numbered from *ID.
  */
 static int
-write_flows(struct cloud *c, struct vmtp_err *err)
+write_vm_flows(struct cloud *c, int v6, int *id, struct vmtp_err *err)
 {
 	static const enum flow_kind what[] = {
 	    FLOW_KIND_L2, FLOW_KIND_L3_FIXED, FLOW_KIND_L3_FLOATING};
 	const struct vm *srv = &c->vms[0];
-	const char *ext;
-	int id = 0;
 	int pass, i;
 
 	for (pass = 1; pass >= 0; pass--) {
@@ -74,17 +78,23 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 			                or_empty(srv->host_key)) == 0;
 			int k;
 
-			if (intra != pass)
+			if (intra != pass || (v6 && v->ipv6 == NULL))
 				continue;
-			for (k = v->net == 0 ? 0 : 1;
-			     k <= (v->net == 0 ? 0 : 2); k++) {
+			for (k = v->net == 0 ? 0 : 1; k <= (v->net == 0 ? 0
+			                                       : v6     ? 1
+			                                                : 2);
+			     k++) {
 				const char *target =
-				    k == 2 ? srv->fip : srv->ip;
+				    v6                    ? srv->ipv6
+				    : k < 2               ? srv->ip
+				    : srv->fip != NULL    ? srv->fip
+				    : c->o->no_floatingip ? srv->ip
+				                          : NULL;
 
 				if (target == NULL)
 					continue;
 				if (emit(c,
-				        rec_flow_new(c->tag, ++id, what[k],
+				        rec_flow_new(c->tag, ++*id, what[k],
 				            intra ? FLOW_NODE_INTRA
 				                  : FLOW_NODE_INTER,
 				            v->name, srv->name, target, 0),
@@ -93,18 +103,31 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 			}
 		}
 	}
+	return 0;
+}
+
+static int
+write_flows(struct cloud *c, struct vmtp_err *err)
+{
+	const struct vm *srv = &c->vms[0];
+	const char *ext;
+	int id = 0;
+
+	if (write_vm_flows(c, 0, &id, err) != 0)
+		return -1;
 	/* the external host reaches the server by its floating IP, or, on a
-	 * provider network, at its own address */
-	ext = srv->fip != NULL              ? srv->fip
-	      : c->o->reuse_network != NULL ? or_empty(srv->ip)
-	                                    : NULL;
+	 * provider network or without floating IPs, at its own address */
+	ext = srv->fip != NULL ? srv->fip
+	      : c->o->reuse_network != NULL || c->o->no_floatingip
+	          ? or_empty(srv->ip)
+	          : NULL;
 	if (c->o->external != NULL && ext != NULL &&
 	    emit(c,
 	        rec_flow_new(c->tag, ++id, FLOW_KIND_EXTERNAL, FLOW_NODE_ANY,
 	            str(c->o->external, "name"), srv->name, ext, 1),
 	        err) != 0)
 		return -1;
-	return 0;
+	return write_vm_flows(c, 1, &id, err);
 }
 
 int

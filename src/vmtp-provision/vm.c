@@ -138,6 +138,15 @@ boot_vm(struct cloud *c, int i, struct vmtp_err *err)
 	    "name", v->name, "imageRef", c->image, "flavorRef", c->flavor,
 	    "key_name", c->keypair, "networks", net, "security_groups", "name",
 	    c->sg_name, "tags", c->tag, "metadata", "vmtp_run", c->tag);
+	if (server != NULL &&
+	    ((c->o->config_drive && json_object_set_new(server, "config_drive",
+	                                json_true()) != 0) ||
+	        (c->o->user_data != NULL &&
+	            json_object_set_new(server, "user_data",
+	                json_string(c->o->user_data)) != 0))) {
+		json_decref(server);
+		server = NULL;
+	}
 	where = placement(c, v);
 	/* json_object_set_new steals WHERE, also on failure */
 	if (where != NULL &&
@@ -189,15 +198,22 @@ vm_read(struct cloud *c, struct vm *v, const json_t *s, struct vmtp_err *err)
 	json_t *a;
 	size_t i;
 
+	/* the first fixed address of each family; the IPv6 one only when
+	 * the run asked for IPv6 (a provider network may have it anyway) */
 	json_array_foreach (addrs, i, a) {
 		const char *type = str(a, "OS-EXT-IPS:type");
+		json_int_t version =
+		    json_integer_value(json_object_get(a, "version"));
 
-		if (json_integer_value(json_object_get(a, "version")) == 4 &&
-		    (type == NULL || strcmp(type, "fixed") == 0)) {
-			if (str_set(&v->ip, str(a, "addr"), err) != 0)
-				return -1;
-			break;
-		}
+		if (type != NULL && strcmp(type, "fixed") != 0)
+			continue;
+		if (version == 4 && v->ip == NULL &&
+		    str_set(&v->ip, str(a, "addr"), err) != 0)
+			return -1;
+		if (version == 6 && v->ipv6 == NULL &&
+		    c->o->ipv6_mode != NULL &&
+		    str_set(&v->ipv6, str(a, "addr"), err) != 0)
+			return -1;
 	}
 	free(v->az);
 	v->az = host != NULL ? str_fmt(err, "%s:%s", or_empty(zone), host)
@@ -407,6 +423,42 @@ place_fips(struct cloud *c, struct wait *w, struct vmtp_err *err)
 	return 0;
 }
 
+/*
+ * Sets ERR once a VM has run out of patience: every VM that does not
+ * answer SSH yet, LAST (the latest VM's reason), and, when those VMs sit
+ * on a subnet without DHCP and have no config drive, that this is likely
+ * why (they have no address).  Returns -1.
+ */
+static int
+ssh_failed(struct cloud *c, const struct wait *w, const struct vmtp_err *last,
+    struct vmtp_err *err)
+{
+	char names[MAX_VMS * (VM_NAME_MAX + 2) + 1] = "";
+	int n = 0, bare = 0, i;
+
+	for (i = 0; i < c->nvm; i++) {
+		if (w->answered[i])
+			continue;
+		if (n++ > 0)
+			strcat(names, ", ");
+		strcat(names, c->vms[i].name);
+		bare += c->nodhcp[c->vms[i].net] && !c->o->config_drive;
+	}
+	return err_set(err, VMTP_EXIT_FAIL,
+	    "%s %s not answer SSH after %ld s: %s%s", names,
+	    n == 1 ? "does" : "do", w->ssh_ms / 1000, last->msg,
+	    bare == 0 ? ""
+	    : n == 1
+	        ? "; likely because its subnet has DHCP disabled and it has "
+	          "no config drive (--config-drive), so it has no address"
+	    : bare == n
+	        ? "; likely because their subnet has DHCP disabled and they "
+	          "have no config drive (--config-drive), so they have no "
+	          "address"
+	        : "; those on a subnet with DHCP disabled have no config "
+	          "drive (--config-drive), so likely no address");
+}
+
 /* SSH to the VMs that are ACTIVE, with their floating IP: port 22 of all
  * probed at once, then a login to those that accept. */
 static int
@@ -439,9 +491,7 @@ try_ssh(struct cloud *c, struct wait *w, struct vmtp_err *err)
 			continue;
 		}
 		if (since_ms(&w->t0) - w->active_at[i] > w->ssh_ms)
-			return err_set(err, VMTP_EXIT_FAIL,
-			    "%s does not answer SSH after %ld s: %s", v->name,
-			    w->ssh_ms / 1000, last.msg);
+			return ssh_failed(c, w, &last, err);
 	}
 	return 0;
 }

@@ -11,7 +11,10 @@
 # key pair are used, after the run tag.  The hosts have no SR-IOV NIC:
 # --vnic-type direct/macvtap VMs never build.  A --controller-node is a
 # namespace host (helpers/nshosts) whose sshd sees the test's os-release,
-# cpuinfo and Python packages.
+# cpuinfo and Python packages.  Issue 14: --ipv6-mode (IPv6 subnets, router
+# legs, rules, host addresses, IPv6 flows), --no-floatingip, --no-dhcp with
+# --config-drive, --user-data, and the combinations refused before anything
+# is made.
 
 load helpers/common
 load helpers/minicloud
@@ -100,7 +103,8 @@ snapshot() {
 	os security group create no-ssh > /dev/null
 	printf 'security_group_name: no-ssh\nssh_retry_count: 1\n' >> "$CFG"
 	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --same-network-only --inter-node-only
-	[[ "$stderr" == *"vmtp-provision: $T-"*" does not answer SSH after 5 s: "*"port 22 does not answer"* ]]
+	# every VM that does not answer is named
+	[[ "$stderr" == *"vmtp-provision: $T-server, $T-client1 do not answer SSH after 5 s: "*"port 22 does not answer" ]]
 	[ "$(jq -c 'select(.type=="resource" and .kind=="security_group") | [.name, .created]' <<< "$output")" = '["no-ssh",false]' ]
 	os security group show no-ssh > /dev/null
 	os security group delete no-ssh
@@ -407,6 +411,115 @@ provision_kill() {
 		--known-hosts "$NSH_DIR/known_hosts"
 	[ "$(jq -c 'select(.type == "run") | [.mode, .distro, .openstack_version, .cpu_info, (.auth_url | length > 0)]' <<< "$output")" = \
 		'["cloud","Debian GNU/Linux 12","Zed (neutron 21.0.0)","2 * AMD EPYC 7543 32-Core Processor",true]' ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--ipv6-mode slaac: IPv6 subnets, router legs and rules; hosts with ipv6; IPv6 flows after the IPv4 ones; cleanup leaves nothing" {
+	export OS_CLOUD=minicloud-admin
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --ipv6-mode slaac
+	# an IPv6 subnet per network, in the configured CIDRs, slaac both ways
+	v6=$(jq -r 'select(.type=="resource" and .kind=="subnet" and (.name | endswith("-v6"))) | .id' <<< "$output")
+	[ "$(wc -l <<< "$v6")" -eq 2 ]
+	for id in $v6; do
+		[[ "$(os_admin subnet show "$id" -f json | jq -r '[.ip_version, .ipv6_ra_mode, .ipv6_address_mode, .cidr] | join(" ")')" =~ ^"6 slaac slaac 2001:4"[56]"::/64"$ ]]
+	done
+	# a router leg on each of the four subnets
+	[ "$(jq -s '[.[] | select(.type=="resource" and .kind=="router_interface")] | length' <<< "$output")" -eq 4 ]
+	# the IPv4 rules and their IPv6 twins
+	sg=$(jq -r 'select(.type=="resource" and .kind=="security_group") | .id' <<< "$output")
+	rules=$(os_admin security group rule list "$sg" -f json)
+	[ "$(jq -r 'map(select(.Direction=="ingress" and .Ethertype=="IPv6") | "\(.["IP Protocol"]) \(.["Port Range"])") |
+		sort | join(",")' <<< "$rules")" = "ipv6-icmp ,tcp 22:22,tcp 5100:5101,tcp 5201:5201,udp 5101:5101,udp 5201:5201" ]
+	[ "$(jq 'map(select(.Direction=="ingress" and .Ethertype=="IPv4")) | length' <<< "$rules")" -eq 6 ]
+	# every VM has its IPv6 address in its network's CIDR, as Nova reports it
+	[ "$(jq -s '[.[] | select(.type=="host" and (.ipv6 | test("^2001:4[56]:")))] | length' <<< "$output")" -eq 3 ]
+	srv6=$(jq -r 'select(.type=="host" and .role=="server") | .ipv6' <<< "$output")
+	srv4=$(jq -r 'select(.type=="host" and .role=="server") | .ip' <<< "$output")
+	fip=$(jq -r 'select(.type=="host" and .role=="server") | .floating_ip' <<< "$output")
+	[[ "$(os_admin server show $T-server -f json | jq -r '.addresses | tostring')" == *"$srv6"* ]]
+	# the IPv4 flows keep their ids; the IPv6 twins of the fixed-IP ones follow
+	[ "$(jq -r 'select(.type=="flow") | "\(.id) \(.desc) \(.target)"' <<< "$output")" = "\
+1 VM to VM same network fixed IP (intra-node) $srv4
+2 VM to VM different network fixed IP (intra-node) $srv4
+3 VM to VM different network floating IP (intra-node) $fip
+4 VM to VM same network fixed IP (intra-node) $srv6
+5 VM to VM different network fixed IP (intra-node) $srv6" ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--ipv6-mode with a reused network that has no IPv6 subnet: one message, status 2, nothing made" {
+	export OS_CLOUD=minicloud-admin
+	run -2 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T --ipv6-mode slaac --reuse-network public
+	[ "$stderr" = "vmtp-provision: --ipv6-mode: network 'public' has no IPv6 subnet" ]
+	[ -z "$output" ]
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "bad values and combinations are refused with status 2 before anything is made" {
+	head -c 49150 /dev/zero > "$BATS_TEST_TMPDIR/big"
+	printf "ipv6_mode: 'slac'\n" > "$BATS_TEST_TMPDIR/bad.yaml"
+	run -2 --separate-stderr vmtp-provision -q -c "$BATS_TEST_TMPDIR/bad.yaml" --tag $T
+	[ "$stderr" = "vmtp-provision: $BATS_TEST_TMPDIR/bad.yaml:1: ipv6_mode: 'slac' is not one of slaac, dhcpv6-stateful, dhcpv6-stateless" ]
+	run -2 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T --no-dhcp
+	[ "$stderr" = "vmtp-provision: --no-dhcp: the VMs get no address without --config-drive" ]
+	run -2 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T --user-data "$BATS_TEST_TMPDIR/big"
+	[[ "$stderr" == "vmtp-provision: --user-data: $BATS_TEST_TMPDIR/big is 49150 bytes"* ]]
+	run -2 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T --user-data "$BATS_TEST_TMPDIR/none"
+	[[ "$stderr" == "vmtp-provision: --user-data: cannot open $BATS_TEST_TMPDIR/none: "* ]]
+	[ "$(snapshot)" = "$BASE" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "--no-floatingip on a provider network: no floating IP, reached at the fixed IP" {
+	export OS_CLOUD=minicloud-admin
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --reuse-network public --no-floatingip
+	[ "$(jq -s '[.[] | select(.type=="resource" and .kind=="floatingip")] | length' <<< "$output")" -eq 0 ]
+	[ "$(jq -s '[.[] | select(.type=="host" and (has("floating_ip") | not) and .ssh.host==.ip and
+		(.ssh.hostkey | startswith("SHA256:")))] | length' <<< "$output")" -eq 2 ]
+	[ "$(os_admin floating ip list -f value | wc -l)" -eq 0 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "--no-dhcp --config-drive: subnets without DHCP, servers with a config drive" {
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --same-network-only --inter-node-only \
+		--no-dhcp --config-drive
+	subnet=$(jq -r 'select(.type=="resource" and .kind=="subnet") | .id' <<< "$output")
+	[ "$(os subnet show "$subnet" -f value -c enable_dhcp)" = False ]
+	[ "$(os server show $T-server -f value -c config_drive)" = True ]
+	[ "$(os server show $T-client1 -f value -c config_drive)" = True ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "VMs that never answer SSH are named, and a subnet without DHCP is said to be the likely reason" {
+	os network create nodhcp > /dev/null
+	os subnet create --network nodhcp --subnet-range 10.99.0.0/24 --no-dhcp nodhcp-subnet > /dev/null
+	printf 'ssh_retry_count: 1\n' >> "$CFG"
+	run -1 --separate-stderr vmtp-provision -c "$CFG" --tag $T --reuse-network nodhcp --inter-node-only
+	# the rolled-back servers' ports go as Nova deletes them
+	for _ in $(seq 50); do
+		os network delete nodhcp 2> /dev/null && break
+		sleep 0.2
+	done
+	[[ "$stderr" == *"vmtp-provision: $T-server, $T-client1 do not answer SSH after 5 s: "*"; likely because their subnet has DHCP disabled and they have no config drive (--config-drive), so they have no address" ]]
+	[ "$(snapshot)" = "$BASE" ]
+}
+
+@test "user_data_file: the servers' Nova user data is the file; reuse_network_name puts them on the network" {
+	export OS_CLOUD=minicloud-admin
+	printf '#!/bin/sh\necho user data ran > /root/vmtp-user-data\n' > "$BATS_TEST_TMPDIR/init.sh"
+	printf "reuse_network_name: 'public'\nuser_data_file: '%s'\n" "$BATS_TEST_TMPDIR/init.sh" >> "$CFG"
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T
+	[ "$(jq -r 'select(.type=="host") | .network' <<< "$output" | sort -u)" = public ]
+	for vm in $T-server $T-client1; do
+		os_admin --os-compute-api-version 2.3 server show $vm -f json |
+			jq -r '.["OS-EXT-SRV-ATTR:user_data"]' | base64 -d > "$BATS_TEST_TMPDIR/got"
+		cmp "$BATS_TEST_TMPDIR/init.sh" "$BATS_TEST_TMPDIR/got"
+	done
 	run -0 --separate-stderr vmtp-cleanup --tag $T
 	[ "$(snapshot)" = "$BASE" ]
 }

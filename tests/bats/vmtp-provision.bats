@@ -150,6 +150,73 @@ fp() {
 	[ "$output" = "vmtp-provision 0.1.0" ]
 }
 
+# cloud_refused ARGS: vmtp-provision in cloud mode without credentials and
+# with an empty ~/.vmtp.yaml world; a setting refused before credentials
+# are looked at says so, alone, with status 2.
+cloud_refused() {
+	run -2 --separate-stderr env -u OS_AUTH_URL -u OS_CLOUD HOME="$BATS_TEST_TMPDIR" \
+		vmtp-provision "$@"
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "--ipv6-mode takes slaac, dhcpv6-stateful or dhcpv6-stateless; a configured one is named by file and line" {
+	# a bad option's value: its line, then the synopsis
+	run -2 --separate-stderr vmtp-provision --ipv6-mode slac
+	[ "${stderr_lines[1]}" = "usage: vmtp-provision [-hqv] [-c config] [-r openrc] [--os-cloud name]" ]
+	[ "${stderr_lines[0]}" = "vmtp-provision: --ipv6-mode: 'slac' is not one of slaac, dhcpv6-stateful, dhcpv6-stateless" ]
+	printf "ping_count: 2\nipv6_mode: 'SLAAC'\n" > "$BATS_TEST_TMPDIR/c.yaml"
+	cloud_refused -c "$BATS_TEST_TMPDIR/c.yaml"
+	[ "$stderr" = "vmtp-provision: $BATS_TEST_TMPDIR/c.yaml:2: ipv6_mode: 'SLAAC' is not one of slaac, dhcpv6-stateful, dhcpv6-stateless" ]
+	# the same in ~/.vmtp.yaml, when the -c file does not set it
+	cp "$BATS_TEST_TMPDIR/c.yaml" "$BATS_TEST_TMPDIR/.vmtp.yaml"
+	printf "ping_count: 2\n" > "$BATS_TEST_TMPDIR/c.yaml"
+	cloud_refused -c "$BATS_TEST_TMPDIR/c.yaml"
+	[ "$stderr" = "vmtp-provision: $BATS_TEST_TMPDIR/.vmtp.yaml:2: ipv6_mode: 'SLAAC' is not one of slaac, dhcpv6-stateful, dhcpv6-stateless" ]
+	# every mode passes on, to the credentials
+	for m in slaac dhcpv6-stateful dhcpv6-stateless; do
+		cloud_refused --ipv6-mode $m
+		[ "$stderr" = "vmtp-provision: OS_AUTH_URL is not set" ]
+	done
+}
+
+@test "--no-dhcp needs a config drive, and goes without an IPv6 mode" {
+	cloud_refused --no-dhcp
+	[ "$stderr" = "vmtp-provision: --no-dhcp: the VMs get no address without --config-drive" ]
+	cloud_refused --no-dhcp --config-drive --ipv6-mode slaac
+	[ "$stderr" = "vmtp-provision: --no-dhcp: Neutron takes no IPv6 mode (--ipv6-mode) on a subnet without DHCP" ]
+	cloud_refused --no-dhcp --config-drive
+	[ "$stderr" = "vmtp-provision: OS_AUTH_URL is not set" ]
+	# config_drive: true is --config-drive
+	printf 'config_drive: true\n' > "$BATS_TEST_TMPDIR/c.yaml"
+	cloud_refused --no-dhcp -c "$BATS_TEST_TMPDIR/c.yaml"
+	[ "$stderr" = "vmtp-provision: OS_AUTH_URL is not set" ]
+}
+
+@test "user data over Nova's limit once base64-encoded, or unreadable, is named with status 2" {
+	# 49149 bytes are 65532 in base64, within Nova's 65535; one more is over
+	head -c 49149 /dev/zero > "$BATS_TEST_TMPDIR/fits"
+	cloud_refused --user-data "$BATS_TEST_TMPDIR/fits"
+	[ "$stderr" = "vmtp-provision: OS_AUTH_URL is not set" ]
+	head -c 49150 /dev/zero > "$BATS_TEST_TMPDIR/big"
+	cloud_refused --user-data "$BATS_TEST_TMPDIR/big"
+	[ "$stderr" = "vmtp-provision: --user-data: $BATS_TEST_TMPDIR/big is 49150 bytes, 65536 in base64: over Nova's limit of 65535" ]
+	cloud_refused --user-data "$BATS_TEST_TMPDIR/none"
+	[ "$stderr" = "vmtp-provision: --user-data: cannot open $BATS_TEST_TMPDIR/none: No such file or directory" ]
+	cloud_refused --user-data "$BATS_TEST_TMPDIR"
+	[ "$stderr" = "vmtp-provision: --user-data: cannot read $BATS_TEST_TMPDIR: Is a directory" ]
+	printf "user_data_file: '%s'\n" "$BATS_TEST_TMPDIR/big" > "$BATS_TEST_TMPDIR/c.yaml"
+	cloud_refused -c "$BATS_TEST_TMPDIR/c.yaml"
+	[[ "$stderr" == "vmtp-provision: user_data_file: $BATS_TEST_TMPDIR/big is 49150 bytes"* ]]
+}
+
+@test "native mode does not check cloud mode's settings" {
+	printf "user_data_file: '/nonexistent'\nipv6_mode: 'bad'\n" > "$BATS_TEST_TMPDIR/c.yaml"
+	run -0 --separate-stderr vmtp-provision -c "$BATS_TEST_TMPDIR/c.yaml" --no-dhcp \
+		--host "root@$(nsh_ip 1)" --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$NSH_DIR/known_hosts"
+	[ "$(jq -r .type <<< "$output" | paste -sd,)" = run,host,flow ]
+}
+
 @test "--help's synopsis is the man page's" {
 	run -0 vmtp-provision --help
 	help="$(sed -n '/^usage/,/^$/p' <<< "$output" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')"

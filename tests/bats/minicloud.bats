@@ -272,6 +272,7 @@ vm_status() {
 	run -0 os subnet create --network mc-ud-net --subnet-range 10.251.6.0/24 mc-ud-subnet
 	cat >"$BATS_TEST_TMPDIR/ud" <<-'EOF'
 		#!/bin/sh
+		sleep 2 # longer than the boot delay: ACTIVE must wait for it
 		echo "$(pwd) $(ip -4 -o addr show eth0 | wc -l)" >>ud-ran
 		date -u +%Y-%m-%dT%H:%M:%S.%6N >ud-end
 		exit 3

@@ -217,6 +217,15 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	[ "$(jq -c '[.tags, .properties, .config_drive]' <<<"$output")" = '[["red","big"],{"role":"server"},"True"]' ]
 	run -0 os_admin --os-compute-api-version 2.79 server show "$one" -f json
 	[ "$(jq -r '."OS-EXT-SRV-ATTR:user_data"' <<<"$output" | base64 -d)" = '#!/bin/sh' ]
+	# the user data is the admin's to see, from 2.3 on; a server without a config drive shows ""
+	run -0 os_admin --os-compute-api-version 2.3 server show "$one" -f json
+	[ "$(jq -r '."OS-EXT-SRV-ATTR:user_data"' <<<"$output" | base64 -d)" = '#!/bin/sh' ]
+	run -0 os_admin --os-compute-api-version 2.2 server show "$one" -f json
+	[ "$(jq 'has("OS-EXT-SRV-ATTR:user_data")' <<<"$output")" = false ]
+	run -0 os --os-compute-api-version 2.79 server show "$one" -f json
+	[ "$(jq 'has("OS-EXT-SRV-ATTR:user_data")' <<<"$output")" = false ]
+	run -0 os server show "$two" -f json
+	[ "$(jq -c .config_drive <<<"$output")" = '""' ]
 	run -0 os --os-compute-api-version 2.79 server list --tags red -f value -c Name
 	[ "$(sort <<<"$output" | paste -sd,)" = "mc-f-one,mc-f-two" ]
 	run -0 os --os-compute-api-version 2.79 server list --tags red,big -f value -c Name
@@ -229,6 +238,106 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	[ "$output" = "" ]
 	run -0 os server delete --wait "$one" "$two"
 	run -0 os network delete mc-f-net
+}
+
+# vm_status ID FIELD: FIELD of server ID in the data-path agent's status.json ("null" when absent).
+vm_status() {
+	jq -r --arg id "$1" ".vms[\$id].$2" "$MINICLOUD_DIR/dataplane/status.json"
+}
+
+@test "bad user data or config drive is refused with Nova's 400 before anything is made" {
+	head -c 49200 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/big" # 65600 characters of base64
+	run -1 --separate-stderr os server create --flavor m1.tiny --image minicloud-vm --network public \
+		--user-data "$BATS_TEST_TMPDIR/big" mc-bad
+	[[ "$stderr" == *"Invalid input for field/attribute user_data. Value: YWFh"*"' is too long (HTTP 400)"* ]]
+	# what the client always encodes, sent as it is
+	tok=$(os token issue -f value -c id)
+	image=$(os image show minicloud-vm -f value -c id)
+	msgs=()
+	for field in '"user_data": "YWJ"' '"config_drive": "maybe"' '"config_drive": 1'; do
+		run -0 api_status COMPUTE /v2.1/servers -H "X-Auth-Token: $tok" -H 'Content-Type: application/json' \
+			-d '{"server": {"name": "mc-bad", "flavorRef": "1", "imageRef": "'"$image"'", '"$field"'}}'
+		[ "$output" = 400 ]
+		msgs+=("$(jq -r .badRequest.message "$BATS_TEST_TMPDIR/body")")
+	done
+	[ "${msgs[0]}" = "Invalid input for field/attribute user_data. Value: YWJ. 'YWJ' is not a 'base64'" ]
+	[[ "${msgs[1]}" == "Invalid input for field/attribute config_drive. Value: maybe. 'maybe' is not one of [True, 'True', "* ]]
+	[ "${msgs[2]}" = "Invalid input for field/attribute config_drive. Value: 1. 1 is not of type 'boolean', 'string'" ]
+	run -0 os server list --name mc-bad -f value -c ID
+	[ "$output" = "" ]
+}
+
+@test "a #! user-data script runs once in the VM's /root before ACTIVE, and its failure does not stop the boot" {
+	run -0 os network create mc-ud-net
+	run -0 os subnet create --network mc-ud-net --subnet-range 10.251.6.0/24 mc-ud-subnet
+	cat >"$BATS_TEST_TMPDIR/ud" <<-'EOF'
+		#!/bin/sh
+		sleep 2 # longer than the boot delay: ACTIVE must wait for it
+		echo "$(pwd) $(ip -4 -o addr show eth0 | wc -l)" >>ud-ran
+		date -u +%Y-%m-%dT%H:%M:%S.%6N >ud-end
+		exit 3
+	EOF
+	run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-ud-net \
+		--user-data "$BATS_TEST_TMPDIR/ud" mc-ud -f value -c id
+	id=$output
+	minicloud_wait_server "$id" ACTIVE
+	log=$MINICLOUD_DIR/dataplane/vm-$id/user-data.log
+	cat "$log" >&2
+	# it ran with the VM's network up, in the VM's own /root (its sshd's), not the machine's, and had ended
+	# when the server went ACTIVE
+	pid=$(vm_status "$id" sshd_pid)
+	[ "$(nsenter -t "$pid" -m cat /root/ud-ran)" = "/root 1" ]
+	ended=$(nsenter -t "$pid" -m cat /root/ud-end)
+	launched=$(os server show "$id" -f value -c OS-SRV-USG:launched_at)
+	echo "script ended $ended, server launched $launched" >&2
+	[[ "$ended" < "$launched" ]]
+	[ ! -e /root/ud-ran ]
+	grep -q 'user-data: failed (exit status 3); the boot goes on$' "$log"
+	# once: stopped and started (a new namespace and sshd), it does not run again
+	run -0 os server stop "$id"
+	minicloud_wait_server "$id" SHUTOFF
+	for _ in $(seq 100); do [ "$(vm_status "$id" state)" = null ] && break; sleep 0.2; done
+	[ "$(vm_status "$id" state)" = null ]
+	run -0 os server start "$id"
+	for _ in $(seq 100); do [ "$(vm_status "$id" state)" = ready ] && break; sleep 0.2; done
+	[ "$(vm_status "$id" state)" = ready ]
+	pid2=$(vm_status "$id" sshd_pid)
+	[ "$pid2" != "$pid" ]
+	[ "$(nsenter -t "$pid2" -m cat /root/ud-ran)" = "/root 1" ]
+	[ "$(grep -c 'user-data: running' "$log")" = 1 ]
+	run -0 os server delete --wait "$id"
+	run -0 os network delete mc-ud-net
+}
+
+@test "no DHCP: a server gets its address only with a config drive; without one it is ACTIVE with none" {
+	run -0 os network create mc-nd-net
+	run -0 os subnet create --network mc-nd-net --subnet-range 10.251.7.0/24 --no-dhcp mc-nd-subnet
+	printf '#!/bin/sh\ntouch ran\n' >"$BATS_TEST_TMPDIR/script"
+	printf '#cloud-config\nruncmd: [touch, ran]\n' >"$BATS_TEST_TMPDIR/cloud-config"
+	run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-nd-net \
+		--user-data "$BATS_TEST_TMPDIR/script" mc-nd-none -f value -c id
+	none=$output
+	run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-nd-net --config-drive True \
+		--user-data "$BATS_TEST_TMPDIR/cloud-config" mc-nd-cd1 -f value -c id
+	cd1=$output
+	run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-nd-net --config-drive True \
+		mc-nd-cd2 -f value -c id
+	cd2=$output
+	for id in "$none" "$cd1" "$cd2"; do minicloud_wait_server "$id" ACTIVE; done
+	# without a config drive: no IPv4 address (no sshd), and status.json says why; its user data never read
+	[ "$(ip -n "$(vm_status "$none" ns)" -4 -o addr show dev eth0)" = "" ]
+	[ "$(vm_status "$none" no_address.eth0)" = "no address: subnet mc-nd-subnet without DHCP and no config drive" ]
+	[ "$(vm_status "$none" sshd_pid)" = null ]
+	grep -q 'user-data: not run: no datasource' "$MINICLOUD_DIR/dataplane/vm-$none/user-data.log"
+	# with one: its address (from network_data.json), reached from a VM on the same network
+	run -0 os port list --server "$cd1" -f json
+	ip1=$(jq -r '.[0]."Fixed IP Addresses"[0].ip_address' <<<"$output")
+	ip -n "$(vm_status "$cd1" ns)" -4 -o addr show dev eth0 | grep -q "inet $ip1/24 "
+	[ "$(vm_status "$cd1" no_address)" = null ]
+	run -0 ip netns exec "$(vm_status "$cd2" ns)" ping -c 1 -W 5 "$ip1"
+	grep -q 'user-data: not executed: not a script' "$MINICLOUD_DIR/dataplane/vm-$cd1/user-data.log"
+	run -0 os server delete --wait "$none" "$cd1" "$cd2"
+	run -0 os network delete mc-nd-net
 }
 
 @test "compute negotiates microversions up to 2.79 and answers others with 406" {

@@ -14,7 +14,9 @@ machine with the cloud the way Neutron's L2 and L3 agents do, watching as admin 
                    fixed IP, default route via the subnet's gateway, an sshd on the fixed IP for root with the
                    key pair's key, and its security groups as iptables rules (ingress; egress open); a port
                    on the external network (a provider network) goes on the external bridge, so the root
-                   namespace reaches the server at its fixed IP
+                   namespace reaches the server at its fixed IP. As cloud-init would: no IPv4 address on a
+                   port whose subnet has no DHCP unless the server has a config drive; a user-data script
+                   (#!) runs once, before the server is reported ready
   router           namespace P-r-ID: qr- legs on attached subnets, qg- gateway on the external bridge, SNAT
                    for internal subnets, DNAT/SNAT for each floating IP
   external host    namespace P-xh on the external network with its own sshd (D/external-host)
@@ -23,6 +25,7 @@ P is "mc" + 4 hex digits of D's path, so clouds never collide. Everything is wri
 before it is made; cleanup(D) undoes it all from the ledger alone, even after kill -9 of the agent.
 compute.py loads class Agent from this module: plug() returns once the server's namespace and sshd are up."""
 import argparse
+import base64
 import concurrent.futures
 import hashlib
 import ipaddress
@@ -45,6 +48,7 @@ FULL_POLL = 2.0  # a full look at Neutron even without a nudge (s)
 SSHD = "/usr/sbin/sshd"
 # A fresh /run for a namespace's sshd, in its own mount namespace: the machine's /run is left alone
 PRIVATE_RUN = "mount -t tmpfs -o mode=0755 minicloud-run /run && mkdir -m 0755 /run/sshd"
+USER_DATA_TIMEOUT = 30  # s a user-data script may run before it is killed (the boot then goes on)
 
 
 def prefix(d):
@@ -132,6 +136,12 @@ def cleanup(d):
             errors.append(str(err))
     if errors:
         raise NetError("; ".join(errors))
+
+
+def log_line(path, msg):
+    """Appends "user-data: MSG" to the log at PATH (a server's user-data.log)."""
+    with open(path, "a") as fp:
+        fp.write("%s user-data: %s\n" % (time.strftime("%H:%M:%S"), msg))
 
 
 def read_json(path, default):
@@ -227,6 +237,7 @@ class Reconciler:
         self.nets, self.vms, self.sgs, self.routers, self.nats = {}, {}, {}, {}, {}
         self.sshd = {}  # server id -> Popen
         self.errors = {}  # server id -> message
+        self.user_data = {}  # server id -> (its user-data script's Popen, deadline, log file) while it runs
         self.ext = None  # the external network: id, cidr, gateway
         self.wires = {}  # (network id, host) -> delaylink.py process
         self.netem = False  # whether the kernel has sch_netem (tried on the first delayed link)
@@ -561,6 +572,107 @@ class Reconciler:
         self.stop_sshd("vm-" + sid)
         netns.ns_del(self.n.vm(sid))
 
+    # -- what cloud-init does at boot: addresses from DHCP or the config drive, then the user data --
+    def boot_config(self, vms, ns_state, servers):
+        """Completes each server's spec in VMS with what its guest would do at boot, as cloud-init: a port's
+        IPv4 address on a subnet without DHCP is configured only when the server has a config drive (its
+        network_data.json); without one the port stays unaddressed, the reason in spec["no_address"]
+        (device -> why, for status.json). Adds the server's user data and whether the guest can read it
+        (a config drive, or an address to reach the metadata service with)."""
+        records = {s["id"]: s for s in servers.get("servers", [])}
+        # the external network's subnet is exempt: `up` makes it without DHCP, as a floating-IP pool, and
+        # servers booted on it as a provider network keep their addresses
+        no_dhcp = {sub["id"]: sub for sub in ns_state["subnets"] if sub["ip_version"] == 4
+                   and not sub.get("enable_dhcp", True) and sub["network_id"] != self.ext["id"]}
+        fixed = {p["id"]: p["fixed_ips"] for p in ns_state["ports"]}
+        for sid, spec in vms.items():
+            rec = records.get(sid, {})
+            drive = bool(rec.get("config_drive"))
+            spec.update(config_drive=drive, user_data=rec.get("user_data"))
+            for i, port in enumerate(spec["ports"]):
+                subs = {f["ip_address"]: no_dhcp[f["subnet_id"]] for f in fixed.get(port["id"], [])
+                        if f["subnet_id"] in no_dhcp}
+                if drive or not subs:
+                    continue
+                port["addrs"] = [a for a in port["addrs"] if a["ip"] not in subs]
+                names = sorted({sub["name"] or sub["id"] for sub in subs.values()})
+                spec.setdefault("no_address", {})["eth%d" % i] = (
+                    "no address: subnet %s without DHCP and no config drive" % ", ".join(names))
+            spec["datasource"] = drive or any(p["addrs"] for p in spec["ports"])
+
+    def start_user_data(self, sid, spec):
+        """Runs the server's user data as cloud-init would, once per server (a stop and start does not run it
+        again): a script (#!) runs in the VM's namespaces, cwd its /root, output to dataplane/vm-ID/
+        user-data.log; the server is reported ready once it ends, or is killed after USER_DATA_TIMEOUT s
+        (poll_user_data). Anything else (cloud-config, MIME...) is not executed, and the log says so; nor is
+        anything when the guest could not read its user data (no config drive and no address)."""
+        if not spec.get("user_data"):
+            return
+        wd = os.path.join(self.work, "vm-" + sid)
+        os.makedirs(wd, exist_ok=True)
+        logf, once = os.path.join(wd, "user-data.log"), os.path.join(wd, "user-data.once")
+        if os.path.exists(once):
+            return
+        if not spec["datasource"]:
+            return log_line(logf, "not run: no datasource: no config drive, and no address to reach the "
+                                  "metadata service with")
+        with open(once, "w"):  # before it runs: at most once, as cloud-init's per-instance semaphore
+            pass
+        data = base64.b64decode(spec["user_data"])
+        if not data.startswith(b"#!"):
+            return log_line(logf, "not executed: not a script (no #! at its start); cloud-config and other "
+                                  "formats are not run here")
+        script = os.path.join(wd, "user-data")
+        with open(os.open(script, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o700), "wb") as fp:
+            fp.write(data)
+        home = os.path.join(wd, "root")
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        log_line(logf, "running (timeout %d s)" % USER_DATA_TIMEOUT)
+        out = open(logf, "ab")
+        try:
+            # own /run, and the VM's /root (the directory its sshd's /root is) as working directory
+            p = subprocess.Popen(["ip", "netns", "exec", self.n.vm(sid), "sh", "-c", PRIVATE_RUN +
+                                  ' && mount --bind "$0" /root && cd /root && exec "$@"', home, script],
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, close_fds=True,
+                                 env=dict(netns.ENV, HOME="/root"), cwd="/", start_new_session=True)
+        except BaseException:
+            out.close()
+            raise
+        self.ledger.add("proc", p.pid, start_time(p.pid) or "-")
+        self.user_data[sid] = (p, time.monotonic() + USER_DATA_TIMEOUT, out)
+
+    def poll_user_data(self):
+        """Ends the user-data runs that finished, overran their time or whose server went; True when any
+        ended (the server's status changes: booting -> ready)."""
+        ended = False
+        for sid, (p, deadline, _) in list(self.user_data.items()):
+            rc = p.poll()
+            if rc is None and sid in self.vms and time.monotonic() < deadline:
+                continue
+            if sid not in self.vms:  # its namespace went, and what ran in it
+                self.end_user_data(sid, "ended: the server stopped or was deleted")
+            elif rc is None:
+                self.end_user_data(sid, "killed after %d s" % USER_DATA_TIMEOUT)
+            elif rc == 0:
+                self.end_user_data(sid, "finished")
+            else:  # cloud-init reports a failed script and boots on
+                self.end_user_data(sid, "failed (%s); the boot goes on" %
+                                   ("exit status %d" % rc if rc > 0 else "signal %d" % -rc))
+            ended = True
+        return ended
+
+    def end_user_data(self, sid, how):
+        p, _, out = self.user_data.pop(sid)
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+        out.close()
+        log_line(os.path.join(self.work, "vm-" + sid, "user-data.log"), how)
+        log("server %s: user data %s" % (sid, how))
+
     # -- routers --
     def add_router(self, rid, spec):
         ns = self.n.router(rid)
@@ -607,6 +719,7 @@ class Reconciler:
         self.api_ms = (time.monotonic() - t0) * 1000
         servers = read_json(self.state_file, {})
         nets, vms, sgs, routers, nats = self.desired(ns_state, servers)
+        self.boot_config(vms, ns_state, servers)
         changed = False
         for sid in [s for s in self.vms if vms.get(s) != self.vms[s]]:
             self.del_vm(sid)
@@ -651,6 +764,7 @@ class Reconciler:
                 netns.iptables_restore(self.n.vm(sid), sgs[sid])  # filtered before anything listens
                 self.sgs[sid] = sgs[sid]
                 self.start_vm_sshd(sid, spec)
+                self.start_user_data(sid, spec)
             except (NetError, RuntimeError, OSError) as e:
                 log("server %s: %s" % (sid, e))
                 self.errors[sid] = str(e)
@@ -665,8 +779,10 @@ class Reconciler:
         vms = {}
         for sid in self.vms:
             p = self.sshd.get("vm-" + sid)
-            vms[sid] = {"state": "error" if sid in self.errors else "ready", "ns": self.n.vm(sid),
-                        "host": self.n.host(self.vms[sid]["host"])}
+            vms[sid] = {"state": "error" if sid in self.errors else "booting" if sid in self.user_data else "ready",
+                        "ns": self.n.vm(sid), "host": self.n.host(self.vms[sid]["host"])}
+            if self.vms[sid].get("no_address"):
+                vms[sid]["no_address"] = self.vms[sid]["no_address"]
             if sid in self.errors:
                 vms[sid]["error"] = self.errors[sid]
             if p is not None:
@@ -703,6 +819,8 @@ class Reconciler:
                         nudge = True
             except FileNotFoundError:
                 pass
+            if self.poll_user_data():
+                self.write_status()
             if nudge or time.monotonic() - last > FULL_POLL:
                 t0 = time.monotonic()
                 last = t0
@@ -735,9 +853,11 @@ def main():
     r = Reconciler(os.path.abspath(args.dir), args.computes, args.inter_node_delay)
     try:
         r.run()
-    finally:  # on TERM the sshds go with us; `minicloud down` removes the rest from the ledger
+    finally:  # on TERM the sshds and user-data scripts go with us; `minicloud down` removes the rest from the ledger
         for key in list(r.sshd):
             r.stop_sshd(key)
+        for sid in list(r.user_data):
+            r.end_user_data(sid, "killed: the data-path agent stopped")
 
 
 if __name__ == "__main__":

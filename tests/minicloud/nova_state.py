@@ -30,6 +30,10 @@ HOST_VCPUS, HOST_RAM_MB, HOST_DISK_GB = 16, 32768, 500
 # vnic types Nova serves from a PCI device (nova.network.model.VNIC_TYPES_SRIOV): a port of one of them
 # makes a PCI request, which these hosts (no SR-IOV NIC, no [pci] device_spec) can never satisfy
 SRIOV_VNIC_TYPES = ("direct", "macvtap", "direct-physical", "virtio-forwarder", "vdpa", "remote-managed")
+# Nova's parameter_types.boolean: every spelling its schema takes for a boolean (config_drive)
+BOOL_TRUE = (True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
+BOOL_FALSE = (False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no")
+USER_DATA_MAX = 65535  # characters of base64 text (the schema's maxLength)
 TAG_RE = re.compile(r"^[^,/]{1,60}$")
 KEYPAIR_NAME_RE = re.compile(r"^[A-Za-z0-9 _.@-]{1,255}$")
 
@@ -73,6 +77,37 @@ def authorize(ctx, rule, project=None, user=None):
 
 def valid_tags(tags):
     return isinstance(tags, list) and len(tags) <= 50 and all(isinstance(t, str) and TAG_RE.match(t) for t in tags)
+
+
+def schema_fault(field, value, message):
+    """Nova's 400 for a request body its JSON schema refuses (nova.api.validation): the field, its value and
+    jsonschema's message, e.g. "Invalid input for field/attribute user_data. Value: AAAA... 'AAAA...' is too long"."""
+    return Fault(400, "Invalid input for field/attribute %s. Value: %s. %s" % (field, value, message))
+
+
+def boot_data(s):
+    """The config drive (True or False) and user data (base64 text or None) of server create request S, checked
+    as Nova's schema checks them: config_drive one of parameter_types.boolean's spellings, user_data a string
+    that decodes as base64 (padding checked, other characters skipped, as oslo's decode_as_bytes) of at most
+    USER_DATA_MAX characters; in that order, first failure answered. A null user_data is none, as the v2
+    schema Nova keeps takes it."""
+    cd = s.get("config_drive", False)
+    if not isinstance(cd, (bool, str)):
+        raise schema_fault("config_drive", cd, "%r is not of type 'boolean', 'string'" % (cd,))
+    if cd not in BOOL_TRUE + BOOL_FALSE:
+        raise schema_fault("config_drive", cd, "%r is not one of %r" % (cd, list(BOOL_TRUE + BOOL_FALSE)))
+    ud = s.get("user_data")
+    if ud is None:
+        return cd in BOOL_TRUE, None
+    if not isinstance(ud, str):
+        raise schema_fault("user_data", ud, "%r is not of type 'string'" % (ud,))
+    try:
+        base64.b64decode(ud)
+    except ValueError:  # binascii.Error (padding) or non-ASCII text
+        raise schema_fault("user_data", ud, "%r is not a 'base64'" % ud) from None
+    if len(ud) > USER_DATA_MAX:
+        raise schema_fault("user_data", ud, "%r is too long" % ud)
+    return cd in BOOL_TRUE, ud
 
 
 def pci_ports(server):
@@ -272,6 +307,7 @@ class Compute:
         name = s.get("name")
         if not isinstance(name, str) or not 1 <= len(name) <= 255:
             raise Fault(400, "Invalid input for field/attribute name.")
+        config_drive, user_data = boot_data(s)
         flavor = self.find_flavor(s.get("flavorRef", ""))
         if flavor is None:
             raise Fault(400, "Flavor %s could not be found." % s.get("flavorRef"))
@@ -296,12 +332,6 @@ class Compute:
                 isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 255 and len(v) <= 255
                 for k, v in metadata.items()):
             raise Fault(400, "Invalid input for field/attribute metadata.")
-        user_data = s.get("user_data")
-        if user_data is not None:
-            try:
-                base64.b64decode(user_data, validate=True)
-            except (binascii.Error, TypeError):
-                raise Fault(400, "User data needs to be valid base 64.") from None
         key = None
         if s.get("key_name") is not None:
             key = self.keypairs.get((ctx.user_id, s["key_name"]))
@@ -334,7 +364,7 @@ class Compute:
                   "status": "BUILD", "vm_state": "building", "task_state": "scheduling", "power_state": 0,
                   "flavor": dict(flavor), "image_id": image["id"], "key_name": key and key["name"],
                   "key_data": key and key["public_key"], "metadata": metadata, "tags": tags,
-                  "user_data": user_data, "config_drive": bool(s.get("config_drive")),
+                  "user_data": user_data, "config_drive": config_drive,
                   "availability_zone": zone, "forced_host": forced_host, "host": None, "created": now,
                   "updated": now, "launched_at": None, "fault": None, "ports": [],
                   "security_groups": sg_names or ["default"], "description": s.get("description"),

@@ -17,6 +17,7 @@
 
 #include <libssh2.h>
 
+#include "libvmtp/base64.h"
 #include "libvmtp/err.h"
 #include "libvmtp/log.h"
 #include "libvmtp/ssh.h"
@@ -137,33 +138,6 @@ ssh_quote(const char *s)
 	*w++ = '\'';
 	*w = '\0';
 	return q;
-}
-
-/* Standard base64 of LEN bytes of IN into OUT (room for 4/3 LEN + 1),
- * without the '=' padding, as OpenSSH prints fingerprints. */
-static void
-base64_nopad(const unsigned char *in, size_t len, char *out)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                          "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	char *w = out;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		*w++ = tab[in[i] >> 2];
-		*w++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		*w++ = tab[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		*w++ = tab[in[i + 2] & 63];
-	}
-	if (len - i == 1) {
-		*w++ = tab[in[i] >> 2];
-		*w++ = tab[(in[i] & 3) << 4];
-	} else if (len - i == 2) {
-		*w++ = tab[in[i] >> 2];
-		*w++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		*w++ = tab[(in[i + 1] & 15) << 2];
-	}
-	*w = '\0';
 }
 
 /*
@@ -287,7 +261,7 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
 		goto out;
 	}
 	memcpy(c->fingerprint, "SHA256:", 7);
-	base64_nopad(hash, 32, c->fingerprint + 7);
+	base64_encode(hash, 32, 0, c->fingerprint + 7);
 	if (expect != NULL) {
 		if (strcmp(expect, c->fingerprint) == 0) {
 			rc = 0;

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "libvmtp/base64.h"
 #include "libvmtp/cfg.h"
 #include "libvmtp/cli.h"
 #include "libvmtp/err.h"
@@ -701,33 +702,6 @@ config_where(const char *config, const char *key, char *buf, size_t len)
 	free(line);
 }
 
-/* BUF (LEN bytes) in base64, a new string; NULL when out of memory. */
-static char *
-base64(const unsigned char *buf, size_t len)
-{
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                          "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = malloc((len + 2) / 3 * 4 + 1);
-	char *p = out;
-	size_t i;
-
-	for (i = 0; out != NULL && i < len; i += 3) {
-		unsigned long v = (unsigned long)buf[i] << 16;
-
-		if (i + 1 < len)
-			v |= (unsigned long)buf[i + 1] << 8;
-		if (i + 2 < len)
-			v |= buf[i + 2];
-		*p++ = abc[(v >> 18) & 63];
-		*p++ = abc[(v >> 12) & 63];
-		*p++ = i + 1 < len ? abc[(v >> 6) & 63] : '=';
-		*p++ = i + 2 < len ? abc[v & 63] : '=';
-	}
-	if (out != NULL)
-		*p = '\0';
-	return out;
-}
-
 /*
  * The user data file PATH (named WHAT: the option or the key) as Nova
  * takes it, base64, into *OUT (a new string).  A file that cannot be read,
@@ -774,7 +748,9 @@ user_data_load(
 		    what, path, len, b64, USER_DATA_MAX);
 		goto out;
 	}
-	*out = base64(buf, len);
+	*out = malloc(BASE64_SIZE(len));
+	if (*out != NULL)
+		base64_encode(buf, len, 1, *out);
 	if (*out == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;

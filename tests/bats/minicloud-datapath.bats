@@ -333,8 +333,9 @@ eventually() {
 	for v in vs vr vc2; do
 		ip -n "$(vmns "$v")" -6 -o addr show eth0 | grep -q "inet6 $(fixed6 "$v")/64 "
 	done
-	ip -n "$(vmns vs)" -6 route show default | grep -q "via ${V6_1%/64}1 dev eth0"
-	ip -n "$(vmns vc2)" -6 route show default | grep -q "via ${V6_2%/64}1 dev eth0"
+	# the default route via the subnet's gateway_ip (Neutron's default: the prefix's first address, "::")
+	ip -n "$(vmns vs)" -6 route show default | grep -q "via $(os subnet show s1v6 -f value -c gateway_ip) dev eth0"
+	ip -n "$(vmns vc2)" -6 route show default | grep -q "via $(os subnet show s2v6 -f value -c gateway_ip) dev eth0"
 	vm_ssh "$(fip vs)" nuttcp -6 -S -P 5001 -p 5002 || true # already running is fine
 	# same network, compute 2 to compute 1 (no router on the way), then from the other network
 	run -0 vm_ssh "$(fip vr)" ping -6 -c 3 -i 0.2 -W 2 "$(fixed6 vs)"
@@ -381,7 +382,7 @@ eventually() {
 	ns="$P-vm-$(os server show vd -f value -c id | cut -c1-8)"
 	ip -n "$ns" -6 -o addr show eth0 | grep -q "inet6 $full/64 "
 	ip -n "$ns" -6 -o addr show eth0 | grep -q "inet6 $less/64 "
-	ip -n "$ns" -6 route show default | grep -q "via fd00:5a:[67]::1 dev eth0"
+	ip -n "$ns" -6 route show default | grep -qE "via fd00:5a:[67]:: dev eth0"
 	# Neutron put the second IPv6 gateway on the router's existing IPv6 port of n6: one leg, both addresses
 	run -0 vm_ssh "$(fip vs)" ping -6 -c 2 -i 0.2 -W 2 "$full"
 	[[ $output == *"ttl=63"* ]]

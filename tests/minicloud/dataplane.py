@@ -5,18 +5,22 @@
 Started by `minicloud up` (as a service in its ledger), stopped by `minicloud down`. It reconciles the
 machine with the cloud the way Neutron's L2 and L3 agents do, watching as admin through the API:
 
-  compute host i   namespace P-hI: one bridge per tenant network; hosts 2..N joined to host 1 (the network
-                   node) by one veth per network, with netem delay when --inter-node-delay is given
+  compute host i   namespace P-hI: one bridge per tenant network (multicast flooded: no snooping); hosts
+                   2..N joined to host 1 (the network node) by one veth per network, with netem delay when
+                   --inter-node-delay is given
   external network bridge in P-h1; the root namespace holds the external subnet's gateway IP on link
                    Pext, so the operator's machine reaches floating IPs; no forwarding or NAT in root; while
                    a server on host i > 1 has a port on it, a bridge there too, joined to host 1's
   server           namespace P-vm-ID: per port a veth on its network's bridge on its host, the port's MAC and
-                   fixed IP, default route via the subnet's gateway, an sshd on the fixed IP for root with the
-                   key pair's key, and its security groups as iptables rules (ingress; egress open); a port
+                   fixed IPs (IPv6 ones as SLAAC or DHCPv6 would give them), default routes via the subnets'
+                   gateways, an sshd on the fixed IP for root with the key pair's key, and its security groups
+                   as iptables and ip6tables rules (ingress; egress open); a port
                    on the external network (a provider network) goes on the external bridge, so the root
                    namespace reaches the server at its fixed IP
-  router           namespace P-r-ID: qr- legs on attached subnets, qg- gateway on the external bridge, SNAT
-                   for internal subnets, DNAT/SNAT for each floating IP
+  router           namespace P-r-ID: qr- legs on attached subnets (forwarding IPv4 and IPv6), qg- gateway on
+                   the external bridge, SNAT for internal subnets, DNAT/SNAT for each floating IP
+  tenant routes    with --tenant-routes, the root namespace routes each IPv4 subnet on a router with a gateway
+                   via that gateway IP (as a BGP speaker advertises them to the operator's router)
   external host    namespace P-xh on the external network with its own sshd (D/external-host)
 
 P is "mc" + 4 hex digits of D's path, so clouds never collide. Everything is written to D/dataplane/ledger

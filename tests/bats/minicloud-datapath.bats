@@ -414,7 +414,8 @@ eventually() {
 			[[ $out =~ \ ([0-9]+)\ /\ +([0-9]+)\ drop/pkt ]] &&
 			[ $((BASH_REMATCH[2] - BASH_REMATCH[1])) -gt 50 ]
 	}
-	blocked() { ! received && [[ $out == *" drop/pkt 100.00 %loss"* ]]; }
+	# blocked: the control connection (TCP) worked, but no datagram came in
+	blocked() { ! received && [[ $out == *" drop/pkt 100.00 %loss"* || $out == *"nuttcp-r: "*"Error"* ]]; }
 	eventually 30 received
 	os security group rule delete "$rule"
 	eventually 30 blocked

@@ -3,15 +3,19 @@
 # networks, a router with a gateway, a server on compute 1, clients on computes 1 and 2, floating IPs) and
 # packets really flow: SSH by floating IP from the root namespace, ping and nuttcp by fixed IP on a network,
 # through the router, and through NAT; a server on the provider network at its fixed IP; security groups;
-# the inter-node delay; cleanup. One cloud per suite.
+# the inter-node delay; IPv6 (SLAAC subnets on both networks, DHCPv6 ones, ip6tables security groups);
+# multicast between computes; tenant routes (--tenant-routes) from the root namespace; cleanup. One cloud
+# per suite.
 
 load helpers/common
 load helpers/minicloud
 
 DELAY_MS=5
+V6_1=fd00:5a:1::/64 # the networks' IPv6 (SLAAC) subnets: in the cloud's namespaces only
+V6_2=fd00:5a:2::/64
 
 setup_file() {
-	minicloud_up --computes 2 --boot-delay 0 --inter-node-delay "$DELAY_MS"
+	minicloud_up --computes 2 --boot-delay 0 --inter-node-delay "$DELAY_MS" --tenant-routes
 	if [ -e "$BATS_FILE_TMPDIR/minicloud.skip" ] || [ -e "$BATS_FILE_TMPDIR/minicloud.fail" ]; then
 		return 0 # each test skips or fails with the reason (minicloud_require)
 	fi
@@ -23,16 +27,22 @@ setup_file() {
 		keypair create --public-key $d/key.pub k1
 		network create n1
 		subnet create --network n1 --subnet-range $(cidr 0) s1
+		subnet create --network n1 --ip-version 6 --ipv6-ra-mode slaac --ipv6-address-mode slaac --subnet-range $V6_1 s1v6
 		network create n2
 		subnet create --network n2 --subnet-range $(cidr 1) s2
+		subnet create --network n2 --ip-version 6 --ipv6-ra-mode slaac --ipv6-address-mode slaac --subnet-range $V6_2 s2v6
 		router create r1
 		router set --external-gateway public r1
 		router add subnet r1 s1
 		router add subnet r1 s2
+		router add subnet r1 s1v6
+		router add subnet r1 s2v6
 		security group create perf
 		security group rule create --protocol tcp --dst-port 22 perf
 		security group rule create --protocol icmp perf
 		security group rule create --protocol tcp --dst-port 5001:5002 perf
+		security group rule create --ethertype IPv6 --protocol ipv6-icmp perf
+		security group rule create --ethertype IPv6 --protocol tcp --dst-port 5001:5002 perf
 		security group create locked
 		security group rule create --protocol icmp locked
 		security group rule create --protocol tcp --dst-port 6001:6002 --remote-group perf locked
@@ -40,13 +50,15 @@ setup_file() {
 		server create --flavor m1.tiny --image minicloud-vm --network n1 --key-name k1 --security-group perf --availability-zone nova:compute-1 --wait vc1
 		server create --flavor m1.tiny --image minicloud-vm --network n2 --key-name k1 --security-group perf --availability-zone nova:compute-2 --wait vc2
 		server create --flavor m1.tiny --image minicloud-vm --network n1 --key-name k1 --security-group locked --availability-zone nova:compute-1 --wait vl
+		server create --flavor m1.tiny --image minicloud-vm --network n1 --key-name k1 --security-group perf --availability-zone nova:compute-2 --wait vr
 		floating ip create public --description vs
 		floating ip create public --description vc1
 		floating ip create public --description vc2
 		floating ip create public --description vl
+		floating ip create public --description vr
 	EOF
 	local v
-	for v in vs vc1 vc2 vl; do
+	for v in vs vc1 vc2 vl vr; do
 		fip=$(os floating ip list --long -f value -c "Floating IP Address" -c Description | awk -v v=$v '$2 == v { print $1 }')
 		echo "$fip" >"$d/fip-$v"
 	done
@@ -55,8 +67,9 @@ setup_file() {
 		server add floating ip vc1 $(cat "$d/fip-vc1")
 		server add floating ip vc2 $(cat "$d/fip-vc2")
 		server add floating ip vl $(cat "$d/fip-vl")
+		server add floating ip vr $(cat "$d/fip-vr")
 	EOF
-	# each server's id, fixed IP, port and MAC, in files named after it (two client calls for all)
+	# each server's id, fixed IPv4 and IPv6, port and MAC, in files named after it (two client calls for all)
 	os server list -f json >"$d/servers.json"
 	os port list -f json >"$d/ports.json"
 	/usr/bin/python3 - "$d" <<-'EOF'
@@ -64,9 +77,11 @@ setup_file() {
 		d = sys.argv[1]
 		ports = json.load(open(d + "/ports.json"))
 		for s in json.load(open(d + "/servers.json")):
-		    fixed = list(s["Networks"].values())[0][0]
+		    fixed = [a for a in list(s["Networks"].values())[0] if ":" not in a][0]
 		    port = next(p for p in ports if any(f["ip_address"] == fixed for f in p["Fixed IP Addresses"]))
-		    for key, val in (("id", s["ID"]), ("ip", fixed), ("port", port["ID"]), ("mac", port["MAC Address"])):
+		    fixed6 = [f["ip_address"] for f in port["Fixed IP Addresses"] if ":" in f["ip_address"]][0]
+		    for key, val in (("id", s["ID"]), ("ip", fixed), ("ip6", fixed6), ("port", port["ID"]),
+		                     ("mac", port["MAC Address"])):
 		        open("%s/%s-%s" % (d, key, s["Name"]), "w").write(val + "\n")
 	EOF
 }
@@ -87,6 +102,25 @@ cidr() {
 
 fip() { cat "$BATS_FILE_TMPDIR/fip-$1"; }
 fixed() { cat "$BATS_FILE_TMPDIR/ip-$1"; }
+fixed6() { cat "$BATS_FILE_TMPDIR/ip6-$1"; }
+vmns() { echo "$P-vm-$(cut -c1-8 "$BATS_FILE_TMPDIR/id-$1")"; }
+
+# free_cidr: an IPv4 /24 the root namespace routes nowhere yet (for a subnet whose tenant route comes and goes).
+free_cidr() {
+	local n
+	for n in $(seq 1 250); do
+		if [ -z "$(ip -4 route show exact "10.203.$n.0/24" table all)" ]; then
+			echo "10.203.$n.0/24"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# router_gw ROUTER: the router's gateway IP on the external network.
+router_gw() {
+	os router show "$1" -f json | jq -r '.external_gateway_info.external_fixed_ips[0].ip_address'
+}
 
 # vm_ssh HOST CMD...: SSH as root with the key pair's key, as vmtp does.
 vm_ssh() {
@@ -114,7 +148,7 @@ eventually() {
 
 @test "the official client built the topology: every server ACTIVE, in its own namespace on its host" {
 	run os server list -f value -c Name -c Status
-	[ "$(grep -c ' ACTIVE$' <<<"$output")" -eq 4 ]
+	[ "$(grep -c ' ACTIVE$' <<<"$output")" -eq 5 ]
 	for v in vs vc1 vc2 vl; do
 		id=$(cat "$BATS_FILE_TMPDIR/id-$v")
 		ns="$P-vm-${id:0:8}"
@@ -295,13 +329,130 @@ eventually() {
 	[ -z "$(pgrep -f "delaylink.py $P-h1 ${P}w2${public:0:7}")" ]
 }
 
+@test "IPv6 SLAAC: each VM has its port's IPv6 fixed IP; ping -6 and nuttcp -6 across computes and the router" {
+	# vr (compute 2) and vs (compute 1) on n1, vc2 (compute 2) on n2
+	for v in vs vr vc2; do
+		ip -n "$(vmns "$v")" -6 -o addr show eth0 | grep -q "inet6 $(fixed6 "$v")/64 "
+	done
+	# the default route via the subnet's gateway_ip (Neutron's default: the prefix's first address, "::")
+	ip -n "$(vmns vs)" -6 route show default | grep -q "via $(os subnet show s1v6 -f value -c gateway_ip) dev eth0"
+	ip -n "$(vmns vc2)" -6 route show default | grep -q "via $(os subnet show s2v6 -f value -c gateway_ip) dev eth0"
+	vm_ssh "$(fip vs)" nuttcp -6 -S -P 5001 -p 5002 || true # already running is fine
+	# same network, compute 2 to compute 1 (no router on the way), then from the other network
+	run -0 vm_ssh "$(fip vr)" ping -6 -c 3 -i 0.2 -W 2 "$(fixed6 vs)"
+	[[ $output == *"ttl=64"* ]]
+	run -0 vm_ssh "$(fip vr)" nuttcp -6 -T 2 -P 5001 -p 5002 "$(fixed6 vs)"
+	[ "$(nuttcp_mbps "$output")" -gt 10 ]
+	# vc2's sshd was stopped (fault --kill-sshd): its server is started in its namespace
+	ip netns exec "$(vmns vc2)" nuttcp -6 -S -P 5001 -p 5002 </dev/null >/dev/null 2>&1 || true
+	run -0 vm_ssh "$(fip vs)" ping -6 -c 3 -i 0.2 -W 2 "$(fixed6 vc2)"
+	[[ $output == *"ttl=63"* ]] # one router hop
+	run -0 vm_ssh "$(fip vs)" nuttcp -6 -T 2 -P 5001 -p 5002 "$(fixed6 vc2)"
+	[ "$(nuttcp_mbps "$output")" -gt 10 ]
+}
+
+@test "IPv6 security groups: IPv4 rules do not open IPv6; nuttcp -6 is blocked until an IPv6 rule allows it" {
+	# vl's group (locked) lets ICMP and the tool's port in for IPv4 only
+	os security group rule create --protocol tcp --dst-port 5001:5002 locked
+	ip netns exec "$(vmns vl)" nuttcp -S -P 5001 -p 5002 </dev/null >/dev/null 2>&1 || true
+	ip netns exec "$(vmns vl)" nuttcp -6 -S -P 5001 -p 5002 </dev/null >/dev/null 2>&1 || true
+	eventually 30 vm_ssh "$(fip vc1)" "timeout 2 bash -c '</dev/tcp/$(fixed vl)/5001'"
+	run vm_ssh "$(fip vc1)" "timeout 2 bash -c '</dev/tcp/$(fixed6 vl)/5001'"
+	[ "$status" -ne 0 ]
+	run vm_ssh "$(fip vc1)" ping -6 -c 1 -W 1 "$(fixed6 vl)"
+	[ "$status" -ne 0 ]
+	os security group rule create --ethertype IPv6 --protocol tcp --dst-port 5001:5002 --remote-group perf locked
+	eventually 30 vm_ssh "$(fip vc1)" "timeout 2 bash -c '</dev/tcp/$(fixed6 vl)/5001'"
+	run -0 vm_ssh "$(fip vc1)" nuttcp -6 -T 1 -P 5001 -p 5002 "$(fixed6 vl)"
+	[ "$(nuttcp_mbps "$output")" -gt 10 ]
+}
+
+@test "DHCPv6 stateful and stateless subnets: the VM has both addresses; the router's one port holds both gateways" {
+	os >"$BATS_TEST_TMPDIR/build.log" 2>&1 <<-EOF
+		network create n6
+		subnet create --network n6 --subnet-range $(free_cidr) s6
+		subnet create --network n6 --ip-version 6 --ipv6-ra-mode dhcpv6-stateful --ipv6-address-mode dhcpv6-stateful --subnet-range fd00:5a:6::/64 s6full
+		subnet create --network n6 --ip-version 6 --ipv6-ra-mode dhcpv6-stateless --ipv6-address-mode dhcpv6-stateless --subnet-range fd00:5a:7::/64 s6less
+		router add subnet r1 s6full
+		router add subnet r1 s6less
+		server create --flavor m1.tiny --image minicloud-vm --network n6 --key-name k1 --security-group perf --availability-zone nova:compute-2 vd
+	EOF
+	minicloud_wait_server vd ACTIVE 30
+	run -0 os port list --server vd -f json
+	addrs=$(jq -r '.[0]."Fixed IP Addresses"[].ip_address' <<<"$output")
+	full=$(grep '^fd00:5a:6:' <<<"$addrs")
+	less=$(grep '^fd00:5a:7:' <<<"$addrs")
+	ns="$P-vm-$(os server show vd -f value -c id | cut -c1-8)"
+	ip -n "$ns" -6 -o addr show eth0 | grep -q "inet6 $full/64 "
+	ip -n "$ns" -6 -o addr show eth0 | grep -q "inet6 $less/64 "
+	ip -n "$ns" -6 route show default | grep -qE "via fd00:5a:[67]:: dev eth0"
+	# Neutron put the second IPv6 gateway on the router's existing IPv6 port of n6: one leg, both addresses
+	run -0 vm_ssh "$(fip vs)" ping -6 -c 2 -i 0.2 -W 2 "$full"
+	[[ $output == *"ttl=63"* ]]
+	run -0 vm_ssh "$(fip vs)" ping -6 -c 2 -i 0.2 -W 2 "$less"
+	os >>"$BATS_TEST_TMPDIR/build.log" 2>&1 <<-EOF
+		server delete --wait vd
+		router remove subnet r1 s6full
+		router remove subnet r1 s6less
+		network delete n6
+	EOF
+}
+
+@test "multicast crosses the computes' bridges (and the delayed link) and obeys the group's UDP rule" {
+	# nuttcp 6.1 sends to the group 231.x.y.z of the sender's address (no -g); each VM routes 224.0.0.0/4 on eth0
+	for v in vc1 vr; do
+		vm_ssh "$(fip "$v")" ip route replace 224.0.0.0/4 dev eth0
+	done
+	# the bridges flood multicast (no IGMP snooping, as Neutron's default igmp_snooping_enable = False)
+	ip -n "$P-h2" -d link show type bridge | grep -q "mcast_snooping 0"
+	[ -z "$(ip -n "$P-h2" -d link show type bridge | grep "mcast_snooping 1")" ]
+	vm_ssh "$(fip vr)" nuttcp -S -P 5001 -p 5002 || true
+	rule=$(os security group rule create --protocol udp --dst-port 5001:5002 perf -f value -c id)
+	# received: whether vr got most of what vc1 sent to the group (the receiver's summary: drops / packets)
+	received() {
+		out=$(vm_ssh "$(fip vc1)" nuttcp -u -m32 -R1M -T1 -P 5001 -p 5002 "$(fixed vr)") &&
+			[[ $out =~ \ ([0-9]+)\ /\ +([0-9]+)\ drop/pkt ]] &&
+			[ $((BASH_REMATCH[2] - BASH_REMATCH[1])) -gt 50 ]
+	}
+	# blocked: the control connection (TCP) worked, but no datagram came in
+	blocked() { ! received && [[ $out == *" drop/pkt 100.00 %loss"* || $out == *"nuttcp-r: "*"Error"* ]]; }
+	eventually 30 received
+	os security group rule delete "$rule"
+	eventually 30 blocked
+}
+
+@test "--tenant-routes: the root namespace reaches fixed IPs through the router, untranslated; routes follow interfaces" {
+	gw=$(router_gw r1)
+	ip -4 route show exact "$(cidr 0)" | grep -q "via $gw dev ${P}ext"
+	ip -4 route show exact "$(cidr 1)" | grep -q "via $gw dev ${P}ext"
+	run -0 ping -c 2 -i 0.2 -W 2 "$(fixed vc2)"
+	[[ $output == *"ttl=63"* ]]
+	# vs sees the root namespace's own address (the external subnet's gateway): no NAT either way
+	cidr=$(jq -r .public_cidr "$MINICLOUD_DIR/cloud.json")
+	run -0 vm_ssh "$(fixed vs)" 'echo $SSH_CLIENT'
+	[ "${output%% *}" = "${cidr%.0/24}.1" ]
+	# a subnet added to the router is routed; removed, its route goes
+	c=$(free_cidr)
+	os >"$BATS_TEST_TMPDIR/build.log" 2>&1 <<-EOF
+		network create n7
+		subnet create --network n7 --subnet-range $c s7
+		router add subnet r1 s7
+	EOF
+	eventually 30 bash -c "ip -4 route show exact $c | grep -q 'via $gw dev ${P}ext'"
+	os router remove subnet r1 s7
+	eventually 30 bash -c "[ -z \"\$(ip -4 route show exact $c)\" ]"
+	os network delete n7
+}
+
 @test "deleting servers, floating IPs, router and networks leaves none of their namespaces, links or rules" {
 	base_ns=$(ip netns list | grep -c "^$P-")
 	os >"$BATS_TEST_TMPDIR/delete.log" 2>&1 <<-EOF
-		server delete --wait vs vc1 vc2 vl
-		floating ip delete $(fip vs) $(fip vc1) $(fip vc2) $(fip vl)
+		server delete --wait vs vc1 vc2 vl vr
+		floating ip delete $(fip vs) $(fip vc1) $(fip vc2) $(fip vl) $(fip vr)
 		router remove subnet r1 s1
 		router remove subnet r1 s2
+		router remove subnet r1 s1v6
+		router remove subnet r1 s2v6
 		router unset --external-gateway r1
 		router delete r1
 		network delete n1 n2
@@ -314,12 +465,22 @@ eventually() {
 			! ip -n "$P-h2" -o link | grep -qE "${P}[blwt][0-9a-f]{7}"
 	}
 	eventually 30 gone
-	[ "$base_ns" -eq 8 ] # h1, h2, xh, four servers, the router: what is left is the fixed plumbing
+	[ "$base_ns" -eq 9 ] # h1, h2, xh, five servers, the router: what is left is the fixed plumbing
 	[ -z "$(ip -o link | grep "$P" | grep -v "${P}ext")" ]
+	[ -z "$(ip -4 route show exact "$(cidr 0)")$(ip -4 route show exact "$(cidr 1)")" ] # no tenant route
 	[ -z "$(pgrep -f "delaylink.py $P")" ] # no delaying wire left for a deleted network
 }
 
-@test "down after kill -9 of the agent leaves no namespace, link, process or rule of the cloud" {
+@test "down after kill -9 of the agent leaves no namespace, link, process, rule or route of the cloud" {
+	c=$(free_cidr)
+	os >"$BATS_TEST_TMPDIR/build.log" 2>&1 <<-EOF
+		network create n9
+		subnet create --network n9 --subnet-range $c s9
+		router create r9
+		router set --external-gateway public r9
+		router add subnet r9 s9
+	EOF
+	eventually 30 bash -c "ip -4 route show exact $c | grep -q 'dev ${P}ext'"
 	pid=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$MINICLOUD_DIR/dataplane/status.json")
 	[ -n "$(pgrep -f "sshd -D -e -f $MINICLOUD_DIR/")" ] # the external host's
 	kill -9 "$pid"
@@ -331,4 +492,5 @@ eventually() {
 	[ -z "$(pgrep -f "$MINICLOUD_DIR/")" ]
 	[ -z "$(iptables-save | grep "$P")" ]
 	[ -z "$(ip -4 route | grep "$P")" ]
+	[ -z "$(ip -4 route show exact "$c")" ]
 }

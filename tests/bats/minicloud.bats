@@ -131,6 +131,9 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	vm1=${vms[0]} vm2=${vms[1]}
 	minicloud_wait_server "$vm1" ACTIVE
 	minicloud_wait_server "$vm2" ACTIVE
+	# without --tenant-routes the root namespace gets no route to the router's subnet (the agent routed it,
+	# were it to, before the servers went ACTIVE)
+	[ -z "$(ip -4 route show exact 10.251.1.0/24)" ]
 	for n in 1 2; do
 		run os_admin server show "${vms[n - 1]}" -f json
 		echo "$output"

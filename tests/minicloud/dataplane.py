@@ -1,24 +1,28 @@
 #!/usr/bin/python3
 # dataplane.py: minicloud's L2/L3 agent: makes Neutron's and compute's state real on the machine (SPEC §9).
-"""usage: dataplane.py D --computes N [--inter-node-delay MS]
+"""usage: dataplane.py D --computes N [--inter-node-delay MS] [--tenant-routes]
 
 Started by `minicloud up` (as a service in its ledger), stopped by `minicloud down`. It reconciles the
 machine with the cloud the way Neutron's L2 and L3 agents do, watching as admin through the API:
 
-  compute host i   namespace P-hI: one bridge per tenant network; hosts 2..N joined to host 1 (the network
-                   node) by one veth per network, with netem delay when --inter-node-delay is given
+  compute host i   namespace P-hI: one bridge per tenant network (multicast flooded: no snooping); hosts
+                   2..N joined to host 1 (the network node) by one veth per network, with netem delay when
+                   --inter-node-delay is given
   external network bridge in P-h1; the root namespace holds the external subnet's gateway IP on link
                    Pext, so the operator's machine reaches floating IPs; no forwarding or NAT in root; while
                    a server on host i > 1 has a port on it, a bridge there too, joined to host 1's
   server           namespace P-vm-ID: per port a veth on its network's bridge on its host, the port's MAC and
-                   fixed IP, default route via the subnet's gateway, an sshd on the fixed IP for root with the
-                   key pair's key, and its security groups as iptables rules (ingress; egress open); a port
+                   fixed IPs (IPv6 ones as SLAAC or DHCPv6 would give them), default routes via the subnets'
+                   gateways, an sshd on the fixed IP for root with the key pair's key, and its security groups
+                   as iptables and ip6tables rules (ingress; egress open); a port
                    on the external network (a provider network) goes on the external bridge, so the root
                    namespace reaches the server at its fixed IP. As cloud-init would: no IPv4 address on a
                    port whose subnet has no DHCP unless the server has a config drive; a user-data script
                    (#!) runs once, before the server is reported ready
-  router           namespace P-r-ID: qr- legs on attached subnets, qg- gateway on the external bridge, SNAT
-                   for internal subnets, DNAT/SNAT for each floating IP
+  router           namespace P-r-ID: qr- legs on attached subnets (forwarding IPv4 and IPv6), qg- gateway on
+                   the external bridge, SNAT for internal subnets, DNAT/SNAT for each floating IP
+  tenant routes    with --tenant-routes, the root namespace routes each IPv4 subnet on a router with a gateway
+                   via that gateway IP (as a BGP speaker advertises them to the operator's router)
   external host    namespace P-xh on the external network with its own sshd (D/external-host)
 
 P is "mc" + 4 hex digits of D's path, so clouds never collide. Everything is written to D/dataplane/ledger
@@ -132,6 +136,8 @@ def cleanup(d):
                 present.discard(e[1])
             elif e[0] == "link":
                 netns.link_del(e[1])
+            elif e[0] == "route" and len(e) >= 4 and e[3] in netns.link_names():
+                netns.ip("route", "del", e[1], "via", e[2], "dev", e[3], check=False)
         except NetError as err:
             errors.append(str(err))
     if errors:
@@ -183,11 +189,12 @@ class Agent:
 
 
 # -- called by `minicloud up` and `minicloud fault` --
-def start(d, spawn, ledger, computes, delay_ms, deadline):
+def start(d, spawn, ledger, computes, delay_ms, deadline, tenant_routes=False):
     """Starts the agent as one of the cloud's services and waits until its fixed plumbing is up."""
     os.makedirs(os.path.join(d, "dataplane"), exist_ok=True)
     p = spawn(d, ledger, "dataplane", [sys.executable, os.path.abspath(__file__), d, "--computes", str(computes),
-                                       "--inter-node-delay", str(delay_ms)])
+                                       "--inter-node-delay", str(delay_ms)] +
+              (["--tenant-routes"] if tenant_routes else []))
     while not read_json(os.path.join(d, "dataplane", "status.json"), {}).get("base"):
         if p.poll() is not None:
             raise RuntimeError("dataplane exited with status %s (see log/dataplane.log)" % p.returncode)
@@ -217,8 +224,62 @@ def plen(cidr):
     return ipaddress.ip_network(cidr).prefixlen
 
 
+# ICMPv6 types every port takes in whatever its groups say: multicast listener query, router solicitation
+# and advertisement, neighbour solicitation and advertisement (neighbour discovery)
+ND_TYPES = (130, 133, 134, 135, 136)
+
+
+def rule_match(rule, v6):
+    """The iptables (V6: ip6tables) match of a security group rule's protocol and port or ICMP range."""
+    match = []
+    proto = rule.get("protocol")
+    if proto in (None, "any", "0"):
+        return match
+    lo, hi = rule.get("port_range_min"), rule.get("port_range_max")
+    if v6 and proto in ("icmp", "icmpv6", "ipv6-icmp", "58"):  # Neutron's legacy names for ICMPv6
+        match += ["-p", "ipv6-icmp"]
+        if lo is not None:
+            match += ["-m", "icmp6", "--icmpv6-type", "%d/%d" % (lo, hi) if hi is not None else str(lo)]
+        return match
+    match += ["-p", {"icmpv4": "icmp"}.get(proto, proto)]
+    if not v6 and proto in ("icmp", "1", "icmpv4"):
+        if lo is not None:
+            match += ["-m", "icmp", "--icmp-type", "%d/%d" % (lo, hi) if hi is not None else str(lo)]
+    elif proto in ("tcp", "udp", "sctp", "dccp", "6", "17") and lo is not None:
+        name = {"6": "tcp", "17": "udp"}.get(proto, proto)
+        match += ["-m", name, "--dport", str(lo) if hi in (None, lo) else "%d:%d" % (lo, hi)]
+    return match
+
+
+def addrs6(port, subnets6, config_drive=False, router=False):
+    """The IPv6 fixed IPs of PORT that its VM (or with ROUTER, its router) has on the wire: Neutron chose
+    each (the EUI-64 address of the MAC on a slaac or dhcpv6-stateless subnet, a leased one on a
+    dhcpv6-stateful subnet); the VM takes it as SLAAC or DHCPv6 would, with the subnet's prefix on-link (the
+    router advertises it) and its gateway_ip as default router. On a subnet with neither ipv6_ra_mode nor
+    ipv6_address_mode nothing on the wire hands the address out: only a config drive's network data does.
+    A router's interface always has its addresses (the L3 agent sets them)."""
+    out = []
+    for f in port["fixed_ips"]:
+        sub = subnets6.get(f["subnet_id"])
+        if not sub or not (router or config_drive or sub.get("ipv6_address_mode") or sub.get("ipv6_ra_mode")):
+            continue
+        out.append({"ip": f["ip_address"], "plen": plen(sub["cidr"]), "cidr": sub["cidr"],
+                    "gw": sub.get("gateway_ip")})
+    return out
+
+
+def members6(ns_state):
+    """Security group id -> its ports' IPv6 fixed IPs (a remote_group_id rule of ethertype IPv6 lets them in)."""
+    out = {}
+    for p in ns_state["ports"]:
+        ips = [f["ip_address"] for f in p["fixed_ips"] if ":" in f["ip_address"]]
+        for g in p.get("security_groups", []):
+            out.setdefault(g, []).extend(ips)
+    return out
+
+
 class Reconciler:
-    def __init__(self, d, computes, delay_ms):
+    def __init__(self, d, computes, delay_ms, tenant_routes=False):
         self.d = d
         self.n = Names(d)
         self.p = self.n.p
@@ -241,6 +302,9 @@ class Reconciler:
         self.ext = None  # the external network: id, cidr, gateway
         self.wires = {}  # (network id, host) -> delaylink.py process
         self.netem = False  # whether the kernel has sch_netem (tried on the first delayed link)
+        self.tenant_routes = tenant_routes
+        self.routes = {}  # tenant CIDR -> next hop (a router's gateway IP), in the root namespace
+        self.route_errors = {}  # tenant CIDR -> next hop that could not be routed (another's route)
 
     # Neutron, as admin, one list call per collection
     def get(self, path):
@@ -300,7 +364,7 @@ class Reconciler:
             except NetError:
                 log("no sch_netem in this kernel: delayed links go through delaylink.py")
             netns.link_del(self.p + "probe", ns=h1)
-        netns.ip("link", "add", br, "type", "bridge", ns=h1)
+        netns.ip("link", "add", br, "type", "bridge", "mcast_snooping", "0", ns=h1)
         netns.ip("link", "set", br, "up", ns=h1)
         root_leg = self.p + "ext"
         self.ledger.add("link", root_leg)
@@ -382,6 +446,7 @@ class Reconciler:
     # -- what should exist --
     def desired(self, ns_state, servers):
         subnets = {s["id"]: s for s in ns_state["subnets"] if s["ip_version"] == 4}
+        subnets6 = {s["id"]: s for s in ns_state["subnets"] if s["ip_version"] == 6}
         nets = {n["id"]: {"id": n["id"]} for n in ns_state["networks"]
                 if not n.get("router:external") and n["id"] != self.ext["id"]}
         ports_by_device = {}
@@ -403,6 +468,7 @@ class Reconciler:
             for g in p.get("security_groups", []):
                 members.setdefault(g, []).extend(a["ip"] for a in addrs(p))
         groups = {g["id"]: g for g in ns_state["security_groups"]}
+        members_v6 = members6(ns_state)
         hosts = servers.get("hosts", [])
         for s in servers.get("servers", []):
             if not s.get("host") or s.get("task_state") == "deleting" or s.get("status") in ("ERROR", "SHUTOFF"):
@@ -417,10 +483,12 @@ class Reconciler:
             ports = sorted((p for p in ports_by_device.get(s["id"], [])
                             if p["network_id"] in nets or p["network_id"] == self.ext["id"]),
                            key=lambda p: p["id"])
-            vports = [{"id": p["id"], "mac": p["mac_address"], "net": p["network_id"], "addrs": addrs(p)}
-                      for p in ports]
+            vports = [{"id": p["id"], "mac": p["mac_address"], "net": p["network_id"], "addrs": addrs(p),
+                       "addrs6": addrs6(p, subnets6, s.get("config_drive"))} for p in ports]
             vms[s["id"]] = {"host": idx, "key": s.get("key_data") or "", "ports": vports}
-            sgs[s["id"]] = self.sg_rules(ports, groups, members)
+            sgs[s["id"]] = (self.sg_rules(ports, groups, members),
+                            self.sg_rules(ports, groups, members_v6, True)
+                            if any(p["addrs6"] for p in vports) else None)
         segments = dict(nets)
         if any(p["net"] == self.ext["id"] for vm in vms.values() for p in vm["ports"]):
             segments[self.ext["id"]] = {"id": self.ext["id"]}
@@ -433,7 +501,8 @@ class Reconciler:
             legs, gw = [], None
             for p in sorted(ports_by_device.get(r["id"], []), key=lambda p: p["id"]):
                 if p["device_owner"] == "network:router_interface" and p["network_id"] in nets:
-                    legs.append({"id": p["id"], "mac": p["mac_address"], "net": p["network_id"], "addrs": addrs(p)})
+                    legs.append({"id": p["id"], "mac": p["mac_address"], "net": p["network_id"], "addrs": addrs(p),
+                                 "addrs6": addrs6(p, subnets6, router=True)})
                 elif p["device_owner"] == "network:router_gateway" and p["network_id"] == self.ext["id"]:
                     gw = {"id": p["id"], "mac": p["mac_address"], "addrs": addrs(p)}
             routers[r["id"]] = {"legs": legs, "gw": gw}
@@ -442,35 +511,32 @@ class Reconciler:
                                            sorted(fips.get(r["id"], [])))
         return segments, vms, sgs, routers, nats
 
-    def sg_rules(self, ports, groups, members):
-        """The filter table of a VM's namespace: ingress only what its ports' groups allow, stateful."""
+    def sg_rules(self, ports, groups, members, v6=False):
+        """The filter table of a VM's namespace for iptables, or with V6 for ip6tables (the rules of
+        ethertype IPv6; MEMBERS then holds the groups' IPv6 fixed IPs): ingress only what its ports'
+        groups allow, stateful. For IPv6, ICMPv6 multicast listener queries and neighbour discovery
+        (types 130, 133-136) always come in, as Neutron's firewall lets them."""
         lines = ["*filter", ":INPUT DROP [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
-                 "-A INPUT -i lo -j ACCEPT", "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
-                 "-A INPUT -m conntrack --ctstate INVALID -j DROP"]
+                 "-A INPUT -i lo -j ACCEPT"]
+        if v6:
+            lines += ["-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type %d -j ACCEPT" % t for t in ND_TYPES]
+        lines += ["-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+                  "-A INPUT -m conntrack --ctstate INVALID -j DROP"]
+        chains = 4
         for i, p in enumerate(ports):
             dev = "eth%d" % i
             if not p.get("port_security_enabled", True):
                 lines.append("-A INPUT -i %s -j ACCEPT" % dev)
                 continue
             chain = "%s-i%d" % (self.p, i)
-            lines.insert(4, ":%s - [0:0]" % chain)
+            lines.insert(chains, ":%s - [0:0]" % chain)
+            chains += 1
             lines.append("-A INPUT -i %s -j %s" % (dev, chain))
             for gid in p.get("security_groups", []):
                 for rule in groups.get(gid, {}).get("security_group_rules", []):
-                    if rule["direction"] != "ingress" or rule.get("ethertype", "IPv4") != "IPv4":
+                    if rule["direction"] != "ingress" or rule.get("ethertype", "IPv4") != ("IPv6" if v6 else "IPv4"):
                         continue
-                    match = []
-                    proto = rule.get("protocol")
-                    if proto not in (None, "any", "0"):
-                        match += ["-p", {"icmpv4": "icmp"}.get(proto, proto)]
-                        lo, hi = rule.get("port_range_min"), rule.get("port_range_max")
-                        if proto in ("icmp", "1", "icmpv4"):
-                            if lo is not None:
-                                match += ["-m", "icmp", "--icmp-type",
-                                          "%d/%d" % (lo, hi) if hi is not None else str(lo)]
-                        elif proto in ("tcp", "udp", "sctp", "dccp", "6", "17") and lo is not None:
-                            name = {"6": "tcp", "17": "udp"}.get(proto, proto)
-                            match += ["-m", name, "--dport", str(lo) if hi in (None, lo) else "%d:%d" % (lo, hi)]
+                    match = rule_match(rule, v6)
                     if rule.get("remote_group_id"):
                         sources = sorted(set(members.get(rule["remote_group_id"], [])))
                     elif rule.get("remote_ip_prefix"):
@@ -481,6 +547,12 @@ class Reconciler:
                         lines.append(" ".join(["-A", chain] + (["-s", src] if src else []) + match + ["-j", "ACCEPT"]))
         lines.append("COMMIT")
         return "\n".join(lines) + "\n"
+
+    def apply_sg(self, sid, tables):
+        """Loads a VM's (iptables, ip6tables or None) filter tables into its namespace."""
+        netns.iptables_restore(self.n.vm(sid), tables[0])
+        if tables[1] is not None:
+            netns.ip6tables_restore(self.n.vm(sid), tables[1])
 
     def nat_rules(self, rid, legs, gw, snat, fips):
         """The router's nat table, as Neutron's L3 agent writes it: DNAT and SNAT for each floating IP,
@@ -510,7 +582,8 @@ class Reconciler:
         try:
             br = self.bridge(nid)
             for i in range(self.first_bridge(nid), self.computes + 1):
-                netns.ip_batch(["link add %s type bridge" % br, "link set %s up" % br], ns=self.n.host(i))
+                netns.ip_batch(["link add %s type bridge mcast_snooping 0" % br, "link set %s up" % br],
+                               ns=self.n.host(i))
             for i in range(2, self.computes + 1):
                 lk, h1, hi = self.n.link(i, nid), self.n.host(1), self.n.host(i)
                 if self.delay_ms > 0 and not self.netem:
@@ -562,6 +635,20 @@ class Reconciler:
         gws = [a for p in spec["ports"] for a in p["addrs"] if a["gw"]]
         if gws:
             netns.ip("route", "add", "default", "via", gws[0]["gw"], ns=ns)
+        self.add_ipv6(ns, [("eth%d" % i, p.get("addrs6")) for i, p in enumerate(spec["ports"])])
+
+    def add_ipv6(self, ns, legs, router=False):
+        """IPv6 on a VM's or router's legs [(dev, addrs6)] that have IPv6 fixed IPs: the addresses (no DAD);
+        a VM's default route via its first IPv6 gateway; a router forwards IPv6 between its legs."""
+        legs = [(dev, addrs) for dev, addrs in legs if addrs]
+        if not legs:
+            return
+        netns.ipv6_on(ns, [dev for dev, _ in legs], forwarding=router)
+        lines = ["addr add %s/%d dev %s nodad" % (a["ip"], a["plen"], dev) for dev, addrs in legs for a in addrs]
+        gws = [(a["gw"], dev) for dev, addrs in legs for a in addrs if a["gw"]]
+        if gws and not router:
+            lines.append("route add default via %s dev %s" % gws[0])
+        netns.ip_batch(lines, ns=ns)
 
     def start_vm_sshd(self, sid, spec):
         addrs = [a["ip"] for p in spec["ports"] for a in p["addrs"]]
@@ -678,7 +765,9 @@ class Reconciler:
         ns = self.n.router(rid)
         self.mkns(ns)
         try:
-            netns.sysctl(ns, {"net.ipv4.ip_forward": 1})
+            # arp_ignore: a leg answers ARP only for its own addresses (an IPv6 subnet's leg is a port of
+            # its own on the same network, as Neutron makes it, and must not answer for the IPv4 leg)
+            netns.sysctl(ns, {"net.ipv4.ip_forward": 1, "net.ipv4.conf.all.arp_ignore": 1})
             for leg in spec["legs"]:
                 self.add_leg(1, self.n.bridge(leg["net"]), ns, self.n.tap(leg["id"]), "qr-" + leg["id"][:11],
                              leg["mac"], leg["addrs"])
@@ -686,6 +775,7 @@ class Reconciler:
             if gw:
                 self.add_leg(1, self.ext["bridge"], ns, self.n.tap(gw["id"]), "qg-" + gw["id"][:11], gw["mac"],
                              gw["addrs"])
+            self.add_ipv6(ns, [("qr-" + leg["id"][:11], leg.get("addrs6")) for leg in spec["legs"]], router=True)
         except BaseException:
             netns.ns_del(ns)
             raise
@@ -711,6 +801,38 @@ class Reconciler:
     def del_router(self, rid):
         netns.ns_del(self.n.router(rid))
         self.nats.pop(rid, None)
+
+    # -- tenant routes (--tenant-routes): what neutron-dynamic-routing's BGP speaker advertises to the
+    # operator's router, here the root namespace: each IPv4 subnet on a router with a gateway, via its gateway IP
+    def sync_routes(self, routers):
+        want = {}
+        for rid in sorted(routers):
+            gw = routers[rid]["gw"]
+            if gw and gw["addrs"]:
+                for leg in routers[rid]["legs"]:
+                    for a in leg["addrs"]:
+                        want.setdefault(str(ipaddress.ip_network(a["cidr"])), gw["addrs"][0]["ip"])
+        dev, changed = self.p + "ext", False
+        for cidr, via in list(self.routes.items()):
+            if want.get(cidr) != via:
+                netns.ip("route", "del", cidr, "via", via, "dev", dev, check=False)
+                del self.routes[cidr]
+                changed = True
+        for cidr in [c for c in self.route_errors if want.get(c) != self.route_errors[c]]:
+            del self.route_errors[cidr]
+        for cidr, via in sorted(want.items()):
+            if cidr in self.routes or cidr in self.route_errors:
+                continue
+            self.ledger.add("route", cidr, via, dev)
+            try:
+                netns.ip("route", "add", cidr, "via", via, "dev", dev)
+            except NetError as e:  # the root namespace routes it elsewhere already (another cloud, the operator)
+                log("tenant route %s via %s: %s" % (cidr, via, e))
+                self.route_errors[cidr] = via
+                continue
+            self.routes[cidr] = via
+            changed = True
+        return changed
 
     # -- one pass --
     def cycle(self):
@@ -754,20 +876,22 @@ class Reconciler:
         for sid, spec in vms.items():
             if sid in self.vms or sid in self.errors:
                 if sid in self.vms and self.sgs.get(sid) != sgs[sid]:
-                    netns.iptables_restore(self.n.vm(sid), sgs[sid])
+                    self.apply_sg(sid, sgs[sid])
                     self.sgs[sid] = sgs[sid]
                     changed = True
                 continue
             try:
                 self.vms[sid] = spec
                 self.add_vm(sid, spec)
-                netns.iptables_restore(self.n.vm(sid), sgs[sid])  # filtered before anything listens
+                self.apply_sg(sid, sgs[sid])  # filtered before anything listens
                 self.sgs[sid] = sgs[sid]
                 self.start_vm_sshd(sid, spec)
                 self.start_user_data(sid, spec)
             except (NetError, RuntimeError, OSError) as e:
                 log("server %s: %s" % (sid, e))
                 self.errors[sid] = str(e)
+            changed = True
+        if self.tenant_routes and self.sync_routes(routers):
             changed = True
         for p in self.sshd.values():
             p.poll()  # reaps an sshd that died (minicloud fault --kill-sshd)
@@ -792,6 +916,8 @@ class Reconciler:
         doc = {"base": True, "prefix": self.p, "pid": os.getpid(), "external": self.ext, "vms": vms,
                "routers": {rid: self.n.router(rid) for rid in self.routers},
                "networks": {nid: self.n.bridge(nid) for nid in self.nets}, "time": time.time()}
+        if self.tenant_routes:
+            doc["tenant_routes"] = self.routes
         mclib.write_atomic(os.path.join(self.work, "status.json"), json.dumps(doc, indent=1))
 
     # -- nudges: a write through the API (api.log), compute's state file, or time --
@@ -848,9 +974,10 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--computes", type=int, default=2)
     ap.add_argument("--inter-node-delay", type=float, default=0.0)
+    ap.add_argument("--tenant-routes", action="store_true")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    r = Reconciler(os.path.abspath(args.dir), args.computes, args.inter_node_delay)
+    r = Reconciler(os.path.abspath(args.dir), args.computes, args.inter_node_delay, args.tenant_routes)
     try:
         r.run()
     finally:  # on TERM the sshds and user-data scripts go with us; `minicloud down` removes the rest from the ledger

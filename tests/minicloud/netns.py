@@ -52,6 +52,19 @@ def ns_add(name):
     sysctl(name, {"net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1})
 
 
+def ipv6_on(ns, devs, forwarding=False):
+    """Turns IPv6 on for lo and DEVS in namespace NS (ns_add() turned it off), as a VM or router whose port
+    has an IPv6 fixed IP has it: no DAD, no router advertisements taken, no autoconfiguration (the address
+    comes from the port, as SLAAC or DHCPv6 would give it); with FORWARDING, routes IPv6 between its legs."""
+    values = {"net.ipv6.conf.lo.disable_ipv6": 0}
+    for dev in devs:
+        for key, val in (("accept_dad", 0), ("accept_ra", 0), ("autoconf", 0), ("disable_ipv6", 0)):
+            values["net.ipv6.conf.%s.%s" % (dev, key)] = val
+    if forwarding:
+        values["net.ipv6.conf.all.forwarding"] = 1
+    sysctl(ns, values)
+
+
 def sysctl(ns, values):
     nsexec(ns, ["sysctl", "-q", "-w"] + ["%s=%s" % kv for kv in values.items()])
 
@@ -100,6 +113,11 @@ def link_del(name, ns=None):
 def iptables_restore(ns, text):
     """Replaces the tables named in TEXT inside namespace NS in one transaction."""
     nsexec(ns, ["iptables-restore", "-w", "5"], input=text)
+
+
+def ip6tables_restore(ns, text):
+    """The same for IPv6's tables."""
+    nsexec(ns, ["ip6tables-restore", "-w", "5"], input=text)
 
 
 def netem(ns, dev, delay_ms):

@@ -667,10 +667,8 @@ class Reconciler:
         (device -> why, for status.json). Adds the server's user data and whether the guest can read it
         (a config drive, or an address to reach the metadata service with)."""
         records = {s["id"]: s for s in servers.get("servers", [])}
-        # the external network's subnet is exempt: `up` makes it without DHCP, as a floating-IP pool, and
-        # servers booted on it as a provider network keep their addresses
         no_dhcp = {sub["id"]: sub for sub in ns_state["subnets"] if sub["ip_version"] == 4
-                   and not sub.get("enable_dhcp", True) and sub["network_id"] != self.ext["id"]}
+                   and not sub.get("enable_dhcp", True)}
         fixed = {p["id"]: p["fixed_ips"] for p in ns_state["ports"]}
         for sid, spec in vms.items():
             rec = records.get(sid, {})

@@ -220,14 +220,16 @@ make_rule(struct cloud *c, int i, struct vmtp_err *err)
 }
 
 /*
- * Learns the subnets of network I (c->net_id[I]) in one list call: the
- * first IPv4 one (c->subnet_id[I]; whether its DHCP is off goes to
- * c->nodhcp[I]) and the first IPv6 one (c->subnet6_id[I], NULL when there
- * is none).  Returns 0, or -1 with ERR set (also when the network has no
- * IPv4 subnet).
+ * Learns the subnets of network I (c->net_id[I], read as NET) in one list
+ * call: the first IPv4 one (c->subnet_id[I]; whether its DHCP is off goes
+ * to c->nodhcp[I]) and the first IPv6 one (c->subnet6_id[I], NULL when
+ * there is none).  A network of another project (a provider network) may
+ * have subnets this user cannot list: both ids then stay NULL, which only
+ * an IPv6 mode cannot do with.  Returns 0, or -1 with ERR set (also when
+ * the network has no IPv4 subnet).
  */
 static int
-read_subnets(struct cloud *c, int i, struct vmtp_err *err)
+read_subnets(struct cloud *c, int i, const json_t *net, struct vmtp_err *err)
 {
 	char *path = str_fmt(err,
 	    "/v2.0/subnets?network_id=%s&fields=id&fields=ip_version"
@@ -257,7 +259,17 @@ read_subnets(struct cloud *c, int i, struct vmtp_err *err)
 		           str_set(&c->subnet6_id[i], str(sn, "id"), err) != 0)
 			goto out;
 	}
-	if (c->subnet_id[i] == NULL) {
+	if (json_array_size(json_object_get(reply, "subnets")) == 0 &&
+	    json_array_size(json_object_get(net, "subnets")) > 0) {
+		if (c->o->ipv6_mode != NULL) {
+			err_set(err, VMTP_EXIT_USAGE,
+			    "--ipv6-mode: the subnets of network '%s' are not "
+			    "visible to this user: its IPv6 subnet cannot be "
+			    "checked",
+			    or_empty(c->net_name[i]));
+			goto out;
+		}
+	} else if (c->subnet_id[i] == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "network %s has no IPv4 subnet",
 		    or_empty(c->net_name[i]));
 		goto out;
@@ -276,7 +288,7 @@ reuse_network(struct cloud *c, int i, const json_t *item, struct vmtp_err *err)
 	if (str_set(&c->net_id[i], str(item, "id"), err) != 0 ||
 	    (i == 0 && str_set(&c->encap, str(item, "provider:network_type"),
 	                   err) != 0) ||
-	    read_subnets(c, i, err) != 0)
+	    read_subnets(c, i, item, err) != 0)
 		return -1;
 	if (c->o->ipv6_mode != NULL && c->subnet6_id[i] == NULL)
 		return err_set(err, VMTP_EXIT_USAGE,
@@ -402,8 +414,10 @@ use_network(struct cloud *c, const char *name, struct vmtp_err *err)
 	rc = str_set(&c->net_id[0], str(net, "id"), err) != 0 ||
 	     str_set(&c->net_name[0], name, err) != 0 ||
 	     str_set(&c->encap, str(net, "provider:network_type"), err) != 0;
+	if (rc == 0)
+		rc = read_subnets(c, 0, net, err);
 	json_decref(net);
-	if (rc != 0 || read_subnets(c, 0, err) != 0)
+	if (rc != 0)
 		return -1;
 	if (c->o->ipv6_mode != NULL && c->subnet6_id[0] == NULL)
 		return err_set(err, VMTP_EXIT_USAGE,

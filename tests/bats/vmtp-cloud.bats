@@ -11,7 +11,7 @@ load helpers/minicloud
 VMTP=$VMTP_ROOT/bin/vmtp
 
 setup_file() {
-	minicloud_up --computes 2 --boot-delay 1
+	minicloud_up --computes 2 --boot-delay 1 --tenant-routes
 	minicloud_require
 	os security group list >/dev/null
 	snapshot >"$BATS_FILE_TMPDIR/base"
@@ -122,6 +122,90 @@ as_before() {
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	[[ "${stderr_lines[-1]}" =~ ^vmtp:\ [1-9][0-9]*\ resource\(s\)\ deleted$ ]]
+	as_before
+}
+
+@test "ipv6_mode slaac, --protocols TUIM, --bandwidth 200M: IPv6 twins of the fixed-IP flows, multicast on one network, the limit on every result; the cloud as before" {
+	printf 'ipv6_mode: slaac\n' >>"$CFG"
+	run --separate-stderr "$VMTP" -r "$MINICLOUD_DIR/openrc" -c "$CFG" -t 1 --inter-node-only \
+		--protocols TUIM --bandwidth 200M
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	d=$(rundir)
+	doc=$d/result.json
+	[ "$(jq '[.. | objects | select(has("error"))] | length' "$doc")" -eq 0 ]
+	# the fixed-IP flows again over IPv6, from and to IPv6 addresses; floating IPs stay IPv4
+	[ "$(jq -r '[.flows[] | select(.ip_to | contains(":")) | .desc] | join("|")' "$doc")" = \
+		"VM to VM same network fixed IP (inter-node)|VM to VM different network fixed IP (inter-node)" ]
+	jq -e '[.flows[] | select(.ip_to | contains(":")) | .ip_from | contains(":")] | all' "$doc"
+	jq -e '[.flows[] | select(.ip_to | contains(":")) | [.results[].protocol] | (index("TCP") and index("UDP") and index("ICMP")) != null] | all' "$doc"
+	jq -e '[.flows[] | select(.ip_to | contains(":")) | .results[] | select(.protocol == "TCP") | .throughput_kbps > 0] | all' "$doc"
+	# multicast on the same-network IPv4 flow only, with its group
+	[ "$(jq -r '[.flows[] | select(any(.results[]; .protocol == "Multicast")) | .desc + " " + .ip_to] | join("|")' "$doc")" = \
+		"VM to VM same network fixed IP (inter-node) $(jq -r '.flows[0].ip_to' "$doc")" ]
+	# Debian's nuttcp 6 has no -g: the group is the one it derives from the client's address, said
+	group=$(jq -r '.flows[] | select(any(.results[]; .protocol == "Multicast")) | .multicast_address' "$doc")
+	[[ "$group" =~ ^231\.[0-9]+\.[0-9]+\.[0-9]+$ ]]
+	[[ "$stderr" == *"multicast goes to the group it derives from the client's address ($group), not to 231.1.1.1"* ]]
+	jq -e '[.flows[].results[] | select(.protocol == "Multicast") | .throughput_kbps > 0 and .loss_rate >= 0] | all' "$doc"
+	# the limit: on every TCP, UDP and multicast result, none on ICMP; TCP kept under it
+	jq -e '[.flows[].results[] | select(.protocol != "ICMP") | .bandwidth_limit_kbps == 200000] | all' "$doc"
+	jq -e '[.flows[].results[] | select(.protocol == "ICMP") | has("bandwidth_limit_kbps") | not] | all' "$doc"
+	jq -e '[.flows[].results[] | select(.protocol == "TCP") | .throughput_kbps <= 1.2 * 200000 * 1024 / 1000] | all' "$doc"
+	# the IPv6 flows and multicast apart in the report and the summary
+	grep -q 'L2 inter IPv6' "$d/report.html"
+	grep -q 'L3 fixed inter IPv6' "$d/report.html"
+	grep -q 'Multicast' "$d/report.html"
+	[[ "$output" == *"L2 inter IPv6"* ]]
+	as_before
+}
+
+@test "--no-floatingip --no-dhcp --use-config-drive, user_data_file: VMs at their fixed IPs, subnets without DHCP, config drives, the user data run once per VM; the cloud as before" {
+	mark=$BATS_TEST_TMPDIR/booted
+	printf '#!/bin/sh\necho booted >> %s\n' "$mark" >"$BATS_TEST_TMPDIR/user-data.sh"
+	printf 'user_data_file: %s\n' "$BATS_TEST_TMPDIR/user-data.sh" >>"$CFG"
+	run --separate-stderr "$VMTP" -r "$MINICLOUD_DIR/openrc" -c "$CFG" -t 1 --inter-node-only \
+		--protocols TI --no-floatingip --no-dhcp --use-config-drive --keep
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	d=$(rundir)
+	tag=${d##*/}
+	topo=$d/topology.ndjson
+	doc=$d/result.json
+	[ "$(jq '[.. | objects | select(has("error"))] | length' "$doc")" -eq 0 ]
+	# no floating IP: each VM reached at its fixed IP; the floating-IP flow goes to the server's fixed IP
+	! jq -e 'select(.type == "resource" and .kind == "floatingip")' "$topo" >/dev/null
+	jq -se '[.[] | select(.type == "host") | (.ssh.host == .ip) and (has("floating_ip") | not)] | all' "$topo"
+	server_ip=$(jq -r 'select(.type == "host" and .role == "server") | .ip' "$topo")
+	[ "$(jq -r 'select(.type == "flow" and (.desc | test("floating IP"))) | .target' "$topo")" = "$server_ip" ]
+	jq -e '[.flows[].results[] | select(.protocol == "TCP") | .throughput_kbps > 0] | all' "$doc"
+	# the subnets without DHCP, the servers with a config drive
+	for id in $(jq -r 'select(.type == "resource" and .kind == "subnet") | .id' "$topo"); do
+		[ "$(os subnet show -f value -c enable_dhcp "$id")" = False ]
+	done
+	servers=$(jq -r 'select(.type == "resource" and .kind == "server") | .id' "$topo")
+	for id in $servers; do
+		[ "$(os server show -f value -c config_drive "$id")" = True ]
+	done
+	# the user data ran once in each VM
+	[ "$(grep -c booted "$mark")" -eq "$(wc -w <<<"$servers")" ]
+	run --separate-stderr "$VMTP" --cleanup "$tag" -r "$MINICLOUD_DIR/openrc"
+	[ "$status" -eq 0 ]
+	as_before
+}
+
+@test "bad combinations stop vmtp with status 2 before anything is made: multicast with iperf, --no-dhcp without a config drive, ipv6_mode on a network without IPv6" {
+	run -2 --separate-stderr "$VMTP" -r "$MINICLOUD_DIR/openrc" -c "$CFG" --protocols TM --tp-tool iperf
+	echo "$stderr"
+	[[ "$stderr" == *"multicast needs nuttcp"* ]]
+	[ -z "$(rundir)" ]
+	run -2 --separate-stderr "$VMTP" -r "$MINICLOUD_DIR/openrc" -c "$CFG" --no-dhcp
+	echo "$stderr"
+	[[ "$stderr" == *"--no-dhcp: the VMs get no address without --config-drive"* ]]
+	printf 'ipv6_mode: slaac\n' >>"$CFG"
+	run -2 --separate-stderr "$VMTP" -r "$MINICLOUD_DIR/openrc" -c "$CFG" --reuse_network_name public
+	echo "$stderr"
+	[[ "$stderr" == *"vmtp-provision: --ipv6-mode: the subnets of network 'public' are not visible to this user: its IPv6 subnet cannot be checked"* ]]
 	as_before
 }
 

@@ -368,6 +368,17 @@ provision_kill() {
 	[ "$(os_admin network show public -f value -c id)" = "$public" ]
 }
 
+@test "--reuse-network public as a member, who cannot see its subnets: the VMs go on it; with --ipv6-mode, status 2 naming why" {
+	export OS_CLOUD=minicloud
+	run -2 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T --reuse-network public --ipv6-mode slaac
+	[ "$stderr" = "vmtp-provision: --ipv6-mode: the subnets of network 'public' are not visible to this user: its IPv6 subnet cannot be checked" ]
+	[ "$(snapshot)" = "$BASE" ]
+	run -0 --separate-stderr vmtp-provision -c "$CFG" --tag $T --reuse-network public --inter-node-only
+	[ "$(jq -s '[.[] | select(.type=="host" and .network=="public" and .ssh.host==.ip)] | length' <<< "$output")" -eq 2 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(snapshot)" = "$BASE" ]
+}
+
 @test "--vnic-type direct: vmtp makes each VM's port, tagged, vnic_type direct; no SR-IOV host takes it; cleanup deletes the ports" {
 	# the admin's VMs are placed on compute-1 by name: Nova skips the filters
 	# for a forced host, the host's PCI claim fails and no host is left

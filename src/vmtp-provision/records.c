@@ -54,6 +54,24 @@ host_record(struct cloud *c, const struct vm *v)
 }
 
 /*
+ * The server's address that flow K (0 same network, 1 different network,
+ * 2 floating IP) of family V6 goes to: over IPv6 its IPv6 address (no
+ * floating-IP flow); else its fixed IP, or for flow 2 its floating IP or,
+ * with --no-floatingip, its fixed IP.  NULL when it has none.
+ */
+static const char *
+flow_target(const struct cloud *c, int k, int v6)
+{
+	const struct vm *srv = &c->vms[0];
+
+	if (v6)
+		return k < 2 ? srv->ipv6 : NULL;
+	if (k < 2 || (srv->fip == NULL && c->o->no_floatingip))
+		return srv->ip;
+	return srv->fip;
+}
+
+/*
  * The flows of SPEC §1 in the original's order: for each placement (intra
  * first), same network by fixed IP, different network by fixed IP, and by
  * floating IP (with --no-floatingip: the fixed IP, as the original
@@ -80,16 +98,9 @@ write_vm_flows(struct cloud *c, int v6, int *id, struct vmtp_err *err)
 
 			if (intra != pass || (v6 && v->ipv6 == NULL))
 				continue;
-			for (k = v->net == 0 ? 0 : 1; k <= (v->net == 0 ? 0
-			                                       : v6     ? 1
-			                                                : 2);
-			     k++) {
-				const char *target =
-				    v6                    ? srv->ipv6
-				    : k < 2               ? srv->ip
-				    : srv->fip != NULL    ? srv->fip
-				    : c->o->no_floatingip ? srv->ip
-				                          : NULL;
+			for (k = v->net == 0 ? 0 : 1;
+			     k <= (v->net == 0 ? 0 : 2); k++) {
+				const char *target = flow_target(c, k, v6);
 
 				if (target == NULL)
 					continue;

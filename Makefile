@@ -103,10 +103,12 @@ man-check:
 		if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; \
 	done
 
-# The suite runs against the programs in $(BINDIR) via VMTP_BIN.
+# The suite runs against the programs in $(BINDIR) via VMTP_BIN, in two
+# lanes side by side: the cloud suites, and the rest (mk/test-lanes.sh;
+# TEST_LANES=1 for one lane).
 test: all
 	VMTP_BIN=$(CURDIR)/$(BINDIR) VMTP_TOOLS=$(CURDIR)/$(BUILD)/tests \
-		$(BATS) $(BATS_JOBS) tests/bats
+		BATS="$(BATS)" mk/test-lanes.sh $(BATS_JOBS)
 
 # Each stage's time goes to $(CHECK_TIMES), which .ci/run prints at its end.
 CHECK_TIMES ?= $(BUILD)/check-times

@@ -192,13 +192,16 @@ run_live() {
 	(
 		exec > "$BATS_TEST_TMPDIR/in"
 		head -n 10 "$BATS_TEST_TMPDIR/live.ndjson"
-		sleep 4
+		sleep 4 # readings from the live gmond, 8 polls' worth
 		gmond_stop
-		sleep 4
+		wait_for "grep -q 'cannot connect' '$BATS_TEST_TMPDIR/err'" 300
 		tail -n +11 "$BATS_TEST_TMPDIR/live.ndjson"
 	) &
-	run --separate-stderr vmtp-collect -m "127.0.0.1:$GMOND_PORT" \
-		--cpu-interval 0.5 < "$BATS_TEST_TMPDIR/in"
+	status=0
+	vmtp-collect -m "127.0.0.1:$GMOND_PORT" --cpu-interval 0.5 \
+		< "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
 	[ "$status" -eq 0 ]
 	[ "$(grep -c "warning: gmond 127.0.0.1:$GMOND_PORT: cannot connect: Connection refused" <<<"$stderr")" -eq 1 ]
 	[ "$(jq -c 'select(.type == "sample")' <<<"$output" | wc -l)" -eq 6 ]
@@ -218,8 +221,8 @@ while True:
 sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDIR/cut.xml"
 	gmond_stop
 	fake_start "$BATS_TEST_TMPDIR/cut.xml"
-	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" \
-		--cpu-interval 0.5 < <(fixture; sleep 2)
+	collect_until "grep -q 'malformed XML' '$BATS_TEST_TMPDIR/cu.err'" \
+		-m "127.0.0.1:$FAKE_PORT" --cpu-interval 0.5
 	[ "$status" -eq 0 ]
 	[ "$(grep -c "warning: gmond 127.0.0.1:$FAKE_PORT: malformed XML: line " <<<"$stderr")" -eq 1 ]
 	diff <(printf '%s\n' "$output") <(fixture)
@@ -227,7 +230,7 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 
 @test "a gmond that is down: samples pass without cpu_load, said once each" {
 	port=$(free_port)
-	run --separate-stderr vmtp-collect -m "127.0.0.1:$port" < <(fixture; sleep 1)
+	collect_until "grep -q 'cannot connect' '$BATS_TEST_TMPDIR/cu.err'" -m "127.0.0.1:$port"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c "gmond 127.0.0.1:$port: cannot connect" <<<"$stderr")" -eq 1 ]
 	[ "$(grep -c "before any CPU reading" <<<"$stderr")" -eq 1 ]
@@ -237,7 +240,7 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 @test "a gmond that hangs never holds up the stream, nor its end" {
 	fake_start ""
 	coproc COLLECT { exec vmtp-collect -m "127.0.0.1:$FAKE_PORT" --cpu-interval 5 2>/dev/null; }
-	sleep 0.5 # the first poll is now waiting for the hung gmond
+	wait_for "fake_count accepted 1" 300 # the first poll waits for the hung gmond
 	first=$(fixture | head -n 1)
 	echo "$first" >&"${COLLECT[1]}"
 	read -r -t 10 line <&"${COLLECT[0]}"
@@ -363,7 +366,8 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 
 @test "gmond XML nested as gmetad does it: every HOST of every GRID and CLUSTER" {
 	fake_start "$BATS_TEST_DIRNAME/../fuzz/corpus/gmond/grid-nested.xml"
-	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" < <(sleep 1)
+	COLLECT_INPUT= collect_until "fake_count answered 2" -m "127.0.0.1:$FAKE_PORT" \
+		--cpu-interval 0.5
 	[ "$status" -eq 0 ]
 	cpu=$(jq -c 'select(.type == "cpu") | [.host, .load, .cpu_user, .cpu_system, .cpu_num]' <<<"$output")
 	# cmp2 has no numeric cpu_user and no cpu_num: it gives no reading
@@ -391,9 +395,14 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 @test "a sample whose window began before the first reading has a null baseline" {
 	fake_start "$BATS_TEST_DIRNAME/../fuzz/corpus/gmond/grid-nested.xml"
 	now=$(date +%s)
-	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" --cpu-interval 0.5 < <(
-		sleep 1.2
-		echo '{"type":"sample","run":"vmtp-0a1b2c3d","flow":1,"protocol":"TCP","t_start":'$((now - 100))',"t_end":'$((now + 100))',"throughput_kbps":1}')
+	# the sample comes once two readings are in (a third poll has begun)
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	{
+		wait_for "fake_count answered 3" 300
+		echo '{"type":"sample","run":"vmtp-0a1b2c3d","flow":1,"protocol":"TCP","t_start":'$((now - 100))',"t_end":'$((now + 100))',"throughput_kbps":1}'
+	} > "$BATS_TEST_TMPDIR/in" &
+	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" --cpu-interval 0.5 \
+		< "$BATS_TEST_TMPDIR/in"
 	[ "$status" -eq 0 ]
 	# and no list for the host gmond has no CPU metrics of
 	jq -s -e '.[] | select(.type == "sample") | .cpu_load
@@ -490,9 +499,10 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 		> "$BATS_TEST_TMPDIR/garbage.http"
 	fake_start "$BATS_TEST_TMPDIR/garbage.http"
 	down=$(free_port)
-	run --separate-stderr vmtp-collect --cpu-interval 0.5 \
+	collect_until "grep -q 'not a Prometheus sample' '$BATS_TEST_TMPDIR/cu.err' && grep -q 'Failed to connect' '$BATS_TEST_TMPDIR/cu.err'" \
+		--cpu-interval 0.5 \
 		--node-exporter "http://127.0.0.1:$FAKE_PORT/metrics" \
-		--node-exporter "http://user:pw@127.0.0.1:$down/metrics" < <(fixture; sleep 2)
+		--node-exporter "http://user:pw@127.0.0.1:$down/metrics"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c "warning: node_exporter http://127.0.0.1:$FAKE_PORT/metrics: line 1 is not a Prometheus sample" <<<"$stderr")" -eq 1 ]
 	[ "$(grep -c "warning: node_exporter http://127.0.0.1:$down/metrics: Failed to connect" <<<"$stderr")" -eq 1 ]
@@ -504,7 +514,7 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	run -2 --separate-stderr vmtp-collect -m ::1 < /dev/null
 	[[ $stderr == *"-m: '::1' is not HOST[:PORT]"* ]]
 	port=$(free_port)
-	run --separate-stderr vmtp-collect -m "[::1]:$port" < <(sleep 1)
+	COLLECT_INPUT= collect_until "grep -q 'cannot connect' '$BATS_TEST_TMPDIR/cu.err'" -m "[::1]:$port"
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"gmond [::1]:$port: cannot connect"* ]]
 }
@@ -519,7 +529,11 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 
 @test "-q keeps warnings about sources off stderr" {
 	port=$(free_port)
-	run --separate-stderr vmtp-collect -q -m "127.0.0.1:$port" < <(fixture; sleep 1)
+	# a gmond that is down and one whose XML is cut: both polled, neither said
+	printf '<GANGLIA_XML><CLUSTER' > "$BATS_TEST_TMPDIR/cut.xml"
+	fake_start "$BATS_TEST_TMPDIR/cut.xml"
+	collect_until "fake_count answered 2" -q --cpu-interval 0.5 \
+		-m "127.0.0.1:$port" -m "127.0.0.1:$FAKE_PORT"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 }

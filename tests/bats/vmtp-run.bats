@@ -61,6 +61,22 @@ samples() {
 	jq -c 'select(.type == "sample")' <<< "$output"
 }
 
+# no_tools I...: true once no nuttcp or iperf3 runs on hosts I... (waits up
+# to 10 s: a killed process takes a moment to be reaped).
+no_tools() {
+	local k i busy
+	for k in $(seq 1 100); do
+		busy=
+		for i in "$@"; do
+			nsh_comms "$i" | grep -Eqx 'nuttcp|iperf3' && busy=$i
+		done
+		[ -z "$busy" ] && return 0
+		sleep 0.1
+	done
+	echo "a tool still runs on host $busy" >&2
+	return 1
+}
+
 # The multicast routes of host I, empty when there is none.
 mroutes() {
 	ip -n "$(nsh_ns "$1")" route show 224.0.0.0/4
@@ -302,10 +318,7 @@ own_group() {
 	cat "$T/term.err"
 	[ "$st" -eq 1 ]
 	grep -q 'vmtp-run: interrupted' "$T/term.err"
-	sleep 0.5
-	for i in 1 2 3; do
-		! nsh_comms "$i" | grep -Eqx 'nuttcp|iperf3'
-	done
+	no_tools 1 2 3
 	# what was written is still a valid record stream
 	jq -e . "$T/term.out" > /dev/null
 }
@@ -513,10 +526,7 @@ pw_topology() {
 	[ "$st" -eq 1 ]
 	grep -q 'vmtp-run: interrupted' "$T/mterm.err"
 	[ -z "$(mroutes 1)" ] && [ -z "$(mroutes 2)" ]
-	sleep 0.5
-	for i in 1 2; do
-		! nsh_comms "$i" | grep -qx nuttcp
-	done
+	no_tools 1 2
 }
 
 @test "multicast with iperf3 is a usage error before anything runs, exit 2" {

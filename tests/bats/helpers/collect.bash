@@ -101,12 +101,18 @@ mongo_peer_stop() {
 # Starts a TCP server on loopback that answers every connection with the
 # bytes of file $1 ("" : accepts and never answers); sets FAKE_PORT, FAKE_PID.
 fake_start() {
-	rm -f "$BATS_TEST_TMPDIR/fake.port"
+	rm -f "$BATS_TEST_TMPDIR/fake.port" "$BATS_TEST_TMPDIR/fake.port.log"
 	$PY "$BATS_TEST_DIRNAME/helpers/serve-file.py" "$1" \
 		"$BATS_TEST_TMPDIR/fake.port" &
 	FAKE_PID=$!
 	wait_for "[ -s '$BATS_TEST_TMPDIR/fake.port' ]" 100
 	FAKE_PORT=$(cat "$BATS_TEST_TMPDIR/fake.port")
+}
+
+# fake_count WHAT N: true once the stand-in has WHAT (accepted or answered)
+# N connections.
+fake_count() {
+	[ "$(grep -cx "$1" "$BATS_TEST_TMPDIR/fake.port.log" 2>/dev/null)" -ge "$2" ]
 }
 
 fake_stop() {
@@ -125,4 +131,30 @@ fixture() {
 		-e "s/@T3@/$((b + 6))/g; s/@T4@/$((b + 8))/g" \
 		-e "s/@T5@/$((b + 9))/g; s/@T6@/$((b + 10))/g" \
 		"$COLLECT_FIXTURES/run.ndjson"
+}
+
+# collect_until CONDITION ARGS...: vmtp-collect ARGS on the fixture (or on
+# $COLLECT_INPUT's lines, none when it is set empty), its input held open until CONDITION holds (at
+# most 30 s), so that the polls a test asserts about have been made before
+# the end of input.  CONDITION may read vmtp-collect's stderr so far in
+# $BATS_TEST_TMPDIR/cu.err.  Sets status, output and stderr as
+# `run --separate-stderr` does.
+collect_until() {
+	local cond=$1 d=$BATS_TEST_TMPDIR pid
+	shift
+	rm -f "$d/cu.in" && mkfifo "$d/cu.in"
+	vmtp-collect "$@" <"$d/cu.in" >"$d/cu.out" 2>"$d/cu.err" &
+	pid=$!
+	{
+		if [ -z "${COLLECT_INPUT+set}" ]; then
+			fixture
+		elif [ -n "$COLLECT_INPUT" ]; then
+			printf '%s\n' "$COLLECT_INPUT"
+		fi
+		wait_for "$cond" 300 || echo "# collect_until: '$cond' never held" >&2
+	} >"$d/cu.in"
+	status=0
+	wait "$pid" || status=$?
+	output=$(cat "$d/cu.out")
+	stderr=$(cat "$d/cu.err")
 }

@@ -4,7 +4,10 @@
 Listens on a free 127.0.0.1 port (written to PORTFILE) and answers every
 connection with the bytes of FILE (for an HTTP client, a whole response),
 then closes it.  With FILE "" it accepts
-connections and never answers: a gmond that hangs.
+connections and never answers: a gmond that hangs.  Appends a line to
+PORTFILE.log for each connection: "accepted" once it is accepted, and
+"answered" once the answer is sent and the connection closed, so that a
+test can wait for a poll instead of sleeping.
 """
 import os
 import socket
@@ -21,8 +24,16 @@ with open(port_file + ".tmp", "w") as f:
     f.write("%d\n" % srv.getsockname()[1])
 os.rename(port_file + ".tmp", port_file)
 held = []
+
+
+def note(what):
+    with open(port_file + ".log", "a") as f:
+        f.write(what + "\n")
+
+
 while True:
     conn, _ = srv.accept()
+    note("accepted")
     if data is None:
         held.append(conn)  # keep it open, say nothing
         continue
@@ -37,3 +48,4 @@ while True:
     except OSError:
         pass
     conn.close()
+    note("answered")

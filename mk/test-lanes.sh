@@ -8,6 +8,8 @@
 # one bats run would.  Exits 0 only when both lanes passed.
 #   usage: mk/test-lanes.sh [BATS_OPTION...]      (BATS names the bats to run)
 # TEST_LANES=1 runs every suite in one lane, one file after another.
+# LANE2_THEN, a command, runs in the second lane after its suites (make
+# check puts the sanitizer pipeline there), whatever they gave.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 bats=${BATS:-bats}
@@ -20,11 +22,23 @@ for f in tests/bats/*.bats; do
 	fi
 done
 if [ "${TEST_LANES:-2}" = 1 ]; then
-	exec "$bats" "$@" tests/bats
+	"$bats" "$@" tests/bats
+	st=$?
+	if [ -n "${LANE2_THEN:-}" ]; then
+		sh -c "$LANE2_THEN" || st=1
+	fi
+	exit $st
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$bats" "$@" "${plain[@]}" >"$out" 2>&1 &
+{
+	"$bats" "$@" "${plain[@]}"
+	st=$?
+	if [ -n "${LANE2_THEN:-}" ]; then
+		sh -c "$LANE2_THEN" || st=1
+	fi
+	exit $st
+} >"$out" 2>&1 &
 pid=$!
 "$bats" "$@" "${cloud[@]}"
 cloud_status=$?

@@ -21,8 +21,9 @@
 #   nsh_ctl_down I        stop it and what its sessions left, by pid
 #
 # Names start with vr<pid of the suite> so that runs never meet; addresses
-# are one /24 of 198.18.0.0/15 (RFC 2544 benchmarking range) picked from
-# that pid, used only on these links.
+# are one /24 of 198.18.0.0/15 (RFC 2544 benchmarking range), used only on
+# these links, claimed for the suite (nsh_claim) so that suites running side
+# by side never share one.
 
 # Each sshd gets a fresh /run in its mount namespace, with the privilege-
 # separation directory it needs (/run/sshd exists on the machine only
@@ -38,7 +39,7 @@ nshosts_up() {
 	local n=$1 hide=${2:-} i ns ip veth h
 	NSH_DIR=${BATS_FILE_TMPDIR:-$BATS_TEST_TMPDIR}/nsh
 	NSH_P=vr$$
-	NSH_NET=198.18.$(($$ % 250 + 2))
+	NSH_NET=198.18.$(nsh_claim) || return 1
 	NSH_N=$n
 	NSH_BR=${NSH_P}br
 	NSH_KEEP=${BATS_RUN_TMPDIR:-$NSH_DIR}
@@ -172,6 +173,28 @@ nsh_kill_sshd() {
 	return 0
 }
 
+# nsh_claim: prints K, the first 198.18.K.0/24 (K in 2..251, from the
+# suite's pid on) that no live suite holds, and claims it for this suite: a
+# claim is the file /tmp/vmtp-nsh-claims/K holding the claimer's pid, made
+# under a lock; the claim of a suite that is gone is free again.
+nsh_claim() {
+	local dir=/tmp/vmtp-nsh-claims i k owner lock
+	mkdir -p "$dir" && exec {lock}>"$dir/.lock" && flock "$lock" || return 1
+	for i in $(seq 0 249); do
+		k=$((($$ + i) % 250 + 2))
+		owner=$(cat "$dir/$k" 2>/dev/null)
+		if [ -z "$owner" ] || ! kill -0 "$owner" 2>/dev/null; then
+			echo $$ >"$dir/$k"
+			exec {lock}>&-
+			echo "$k"
+			return 0
+		fi
+	done
+	exec {lock}>&-
+	echo "nshosts: every 198.18.K.0/24 is claimed (/tmp/vmtp-nsh-claims)" >&2
+	return 1
+}
+
 nshosts_down() {
 	local i p ns
 	[ -n "${NSH_P:-}" ] || return 0
@@ -184,6 +207,9 @@ nshosts_down() {
 		ip link del "${NSH_P}h$i" 2>/dev/null
 	done
 	ip link del "$NSH_BR" 2>/dev/null
+	if [ "$(cat "/tmp/vmtp-nsh-claims/${NSH_NET##*.}" 2>/dev/null)" = $$ ]; then
+		rm -f "/tmp/vmtp-nsh-claims/${NSH_NET##*.}"
+	fi
 	return 0
 }
 

@@ -91,3 +91,47 @@ assert_flat() {
 	[ "$(jq -s 'map(select(.type == "cpu" and .cpu_num >= 1)) | length' <<<"$output")" -ge 120 ]
 	assert_flat "$BATS_TEST_TMPDIR/readings"
 }
+
+# Pids of the processes named TOOL in host I's namespace, one a line.
+tool_pids() {
+	local p
+	for p in $(nsh_pids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && echo "$p"
+	done
+	return 0
+}
+
+@test "vmtp-run killed mid-measurement: the rerun stops the servers it left and measures" {
+	nsh_provision -q > "$T/topo.ndjson"
+	for tool in nuttcp iperf3; do
+		vmtp-run -q -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" -t 30 \
+		    --tp-tool "$tool" --protocols T --flows 2 "$T/topo.ndjson" \
+		    > "$T/killed.out" 2> "$T/killed.err" &
+		pid=$!
+		# a measurement is running: the client's tool process is on host2
+		for k in $(seq 1 200); do
+			[ -n "$(tool_pids 2 "$tool")" ] && break
+			sleep 0.05
+		done
+		[ -n "$(tool_pids 2 "$tool")" ]
+		kill -KILL "$pid"
+		wait "$pid" || true
+		# the first run's server is still there on host1
+		old=$(tool_pids 1 "$tool")
+		echo "$tool: left $old"
+		[ -n "$old" ]
+		run --separate-stderr vmtp-run -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+		    -t 1 --tcp-loops 1 --tp-tool "$tool" --protocols T --flows 2 "$T/topo.ndjson"
+		echo "$stderr"; echo "$output" | jq -c "select(.type == \"sample\")"
+		[ "$status" -eq 0 ]
+		jq -se 'map(select(.type == "sample")) | length == 1 and
+		    all(.[]; .protocol == "TCP" and .throughput_kbps > 0 and (has("error") | not))' <<<"$output"
+		# what it did is said once: the host, the pid
+		[ "$(grep -c "stopped a $tool server that an earlier vmtp-run left on host1" <<<"$stderr")" -eq 1 ]
+		# none of the first run's servers is left, and none of the rerun's
+		for p in $old; do
+			[ ! -e "/proc/$p" ] || [ "$(cat "/proc/$p/comm" 2>/dev/null)" != "$tool" ]
+		done
+		[ -z "$(tool_pids 1 "$tool")" ]
+	done
+}

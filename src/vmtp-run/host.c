@@ -386,21 +386,23 @@ out:
  * of the sshd session process that started it (the shell's parent), so
  * that a pid the kernel gave to another process since is never taken for
  * the server, and a server whose session is gone is known to be a dead
- * run's.
+ * run's.  st_ PID prints that start time, or nothing when PID has ended
+ * (a zombie has too).
  */
 #define SERVER_SH                                                              \
 	"d=/tmp/vmtp-run-$(id -u); f=$d/%d.pid; "                              \
-	"st_() { cut -d' ' -f22 \"/proc/$1/stat\" 2>/dev/null; }; "            \
+	"st_() { set -- $(cat \"/proc/$1/stat\" 2>/dev/null) x x; "            \
+	"[ \"$3\" != Z ] && echo \"${22}\"; }; "                               \
 	"ours_() { [ -d \"$d\" ] && [ ! -L \"$d\" ] && [ -O \"$d\" ]; }; "
 
 /*
  * Stops, on H, the server that an earlier vmtp-run left on PORT: the pid
- * file's process when it still runs (same pid, same start time) and the
- * session that started it has ended (vmtp-run was killed, or lost its
- * connection).  A server whose session is alive is another run's at work:
- * refused with E set (this run's own session is not another's).  No
- * other process is ever signalled.  Returns 0 or
- * -1 with E set.
+ * file's process when it still runs (same pid, same start time, the
+ * tool's name) and the session that started it has ended (vmtp-run was
+ * killed, or lost its connection).  A server whose session is alive is
+ * another run's at work: refused with E set (this run's own session is not
+ * another's).  No other process is ever signalled.  Returns 0 or -1 with
+ * E set.
  */
 static int
 host_server_reclaim(
@@ -414,21 +416,21 @@ host_server_reclaim(
 
 	/* the session of a run killed a moment ago may take a little to
 	 * notice its connection is gone: up to 2 s; a server asked to stop
-	 * gets 5 s, then SIGKILL */
+	 * gets 5 s, then SIGKILL and 5 s more */
 	cmd = run_cmd_new(SERVER_SH
 	    "ours_ && [ -f \"$f\" ] || exit 0; "
 	    "read sp ss op os < \"$f\"; "
 	    "[ -n \"$sp\" ] && [ -n \"$ss\" ] && [ \"$(st_ \"$sp\")\" = "
-	    "\"$ss\" ] "
+	    "\"$ss\" ] && [ \"$(cat \"/proc/$sp/comm\" 2>/dev/null)\" = %s ] "
 	    "|| { rm -f \"$f\"; exit 0; }; "
 	    "i=0; while [ -n \"$os\" ] && [ \"$op\" != \"$PPID\" ] && "
 	    "[ \"$(st_ \"$op\")\" = \"$os\" ]; do "
 	    "[ $i -ge 40 ] && { echo busy $sp; exit 0; }; "
 	    "sleep 0.05; i=$((i+1)); done; "
 	    "kill \"$sp\"; i=0; while [ \"$(st_ \"$sp\")\" = \"$ss\" ]; do "
-	    "[ $i -eq 100 ] && kill -9 \"$sp\"; "
+	    "[ $i -eq 100 ] && kill -9 \"$sp\"; [ $i -eq 200 ] && break; "
 	    "sleep 0.05; i=$((i+1)); done; rm -f \"$f\"; echo stopped $sp",
-	    port);
+	    port, tool);
 	if (cmd == NULL)
 		return err_set(e, VMTP_EXIT_FAIL, "out of memory");
 	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS + 8000, &res, e) < 0)
@@ -506,12 +508,13 @@ host_server_start(
 	 * on the port is not ours) */
 	free(cmd);
 	cmd = run_cmd_new("i=0; while [ $i -lt 100 ]; do "
-	                  "for n in $(awk '$2 ~ /:%04X$/ && $4 == \"0A\" "
+	                  "l=$(awk '$2 ~ /:%04X$/ && $4 == \"0A\" "
 	                  "{ print $10 }' /proc/net/tcp /proc/net/tcp6 "
-	                  "2>/dev/null); do "
+	                  "2>/dev/null); for n in $l; do "
 	                  "ls -l /proc/%ld/fd 2>/dev/null | "
 	                  "grep -qF \"socket:[$n]\" && exit 0; done; "
-	                  "kill -0 %ld 2>/dev/null || exit 2; "
+	                  "kill -0 %ld 2>/dev/null || "
+	                  "{ [ -n \"$l\" ] && exit 3; exit 2; }; "
 	                  "sleep 0.05; i=$((i+1)); done; exit 1",
 	    port, pid, pid);
 	if (cmd == NULL) {
@@ -521,6 +524,13 @@ host_server_start(
 	ssh_result_free(&res);
 	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
 		goto out;
+	if (res.status == 3) {
+		err_set(e, VMTP_EXIT_FAIL,
+		    "port %d on %s is taken by another program: the %s server "
+		    "cannot listen there",
+		    port, h->name, run_tool_names[t]);
+		goto out;
+	}
 	if (res.status != 0) {
 		err_set(e, VMTP_EXIT_FAIL,
 		    "the %s server on %s does not listen on port %d",
@@ -540,7 +550,7 @@ out:
 void
 host_stop_server(struct run_ctx *ctx)
 {
-	char cmd[256];
+	char cmd[512];
 	int port;
 
 	if (ctx->server_host == NULL)

@@ -38,6 +38,11 @@ teardown_file() {
 
 teardown() {
 	gmond_stop 2>/dev/null || true
+	local p
+	for p in ${USER_PID:-} ${BG_PID:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 }
 
 # Checks the readings of proc-watch in FILE ("N FDS RSS" lines): the same
@@ -92,13 +97,25 @@ assert_flat() {
 	assert_flat "$BATS_TEST_TMPDIR/readings"
 }
 
-# Pids of the processes named TOOL in host I's namespace, one a line.
+# Pids of the live processes named TOOL in host I's namespace, one a line
+# (not a zombie: it has ended, its parent has yet to reap it).
 tool_pids() {
-	local p
+	local p st
 	for p in $(nsh_pids "$1"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && echo "$p"
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] || continue
+		st=$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null) || continue
+		[ -n "$st" ] && [ "$st" != Z ] && echo "$p"
 	done
 	return 0
+}
+
+# Whether host I runs TOOL with ADDRESS among its arguments.
+measuring() {
+	local p
+	for p in $(tool_pids "$1" "$2"); do
+		tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qF " $3" && return 0
+	done
+	return 1
 }
 
 @test "vmtp-run killed mid-measurement: the rerun stops the servers it left and measures" {
@@ -108,12 +125,13 @@ tool_pids() {
 		    --tp-tool "$tool" --protocols T --flows 2 "$T/topo.ndjson" \
 		    > "$T/killed.out" 2> "$T/killed.err" &
 		pid=$!
-		# a measurement is running: the client's tool process is on host2
+		# a measurement is running: the client's tool process, the one
+		# naming host1 (not the version check), is on host2
 		for k in $(seq 1 200); do
-			[ -n "$(tool_pids 2 "$tool")" ] && break
+			measuring 2 "$tool" "$(nsh_ip 1)" && break
 			sleep 0.05
 		done
-		[ -n "$(tool_pids 2 "$tool")" ]
+		measuring 2 "$tool" "$(nsh_ip 1)"
 		kill -KILL "$pid"
 		wait "$pid" || true
 		# the first run's server is still there on host1
@@ -130,8 +148,56 @@ tool_pids() {
 		[ "$(grep -c "stopped a $tool server that an earlier vmtp-run left on host1" <<<"$stderr")" -eq 1 ]
 		# none of the first run's servers is left, and none of the rerun's
 		for p in $old; do
-			[ ! -e "/proc/$p" ] || [ "$(cat "/proc/$p/comm" 2>/dev/null)" != "$tool" ]
+			! tool_pids 1 "$tool" | grep -qx "$p"
+		done
+		# the rerun's own, sent SIGTERM as it ended, is gone soon after
+		for k in $(seq 1 100); do
+			[ -z "$(tool_pids 1 "$tool")" ] && break
+			sleep 0.05
 		done
 		[ -z "$(tool_pids 1 "$tool")" ]
 	done
+}
+
+@test "vmtp-run never stops a server that is not a dead run's: a user's on the port, another run's at work" {
+	nsh_provision -q > "$T/topo.ndjson"
+	# a user's own nuttcp server on vmtp's port: left alone, the flow
+	# fails naming the port
+	# (nsenter execs it: its pid is $!)
+	nsenter -t "$(cat "$NSH_DIR/h1/sshd.pid")" -m -n nuttcp -S --nofork -P 5100 -p 5101 \
+	    > /dev/null 2>&1 &
+	USER_PID=$!
+	for k in $(seq 1 100); do
+		nsh_exec 1 grep -qE ':13EC [0-9A-F]+:0000 0A' /proc/net/tcp && break
+		sleep 0.05
+	done
+	run --separate-stderr vmtp-run -q -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -t 1 --tcp-loops 1 --protocols T --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 3 ]
+	jq -se 'map(select(.type == "sample")) | length == 1 and
+	    (.[0].error | contains("port 5100 on host1 is taken by another program"))' <<<"$output"
+	tool_pids 1 nuttcp | grep -qx "$USER_PID"
+	kill "$USER_PID"
+	wait "$USER_PID" || true
+	USER_PID=
+	# another vmtp-run measuring: its server is left to it
+	vmtp-run -q -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" -t 20 \
+	    --protocols T --flows 2 "$T/topo.ndjson" > "$T/a.out" 2> "$T/a.err" &
+	BG_PID=$!
+	for k in $(seq 1 200); do
+		measuring 2 nuttcp "$(nsh_ip 1)" && break
+		sleep 0.05
+	done
+	measuring 2 nuttcp "$(nsh_ip 1)"
+	srv=$(tool_pids 1 nuttcp)
+	[ -n "$srv" ]
+	run --separate-stderr vmtp-run -q -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -t 1 --tcp-loops 1 --protocols T --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 3 ]
+	jq -se 'map(select(.type == "sample")) | length == 1 and
+	    (.[0].error | test("port 5100 on host1 is taken by the nuttcp server of another vmtp-run, still connected \\(pid [0-9]+\\)"))' <<<"$output"
+	[ "$(tool_pids 1 nuttcp)" = "$srv" ]
+	kill -TERM "$BG_PID"
+	wait "$BG_PID" || true
+	BG_PID=
 }

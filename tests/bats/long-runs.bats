@@ -45,8 +45,9 @@ teardown() {
 	done
 }
 
-# Checks the readings of proc-watch in FILE ("N FDS RSS" lines): the same
-# descriptors within 2, RSS grown by less than RSS_SLACK_KIB.
+# Checks the readings of proc-watch in FILE ("N FDS RSS" lines) of the
+# program PATH: the same descriptors within 2, RSS grown by less than
+# RSS_SLACK_KIB.
 assert_flat() {
 	local n1 f1 r1 n2 f2 r2
 	read -r n1 f1 r1 < <(sed -n 1p "$1")
@@ -55,6 +56,9 @@ assert_flat() {
 	[ -n "$r2" ]
 	[ "$f1" -gt 0 ] && [ "$r1" -gt 0 ]
 	[ $((f2 - f1)) -le 2 ] && [ $((f1 - f2)) -le 2 ]
+	# under AddressSanitizer (make asan) freed memory waits in its
+	# quarantine instead of being reused: RSS grows by design there
+	ldd "$2" 2>/dev/null | grep -q libasan && return 0
 	[ $((r2 - r1)) -lt "$RSS_SLACK_KIB" ]
 }
 
@@ -80,7 +84,7 @@ assert_flat() {
 	[ "$(wc -l <<<"$samples")" -eq 224 ]
 	# every one a measurement, none an error
 	jq -se 'all(.[]; .protocol == "ICMP" and .rx_packets == 1 and (has("error") | not))' <<<"$samples"
-	assert_flat "$T/run-readings"
+	assert_flat "$T/run-readings" "$(command -v vmtp-run)"
 }
 
 @test "vmtp-collect polling a real gmond 120 times: open descriptors and RSS stay flat" {
@@ -94,7 +98,7 @@ assert_flat() {
 	[ "$status" -eq 0 ]
 	# every poll a reading from gmond
 	[ "$(jq -s 'map(select(.type == "cpu" and .cpu_num >= 1)) | length' <<<"$output")" -ge 120 ]
-	assert_flat "$BATS_TEST_TMPDIR/readings"
+	assert_flat "$BATS_TEST_TMPDIR/readings" "$(command -v vmtp-collect)"
 }
 
 # Pids of the live processes named TOOL in host I's namespace, one a line

@@ -84,6 +84,12 @@ assert_flat() {
 	[ "$(wc -l <<<"$samples")" -eq 224 ]
 	# every one a measurement, none an error
 	jq -se 'all(.[]; .protocol == "ICMP" and .rx_packets == 1 and (has("error") | not))' <<<"$samples"
+	# what came after the 200th was more than proc-watch's pipe of a page
+	# holds: vmtp-run was alive at the reading
+	after=$(awk 'n >= 200 { b += length($0) + 1 } /"type":"sample"/ { n++ }
+	    END { print b + 0 }' <<<"$output")
+	echo "after the 200th sample: $after bytes"
+	[ "$after" -gt 4096 ]
 	assert_flat "$T/run-readings" "$(command -v vmtp-run)"
 }
 

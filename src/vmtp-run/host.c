@@ -495,6 +495,8 @@ host_server_start(
 		goto out;
 	pid = strtol(res.out, NULL, 10);
 	if (pid <= 1) {
+		/* the first line the host said, if any */
+		res.err[strcspn(res.err, "\r\n")] = '\0';
 		err_set(e, VMTP_EXIT_FAIL,
 		    "cannot start the %s server on %s%s%.200s",
 		    run_tool_names[t], ssh_name(h->conn),

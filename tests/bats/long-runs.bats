@@ -169,7 +169,7 @@ measuring() {
 	done
 }
 
-@test "vmtp-run never stops a server that is not a dead run's: a user's on the port, another run's at work" {
+@test "vmtp-run never stops a server that is not a dead run's: a user's on the port, another run's at work, a linked folder" {
 	nsh_provision -q > "$T/topo.ndjson"
 	# a user's own nuttcp server on vmtp's port: left alone, the flow
 	# fails naming the port
@@ -210,4 +210,14 @@ measuring() {
 	kill -TERM "$BG_PID"
 	wait "$BG_PID" || true
 	BG_PID=
+	# a pid file folder that is a link: refused, nothing started
+	nsh_exec 1 sh -c 'rm -rf /tmp/vmtp-run-0 && mkdir -p /tmp/elsewhere && ln -s /tmp/elsewhere /tmp/vmtp-run-0'
+	run --separate-stderr vmtp-run -q -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -t 1 --tcp-loops 1 --protocols T --flows 2 "$T/topo.ndjson"
+	nsh_exec 1 rm -f /tmp/vmtp-run-0
+	[ "$status" -eq 3 ]
+	jq -se 'map(select(.type == "sample")) | length == 1 and
+	    (.[0].error | endswith(": /tmp/vmtp-run-0 is not this user'"'"'s folder"))' <<<"$output"
+	[ -z "$(tool_pids 1 nuttcp)" ]
+	[ -z "$(nsh_exec 1 ls -A /tmp/elsewhere)" ]
 }

@@ -119,6 +119,10 @@ vg_clean() {
 	    -t 1 --protocols TUI --udpbuf 1024 --bandwidth 20M --icmp-sizes 64 --ping-count 1 \
 	    --flows 2 "$T/topo.ndjson"
 	jq -se 'map(select(.type == "sample")) | length == 3 and all(.[]; has("error") | not)' <<<"$output"
+	# iperf3's JSON
+	run -0 --separate-stderr vg vmtp-run -q -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -t 1 --tp-tool iperf3 --protocols T --flows 2 "$T/topo.ndjson"
+	jq -se 'map(select(.type == "sample")) | length == 1 and .[0].throughput_kbps > 0' <<<"$output"
 	# a host that refuses: an error sample, status 3
 	jq -c --arg a "$(nsh_ip 1)" 'if .type == "host" and .name == "host2" then .ssh.port = 1 else . end' \
 	    "$T/topo.ndjson" > "$T/down.ndjson"

@@ -378,64 +378,72 @@ out:
 	return rc;
 }
 
-/* Starts the tool's server on H and waits until it listens. */
-int
-host_server_start(
-    struct run_ctx *ctx, struct run_host *h, int v6, struct vmtp_err *e)
+/*
+ * Where a server's pid file lives on a host: a folder of the login user's
+ * own in /tmp (made 0700; refused when it is a link or someone else's),
+ * one file per port.  The file holds "PID START SESSION SESSION_START":
+ * the server's pid and start time (field 22 of /proc/PID/stat) and those
+ * of the sshd session process that started it (the shell's parent), so
+ * that a pid the kernel gave to another process since is never taken for
+ * the server, and a server whose session is gone is known to be a dead
+ * run's.  st_ PID prints that start time, or nothing when PID has ended
+ * (a zombie has too).
+ */
+#define SERVER_SH                                                              \
+	"d=/tmp/vmtp-run-$(id -u); f=$d/%d.pid; "                              \
+	"st_() { set -- $(cat \"/proc/$1/stat\" 2>/dev/null) x x; "            \
+	"[ \"$3\" != Z ] && echo \"${22}\"; }; "                               \
+	"ours_() { [ -d \"$d\" ] && [ ! -L \"$d\" ] && [ -O \"$d\" ]; }; "
+
+/*
+ * Stops, on H, the server that an earlier vmtp-run left on PORT: the pid
+ * file's process when it still runs (same pid, same start time, the
+ * tool's name) and the session that started it has ended (vmtp-run was
+ * killed, or lost its connection).  A server whose session is alive is
+ * another run's at work: refused with E set (this run's own session is not
+ * another's).  No other process is ever signalled.  Returns 0 or -1 with
+ * E set.
+ */
+static int
+host_server_reclaim(
+    struct run_ctx *ctx, struct run_host *h, int port, struct vmtp_err *e)
 {
-	int t = ctx->o->tool;
+	const char *tool = run_tool_names[ctx->o->tool];
 	struct ssh_result res = {0};
-	char *cmd = NULL;
-	int port = t == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
+	char *cmd;
 	long pid;
 	int rc = -1;
 
-	/* nuttcp's server takes one family: -4 unless told -6; iperf3's
-	 * listens on both */
-	if (t == TOOL_NUTTCP)
-		cmd =
-		    run_cmd_new("nohup %s -S%s --nofork -P %d -p %d </dev/null "
-		                ">/dev/null 2>&1 & echo $!",
-		        h->tool_path[t], v6 ? " -6" : "", VMTP_NUTTCP_PORT,
-		        VMTP_NUTTCP_DATA_PORT);
-	else
-		cmd = run_cmd_new(
-		    "nohup %s -s -p %d </dev/null >/dev/null 2>&1 & "
-		    "echo $!",
-		    h->tool_path[t], VMTP_IPERF3_PORT);
-	if (cmd == NULL) {
-		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+	/* the session of a run killed a moment ago may take a little to
+	 * notice its connection is gone: up to 2 s; a server asked to stop
+	 * gets 5 s, then SIGKILL and 5 s more */
+	cmd = run_cmd_new(SERVER_SH
+	    "ours_ && [ -f \"$f\" ] || exit 0; "
+	    "read sp ss op os < \"$f\"; "
+	    "[ -n \"$sp\" ] && [ -n \"$ss\" ] && [ \"$(st_ \"$sp\")\" = "
+	    "\"$ss\" ] && [ \"$(cat \"/proc/$sp/comm\" 2>/dev/null)\" = %s ] "
+	    "|| { rm -f \"$f\"; exit 0; }; "
+	    "i=0; while [ -n \"$os\" ] && [ \"$op\" != \"$PPID\" ] && "
+	    "[ \"$(st_ \"$op\")\" = \"$os\" ]; do "
+	    "[ $i -ge 40 ] && { echo busy $sp; exit 0; }; "
+	    "sleep 0.05; i=$((i+1)); done; "
+	    "kill \"$sp\"; i=0; while [ \"$(st_ \"$sp\")\" = \"$ss\" ]; do "
+	    "[ $i -eq 100 ] && kill -9 \"$sp\"; [ $i -eq 200 ] && break; "
+	    "sleep 0.05; i=$((i+1)); done; rm -f \"$f\"; echo stopped $sp",
+	    port, tool);
+	if (cmd == NULL)
+		return err_set(e, VMTP_EXIT_FAIL, "out of memory");
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS + 8000, &res, e) < 0)
 		goto out;
-	}
-	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
-		goto out;
-	pid = strtol(res.out, NULL, 10);
-	if (pid <= 1) {
-		err_set(e, VMTP_EXIT_FAIL, "cannot start the %s server on %s",
-		    run_tool_names[t], ssh_name(h->conn));
-		goto out;
-	}
-	ctx->server_host = h;
-	ctx->server_pid = pid;
-	/* listening: a LISTEN (0A) socket on the port in /proc/net/tcp* */
-	free(cmd);
-	cmd = run_cmd_new("i=0; while [ $i -lt 100 ]; do "
-	                  "grep -qE ':%04X [0-9A-F]+:0000 0A' /proc/net/tcp "
-	                  "/proc/net/tcp6 2>/dev/null && exit 0; "
-	                  "kill -0 %ld 2>/dev/null || exit 2; "
-	                  "sleep 0.05; i=$((i+1)); done; exit 1",
-	    port, pid);
-	if (cmd == NULL) {
-		err_set(e, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	ssh_result_free(&res);
-	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
-		goto out;
-	if (res.status != 0) {
+	if (sscanf(res.out, "stopped %ld", &pid) == 1)
+		log_warn("stopped a %s server that an earlier vmtp-run left on "
+		         "%s (pid %ld, port %d)",
+		    tool, h->name, pid, port);
+	else if (sscanf(res.out, "busy %ld", &pid) == 1) {
 		err_set(e, VMTP_EXIT_FAIL,
-		    "the %s server on %s does not listen on port %d",
-		    run_tool_names[t], ssh_name(h->conn), port);
+		    "port %d on %s is taken by the %s server of another "
+		    "vmtp-run, still connected (pid %ld)",
+		    port, h->name, tool, pid);
 		goto out;
 	}
 	rc = 0;
@@ -445,14 +453,116 @@ out:
 	return rc;
 }
 
+/*
+ * Starts the tool's server on H, recording it in its pid file, and waits
+ * until it listens: a LISTEN socket on the port that is the server's own.
+ */
+int
+host_server_start(
+    struct run_ctx *ctx, struct run_host *h, int v6, struct vmtp_err *e)
+{
+	int t = ctx->o->tool;
+	struct ssh_result res = {0};
+	char *cmd = NULL;
+	char *start = NULL;
+	int port = t == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
+	long pid;
+	int rc = -1;
+
+	if (host_server_reclaim(ctx, h, port, e) < 0)
+		goto out;
+	/* nuttcp's server takes one family: -4 unless told -6; iperf3's
+	 * listens on both */
+	if (t == TOOL_NUTTCP)
+		start = run_cmd_new("%s -S%s --nofork -P %d -p %d",
+		    h->tool_path[t], v6 ? " -6" : "", VMTP_NUTTCP_PORT,
+		    VMTP_NUTTCP_DATA_PORT);
+	else
+		start = run_cmd_new("%s -s -p %d", h->tool_path[t], port);
+	if (start != NULL)
+		cmd = run_cmd_new(SERVER_SH
+		    "mkdir -m 0700 \"$d\" 2>/dev/null; ours_ || "
+		    "{ echo \"$d is not this user's folder\" >&2; exit 1; }; "
+		    "nohup %s </dev/null >/dev/null 2>&1 & p=$!; "
+		    "echo \"$p $(st_ $p) $PPID $(st_ $PPID)\" > \"$f\"; echo "
+		    "$p",
+		    port, start);
+	if (cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+		goto out;
+	pid = strtol(res.out, NULL, 10);
+	if (pid <= 1) {
+		/* the first line the host said, if any */
+		res.err[strcspn(res.err, "\r\n")] = '\0';
+		err_set(e, VMTP_EXIT_FAIL,
+		    "cannot start the %s server on %s%s%.200s",
+		    run_tool_names[t], ssh_name(h->conn),
+		    res.err[0] ? ": " : "", res.err);
+		goto out;
+	}
+	ctx->server_host = h;
+	ctx->server_pid = pid;
+	/* listening: a LISTEN (0A) socket on the port in /proc/net/tcp*
+	 * whose inode is one of the server's descriptors (another program
+	 * on the port is not ours) */
+	free(cmd);
+	cmd = run_cmd_new("i=0; while [ $i -lt 100 ]; do "
+	                  "l=$(awk '$2 ~ /:%04X$/ && $4 == \"0A\" "
+	                  "{ print $10 }' /proc/net/tcp /proc/net/tcp6 "
+	                  "2>/dev/null); for n in $l; do "
+	                  "ls -l /proc/%ld/fd 2>/dev/null | "
+	                  "grep -qF \"socket:[$n]\" && exit 0; done; "
+	                  "kill -0 %ld 2>/dev/null || "
+	                  "{ [ -n \"$l\" ] && exit 3; exit 2; }; "
+	                  "sleep 0.05; i=$((i+1)); done; exit 1",
+	    port, pid, pid);
+	if (cmd == NULL) {
+		err_set(e, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	ssh_result_free(&res);
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+		goto out;
+	if (res.status == 3) {
+		err_set(e, VMTP_EXIT_FAIL,
+		    "port %d on %s is taken by another program: the %s server "
+		    "cannot listen there",
+		    port, h->name, run_tool_names[t]);
+		goto out;
+	}
+	if (res.status != 0) {
+		err_set(e, VMTP_EXIT_FAIL,
+		    "the %s server on %s does not listen on port %d",
+		    run_tool_names[t], ssh_name(h->conn), port);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(start);
+	free(cmd);
+	ssh_result_free(&res);
+	return rc;
+}
+
+/* Stops the server CTX started, and removes its pid file when it is
+ * still that server's. */
 void
 host_stop_server(struct run_ctx *ctx)
 {
-	char cmd[64];
+	char cmd[512];
+	int port;
 
 	if (ctx->server_host == NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "kill %ld 2>/dev/null", ctx->server_pid);
+		return; /* also before the options are read: CTX->o unset */
+	port =
+	    ctx->o->tool == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
+	snprintf(cmd, sizeof(cmd),
+	    SERVER_SH "kill %ld 2>/dev/null; ours_ && read sp x < \"$f\" && "
+	              "[ \"$sp\" = %ld ] && rm -f \"$f\"",
+	    port, ctx->server_pid, ctx->server_pid);
 	host_run_quietly(ctx->server_host, cmd);
 	if (ctx->server_host->conn != NULL)
 		ssh_set_cancel(ctx->server_host->conn, ctx->o->stop);

@@ -343,7 +343,8 @@ vmtp-provision | -r $FX/dir                | - | 1 | vmtp-provision: cannot read
 vmtp-provision | --user-data $D/none       | - | 2 | vmtp-provision: --user-data: cannot open $D/none: No such file or directory
 vmtp-provision | --user-data $FX/dir       | - | 2 | vmtp-provision: --user-data: cannot read $FX/dir: Is a directory
 vmtp-provision | $H --ssh-password-file $D/none | - | 1 | vmtp-provision: cannot open $D/none: No such file or directory
-vmtp-provision | $H --ssh-password-file $FX/dir | - | 1 | vmtp-provision: .*$FX/dir.*
+vmtp-provision | $H --ssh-password-file $FX/dir | - | 1 | vmtp-provision: cannot read $FX/dir: Is a directory
+vmtp-provision | $H --ssh-password-file $FX/empty | - | 1 | vmtp-provision: $FX/empty holds no password
 vmtp-provision | $H --ssh-key $D/none      | - | 1 | vmtp-provision: --ssh-key: cannot open $D/none: No such file or directory
 vmtp-provision | $H --ssh-key $FX/file/x   | - | 1 | vmtp-provision: --ssh-key: cannot open $FX/file/x: Not a directory
 vmtp-provision | $H --ssh-key $FX/dir      | - | 1 | vmtp-provision: --ssh-key: cannot read $FX/dir: Is a directory
@@ -358,6 +359,7 @@ vmtp-run       | --ssh-key $D/none         | topo | 1 | vmtp-run: --ssh-key: can
 vmtp-run       | --ssh-key $FX/dir         | topo | 1 | vmtp-run: --ssh-key: cannot read $FX/dir: Is a directory | 0
 vmtp-run       | --known-hosts $FX/dir     | topo | 1 | vmtp-run: --known-hosts: cannot read $FX/dir: Is a directory | 0
 vmtp-run       | --ssh-password-file $D/none | topo | 1 | vmtp-run: cannot open $D/none: No such file or directory | 0
+vmtp-run       | --ssh-password-file $FX/dir | topo | 1 | vmtp-run: cannot read $FX/dir: Is a directory | 0
 vmtp-collect   | -c $FX/dir                | samples | 1 | vmtp-collect: cannot read $FX/dir: Is a directory | 0
 vmtp-collect   | -c $FX/file/x             | samples | 1 | vmtp-collect: cannot open $FX/file/x: Not a directory | 0
 vmtp-collect   | --json $D/none/out.json   | samples | 1 | vmtp-collect: --json: cannot write $D/none/out.json: No such file or directory | 0

@@ -1,6 +1,8 @@
 /*
  * cfg.c - load vmtp's YAML configuration with libyaml (see cfg.h; SPEC §7).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,6 +425,31 @@ merge_text(json_t *cfg, const char *buf, size_t len, const char *name,
 	return rc;
 }
 
+/*
+ * Opens PATH for reading: a folder is refused here ("Is a directory"),
+ * not later by the YAML reader as "input error".  Returns the stream, or
+ * NULL with ERR set (VMTP_EXIT_FAIL).
+ */
+static FILE *
+open_file(const char *path, struct vmtp_err *err)
+{
+	struct stat st;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(fp);
+		err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", path,
+		    strerror(EISDIR));
+		return NULL;
+	}
+	return fp;
+}
+
 int
 cfg_merge_file(json_t *cfg, const char *path, struct vmtp_err *err)
 {
@@ -430,10 +457,9 @@ cfg_merge_file(json_t *cfg, const char *path, struct vmtp_err *err)
 	FILE *fp;
 	int rc;
 
-	fp = fopen(path, "r");
+	fp = open_file(path, err);
 	if (fp == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", path,
-		    strerror(errno));
+		return -1;
 	if (!yaml_parser_initialize(&yf.parser)) {
 		fclose(fp);
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
@@ -458,12 +484,9 @@ cfg_yaml_read(const char *path, struct vmtp_err *err)
 	FILE *fp;
 	int started = 0;
 
-	fp = fopen(path, "r");
-	if (fp == NULL) {
-		err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", path,
-		    strerror(errno));
+	fp = open_file(path, err);
+	if (fp == NULL)
 		return NULL;
-	}
 	if (!yaml_parser_initialize(&yf.parser)) {
 		fclose(fp);
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");

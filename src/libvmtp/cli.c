@@ -2,11 +2,16 @@
  * cli.c - checked command-line values and configuration warnings (see
  * cli.h; SPEC §6, §7, STYLE: Command line).
  */
+#include <sys/stat.h>
+
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -21,9 +26,11 @@ cli_parse_long(const char *opt, const char *s, long long min, long long max,
 	char *end = NULL;
 	long long v;
 
+	/* strtoll skips white space: " 5" is not a number here */
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || errno == ERANGE)
+	if (s[0] == '\0' || isspace((unsigned char)s[0]) || *end != '\0' ||
+	    errno == ERANGE)
 		return err_set(err, VMTP_EXIT_USAGE,
 		    "%s: '%s' is not a whole number", opt, s);
 	if (v < min || v > max)
@@ -43,7 +50,8 @@ cli_parse_double(const char *opt, const char *s, double min, double max,
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (s[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+	if (s[0] == '\0' || isspace((unsigned char)s[0]) || *end != '\0' ||
+	    errno == ERANGE || !isfinite(v))
 		return err_set(
 		    err, VMTP_EXIT_USAGE, "%s: '%s' is not a number", opt, s);
 	if (v < min || v > max)
@@ -98,6 +106,27 @@ cli_parse_duration(
 		return err_set(err, VMTP_EXIT_USAGE,
 		    "%s: '%s' is not a duration (90, 30m, 2h, 7d)", opt, s);
 	*out = v * (u != NULL ? mult[u - units] : 1);
+	return 0;
+}
+
+int
+cli_check_file(
+    const char *opt, const char *path, int may_be_missing, struct vmtp_err *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int is_dir;
+
+	if (fd < 0 && may_be_missing && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return err_set(err, VMTP_EXIT_FAIL, "%s: cannot open %s: %s",
+		    opt, path, strerror(errno));
+	is_dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+	close(fd);
+	if (is_dir)
+		return err_set(err, VMTP_EXIT_FAIL, "%s: cannot read %s: %s",
+		    opt, path, strerror(EISDIR));
 	return 0;
 }
 

@@ -46,6 +46,16 @@ int cli_parse_duration(
     const char *opt, const char *s, long long *out, struct vmtp_err *err);
 
 /*
+ * Checks, before any network access, that the file PATH given with option
+ * OPT can be read: it opens and is not a folder.  A file that does not
+ * exist passes when MAY_BE_MISSING (a known_hosts file yet to be made).
+ * Returns 0, or -1 with ERR set: VMTP_EXIT_FAIL, "OPT: cannot open PATH:
+ * WHY" or "OPT: cannot read PATH: Is a directory".
+ */
+int cli_check_file(const char *opt, const char *path, int may_be_missing,
+    struct vmtp_err *err);
+
+/*
  * Flushes stdout.  A write to it that failed, now or earlier (a full
  * buffer written halfway), sets ERR (VMTP_EXIT_FAIL, "cannot write output:
  * WHY") and returns -1; else returns 0.  Each program's main calls it on

@@ -419,10 +419,13 @@ os_creds_load_openrc(struct os_creds *c, const char *path, struct vmtp_err *err)
 	if (fp == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", path,
 		    strerror(errno));
+	errno = 0;
 	while (rc == 0 && getline(&line, &cap, fp) >= 0)
 		rc = openrc_line(c, &v, line, path, ++n, err);
+	/* a folder opens, and then its read fails: EISDIR */
 	if (rc == 0 && ferror(fp))
-		rc = err_set(err, VMTP_EXIT_FAIL, "cannot read %s", path);
+		rc = err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", path,
+		    strerror(errno != 0 ? errno : EIO));
 	if (line != NULL)
 		explicit_bzero(line, cap);
 	free(line);

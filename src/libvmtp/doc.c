@@ -41,9 +41,54 @@ in_list(const char *key, const char *const *list)
 	return 0;
 }
 
+/*
+ * Records in SEEN the key "RUN KIND NAME" of REC; returns 1 when it was
+ * there already, 0 when not, -1 with ERR set when out of memory.
+ */
+static int
+seen_add(json_t *seen, const json_t *rec, const char *kind, const char *name,
+    struct vmtp_err *err)
+{
+	const char *run = json_string_value(json_object_get(rec, "run"));
+	char *key = NULL;
+	int rc;
+
+	if (asprintf(&key, "%s %s %s", run != NULL ? run : "", kind, name) < 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	rc = json_object_get(seen, key) != NULL;
+	if (!rc && json_object_set_new(seen, key, json_true()) != 0)
+		rc = err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	free(key);
+	return rc;
+}
+
+/*
+ * The cross-record check of doc_check_record() for a checked REC: a flow
+ * id given twice in a run.  (A flow may name hosts the stream does not
+ * hold: the document then lacks its "ip_from", as archived streams cut to
+ * their flows and samples do.)
+ */
+static int
+check_refs(const json_t *rec, const char *type, json_t *seen, const char *name,
+    long line, struct vmtp_err *err)
+{
+	char id[32];
+	int rc;
+
+	if (strcmp(type, "flow") != 0)
+		return 0;
+	snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(rec, "id")));
+	rc = seen_add(seen, rec, "flow", id, err);
+	if (rc > 0)
+		return err_set(err, VMTP_EXIT_DATA,
+		    "%s:%ld: flow %s given twice", name, line, id);
+	return rc;
+}
+
 int
-doc_check_record(
-    const json_t *rec, const char *name, long line, struct vmtp_err *err)
+doc_check_record(const json_t *rec, json_t *seen, const char *name, long line,
+    struct vmtp_err *err)
 {
 	const char *type = rec_type(rec);
 	const char *missing = NULL;
@@ -71,7 +116,7 @@ doc_check_record(
 		return err_set(err, VMTP_EXIT_DATA,
 		    "%s:%ld: %s record has no \"%s\"", name, line,
 		    type != NULL ? type : "a", missing);
-	return 0;
+	return check_refs(rec, type, seen, name, line, err);
 }
 
 /*
@@ -677,12 +722,13 @@ load_records(char *buf, size_t len, const char *name, struct vmtp_err *err)
 {
 	struct rec_reader *rd = NULL;
 	json_t *records = json_array();
+	json_t *seen = json_object();
 	json_t *docs = NULL;
 	json_t *rec = NULL;
 	FILE *mem = NULL;
 	int rc;
 
-	if (records == NULL) {
+	if (records == NULL || seen == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
@@ -698,7 +744,7 @@ load_records(char *buf, size_t len, const char *name, struct vmtp_err *err)
 			goto out;
 		while ((rc = rec_next(rd, &rec, err)) == 1) {
 			if (doc_check_record(
-			        rec, name, rec_reader_line(rd), err) != 0)
+			        rec, seen, name, rec_reader_line(rd), err) != 0)
 				goto out;
 			if (json_array_append_new(records, rec) != 0) {
 				rec = NULL;
@@ -717,6 +763,7 @@ out:
 	if (mem != NULL)
 		fclose(mem);
 	json_decref(records);
+	json_decref(seen);
 	return docs;
 }
 

@@ -21,11 +21,14 @@
 /*
  * Checks that REC (read at NAME:LINE) has the fields the assembly needs:
  * a flow its "id" and "desc", a sample its "flow" and "protocol", a host
- * its "name".  Returns 0, or -1 with ERR set (VMTP_EXIT_DATA,
- * "NAME:LINE: ...").  Other record types always pass.
+ * its "name"; and, against the records checked before it in SEEN (an
+ * object the caller makes empty and owns, updated here), that a flow's id
+ * is not given twice in its run.  Returns 0, or -1 with ERR set
+ * (VMTP_EXIT_DATA, "NAME:LINE: ..."; VMTP_EXIT_FAIL when out of memory).
+ * Other record types always pass.
  */
-int doc_check_record(
-    const json_t *rec, const char *name, long line, struct vmtp_err *err);
+int doc_check_record(const json_t *rec, json_t *seen, const char *name,
+    long line, struct vmtp_err *err);
 
 /*
  * Assembles RECORDS (an array of checked records, borrowed) into result

@@ -90,13 +90,27 @@ ssh_password_load(const char *file, struct vmtp_err *err)
 		    strerror(errno));
 		return NULL;
 	}
+	errno = 0;
 	n = getline(&line, &cap, fp);
+	if (n < 0 && ferror(fp)) {
+		/* a folder opens, then its read fails (EISDIR); the buffer
+		 * getline() made holds no string: wipe all of it */
+		err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", file,
+		    strerror(errno != 0 ? errno : EIO));
+		fclose(fp);
+		if (line != NULL)
+			explicit_bzero(line, cap);
+		free(line);
+		return NULL;
+	}
 	fclose(fp);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	/* an empty first line would be sent as an empty password */
 	if (n <= 0) {
-		ssh_password_free(line);
+		if (line != NULL)
+			explicit_bzero(line, cap);
+		free(line);
 		err_set(err, VMTP_EXIT_FAIL, "%s holds no password", file);
 		return NULL;
 	}

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,34 @@ out:
 }
 
 /*
+ * Checks that the document can be written to PATH at the end of the input,
+ * before any record is read: its folder exists and PATH is not a folder,
+ * so that a typo does not cost a run.  Returns 0, or -1 with ERR set
+ * (VMTP_EXIT_FAIL) naming PATH.
+ */
+static int
+check_json_path(const char *path, struct vmtp_err *err)
+{
+	char *copy = strdup(path);
+	struct stat st;
+	int rc = 0;
+	int e;
+
+	if (copy == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = err_set(err, VMTP_EXIT_FAIL, "--json: cannot write %s: %s",
+		    path, strerror(EISDIR));
+	else if ((e = stat(dirname(copy), &st) != 0 ? errno
+	              : !S_ISDIR(st.st_mode)        ? ENOTDIR
+	                                            : 0) != 0)
+		rc = err_set(err, VMTP_EXIT_FAIL, "--json: cannot write %s: %s",
+		    path, strerror(e));
+	free(copy);
+	return rc;
+}
+
+/*
  * Writes DOCS (one document as an object, several as a list) to PATH:
  * into a temporary file next to it, then renamed over it, so a reader sees
  * the old file or the whole new one.  A PATH that exists and is not a
@@ -420,6 +449,8 @@ handle(struct rec_reader *rd, json_t *rec, struct cpu_store *store, int polling,
 static int
 check_outputs(struct args *a, json_t **cfg, char **uri, struct vmtp_err *err)
 {
+	if (a->json_path != NULL && check_json_path(a->json_path, err) != 0)
+		return -1;
 	if (a->cfg_path != NULL || a->mongo_uri != NULL ||
 	    a->mongod_server != NULL) {
 		*cfg = cfg_load(a->cfg_path, err);
@@ -475,21 +506,28 @@ static int
 stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
     json_t *records, struct vmtp_err *err)
 {
+	json_t *seen = json_object(); /* for doc_check_record() */
 	json_t *rec = NULL;
 	int warned = 0;
 	int rc;
 
+	if (seen == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	while ((rc = rec_next(rd, &rec, err)) == 1) {
-		if (doc_check_record(rec, rec_reader_name(rd),
+		if (doc_check_record(rec, seen, rec_reader_name(rd),
 		        rec_reader_line(rd), err) != 0 ||
 		    handle(rd, rec, store, poller_count(poller) > 0, &warned,
 		        err) != 0) {
 			json_decref(rec);
-			return -1;
+			rc = -1;
+			break;
 		}
-		if (json_array_append_new(records, rec) != 0)
-			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		if (json_array_append_new(records, rec) != 0) {
+			rc = err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			break;
+		}
 	}
+	json_decref(seen);
 	if (rc < 0 || poller_stop(poller, err) != 0)
 		return -1;
 	return cpu_store_set_run(store, NULL, err);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <mongoc/mongoc.h>
 
+#include "libvmtp/cli.h"
 #include "libvmtp/err.h"
 
 #include "mongo.h"
@@ -23,6 +24,7 @@ mongo_uri_from_server(const char *server, long long default_port,
 	const char *colon = strrchr(server, ':');
 	const char *bracket = strrchr(server, ']');
 	char *uri = NULL;
+	long long port;
 	size_t i;
 
 	/* a host, an IPv4 address, or [IPv6], then an optional :port */
@@ -36,6 +38,11 @@ mongo_uri_from_server(const char *server, long long default_port,
 	}
 	if (default_port <= 0 || default_port > 65535)
 		default_port = 27017;
+	/* a port is checked here, so that the message names this option */
+	if (colon != NULL && (bracket == NULL || colon > bracket) &&
+	    cli_parse_long("--mongod-server", colon + 1, 1, 65535, &port, err) <
+	        0)
+		return NULL;
 	/* a port of its own, or the default one */
 	if (colon != NULL && (bracket == NULL || colon > bracket))
 		i = (size_t)asprintf(&uri,
@@ -58,11 +65,15 @@ int
 mongo_uri_check(const char *uri_str, struct vmtp_err *err)
 {
 	bson_error_t berr;
-	mongoc_uri_t *uri = mongoc_uri_new_with_error(uri_str, &berr);
+	mongoc_uri_t *uri;
 
+	/* libmongoc would log its own line about a bad URI to stderr: the
+	 * error is said once, ours (STYLE: Logging) */
+	mongoc_log_set_handler(NULL, NULL);
+	uri = mongoc_uri_new_with_error(uri_str, &berr);
 	if (uri == NULL)
-		return err_set(
-		    err, VMTP_EXIT_USAGE, "--mongo-uri: not a MongoDB URI");
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mongo-uri: not a MongoDB URI: %s", berr.message);
 	mongoc_uri_destroy(uri);
 	return 0;
 }

@@ -935,6 +935,13 @@ main(int argc, char **argv)
 	password = ssh_password_load(o.password_file, &err);
 	if (err.exit != VMTP_EXIT_OK)
 		goto out;
+	/* a key or known_hosts that cannot be read fails now, not at the
+	 * first host after minutes of provisioning */
+	if ((o.ssh_key != NULL &&
+	        cli_check_file("--ssh-key", o.ssh_key, 0, &err) != 0) ||
+	    (o.known_hosts != NULL &&
+	        cli_check_file("--known-hosts", o.known_hosts, 1, &err) != 0))
+		goto out;
 	if (native_mode)
 		native(argc, argv, &o, tag, attempts, password, &err);
 	else

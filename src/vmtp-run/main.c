@@ -103,32 +103,57 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
-/* Parses "a,b,c" of whole numbers in [MIN, MAX] into OUT. */
+/*
+ * Parses "a,b,c" of whole numbers in [MIN, MAX] into OUT: an empty item
+ * ("1,,2", "1,") is refused, not skipped, so a typo is never a shorter
+ * list.
+ */
 static int
 parse_list(const char *opt, const char *s, long long min, long long max,
     long long *out, int cap, int *n, struct vmtp_err *err)
 {
-	char *copy = strdup(s);
-	char *save = NULL;
-	char *tok;
-	int rc = 0;
+	char item[32];
+	const char *p = s;
+	const char *comma;
+	size_t len;
 
-	if (copy == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	*n = 0;
-	for (tok = strtok_r(copy, ",", &save); tok != NULL && rc == 0;
-	     tok = strtok_r(NULL, ",", &save)) {
+	if (*s == '\0')
+		return err_set(err, VMTP_EXIT_USAGE, "%s: empty list", opt);
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == 0)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "%s: empty item in '%s'", opt, s);
 		if (*n == cap)
-			rc = err_set(err, VMTP_EXIT_USAGE,
+			return err_set(err, VMTP_EXIT_USAGE,
 			    "%s: more than %d values", opt, cap);
-		else
-			rc = cli_parse_long(
-			    opt, tok, min, max, &out[(*n)++], err);
+		if (len >= sizeof(item))
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "%s: '%.*s' is not a whole number", opt, (int)len,
+			    p);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (cli_parse_long(opt, item, min, max, &out[*n], err) < 0)
+			return -1;
+		(*n)++;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
 	}
-	if (rc == 0 && *n == 0)
-		rc = err_set(err, VMTP_EXIT_USAGE, "%s: empty list", opt);
-	free(copy);
-	return rc;
+}
+
+/* Whether S is a finite number, whole (strtod's reading of it). */
+static int
+rate_number(const char *s)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	return s[0] != '\0' && *end == '\0' && errno != ERANGE && isfinite(v);
 }
 
 /* A rate with an optional K, M or G suffix (bits/s) into kbit/s. */
@@ -161,6 +186,10 @@ parse_rate(const char *s, double *kbps, struct vmtp_err *err)
 		num[--len] = '\0';
 		break;
 	}
+	if (!rate_number(num))
+		/* name the value as given, suffix and all ("5MM") */
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--bandwidth: '%s' is not a number", s);
 	if (cli_parse_double("--bandwidth", num, 1e-9, 1e12, &v, err) < 0)
 		return -1;
 	*kbps = v * mult;
@@ -468,45 +497,73 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 	return 0;
 }
 
-/* Checks a record vmtp-run consumes; bad ones are bad input (65). */
+/*
+ * Checks a record vmtp-run consumes; bad ones are bad input (65), named by
+ * FILE:LINE and the field: a host needs a name and ssh.host, a flow an
+ * integer id of its own, hosts given before it and a target, and both
+ * belong to the run of the topology's first record.
+ */
 static int
 check_record(struct run_ctx *ctx, const json_t *rec,
     const struct rec_reader *rd, struct vmtp_err *err)
 {
+	static const char *const flow_fields[] = {"client", "server", "target"};
 	const char *type = rec_type(rec);
 	const char *name = rec_reader_name(rd);
+	const char *run = json_string_value(json_object_get(rec, "run"));
 	long line = rec_reader_line(rd);
+	char id[32];
 	json_t *ssh;
+	size_t f;
 	int i;
 
+	if (strcmp(type, "host") != 0 && strcmp(type, "flow") != 0)
+		return 0;
+	if (ctx->run_tag != NULL && run != NULL &&
+	    strcmp(run, ctx->run_tag) != 0)
+		return err_set(err, VMTP_EXIT_DATA,
+		    "%s:%ld: a second run (%s) in the topology of %s", name,
+		    line, run, ctx->run_tag);
 	if (strcmp(type, "host") == 0) {
 		ssh = json_object_get(rec, "ssh");
-		if (!json_is_string(json_object_get(rec, "name")) ||
-		    !json_is_string(json_object_get(ssh, "host")))
+		if (!json_is_string(json_object_get(rec, "name")))
 			return err_set(err, VMTP_EXIT_DATA,
-			    "%s:%ld: host without name or ssh.host", name,
+			    "%s:%ld: host record has no \"name\"", name, line);
+		if (!json_is_string(json_object_get(ssh, "host")))
+			return err_set(err, VMTP_EXIT_DATA,
+			    "%s:%ld: host record has no \"ssh\".\"host\"", name,
 			    line);
-	} else if (strcmp(type, "flow") == 0) {
-		const char *c =
-		    json_string_value(json_object_get(rec, "client"));
-		const char *s =
-		    json_string_value(json_object_get(rec, "server"));
-		int found = 0;
-
-		if (!json_is_integer(json_object_get(rec, "id")) || c == NULL ||
-		    s == NULL ||
-		    !json_is_string(json_object_get(rec, "target")))
+		return 0;
+	}
+	if (!json_is_integer(json_object_get(rec, "id")))
+		return err_set(err, VMTP_EXIT_DATA,
+		    "%s:%ld: flow record has no \"id\"", name, line);
+	for (f = 0; f < sizeof(flow_fields) / sizeof(flow_fields[0]); f++)
+		if (!json_is_string(json_object_get(rec, flow_fields[f])))
 			return err_set(err, VMTP_EXIT_DATA,
-			    "%s:%ld: flow without id, client, server or target",
-			    name, line);
+			    "%s:%ld: flow record has no \"%s\"", name, line,
+			    flow_fields[f]);
+	for (f = 0; f < 2; f++) {
+		const char *h =
+		    json_string_value(json_object_get(rec, flow_fields[f]));
+
 		for (i = 0; i < ctx->n_hosts; i++)
-			found |= (strcmp(ctx->hosts[i].name, c) == 0) |
-			         (strcmp(ctx->hosts[i].name, s) == 0) << 1;
-		if (found != 3)
+			if (strcmp(ctx->hosts[i].name, h) == 0)
+				break;
+		if (i == ctx->n_hosts)
 			return err_set(err, VMTP_EXIT_DATA,
 			    "%s:%ld: flow names a host not given before it",
 			    name, line);
 	}
+	snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(rec, "id")));
+	if (ctx->flow_ids == NULL && (ctx->flow_ids = json_object()) == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (json_object_get(ctx->flow_ids, id) != NULL)
+		return err_set(err, VMTP_EXIT_DATA,
+		    "%s:%ld: flow %s given twice", name, line, id);
+	if (json_object_set_new(ctx->flow_ids, id, json_true()) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	return 0;
 }
 
@@ -653,6 +710,7 @@ ctx_clear(struct run_ctx *ctx)
 	}
 	free(ctx->hosts);
 	free((char *)ctx->run_tag);
+	json_decref(ctx->flow_ids);
 }
 
 int
@@ -686,6 +744,12 @@ main(int argc, char **argv)
 		goto out;
 	o.password = ssh_password_load(pwfile, &err);
 	if (err.exit != VMTP_EXIT_OK)
+		goto out;
+	/* before any record is read or passed on, as the password file */
+	if ((o.ssh_key != NULL &&
+	        cli_check_file("--ssh-key", o.ssh_key, 0, &err) != 0) ||
+	    (o.known_hosts != NULL &&
+	        cli_check_file("--known-hosts", o.known_hosts, 1, &err) != 0))
 		goto out;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: waits see the signal */

@@ -83,6 +83,7 @@ struct run_ctx {
 	const char *run_tag;
 	struct run_host *hosts;
 	int n_hosts;
+	json_t *flow_ids; /* ids of the flows read: {"1": true}; owned */
 	FILE *out;
 	int errors; /* error samples written */
 	int said;   /* RUN_SAID_* bits: notes given once per run */

@@ -98,6 +98,22 @@ man_options() {
 	[ -z "$bad" ]
 }
 
+@test "bin/vmtp: --help and the OPTIONS of vmtp(1) name the same options" {
+	# --help: the option words of each option line (its first 36
+	# columns: the description starts after them); vmtp has no bundles
+	"$VMTP_BIN/vmtp" --help | sed '1,/^$/d' | grep -E '^  -' | cut -c1-36 |
+		grep -oE -- '(^|[ ,|])--?[a-z][a-z_-]*' | sed 's/^[ ,|]//' |
+		sort -u >"$BATS_TEST_TMPDIR/help"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/help")" -gt 40 ]
+	# the page: the words after Fl on its .It lines of OPTIONS
+	awk '/^\.Sh / { in_sec = ($2 == "OPTIONS"); next }
+		in_sec && /^\.It Fl/ {
+			for (i = 1; i < NF; i++)
+				if ($i == "Fl") print "-" $(i + 1)
+		}' "$VMTP_ROOT/man/vmtp.1" | sort -u >"$BATS_TEST_TMPDIR/man"
+	diff "$BATS_TEST_TMPDIR/help" "$BATS_TEST_TMPDIR/man"
+}
+
 @test "--help and --version to a full disk: exit 1 naming the write error" {
 	for p in $PROGRAMS; do
 		for o in --help --version; do

@@ -51,6 +51,7 @@ has() {
 @test "every option of the original, in both spellings, reaches the program that owns it" {
 	printf 'export OS_AUTH_URL=http://127.0.0.1:9/v3\n' >"$BATS_TEST_TMPDIR/openrc"
 	: >"$BATS_TEST_TMPDIR/cfg.yaml"
+	: >"$BATS_TEST_TMPDIR/k"
 	rc=$BATS_TEST_TMPDIR/openrc cfg=$BATS_TEST_TMPDIR/cfg.yaml
 	# what is typed | the program | what it gets
 	rows=(
@@ -114,7 +115,7 @@ has() {
 		"-d|provision run collect cleanup|[-v]"
 		"--debug|provision run collect|[-v]"
 		"--sla tcp_gbps>=1|collect|[--sla][tcp_gbps>=1]"
-		"--ssh-key /k|provision|[--ssh-key][/k]"
+		"--ssh-key $BATS_TEST_TMPDIR/k|provision|[--ssh-key][$BATS_TEST_TMPDIR/k]"
 		"--known-hosts /kh|provision run|[--known-hosts][/kh]"
 		"--hostkey-policy accept-new|provision run|[--hostkey-policy][accept-new]"
 		"--host u@192.0.2.1|provision|[--host][u@192.0.2.1]"

@@ -20,7 +20,9 @@
 #                   TERM (a slow roll-back) until killed
 #   vmtp-run        passes its input on and adds a TCP sample per flow (an
 #                   error sample with STANDIN_RUN_ERROR); exits
-#                   $STANDIN_RUN_STATUS, or 3 with the error
+#                   $STANDIN_RUN_STATUS, or 3 with the error; given no
+#                   input (vmtp's preflight) exits 0, or 2 when that is
+#                   $STANDIN_RUN_STATUS
 #   vmtp-collect    the real vmtp-collect with its --json and --sla only (no
 #                   gmond or MongoDB is asked); exits $STANDIN_COLLECT_STATUS
 #                   when set
@@ -90,7 +92,13 @@ standin_vmtp_provision() {
 # shellcheck disable=SC2317,SC2016
 standin_vmtp_run() {
 	{
-	jq -c --arg err "${STANDIN_RUN_ERROR:-}" '., (select(.type == "flow") |
+	input=$(cat)
+	# given no records (vmtp's preflight), the real one fails only on its
+	# options: a usage error
+	if [ -z "$input" ] && [ "${STANDIN_RUN_STATUS:-0}" != 2 ]; then
+		exit 0
+	fi
+	printf '%s\n' "$input" | jq -c --arg err "${STANDIN_RUN_ERROR:-}" '., (select(.type == "flow") |
 		{type: "sample", run, flow: .id, protocol: "TCP", tool: "nuttcp-8.2.2",
 		 pkt_size: 65536, t_start: 1700000000.0, t_end: 1700000001.0}
 		+ (if $err == "" then {throughput_kbps: 1048576, retrans: 0} else {error: $err} end))'

@@ -1,7 +1,9 @@
 # agent.py: the compute hosts' agent hook: makes a server real on the machine before compute calls it ACTIVE (SPEC §9).
 #
-# compute.py calls plug(server, ports) in the server's boot thread once a host is chosen; when plug()
-# returns the server goes ACTIVE, when it raises the server goes ERROR with the exception as its fault.
+# compute.py calls plug(server, ports, deleting) in the server's boot thread once a host is chosen; when
+# plug() returns the server goes ACTIVE, when it raises the server goes ERROR with the exception as its
+# fault. deleting() turns true once the server is being deleted: plug() then returns at once, as Nova
+# aborts a build whose instance is deleted.
 # unplug(server) runs before the server's ports are deleted. Both get a copy of the server record
 # (id, name, host, key_data, user_data, security_groups, ...) and Neutron's ports for it.
 #
@@ -18,8 +20,10 @@ class DelayAgent:
     def __init__(self, cfg):
         self.delay = float(cfg.get("boot_delay", 1))
 
-    def plug(self, server, ports):
-        time.sleep(self.delay)
+    def plug(self, server, ports, deleting=lambda: False):
+        end = time.monotonic() + self.delay
+        while time.monotonic() < end and not deleting():
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
     def unplug(self, server):
         pass

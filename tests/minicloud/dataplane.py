@@ -170,10 +170,14 @@ class Agent:
     def status(self):
         return read_json(os.path.join(self.dir, "dataplane", "status.json"), {})
 
-    def plug(self, server, ports):
-        time.sleep(self.delay)
+    def plug(self, server, ports, deleting=lambda: False):
+        booted = time.monotonic() + self.delay
+        while time.monotonic() < booted and not deleting():
+            time.sleep(min(0.05, max(0.0, booted - time.monotonic())))
         end = time.monotonic() + self.timeout
         while time.monotonic() < end:
+            if deleting():  # the agent makes no VM for a server being deleted: nothing to wait for
+                return
             vm = self.status().get("vms", {}).get(server["id"])
             if vm and vm.get("state") == "ready":
                 return

@@ -523,7 +523,7 @@ class Compute:
             return self.boot_done(sid, "Exceeded maximum number of retries. Exhausted all hosts available for "
                                   "retrying build failures for instance %s." % sid, "MaxRetriesExceeded")
         try:
-            self.agent.plug(view, self.ports_of([sid]))
+            self.agent.plug(view, self.ports_of([sid]), lambda: self.deleting(sid))
         except Exception as e:  # the agent's failure is the server's fault, as a hypervisor's is in Nova
             return self.boot_done(sid, "Build of instance %s aborted: %s" % (sid, e), type(e).__name__)
         return self.boot_done(sid)
@@ -543,6 +543,12 @@ class Compute:
                          fault={"code": 500, "created": mclib.now_iso(), "message": error,
                                 "details": "%s: %s" % (kind, error)})
             self.save()
+
+    def deleting(self, sid):
+        """True once server SID is being deleted (or is gone): its boot stops waiting for the agent."""
+        with self.lock:
+            s = self.servers.get(sid)
+            return s is None or s["task_state"] == "deleting"
 
     def delete_server(self, ctx, sid):
         s = self.get_server(ctx, sid)

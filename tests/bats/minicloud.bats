@@ -188,6 +188,23 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	run -0 os network delete mc-err-net
 }
 
+@test "a server deleted while it builds goes at once: its build is aborted, not waited for" {
+	run -0 os network create mc-del-net
+	run -0 os subnet create --network mc-del-net --subnet-range 10.251.7.0/24 mc-del-subnet
+	# a user-data script that keeps the VM from being ready for 100 s
+	printf '#!/bin/sh\nsleep 100\n' >"$BATS_TEST_TMPDIR/slow"
+	run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-del-net \
+		--user-data "$BATS_TEST_TMPDIR/slow" mc-del -f value -c id
+	id=$output
+	[ "$(os server show "$id" -f value -c status)" = BUILD ]
+	# gone well before the script or the compute's 60 s wait for the data path would end
+	run -0 timeout 40 env -u OS_AUTH_URL -u OS_PASSWORD OS_CLIENT_CONFIG_FILE="$MINICLOUD_DIR/clouds.yaml" \
+		OS_CLOUD=minicloud "$OPENSTACK" server delete --wait "$id"
+	run -0 os port list --network mc-del-net -f value -c ID
+	[ "$output" = "" ]
+	run -0 os network delete mc-del-net
+}
+
 @test "a server over the instance quota is refused with 403" {
 	project=$(os token issue -f value -c project_id)
 	used=$(os limits show --absolute -f json | jq '.[] | select(.Name == "totalInstancesUsed") | .Value')
@@ -442,12 +459,17 @@ print(c.session.get_token() != first)
 	[ "$(jq -r '.networks[] | select(.name == "public") | .name' <<<"$output")" = public ]
 }
 
-@test "up and down on a machine where no sshd ever ran: the machine's /run is not needed" {
-	d=$BATS_TEST_TMPDIR/fresh
+@test "up and down on a machine where no sshd ever ran, beside a cloud coming up at the same instant" {
+	d=$BATS_TEST_TMPDIR/fresh twin=$BATS_TEST_TMPDIR/twin
+	# a second cloud started at the same instant: clouds come up one at a time, on distinct service ports
+	# below the ephemeral range, so neither takes the other's (nor a connection's)
+	"$MINICLOUD" up --dir "$twin" --computes 1 --boot-delay 0 2>"$twin.err" &
+	twin_pid=$!
 	# a mount namespace whose /run is empty, as on a fresh boot without an sshd service (no /run/sshd)
 	run unshare -m --propagation private sh -c '
 		mount -t tmpfs -o mode=0755 fresh-run /run || exit 9
 		"$1" up --dir "$2" --computes 1 --boot-delay 0 2>"$2.err" || { cat "$2.err"; exit 1; }
+		cp "$2/ports.env" "$2.ports"
 		login=$(sed -n "s/^login=//p" "$2/external-host")
 		key=$(sed -n "s/^key=//p" "$2/external-host")
 		ssh -n -i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
@@ -456,9 +478,20 @@ print(c.session.get_token() != first)
 		"$1" down --dir "$2" 2>>"$2.err" || rc=1
 		exit $rc' sh "$MINICLOUD" "$d"
 	echo "$output"
+	twin_status=0
+	wait "$twin_pid" || twin_status=$?
+	cat "$twin.err"
+	[ -e "$twin/ports.env" ] && cp "$twin/ports.env" "$twin.ports"
+	"$MINICLOUD" down --dir "$twin"
 	[ "$status" -eq 0 ]
 	[ "$output" = external-host-answers ]
 	[ ! -e "$d" ]
+	[ "$twin_status" -eq 0 ]
+	[ ! -e "$twin" ]
+	ports() { sed -n 's/^[A-Z_]*_PORT=//p' "$1" | sort -n; }
+	[ "$(ports "$d.ports" | wc -l)" -eq 8 ]
+	[ "$(sort -u <(ports "$d.ports") <(ports "$twin.ports") | wc -l)" -eq 16 ]
+	[ "$(sort -n <(ports "$d.ports") <(ports "$twin.ports") | tail -n 1)" -lt 32768 ]
 }
 
 @test "down after an up killed halfway leaves no process and no state" {

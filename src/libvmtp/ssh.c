@@ -233,6 +233,60 @@ knownhost_keybit(int type)
 }
 
 /*
+ * Reads the known_hosts file KH_PATH (absent: no host is known) into a new
+ * list of session S and looks up the host key KEY (KEYLEN bytes, of
+ * libssh2 type TYPE) of HOST:PORT in it.  Returns a
+ * LIBSSH2_KNOWNHOST_CHECK_* value with *KH set (free it with
+ * libssh2_knownhost_free()), or -1 with ERR set (*KH set or NULL).
+ */
+static int
+kh_check(LIBSSH2_SESSION *s, const char *kh_path, const char *host, int port,
+    const char *key, size_t keylen, int type, LIBSSH2_KNOWNHOSTS **kh,
+    struct vmtp_err *err)
+{
+	struct libssh2_knownhost *found = NULL;
+	int mask;
+
+	*kh = libssh2_knownhost_init(s);
+	if (*kh == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (access(kh_path, F_OK) == 0 &&
+	    libssh2_knownhost_readfile(
+	        *kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s",
+		    kh_path, last_error(s));
+	mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+	       knownhost_keybit(type);
+	return libssh2_knownhost_checkp(
+	    *kh, host, port, key, keylen, mask, &found);
+}
+
+/*
+ * Adds the host key KEY (KEYLEN bytes, of libssh2 type TYPE) of HOST:PORT
+ * to KH and writes KH to the known_hosts file KH_PATH.  Returns 0, or -1
+ * (libssh2's last error of the session says why).
+ */
+static int
+kh_add(LIBSSH2_KNOWNHOSTS *kh, const char *kh_path, const char *host, int port,
+    const char *key, size_t keylen, int type)
+{
+	char hostport[512];
+	int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+	           knownhost_keybit(type);
+
+	if (port == 22)
+		snprintf(hostport, sizeof(hostport), "%s", host);
+	else
+		snprintf(hostport, sizeof(hostport), "[%s]:%d", host, port);
+	if (libssh2_knownhost_addc(
+	        kh, hostport, NULL, key, keylen, NULL, 0, mask, NULL) != 0 ||
+	    libssh2_knownhost_writefile(
+	        kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
+		return -1;
+	return 0;
+}
+
+/*
  * Checks the session's host key: against EXPECT when given, then against
  * the known_hosts file KH_PATH with POLICY.  Returns 0 or -1 with ERR set.
  */
@@ -241,14 +295,11 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
     const char *expect, struct vmtp_err *err)
 {
 	LIBSSH2_KNOWNHOSTS *kh = NULL;
-	struct libssh2_knownhost *found = NULL;
 	const unsigned char *hash;
 	const char *key;
 	char defpath[4096];
-	char hostport[512];
 	size_t keylen = 0;
 	int type = 0;
-	int mask;
 	int rc = -1;
 	int r;
 
@@ -279,22 +330,10 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
 		    home != NULL ? home : "");
 		kh_path = defpath;
 	}
-	kh = libssh2_knownhost_init(c->session);
-	if (kh == NULL) {
-		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	r = kh_check(
+	    c->session, kh_path, c->host, c->port, key, keylen, type, &kh, err);
+	if (r < 0)
 		goto out;
-	}
-	if (access(kh_path, F_OK) == 0 &&
-	    libssh2_knownhost_readfile(
-	        kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
-		err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", kh_path,
-		    last_error(c->session));
-		goto out;
-	}
-	mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
-	       knownhost_keybit(type);
-	r = libssh2_knownhost_checkp(
-	    kh, c->host, c->port, key, keylen, mask, &found);
 	if (r == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
 		rc = 0;
 		goto out;
@@ -312,15 +351,7 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
 		    c->name, c->fingerprint, kh_path);
 		goto out;
 	}
-	if (c->port == 22)
-		snprintf(hostport, sizeof(hostport), "%s", c->host);
-	else
-		snprintf(
-		    hostport, sizeof(hostport), "[%s]:%d", c->host, c->port);
-	if (libssh2_knownhost_addc(
-	        kh, hostport, NULL, key, keylen, NULL, 0, mask, NULL) != 0 ||
-	    libssh2_knownhost_writefile(
-	        kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+	if (kh_add(kh, kh_path, c->host, c->port, key, keylen, type) != 0) {
 		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", c->name,
 		    kh_path, last_error(c->session));
 		goto out;

@@ -263,27 +263,66 @@ kh_check(LIBSSH2_SESSION *s, const char *kh_path, const char *host, int port,
 
 /*
  * Adds the host key KEY (KEYLEN bytes, of libssh2 type TYPE) of HOST:PORT
- * to KH and writes KH to the known_hosts file KH_PATH.  Returns 0, or -1
- * (libssh2's last error of the session says why).
+ * (NAME in messages) to KH, the list session S read from the known_hosts
+ * file KH_PATH, and appends it to that file as one line, after a newline
+ * when its last line has none: what is there stays as it is (OpenSSH's
+ * way; libssh2 writing the whole list back drops comments and can write
+ * lines it cannot read again).  Returns 0, or -1 with ERR set.
  */
 static int
-kh_add(LIBSSH2_KNOWNHOSTS *kh, const char *kh_path, const char *host, int port,
-    const char *key, size_t keylen, int type)
+kh_add(LIBSSH2_SESSION *s, LIBSSH2_KNOWNHOSTS *kh, const char *kh_path,
+    const char *name, const char *host, int port, const char *key,
+    size_t keylen, int type, struct vmtp_err *err)
 {
+	struct libssh2_knownhost *entry = NULL;
+	struct stat st;
 	char hostport[512];
+	char line[16384]; /* "\n", host, type, base64 of any host key */
+	size_t len = 0;
 	int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
 	           knownhost_keybit(type);
+	int fd;
 
 	if (port == 22)
 		snprintf(hostport, sizeof(hostport), "%s", host);
 	else
 		snprintf(hostport, sizeof(hostport), "[%s]:%d", host, port);
 	if (libssh2_knownhost_addc(
-	        kh, hostport, NULL, key, keylen, NULL, 0, mask, NULL) != 0 ||
-	    libssh2_knownhost_writefile(
-	        kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
-		return -1;
+	        kh, hostport, NULL, key, keylen, NULL, 0, mask, &entry) != 0 ||
+	    libssh2_knownhost_writeline(kh, entry, line + 1, sizeof(line) - 1,
+	        &len, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s",
+		    name, kh_path, last_error(s));
+	line[0] = '\n';
+	fd = open(kh_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || fstat(fd, &st) != 0 ||
+	    (st.st_size > 0 && pread(fd, line, 1, st.st_size - 1) != 1)) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", name,
+		    kh_path, strerror(errno));
+		goto fail;
+	}
+	/* line[0] is now the file's last byte, or still "\n" */
+	errno = 0;
+	if (line[0] == '\n') {
+		if (write(fd, line + 1, len) != (ssize_t)len)
+			goto write_fail;
+	} else {
+		line[0] = '\n';
+		if (write(fd, line, len + 1) != (ssize_t)len + 1)
+			goto write_fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		goto write_fail;
+	}
 	return 0;
+write_fail:
+	err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", name, kh_path,
+	    errno != 0 ? strerror(errno) : "short write");
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 /*
@@ -351,11 +390,9 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
 		    c->name, c->fingerprint, kh_path);
 		goto out;
 	}
-	if (kh_add(kh, kh_path, c->host, c->port, key, keylen, type) != 0) {
-		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", c->name,
-		    kh_path, last_error(c->session));
+	if (kh_add(c->session, kh, kh_path, c->name, c->host, c->port, key,
+	        keylen, type, err) != 0)
 		goto out;
-	}
 	log_debug("added %s (%s) to %s", c->name, c->fingerprint, kh_path);
 	rc = 0;
 out:

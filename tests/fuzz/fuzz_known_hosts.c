@@ -2,8 +2,8 @@
  * fuzz_known_hosts.c - libFuzzer harness for the known_hosts files vmtp
  * reads and extends (ssh.c; SPEC §10): any file must give a verdict for a
  * host key (match, mismatch, not found) or one clean error, never a crash,
- * leak or out-of-bounds read; a key accept-new added is found again when
- * the file written is read back.
+ * leak or out-of-bounds read.  A key accept-new adds is appended: the
+ * file keeps what it had, and read back, it finds the key.
  *
  * The input is the file.  ssh.c is compiled in below to reach kh_check()
  * and kh_add(), the known_hosts half of check_hostkey() (the other half
@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <libssh2.h>
@@ -66,6 +67,18 @@ fz_fill(int fd, const uint8_t *data, size_t size)
 	return size == 0 || write(fd, data, size) == (ssize_t)size ? 0 : -1;
 }
 
+/* Whether the file of memfd FD starts with DATA (SIZE bytes). */
+static int
+fz_kept(int fd, const uint8_t *data, size_t size)
+{
+	static char buf[1 << 16];
+
+	if (size > sizeof(buf))
+		return 1; /* not checked */
+	return pread(fd, buf, size, 0) == (ssize_t)size &&
+	       memcmp(buf, data, size) == 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,10 +105,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (const char *)fz_looks[i].key, fz_looks[i].len,
 		    fz_looks[i].type, &kh, &err);
 		if (r == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND &&
-		    kh_add(kh, path, fz_looks[i].host, fz_looks[i].port,
-		        (const char *)fz_looks[i].key, fz_looks[i].len,
-		        fz_looks[i].type) == 0) {
-			/* accept-new wrote it: the next run finds it */
+		    kh_add(s, kh, path, "fuzz", fz_looks[i].host,
+		        fz_looks[i].port, (const char *)fz_looks[i].key,
+		        fz_looks[i].len, fz_looks[i].type, &err) == 0) {
+			/* accept-new wrote it after the file as it was, and
+			 * the next run finds it */
+			if (!fz_kept(fd, data, size))
+				__builtin_trap(); /* the file has changed */
 			libssh2_knownhost_free(kh);
 			kh = NULL;
 			r = kh_check(s, path, fz_looks[i].host,

@@ -247,6 +247,99 @@ knownhost_keybit(int type)
 }
 
 /*
+ * Reads the known_hosts file KH_PATH (absent: no host is known) into a new
+ * list of session S and looks up the host key KEY (KEYLEN bytes, of
+ * libssh2 type TYPE) of HOST:PORT in it.  Returns a
+ * LIBSSH2_KNOWNHOST_CHECK_* value with *KH set (free it with
+ * libssh2_knownhost_free()), or -1 with ERR set (*KH set or NULL).
+ */
+static int
+kh_check(LIBSSH2_SESSION *s, const char *kh_path, const char *host, int port,
+    const char *key, size_t keylen, int type, LIBSSH2_KNOWNHOSTS **kh,
+    struct vmtp_err *err)
+{
+	struct libssh2_knownhost *found = NULL;
+	int mask;
+
+	*kh = libssh2_knownhost_init(s);
+	if (*kh == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (access(kh_path, F_OK) == 0 &&
+	    libssh2_knownhost_readfile(
+	        *kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s",
+		    kh_path, last_error(s));
+	mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+	       knownhost_keybit(type);
+	return libssh2_knownhost_checkp(
+	    *kh, host, port, key, keylen, mask, &found);
+}
+
+/*
+ * Adds the host key KEY (KEYLEN bytes, of libssh2 type TYPE) of HOST:PORT
+ * (NAME in messages) to KH, the list session S read from the known_hosts
+ * file KH_PATH, and appends it to that file as one line, after a newline
+ * when its last line has none: what is there stays as it is (OpenSSH's
+ * way; libssh2 writing the whole list back drops comments and can write
+ * lines it cannot read again).  Returns 0, or -1 with ERR set.
+ */
+static int
+kh_add(LIBSSH2_SESSION *s, LIBSSH2_KNOWNHOSTS *kh, const char *kh_path,
+    const char *name, const char *host, int port, const char *key,
+    size_t keylen, int type, struct vmtp_err *err)
+{
+	struct libssh2_knownhost *entry = NULL;
+	struct stat st;
+	char hostport[512];
+	char line[16384]; /* "\n", host, type, base64 of any host key */
+	size_t len = 0;
+	int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+	           knownhost_keybit(type);
+	int fd;
+
+	if (port == 22)
+		snprintf(hostport, sizeof(hostport), "%s", host);
+	else
+		snprintf(hostport, sizeof(hostport), "[%s]:%d", host, port);
+	if (libssh2_knownhost_addc(
+	        kh, hostport, NULL, key, keylen, NULL, 0, mask, &entry) != 0 ||
+	    libssh2_knownhost_writeline(kh, entry, line + 1, sizeof(line) - 1,
+	        &len, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s",
+		    name, kh_path, last_error(s));
+	line[0] = '\n';
+	fd = open(kh_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || fstat(fd, &st) != 0 ||
+	    (st.st_size > 0 && pread(fd, line, 1, st.st_size - 1) != 1)) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", name,
+		    kh_path, strerror(errno));
+		goto fail;
+	}
+	/* line[0] is now the file's last byte, or still "\n" */
+	errno = 0;
+	if (line[0] == '\n') {
+		if (write(fd, line + 1, len) != (ssize_t)len)
+			goto write_fail;
+	} else {
+		line[0] = '\n';
+		if (write(fd, line, len + 1) != (ssize_t)len + 1)
+			goto write_fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		goto write_fail;
+	}
+	return 0;
+write_fail:
+	err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", name, kh_path,
+	    errno != 0 ? strerror(errno) : "short write");
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
  * Checks the session's host key: against EXPECT when given, then against
  * the known_hosts file KH_PATH with POLICY.  Returns 0 or -1 with ERR set.
  */
@@ -255,14 +348,11 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
     const char *expect, struct vmtp_err *err)
 {
 	LIBSSH2_KNOWNHOSTS *kh = NULL;
-	struct libssh2_knownhost *found = NULL;
 	const unsigned char *hash;
 	const char *key;
 	char defpath[4096];
-	char hostport[512];
 	size_t keylen = 0;
 	int type = 0;
-	int mask;
 	int rc = -1;
 	int r;
 
@@ -293,22 +383,10 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
 		    home != NULL ? home : "");
 		kh_path = defpath;
 	}
-	kh = libssh2_knownhost_init(c->session);
-	if (kh == NULL) {
-		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	r = kh_check(
+	    c->session, kh_path, c->host, c->port, key, keylen, type, &kh, err);
+	if (r < 0)
 		goto out;
-	}
-	if (access(kh_path, F_OK) == 0 &&
-	    libssh2_knownhost_readfile(
-	        kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
-		err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", kh_path,
-		    last_error(c->session));
-		goto out;
-	}
-	mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
-	       knownhost_keybit(type);
-	r = libssh2_knownhost_checkp(
-	    kh, c->host, c->port, key, keylen, mask, &found);
 	if (r == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
 		rc = 0;
 		goto out;
@@ -326,19 +404,9 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
 		    c->name, c->fingerprint, kh_path);
 		goto out;
 	}
-	if (c->port == 22)
-		snprintf(hostport, sizeof(hostport), "%s", c->host);
-	else
-		snprintf(
-		    hostport, sizeof(hostport), "[%s]:%d", c->host, c->port);
-	if (libssh2_knownhost_addc(
-	        kh, hostport, NULL, key, keylen, NULL, 0, mask, NULL) != 0 ||
-	    libssh2_knownhost_writefile(
-	        kh, kh_path, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
-		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", c->name,
-		    kh_path, last_error(c->session));
+	if (kh_add(c->session, kh, kh_path, c->name, c->host, c->port, key,
+	        keylen, type, err) != 0)
 		goto out;
-	}
 	log_debug("added %s (%s) to %s", c->name, c->fingerprint, kh_path);
 	rc = 0;
 out:

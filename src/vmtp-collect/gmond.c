@@ -38,20 +38,26 @@ is_elem(const xmlNode *node, const char *name)
 	       xmlStrcmp(node->name, (const xmlChar *)name) == 0;
 }
 
-/* Parses attribute NAME of NODE as a finite number into *V; 0 or -1. */
+/*
+ * Parses attribute NAME of NODE as a finite number into *V; 0, or -1 with
+ * *V unchanged.
+ */
 static int
 attr_number(xmlNode *node, const char *name, double *v)
 {
 	xmlChar *s = xmlGetProp(node, (const xmlChar *)name);
 	char *end = NULL;
+	double d;
 	int rc = -1;
 
 	if (s != NULL && s[0] != '\0') {
 		errno = 0;
-		*v = strtod((const char *)s, &end);
-		if (*end == '\0' && errno == 0 && *v == *v && *v < 1e300 &&
-		    *v > -1e300)
+		d = strtod((const char *)s, &end);
+		if (*end == '\0' && errno == 0 && d == d && d < 1e300 &&
+		    d > -1e300) {
+			*v = d;
 			rc = 0;
+		}
 	}
 	xmlFree(s);
 	return rc;
@@ -67,6 +73,7 @@ read_host(xmlNode *host, double t, struct cpu_reading *r)
 	xmlChar *ip = xmlGetProp(host, (const xmlChar *)"IP");
 	int have = 0; /* bit per metric found */
 	double num = 0;
+	double v;
 	xmlNode *m;
 
 	memset(r, 0, sizeof(*r));
@@ -92,9 +99,10 @@ read_host(xmlNode *host, double t, struct cpu_reading *r)
 		         attr_number(m, "VAL", &r->system) == 0)
 			have |= 2;
 		else if (xmlStrcmp(name, (const xmlChar *)"cpu_num") == 0 &&
-		         attr_number(m, "VAL", &num) == 0 && num >= 1 &&
-		         num <= 1e6)
+		         attr_number(m, "VAL", &v) == 0 && v >= 1 && v <= 1e6) {
+			num = v;
 			have |= 4;
+		}
 		xmlFree(name);
 	}
 	if (have != 7)

@@ -36,8 +36,9 @@ find_external(struct cloud *c, int unused, struct vmtp_err *err)
 	if (reply == NULL)
 		return -1;
 	json_array_foreach (json_object_get(reply, "networks"), i, n) {
-		if (want == NULL || strcmp(want, str(n, "name")) == 0 ||
-		    strcmp(want, str(n, "id")) == 0) {
+		if (want == NULL ||
+		    strcmp(want, or_empty(str(n, "name"))) == 0 ||
+		    strcmp(want, or_empty(str(n, "id"))) == 0) {
 			rc = str_set(&c->ext_net, str(n, "id"), err);
 			break;
 		}
@@ -300,7 +301,7 @@ find_flavor(struct cloud *c, int unused, struct vmtp_err *err)
 		return -1;
 	json_array_foreach (json_object_get(reply, "flavors"), i, f)
 		if (rc == 0 && want != NULL &&
-		    strcmp(want, str(f, "name")) == 0)
+		    strcmp(want, or_empty(str(f, "name"))) == 0)
 			rc = str_set(&c->flavor, str(f, "id"), err);
 	json_decref(reply);
 	if (rc != 0 || c->flavor != NULL)

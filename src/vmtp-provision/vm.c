@@ -332,7 +332,7 @@ poll_servers(struct cloud *c, const struct timespec *t0, long *active_at,
 		if (active_at[i] >= 0)
 			continue;
 		json_array_foreach (json_object_get(reply, "servers"), k, s)
-			if (strcmp(str(s, "id"), c->vms[i].id) == 0) {
+			if (strcmp(or_empty(str(s, "id")), c->vms[i].id) == 0) {
 				st = str(s, "status");
 				fault = json_object_get(s, "fault");
 				break;

@@ -78,6 +78,23 @@ fp() {
 	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$T/kh"
 }
 
+@test "accept-new appends the new host to known_hosts and leaves every line there as it was" {
+	# a comment, another host, and last (no newline after it) a line that
+	# libssh2 reads but, written back, cannot read again (found by
+	# tests/fuzz/fuzz_known_hosts; corpus/known_hosts/unwritable-line.txt)
+	printf '# hosts of the lab\n203.0.113.9 %s\n127.0.0.1,lot ssh-ed,lot  2VmtgcOO' \
+	    "$(cut -d' ' -f1,2 "$NSH_DIR/h1/hostkey.pub")" > "$T/kh3"
+	cp "$T/kh3" "$T/kh3.before"
+	run -0 --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$T/kh3" --hostkey-policy accept-new
+	[ "$(head -n 3 "$T/kh3")" = "$(cat "$T/kh3.before")" ]
+	[ "$(wc -l < "$T/kh3")" -eq 4 ]
+	[ "$(tail -n 1 "$T/kh3")" = "$(nsh_ip 2) $(cut -d' ' -f1,2 "$NSH_DIR/h2/hostkey.pub")" ]
+	# the file still reads: the host is known from then on, strictly
+	run -0 --separate-stderr vmtp-provision --host "root@$(nsh_ip 2)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$T/kh3"
+}
+
 @test "a changed host key is refused, even with accept-new" {
 	ssh-keygen -q -t ed25519 -N '' -f "$T/other"
 	printf '%s %s\n' "$(nsh_ip 1)" "$(cut -d' ' -f1,2 "$T/other.pub")" > "$T/kh2"

@@ -377,7 +377,8 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 @test "a metric given twice, the second unreadable or out of range: the readable one counts" {
 	# found by tests/fuzz/fuzz_gmond (corpus/gmond/bad-cpu-num-after-good.xml)
 	fake_start "$BATS_TEST_DIRNAME/../fuzz/corpus/gmond/metric-twice.xml"
-	run --separate-stderr vmtp-collect -m "127.0.0.1:$FAKE_PORT" < <(sleep 1)
+	COLLECT_INPUT= collect_until "fake_count answered 2" -m "127.0.0.1:$FAKE_PORT" \
+		--cpu-interval 0.5
 	[ "$status" -eq 0 ]
 	cpu=$(jq -c 'select(.type == "cpu") | [.host, .cpu_user, .cpu_system, .cpu_num]' <<<"$output")
 	[ "$(sort -u <<<"$cpu")" = '["10.0.0.7",44.4,11.1,2]' ]

@@ -315,8 +315,9 @@ journal() {
 	[ "$(names networks)" = '["public"]' ]
 	restore_compute
 	[ "$(os keypair list -f value -c Name)" = "$T-key" ]
+	# the network is gone already (404: deleted), the key pair goes now
 	run -0 --separate-stderr vmtp-cleanup <<< "$records"
-	[ "$(jq -c '[.kind, .id]' <<< "$output")" = "[\"keypair\",\"$T-key\"]" ]
+	[ "$(jq -r '[.kind, .id, has("error")] | join(" ")' <<< "$output" | paste -sd,)" = "network $net false,keypair $T-key false" ]
 	[ -z "$(os keypair list -f value -c Name)" ]
 }
 

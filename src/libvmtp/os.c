@@ -338,8 +338,9 @@ out:
 	return rc;
 }
 
-const char *
-os_endpoint(struct os_session *s, const char *type, struct vmtp_err *err)
+/* The URL of TYPE's endpoint in S's catalog (borrowed), or NULL. */
+static const char *
+catalog_url(const struct os_session *s, const char *type)
 {
 	const char *region = s->creds->region_name;
 	json_t *svc;
@@ -368,18 +369,49 @@ os_endpoint(struct os_session *s, const char *type, struct vmtp_err *err)
 			    !(r != NULL && strcmp(r, region) == 0) &&
 			    !(rid != NULL && strcmp(rid, region) == 0))
 				continue;
-			if (dup_into(&s->endpoint, url) != 0) {
-				err_set(err, VMTP_EXIT_FAIL, "out of memory");
-				return NULL;
-			}
-			return s->endpoint;
+			return url;
 		}
 	}
-	err_set(err, VMTP_EXIT_FAIL,
+	return NULL;
+}
+
+/* Sets ERR to say that S's catalog has no TYPE endpoint; returns -1. */
+static int
+no_endpoint(const struct os_session *s, const char *type, struct vmtp_err *err)
+{
+	const char *region = s->creds->region_name;
+
+	return err_set(err, VMTP_EXIT_FAIL,
 	    "the catalog has no %s endpoint for interface %s%s%s", type,
 	    s->iface, region != NULL ? " in region " : "",
 	    region != NULL ? region : "");
-	return NULL;
+}
+
+const char *
+os_endpoint(struct os_session *s, const char *type, struct vmtp_err *err)
+{
+	const char *url = catalog_url(s, type);
+
+	if (url == NULL) {
+		no_endpoint(s, type, err);
+		return NULL;
+	}
+	if (dup_into(&s->endpoint, url) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	return s->endpoint;
+}
+
+int
+os_has_endpoint(struct os_session *s, const char *type, struct vmtp_err *err)
+{
+	if (s->token == NULL && os_authenticate(s, err) != 0)
+		return -1;
+	if (catalog_url(s, type) != NULL)
+		return 1;
+	no_endpoint(s, type, err);
+	return 0;
 }
 
 const char *

@@ -65,6 +65,16 @@ int os_authenticate(struct os_session *s, struct vmtp_err *err);
 const char *os_endpoint(
     struct os_session *s, const char *type, struct vmtp_err *err);
 
+/*
+ * Whether the catalog of S (authenticated first when it is not) has an
+ * endpoint of service TYPE for the session's interface and region: 1, or 0
+ * with ERR set as os_endpoint() sets it ("the catalog has no compute
+ * endpoint for interface public in region R"), or -1 with ERR set when
+ * authentication fails.
+ */
+int os_has_endpoint(
+    struct os_session *s, const char *type, struct vmtp_err *err);
+
 /* The project id and user id the token is scoped to (borrowed). */
 const char *os_project_id(const struct os_session *s);
 const char *os_user_id(const struct os_session *s);

@@ -30,18 +30,110 @@ static const struct coll {
 	const char *service;
 	const char *path;
 	const char *key;
+	const char *what; /* for the user */
 } colls[] = {
-    {"floatingip", "network", "/v2.0/floatingips", "floatingips"},
-    {"server", "compute", "/servers/detail", "servers"},
-    {"router", "network", "/v2.0/routers", "routers"},
-    {"port", "network", "/v2.0/ports", "ports"},
-    {"subnet", "network", "/v2.0/subnets", "subnets"},
-    {"network", "network", "/v2.0/networks", "networks"},
-    {"security_group", "network", "/v2.0/security-groups", "security_groups"},
-    {"keypair", "compute", "/os-keypairs", "keypairs"},
-    {"flavor", "compute", "/flavors/detail", "flavors"},
-    {"image", "image", "/v2/images", "images"},
+    {"floatingip", "network", "/v2.0/floatingips", "floatingips",
+        "floating IPs"},
+    {"server", "compute", "/servers/detail", "servers", "servers"},
+    {"router", "network", "/v2.0/routers", "routers", "routers"},
+    {"port", "network", "/v2.0/ports", "ports", "ports"},
+    {"subnet", "network", "/v2.0/subnets", "subnets", "subnets"},
+    {"network", "network", "/v2.0/networks", "networks", "networks"},
+    {"security_group", "network", "/v2.0/security-groups", "security_groups",
+        "security groups"},
+    {"keypair", "compute", "/os-keypairs", "keypairs", "key pairs"},
+    {"flavor", "compute", "/flavors/detail", "flavors", "flavors"},
+    {"image", "image", "/v2/images", "images", "images"},
 };
+#define NCOLLS (sizeof(colls) / sizeof(colls[0]))
+
+/* The services vmtp makes resources in; their index is their bit. */
+static const char *const services[] = {"compute", "network", "image"};
+#define NSVC (sizeof(services) / sizeof(services[0]))
+#define COMPUTE 0
+
+/* What a service is to a cleanup (struct res_health). */
+enum { SVC_UP, SVC_MISSING, SVC_DOWN };
+
+static int
+svc_index(const char *service)
+{
+	size_t i;
+
+	for (i = 0; i < NSVC; i++)
+		if (strcmp(services[i], service) == 0)
+			return (int)i;
+	return 0;
+}
+
+/* Marks service I down in H because of WHY. */
+static void
+svc_down(struct res_health *h, int i, const char *why)
+{
+	h->down |= 1u << i;
+	snprintf(h->why[i], sizeof(h->why[i]), "%s: %s", services[i], why);
+}
+
+/*
+ * The state of service I in H; the first time, S's catalog says whether
+ * it is there (an authentication failure counts as the service down).
+ */
+static int
+svc_state(struct os_session *s, struct res_health *h, int i)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	unsigned bit = 1u << i;
+
+	if (h->down & bit)
+		return SVC_DOWN;
+	if (h->missing & bit)
+		return SVC_MISSING;
+	switch (os_has_endpoint(s, services[i], &e)) {
+	case 1:
+		return SVC_UP;
+	case 0:
+		h->missing |= bit;
+		snprintf(h->why[i], sizeof(h->why[i]), "%s", e.msg);
+		return SVC_MISSING;
+	default:
+		svc_down(h, i, e.msg);
+		return SVC_DOWN;
+	}
+}
+
+/* Whether status ST says the service is down: 5xx or no answer. */
+static int
+failing(long st)
+{
+	return st < 0 || st >= 500;
+}
+
+/*
+ * Writes to BUF the names of the collections of service SVC whose bit
+ * (their index in colls) is set in MASK: "a, b CONJ c".
+ */
+static void
+join_whats(char *buf, size_t size, int svc, unsigned mask, const char *conj)
+{
+	size_t n = 0, i, k = 0, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NCOLLS; i++)
+		n += (mask & (1u << i)) && svc_index(colls[i].service) == svc;
+	for (i = 0; i < NCOLLS && len < size; i++) {
+		if (!(mask & (1u << i)) || svc_index(colls[i].service) != svc)
+			continue;
+		k++;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s%s",
+		    k == 1   ? ""
+		    : k == n ? " "
+		             : ", ",
+		    k > 1 && k == n ? conj : "", k > 1 && k == n ? " " : "");
+		if (len < size)
+			len += (size_t)snprintf(
+			    buf + len, size - len, "%s", colls[i].what);
+	}
+}
 
 #define PAGE 500
 
@@ -146,9 +238,15 @@ last_id(json_t *items, const char *kind)
 	    last, strcmp(kind, "keypair") == 0 ? "name" : "id"));
 }
 
+/*
+ * Adds the items of collection C that F accepts to VICTIMS.  Returns 0, 1
+ * when C could not be listed (named in a message; the service marked down
+ * in H when it answered 5xx or nothing), or -1 with ERR set when out of
+ * memory.
+ */
 static int
 scan_one(struct os_session *s, const struct coll *c, const struct res_filter *f,
-    json_t *victims, struct vmtp_err *err)
+    struct res_health *h, json_t *victims, struct vmtp_err *err)
 {
 	const char *const *hdrs =
 	    strcmp(c->service, "compute") == 0 ? res_nova_headers : NULL;
@@ -177,8 +275,11 @@ scan_one(struct os_session *s, const struct coll *c, const struct res_filter *f,
 			break;
 		}
 		if (st < 0 || st >= 400) {
-			err_set(
-			    err, e.exit, "cannot list %s: %s", c->key, e.msg);
+			log_error("cannot list %s: %s: %s", c->what, c->service,
+			    e.msg);
+			if (failing(st))
+				svc_down(h, svc_index(c->service), e.msg);
+			rc = 1;
 			goto out;
 		}
 		items = json_object_get(reply, c->key);
@@ -220,14 +321,48 @@ out:
 }
 
 int
-res_scan(struct os_session *s, const struct res_filter *f, json_t *victims,
-    struct vmtp_err *err)
+res_scan(struct os_session *s, const struct res_filter *f, struct res_health *h,
+    json_t *victims, struct vmtp_err *err)
 {
+	unsigned down_before = h->down;
+	unsigned unlisted = 0; /* collections skipped: went down in this scan */
+	char whats[200];
 	size_t i;
+	int rc;
 
-	for (i = 0; i < sizeof(colls) / sizeof(colls[0]); i++)
-		if (scan_one(s, &colls[i], f, victims, err) != 0)
+	for (i = 0; i < NCOLLS; i++) {
+		int sv = svc_index(colls[i].service);
+		unsigned bit = 1u << sv;
+
+		switch (svc_state(s, h, sv)) {
+		case SVC_MISSING:
+			if (!(h->noted & bit)) {
+				h->noted |= bit;
+				join_whats(whats, sizeof(whats), sv, ~0u, "or");
+				log_warn(
+				    "%s: no %s to look for", h->why[sv], whats);
+			}
+			continue;
+		case SVC_DOWN:
+			h->unseen |= 1u << i;
+			if (!(down_before & bit))
+				unlisted |= 1u << i;
+			continue;
+		}
+		rc = scan_one(s, &colls[i], f, h, victims, err);
+		if (rc < 0)
 			return -1;
+		if (rc > 0)
+			h->unseen |= 1u << i;
+	}
+	for (i = 0; i < NSVC; i++) {
+		if (!(h->down & ~down_before & (1u << i)))
+			continue;
+		join_whats(whats, sizeof(whats), (int)i, unlisted, "and");
+		if (whats[0] != '\0')
+			log_error("%s is down: %s not looked at either",
+			    services[i], whats);
+	}
 	return 0;
 }
 
@@ -315,21 +450,21 @@ report(const struct report_to *to, const json_t *v, const char *errmsg,
 }
 
 /*
- * Sends METHOD to PATH of SERVICE, retrying while it answers 409 (a
- * resource still in use, as ports are for a moment after their server is
- * gone).  Returns the status (404 counts as done for the caller), -1 with
+ * Sends METHOD to PATH of SERVICE, up to TRIES times while it answers 409
+ * (a resource still in use, as ports are for a moment after their server
+ * is gone).  Returns the status (404 counts as done for the caller), -1 with
  * E set on a transport failure.
  */
 static long
 call_busy(struct os_session *s, const char *service, const char *method,
-    const char *path, const json_t *body, struct vmtp_err *e)
+    const char *path, const json_t *body, int tries, struct vmtp_err *e)
 {
 	const char *const *hdrs =
 	    strcmp(service, "compute") == 0 ? res_nova_headers : NULL;
 	long st = -1;
 	int i;
 
-	for (i = 0; i < BUSY_TRIES; i++) {
+	for (i = 0; i < tries; i++) {
 		err_clear(e);
 		st = os_request(s, service, method, path, body, hdrs, NULL, e);
 		if (st != 409)
@@ -347,20 +482,23 @@ done(long st)
 	return (st >= 200 && st < 300) || st == 404;
 }
 
-/* Detaches every interface of ROUTER and its gateway.  0 or -1 with E. */
+/*
+ * Detaches every interface of ROUTER and its gateway, trying TRIES times
+ * while busy.  0, or -1 with E set and *ST the last status.
+ */
 static int
-router_detach(struct os_session *s, const char *router, struct vmtp_err *e)
+router_detach(struct os_session *s, const char *router, int tries, long *st,
+    struct vmtp_err *e)
 {
 	json_t *ports = NULL;
 	json_t *p;
 	char path[512];
 	size_t i;
-	long st;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "/v2.0/ports?device_id=%s", router);
-	st = os_request(s, "network", "GET", path, NULL, NULL, &ports, e);
-	if (st < 0 || st >= 400)
+	*st = os_request(s, "network", "GET", path, NULL, NULL, &ports, e);
+	if (*st < 0 || *st >= 400)
 		goto out;
 	json_array_foreach (json_object_get(ports, "ports"), i, p) {
 		const char *owner = field(p, "device_owner");
@@ -372,9 +510,9 @@ router_detach(struct os_session *s, const char *router, struct vmtp_err *e)
 		body = json_pack("{s:s}", "port_id", field(p, "id"));
 		snprintf(path, sizeof(path),
 		    "/v2.0/routers/%s/remove_router_interface", router);
-		st = call_busy(s, "network", "PUT", path, body, e);
+		*st = call_busy(s, "network", "PUT", path, body, tries, e);
 		json_decref(body);
-		if (!done(st))
+		if (!done(*st))
 			goto out;
 		log_debug("detached interface %s from router %s",
 		    field(p, "id"), router);
@@ -384,10 +522,10 @@ router_detach(struct os_session *s, const char *router, struct vmtp_err *e)
 		json_t *body =
 		    json_pack("{s:{s:{}}}", "router", "external_gateway_info");
 
-		st = call_busy(s, "network", "PUT", path, body, e);
+		*st = call_busy(s, "network", "PUT", path, body, tries, e);
 		json_decref(body);
 	}
-	if (!done(st))
+	if (!done(*st))
 		goto out;
 	err_clear(e);
 	rc = 0;
@@ -396,15 +534,74 @@ out:
 	return rc;
 }
 
-/* Deletes one victim V; E holds why it could not be.  Returns 0 or -1. */
+/*
+ * Adds to E's message the servers whose ports hold victim V, a subnet,
+ * network or security group that Neutron would not delete (409), so that
+ * the user sees the cause: a server that could not be deleted.
+ */
+static void
+name_holders(struct os_session *s, const json_t *v, struct vmtp_err *e)
+{
+	const char *kind = field(v, "kind");
+	struct vmtp_err le = VMTP_ERR_INIT;
+	json_t *ports = NULL;
+	json_t *p;
+	char path[512];
+	char held[256] = "";
+	size_t i, n = 0, len = 0;
+	long st;
+
+	if (strcmp(kind, "network") == 0)
+		snprintf(path, sizeof(path), "/v2.0/ports?network_id=%s",
+		    field(v, "id"));
+	else if (strcmp(kind, "subnet") == 0)
+		snprintf(path, sizeof(path),
+		    "/v2.0/ports?fixed_ips=subnet_id%%3D%s", field(v, "id"));
+	else if (strcmp(kind, "security_group") == 0)
+		snprintf(path, sizeof(path), "/v2.0/ports?security_groups=%s",
+		    field(v, "id"));
+	else
+		return;
+	st = os_request(s, "network", "GET", path, NULL, NULL, &ports, &le);
+	if (st < 200 || st >= 300)
+		goto out;
+	json_array_foreach (json_object_get(ports, "ports"), i, p) {
+		const char *owner = field(p, "device_owner");
+		const char *dev = field(p, "device_id");
+
+		if (owner == NULL || strncmp(owner, "compute:", 8) != 0 ||
+		    dev == NULL || dev[0] == '\0' ||
+		    strstr(held, dev) != NULL || len >= sizeof(held))
+			continue;
+		len += (size_t)snprintf(held + len, sizeof(held) - len, "%s%s",
+		    n++ > 0 ? ", " : "", dev);
+	}
+	if (n > 0) {
+		char was[sizeof(e->msg)];
+
+		memcpy(was, e->msg, sizeof(was));
+		err_clear(e);
+		err_set(e, VMTP_EXIT_FAIL,
+		    "%s; held by the port%s of server%s %s", was,
+		    n > 1 ? "s" : "", n > 1 ? "s" : "", held);
+	}
+out:
+	json_decref(ports);
+}
+
+/*
+ * Deletes one victim V, trying TRIES times while busy (409).  Returns 0,
+ * or -1 with E set to why it could not be and *ST the last status.
+ */
 static int
-delete_one(struct os_session *s, const json_t *v, struct vmtp_err *e)
+delete_one(struct os_session *s, const json_t *v, int tries, long *st,
+    struct vmtp_err *e)
 {
 	const struct kind *k = kind_find(field(v, "kind"));
 	const char *id = field(v, "id");
 	char path[512];
-	long st;
 
+	*st = 0;
 	if (k == NULL || id == NULL)
 		return err_set(e, VMTP_EXIT_FAIL, "unknown kind '%s'",
 		    field(v, "kind") != NULL ? field(v, "kind") : "");
@@ -419,15 +616,16 @@ delete_one(struct os_session *s, const json_t *v, struct vmtp_err *e)
 		snprintf(path, sizeof(path),
 		    "/v2.0/routers/%s/remove_router_interface",
 		    field(v, "parent"));
-		st = call_busy(s, "network", "PUT", path, body, e);
+		*st = call_busy(s, "network", "PUT", path, body, tries, e);
 		json_decref(body);
-		if (done(st)) {
+		if (done(*st)) {
 			err_clear(e);
 			return 0;
 		}
 		return -1;
 	}
-	if (strcmp(k->kind, "router") == 0 && router_detach(s, id, e) != 0) {
+	if (strcmp(k->kind, "router") == 0 &&
+	    router_detach(s, id, tries, st, e) != 0) {
 		if (e->exit != VMTP_EXIT_OK && strncmp(e->msg, "404", 3) == 0) {
 			err_clear(e);
 			return 0; /* the router itself is gone */
@@ -435,37 +633,44 @@ delete_one(struct os_session *s, const json_t *v, struct vmtp_err *e)
 		return -1;
 	}
 	snprintf(path, sizeof(path), k->path, id);
-	st = call_busy(s, k->service, "DELETE", path, NULL, e);
-	if (done(st)) {
+	*st = call_busy(s, k->service, "DELETE", path, NULL, tries, e);
+	if (done(*st)) {
 		err_clear(e);
 		return 0;
 	}
+	if (*st == 409)
+		name_holders(s, v, e);
 	return -1;
 }
 
-/* Waits until every server in IDS (borrowed) answers 404. */
+/*
+ * Waits until every server in IDS (borrowed) answers 404.  Returns 0, or
+ * -1 with E set and *ST the last status (compute down, or time out).
+ */
 static int
-wait_servers_gone(struct os_session *s, json_t *ids, struct vmtp_err *e)
+wait_servers_gone(
+    struct os_session *s, json_t *ids, long *st, struct vmtp_err *e)
 {
 	time_t deadline = time(NULL) + SERVER_GONE_S;
 	json_t *id;
 	size_t i;
 
+	*st = 0;
 	while (json_array_size(ids) > 0) {
 		json_array_foreach (ids, i, id) {
 			char path[512];
-			long st;
 
 			snprintf(path, sizeof(path), "/servers/%s",
 			    json_string_value(id));
 			err_clear(e);
-			st = os_request(s, "compute", "GET", path, NULL,
+			*st = os_request(s, "compute", "GET", path, NULL,
 			    res_nova_headers, NULL, e);
-			if (st == 404) {
+			if (*st == 404) {
 				json_array_remove(ids, i);
 				break;
 			}
-			if (st < 0)
+			/* the retries are spent; a 500 may pass */
+			if (*st < 0 || (*st >= 502 && *st <= 504))
 				return -1;
 		}
 		if (json_array_size(ids) == 0)
@@ -482,26 +687,107 @@ wait_servers_gone(struct os_session *s, json_t *ids, struct vmtp_err *e)
 	return 0;
 }
 
+/* Whether the array IDS holds the id of victim V. */
+static int
+has_id(const json_t *ids, const json_t *v)
+{
+	json_t *id;
+	size_t i;
+
+	json_array_foreach ((json_t *)ids, i, id) {
+		if (json_equal(id, json_object_get(v, "id")))
+			return 1;
+	}
+	return 0;
+}
+
+/* Reports the servers deleted (SERVERS) once they are gone.  0 or -1. */
+static int
+servers_gone(struct os_session *s, struct res_health *h, json_t *victims,
+    json_t *servers, const struct report_to *to, int *failed,
+    struct vmtp_err *err)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	json_t *pending = json_copy(servers);
+	json_t *v;
+	size_t i;
+	long st;
+	int gone;
+
+	if (pending == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	gone = wait_servers_gone(s, pending, &st, &e) == 0;
+	if (!gone && failing(st))
+		svc_down(h, COMPUTE, e.msg);
+	json_array_foreach (victims, i, v) {
+		const char *kind = field(v, "kind");
+
+		if (kind == NULL || strcmp(kind, "server") != 0 ||
+		    !has_id(servers, v))
+			continue;
+		if (!gone)
+			(*failed)++;
+		if (report(to, v, gone ? NULL : e.msg, err) != 0) {
+			json_decref(pending);
+			return -1;
+		}
+	}
+	json_decref(pending);
+	return 0;
+}
+
 int
-res_delete_all(struct os_session *s, json_t *victims, FILE *out,
-    void (*note)(const json_t *deleted), struct vmtp_err *err)
+res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
+    FILE *out, void (*note)(const json_t *deleted), struct vmtp_err *err)
 {
 	const struct report_to to = {out, note};
+	struct res_health fresh;
+	struct res_health *h = hp;
 	json_t *servers = json_array();
 	int failed = 0;
 	size_t k, i;
 	json_t *v;
 
+	if (h == NULL) {
+		memset(&fresh, 0, sizeof(fresh));
+		h = &fresh;
+	}
 	if (servers == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (k = 0; k < NKINDS; k++) {
+		int sv = svc_index(kinds[k].service);
+
 		json_array_foreach (victims, i, v) {
 			struct vmtp_err e = VMTP_ERR_INIT;
 			const char *kind = field(v, "kind");
+			char why[sizeof(h->why[0]) + 16];
+			int tries;
+			long st;
 
 			if (kind == NULL || strcmp(kind, kinds[k].kind) != 0)
 				continue;
-			if (delete_one(s, v, &e) != 0) {
+			switch (svc_state(s, h, sv)) {
+			case SVC_MISSING:
+				h->skipped++;
+				log_warn("skipped %s %s (%s): %s", kind,
+				    field(v, "name") != NULL ? field(v, "name")
+				                             : "",
+				    field(v, "id"), h->why[sv]);
+				continue;
+			case SVC_DOWN:
+				failed++;
+				snprintf(why, sizeof(why), "not tried: %s",
+				    h->why[sv]);
+				if (report(&to, v, why, err) != 0)
+					goto fail;
+				continue;
+			}
+			/* servers that stay hold their ports: 409 for good */
+			tries =
+			    svc_state(s, h, COMPUTE) == SVC_UP ? BUSY_TRIES : 1;
+			if (delete_one(s, v, tries, &st, &e) != 0) {
+				if (failing(st))
+					svc_down(h, sv, e.msg);
 				failed++;
 				if (report(&to, v, e.msg, err) != 0)
 					goto fail;
@@ -517,30 +803,10 @@ res_delete_all(struct os_session *s, json_t *victims, FILE *out,
 				goto fail;
 		}
 		if (strcmp(kinds[k].kind, "server") == 0 &&
-		    json_array_size(servers) > 0) {
-			struct vmtp_err e = VMTP_ERR_INIT;
-			int gone;
-
-			json_t *pending = json_copy(servers);
-
-			if (pending == NULL)
-				goto oom;
-			gone = wait_servers_gone(s, pending, &e) == 0;
-			json_array_foreach (victims, i, v) {
-				const char *kind = field(v, "kind");
-
-				if (kind == NULL || strcmp(kind, "server") != 0)
-					continue;
-				if (!gone)
-					failed++;
-				if (report(&to, v, gone ? NULL : e.msg, err) !=
-				    0) {
-					json_decref(pending);
-					goto fail;
-				}
-			}
-			json_decref(pending);
-		}
+		    json_array_size(servers) > 0 &&
+		    servers_gone(s, h, victims, servers, &to, &failed, err) !=
+		        0)
+			goto fail;
 	}
 	json_decref(servers);
 	return failed;
@@ -551,9 +817,32 @@ fail:
 	return -1;
 }
 
+int
+res_unseen(const struct res_health *h)
+{
+	unsigned m = h->unseen;
+	int n = 0;
+
+	for (; m != 0; m &= m - 1)
+		n++;
+	return n;
+}
+
+const char *
+res_down_why(const struct res_health *h, const char *kind)
+{
+	const struct kind *k = kind_find(kind);
+	int sv;
+
+	if (k == NULL)
+		return NULL;
+	sv = svc_index(k->service);
+	return h->down & (1u << sv) ? h->why[sv] : NULL;
+}
+
 json_t *
-res_still_there(
-    struct os_session *s, const json_t *victims, struct vmtp_err *err)
+res_still_there(struct os_session *s, struct res_health *h,
+    const json_t *victims, struct vmtp_err *err)
 {
 	json_t *left = json_array();
 	json_t *v;
@@ -567,22 +856,25 @@ res_still_there(
 		const struct kind *k = kind_find(field(v, "kind"));
 		struct vmtp_err e = VMTP_ERR_INIT;
 		char path[512];
-		long st;
+		long st = 200;
+		int sv;
 
 		if (k == NULL || k->path == NULL || field(v, "id") == NULL)
 			continue;
-		snprintf(path, sizeof(path), k->path, field(v, "id"));
-		st = os_request(s, k->service, "GET", path, NULL,
-		    strcmp(k->service, "compute") == 0 ? res_nova_headers
-		                                       : NULL,
-		    NULL, &e);
+		sv = svc_index(k->service);
+		switch (svc_state(s, h, sv)) {
+		case SVC_MISSING:
+			continue; /* named when skipped */
+		case SVC_UP:
+			snprintf(path, sizeof(path), k->path, field(v, "id"));
+			st = os_request(s, k->service, "GET", path, NULL,
+			    sv == COMPUTE ? res_nova_headers : NULL, NULL, &e);
+			if (failing(st))
+				svc_down(h, sv, e.msg);
+			break;
+		}
 		if (st == 404)
 			continue;
-		if (st < 0) {
-			err_set(err, e.exit, "%s", e.msg);
-			json_decref(left);
-			return NULL;
-		}
 		if (json_array_append(left, v) != 0) {
 			err_set(err, VMTP_EXIT_FAIL, "out of memory");
 			json_decref(left);

@@ -63,8 +63,9 @@ static const struct opt options[] = {
     OPT_GROUP("\n"
               "Writes a `deleted` record per resource.  Exit status: 0 nothing "
               "of the\n"
-              "runs remains, 1 something remains (named), 2 usage, 65 bad "
-              "input."),
+              "runs remains, 1 something may remain (named: not deleted, or "
+              "its\n"
+              "service down), 2 usage, 65 bad input."),
     OPT_END};
 
 struct options {
@@ -297,11 +298,12 @@ drop_young(json_t *victims, long long older_than, struct vmtp_err *err)
 /*
  * Adds to VICTIMS what --tag or --all names: the created resources of the
  * run's (or every run's) journal and what carries a run tag in the cloud.
- * With --older-than, young runs are dropped.  Returns 0 or -1 with ERR.
+ * With --older-than, young runs are dropped.  What could not be looked at
+ * is counted in H.  Returns 0 or -1 with ERR.
  */
 static int
-find_victims(struct os_session *s, const struct options *o, json_t *victims,
-    struct vmtp_err *err)
+find_victims(struct os_session *s, const struct options *o,
+    struct res_health *h, json_t *victims, struct vmtp_err *err)
 {
 	struct res_filter f = {NULL};
 	json_t *journals;
@@ -312,7 +314,7 @@ find_victims(struct os_session *s, const struct options *o, json_t *victims,
 		f.tag = o->tag;
 		if (add_journal(o->tag, victims, err) != 0)
 			return -1;
-		return res_scan(s, &f, victims, err);
+		return res_scan(s, &f, h, victims, err);
 	}
 	journals = journal_list(err);
 	if (journals == NULL)
@@ -325,7 +327,7 @@ find_victims(struct os_session *s, const struct options *o, json_t *victims,
 		}
 	}
 	json_decref(journals);
-	if (res_scan(s, &f, victims, err) != 0)
+	if (res_scan(s, &f, h, victims, err) != 0)
 		return -1;
 	if (o->older_than >= 0)
 		return drop_young(victims, o->older_than, err);
@@ -353,11 +355,11 @@ dry_run(const json_t *victims, struct vmtp_err *err)
  * or NULL with ERR set.
  */
 static json_t *
-remaining(struct os_session *s, const json_t *victims, const json_t *runs,
-    struct vmtp_err *err)
+remaining(struct os_session *s, struct res_health *h, const json_t *victims,
+    const json_t *runs, struct vmtp_err *err)
 {
 	struct res_filter f = {NULL};
-	json_t *left = res_still_there(s, (json_t *)victims, err);
+	json_t *left = res_still_there(s, h, victims, err);
 	json_t *again = NULL;
 	json_t *v, *r;
 	size_t i, k;
@@ -367,7 +369,7 @@ remaining(struct os_session *s, const json_t *victims, const json_t *runs,
 	json_array_foreach ((json_t *)runs, i, v) {
 		f.tag = json_string_value(v);
 		again = json_array();
-		if (again == NULL || res_scan(s, &f, again, err) != 0)
+		if (again == NULL || res_scan(s, &f, h, again, err) != 0)
 			goto fail;
 		json_array_foreach (again, k, r)
 			if (res_add(left, r) != 0) {
@@ -385,15 +387,21 @@ fail:
 
 /*
  * Removes the journal of each of RUNS with nothing LEFT, and that of TAG
- * (NULL: none) when nothing at all is left.  Returns 0 or -1 with ERR.
+ * (NULL: none) when nothing at all is left; none when H says that part of
+ * the cloud could not be looked at or was skipped (a later cleanup needs
+ * them).  Returns 0 or -1 with ERR.
  */
 static int
 forget_runs(const json_t *runs, const json_t *left, const char *tag,
-    struct vmtp_err *err)
+    const struct res_health *h, struct vmtp_err *err)
 {
 	json_t *v, *r;
 	size_t i, k;
 
+	if (h->unseen != 0 || h->skipped > 0) {
+		log_debug("journals kept: part of the cloud was not looked at");
+		return 0;
+	}
 	json_array_foreach ((json_t *)runs, i, v) {
 		int remains = 0;
 
@@ -408,13 +416,38 @@ forget_runs(const json_t *runs, const json_t *left, const char *tag,
 }
 
 /*
- * Deletes VICTIMS, then names each resource still there and forgets the
- * journals of runs that are gone.  Returns 0, or -1 with ERR set
- * (VMTP_EXIT_FAIL when something could not be deleted).
+ * Sets ERR to say that something of the runs may remain: FAILED victims
+ * could not be deleted and H counts the collections not looked at.
+ * Returns 0 when neither happened, else -1.
  */
 static int
-delete_victims(struct os_session *s, const struct options *o, json_t *victims,
-    struct vmtp_err *err)
+may_remain(size_t failed, const struct res_health *h, struct vmtp_err *err)
+{
+	if (failed > 0 && h->unseen != 0)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "%zu resource(s) could not be deleted and %d collection(s) "
+		    "could not be listed: something of the run may remain",
+		    failed, res_unseen(h));
+	if (failed > 0)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "%zu resource(s) could not be deleted", failed);
+	if (h->unseen != 0)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "%d collection(s) could not be listed: something of the "
+		    "run may remain",
+		    res_unseen(h));
+	return 0;
+}
+
+/*
+ * Deletes VICTIMS, then names each resource still there (or not known to
+ * be gone: its service is down) and forgets the journals of runs that are
+ * gone.  Returns 0, or -1 with ERR set (VMTP_EXIT_FAIL when something
+ * could not be deleted or looked at).
+ */
+static int
+delete_victims(struct os_session *s, const struct options *o,
+    struct res_health *h, json_t *victims, struct vmtp_err *err)
 {
 	json_t *left = NULL;
 	json_t *runs = NULL;
@@ -423,7 +456,7 @@ delete_victims(struct os_session *s, const struct options *o, json_t *victims,
 	int failed;
 	int rc = -1;
 
-	failed = res_delete_all(s, victims, stdout, cli_note_deleted, err);
+	failed = res_delete_all(s, h, victims, stdout, cli_note_deleted, err);
 	if (failed < 0)
 		return -1;
 	runs = runs_of(victims);
@@ -431,24 +464,29 @@ delete_victims(struct os_session *s, const struct options *o, json_t *victims,
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	left = remaining(s, victims, runs, err);
+	left = remaining(s, h, victims, runs, err);
 	if (left == NULL)
 		goto out;
-	json_array_foreach (left, i, v)
-		log_error("still there: %s %s (%s) of run %s",
-		    json_string_value(json_object_get(v, "kind")),
+	json_array_foreach (left, i, v) {
+		const char *kind =
+		    json_string_value(json_object_get(v, "kind"));
+		const char *down = res_down_why(h, kind);
+		char why[sizeof(h->why[0]) + 32] = "still there";
+
+		if (down != NULL)
+			snprintf(
+			    why, sizeof(why), "may still be there (%s)", down);
+		log_error("%s: %s %s (%s) of run %s", why, kind,
 		    json_string_value(json_object_get(v, "name")),
 		    json_string_value(json_object_get(v, "id")),
 		    json_string_value(json_object_get(v, "run")));
-	if (forget_runs(runs, left, o->tag, err) != 0)
-		goto out;
-	if (json_array_size(left) > 0 || failed > 0) {
-		err_set(err, VMTP_EXIT_FAIL,
-		    "%zu resource(s) could not be deleted",
-		    json_array_size(left) > 0 ? json_array_size(left)
-		                              : (size_t)failed);
-		goto out;
 	}
+	if (forget_runs(runs, left, o->tag, h, err) != 0)
+		goto out;
+	if (may_remain(json_array_size(left) > 0 ? json_array_size(left)
+	                                         : (size_t)failed,
+	        h, err) != 0)
+		goto out;
 	rc = 0;
 out:
 	json_decref(left);
@@ -463,8 +501,10 @@ main(int argc, char **argv)
 	int usage = 0; /* the command line is wrong: show the synopsis */
 	struct options o = {0};
 	struct os_session *s = NULL;
+	struct res_health h;
 	json_t *victims = NULL;
 
+	memset(&h, 0, sizeof(h));
 	log_init(PROG, LOG_INFO);
 	if (parse_args(argc, argv, &o, &err) != 0) {
 		usage = err.exit == VMTP_EXIT_USAGE;
@@ -482,12 +522,15 @@ main(int argc, char **argv)
 	s = os_session_open(o.openrc, o.os_cloud, o.insecure, &err);
 	if (s == NULL)
 		goto out;
-	if ((o.tag != NULL || o.all) && find_victims(s, &o, victims, &err) != 0)
+	if ((o.tag != NULL || o.all) &&
+	    find_victims(s, &o, &h, victims, &err) != 0)
 		goto out;
-	if (o.dry_run)
-		dry_run(victims, &err);
-	else
-		delete_victims(s, &o, victims, &err);
+	if (o.dry_run) {
+		if (dry_run(victims, &err) == 0)
+			may_remain(0, &h, &err);
+	} else {
+		delete_victims(s, &o, &h, victims, &err);
+	}
 out:
 	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)

@@ -101,7 +101,8 @@ rollback(struct cloud *c)
 		return;
 	}
 	log_info("rolling back what this run created");
-	if (res_delete_all(c->s, c->made, c->out, cli_note_deleted, &e) == 0)
+	if (res_delete_all(c->s, NULL, c->made, c->out, cli_note_deleted, &e) ==
+	    0)
 		journal_remove(c->tag, &e);
 	else
 		log_error("rollback incomplete: vmtp-cleanup --tag %s "

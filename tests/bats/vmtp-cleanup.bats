@@ -23,6 +23,60 @@ setup() {
 	mkdir -p "$XDG_STATE_HOME/vmtp"
 }
 
+# Whatever a test did to the cloud's services is undone, even when it failed.
+teardown() {
+	[ ! -e "$MINICLOUD_DIR/faults.json" ] || "$MINICLOUD" fault --dir "$MINICLOUD_DIR" --clear
+	restore_compute
+	[ ! -e "$BATS_TEST_TMPDIR/made" ] || vmtp-cleanup -q --tag $T || true
+}
+
+# hide_compute: deletes the compute service's endpoints from the catalog, as
+# the admin with the official client, remembering them for restore_compute.
+hide_compute() {
+	local saved=$BATS_TEST_TMPDIR/compute-endpoints.json
+	os_admin endpoint list --service compute -f json > "$saved"
+	[ "$(jq length "$saved")" -eq 3 ]
+	os_admin endpoint delete $(jq -r '.[].ID' "$saved")
+	[ "$(os_admin endpoint list --service compute -f value | wc -l)" -eq 0 ]
+}
+
+# restore_compute: re-creates the endpoints hide_compute deleted, identically.
+restore_compute() {
+	local saved=$BATS_TEST_TMPDIR/compute-endpoints.json e
+	[ -e "$saved" ] || return 0
+	while read -r e; do
+		os_admin endpoint create --region "$(jq -r .Region <<< "$e")" compute \
+			"$(jq -r .Interface <<< "$e")" "$(jq -r .URL <<< "$e")" > /dev/null
+	done < <(jq -c '.[]' "$saved")
+	rm "$saved"
+}
+
+# topology: a tagged run's network, subnet, router (gateway and interface),
+# security group, key pair, a free port, a server and a floating IP, made
+# with the official client; prints the server's id.
+topology() {
+	local srv
+	touch "$BATS_TEST_TMPDIR/made"
+	os network create --tag $T $T-net1 > /dev/null
+	os subnet create --tag $T --network $T-net1 --subnet-range 172.25.9.0/24 $T-subnet1 > /dev/null
+	os router create --tag $T $T-router > /dev/null
+	os router set --external-gateway public $T-router
+	os router add subnet $T-router $T-subnet1
+	os security group create --tag $T $T-sg > /dev/null
+	os port create --tag $T --network $T-net1 --no-security-group $T-port > /dev/null
+	os keypair create $T-key > /dev/null
+	srv=$(os --os-compute-api-version 2.52 server create --tag $T --flavor m1.small --image minicloud-vm \
+		--network $T-net1 --key-name $T-key --security-group $T-sg $T-server -f value -c id)
+	minicloud_wait_server "$srv" ACTIVE
+	os floating ip create --tag $T public > /dev/null
+	echo "$srv"
+}
+
+# snapshot: the names of everything in the cloud, by collection.
+snapshot() {
+	"$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)'
+}
+
 # api METHOD TYPE PATH [BODY]: one request as the member; prints the answer.
 api() {
 	run -0 --separate-stderr os-call --cloud minicloud "$@"
@@ -199,6 +253,72 @@ journal() {
 	[ "$(jq -r .id <<< "$output")" = "$id" ]
 	# the faults did happen, and each was retried
 	[ "$(tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" | grep -c '^network .* 503 ')" -ge 3 ]
+}
+
+@test "compute missing from the catalog: the rest of the run goes, compute is named, a later run ends it" {
+	os security group list > /dev/null
+	before=$(snapshot)
+	srv=$(topology)
+	journal $T "{\"type\":\"resource\",\"run\":\"$T\",\"kind\":\"server\",\"id\":\"$srv\",\"name\":\"$T-server\",\"created\":true}"
+	hide_compute
+	run -1 --separate-stderr vmtp-cleanup --tag $T
+	# what does not hang on the server went; what its port holds is named with it
+	[ "$(jq -r 'select(has("error") | not) | .kind' <<< "$output" | paste -sd,)" = "floatingip,router,port" ]
+	[ "$(jq -r 'select(has("error")) | .kind' <<< "$output" | paste -sd,)" = "subnet,network,security_group" ]
+	[ "$(jq -r 'select(has("error")) | .error' <<< "$output" | grep -c "^409: .*; held by the port of server $srv$")" -eq 3 ]
+	[[ "$stderr" == *"warning: the catalog has no compute endpoint for interface public in region RegionOne: no servers, key pairs or flavors to look for"* ]]
+	[[ "$stderr" == *"warning: skipped server $T-server ($srv): the catalog has no compute endpoint"* ]]
+	[[ "$stderr" != *"cannot list"* ]]
+	[[ "$stderr" == *"vmtp-cleanup: 3 resource(s) could not be deleted" ]]
+	[ "$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -c '[.routers, .floatingips] | map(length)')" = "[0,0]" ]
+	[ "$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -r '.ports[].name' | grep -c "^$T-port$")" -eq 0 ]
+	[ -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+	restore_compute
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "server,subnet,network,security_group,keypair" ]
+	[ "$(snapshot)" = "$before" ]
+	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
+}
+
+@test "compute answering 503 past the retries: the rest goes, compute is named, status 1; a later run ends it" {
+	os security group list > /dev/null
+	before=$(snapshot)
+	srv=$(topology)
+	n=$(wc -l < "$MINICLOUD_DIR/api.log")
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --rate 1 --status 503 --service compute --retry-after 0
+	run -1 --separate-stderr vmtp-cleanup --tag $T
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --clear
+	[ "$(jq -r 'select(has("error") | not) | .kind' <<< "$output" | paste -sd,)" = "floatingip,router,port" ]
+	[ "$(jq -r 'select(has("error")) | .error' <<< "$output" | grep -c "^409: .*; held by the port of server $srv$")" -eq 3 ]
+	[[ "$stderr" == *"vmtp-cleanup: cannot list servers: compute: 503: minicloud: injected fault"* ]]
+	[[ "$stderr" == *"vmtp-cleanup: compute is down: key pairs and flavors not looked at either"* ]]
+	[[ "$stderr" == *"vmtp-cleanup: 3 resource(s) could not be deleted and 3 collection(s) could not be listed: something of the run may remain" ]]
+	# compute was asked once (and retried), not once per collection
+	[ "$(tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" | grep -c '^compute GET /v2.1/servers/detail 503 ')" -eq 6 ]
+	[ "$(tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" | grep -c '^compute GET /v2.1/os-keypairs')" -eq 0 ]
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "server,subnet,network,security_group,keypair" ]
+	[ "$(snapshot)" = "$before" ]
+}
+
+@test "records on stdin of a service missing from the catalog are skipped and named, not failed" {
+	touch "$BATS_TEST_TMPDIR/made"
+	net=$(mknet $T-mine)
+	os keypair create $T-key > /dev/null
+	records="{\"type\":\"resource\",\"run\":\"$T\",\"kind\":\"keypair\",\"id\":\"$T-key\",\"name\":\"$T-key\",\"created\":true}
+{\"type\":\"resource\",\"run\":\"$T\",\"kind\":\"network\",\"id\":\"$net\",\"name\":\"$T-mine\",\"created\":true}"
+	hide_compute
+	run -0 --separate-stderr vmtp-cleanup <<< "$records"
+	[ "$(jq -c '[.kind, .id, has("error")]' <<< "$output")" = "[\"network\",\"$net\",false]" ]
+	[[ "$stderr" == *"vmtp-cleanup: warning: skipped keypair $T-key ($T-key): the catalog has no compute endpoint for interface public in region RegionOne"* ]]
+	[[ "$stderr" != *"cannot delete"* ]]
+	[ "$(names networks)" = '["public"]' ]
+	restore_compute
+	[ "$(os keypair list -f value -c Name)" = "$T-key" ]
+	# the network is gone already (404: deleted), the key pair goes now
+	run -0 --separate-stderr vmtp-cleanup <<< "$records"
+	[ "$(jq -r '[.kind, .id, has("error")] | join(" ")' <<< "$output" | paste -sd,)" = "network $net false,keypair $T-key false" ]
+	[ -z "$(os keypair list -f value -c Name)" ]
 }
 
 @test "bad input stops at its line with status 65, after passing on what came before" {

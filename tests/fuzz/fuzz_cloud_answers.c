@@ -15,6 +15,8 @@
  * image downloads and uploads fail:
  * fuzz-ldflags: -Wl,--wrap=os_request -Wl,--wrap=os_upload
  * fuzz-ldflags: -Wl,--wrap=http_download
+ * and the catalog has every service (the cleanup asks first):
+ * fuzz-ldflags: -Wl,--wrap=os_has_endpoint
  * and the waits between polls and retries take no time on the fuzzing
  * thread (each poll takes an answer, so the answers bound them):
  * fuzz-ldflags: -Wl,--wrap=nanosleep -Wl,--wrap=sleep
@@ -58,6 +60,8 @@ long __wrap_os_upload(struct os_session *s, const char *type,
     struct vmtp_err *err);
 int __wrap_http_download(
     struct http *h, const char *url, FILE *fp, struct vmtp_err *err);
+int __wrap_os_has_endpoint(
+    struct os_session *s, const char *type, struct vmtp_err *err);
 int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
 int __real_nanosleep(const struct timespec *req, struct timespec *rem);
 unsigned int __wrap_sleep(unsigned int s);
@@ -66,6 +70,17 @@ unsigned int __real_sleep(unsigned int s);
 static pthread_t fz_thread; /* the one running the inputs */
 
 static int fz_trace;
+
+/* Every service is in the catalog. */
+int
+__wrap_os_has_endpoint(
+    struct os_session *s, const char *type, struct vmtp_err *err)
+{
+	(void)s;
+	(void)type;
+	(void)err;
+	return 1;
+}
 
 /* os_request() as the answers of the input have it. */
 long
@@ -194,6 +209,7 @@ static void
 fz_cleanup(const char *tag)
 {
 	struct res_filter f = {tag};
+	struct res_health h = {0};
 	struct vmtp_err err = VMTP_ERR_INIT;
 	json_t *victims = json_array();
 	json_t *left;
@@ -201,9 +217,9 @@ fz_cleanup(const char *tag)
 
 	if (victims == NULL || out == NULL)
 		__builtin_trap();
-	if (res_scan(NULL, &f, victims, &err) == 0 &&
-	    res_delete_all(NULL, victims, out, NULL, &err) == 0) {
-		left = res_still_there(NULL, victims, &err);
+	if (res_scan(NULL, &f, &h, victims, &err) == 0 &&
+	    res_delete_all(NULL, &h, victims, out, NULL, &err) == 0) {
+		left = res_still_there(NULL, &h, victims, &err);
 		json_decref(left);
 	}
 	json_decref(victims);
@@ -257,7 +273,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    err.exit == VMTP_EXIT_OK ? "ok" : err.msg);
 	/* the rollback: what was made goes */
 	err_clear(&err);
-	(void)res_delete_all(NULL, c.made, out, NULL, &err);
+	(void)res_delete_all(NULL, NULL, c.made, out, NULL, &err);
 	cloud_clear(&c);
 	fclose(out);
 	json_decref(o.run);

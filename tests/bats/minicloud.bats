@@ -462,14 +462,16 @@ print(c.session.get_token() != first)
 @test "up and down on a machine where no sshd ever ran, beside a cloud coming up at the same instant" {
 	d=$BATS_TEST_TMPDIR/fresh twin=$BATS_TEST_TMPDIR/twin
 	# a second cloud started at the same instant: clouds come up one at a time, on distinct service ports
-	# below the ephemeral range, so neither takes the other's (nor a connection's)
-	"$MINICLOUD" up --dir "$twin" --computes 1 --boot-delay 0 2>"$twin.err" &
+	# below the ephemeral range, so neither takes the other's (nor a connection's); both route their tenant
+	# networks from the root namespace, so neither may take the other's internal CIDRs either
+	"$MINICLOUD" up --dir "$twin" --computes 1 --boot-delay 0 --tenant-routes 2>"$twin.err" &
 	twin_pid=$!
 	# a mount namespace whose /run is empty, as on a fresh boot without an sshd service (no /run/sshd)
 	run unshare -m --propagation private sh -c '
 		mount -t tmpfs -o mode=0755 fresh-run /run || exit 9
-		"$1" up --dir "$2" --computes 1 --boot-delay 0 2>"$2.err" || { cat "$2.err"; exit 1; }
+		"$1" up --dir "$2" --computes 1 --boot-delay 0 --tenant-routes 2>"$2.err" || { cat "$2.err"; exit 1; }
 		cp "$2/ports.env" "$2.ports"
+		cp "$2/vmtp.yaml" "$2.yaml"
 		login=$(sed -n "s/^login=//p" "$2/external-host")
 		key=$(sed -n "s/^key=//p" "$2/external-host")
 		ssh -n -i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
@@ -481,7 +483,7 @@ print(c.session.get_token() != first)
 	twin_status=0
 	wait "$twin_pid" || twin_status=$?
 	cat "$twin.err"
-	[ -e "$twin/ports.env" ] && cp "$twin/ports.env" "$twin.ports"
+	[ -e "$twin/ports.env" ] && cp "$twin/ports.env" "$twin.ports" && cp "$twin/vmtp.yaml" "$twin.yaml"
 	"$MINICLOUD" down --dir "$twin"
 	[ "$status" -eq 0 ]
 	[ "$output" = external-host-answers ]
@@ -492,6 +494,8 @@ print(c.session.get_token() != first)
 	[ "$(ports "$d.ports" | wc -l)" -eq 8 ]
 	[ "$(sort -u <(ports "$d.ports") <(ports "$twin.ports") | wc -l)" -eq 16 ]
 	[ "$(sort -n <(ports "$d.ports") <(ports "$twin.ports") | tail -n 1)" -lt 32768 ]
+	cidrs() { grep '^internal_cidr:' "$1" | grep -Eo "[0-9.]+/24"; }
+	[ "$(sort -u <(cidrs "$d.yaml") <(cidrs "$twin.yaml") | wc -l)" -eq 4 ]
 }
 
 @test "down after an up killed halfway leaves no process and no state" {

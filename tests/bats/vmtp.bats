@@ -392,6 +392,15 @@ has() {
 	STANDIN_PROVISION_STATUS=2 run -2 --separate-stderr "$VMTP"
 	STANDIN_RUN_STATUS=1 STANDIN_COLLECT_STATUS=4 run -1 --separate-stderr "$VMTP"
 	[[ "$stderr" == *"vmtp: vmtp-run failed (status 1)"* ]]
+	# a program killed by a signal is a runtime failure, named with its signal
+	STANDIN_RUN_KILLED=KILL run -1 --separate-stderr "$VMTP"
+	[[ "$stderr" == *"vmtp: vmtp-run was killed (SIGKILL)"* ]]
+	STANDIN_RUN_KILLED=PIPE run -1 --separate-stderr "$VMTP"
+	[[ "$stderr" == *"vmtp: vmtp-run was killed (SIGPIPE)"* ]]
+	# SIGPIPE is the consequence: the program after it that failed is named
+	STANDIN_RUN_KILLED=PIPE STANDIN_COLLECT_STATUS=65 run -65 --separate-stderr "$VMTP"
+	[[ "$stderr" == *"vmtp: vmtp-collect failed (status 65)"* ]]
+	[[ "$stderr" != *SIGPIPE* ]]
 }
 
 @test "--stop-on-error keeps everything when something failed, and says how to clean it" {

@@ -79,19 +79,27 @@ def ns_del(name, grace=2.0):
     then deletes it, which destroys its links and their veth peers elsewhere."""
     if name not in ns_list():
         return
-    pids = ns_pids(name)
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
+
+    def kill_all(pids, sig):
         for pid in pids:
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
                 pass
-        end = time.monotonic() + wait
-        while pids and time.monotonic() < end:
-            time.sleep(0.02)
-            pids = [p for p in ns_pids(name)]
-        if not pids:
-            break
+
+    pids = ns_pids(name)
+    kill_all(pids, signal.SIGTERM)
+    end = time.monotonic() + grace
+    while pids and time.monotonic() < end:
+        time.sleep(0.02)
+        pids = ns_pids(name)
+    # SIGKILL again to whatever is listed, until nothing is: a process forked between a listing and the
+    # kill (an sshd session starting) would otherwise live on in the deleted namespace
+    end = time.monotonic() + 10.0
+    while pids and time.monotonic() < end:
+        kill_all(pids, signal.SIGKILL)
+        time.sleep(0.02)
+        pids = ns_pids(name)
     ip("netns", "del", name)
 
 

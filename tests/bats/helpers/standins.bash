@@ -22,7 +22,8 @@
 #                   error sample with STANDIN_RUN_ERROR); exits
 #                   $STANDIN_RUN_STATUS, or 3 with the error; given no
 #                   input (vmtp's preflight) exits 0, or 2 when that is
-#                   $STANDIN_RUN_STATUS
+#                   $STANDIN_RUN_STATUS; with STANDIN_RUN_KILLED=SIG it
+#                   ends by signal SIG instead
 #   vmtp-collect    the real vmtp-collect with its --json and --sla only (no
 #                   gmond or MongoDB is asked); exits $STANDIN_COLLECT_STATUS
 #                   when set
@@ -103,6 +104,7 @@ standin_vmtp_run() {
 		 pkt_size: 65536, t_start: 1700000000.0, t_end: 1700000001.0}
 		+ (if $err == "" then {throughput_kbps: 1048576, retrans: 0} else {error: $err} end))'
 	[ -z "${STANDIN_RUN_ERROR:-}" ] || exit 3
+	[ -z "${STANDIN_RUN_KILLED:-}" ] || kill -s "$STANDIN_RUN_KILLED" $$
 	exit "${STANDIN_RUN_STATUS:-0}"
 	}
 }

@@ -269,6 +269,11 @@ attempt_once(struct http *h, const char *method, const char *url,
 	set_tls(h, c);
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	/* libcurl sends a request again by itself when a kept-alive
+	 * connection dies before any answer: a POST sent once goes on a fresh
+	 * connection, so that it is never sent twice behind our back */
+	if (h->post_once && strcmp(method, "POST") == 0)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));

@@ -234,6 +234,7 @@ no_secret() {
 secrets_run() {
 	local pat=$1 d tag
 	shift
+	rm -f "$BATS_TEST_TMPDIR/mongo.out"
 	mongo_peer_start accept
 	spy_on ssh-keygen gnuplot jq
 	set -m

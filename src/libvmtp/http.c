@@ -19,6 +19,8 @@ struct http {
 	CURL *curl;
 	struct http_opts o;
 	char *cacert;
+	int post_once; /* http_post_once() */
+	int unsure;    /* http_unsure() */
 };
 
 /* What the callbacks collect of one attempt. */
@@ -190,6 +192,15 @@ retryable_status(long status)
 	return status == 429 || status == 502 || status == 503 || status == 504;
 }
 
+/* Whether RC may come after the server got the request: no answer, or
+ * part of one (a POST may have been carried out). */
+static int
+lost_answer(CURLcode rc)
+{
+	return rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+	       rc == CURLE_PARTIAL_FILE;
+}
+
 static int
 retryable_curl(CURLcode rc)
 {
@@ -258,6 +269,11 @@ attempt_once(struct http *h, const char *method, const char *url,
 	set_tls(h, c);
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	/* libcurl sends a request again by itself when a kept-alive
+	 * connection dies before any answer: a POST sent once goes on a fresh
+	 * connection, so that it is never sent twice behind our back */
+	if (h->post_once && strcmp(method, "POST") == 0)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -311,6 +327,7 @@ http_request(struct http *h, const char *method, const char *url,
 	int rv = -1;
 
 	memset(resp, 0, sizeof(*resp));
+	h->unsure = 0;
 	if (header_list(headers,
 	        body != NULL ? "Content-Type: application/json" : NULL,
 	        &hdrs) != 0 ||
@@ -332,6 +349,11 @@ http_request(struct http *h, const char *method, const char *url,
 		if (rc == CURLE_OK ? !retryable_status(resp->status)
 		                   : !retryable_curl(rc))
 			break;
+		if (rc != CURLE_OK && lost_answer(rc) && h->post_once &&
+		    strcmp(method, "POST") == 0) {
+			h->unsure = 1;
+			break;
+		}
 		if (tries >= h->o.retries)
 			break;
 		delay = a.retry_after_ms >= 0 ? a.retry_after_ms : wait;
@@ -342,8 +364,9 @@ http_request(struct http *h, const char *method, const char *url,
 		wait = wait * 2 > 30000 ? 30000 : wait * 2;
 	}
 	if (rc != CURLE_OK) {
-		err_set(err, VMTP_EXIT_FAIL, "%s %s: %s", method, url,
-		    curl_easy_strerror(rc));
+		err_set(err, VMTP_EXIT_FAIL, "%s %s: %s%s", method, url,
+		    curl_easy_strerror(rc),
+		    h->unsure ? " (it may have been carried out)" : "");
 		http_resp_clear(resp);
 		goto out;
 	}
@@ -486,8 +509,9 @@ http_upload(struct http *h, const char *method, const char *url,
 	if (a.oom)
 		goto oom;
 	if (rc != CURLE_OK) {
-		err_set(err, VMTP_EXIT_FAIL, "%s %s: %s", method, url,
-		    curl_easy_strerror(rc));
+		err_set(err, VMTP_EXIT_FAIL, "%s %s: %s%s", method, url,
+		    curl_easy_strerror(rc),
+		    h->unsure ? " (it may have been carried out)" : "");
 		http_resp_clear(resp);
 		goto out;
 	}
@@ -530,4 +554,16 @@ http_escape(const char *s)
 	out = strdup(e);
 	curl_free(e);
 	return out;
+}
+
+void
+http_post_once(struct http *h, int on)
+{
+	h->post_once = on;
+}
+
+int
+http_unsure(const struct http *h)
+{
+	return h->unsure;
 }

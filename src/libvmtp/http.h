@@ -67,6 +67,17 @@ int http_request(struct http *h, const char *method, const char *url,
     struct vmtp_err *err);
 
 /*
+ * With ON, http_request() does not send a POST again once it may have
+ * reached the server (the connection lost before the whole answer): it
+ * fails, and http_unsure() says so, so that the caller looks whether it
+ * was carried out (a create made twice) before it sends it again.
+ */
+void http_post_once(struct http *h, int on);
+
+/* Whether the last http_request() failed that way. */
+int http_unsure(const struct http *h);
+
+/*
  * GETs URL (http or https) once, without retries and with no credentials
  * but those in URL, giving up after TIMEOUT_MS, or soon after *CANCEL
  * becomes non-zero (libcurl looks at least once a second; CANCEL may be

@@ -443,7 +443,10 @@ send_once(struct os_session *s, const char *method, const char *url,
 	for (; headers != NULL && *headers != NULL && n < 15; headers++)
 		all[n++] = *headers;
 	all[n] = NULL;
+	/* a create whose answer is lost is the caller's to look for */
+	http_post_once(s->http, 1);
 	rc = http_request(s->http, method, url, all, text, resp, err);
+	http_post_once(s->http, 0);
 	explicit_bzero(auth, strlen(auth));
 	free(auth);
 	return rc;
@@ -571,4 +574,10 @@ struct http *
 os_http(struct os_session *s)
 {
 	return s->http;
+}
+
+int
+os_unsure(const struct os_session *s)
+{
+	return http_unsure(s->http);
 }

@@ -87,11 +87,17 @@ const char *os_user_id(const struct os_session *s);
  * for an empty body; OUT may be NULL).  A status >= 400 also sets ERR
  * (VMTP_EXIT_FAIL) to "STATUS: MESSAGE" with the API's own message, so
  * callers can return it or clear it (404 on delete).  Returns -1 with ERR
- * set when no response came or the body is not JSON.
+ * set when no response came or the body is not JSON.  A POST is not sent
+ * again once it may have reached the service (http_post_once()): then
+ * os_unsure() is 1, and the caller looks whether it was carried out.
  */
 long os_request(struct os_session *s, const char *type, const char *method,
     const char *path, const json_t *body, const char *const *headers,
     json_t **out, struct vmtp_err *err);
+
+/* Whether the last os_request() of S lost the answer to a POST that may
+ * have been carried out. */
+int os_unsure(const struct os_session *s);
 
 /*
  * Sends the SIZE bytes of FP as the binary body of METHOD PATH to service

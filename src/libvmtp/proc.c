@@ -95,17 +95,60 @@ last_line(const char *buf, size_t len, char *line, size_t size)
 	snprintf(line, size, "%.*s", (int)(end - start), start);
 }
 
-/* Starts CMD with its stdin, stdout and stderr on the pipes given. */
+/* The variables that hold secrets: ours to read, never a tool's. */
+static const char *const secret_vars[] = {
+    "OS_PASSWORD=", "OS_TOKEN=", "OS_AUTH_TOKEN=",
+    "OS_APPLICATION_CREDENTIAL_SECRET=", "VMTP_SSH_PASSWORD=", NULL};
+
+/* Whether the environment entry E ("NAME=value") is a secret's. */
+static int
+secret_var(const char *e)
+{
+	int i;
+
+	for (i = 0; secret_vars[i] != NULL; i++)
+		if (strncmp(e, secret_vars[i], strlen(secret_vars[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* Our environment without its secrets: a new array of borrowed strings,
+ * or NULL when out of memory. */
+static char **
+child_env(void)
+{
+	size_t n = 0;
+	size_t k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	for (n = 0; environ[n] != NULL; n++)
+		if (!secret_var(environ[n]))
+			env[k++] = environ[n];
+	return env;
+}
+
+/* Starts CMD with its stdin, stdout and stderr on the pipes given, and our
+ * environment without its secrets. */
 static int
 spawn(const struct proc_cmd *cmd, int in, int out, int errfd, pid_t *pid,
     struct vmtp_err *err)
 {
 	const char *name = cmd->argv[0];
 	posix_spawn_file_actions_t fa;
+	char **env = child_env();
 	int rc;
 
-	if (posix_spawn_file_actions_init(&fa) != 0)
+	if (env == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		free(env);
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
 	rc = in >= 0 ? posix_spawn_file_actions_adddup2(&fa, in, 0)
 	             : posix_spawn_file_actions_addopen(
 	                   &fa, 0, "/dev/null", O_RDONLY, 0);
@@ -114,8 +157,9 @@ spawn(const struct proc_cmd *cmd, int in, int out, int errfd, pid_t *pid,
 	if (rc == 0)
 		rc = posix_spawn_file_actions_adddup2(&fa, errfd, 2);
 	if (rc == 0)
-		rc = posix_spawnp(pid, name, &fa, NULL, cmd->argv, environ);
+		rc = posix_spawnp(pid, name, &fa, NULL, cmd->argv, env);
 	posix_spawn_file_actions_destroy(&fa);
+	free(env);
 	if (rc == ENOENT && cmd->package != NULL)
 		return err_set(err, VMTP_EXIT_FAIL,
 		    "%s not found in PATH: install the Debian package %s", name,

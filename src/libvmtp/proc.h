@@ -3,7 +3,9 @@
  * run a tool (gnuplot, ssh-keygen, sha256sum), with its input, its output
  * captured, a time limit and every error reported (STYLE: errors).
  *
- * The child is found in PATH, gets the caller's environment, stdin from
+ * The child is found in PATH, gets the caller's environment without its
+ * secrets (OS_PASSWORD, OS_TOKEN, OS_AUTH_TOKEN,
+ * OS_APPLICATION_CREDENTIAL_SECRET, VMTP_SSH_PASSWORD: SPEC §6), stdin from
  * the given bytes (or /dev/null) and pipes for stdout and stderr; no other
  * descriptor of ours reaches it.  Waiting survives signals (EINTR).
  */

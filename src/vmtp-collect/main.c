@@ -179,9 +179,12 @@ parse_args(int argc, char **argv, struct args *a, struct vmtp_err *err)
 	return 0;
 }
 
-/* Options whose value is a secret in the original tool's command line. */
-static const char *const secret_opts[] = {
-    "-p", "--password", "--os-password", "--os_password", NULL};
+/* Options whose value the document never shows: passwords, and the hosts,
+ * whose value may hold an SSH password (user@ip[:password]), as the
+ * original masks them. */
+static const char *const secret_opts[] = {"-p", "--password", "--os-password",
+    "--os_password", "--host", "--external-host", "--external_host",
+    "--controller-node", "--controller_node", NULL};
 
 /*
  * Returns word W as the document shows it, a new string: "<MASKED>" when
@@ -191,8 +194,9 @@ static const char *const secret_opts[] = {
 static char *
 mask_word(const char *w, int next)
 {
-	static const char *const keys[] = {
-	    "--password=", "--os-password=", "OS_PASSWORD=", NULL};
+	static const char *const keys[] = {"--password=", "--os-password=",
+	    "OS_PASSWORD=", "--host=", "--external-host=", "--external_host=",
+	    "--controller-node=", "--controller_node=", NULL};
 	char *out = NULL;
 	int i;
 

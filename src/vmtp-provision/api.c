@@ -85,6 +85,67 @@ call(struct cloud *c, const char *svc, const char *method, const char *path,
 	return reply != NULL ? reply : json_null();
 }
 
+json_t *
+create(struct cloud *c, const char *svc, const char *path, json_t *body,
+    const char *what, create_find *find, const void *arg, struct vmtp_err *err)
+{
+	json_t *reply = NULL;
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		reply = call(
+		    c, svc, "POST", path, json_incref(body), what, NULL, err);
+		if (reply != NULL || !os_unsure(session(c)))
+			break;
+		log_info("the answer to \"%s\" was lost: looking whether it "
+		         "was done",
+		    what);
+		err_clear(err);
+		reply = find(c, arg, err);
+		if (reply == NULL || !json_is_null(reply))
+			break;
+		json_decref(reply);
+		reply = NULL;
+		err_set(err, VMTP_EXIT_FAIL,
+		    "cannot %s: the answers were lost three times", what);
+	}
+	json_decref(body);
+	return reply;
+}
+
+json_t *
+neutron_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	const struct neutron_item *n = arg;
+	char *path = str_fmt(err, "/v2.0/%s?%s", n->coll, n->query);
+	char *key = str_fmt(err, "%s", n->coll);
+	json_t *reply = NULL;
+	json_t *items;
+	json_t *out = NULL;
+	size_t i;
+
+	if (path == NULL || key == NULL)
+		goto out;
+	for (i = 0; key[i] != '\0'; i++)
+		if (key[i] == '-')
+			key[i] = '_';
+	reply =
+	    call(c, "network", "GET", path, NULL, "list resources", NULL, err);
+	if (reply == NULL)
+		goto out;
+	items = json_object_get(reply, key);
+	out = json_array_size(items) > 0
+	          ? json_pack("{s:O}", n->key, json_array_get(items, 0))
+	          : json_null();
+	if (out == NULL)
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+out:
+	json_decref(reply);
+	free(path);
+	free(key);
+	return out;
+}
+
 /* A new `resource` record of the run: KIND ID NAME, CREATED, PARENT (may
  * be NULL); NULL when out of memory. */
 static json_t *
@@ -190,8 +251,11 @@ neutron_create(struct cloud *c, const char *coll, const char *key,
     const char *kind, const char *name, json_t *attrs, char **id,
     struct vmtp_err *err)
 {
+	struct neutron_item find = {NULL, NULL, NULL};
 	char *path = NULL;
 	char *what = NULL;
+	char *nq = NULL;
+	char *dq = NULL;
 	json_t *reply = NULL;
 	json_t *obj = NULL;
 
@@ -208,8 +272,20 @@ neutron_create(struct cloud *c, const char *coll, const char *key,
 		json_decref(attrs);
 		goto out;
 	}
-	reply = call(c, "network", "POST", path, json_pack("{s:o}", key, attrs),
-	    what, NULL, err);
+	nq = http_escape(name);
+	dq = http_escape(c->tag);
+	if (nq == NULL || dq == NULL ||
+	    (find.query = str_fmt(err, "name=%s&description=%s", nq, dq)) ==
+	        NULL) {
+		json_decref(attrs);
+		if (nq == NULL || dq == NULL)
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	find.coll = coll;
+	find.key = key;
+	reply = create(c, "network", path, json_pack("{s:o}", key, attrs), what,
+	    neutron_found, &find, err);
 	obj = json_object_get(reply, key);
 	if (reply != NULL && str(obj, "id") == NULL)
 		err_set(err, VMTP_EXIT_FAIL, "cannot %s: no id", what);
@@ -228,6 +304,9 @@ out:
 	json_decref(reply);
 	free(path);
 	free(what);
+	free(nq);
+	free(dq);
+	free((char *)find.query);
 	return obj;
 }
 

@@ -173,6 +173,34 @@ json_t *call(struct cloud *c, const char *svc, const char *method,
     struct vmtp_err *err);
 
 /*
+ * What create() calls when the answer to a create was lost: looks for what
+ * the create may have made (ARG says what) and returns it in the shape of
+ * the create's answer (a new reference), json null when it is not there,
+ * or NULL with ERR set.
+ */
+typedef json_t *create_find(
+    struct cloud *c, const void *arg, struct vmtp_err *err);
+
+/*
+ * POSTs BODY (stolen) to service SVC's PATH as call() does.  When the
+ * answer is lost after the request may have reached the service
+ * (os_unsure()), FIND looks for what it made before the request is sent
+ * again (at most three times), so that nothing is ever made twice: a twin
+ * would be neither journalled nor rolled back.  Returns the create's
+ * answer, or what FIND found, or NULL with ERR set.
+ */
+json_t *create(struct cloud *c, const char *svc, const char *path, json_t *body,
+    const char *what, create_find *find, const void *arg, struct vmtp_err *err);
+
+/* The create_find of a Neutron resource: ARG is a struct neutron_item. */
+struct neutron_item {
+	const char *coll;  /* the collection's path: "security-groups" */
+	const char *key;   /* the item's key in answers: "security_group" */
+	const char *query; /* what finds it: "name=N&description=D", escaped */
+};
+json_t *neutron_found(struct cloud *c, const void *arg, struct vmtp_err *err);
+
+/*
  * Records a resource: a `resource` record to the output and, when this
  * run created it, to the journal (flushed) and the rollback list; logs
  * "VERB KIND NAME" unless VERB is NULL.  Returns 0, or -1 with ERR set.

@@ -97,6 +97,29 @@ out:
 	return pub_path;
 }
 
+/* The create_find of the key pair named ARG (its name is the run's). */
+static json_t *
+keypair_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	char *q = http_escape(arg);
+	char *path = q != NULL ? str_fmt(err, "/os-keypairs/%s", q) : NULL;
+	json_t *reply = NULL;
+	long st = -1;
+
+	if (q == NULL)
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (path != NULL)
+		reply = call(c, "compute", "GET", path, NULL,
+		    "look for the key pair", &st, err);
+	if (reply == NULL && st == 404) {
+		err_clear(err);
+		reply = json_null();
+	}
+	free(q);
+	free(path);
+	return reply;
+}
+
 int
 make_keypair(struct cloud *c, int unused, struct vmtp_err *err)
 {
@@ -112,10 +135,10 @@ make_keypair(struct cloud *c, int unused, struct vmtp_err *err)
 	pub = read_line(pub_path, err);
 	if (pub == NULL)
 		goto out;
-	reply = call(c, "compute", "POST", "/os-keypairs",
+	reply = create(c, "compute", "/os-keypairs",
 	    json_pack("{s:{s:s, s:s, s:s}}", "keypair", "name", c->keypair,
 	        "public_key", pub, "type", "ssh"),
-	    "create key pair", NULL, err);
+	    "create key pair", keypair_found, c->keypair, err);
 	if (reply == NULL)
 		goto out;
 	json_decref(reply);
@@ -186,6 +209,7 @@ make_rule(struct cloud *c, int i, struct vmtp_err *err)
 	json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "security_group_id",
 	    c->sg_id, "direction", "ingress", "ethertype", v6 ? "IPv6" : "IPv4",
 	    "protocol", proto);
+	struct neutron_item find;
 	json_t *reply;
 	/* "allow IPv6" PROTO (a word of sg_rules) and two ports (<= 65535)
 	 * fit */
@@ -208,8 +232,27 @@ make_rule(struct cloud *c, int i, struct vmtp_err *err)
 	else
 		snprintf(what, sizeof(what), "allow %s%s %d-%d",
 		    v6 ? "IPv6 " : "", proto, sg_rules[k].min, sg_rules[k].max);
-	reply = call(c, "network", "POST", "/v2.0/security-group-rules",
-	    json_pack("{s:o}", "security_group_rule", r), what, NULL, err);
+	find.coll = "security-group-rules";
+	find.key = "security_group_rule";
+	find.query = sg_rules[k].min == 0
+	                 ? str_fmt(err,
+	                       "security_group_id=%s&direction=ingress&"
+	                       "ethertype=%s&protocol=%s",
+	                       c->sg_id, v6 ? "IPv6" : "IPv4", proto)
+	                 : str_fmt(err,
+	                       "security_group_id=%s&direction=ingress&"
+	                       "ethertype=%s&protocol=%s&port_range_min=%d&"
+	                       "port_range_max=%d",
+	                       c->sg_id, v6 ? "IPv6" : "IPv4", proto,
+	                       sg_rules[k].min, sg_rules[k].max);
+	if (find.query == NULL) {
+		json_decref(r);
+		return -1;
+	}
+	reply = create(c, "network", "/v2.0/security-group-rules",
+	    json_pack("{s:o}", "security_group_rule", r), what, neutron_found,
+	    &find, err);
+	free((char *)find.query);
 	if (reply == NULL)
 		return -1;
 	rc = remember(c, "security_group_rule",
@@ -528,21 +571,41 @@ int
 make_fip(struct cloud *c, int i, struct vmtp_err *err)
 {
 	struct vm *v = &c->vms[i];
-	json_t *fip = json_pack("{s:s, s:s}", "floating_network_id", c->ext_net,
-	    "description", c->tag);
+	/* the description names the run and the VM: what finds it again */
+	char *desc = str_fmt(err, "%s-%s", c->tag, or_empty(v->name));
+	char *dq = desc != NULL ? http_escape(desc) : NULL;
+	struct neutron_item find = {"floatingips", "floatingip", NULL};
+	json_t *fip = desc != NULL
+	                  ? json_pack("{s:s, s:s}", "floating_network_id",
+	                        c->ext_net, "description", desc)
+	                  : NULL;
 	json_t *reply;
 	int rc;
 
-	if (cancelled(c, err) != 0) {
+	if (desc == NULL || cancelled(c, err) != 0) {
 		json_decref(fip);
+		free(desc);
 		return -1;
 	}
 	if (fip != NULL && v->port != NULL &&
 	    json_object_set_new(fip, "port_id", json_string(v->port)) != 0)
 		fip = NULL;
-	reply = call(c, "network", "POST", "/v2.0/floatingips",
-	    json_pack("{s:o}", "floatingip", fip), "create a floating IP", NULL,
-	    err);
+	if (dq != NULL)
+		find.query = str_fmt(err, "description=%s", dq);
+	if (find.query == NULL) {
+		if (dq == NULL)
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		json_decref(fip);
+		free(desc);
+		free(dq);
+		return -1;
+	}
+	reply = create(c, "network", "/v2.0/floatingips",
+	    json_pack("{s:o}", "floatingip", fip), "create a floating IP",
+	    neutron_found, &find, err);
+	free(desc);
+	free(dq);
+	free((char *)find.query);
 	if (reply == NULL)
 		return -1;
 	fip = json_object_get(reply, "floatingip");

@@ -117,6 +117,45 @@ vm_networks(struct cloud *c, struct vm *v, struct vmtp_err *err)
 	return json_pack("[{s:s}]", "port", v->port);
 }
 
+/* The create_find of VM ARG's server: the run's server of its name. */
+static json_t *
+server_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	const struct vm *v = arg;
+	char *nq = http_escape(v->name);
+	char *path =
+	    nq != NULL
+	        ? str_fmt(err, "/servers/detail?name=%s&tags=%s", nq, c->tag)
+	        : NULL;
+	json_t *reply = NULL;
+	json_t *s;
+	json_t *out = NULL;
+	size_t i;
+
+	if (nq == NULL)
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (path != NULL)
+		reply = call(c, "compute", "GET", path, NULL,
+		    "look for the server", NULL, err);
+	if (reply != NULL) {
+		/* Nova's name filter is a pattern: the exact name */
+		out = json_null();
+		json_array_foreach (json_object_get(reply, "servers"), i, s) {
+			if (strcmp(or_empty(str(s, "name")), v->name) == 0) {
+				out = json_pack("{s:O}", "server", s);
+				if (out == NULL)
+					err_set(err, VMTP_EXIT_FAIL,
+					    "out of memory");
+				break;
+			}
+		}
+	}
+	json_decref(reply);
+	free(nq);
+	free(path);
+	return out;
+}
+
 int
 boot_vm(struct cloud *c, int i, struct vmtp_err *err)
 {
@@ -162,8 +201,8 @@ boot_vm(struct cloud *c, int i, struct vmtp_err *err)
 		json_decref(server);
 		return -1;
 	}
-	reply = call(c, "compute", "POST", "/servers",
-	    json_pack("{s:o}", "server", server), what, NULL, err);
+	reply = create(c, "compute", "/servers",
+	    json_pack("{s:o}", "server", server), what, server_found, v, err);
 	if (reply == NULL)
 		goto out;
 	rc = str_set(&v->id, str(json_object_get(reply, "server"), "id"), err);

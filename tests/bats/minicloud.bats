@@ -440,6 +440,39 @@ print(c.session.get_token() != first)
 	[[ "$output" == *public* ]]
 }
 
+@test "faults combine: 503 and 429 take turns on every service with Retry-After, with a delay at once" {
+	tok=$(os token issue -f value -c id)
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --rate 1 --status 503,429 --retry-after 2 --delay 200
+	jq -e '.rate.status == [503, 429] and .rate.service == null and .delay_ms == 200' "$MINICLOUD_DIR/faults.json"
+	start=$(date +%s%N)
+	run -0 api_status NETWORK /v2.0/networks -H "X-Auth-Token: $tok"
+	first=$output
+	[ $(($(date +%s%N) - start)) -ge 200000000 ]
+	grep -qi '^Retry-After: 2' "$BATS_TEST_TMPDIR/headers"
+	[ "$(jq -r .NeutronError.message "$BATS_TEST_TMPDIR/body")" = "minicloud: injected fault" ]
+	run -0 api_status COMPUTE /v2.1/servers -H "X-Auth-Token: $tok"
+	second=$output
+	grep -qi '^Retry-After: 2' "$BATS_TEST_TMPDIR/headers"
+	[ "$(jq -r '.[].code' "$BATS_TEST_TMPDIR/body")" = "$second" ]
+	[ "$(printf '%s\n' "$first" "$second" | sort | tr '\n' ' ')" = "429 503 " ]
+	run -0 api_status IMAGE /v2/images -H "X-Auth-Token: $tok"
+	[ "$output" = "$first" ]
+	run ! "$MINICLOUD" fault --dir "$MINICLOUD_DIR" --rate 1 --status 503,x
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --clear
+	[ "$(cat "$MINICLOUD_DIR/faults.json")" = '{}' ]
+}
+
+@test "--drop-after: the service acts on the request, the answer is lost" {
+	tok=$(os token issue -f value -c id)
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --drop-after 1 --service network
+	run ! curl -sS -X POST -H "X-Auth-Token: $tok" -H 'Content-Type: application/json' \
+		-d '{"network": {"name": "mc-dropped-answer"}}' "http://127.0.0.1:$(minicloud_port NETWORK)/v2.0/networks"
+	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --clear
+	tail -n 5 "$MINICLOUD_DIR/api.log" | grep -q '^network POST /v2.0/networks 0 '
+	run -0 os network show mc-dropped-answer -f value -c id
+	os network delete "$output"
+}
+
 @test "an injected delay slows every call" {
 	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --delay 300
 	tok=$(os token issue -f value -c id)

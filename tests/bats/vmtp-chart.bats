@@ -519,6 +519,18 @@ urls() {
 	[ -z "$output" ]
 }
 
+@test "gnuplot gets the environment without its secrets (OS_PASSWORD, OS_TOKEN, ...)" {
+	mkdir "$BATS_TEST_TMPDIR/fake"
+	printf '#!/bin/sh\ncat >/dev/null\ntr "\\0" "\\n" </proc/$$/environ >"%s"\nexit 1\n' "$BATS_TEST_TMPDIR/env" \
+		>"$BATS_TEST_TMPDIR/fake/gnuplot"
+	chmod +x "$BATS_TEST_TMPDIR/fake/gnuplot"
+	PATH="$BATS_TEST_TMPDIR/fake:$PATH" OS_PASSWORD=hunter1 OS_TOKEN=hunter2 OS_AUTH_TOKEN=hunter3 \
+		OS_APPLICATION_CREDENTIAL_SECRET=hunter4 VMTP_SSH_PASSWORD=hunter5 OS_USERNAME=kept \
+		run --separate-stderr -1 vmtp-chart "$REF"
+	grep -qx OS_USERNAME=kept "$BATS_TEST_TMPDIR/env"
+	! grep hunter "$BATS_TEST_TMPDIR/env"
+}
+
 @test "a gnuplot that hangs is killed after VMTP_GNUPLOT_TIMEOUT: exit 1, no report" {
 	mkdir "$BATS_TEST_TMPDIR/fake"
 	printf '#!/bin/sh\necho $$ > "%s"\nexec sleep 1000\n' "$BATS_TEST_TMPDIR/pid" \

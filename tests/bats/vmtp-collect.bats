@@ -109,6 +109,14 @@ run_live() {
 		"$BATS_TEST_TMPDIR/r.json"
 }
 
+@test "the document masks the values of --host, --external-host and --controller-node as the original does" {
+	fixture | jq -c 'if .type == "run" then .args = "vmtp-provision --host root@10.0.0.5:hunter2:eth5 --external-host u@10.0.0.6:hunter3 --controller-node=c@10.0.0.7:hunter4 -t 1" else . end' \
+		>"$BATS_TEST_TMPDIR/in.ndjson"
+	run -0 --separate-stderr vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" <"$BATS_TEST_TMPDIR/in.ndjson"
+	! grep -q 'hunter\|10\.0\.0\.[567]' "$BATS_TEST_TMPDIR/r.json"
+	[ "$(jq -r .args "$BATS_TEST_TMPDIR/r.json")" = "vmtp-provision --host <MASKED> --external-host <MASKED> --controller-node=<MASKED> -t 1" ]
+}
+
 @test "--json replaces an existing file whole and leaves no temporary file" {
 	echo old > "$BATS_TEST_TMPDIR/r.json"
 	fixture | vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" > /dev/null

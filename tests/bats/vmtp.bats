@@ -281,6 +281,29 @@ has() {
 	[[ "$stderr" != *warning* ]]
 }
 
+@test "-p's password reaches the stages only: never the tools vmtp runs itself (jq, tee, sed)" {
+	# spies: each tool started by vmtp itself (its parent is vmtp or, after
+	# vmtp started again without -p, sh; not a stand-in) records its environment
+	mkdir "$BATS_TEST_TMPDIR/spy"
+	for p in jq tee sed; do
+		printf '#!/bin/sh\ncase $(cat /proc/$PPID/comm) in vmtp | sh | dash) { echo "== %s"; tr "\\0" "\\n" </proc/$$/environ; } >>"%s" ;; esac\nexec %s "$@"\n' \
+			"$p" "$BATS_TEST_TMPDIR/spy.env" "$(command -v $p)" >"$BATS_TEST_TMPDIR/spy/$p"
+		chmod +x "$BATS_TEST_TMPDIR/spy/$p"
+	done
+	PATH=$BATS_TEST_TMPDIR/spy:$PATH run -0 --separate-stderr "$VMTP" -p s3cr3t --log-file "$BATS_TEST_TMPDIR/log"
+	grep -qx "OS_PASSWORD=s3cr3t" "$STANDIN_REC/vmtp-provision.env"
+	grep -qx "OS_PASSWORD=s3cr3t" "$STANDIN_REC/vmtp-cleanup.env"
+	grep -qx '== jq' "$BATS_TEST_TMPDIR/spy.env"
+	grep -qx '== tee' "$BATS_TEST_TMPDIR/spy.env"
+	! grep s3cr3t "$BATS_TEST_TMPDIR/spy.env"
+	# the same for a password in the environment from the start
+	: >"$BATS_TEST_TMPDIR/spy.env"
+	OS_PASSWORD=s3cr3t PATH=$BATS_TEST_TMPDIR/spy:$PATH run -0 --separate-stderr "$VMTP" --log-file "$BATS_TEST_TMPDIR/log"
+	grep -qx "OS_PASSWORD=s3cr3t" "$STANDIN_REC/vmtp-provision.env"
+	grep -qx '== jq' "$BATS_TEST_TMPDIR/spy.env"
+	! grep s3cr3t "$BATS_TEST_TMPDIR/spy.env"
+}
+
 @test "--no-env: no OS_* variable reaches a program, -p's password alone" {
 	export OS_PROJECT_NAME=p OS_REGION_NAME=r
 	printf 'export OS_AUTH_URL=http://127.0.0.1:9/v3\n' >"$BATS_TEST_TMPDIR/openrc"

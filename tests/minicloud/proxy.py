@@ -4,7 +4,9 @@
 #   Listens on PROXY_<SERVICE>_PORT of DIR/ports.env for each service and forwards to the service's own
 #   port, keeping the Host header so the services' links point back at the proxy. Before each request it
 #   reads DIR/faults.json (written by `minicloud fault`) and may delay, drop the connection, answer an
-#   injected status, or answer 401 to a token issued before `--expire-tokens`. Rates are spread evenly
+#   injected status (several statuses take turns), forward a POST and then drop the connection
+#   instead of answering (the service created; the client never learns), or answer 401 to a token issued
+#   before `--expire-tokens`. Faults combine. Rates are spread evenly
 #   over the requests that match, not drawn at random, so test runs repeat. Each request is one line
 #   of DIR/api.log: SERVICE METHOD PATH STATUS MS (status 0 = dropped). Tokens are never logged.
 #   Identity requests with a token that no client got through the proxy are the services' own (token
@@ -66,6 +68,7 @@ class State:
         self.issued = {}  # token digest -> time the proxy saw Keystone issue it
         self.issued_lock = threading.Lock()
         self.credit = {}  # fault kind -> accumulated rate
+        self.turn = 0  # injected faults so far: which of several statuses is next
         self.credit_lock = threading.Lock()
 
     def hit(self, kind, rate):
@@ -77,9 +80,22 @@ class State:
             self.credit[kind] = c - 1.0 if fire else c
             return fire
 
+    def next_status(self, statuses):
+        """The injected status of this fault: a list takes turns (503, 429, 503...), an int is itself."""
+        if isinstance(statuses, int):
+            return statuses
+        with self.credit_lock:
+            self.turn += 1
+            return statuses[(self.turn - 1) % len(statuses)]
+
     def write(self, service, method, path, status, ms):
         with self.log_lock:
             self.log.write("%s %s %s %d %.1f\n" % (service, method, path.replace(" ", "%20"), status, ms))
+
+
+def applies(services, service):
+    """Whether a fault given for SERVICES (None: all; a name, or a list of names) applies to SERVICE."""
+    return services is None or service == services or (isinstance(services, list) and service in services)
 
 
 def fault_body(service, status, message):
@@ -151,7 +167,7 @@ def make_handler(service, backend_port, state):
                 seen = state.issued.get(mclib.token_key(token))
             return seen is not None and seen < cut
 
-        def forward(self, body, label=None):
+        def forward(self, body, label=None, answer=True):
             self.label = label or service
             conn = http.client.HTTPConnection("127.0.0.1", backend_port, timeout=300)
             try:
@@ -166,7 +182,8 @@ def make_handler(service, backend_port, state):
                 if subject and self.command == "POST" and resp.status == 201:
                     with state.issued_lock:
                         state.issued[mclib.token_key(subject)] = time.time()
-                self.answer(resp.status, resp.getheaders(), data)
+                if answer:
+                    self.answer(resp.status, resp.getheaders(), data)
                 return resp.status
             except (OSError, http.client.HTTPException) as e:
                 return self.injected(502, "minicloud proxy: %s unreachable: %s" % (service, e))
@@ -187,7 +204,7 @@ def make_handler(service, backend_port, state):
                     status = self.forward(body, "internal")
                     return
                 f = state.faults.get()
-                if f.get("delay_ms"):
+                if f.get("delay_ms") and applies(f.get("delay_service"), service):
                     time.sleep(f["delay_ms"] / 1000.0)
                 if f.get("drop") and state.hit("drop", f["drop"]):
                     self.close_connection = True
@@ -197,16 +214,28 @@ def make_handler(service, backend_port, state):
                         pass
                     return
                 rate = f.get("rate")
-                if rate and rate.get("service") in (None, service) and state.hit("rate", rate["rate"]):
+                if rate and applies(rate.get("service"), service) and state.hit("rate", rate["rate"]):
                     extra = []
                     if rate.get("retry_after") is not None:
                         extra.append(("Retry-After", str(rate["retry_after"])))
-                    status = self.injected(rate["status"], "minicloud: injected fault", extra)
+                    status = self.injected(state.next_status(rate["status"]), "minicloud: injected fault",
+                                           extra)
                     return
                 if self.token_expired(f):
                     status = self.injected(401, "The request you have made requires authentication.",
                                            [("WWW-Authenticate", "Keystone uri=\"http://%s/v3\"" %
                                              self.headers.get("Host", ""))] if service != "identity" else [])
+                    return
+                after = f.get("drop_after")
+                if after and self.command == "POST" and applies(after.get("service"), service) and \
+                        state.hit("drop_after", after["rate"]):
+                    # the service acts on the request; its answer is lost on the way back
+                    self.forward(body, answer=False)
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
                     return
                 status = self.forward(body)
             finally:

@@ -15,8 +15,9 @@
  * image downloads and uploads fail:
  * fuzz-ldflags: -Wl,--wrap=os_request -Wl,--wrap=os_upload
  * fuzz-ldflags: -Wl,--wrap=http_download
- * and the catalog has every service (the cleanup asks first):
- * fuzz-ldflags: -Wl,--wrap=os_has_endpoint
+ * and the catalog has every service (the cleanup asks first), and a
+ * request that failed was never carried out:
+ * fuzz-ldflags: -Wl,--wrap=os_has_endpoint -Wl,--wrap=os_unsure
  * and the waits between polls and retries take no time on the fuzzing
  * thread (each poll takes an answer, so the answers bound them):
  * fuzz-ldflags: -Wl,--wrap=nanosleep -Wl,--wrap=sleep
@@ -62,6 +63,7 @@ int __wrap_http_download(
     struct http *h, const char *url, FILE *fp, struct vmtp_err *err);
 int __wrap_os_has_endpoint(
     struct os_session *s, const char *type, struct vmtp_err *err);
+int __wrap_os_unsure(const struct os_session *s);
 int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
 int __real_nanosleep(const struct timespec *req, struct timespec *rem);
 unsigned int __wrap_sleep(unsigned int s);
@@ -80,6 +82,14 @@ __wrap_os_has_endpoint(
 	(void)type;
 	(void)err;
 	return 1;
+}
+
+/* A failed request was not carried out. */
+int
+__wrap_os_unsure(const struct os_session *s)
+{
+	(void)s;
+	return 0;
 }
 
 /* os_request() as the answers of the input have it. */

@@ -163,12 +163,18 @@ eventually() {
 	ip -n "$P-h2" -o link show "${P}t${port:0:8}" | grep -q "master ${P}b"
 }
 
-@test "SSH reaches every VM by its floating IP from the root namespace" {
+@test "SSH reaches every VM by its floating IP from the root namespace; each VM has a /tmp of its own" {
 	for v in vs vc1 vc2; do
 		run vm_ssh "$(fip "$v")" ip -4 -o addr show eth0
 		[ "$status" -eq 0 ]
 		[[ $output == *"inet $(fixed "$v")/"* ]]
 	done
+	# what one session leaves in /tmp the VM's next session finds, and no other VM (nor the machine) sees
+	vm_ssh "$(fip vs)" sh -c "'echo vs > /tmp/mc-own-tmp'"
+	[ "$(vm_ssh "$(fip vs)" cat /tmp/mc-own-tmp)" = vs ]
+	run vm_ssh "$(fip vc1)" cat /tmp/mc-own-tmp
+	[ "$status" -ne 0 ]
+	[ ! -e /tmp/mc-own-tmp ]
 }
 
 @test "same network: ping and nuttcp by fixed IP between VMs on compute 1" {

@@ -52,6 +52,10 @@ FULL_POLL = 2.0  # a full look at Neutron even without a nudge (s)
 SSHD = "/usr/sbin/sshd"
 # A fresh /run for a namespace's sshd, in its own mount namespace: the machine's /run is left alone
 PRIVATE_RUN = "mount -t tmpfs -o mode=0755 minicloud-run /run && mkdir -m 0755 /run/sshd"
+# A VM's own /root ("$0", a folder of its work directory) and /tmp (the folder beside it, kept for the VM's
+# life: its sshd's sessions and its user-data script see the same one, and no other VM's)
+VM_HOME = (' && mount --bind "$0" /root && mkdir -p "$0.tmp" && chmod 1777 "$0.tmp"'
+           ' && mount --bind "$0.tmp" /tmp')
 USER_DATA_TIMEOUT = 30  # s a user-data script may run before it is killed (the boot then goes on)
 
 
@@ -420,9 +424,9 @@ class Reconciler:
         except FileNotFoundError:
             pass
         with open(os.path.join(wd, "sshd.log"), "ab") as out:
-            # its own /root and /run (in the mount namespace `ip netns exec` makes), as a VM has: /run/sshd,
+            # its own /root, /tmp and /run (in the mount namespace `ip netns exec` makes), as a VM has: /run/sshd,
             # sshd's privilege-separation directory, exists only where the machine's sshd service ran
-            p = subprocess.Popen(["ip", "netns", "exec", ns, "sh", "-c", PRIVATE_RUN + ' && mount --bind "$0" /root'
+            p = subprocess.Popen(["ip", "netns", "exec", ns, "sh", "-c", PRIVATE_RUN + VM_HOME +
                                   ' && exec "$@"', home, SSHD, "-D", "-e", "-f", cfg], stdin=subprocess.DEVNULL, stdout=out,
                                  stderr=subprocess.STDOUT, close_fds=True, env=netns.ENV)
         self.ledger.add("proc", p.pid, start_time(p.pid) or "-")
@@ -719,9 +723,9 @@ class Reconciler:
         log_line(logf, "running (timeout %d s)" % USER_DATA_TIMEOUT)
         out = open(logf, "ab")
         try:
-            # own /run, and the VM's /root (the directory its sshd's /root is) as working directory
-            p = subprocess.Popen(["ip", "netns", "exec", self.n.vm(sid), "sh", "-c", PRIVATE_RUN +
-                                  ' && mount --bind "$0" /root && cd /root && exec "$@"', home, script],
+            # own /run, the VM's /tmp, and its /root (the directory its sshd's /root is) as working directory
+            p = subprocess.Popen(["ip", "netns", "exec", self.n.vm(sid), "sh", "-c", PRIVATE_RUN + VM_HOME +
+                                  ' && cd /root && exec "$@"', home, script],
                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, close_fds=True,
                                  env=dict(netns.ENV, HOME="/root"), cwd="/", start_new_session=True)
         except BaseException:

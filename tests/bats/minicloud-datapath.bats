@@ -209,9 +209,11 @@ eventually() {
 	# the router translated the stream: its DNAT rule for vs's floating IP counted packets
 	pkts=$(ip netns exec "$rns" iptables -t nat -L PREROUTING -v -n -x | awk -v f="$(fip vs)" '$0 ~ f { print $1 }')
 	[ "$pkts" -gt 0 ]
-	# and vs sees vc1's floating IP as the source, not its fixed IP (the VMs run the machine's ssh client)
+	# and vs sees vc1's floating IP as the source, not its fixed IP (the VMs run the machine's ssh client,
+	# with the key copied to vc1: the test's folder is not on the VM)
+	vm_ssh "$(fip vc1)" "umask 077 && cat > /root/vs-key" < "$BATS_FILE_TMPDIR/key"
 	run vm_ssh "$(fip vc1)" ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-		-o BatchMode=yes -i "$BATS_FILE_TMPDIR/key" "root@$(fip vs)" "'echo \$SSH_CLIENT'"
+		-o BatchMode=yes -i /root/vs-key "root@$(fip vs)" "'echo \$SSH_CLIENT'"
 	[ "$status" -eq 0 ]
 	[ "${output%% *}" = "$(fip vc1)" ]
 }

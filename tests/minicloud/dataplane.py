@@ -52,10 +52,13 @@ FULL_POLL = 2.0  # a full look at Neutron even without a nudge (s)
 SSHD = "/usr/sbin/sshd"
 # A fresh /run for a namespace's sshd, in its own mount namespace: the machine's /run is left alone
 PRIVATE_RUN = "mount -t tmpfs -o mode=0755 minicloud-run /run && mkdir -m 0755 /run/sshd"
-# A VM's own /root ("$0", a folder of its work directory) and /tmp (the folder beside it, kept for the VM's
-# life: its sshd's sessions and its user-data script see the same one, and no other VM's)
-VM_HOME = (' && mount --bind "$0" /root && mkdir -p "$0.tmp" && chmod 1777 "$0.tmp"'
-           ' && mount --bind "$0.tmp" /tmp')
+# After PRIVATE_RUN, in a script run as `sh -c SCRIPT HOME KEEP COMMAND...`: a VM's own /root (HOME, a
+# folder of its work directory) and /tmp (the folder beside it, kept for the VM's life: its sshd's sessions
+# and its user-data script see the same one, and no other VM's); the cloud's folder KEEP, where the VM's
+# sshd finds its configuration and keys, shows through at its path when it is under /tmp
+VM_HOME = (' && keep=$1 && shift && mount --bind "$0" /root && mkdir -p "$0.tmp" && chmod 1777 "$0.tmp"'
+           ' && mkdir /run/keep && mount --bind "$keep" /run/keep && mount --bind "$0.tmp" /tmp'
+           ' && mkdir -p "$keep" && mount --bind /run/keep "$keep"')
 USER_DATA_TIMEOUT = 30  # s a user-data script may run before it is killed (the boot then goes on)
 
 
@@ -427,7 +430,8 @@ class Reconciler:
             # its own /root, /tmp and /run (in the mount namespace `ip netns exec` makes), as a VM has: /run/sshd,
             # sshd's privilege-separation directory, exists only where the machine's sshd service ran
             p = subprocess.Popen(["ip", "netns", "exec", ns, "sh", "-c", PRIVATE_RUN + VM_HOME +
-                                  ' && exec "$@"', home, SSHD, "-D", "-e", "-f", cfg], stdin=subprocess.DEVNULL, stdout=out,
+                                  ' && exec "$@"', home, os.path.abspath(self.d), SSHD, "-D", "-e", "-f", cfg], stdin=subprocess.DEVNULL,
+                                 stdout=out,
                                  stderr=subprocess.STDOUT, close_fds=True, env=netns.ENV)
         self.ledger.add("proc", p.pid, start_time(p.pid) or "-")
         end = time.monotonic() + 10
@@ -725,7 +729,7 @@ class Reconciler:
         try:
             # own /run, the VM's /tmp, and its /root (the directory its sshd's /root is) as working directory
             p = subprocess.Popen(["ip", "netns", "exec", self.n.vm(sid), "sh", "-c", PRIVATE_RUN + VM_HOME +
-                                  ' && cd /root && exec "$@"', home, script],
+                                  ' && cd /root && exec "$@"', home, os.path.abspath(self.d), script],
                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, close_fds=True,
                                  env=dict(netns.ENV, HOME="/root"), cwd="/", start_new_session=True)
         except BaseException:

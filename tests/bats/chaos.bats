@@ -21,8 +21,7 @@ teardown_file() {
 
 setup() {
 	minicloud_require
-	unset OS_CLOUD VMTP_LIBEXEC
-	for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+	minicloud_user_env
 }
 
 @test "bench/chaos 3: SIGKILL of a random stage at a random moment, then vmtp-cleanup --all: nothing left, every time" {

@@ -23,9 +23,7 @@ teardown_file() {
 
 setup() {
 	minicloud_require
-	unset OS_CLOUD VMTP_LIBEXEC
-	for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-	export OS_CLIENT_CONFIG_FILE="$MINICLOUD_DIR/clouds.yaml"
+	minicloud_user_env
 	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
 	CFG=$BATS_TEST_TMPDIR/vmtp.yaml
 	cp "$MINICLOUD_DIR/vmtp.yaml" "$CFG"

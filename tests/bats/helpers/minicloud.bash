@@ -56,6 +56,16 @@ minicloud_down() {
 	"$MINICLOUD" down --dir "$BATS_FILE_TMPDIR/minicloud"
 }
 
+# minicloud_user_env: in setup(), the environment of a user who names this cloud to vmtp only on its
+# command line or through clouds.yaml: no OS_* variable (OS_CLOUD included) and no VMTP_LIBEXEC;
+# OS_CLIENT_CONFIG_FILE is the cloud's clouds.yaml.
+minicloud_user_env() {
+	local v
+	unset OS_CLOUD VMTP_LIBEXEC
+	for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+	export OS_CLIENT_CONFIG_FILE="$MINICLOUD_DIR/clouds.yaml"
+}
+
 # os ARGS: the official client as the member user; os_admin ARGS: as the admin.
 os() {
 	env -u OS_AUTH_URL -u OS_PASSWORD OS_CLIENT_CONFIG_FILE="$MINICLOUD_DIR/clouds.yaml" OS_CLOUD=minicloud \

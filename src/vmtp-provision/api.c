@@ -113,19 +113,25 @@ create(struct cloud *c, const char *svc, const char *path, json_t *body,
 	return reply;
 }
 
-json_t *
-neutron_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+/*
+ * The first item of Neutron's collection COLL (its path: "security-groups")
+ * that QUERY selects, into *ITEM (a new reference; NULL when none).
+ * Returns 1, 0 when there is none, or -1 with ERR set.
+ */
+static int
+neutron_first(struct cloud *c, const char *coll, const char *query,
+    json_t **item, struct vmtp_err *err)
 {
-	const struct neutron_item *n = arg;
-	char *path = str_fmt(err, "/v2.0/%s?%s", n->coll, n->query);
-	char *key = str_fmt(err, "%s", n->coll);
-	json_t *reply = NULL;
-	json_t *items;
-	json_t *out = NULL;
+	char *path = str_fmt(err, "/v2.0/%s?%s", coll, query);
+	char *key = str_fmt(err, "%s", coll);
+	json_t *reply;
 	size_t i;
+	int rc = -1;
 
+	*item = NULL;
 	if (path == NULL || key == NULL)
 		goto out;
+	/* the answer's key is the path's with '_' for '-' (security_groups) */
 	for (i = 0; key[i] != '\0'; i++)
 		if (key[i] == '-')
 			key[i] = '_';
@@ -133,16 +139,28 @@ neutron_found(struct cloud *c, const void *arg, struct vmtp_err *err)
 	    call(c, "network", "GET", path, NULL, "list resources", NULL, err);
 	if (reply == NULL)
 		goto out;
-	items = json_object_get(reply, key);
-	out = json_array_size(items) > 0
-	          ? json_pack("{s:O}", n->key, json_array_get(items, 0))
-	          : json_null();
-	if (out == NULL)
-		err_set(err, VMTP_EXIT_FAIL, "out of memory");
-out:
+	*item = json_incref(json_array_get(json_object_get(reply, key), 0));
 	json_decref(reply);
+	rc = *item != NULL;
+out:
 	free(path);
 	free(key);
+	return rc;
+}
+
+json_t *
+neutron_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	const struct neutron_item *n = arg;
+	json_t *item;
+	json_t *out;
+	int rc = neutron_first(c, n->coll, n->query, &item, err);
+
+	if (rc < 0)
+		return NULL;
+	out = rc > 0 ? json_pack("{s:o}", n->key, item) : json_null();
+	if (out == NULL)
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	return out;
 }
 
@@ -315,35 +333,20 @@ neutron_find(struct cloud *c, const char *coll, const char *name, json_t **item,
     struct vmtp_err *err)
 {
 	char *q = http_escape(name);
-	char *path = NULL;
-	char *key = NULL;
-	json_t *reply;
-	size_t i;
+	char *query = NULL;
 	int rc = -1;
 
 	*item = NULL;
-	if (q == NULL || (key = strdup(coll)) == NULL) {
+	if (q == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	path = str_fmt(err, "/v2.0/%s?name=%s", coll, q);
-	if (path == NULL)
-		goto out;
-	/* the answer's key is the path's with '_' for '-' (security_groups) */
-	for (i = 0; key[i] != '\0'; i++)
-		if (key[i] == '-')
-			key[i] = '_';
-	reply =
-	    call(c, "network", "GET", path, NULL, "list resources", NULL, err);
-	if (reply == NULL)
-		goto out;
-	*item = json_incref(json_array_get(json_object_get(reply, key), 0));
-	json_decref(reply);
-	rc = *item != NULL;
+	query = str_fmt(err, "name=%s", q);
+	if (query != NULL)
+		rc = neutron_first(c, coll, query, item, err);
 out:
 	free(q);
-	free(key);
-	free(path);
+	free(query);
 	return rc;
 }
 

@@ -375,7 +375,8 @@ provision_kill() {
 	[ "$(snapshot)" = "$BASE" ]
 	# the minicloud's public network is not shared: a member may not put ports on it, and is told so
 	run -1 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T --reuse-network public
-	[[ "$stderr" == *"cannot create server $T-server: 403: "*"not allowed to create port on this network"* ]]
+	# the VMs are created side by side: whichever is refused first is named
+	[[ "$stderr" =~ "cannot create server $T-"(server|client[1-4])": 403: ".*"not allowed to create port on this network" ]]
 	[[ "$stderr" != *"has no IPv4 subnet"* ]]
 	[ "$(snapshot)" = "$BASE" ]
 }

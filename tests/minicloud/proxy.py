@@ -190,6 +190,14 @@ def make_handler(service, backend_port, state):
             finally:
                 conn.close()
 
+        def drop(self):
+            """Closes the client's connection without a word (a connection lost on the way)."""
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
         def handle_any(self):
             t0 = time.monotonic()
             status = 0
@@ -207,12 +215,7 @@ def make_handler(service, backend_port, state):
                 if f.get("delay_ms") and applies(f.get("delay_service"), service):
                     time.sleep(f["delay_ms"] / 1000.0)
                 if f.get("drop") and state.hit("drop", f["drop"]):
-                    self.close_connection = True
-                    try:
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                    return
+                    return self.drop()
                 rate = f.get("rate")
                 if rate and applies(rate.get("service"), service) and state.hit("rate", rate["rate"]):
                     extra = []
@@ -231,12 +234,7 @@ def make_handler(service, backend_port, state):
                         state.hit("drop_after", after["rate"]):
                     # the service acts on the request; its answer is lost on the way back
                     self.forward(body, answer=False)
-                    self.close_connection = True
-                    try:
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                    return
+                    return self.drop()
                 status = self.forward(body)
             finally:
                 state.write(self.label, self.command, self.path.split("?")[0], status,

@@ -51,9 +51,10 @@ restore_compute() {
 	rm "$saved"
 }
 
-# topology: a tagged run's network, subnet, router (gateway and interface),
-# security group, key pair, a free port, a server and a floating IP, made
-# with the official client; prints the server's id.
+# topology [--no-port]: a tagged run's network, subnet, router (gateway and
+# interface), security group, key pair, a free port (unless --no-port), a
+# server and a floating IP, made with the official client; prints the
+# server's id.
 topology() {
 	local srv
 	touch "$BATS_TEST_TMPDIR/made"
@@ -63,7 +64,7 @@ topology() {
 	os router set --external-gateway public $T-router
 	os router add subnet $T-router $T-subnet1
 	os security group create --tag $T $T-sg > /dev/null
-	os port create --tag $T --network $T-net1 --no-security-group $T-port > /dev/null
+	[ "${1:-}" = --no-port ] || os port create --tag $T --network $T-net1 --no-security-group $T-port > /dev/null
 	os keypair create $T-key > /dev/null
 	srv=$(os --os-compute-api-version 2.52 server create --tag $T --flavor m1.small --image minicloud-vm \
 		--network $T-net1 --key-name $T-key --security-group $T-sg $T-server -f value -c id)
@@ -107,17 +108,7 @@ journal() {
 	os security group list > /dev/null
 	before=$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)')
 	keep=$(mknet keep-me)
-	os network create --tag $T $T-net1 > /dev/null
-	os subnet create --tag $T --network $T-net1 --subnet-range 172.25.9.0/24 $T-subnet1 > /dev/null
-	os router create --tag $T $T-router > /dev/null
-	os router set --external-gateway public $T-router
-	os router add subnet $T-router $T-subnet1
-	os security group create --tag $T $T-sg > /dev/null
-	os keypair create $T-key > /dev/null
-	srv=$(os --os-compute-api-version 2.52 server create --tag $T --flavor m1.small --image minicloud-vm \
-		--network $T-net1 --key-name $T-key --security-group $T-sg $T-server -f value -c id)
-	minicloud_wait_server "$srv" ACTIVE
-	os floating ip create --tag $T public > /dev/null
+	srv=$(topology --no-port)
 
 	run -0 --separate-stderr vmtp-cleanup --tag $T
 	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "floatingip,server,router,subnet,network,security_group,keypair" ]

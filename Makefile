@@ -129,6 +129,11 @@ check:
 demo:
 	@mk/demo.sh
 
+# Every benchmark under bench/, then one table: figure, value, ratio, goal
+# (root; BENCHES="a b" runs only those).
+bench: all
+	@mk/bench.sh $(BENCHES)
+
 # Every bats file alone on a machine as after boot (what our code leaves
 # outside the tree removed first), then the whole suite in reverse order;
 # not part of `make check` (mk/check-isolated.sh says what it removes).
@@ -182,5 +187,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz $(PROGRAMS:%=bin/%)
 
-.PHONY: all deps deps-test demo format-check man-check test check check-isolated asan \
+.PHONY: all deps deps-test demo bench format-check man-check test check check-isolated asan \
 	asan-pipeline fuzz fuzz-smoke install clean

@@ -2,6 +2,8 @@
 # (tests/bats/helpers/nshosts.bash) and the programs of this tree.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=table.sh
+. "$ROOT/bench/table.sh"
 PATH=$ROOT/bin:$PATH
 BATS_FILE_TMPDIR=$(mktemp -d /tmp/vmtp-bench.XXXXXX)
 # shellcheck source=../tests/bats/helpers/nshosts.bash

@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# bench/table.sh - one row of `make bench`'s table (mk/bench.sh).  A
+# benchmark prints its figures as it likes; for each figure that has a goal
+# it also calls
+#   bench_row FIGURE VALUE RATIO GOAL
+# FIGURE names what was measured and on what ("vmtp-run / by hand, 2 flows
+# TCP+ICMP"), VALUE is the measured figure with its unit ("27.7 s"), RATIO a
+# number, GOAL "<= N", ">= N" or "N..M" (inclusive).  The row goes to stdout
+# and, when BENCH_TABLE names a file, is appended to it, tab separated, with
+# "met" or "MISSED".
+bench_row() {
+	local met
+	met=$(awk -v r="$3" -v g="$4" 'BEGIN {
+		n = split(g, a, " ")
+		if (n == 2 && a[1] == "<=") ok = (r + 0 <= a[2] + 0)
+		else if (n == 2 && a[1] == ">=") ok = (r + 0 >= a[2] + 0)
+		else if (split(g, b, /\.\./) == 2) ok = (r + 0 >= b[1] + 0 && r + 0 <= b[2] + 0)
+		else { print "bad-goal"; exit }
+		print ok ? "met" : "MISSED"
+	}')
+	printf 'bench: %s: %s, ratio %s (goal %s): %s\n' "$1" "$2" "$3" "$4" "$met"
+	if [ -n "${BENCH_TABLE:-}" ]; then
+		printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$met" >>"$BENCH_TABLE"
+	fi
+}

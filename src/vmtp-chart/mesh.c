@@ -27,6 +27,7 @@ chart_mesh_free(struct chart_mesh *m)
 	free(m->low_out);
 	free(m->low_in);
 	free(m->worst);
+	free(m->pairs);
 	free(m);
 }
 
@@ -208,24 +209,47 @@ out:
 	return rc;
 }
 
-/* Orders hosts of mesh M worst first: low both ways first, then more low
- * pairs, then by name (for qsort_r). */
-static int
-cmp_worse(const void *pa, const void *pb, void *arg)
+/*
+ * Names the hosts that explain M's low pairs, worst first, into
+ * M->worst: in turn, the host with the most low pairs not yet explained
+ * (one low both as sender and as receiver first, then by name), while it
+ * explains two or more; the low pairs left unexplained go to M->pairs.
+ * LEFT is M->low copied, and is consumed.
+ */
+static void
+rank_hosts(struct chart_mesh *m, unsigned char *left)
 {
-	const struct chart_mesh *m = arg;
-	size_t a = *(const size_t *)pa;
-	size_t b = *(const size_t *)pb;
-	int both_a = m->low_out[a] > 0 && m->low_in[a] > 0;
-	int both_b = m->low_out[b] > 0 && m->low_in[b] > 0;
-	int sum_a = m->low_out[a] + m->low_in[a];
-	int sum_b = m->low_out[b] + m->low_in[b];
+	size_t n = m->n;
+	size_t h, k;
 
-	if (both_a != both_b)
-		return both_b - both_a;
-	if (sum_a != sum_b)
-		return sum_b - sum_a;
-	return strcmp(m->hosts[a], m->hosts[b]);
+	for (;;) {
+		size_t best = n;
+		int best_score = 0, best_both = 0;
+
+		for (h = 0; h < n; h++) {
+			int out = 0, in = 0, both;
+
+			for (k = 0; k < n; k++) {
+				out += left[h * n + k];
+				in += left[k * n + h];
+			}
+			both = out > 0 && in > 0;
+			if (both > best_both ||
+			    (both == best_both && out + in > best_score)) {
+				best = h;
+				best_score = out + in;
+				best_both = both;
+			}
+		}
+		if (best == n || best_score < 2)
+			break;
+		m->worst[m->nworst++] = best;
+		for (k = 0; k < n; k++)
+			left[best * n + k] = left[k * n + best] = 0;
+	}
+	for (h = 0; h < n * n; h++)
+		if (left[h])
+			m->pairs[m->npairs++] = h;
 }
 
 /* The median, threshold, low pairs and worst hosts of M.  Returns 0, or
@@ -235,6 +259,7 @@ judge(struct chart_mesh *m)
 {
 	size_t nn = m->n * m->n;
 	double *v = malloc((nn + 1) * sizeof(*v));
+	unsigned char *left;
 	size_t nv = 0;
 	size_t i, s, r;
 
@@ -242,8 +267,9 @@ judge(struct chart_mesh *m)
 	m->low_out = calloc(m->n, sizeof(*m->low_out));
 	m->low_in = calloc(m->n, sizeof(*m->low_in));
 	m->worst = calloc(m->n, sizeof(*m->worst));
+	m->pairs = calloc(nn + 1, sizeof(*m->pairs));
 	if (v == NULL || m->low == NULL || m->low_out == NULL ||
-	    m->low_in == NULL || m->worst == NULL) {
+	    m->low_in == NULL || m->worst == NULL || m->pairs == NULL) {
 		free(v);
 		return -1;
 	}
@@ -266,10 +292,12 @@ judge(struct chart_mesh *m)
 			m->low_out[s]++;
 			m->low_in[r]++;
 		}
-	for (i = 0; i < m->n; i++)
-		if (m->low_out[i] + m->low_in[i] > 0)
-			m->worst[m->nworst++] = i;
-	qsort_r(m->worst, m->nworst, sizeof(*m->worst), cmp_worse, m);
+	left = malloc(nn + 1);
+	if (left == NULL)
+		return -1;
+	memcpy(left, m->low, nn);
+	rank_hosts(m, left);
+	free(left);
 	return 0;
 }
 
@@ -356,7 +384,10 @@ chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err)
 	}
 	fputs("\nWorst hosts:", fp);
 	if (m->nworst == 0)
-		fprintf(fp, " none below %.0f%% of the median", m->share * 100);
+		fprintf(fp,
+		    m->npairs > 0 ? " none (no host is in two low pairs)"
+		                  : " none below %.0f%% of the median",
+		    m->share * 100);
 	for (i = 0; i < m->nworst; i++) {
 		size_t h = m->worst[i];
 
@@ -367,6 +398,14 @@ chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err)
 		    m->low_in[h], m->n - 1);
 	}
 	putc('\n', fp);
+	if (m->npairs > 0) {
+		fputs("Low pairs:", fp);
+		for (i = 0; i < m->npairs; i++)
+			fprintf(fp, "%s %s -> %s", i > 0 ? "," : "",
+			    m->hosts[m->pairs[i] / m->n],
+			    m->hosts[m->pairs[i] % m->n]);
+		putc('\n', fp);
+	}
 	if (fflush(fp) != 0 || ferror(fp))
 		return err_set(err, VMTP_EXIT_FAIL, "cannot write: %s",
 		    strerror(errno != 0 ? errno : EIO));

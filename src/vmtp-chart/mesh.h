@@ -6,7 +6,10 @@
  *
  * A host is named by the host part of its placement ("compute-2" of
  * "nova:compute-2"), or by its address when the document has no
- * placement (native hosts).  A pair's TCP figure is the mean throughput of
+ * placement (native hosts).  The worst hosts are found in turn: the one
+ * with the most low pairs not yet explained (low both as sender and as
+ * receiver first), while it explains two or more; a low pair left over is
+ * named as a pair.  A pair's TCP figure is the mean throughput of
  * its forward TCP results; its RTT the mean average RTT of its ICMP
  * results at the smallest packet size measured.
  */
@@ -35,7 +38,10 @@ struct chart_mesh {
 	int *low_out;       /* per host: low pairs as sender */
 	int *low_in;        /* per host: low pairs as receiver */
 	size_t nworst;
-	size_t *worst; /* hosts with a low pair, worst first */
+	size_t *worst; /* the hosts that explain the low pairs, worst first */
+	size_t npairs;
+	size_t *pairs; /* low pairs no worst host explains: sender * n +
+	                  receiver */
 };
 
 /*
@@ -52,7 +58,8 @@ void chart_mesh_free(struct chart_mesh *m);
 
 /*
  * Writes M as terminal text to FP: the TCP matrix (a low pair marked
- * '*'), the RTT matrix when there is one, then the worst hosts.  Returns
+ * '*'), the RTT matrix when there is one, then the worst hosts and the
+ * low pairs they do not explain.  Returns
  * 0, or -1 with ERR set when writing fails.
  */
 int chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err);

@@ -16,6 +16,12 @@ teardown_file() {
 	nshosts_down
 }
 
+teardown() {
+	# a test's slowed link: both ways of host 3
+	tc -n "$(nsh_ns 3)" qdisc del dev eth0 root 2>/dev/null || true
+	tc qdisc del dev "${NSH_P}h3" root 2>/dev/null || true
+}
+
 # check_rounds FILE N: FILE has "round a b" lines after a "rounds R" line;
 # every pair of N hosts once, no host twice in a round, R rounds.
 check_rounds() {
@@ -108,4 +114,83 @@ pairs_of() {
 	run -2 --separate-stderr vmtp-provision --mesh all
 	[[ $stderr == *"--mesh with a cloud"*"not supported yet"* ]]
 	[ -z "$output" ]
+}
+
+# mesh_stream N SLOW: the records of a mesh run of N VMs on compute-1..N
+# where every pair with compute-SLOW gets 2 Gbps and the others 9 (plus
+# 0.01 per receiver, so that no two figures are equal), and ICMP RTT
+# 0.2 ms (1.5 ms to or from the slow one).
+mesh_stream() {
+	"$VMTP_TOOLS/mesh-dump" "$1" | awk -v n="$1" -v slow="$2" '
+		BEGIN { run = "vmtp-7e570001"
+			printf "{\"type\":\"run\",\"run\":\"%s\",\"v\":1,\"date\":\"2026-11-29T04:00:00Z\"}\n", run
+			for (h = 1; h <= n; h++)
+				printf "{\"type\":\"host\",\"run\":\"%s\",\"name\":\"vm%d\",\"role\":\"mesh\",\"ip\":\"10.9.0.%d\",\"az\":\"nova:compute-%d\"}\n", run, h, h, h }
+		NR > 1 {
+			for (way = 0; way < 2; way++) {
+				c = (way ? $3 : $2) + 1; s = (way ? $2 : $3) + 1; id++
+				printf "{\"type\":\"flow\",\"run\":\"%s\",\"id\":%d,\"desc\":\"VM to VM same network fixed IP (inter-node)\",\"client\":\"vm%d\",\"server\":\"vm%d\",\"target\":\"10.9.0.%d\",\"bidirectional\":false,\"round\":%d}\n", run, id, c, s, s, $1
+				g = (c == slow || s == slow ? 2 : 9) + s / 100
+				printf "{\"type\":\"sample\",\"run\":\"%s\",\"flow\":%d,\"protocol\":\"TCP\",\"tool\":\"nuttcp-8.2.2\",\"pkt_size\":65536,\"t_start\":1,\"t_end\":2,\"loop\":1,\"throughput_kbps\":%d}\n", run, id, g * 1048576
+				r = c == slow || s == slow ? 1.5 : 0.2
+				printf "{\"type\":\"sample\",\"run\":\"%s\",\"flow\":%d,\"protocol\":\"ICMP\",\"tool\":\"ping\",\"pkt_size\":64,\"t_start\":2,\"t_end\":3,\"tx_packets\":2,\"rx_packets\":2,\"rtt_min_ms\":%s,\"rtt_avg_ms\":%s,\"rtt_max_ms\":%s}\n", run, id, r, r, r
+			}
+		}'
+}
+
+@test "vmtp-chart --format text: the mesh matrix marks the slow host's pairs and names it worst" {
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/mesh.ndjson"
+	run -0 --separate-stderr vmtp-chart --format text "$BATS_TEST_TMPDIR/mesh.ndjson"
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/report.txt"
+	# the median of the 20 pairs: 12 at 9.0x and 8 at 2.0x Gbps
+	median=$(jq -s '[.[] | select(.type == "sample" and .protocol == "TCP") | .throughput_kbps / 1048576]
+	    | sort | (.[9] + .[10]) / 2' "$BATS_TEST_TMPDIR/mesh.ndjson")
+	grep -q "^Mesh of 5 hosts: TCP Gbps, sender (row) to receiver (column); \* below 80% of the median ($(printf '%.2f' "$median") Gbps)$" \
+		"$BATS_TEST_TMPDIR/report.txt"
+	# every cell of compute-3's row and column is marked, no other one
+	awk '/^Mesh of 5 hosts/ { on = 1; getline; next } on && NF == 0 { exit }
+	    on { for (i = 2; i <= NF; i++) { low = ($i ~ /^\*/); want = ($1 == "compute-3" || i == 4) && $i != "-"
+	            if (low != want) { print "cell " $1 " " i ": " $i; bad = 1 } } }
+	    END { exit bad }' "$BATS_TEST_TMPDIR/report.txt"
+	# the diagonal has no figure; a row's figure is its sender's
+	grep -q '^compute-1 *- *9\.02 *\*2\.03 *9\.04 *9\.05$' "$BATS_TEST_TMPDIR/report.txt"
+	grep -q '^Mesh: ICMP RTT ms (average)$' "$BATS_TEST_TMPDIR/report.txt"
+	grep -q '^compute-3 *1\.500 *1\.500 *- *1\.500 *1\.500$' "$BATS_TEST_TMPDIR/report.txt"
+	grep -q '^Worst hosts: compute-3 (low as sender 4 of 4, as receiver 4 of 4)$' "$BATS_TEST_TMPDIR/report.txt"
+	! grep -q '^Low pairs' "$BATS_TEST_TMPDIR/report.txt"
+}
+
+@test "vmtp-chart --format text: a low pair no bad host explains is named as a pair" {
+	mesh_stream 5 3 | jq -c 'if .type == "sample" and .flow == 1 and .protocol == "TCP"
+	    then .throughput_kbps = 1048576 else . end' > "$BATS_TEST_TMPDIR/mesh.ndjson"
+	pair=$(jq -r 'select(.type == "flow" and .id == 1) | "\(.client) \(.server)"' "$BATS_TEST_TMPDIR/mesh.ndjson" |
+		sed 's/vm/compute-/g; s/ / -> /')
+	run -0 --separate-stderr vmtp-chart --format text "$BATS_TEST_TMPDIR/mesh.ndjson"
+	[[ $output == *$'\nWorst hosts: compute-3 (low as sender 4 of 4, as receiver 4 of 4)\nLow pairs: '"$pair"* ]]
+}
+
+@test "vmtp-chart --mesh-low: a lower threshold marks nothing; a result that is no mesh has no matrix" {
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/mesh.ndjson"
+	run -0 --separate-stderr vmtp-chart --format text --mesh-low 10 "$BATS_TEST_TMPDIR/mesh.ndjson"
+	[[ $output == *"below 10% of the median"* ]]
+	[[ $output == *"Worst hosts: none below 10% of the median"* ]]
+	run -2 --separate-stderr vmtp-chart --format text --mesh-low 0 "$BATS_TEST_TMPDIR/mesh.ndjson"
+	[[ $stderr == *"--mesh-low"* ]]
+	jq -c 'del(.round)' "$BATS_TEST_TMPDIR/mesh.ndjson" > "$BATS_TEST_TMPDIR/plain.ndjson"
+	run -0 --separate-stderr vmtp-chart --format text "$BATS_TEST_TMPDIR/plain.ndjson"
+	[[ $output != *"Mesh of"* ]]
+}
+
+@test "a native mesh with one host's link slowed both ways: the chart names that host worst" {
+	# host 3 sends and receives at 100 Mbit/s at most; the others at veth speed
+	tc -n "$(nsh_ns 3)" qdisc add dev eth0 root tbf rate 100mbit burst 64kb latency 50ms
+	tc qdisc add dev "${NSH_P}h3" root tbf rate 100mbit burst 64kb latency 50ms
+	nsh_provision -q --mesh all > "$BATS_TEST_TMPDIR/topo.ndjson"
+	run -0 --separate-stderr vmtp-run -q --ssh-key "$NSH_DIR/id_ed25519" -t 1 --protocols T \
+		--tcp-loops 1 "$BATS_TEST_TMPDIR/topo.ndjson"
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/run.ndjson"
+	[ "$(jq -s '[.[] | select(.type == "sample" and .error == null)] | length' "$BATS_TEST_TMPDIR/run.ndjson")" = 20 ]
+	run -0 --separate-stderr vmtp-chart --format text "$BATS_TEST_TMPDIR/run.ndjson"
+	[[ $output == *"Mesh of 5 hosts"* ]]
+	[[ $output == *$'\nWorst hosts: '"$(nsh_ip 3)"' (low as sender 4 of 4, as receiver 4 of 4)'* ]]
 }

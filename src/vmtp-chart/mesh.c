@@ -32,8 +32,9 @@ chart_mesh_free(struct chart_mesh *m)
 }
 
 /*
- * The name of one end of FLOW: the host part of AZ_KEY's placement, else
- * IP_KEY's address, borrowed from FLOW (NULL when it has neither).
+ * The name of one end of FLOW: the host part of AZ_KEY's placement
+ * ("zone:host"), else IP_KEY's address, borrowed from FLOW (NULL when it
+ * has neither).
  */
 static const char *
 end_name(const json_t *flow, const char *az_key, const char *ip_key)
@@ -41,10 +42,10 @@ end_name(const json_t *flow, const char *az_key, const char *ip_key)
 	const char *az = json_string_value(json_object_get(flow, az_key));
 	const char *colon;
 
-	if (az != NULL && *az != '\0') {
-		colon = strrchr(az, ':');
-		return colon != NULL && colon[1] != '\0' ? colon + 1 : az;
-	}
+	/* a zone alone ("nova", as a member sees it) names no host */
+	colon = az != NULL ? strrchr(az, ':') : NULL;
+	if (colon != NULL && colon[1] != '\0')
+		return colon + 1;
 	return json_string_value(json_object_get(flow, ip_key));
 }
 

@@ -2,16 +2,17 @@
  * mesh.h - a mesh result (vmtp-provision --mesh: flows that have a
  * "round") as a sender x receiver matrix: TCP throughput and ICMP RTT per
  * pair of hosts, the pairs below a threshold marked, and the hosts ranked
- * worst first (issue 17's heat map; vmtp-chart(1) MESH).
+ * worst first (issue 17; vmtp-chart(1)).
  *
  * A host is named by the host part of its placement ("compute-2" of
- * "nova:compute-2"), or by its address when the document has no
- * placement (native hosts).  The worst hosts are found in turn: the one
- * with the most low pairs not yet explained (low both as sender and as
- * receiver first), while it explains two or more; a low pair left over is
- * named as a pair.  A pair's TCP figure is the mean throughput of
- * its forward TCP results; its RTT the mean average RTT of its ICMP
- * results at the smallest packet size measured.
+ * "nova:compute-2"), or by its address when the document has no host in
+ * its placement (native hosts; a zone alone, as a member sees it).  The
+ * worst hosts are found in turn: the one with the most low pairs not yet
+ * explained (low both as sender and as receiver first), while it explains
+ * two or more; a low pair left over is named as a pair.  A pair's TCP
+ * figure is the mean throughput of its forward TCP results; its RTT the
+ * mean average RTT of its ICMP results at the smallest packet size
+ * measured.
  */
 #ifndef VMTP_CHART_MESH_H
 #define VMTP_CHART_MESH_H

@@ -43,7 +43,8 @@ static const char synopsis[] =
     "usage: vmtp-provision [-hqv] [-c config] [-r openrc] [--os-cloud name]\n"
     "                      [--insecure] [--availability-zone zone]\n"
     "                      [--hypervisor [zone:]host] [--inter-node-only]\n"
-    "                      [--same-network-only] [--reuse-network name]\n"
+    "                      [--mesh N|all] [--same-network-only]\n"
+    "                      [--reuse-network name]\n"
     "                      [--vnic-type normal|direct|macvtap] "
     "[--keep-on-error]\n"
     "                      [--delete-image-after-run]\n"
@@ -100,8 +101,8 @@ enum {
 	OPT_MESH
 };
 
-/* --mesh all: every --host. */
-#define MESH_ALL (-1)
+/* --mesh all: every --host, or every compute host. */
+#define MESH_ALL CLOUD_MESH_ALL
 
 /* Nova's limit for user data, base64-encoded (bytes). */
 #define USER_DATA_MAX 65535
@@ -142,10 +143,11 @@ static const struct opt options[] = {
     {OPT_EXTERNAL, "external-host", "user@ip",
         "an external host measured against the server"},
     {OPT_INTER, "inter-node-only", NULL, "no intra-host flow"},
-    {OPT_MESH, "mesh", "N|all",
-        "every pair of the first N hosts (or all), both\n"
-        "ways, in rounds: no host twice in a round"},
     OPT_GROUP("\nBoth modes:"),
+    {OPT_MESH, "mesh", "N|all",
+        "every pair of N hosts (or all), both ways, in\n"
+        "rounds: the first N --host, or N VMs, one per\n"
+        "compute host"},
     {OPT_CONTROLLER, "controller-node", "user@ip",
         "the controller's distribution, OpenStack\n"
         "release and CPU, read over SSH, in the run record"},
@@ -408,10 +410,14 @@ check_mesh(struct opts *o, struct vmtp_err *err)
 			    "--external-host does not go with it");
 		hosts++;
 	}
-	if (hosts == 0)
-		return err_set(err, VMTP_EXIT_USAGE,
-		    "--mesh with a cloud (one VM per compute host) is not "
-		    "supported yet: give the hosts with --host");
+	if (hosts == 0) {
+		/* a cloud mesh: one VM per compute host */
+		if (o->n_hyper > 0)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--mesh places one VM on each compute host: "
+			    "--hypervisor does not go with it");
+		return 0;
+	}
 	if (o->mesh == MESH_ALL)
 		o->mesh = hosts;
 	if (o->mesh > hosts || o->mesh < 2)
@@ -960,6 +966,7 @@ cloud(int argc, char **argv, struct opts *o, struct cloud_opts *co,
 	co->hyper[0] = o->hyper[0];
 	co->hyper[1] = o->hyper[1];
 	co->inter_node_only = o->inter_node_only;
+	co->mesh = o->mesh;
 	co->same_network_only = o->same_network_only;
 	co->reuse_network = o->reuse_network != NULL
 	                        ? o->reuse_network

@@ -111,8 +111,8 @@ pairs_of() {
 	run -2 --separate-stderr vmtp-provision --host root@192.0.2.1 --host root@192.0.2.2 \
 		--external-host root@192.0.2.3 --mesh all
 	[[ $stderr == *"--external-host does not go with it"* ]]
-	run -2 --separate-stderr vmtp-provision --mesh all
-	[[ $stderr == *"--mesh with a cloud"*"not supported yet"* ]]
+	run -2 --separate-stderr vmtp-provision --mesh all --hypervisor compute-1
+	[[ $stderr == *"--mesh places one VM on each compute host: --hypervisor does not go with it"* ]]
 	[ -z "$output" ]
 }
 

@@ -23,6 +23,10 @@
 #define SLOPE 0.03
 /* Keep the next rate this far (relative) inside the open interval. */
 #define INSIDE 0.005
+/* Under and over closer than this share of the rates a knee needs to go
+ * from the one's loss to the other's show a loss that varies from probe
+ * to probe more than with the rate. */
+#define STEEP_SHARE (2.0 / 3)
 
 void
 search_init(
@@ -100,7 +104,7 @@ inside(const struct search *s, double x)
 
 /*
  * The rate where the loss per fragment would be F, on the line through
- * probes A and B in (log rate, loss per fragment), or 0 when that line
+ * probes A and B in (log rate sent, loss per fragment), or 0 when that line
  * does not rise with the rate or one of them had its reassembly collapse.
  */
 static double
@@ -109,8 +113,8 @@ secant(const struct search *s, const struct search_probe *a,
 {
 	double fa = frag_loss(s, a->loss);
 	double fb = frag_loss(s, b->loss);
-	double la = log(a->offered_kbps);
-	double lb = log(b->offered_kbps);
+	double la = log(sent(a));
+	double lb = log(sent(b));
 
 	if (s->frags > 1 && (fa > FRAG_COLLAPSE || fb > FRAG_COLLAPSE))
 		return 0;
@@ -200,6 +204,54 @@ choose(const struct search *s, const struct search_probe *last)
 	return (lo + hi) / 2;
 }
 
+/*
+ * Whether the under and over are closer than a knee allows: on the model
+ * of search.h, a knee at C loses 1 - C/x per fragment at x > C, so going
+ * from the under's loss per fragment fu to the over's fo takes a rate
+ * ratio of at least (1 - fu) / (1 - fo) (a queue only widens it).  Under
+ * and over much closer than that lost what no knee loses: the loss is too
+ * random there for any rate to stay in the bracket.  An over whose
+ * reassembly collapsed tells nothing of the kind.
+ */
+static int
+too_steep(const struct search *s)
+{
+	double fu = frag_loss(s, s->under.loss);
+	double fo = frag_loss(s, s->over.loss);
+	double need;
+
+	if (fo >= 1 || (s->frags > 1 && fo > FRAG_COLLAPSE))
+		return 0;
+	need = (1 - fu) / (1 - fo) - 1;
+	return s->over.offered_kbps <
+	       s->under.offered_kbps * (1 + STEEP_SHARE * need);
+}
+
+/*
+ * The rate of the one probe that confirms a loss too steep for a knee:
+ * between under and over where the loss per fragment would be the
+ * bracket's middle, or halfway when that is not inside.
+ */
+static double
+confirm(const struct search *s)
+{
+	double x =
+	    secant(s, &s->under, &s->over, frag_loss(s, (s->min + s->max) / 2));
+
+	if (inside(s, x))
+		return x;
+	return (s->under.offered_kbps + s->over.offered_kbps) / 2;
+}
+
+/* Ends the search without a probe in the bracket. */
+static void
+search_end(struct search *s)
+{
+	s->done = 1;
+	if (s->have_under && s->have_over && too_steep(s))
+		s->unstable = 1;
+}
+
 void
 search_feed(struct search *s, const struct search_probe *p)
 {
@@ -231,14 +283,22 @@ search_feed(struct search *s, const struct search_probe *p)
 		s->have_over = 1;
 	}
 	if (s->probes >= SEARCH_MAX_PROBES) {
-		s->done = 1;
+		search_end(s);
 		return;
 	}
 	s->next_kbps = choose(s, p);
 	s->prev = *p;
 	s->have_prev = 1;
+	/* the interval closed on losses no knee has so close together: one
+	 * more probe between them, where a knee would meet the bracket,
+	 * before the search says no rate stays in it */
+	if (s->next_kbps <= 0 && !s->confirmed && s->have_under &&
+	    s->have_over && too_steep(s)) {
+		s->confirmed = 1;
+		s->next_kbps = confirm(s);
+	}
 	if (s->next_kbps <= 0)
-		s->done = 1;
+		search_end(s);
 }
 
 const struct search_probe *

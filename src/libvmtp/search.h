@@ -26,6 +26,15 @@
  * within 5 %, or SEARCH_MAX_PROBES were spent.  A first probe under the
  * bracket ends the search: nothing faster can be offered (when the sender
  * fell short of the offered rate, the sender was the limit).
+ *
+ * A knee going from the under's loss per fragment fu to the over's fo
+ * takes a rate ratio of at least (1 - fu) / (1 - fo).  When the interval
+ * closes on an under and an over much closer than that (2/3 of the ratio's
+ * excess), the loss there varies from probe to probe more than with the
+ * rate: one more probe between them, where a knee would meet the bracket,
+ * confirms it; if that one misses the bracket too, the search ends with
+ * unstable set (no rate can be relied on to stay in the bracket; the
+ * result is then the highest probe under it, as measured).
  */
 #ifndef VMTP_SEARCH_H
 #define VMTP_SEARCH_H
@@ -46,12 +55,14 @@ struct search {
 	int probes;         /* fed so far */
 	int done;           /* search_next() returns 0 */
 	int sender_limited; /* the first probe could not be sent */
+	int unstable;       /* no rate stays in the bracket: see search.h */
 	int have_under, have_over;
 	struct search_probe under; /* highest rate with loss < min */
 	struct search_probe over;  /* lowest rate with loss > max */
 	struct search_probe hit;   /* a probe inside the bracket */
 	struct search_probe prev;  /* the last probe fed */
 	int have_hit, have_prev;
+	int confirmed; /* the probe confirming a steep loss was made */
 	double next_kbps;
 };
 

@@ -37,6 +37,7 @@ result() {
 	[ "$status" -eq 0 ]
 	result | jq -e '.probes <= 3 and .loss >= 2 and .loss <= 5'
 	result | jq -e '.offered_kbps > 200000 and .offered_kbps < 212000'
+	result | jq -e '.loss_unstable == false'
 }
 
 @test "a knee whose queue a short probe drains is met in at most 3 probes" {
@@ -54,6 +55,7 @@ result() {
 		run search-dump 2 5 1400 < "$BATS_TEST_TMPDIR/c"
 		[ "$status" -eq 0 ]
 		result | jq -e '.probes <= 4 and .loss >= 2 and .loss <= 5'
+		result | jq -e '.loss_unstable == false'
 	done
 }
 
@@ -103,4 +105,31 @@ result() {
 	run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
 	[ "$status" -eq 0 ]
 	result | jq -e '.probes <= 5 and .loss <= 5'
+}
+
+@test "a loss too random for any rate to stay in the bracket is said so, within 5 probes" {
+	# a knee at 250 Mbit/s, but from 240 to 280 each 1 % of rate loses
+	# either 1 % or 8 %, never what lies between: a loss that varies from
+	# probe to probe by more than the bracket is wide
+	curve "i++; s = x < 3000 ? x : 3000
+	       loss = x < 240 ? 0 : (x < 280 ? (i % 2 ? 1 : 8) : 100 * (1 - 250 / s))
+	       rx = s * (1 - loss / 100)" > "$BATS_TEST_TMPDIR/c"
+	run search-dump -s 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 5 and .loss_unstable == true'
+	# the rate reported is the highest probe under the bracket, with the
+	# loss it measured
+	result | jq -e '.loss == 1 and .offered_kbps >= 240000 and .offered_kbps < 280000'
+}
+
+@test "a smooth knee is not called unstable, also where its bracket is a fraction of a percent of rate wide" {
+	# datagrams of 6 fragments on a token bucket of 300 Mbit/s: the
+	# bracket [2, 5] % spans 0.5 % of rate just over the knee
+	curve "s = x < 3000 ? x : 3000; f = s > 300 ? 1 - 300 / s : 0
+	       loss = 100 * (1 - (1 - f) ^ 6); rx = s * (1 - loss / 100)" \
+	    > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 8192 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 5 and .loss_unstable == false'
+	result | jq -e '.loss >= 2 and .loss <= 5'
 }

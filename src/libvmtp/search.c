@@ -286,17 +286,21 @@ search_feed(struct search *s, const struct search_probe *p)
 		search_end(s);
 		return;
 	}
-	s->next_kbps = choose(s, p);
-	s->prev = *p;
-	s->have_prev = 1;
-	/* the interval closed on losses no knee has so close together: one
+	/* under and over with losses no knee has so close together: one
 	 * more probe between them, where a knee would meet the bracket,
 	 * before the search says no rate stays in it */
-	if (s->next_kbps <= 0 && !s->confirmed && s->have_under &&
-	    s->have_over && too_steep(s)) {
+	if (s->have_under && s->have_over && too_steep(s)) {
+		if (s->confirmed) {
+			search_end(s);
+			return;
+		}
 		s->confirmed = 1;
 		s->next_kbps = confirm(s);
+	} else {
+		s->next_kbps = choose(s, p);
 	}
+	s->prev = *p;
+	s->have_prev = 1;
 	if (s->next_kbps <= 0)
 		search_end(s);
 }

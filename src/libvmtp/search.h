@@ -28,13 +28,14 @@
  * fell short of the offered rate, the sender was the limit).
  *
  * A knee going from the under's loss per fragment fu to the over's fo
- * takes a rate ratio of at least (1 - fu) / (1 - fo).  When the interval
- * closes on an under and an over much closer than that (2/3 of the ratio's
- * excess), the loss there varies from probe to probe more than with the
- * rate: one more probe between them, where a knee would meet the bracket,
- * confirms it; if that one misses the bracket too, the search ends with
- * unstable set (no rate can be relied on to stay in the bracket; the
- * result is then the highest probe under it, as measured).
+ * takes a rate ratio of at least (1 - fu) / (1 - fo).  Once the under and
+ * the over are much closer than that (within 2/3 of the ratio's excess),
+ * the loss there varies from probe to probe more than with the rate: one
+ * more probe between them, where a knee would meet the bracket, confirms
+ * it; if the two closest out of the bracket are still that close after
+ * it, the search ends with unstable set (no rate can be relied on to stay
+ * in the bracket; the result is then the highest probe under it, as
+ * measured).  An over whose reassembly collapsed is no evidence of it.
  */
 #ifndef VMTP_SEARCH_H
 #define VMTP_SEARCH_H

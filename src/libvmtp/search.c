@@ -123,9 +123,10 @@ secant(const struct search *s, const struct search_probe *a,
 	return exp(lb + (f - fb) * (lb - la) / (fb - fa));
 }
 
-/* The next rate from what is known, or 0 when nothing is left to try. */
+/* The next rate from what is known, or 0 when nothing is left to try;
+ * notes in S the one step it takes once. */
 static double
-choose(const struct search *s, const struct search_probe *last)
+choose(struct search *s, const struct search_probe *last)
 {
 	double lo = s->have_under ? s->under.offered_kbps : 0;
 	double hi = s->over.offered_kbps;
@@ -174,13 +175,17 @@ choose(const struct search *s, const struct search_probe *last)
 	 * the estimate was low, as one from far over the knee is; aim just
 	 * over the under, where the knee would be the nearest; unless that
 	 * step is under the resolution the search stops at (the bracket of
-	 * a datagram of many fragments is a fraction of a percent wide) */
+	 * a datagram of many fragments is a fraction of a percent wide).
+	 * Once only: an estimate that erred low twice erred by more than
+	 * such steps make up for, and the interval is halved instead */
 	fu = s->under.loss < s->min / 2 ? 0 : frag_loss(s, s->under.loss);
 	c = capacity(s, &s->over);
 	x = lo * (1 - fu) / (1 - f);
-	if (c > 0 && c / (1 - f) <= lo && x >= lo * (1 + CLOSE_ENOUGH / 2) &&
-	    inside(s, x))
+	if (!s->crept && c > 0 && c / (1 - f) <= lo &&
+	    x >= lo * (1 + CLOSE_ENOUGH / 2) && inside(s, x)) {
+		s->crept = 1;
 		return x;
+	}
 	/* over a wide interval, halve it in log(rate) */
 	if (hi > 2 * lo)
 		return sqrt(lo * hi);

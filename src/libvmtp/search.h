@@ -64,6 +64,7 @@ struct search {
 	struct search_probe prev;  /* the last probe fed */
 	int have_hit, have_prev;
 	int confirmed; /* the probe confirming a steep loss was made */
+	int crept;     /* the step just over the under was taken */
 	double next_kbps;
 };
 

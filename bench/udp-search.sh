@@ -62,7 +62,7 @@ measure() {
 	# received where loss is not total.
 	knee=$(awk '$3 < 50 && $2 > k {k = $2} END {printf "%d", k * 1000}' "$B/curve")
 	sleep 1 # let reassembly forget the overloaded probes
-	for f in 0.96 0.98 0.99 1.00 1.01 1.02 1.03 1.04 1.05 1.06 1.08 1.10 1.13; do
+	for f in 0.98 0.99 1.00 1.01 1.02 1.03 1.04 1.05 1.07 1.10; do
 		point "$(awk -v k="$knee" -v f="$f" 'BEGIN {printf "%d", k * f}')" "$2"
 	done
 	sort -n -o "$B/curve" "$B/curve"

@@ -248,12 +248,15 @@ confirm(const struct search *s)
 	return (s->under.offered_kbps + s->over.offered_kbps) / 2;
 }
 
-/* Ends the search without a probe in the bracket. */
+/*
+ * Ends the search without a probe in the bracket: unstable when a probe
+ * confirmed under and over too close for a knee and they still are.
+ */
 static void
 search_end(struct search *s)
 {
 	s->done = 1;
-	if (s->have_under && s->have_over && too_steep(s))
+	if (s->confirmed && s->have_under && s->have_over && too_steep(s))
 		s->unstable = 1;
 }
 

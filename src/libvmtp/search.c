@@ -161,6 +161,11 @@ choose(struct search *s, const struct search_probe *last)
 	if (c > 0 && c_prev > 0 &&
 	    (fabs(r) > DISAGREE || (near && r > SLOPE))) {
 		x = secant(s, &s->prev, last, f);
+		/* a line through two noisy probes far over a knee can fall
+		 * steeply enough to point at nothing: no more than a decade
+		 * under the lower capacity at once */
+		if (x > 0 && x < fmin(c, c_prev) / 10)
+			x = fmin(c, c_prev) / 10;
 		if (inside(s, x))
 			return x;
 	}
@@ -186,6 +191,10 @@ choose(struct search *s, const struct search_probe *last)
 		s->crept = 1;
 		return x;
 	}
+	/* the over's capacity points inside the interval, where no probe
+	 * went yet (the under came from another rule) */
+	if (c > 0 && inside(s, c / (1 - f)))
+		return c / (1 - f);
 	/* over a wide interval, halve it in log(rate) */
 	if (hi > 2 * lo)
 		return sqrt(lo * hi);

@@ -18,9 +18,11 @@
  * fragments stop being reassembled at all, and such a probe tells only
  * that the knee is lower (the next goes a decade under what the sender
  * offered); two probes that disagree on C show a loss rising gradually,
- * followed along the line through them in log(rate); a model that put
- * the bracket under a probe that lost (next to) nothing aims just over
- * that probe; else it bisects between the highest rate under the bracket
+ * followed along the line through them in log(rate sent), at most a
+ * decade under the lower C; a model that put the bracket under a probe
+ * that lost (next to) nothing aims just over that probe, once; an over
+ * whose C points inside the interval is aimed at; else it bisects between
+ * the highest rate under the bracket
  * and the lowest over it (in log(rate) over more than 2x, else by the
  * loss per fragment).  It stops when the bracket is met, the interval is
  * within 5 %, or SEARCH_MAX_PROBES were spent.  A first probe under the

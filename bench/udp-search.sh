@@ -114,6 +114,10 @@ while IFS=: read -r name qdisc; do
 			    "$B/topo.ndjson" > "$B/live.ndjson" || true
 			read -r lp ll lun <<< "$(jq -r 'select(.type == "sample") |
 			    "\(.probes) \(.loss_rate) \(if .loss_unstable then 1 else 0 end)"' "$B/live.ndjson")"
+			# an error sample has no probes nor loss: 5 probes, out
+			[[ $lp =~ ^[0-9]+$ ]] || lp=5
+			[[ $ll =~ ^[0-9.eE+-]+$ ]] || ll=100
+			[[ $lun =~ ^[01]$ ]] || lun=0
 			lin=$(awk -v l="$ll" -v a="$LMIN" -v b="$LMAX" 'BEGIN {print (l >= a && l <= b) ? 1 : 0}')
 		fi
 		printf '%-12s %5s | %6s %8.2f %4s %5s | %6s %8.2f %6s | %6s %8.2f %4s %5s\n' \
@@ -165,7 +169,8 @@ bench_rows "replayed on $n measured curves" 1 2 3
 if [ -z "${BENCH_CURVES:-}" ]; then
 	report "live vmtp-run" 6 7 8
 	bench_rows "live (vmtp-run), $n paths" 6 7 8
-	rss=$(maxof < "$B/rss")
+	# (time adds a line for a vmtp-run that exited non-zero)
+	rss=$(grep -E '^[0-9]+$' "$B/rss" | maxof)
 	bench_row "peak RSS, vmtp-run UDP search" "$rss KiB" \
 	    "$(echo "scale=3; $rss / 16384" | bc)" "<= 1"
 fi

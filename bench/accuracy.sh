@@ -27,10 +27,16 @@ fi
 # as vmtp-run starts its own: a nuttcp -S per measurement, in the
 # foreground, stopped after it
 hand() {
-	local srv
-	nth 1 nuttcp -S --nofork -P 5300 -p 5301 & srv=$!
+	local srv i=0
+	# (ip netns exec becomes nuttcp: $! is the server's pid)
+	ip netns exec "$(nsh_ns 1)" nuttcp -S --nofork -P 5300 -p 5301 & srv=$!
 	# listening: as vmtp-run waits for its server
 	until nth 1 ss -Hltn 'sport = :5300' | grep -q .; do
+		i=$((i + 1))
+		if [ "$i" -gt 100 ]; then
+			echo "accuracy.sh: the hand-run nuttcp server does not listen" >&2
+			exit 1
+		fi
 		sleep 0.05
 	done
 	nth 2 nuttcp -fparse -T "$S" -i 1 -l 65536 -P 5300 -p 5301 "$target" |

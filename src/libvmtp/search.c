@@ -258,6 +258,23 @@ confirm(const struct search *s)
 }
 
 /*
+ * Whether the over Q, at a lower rate than the lowest over so far, lost
+ * as much per fragment: a knee loses less the less is offered (a collapse
+ * of reassembly tells nothing of the kind).
+ */
+static int
+lost_as_much(const struct search *s, const struct search_probe *q)
+{
+	double fq = frag_loss(s, q->loss);
+	double fo = frag_loss(s, s->over.loss);
+
+	if (s->frags > 1 && (fq > FRAG_COLLAPSE || fo > FRAG_COLLAPSE))
+		return 0;
+	return q->offered_kbps < s->over.offered_kbps * (1 - INSIDE) &&
+	       fq >= fo && fq < 1;
+}
+
+/*
  * Ends the search without a probe in the bracket: unstable when a probe
  * confirmed under and over too close for a knee and they still are.
  */
@@ -295,9 +312,18 @@ search_feed(struct search *s, const struct search_probe *p)
 
 		/* what a short sender really offered bounds the search */
 		q.offered_kbps = sent(p);
+		if (s->have_over && lost_as_much(s, &q))
+			s->flat++;
 		if (!s->have_over || q.offered_kbps < s->over.offered_kbps)
 			s->over = q;
 		s->have_over = 1;
+		/* twice a lower rate lost as much: what the path loses does
+		 * not follow the rate there */
+		if (s->flat >= 2) {
+			s->unstable = 1;
+			s->done = 1;
+			return;
+		}
 	}
 	if (s->probes >= SEARCH_MAX_PROBES) {
 		search_end(s);

@@ -38,6 +38,9 @@
  * it, the search ends with unstable set (no rate can be relied on to stay
  * in the bracket; the result is then the highest probe under it, as
  * measured).  An over whose reassembly collapsed is no evidence of it.
+ * Nor does a loss follow the rate when twice an over at a lower rate lost
+ * as much per fragment as the lowest over before it: the search ends with
+ * unstable set too (the result is then the lowest over).
  */
 #ifndef VMTP_SEARCH_H
 #define VMTP_SEARCH_H
@@ -67,6 +70,7 @@ struct search {
 	int have_hit, have_prev;
 	int confirmed; /* the probe confirming a steep loss was made */
 	int crept;     /* the step just over the under was taken */
+	int flat;      /* overs that lost as much at a lower rate */
 	double next_kbps;
 };
 

@@ -122,6 +122,16 @@ result() {
 	result | jq -e '.loss == 1 and .offered_kbps >= 240000 and .offered_kbps < 280000'
 }
 
+@test "a loss that does not fall with the rate is said so within 3 probes" {
+	# a receiver that loses 11 % at any rate over 40 Mbit/s: lower rates
+	# lose as much, the bracket lies at no rate the search can aim at
+	curve "s = x < 3000 ? x : 3000; loss = x < 40 ? 0 : 11
+	       rx = s * (1 - loss / 100)" > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 3 and .loss_unstable == true and .loss == 11'
+}
+
 @test "a smooth knee is not called unstable, also where its bracket is a fraction of a percent of rate wide" {
 	# datagrams of 6 fragments on a token bucket of 300 Mbit/s: the
 	# bracket [2, 5] % spans 0.5 % of rate just over the knee

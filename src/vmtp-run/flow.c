@@ -362,8 +362,8 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		         "(%.0f Mbit/s offered)",
 		    (int)j->flow, proto, j->len, ceiling / 1000);
 	if (s.unstable)
-		log_info("flow %d %s %lld: the loss varies from probe to probe "
-		         "more than the bracket is wide: no rate stays in it",
+		log_info("flow %d %s %lld: the loss does not follow the rate: "
+		         "no rate stays in the bracket",
 		    (int)j->flow, proto, j->len);
 	r = search_result(&s);
 	if (!o->udp_final || r == NULL)

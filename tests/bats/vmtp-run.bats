@@ -212,7 +212,7 @@ own_group() {
 	jq -e '(has("loss_unstable") | not) or (.loss_unstable == true and
 	    (.loss_rate < 2 or .loss_rate > 5))' <<< "$udp"
 	if jq -e .loss_unstable <<< "$udp"; then
-		grep -q 'no rate stays in it' <<< "$stderr"
+		grep -q 'no rate stays in the bracket' <<< "$stderr"
 	fi
 	# without --udp-final the sample is the result probe: -v shows only
 	# one-second client runs, one per probe

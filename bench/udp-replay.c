@@ -10,8 +10,9 @@
  * measured on a path, sorted by offered rate.  A probe at a rate between
  * two points is read off the curve by linear interpolation in log(rate);
  * outside it the nearest point holds.
- * Usage: udp-replay MIN MAX SIZE; prints "vmtp PROBES LOSS INBRACKET" and
- * "orig PROBES LOSS INBRACKET".
+ * Usage: udp-replay MIN MAX SIZE; prints "vmtp PROBES LOSS INBRACKET
+ * UNSTABLE" (UNSTABLE 1 when the search said no rate stays in the bracket)
+ * and "orig PROBES LOSS INBRACKET 0".
  */
 #include <math.h>
 #include <stdio.h>
@@ -76,8 +77,8 @@ replay_vmtp(double lmin, double lmax, int size)
 		search_feed(&s, &p);
 	}
 	r = search_result(&s);
-	printf("vmtp %d %.3f %d\n", s.probes, r->loss,
-	    r->loss >= lmin && r->loss <= lmax);
+	printf("vmtp %d %.3f %d %d\n", s.probes, r->loss,
+	    r->loss >= lmin && r->loss <= lmax, s.unstable);
 }
 
 static void
@@ -116,7 +117,8 @@ replay_orig(double lmin, double lmax)
 			break;
 		}
 	}
-	printf("orig %d %.3f %d\n", probes, loss, loss >= lmin && loss <= lmax);
+	printf(
+	    "orig %d %.3f %d 0\n", probes, loss, loss >= lmin && loss <= lmax);
 }
 
 int

@@ -7,31 +7,32 @@
 #   2. vmtp's search and the original tool's bisection replayed on that
 #      curve (bench/udp-replay.c): probes, and whether the final loss lies
 #      in the bracket;
-#   3. vmtp-run's live search on the same path: probes and final loss.
-# Goal: median probes <= 3, never more than 5, final loss in the
-# bracket at least as often as the original (which needs 4-9, median ~6.5).
+#   3. vmtp-run's live search on the same path: probes, final loss, and
+#      whether it said loss_unstable (no rate stays in the bracket).
+# Goals (over the 8 curves, replayed and live): the final loss in the
+# bracket at least 6 of 8 times, median probes <= 3, never more than 5; a
+# search that says loss_unstable is honest but does not count as met.
+# Peak RSS of the live vmtp-run <= 16 MiB.
 #   bench/udp-search.sh [MIN MAX]        (root; after make)
 # BENCH_KEEP=DIR keeps the measured curves (curve-PATH-SIZE, lines
-# "offered_kbps received_Mbps loss%") for bench/udp-replay.c.
-. "$(dirname "$0")/lib.sh"
+# "offered_kbps received_Mbps loss%") for bench/udp-replay.c and
+# search-dump; BENCH_CURVES=DIR replays kept curves instead of measuring
+# (no live search then; not root).
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LMIN=${1:-2}
 LMAX=${2:-5}
+if [ -n "${BENCH_CURVES:-}" ]; then
+	# shellcheck source=table.sh
+	. "$ROOT/bench/table.sh"
+	B=$(mktemp -d /tmp/vmtp-bench.XXXXXX)
+	trap 'rm -rf "$B"' EXIT
+else
+	. "$ROOT/bench/lib.sh"
+fi
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" -o "$B/udp-replay" \
     "$ROOT/bench/udp-replay.c" "$ROOT/build/libvmtp.a" -lm
-nshosts_up 2
-nsh_provision -q > "$B/topo.ndjson"
-target=$(nsh_ip 1)
-port=${NSH_P}h1
-# 8192-byte datagrams are IP fragments: after an overloaded probe the
-# server's reassembly queue stays full of incomplete datagrams for
-# ipfrag_time (30 s), and every probe in that time loses everything; a
-# 1-second timeout keeps one probe from poisoning the next
-nth 1 sysctl -qw net.ipv4.ipfrag_time=1
-nth 1 nuttcp -S --nofork -P 5300 -p 5301 & hand_srv=$!
-trap 'kill $hand_srv 2>/dev/null; bench_cleanup' EXIT
-sleep 0.3
-RATES="20000 40000 70000 100000 150000 200000 250000 300000 400000 500000
-    700000 1000000 1500000 2500000 5000000 10000000"
+RATES="20000 50000 100000 200000 300000 500000 1000000 2500000 10000000"
 # (this kernel has no sch_netem: token buckets make the knees)
 PATHS="tbf-100:tbf rate 100mbit burst 32kb latency 20ms
 tbf-250:tbf rate 250mbit burst 32kb latency 10ms
@@ -46,47 +47,130 @@ point() {
 	    sed -n "s/.*real_seconds=.* rate_Mbps=\([0-9.]*\) .*data_loss=\([0-9.]*\).*/$1 \1 \2/p" \
 	    >> "$B/curve"
 }
-printf '%-20s %5s | %-22s | %-22s | %-22s\n' path size \
-    "replay vmtp: probes loss in" "replay orig: probes loss in" "live vmtp-run: probes loss in"
-: > "$B/summary"
-while IFS=: read -r name qdisc; do
-	# shellcheck disable=SC2086
-	tc qdisc replace dev "$port" root $qdisc
-	for size in $SIZES; do
-		: > "$B/curve"
-		for r in $RATES; do
-			point "$r" "$size"
-		done
-		# the coarse rates are 20-50 % apart, and a loss bracket of a
-		# few percent is a few percent of rate wide just over the knee:
-		# measure there in 1 % steps, or the replay reads the knee off a
-		# straight line between two distant points.  The knee is the
-		# highest rate received where loss is not total.
-		knee=$(awk '$3 < 50 && $2 > k {k = $2} END {printf "%d", k * 1000}' "$B/curve")
-		sleep 1 # let reassembly forget the overloaded probes
-		for f in 0.96 0.98 0.99 1.00 1.01 1.02 1.03 1.04 1.05 1.06 1.08 1.10 1.13; do
-			point "$(awk -v k="$knee" -v f="$f" 'BEGIN {printf "%d", k * f}')" "$size"
-		done
-		sort -n -o "$B/curve" "$B/curve"
-		if [ -n "${BENCH_KEEP:-}" ]; then
-			mkdir -p "$BENCH_KEEP"
-			cp "$B/curve" "$BENCH_KEEP/curve-$name-$size"
-		fi
-		read -r _ vp vl vin <<< "$("$B/udp-replay" "$LMIN" "$LMAX" "$size" < "$B/curve" | grep ^vmtp)"
-		read -r _ op ol oin <<< "$("$B/udp-replay" "$LMIN" "$LMAX" "$size" < "$B/curve" | grep ^orig)"
-		vr --protocols U --udpbuf "$size" --udp-loss-range "$LMIN,$LMAX" \
-		    --flows 2 "$B/topo.ndjson" > "$B/live.ndjson" || true
-		read -r lp ll <<< "$(jq -r 'select(.type == "sample") | "\(.probes) \(.loss_rate)"' "$B/live.ndjson")"
-		lin=$(awk -v l="$ll" -v a="$LMIN" -v b="$LMAX" 'BEGIN {print (l >= a && l <= b) ? 1 : 0}')
-		printf '%-20s %5s | %6s %8.2f %6s | %6s %8.2f %6s | %6s %8.2f %6s\n' \
-		    "$name" "$size" "$vp" "$vl" "$vin" "$op" "$ol" "$oin" "$lp" "$ll" "$lin"
-		echo "$vp $vin $op $oin $lp $lin" >> "$B/summary"
+# measure(name, size): the curve of the path tc set, into $B/curve
+measure() {
+	local knee f r
+	: > "$B/curve"
+	for r in $RATES; do
+		point "$r" "$2"
 	done
-	tc qdisc del dev "$port" root
+	# the coarse rates are far apart, and a loss bracket of a few
+	# percent is a few percent of rate wide just over the knee (a
+	# fraction of one for datagrams of several fragments): measure there
+	# in 1 % steps, or the replay reads the knee off a straight line
+	# between two distant points.  The knee is the highest rate
+	# received where loss is not total.
+	knee=$(awk '$3 < 50 && $2 > k {k = $2} END {printf "%d", k * 1000}' "$B/curve")
+	sleep 1 # let reassembly forget the overloaded probes
+	for f in 0.98 0.99 1.00 1.01 1.02 1.03 1.04 1.05 1.07 1.10; do
+		point "$(awk -v k="$knee" -v f="$f" 'BEGIN {printf "%d", k * f}')" "$2"
+	done
+	sort -n -o "$B/curve" "$B/curve"
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		mkdir -p "$BENCH_KEEP"
+		cp "$B/curve" "$BENCH_KEEP/curve-$1-$2"
+	fi
+}
+if [ -z "${BENCH_CURVES:-}" ]; then
+	nshosts_up 2
+	nsh_provision -q > "$B/topo.ndjson"
+	target=$(nsh_ip 1)
+	port=${NSH_P}h1
+	# 8192-byte datagrams are IP fragments: after an overloaded probe the
+	# server's reassembly queue stays full of incomplete datagrams for
+	# ipfrag_time (30 s), and every probe in that time loses everything;
+	# a 1-second timeout keeps one probe from poisoning the next
+	nth 1 sysctl -qw net.ipv4.ipfrag_time=1
+	nth 1 nuttcp -S --nofork -P 5300 -p 5301 & hand_srv=$!
+	trap 'kill $hand_srv 2>/dev/null; bench_cleanup' EXIT
+	sleep 0.3
+fi
+printf '%-12s %5s | %-26s | %-22s | %-26s\n' path size \
+    "replay vmtp: probes loss in unst" "replay orig: probes loss in" \
+    "live vmtp-run: probes loss in unst"
+: > "$B/summary"
+: > "$B/rss"
+while IFS=: read -r name qdisc; do
+	if [ -z "${BENCH_CURVES:-}" ]; then
+		# shellcheck disable=SC2086
+		tc qdisc replace dev "$port" root $qdisc
+	fi
+	for size in $SIZES; do
+		if [ -n "${BENCH_CURVES:-}" ]; then
+			[ -f "$BENCH_CURVES/curve-$name-$size" ] || continue
+			cp "$BENCH_CURVES/curve-$name-$size" "$B/curve"
+		else
+			measure "$name" "$size"
+		fi
+		"$B/udp-replay" "$LMIN" "$LMAX" "$size" < "$B/curve" > "$B/replay"
+		read -r _ vp vl vin vun < <(grep ^vmtp "$B/replay")
+		read -r _ op ol oin _ < <(grep ^orig "$B/replay")
+		lp=- ll=0 lin=- lun=-
+		if [ -z "${BENCH_CURVES:-}" ]; then
+			/usr/bin/time -f %M -a -o "$B/rss" vmtp-run -q \
+			    -c "$B/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+			    --protocols U --udpbuf "$size" \
+			    --udp-loss-range "$LMIN,$LMAX" --flows 2 \
+			    "$B/topo.ndjson" > "$B/live.ndjson" || true
+			read -r lp ll lun <<< "$(jq -r 'select(.type == "sample") |
+			    "\(.probes) \(.loss_rate) \(if .loss_unstable then 1 else 0 end)"' "$B/live.ndjson")"
+			# an error sample has no probes nor loss: 5 probes, out
+			[[ $lp =~ ^[0-9]+$ ]] || lp=5
+			[[ $ll =~ ^[0-9.eE+-]+$ ]] || ll=100
+			[[ $lun =~ ^[01]$ ]] || lun=0
+			lin=$(awk -v l="$ll" -v a="$LMIN" -v b="$LMAX" 'BEGIN {print (l >= a && l <= b) ? 1 : 0}')
+		fi
+		printf '%-12s %5s | %6s %8.2f %4s %5s | %6s %8.2f %6s | %6s %8.2f %4s %5s\n' \
+		    "$name" "$size" "$vp" "$vl" "$vin" "$vun" "$op" "$ol" "$oin" \
+		    "$lp" "$ll" "$lin" "$lun"
+		echo "$vp $vin $vun $op $oin $lp $lin $lun" >> "$B/summary"
+	done
+	if [ -z "${BENCH_CURVES:-}" ]; then
+		tc qdisc del dev "$port" root
+	fi
 done <<< "$PATHS"
+n=$(wc -l < "$B/summary")
+# col(N): column N of the summary, one a line
+col() { cut -d' ' -f"$1" "$B/summary"; }
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+maxof() { sort -n | tail -1; }
+sum() { awk '{s += $1} END {print s + 0}'; }
+# report(label, probes col, in col, unstable col or 0)
+report() {
+	local med max in un
+	med=$(col "$2" | median)
+	max=$(col "$2" | maxof)
+	in=$(col "$3" | sum)
+	un=0
+	if [ "$4" -gt 0 ]; then
+		un=$(col "$4" | sum)
+	fi
+	echo "$1: median probes $med, max $max, in bracket $in of $n, said unstable $un (honest $((in + un)) of $n)"
+}
 echo
-echo "loss bracket [$LMIN, $LMAX] %, $(wc -l < "$B/summary") curves"
-echo "replay vmtp: median probes $(cut -d' ' -f1 "$B/summary" | median), max $(cut -d' ' -f1 "$B/summary" | sort -n | tail -1), in bracket $(awk '{s += $2} END {print s}' "$B/summary")"
-echo "replay orig: median probes $(cut -d' ' -f3 "$B/summary" | median), max $(cut -d' ' -f3 "$B/summary" | sort -n | tail -1), in bracket $(awk '{s += $4} END {print s}' "$B/summary")"
-echo "live vmtp-run: median probes $(cut -d' ' -f5 "$B/summary" | median), max $(cut -d' ' -f5 "$B/summary" | sort -n | tail -1), in bracket $(awk '{s += $6} END {print s}' "$B/summary")"
+echo "loss bracket [$LMIN, $LMAX] %, $n curves"
+report "replay vmtp" 1 2 3
+report "replay orig" 4 5 0
+# bench_rows(label, probes col, in col, unstable col)
+bench_rows() {
+	local med max in un
+	med=$(col "$2" | median)
+	max=$(col "$2" | maxof)
+	in=$(col "$3" | sum)
+	un=$(col "$4" | sum)
+	bench_row "UDP search $1, final loss in the bracket" \
+	    "$in of $n (said unstable $un)" "$(echo "scale=3; $in / $n" | bc)" ">= 0.75"
+	bench_row "UDP search $1, median probes" "$med" \
+	    "$(echo "scale=3; $med / 3" | bc)" "<= 1"
+	bench_row "UDP search $1, max probes" "$max" \
+	    "$(echo "scale=3; $max / 5" | bc)" "<= 1"
+}
+bench_rows "replayed on $n measured curves" 1 2 3
+if [ -z "${BENCH_CURVES:-}" ]; then
+	report "live vmtp-run" 6 7 8
+	bench_rows "live (vmtp-run), $n paths" 6 7 8
+	# (time adds a line for a vmtp-run that exited non-zero)
+	rss=$(grep -E '^[0-9]+$' "$B/rss" | maxof)
+	bench_row "peak RSS, vmtp-run UDP search" "$rss KiB" \
+	    "$(echo "scale=3; $rss / 16384" | bc)" "<= 1"
+fi

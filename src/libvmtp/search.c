@@ -23,6 +23,10 @@
 #define SLOPE 0.03
 /* Keep the next rate this far (relative) inside the open interval. */
 #define INSIDE 0.005
+/* Under and over closer than this share of the rates a knee needs to go
+ * from the one's loss to the other's show a loss that varies from probe
+ * to probe more than with the rate. */
+#define STEEP_SHARE (2.0 / 3)
 
 void
 search_init(
@@ -100,7 +104,7 @@ inside(const struct search *s, double x)
 
 /*
  * The rate where the loss per fragment would be F, on the line through
- * probes A and B in (log rate, loss per fragment), or 0 when that line
+ * probes A and B in (log rate sent, loss per fragment), or 0 when that line
  * does not rise with the rate or one of them had its reassembly collapse.
  */
 static double
@@ -109,8 +113,8 @@ secant(const struct search *s, const struct search_probe *a,
 {
 	double fa = frag_loss(s, a->loss);
 	double fb = frag_loss(s, b->loss);
-	double la = log(a->offered_kbps);
-	double lb = log(b->offered_kbps);
+	double la = log(sent(a));
+	double lb = log(sent(b));
 
 	if (s->frags > 1 && (fa > FRAG_COLLAPSE || fb > FRAG_COLLAPSE))
 		return 0;
@@ -119,9 +123,10 @@ secant(const struct search *s, const struct search_probe *a,
 	return exp(lb + (f - fb) * (lb - la) / (fb - fa));
 }
 
-/* The next rate from what is known, or 0 when nothing is left to try. */
+/* The next rate from what is known, or 0 when nothing is left to try;
+ * notes in S the one step it takes once. */
 static double
-choose(const struct search *s, const struct search_probe *last)
+choose(struct search *s, const struct search_probe *last)
 {
 	double lo = s->have_under ? s->under.offered_kbps : 0;
 	double hi = s->over.offered_kbps;
@@ -156,6 +161,11 @@ choose(const struct search *s, const struct search_probe *last)
 	if (c > 0 && c_prev > 0 &&
 	    (fabs(r) > DISAGREE || (near && r > SLOPE))) {
 		x = secant(s, &s->prev, last, f);
+		/* a line through two noisy probes far over a knee can fall
+		 * steeply enough to point at nothing: no more than a decade
+		 * under the lower capacity at once */
+		if (x > 0 && x < fmin(c, c_prev) / 10)
+			x = fmin(c, c_prev) / 10;
 		if (inside(s, x))
 			return x;
 	}
@@ -170,13 +180,21 @@ choose(const struct search *s, const struct search_probe *last)
 	 * the estimate was low, as one from far over the knee is; aim just
 	 * over the under, where the knee would be the nearest; unless that
 	 * step is under the resolution the search stops at (the bracket of
-	 * a datagram of many fragments is a fraction of a percent wide) */
+	 * a datagram of many fragments is a fraction of a percent wide).
+	 * Once only: an estimate that erred low twice erred by more than
+	 * such steps make up for, and the interval is halved instead */
 	fu = s->under.loss < s->min / 2 ? 0 : frag_loss(s, s->under.loss);
 	c = capacity(s, &s->over);
 	x = lo * (1 - fu) / (1 - f);
-	if (c > 0 && c / (1 - f) <= lo && x >= lo * (1 + CLOSE_ENOUGH / 2) &&
-	    inside(s, x))
+	if (!s->crept && c > 0 && c / (1 - f) <= lo &&
+	    x >= lo * (1 + CLOSE_ENOUGH / 2) && inside(s, x)) {
+		s->crept = 1;
 		return x;
+	}
+	/* the over's capacity points inside the interval, where no probe
+	 * went yet (the under came from another rule) */
+	if (c > 0 && inside(s, c / (1 - f)))
+		return c / (1 - f);
 	/* over a wide interval, halve it in log(rate) */
 	if (hi > 2 * lo)
 		return sqrt(lo * hi);
@@ -198,6 +216,74 @@ choose(const struct search *s, const struct search_probe *last)
 	if (inside(s, x))
 		return x;
 	return (lo + hi) / 2;
+}
+
+/*
+ * Whether the under and over are closer than a knee allows: on the model
+ * of search.h, a knee at C loses 1 - C/x per fragment at x > C, so going
+ * from the under's loss per fragment fu to the over's fo takes a rate
+ * ratio of at least (1 - fu) / (1 - fo) (a queue only widens it).  Under
+ * and over much closer than that lost what no knee loses: the loss is too
+ * random there for any rate to stay in the bracket.  An over whose
+ * reassembly collapsed tells nothing of the kind.
+ */
+static int
+too_steep(const struct search *s)
+{
+	double fu = frag_loss(s, s->under.loss);
+	double fo = frag_loss(s, s->over.loss);
+	double need;
+
+	if (fo >= 1 || (s->frags > 1 && fo > FRAG_COLLAPSE))
+		return 0;
+	need = (1 - fu) / (1 - fo) - 1;
+	return s->over.offered_kbps <
+	       s->under.offered_kbps * (1 + STEEP_SHARE * need);
+}
+
+/*
+ * The rate of the one probe that confirms a loss too steep for a knee:
+ * between under and over where the loss per fragment would be the
+ * bracket's middle, or halfway when that is not inside.
+ */
+static double
+confirm(const struct search *s)
+{
+	double x =
+	    secant(s, &s->under, &s->over, frag_loss(s, (s->min + s->max) / 2));
+
+	if (inside(s, x))
+		return x;
+	return (s->under.offered_kbps + s->over.offered_kbps) / 2;
+}
+
+/*
+ * Whether the over Q, at a lower rate than the lowest over so far, lost
+ * as much per fragment: a knee loses less the less is offered (a collapse
+ * of reassembly tells nothing of the kind).
+ */
+static int
+lost_as_much(const struct search *s, const struct search_probe *q)
+{
+	double fq = frag_loss(s, q->loss);
+	double fo = frag_loss(s, s->over.loss);
+
+	if (s->frags > 1 && (fq > FRAG_COLLAPSE || fo > FRAG_COLLAPSE))
+		return 0;
+	return q->offered_kbps < s->over.offered_kbps * (1 - INSIDE) &&
+	       fq >= fo && fq < 1;
+}
+
+/*
+ * Ends the search without a probe in the bracket: unstable when a probe
+ * confirmed under and over too close for a knee and they still are.
+ */
+static void
+search_end(struct search *s)
+{
+	s->done = 1;
+	if (s->confirmed && s->have_under && s->have_over && too_steep(s))
+		s->unstable = 1;
 }
 
 void
@@ -226,19 +312,40 @@ search_feed(struct search *s, const struct search_probe *p)
 
 		/* what a short sender really offered bounds the search */
 		q.offered_kbps = sent(p);
+		if (s->have_over && lost_as_much(s, &q))
+			s->flat++;
 		if (!s->have_over || q.offered_kbps < s->over.offered_kbps)
 			s->over = q;
 		s->have_over = 1;
+		/* twice a lower rate lost as much: what the path loses does
+		 * not follow the rate there */
+		if (s->flat >= 2) {
+			s->unstable = 1;
+			s->done = 1;
+			return;
+		}
 	}
 	if (s->probes >= SEARCH_MAX_PROBES) {
-		s->done = 1;
+		search_end(s);
 		return;
 	}
-	s->next_kbps = choose(s, p);
+	/* under and over with losses no knee has so close together: one
+	 * more probe between them, where a knee would meet the bracket,
+	 * before the search says no rate stays in it */
+	if (s->have_under && s->have_over && too_steep(s)) {
+		if (s->confirmed) {
+			search_end(s);
+			return;
+		}
+		s->confirmed = 1;
+		s->next_kbps = confirm(s);
+	} else {
+		s->next_kbps = choose(s, p);
+	}
 	s->prev = *p;
 	s->have_prev = 1;
 	if (s->next_kbps <= 0)
-		s->done = 1;
+		search_end(s);
 }
 
 const struct search_probe *

@@ -18,14 +18,29 @@
  * fragments stop being reassembled at all, and such a probe tells only
  * that the knee is lower (the next goes a decade under what the sender
  * offered); two probes that disagree on C show a loss rising gradually,
- * followed along the line through them in log(rate); a model that put
- * the bracket under a probe that lost (next to) nothing aims just over
- * that probe; else it bisects between the highest rate under the bracket
+ * followed along the line through them in log(rate sent), at most a
+ * decade under the lower C; a model that put the bracket under a probe
+ * that lost (next to) nothing aims just over that probe, once; an over
+ * whose C points inside the interval is aimed at; else it bisects between
+ * the highest rate under the bracket
  * and the lowest over it (in log(rate) over more than 2x, else by the
  * loss per fragment).  It stops when the bracket is met, the interval is
  * within 5 %, or SEARCH_MAX_PROBES were spent.  A first probe under the
  * bracket ends the search: nothing faster can be offered (when the sender
  * fell short of the offered rate, the sender was the limit).
+ *
+ * A knee going from the under's loss per fragment fu to the over's fo
+ * takes a rate ratio of at least (1 - fu) / (1 - fo).  Once the under and
+ * the over are much closer than that (within 2/3 of the ratio's excess),
+ * the loss there varies from probe to probe more than with the rate: one
+ * more probe between them, where a knee would meet the bracket, confirms
+ * it; if the two closest out of the bracket are still that close after
+ * it, the search ends with unstable set (no rate can be relied on to stay
+ * in the bracket; the result is then the highest probe under it, as
+ * measured).  An over whose reassembly collapsed is no evidence of it.
+ * Nor does a loss follow the rate when twice an over at a lower rate lost
+ * as much per fragment as the lowest over before it: the search ends with
+ * unstable set too (the result is then the lowest over).
  */
 #ifndef VMTP_SEARCH_H
 #define VMTP_SEARCH_H
@@ -46,12 +61,16 @@ struct search {
 	int probes;         /* fed so far */
 	int done;           /* search_next() returns 0 */
 	int sender_limited; /* the first probe could not be sent */
+	int unstable;       /* no rate stays in the bracket: see search.h */
 	int have_under, have_over;
 	struct search_probe under; /* highest rate with loss < min */
 	struct search_probe over;  /* lowest rate with loss > max */
 	struct search_probe hit;   /* a probe inside the bracket */
 	struct search_probe prev;  /* the last probe fed */
 	int have_hit, have_prev;
+	int confirmed; /* the probe confirming a steep loss was made */
+	int crept;     /* the step just over the under was taken */
+	int flat;      /* overs that lost as much at a lower rate */
 	double next_kbps;
 };
 

@@ -268,12 +268,13 @@ udp_proto(const struct tp_job *j)
 
 /*
  * Writes the UDP or Multicast sample of TP, measured from T0 until now;
- * PROBES (the search's) and FINAL (a -t run after the search) as they
+ * PROBES (the search's), FINAL (a -t run after the search) and UNSTABLE
+ * (the search found no rate whose loss stays in the bracket) as they
  * apply.  Returns 0 or -1 with ERR set.
  */
 static int
 udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
-    double t0, const struct parse_tp *tp, int probes, int final,
+    double t0, const struct parse_tp *tp, int probes, int final, int unstable,
     struct vmtp_err *err)
 {
 	json_t *rec = sample_new(
@@ -289,7 +290,9 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 	    set_num(rec, "jitter_ms", tp->jitter_ms) != 0 ||
 	    (probes >= 0 && json_object_set_new(
 	                        rec, "probes", json_integer(probes)) != 0) ||
-	    (final && json_object_set_new(rec, "final", json_true()) != 0)) {
+	    (final && json_object_set_new(rec, "final", json_true()) != 0) ||
+	    (unstable &&
+	        json_object_set_new(rec, "loss_unstable", json_true()) != 0)) {
 		json_decref(rec);
 		rec = NULL;
 	}
@@ -358,9 +361,14 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		log_info("flow %d %s %lld: the sender is the limit "
 		         "(%.0f Mbit/s offered)",
 		    (int)j->flow, proto, j->len, ceiling / 1000);
+	if (s.unstable)
+		log_info("flow %d %s %lld: the loss does not follow the rate: "
+		         "no rate stays in the bracket",
+		    (int)j->flow, proto, j->len);
 	r = search_result(&s);
 	if (!o->udp_final || r == NULL)
-		return udp_sample(ctx, j, tool, t0, &best, s.probes, 0, err);
+		return udp_sample(
+		    ctx, j, tool, t0, &best, s.probes, 0, s.unstable, err);
 	/* the probes were short; this run is as long as a TCP one, so that
 	 * its numbers (and the CPU load collected meanwhile) are comparable */
 	j->rate_kbps = r->offered_kbps;
@@ -376,7 +384,7 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		snprintf(msg, sizeof(msg), "%s reported no UDP loss", tool);
 		goto fail;
 	}
-	rc = udp_sample(ctx, j, tool, t0, &tp, s.probes, 1, err);
+	rc = udp_sample(ctx, j, tool, t0, &tp, s.probes, 1, s.unstable, err);
 	parse_tp_free(&tp);
 	return rc;
 fail:

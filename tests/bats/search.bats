@@ -37,6 +37,7 @@ result() {
 	[ "$status" -eq 0 ]
 	result | jq -e '.probes <= 3 and .loss >= 2 and .loss <= 5'
 	result | jq -e '.offered_kbps > 200000 and .offered_kbps < 212000'
+	result | jq -e '.loss_unstable == false'
 }
 
 @test "a knee whose queue a short probe drains is met in at most 3 probes" {
@@ -54,6 +55,7 @@ result() {
 		run search-dump 2 5 1400 < "$BATS_TEST_TMPDIR/c"
 		[ "$status" -eq 0 ]
 		result | jq -e '.probes <= 4 and .loss >= 2 and .loss <= 5'
+		result | jq -e '.loss_unstable == false'
 	done
 }
 
@@ -103,4 +105,64 @@ result() {
 	run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
 	[ "$status" -eq 0 ]
 	result | jq -e '.probes <= 5 and .loss <= 5'
+}
+
+@test "a loss too random for any rate to stay in the bracket is said so, within 5 probes" {
+	# a knee at 250 Mbit/s, but from 240 to 280 each 1 % of rate loses
+	# either 1 % or 8 %, never what lies between: a loss that varies from
+	# probe to probe by more than the bracket is wide
+	curve "i++; s = x < 3000 ? x : 3000
+	       loss = x < 240 ? 0 : (x < 280 ? (i % 2 ? 1 : 8) : 100 * (1 - 250 / s))
+	       rx = s * (1 - loss / 100)" > "$BATS_TEST_TMPDIR/c"
+	run search-dump -s 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 5 and .loss_unstable == true'
+	# the rate reported is the highest probe under the bracket, with the
+	# loss it measured
+	result | jq -e '.loss == 1 and .offered_kbps >= 240000 and .offered_kbps < 280000'
+}
+
+@test "a loss that does not fall with the rate is said so within 3 probes" {
+	# a receiver that loses 11 % at any rate over 40 Mbit/s: lower rates
+	# lose as much, the bracket lies at no rate the search can aim at
+	curve "s = x < 3000 ? x : 3000; loss = x < 40 ? 0 : 11
+	       rx = s * (1 - loss / 100)" > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 1024 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 3 and .loss_unstable == true and .loss == 11'
+}
+
+@test "a smooth knee is not called unstable, also where its bracket is a fraction of a percent of rate wide" {
+	# datagrams of 6 fragments on a token bucket of 300 Mbit/s: the
+	# bracket [2, 5] % spans 0.5 % of rate just over the knee
+	curve "s = x < 3000 ? x : 3000; f = s > 300 ? 1 - 300 / s : 0
+	       loss = 100 * (1 - (1 - f) ^ 6); rx = s * (1 - loss / 100)" \
+	    > "$BATS_TEST_TMPDIR/c"
+	run search-dump 2 5 8192 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 5 and .loss_unstable == false'
+	result | jq -e '.loss >= 2 and .loss <= 5'
+}
+
+@test "on 10 random rough curves every search ends within 5 probes and says loss_unstable only without a probe in the bracket" {
+	# knees from 20 Mbit/s to 2 Gbit/s whose loss jumps by up to +-4 % at
+	# each 1 % of rate (awk's generator with a fixed seed per curve)
+	for k in $(seq 1 10); do
+		awk -v k="$k" 'BEGIN {
+			srand(k); c = 20 * 100 ^ rand(); z = 1 + 8 * rand()
+			for (x = 1; x <= 10000; x *= 1.01) {
+				s = x < 3000 ? x : 3000
+				loss = s > c ? 100 * (1 - c / s) : 0
+				if (s > 0.9 * c) loss += z * (rand() - 0.5)
+				loss = loss < 0 ? 0 : (loss > 100 ? 100 : loss)
+				printf "%d %.4f %.4f\n", x * 1000, s * (1 - loss / 100), loss
+			}
+		}' > "$BATS_TEST_TMPDIR/c"
+		for size in 1024 8192; do
+			run search-dump 2 5 "$size" < "$BATS_TEST_TMPDIR/c"
+			[ "$status" -eq 0 ]
+			result | jq -e '.probes >= 1 and .probes <= 5 and .offered_kbps > 0'
+			result | jq -e '(.loss_unstable | not) or .loss < 2 or .loss > 5'
+		done
+	done
 }

@@ -207,6 +207,13 @@ own_group() {
 	jq -e '.loss_rate >= 0 and .loss_rate < 100' <<< "$udp"
 	# 20 Mbit/s is 20480 in the original's kbps (Mbit/s x 1024)
 	jq -e '.throughput_kbps > 10240 and .throughput_kbps < 22528' <<< "$udp"
+	# loss_unstable is there only as true, and only for a result out of
+	# the bracket, which a line on stderr explains
+	jq -e '(has("loss_unstable") | not) or (.loss_unstable == true and
+	    (.loss_rate < 2 or .loss_rate > 5))' <<< "$udp"
+	if jq -e .loss_unstable <<< "$udp"; then
+		grep -q 'no rate stays in the bracket' <<< "$stderr"
+	fi
 	# without --udp-final the sample is the result probe: -v shows only
 	# one-second client runs, one per probe
 	jq -e 'has("final") | not' <<< "$udp"

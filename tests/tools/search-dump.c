@@ -5,15 +5,19 @@
  *
  * Input: lines "offered_kbps received_Mbps loss_percent" sorted by offered
  * rate, as bench/udp-search.sh keeps them.  A probe between two points is
- * read off the curve by linear interpolation in log(rate); under the first
- * point the received rate scales with the offered one at the first loss;
- * over the last, the last point holds (a sender that reached no further).
- * Usage: search-dump MIN MAX SIZE [CEILING_KBPS]; exit status 2 on bad use,
- * 65 on an empty curve.
+ * read off the curve by linear interpolation in log(rate), or with -s as
+ * a step (the point at or under its rate: a curve whose loss jumps between
+ * neighbouring points without passing what lies between, as a loss that
+ * varies from probe to probe does); under the first point the received
+ * rate scales with the offered one at the first loss; over the last, the
+ * last point holds (a sender that reached no further).
+ * Usage: search-dump [-s] MIN MAX SIZE [CEILING_KBPS]; exit status 2 on
+ * bad use, 65 on an empty curve.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -26,7 +30,8 @@ struct point {
 };
 
 static void
-curve(const struct point *pts, int n, double x, double *rx_mbps, double *loss)
+curve(const struct point *pts, int n, int steps, double x, double *rx_mbps,
+    double *loss)
 {
 	int i;
 	double t;
@@ -39,9 +44,14 @@ curve(const struct point *pts, int n, double x, double *rx_mbps, double *loss)
 	for (i = 1; i < n; i++)
 		if (x <= pts[i].offered)
 			break;
-	if (i == n) {
-		*rx_mbps = pts[n - 1].rx_mbps;
-		*loss = pts[n - 1].loss;
+	if (i == n || (steps && x < pts[i].offered)) {
+		*rx_mbps = pts[i - 1].rx_mbps;
+		*loss = pts[i - 1].loss;
+		return;
+	}
+	if (steps) {
+		*rx_mbps = pts[i].rx_mbps;
+		*loss = pts[i].loss;
 		return;
 	}
 	t = (log(x) - log(pts[i - 1].offered)) /
@@ -72,10 +82,16 @@ main(int argc, char **argv)
 	double ceiling = 10e6;
 	double x;
 	int n = 0;
+	int steps = 0;
 
+	if (argc > 1 && strcmp(argv[1], "-s") == 0) {
+		steps = 1;
+		argc--;
+		argv++;
+	}
 	if (argc != 4 && argc != 5) {
-		fputs(
-		    "usage: search-dump MIN MAX SIZE [CEILING_KBPS]\n", stderr);
+		fputs("usage: search-dump [-s] MIN MAX SIZE [CEILING_KBPS]\n",
+		    stderr);
 		return 2;
 	}
 	if (argc == 5)
@@ -92,7 +108,7 @@ main(int argc, char **argv)
 		struct search_probe p;
 		double rx, loss;
 
-		curve(pts, n, x, &rx, &loss);
+		curve(pts, n, steps, x, &rx, &loss);
 		p.offered_kbps = x;
 		p.rx_kbps = rx * 1000;
 		p.loss = loss;
@@ -103,9 +119,9 @@ main(int argc, char **argv)
 			return 1;
 	}
 	r = search_result(&s);
-	if (print_obj(json_pack("{s:i, s:b, s:i, s:f, s:f, s:f}", "probes",
-	        s.probes, "sender_limited", s.sender_limited, "index",
-	        r == NULL ? -1 : r->index, "offered_kbps",
+	if (print_obj(json_pack("{s:i, s:b, s:b, s:i, s:f, s:f, s:f}", "probes",
+	        s.probes, "sender_limited", s.sender_limited, "loss_unstable",
+	        s.unstable, "index", r == NULL ? -1 : r->index, "offered_kbps",
 	        r == NULL ? 0.0 : r->offered_kbps, "rx_kbps",
 	        r == NULL ? 0.0 : r->rx_kbps, "loss",
 	        r == NULL ? 0.0 : r->loss)) < 0)

@@ -4,9 +4,13 @@
  * description or name prefix carry its run tag, or that its journal lists;
  * they go in dependency order: floating IPs, servers (waiting until they
  * are gone), router interfaces, router gateways, routers, ports, subnets,
- * networks, security groups, key pairs, flavors, images.
+ * networks, security groups, key pairs, flavors, images.  The resources of
+ * one kind go side by side, each request on a connection of its own (a
+ * pool of cloned sessions), and servers are waited for with one list of
+ * the project's servers per poll.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +394,9 @@ static const struct kind {
 /* How long servers may take to go, and resources to free (409). */
 #define SERVER_GONE_S 300
 #define BUSY_TRIES 30
+/* The most requests of a cleanup at once, and servers listed per call. */
+#define RES_WORKERS 8
+#define LIST_PAGE 1000
 
 static const struct kind *
 kind_find(const char *kind)
@@ -644,45 +651,109 @@ delete_one(struct os_session *s, const json_t *v, int tries, long *st,
 }
 
 /*
- * Waits until every server in IDS (borrowed) answers 404.  Returns 0, or
- * -1 with E set and *ST the last status (compute down, or time out).
+ * Adds to IDS (an object) the id of each server of S's project (one list
+ * call per page, however many servers there are).  Returns the status of
+ * the last call: 2xx, or another with E set (-1: no answer).
+ */
+static long
+list_servers(struct os_session *s, json_t *ids, struct vmtp_err *e)
+{
+	char *marker = NULL;
+	char path[512];
+	json_t *reply = NULL;
+	long st;
+
+	for (;;) {
+		json_t *items;
+		json_t *item;
+		const char *last;
+		size_t i;
+
+		snprintf(path, sizeof(path), "/servers?limit=%d%s%s", LIST_PAGE,
+		    marker != NULL ? "&marker=" : "",
+		    marker != NULL ? marker : "");
+		json_decref(reply);
+		reply = NULL;
+		err_clear(e);
+		st = os_request(s, "compute", "GET", path, NULL,
+		    res_nova_headers, &reply, e);
+		if (st < 200 || st >= 300)
+			break;
+		items = json_object_get(reply, "servers");
+		json_array_foreach (items, i, item) {
+			const char *id = field(item, "id");
+
+			if (id != NULL &&
+			    json_object_set_new(ids, id, json_true()) != 0) {
+				st = -1;
+				err_set(e, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+		}
+		last = last_id(items, "server");
+		if (json_array_size(items) < LIST_PAGE || last == NULL ||
+		    (marker != NULL && strcmp(marker, last) == 0))
+			break;
+		free(marker);
+		marker = strdup(last);
+		if (marker == NULL) {
+			st = -1;
+			err_set(e, VMTP_EXIT_FAIL, "out of memory");
+			break;
+		}
+	}
+out:
+	free(marker);
+	json_decref(reply);
+	return st;
+}
+
+/*
+ * Waits until no server in IDS (borrowed, emptied) is in the project's
+ * list of servers, polling with one list at growing intervals (0.2 s, then
+ * doubling up to 2 s).  Returns 0, or -1 with E set and *ST the last
+ * status (compute down, or time out).
  */
 static int
 wait_servers_gone(
     struct os_session *s, json_t *ids, long *st, struct vmtp_err *e)
 {
 	time_t deadline = time(NULL) + SERVER_GONE_S;
-	json_t *id;
+	double pause = 0.2;
+	json_t *there = NULL;
 	size_t i;
 
 	*st = 0;
 	while (json_array_size(ids) > 0) {
-		json_array_foreach (ids, i, id) {
-			char path[512];
-
-			snprintf(path, sizeof(path), "/servers/%s",
-			    json_string_value(id));
+		sleep_s(pause);
+		pause = pause * 2 < 2 ? pause * 2 : 2;
+		json_decref(there);
+		there = json_object();
+		if (there == NULL) {
 			err_clear(e);
-			*st = os_request(s, "compute", "GET", path, NULL,
-			    res_nova_headers, NULL, e);
-			if (*st == 404) {
-				json_array_remove(ids, i);
-				break;
-			}
-			/* the retries are spent; a 500 may pass */
-			if (*st < 0 || (*st >= 502 && *st <= 504))
-				return -1;
+			return err_set(e, VMTP_EXIT_FAIL, "out of memory");
 		}
-		if (json_array_size(ids) == 0)
-			break;
-		if (time(NULL) > deadline) {
+		*st = list_servers(s, there, e);
+		/* the retries are spent; a 500 may pass */
+		if (*st < 0 || (*st >= 502 && *st <= 504)) {
+			json_decref(there);
+			return -1;
+		}
+		if (*st >= 200 && *st < 300)
+			for (i = json_array_size(ids); i-- > 0;)
+				if (json_object_get(there,
+				        json_string_value(
+				            json_array_get(ids, i))) == NULL)
+					json_array_remove(ids, i);
+		if (json_array_size(ids) > 0 && time(NULL) > deadline) {
+			json_decref(there);
 			err_clear(e);
 			return err_set(e, VMTP_EXIT_FAIL,
 			    "%zu server(s) still there after %d s",
 			    json_array_size(ids), SERVER_GONE_S);
 		}
-		sleep_s(1);
 	}
+	json_decref(there);
 	err_clear(e);
 	return 0;
 }
@@ -736,6 +807,180 @@ servers_gone(struct os_session *s, struct res_health *h, json_t *victims,
 	return 0;
 }
 
+/* One delete of a kind's level, done by whichever worker takes it. */
+struct job {
+	const json_t *v; /* borrowed from the victims */
+	int tries;
+	long st;
+	int rc;
+	struct vmtp_err e;
+};
+
+/*
+ * The connections a cleanup deletes with side by side: the caller's
+ * session and clones of it, made when a level first has more than one
+ * victim.  Workers take the level's next job under the lock.
+ */
+struct pool {
+	struct os_session *main;
+	struct os_session *s[RES_WORKERS];
+	int n; /* clones made */
+	pthread_mutex_t lock;
+	struct job *jobs;
+	size_t njobs, next;
+};
+
+struct worker_arg {
+	struct pool *p;
+	struct os_session *s;
+};
+
+static void *
+work(void *arg)
+{
+	struct worker_arg *w = arg;
+	struct pool *p = w->p;
+
+	for (;;) {
+		struct job *j = NULL;
+
+		pthread_mutex_lock(&p->lock);
+		if (p->next < p->njobs)
+			j = &p->jobs[p->next++];
+		pthread_mutex_unlock(&p->lock);
+		if (j == NULL)
+			return NULL;
+		j->rc = delete_one(w->s, j->v, j->tries, &j->st, &j->e);
+	}
+}
+
+/*
+ * Does the N jobs of JOBS side by side on P's connections (cloning the
+ * caller's session as needed; without clones or threads, one after
+ * another on it).
+ */
+static void
+run_jobs(struct pool *p, struct job *jobs, size_t n)
+{
+	struct worker_arg args[RES_WORKERS];
+	pthread_t threads[RES_WORKERS];
+	int want = n < RES_WORKERS ? (int)n : RES_WORKERS;
+	int k, started = 0;
+
+	while (want > 1 && p->n < want) {
+		struct vmtp_err e = VMTP_ERR_INIT;
+
+		p->s[p->n] = os_session_clone(p->main, &e);
+		if (p->s[p->n] == NULL) {
+			log_debug("one connection fewer: %s", e.msg);
+			break;
+		}
+		p->n++;
+	}
+	if (want > p->n)
+		want = p->n;
+	p->jobs = jobs;
+	p->njobs = n;
+	p->next = 0;
+	for (k = 0; want > 1 && k < want; k++) {
+		args[k] = (struct worker_arg){p, p->s[k]};
+		if (pthread_create(&threads[k], NULL, work, &args[k]) != 0)
+			break;
+		started++;
+	}
+	if (started == 0) {
+		struct worker_arg self = {p, p->main};
+
+		work(&self);
+	}
+	for (k = 0; k < started; k++)
+		pthread_join(threads[k], NULL);
+	p->jobs = NULL;
+}
+
+/*
+ * Deletes the victims of kind K side by side; reports each (servers once
+ * gone: their ids go to SERVERS), in the victims' order.  Returns 0, or -1
+ * with ERR set.
+ */
+static int
+delete_kind(struct pool *p, struct res_health *h, json_t *victims,
+    const struct kind *k, json_t *servers, const struct report_to *to,
+    int *failed, struct vmtp_err *err)
+{
+	int sv = svc_index(k->service);
+	struct job *jobs = NULL;
+	size_t i, n = 0;
+	json_t *v;
+	int rc = -1;
+
+	json_array_foreach (victims, i, v) {
+		const char *kind = field(v, "kind");
+
+		n += kind != NULL && strcmp(kind, k->kind) == 0;
+	}
+	if (n == 0)
+		return 0;
+	jobs = calloc(n, sizeof(*jobs));
+	if (jobs == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	n = 0;
+	json_array_foreach (victims, i, v) {
+		const char *kind = field(v, "kind");
+		char why[sizeof(h->why[0]) + 16];
+
+		if (kind == NULL || strcmp(kind, k->kind) != 0)
+			continue;
+		switch (svc_state(p->main, h, sv)) {
+		case SVC_MISSING:
+			h->skipped++;
+			log_warn("skipped %s %s (%s): %s", kind,
+			    field(v, "name") != NULL ? field(v, "name") : "",
+			    field(v, "id"), h->why[sv]);
+			continue;
+		case SVC_DOWN:
+			(*failed)++;
+			snprintf(why, sizeof(why), "not tried: %s", h->why[sv]);
+			if (report(to, v, why, err) != 0)
+				goto out;
+			continue;
+		}
+		jobs[n].v = v;
+		/* servers that stay hold their ports: 409 for good */
+		jobs[n].tries =
+		    svc_state(p->main, h, COMPUTE) == SVC_UP ? BUSY_TRIES : 1;
+		err_clear(&jobs[n].e);
+		n++;
+	}
+	run_jobs(p, jobs, n);
+	for (i = 0; i < n; i++) {
+		struct job *j = &jobs[i];
+
+		if (j->rc != 0) {
+			if (failing(j->st))
+				svc_down(h, sv, j->e.msg);
+			(*failed)++;
+			if (report(to, j->v, j->e.msg, err) != 0)
+				goto out;
+			continue;
+		}
+		if (strcmp(k->kind, "server") == 0) {
+			if (json_array_append(
+			        servers, json_object_get(j->v, "id")) != 0) {
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+			continue; /* reported once gone */
+		}
+		if (report(to, j->v, NULL, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(jobs);
+	return rc;
+}
+
 int
 res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
     FILE *out, void (*note)(const json_t *deleted), struct vmtp_err *err)
@@ -743,78 +988,40 @@ res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
 	const struct report_to to = {out, note};
 	struct res_health fresh;
 	struct res_health *h = hp;
+	struct pool p;
 	json_t *servers = json_array();
 	int failed = 0;
-	size_t k, i;
-	json_t *v;
+	int rc = -1;
+	size_t k;
 
+	memset(&p, 0, sizeof(p));
+	p.main = s;
+	pthread_mutex_init(&p.lock, NULL);
 	if (h == NULL) {
 		memset(&fresh, 0, sizeof(fresh));
 		h = &fresh;
 	}
-	if (servers == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (servers == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	for (k = 0; k < NKINDS; k++) {
-		int sv = svc_index(kinds[k].service);
-
-		json_array_foreach (victims, i, v) {
-			struct vmtp_err e = VMTP_ERR_INIT;
-			const char *kind = field(v, "kind");
-			char why[sizeof(h->why[0]) + 16];
-			int tries;
-			long st;
-
-			if (kind == NULL || strcmp(kind, kinds[k].kind) != 0)
-				continue;
-			switch (svc_state(s, h, sv)) {
-			case SVC_MISSING:
-				h->skipped++;
-				log_warn("skipped %s %s (%s): %s", kind,
-				    field(v, "name") != NULL ? field(v, "name")
-				                             : "",
-				    field(v, "id"), h->why[sv]);
-				continue;
-			case SVC_DOWN:
-				failed++;
-				snprintf(why, sizeof(why), "not tried: %s",
-				    h->why[sv]);
-				if (report(&to, v, why, err) != 0)
-					goto fail;
-				continue;
-			}
-			/* servers that stay hold their ports: 409 for good */
-			tries =
-			    svc_state(s, h, COMPUTE) == SVC_UP ? BUSY_TRIES : 1;
-			if (delete_one(s, v, tries, &st, &e) != 0) {
-				if (failing(st))
-					svc_down(h, sv, e.msg);
-				failed++;
-				if (report(&to, v, e.msg, err) != 0)
-					goto fail;
-				continue;
-			}
-			if (strcmp(kind, "server") == 0) {
-				if (json_array_append(
-				        servers, json_object_get(v, "id")) != 0)
-					goto oom;
-				continue; /* reported once gone */
-			}
-			if (report(&to, v, NULL, err) != 0)
-				goto fail;
-		}
+		if (delete_kind(&p, h, victims, &kinds[k], servers, &to,
+		        &failed, err) != 0)
+			goto out;
 		if (strcmp(kinds[k].kind, "server") == 0 &&
 		    json_array_size(servers) > 0 &&
 		    servers_gone(s, h, victims, servers, &to, &failed, err) !=
 		        0)
-			goto fail;
+			goto out;
 	}
+	rc = failed;
+out:
+	while (p.n > 0)
+		os_session_free(p.s[--p.n]);
+	pthread_mutex_destroy(&p.lock);
 	json_decref(servers);
-	return failed;
-oom:
-	err_set(err, VMTP_EXIT_FAIL, "out of memory");
-fail:
-	json_decref(servers);
-	return -1;
+	return rc;
 }
 
 int
@@ -845,13 +1052,13 @@ res_still_there(struct os_session *s, struct res_health *h,
     const json_t *victims, struct vmtp_err *err)
 {
 	json_t *left = json_array();
+	json_t *servers = NULL; /* the project's, listed once: id -> true */
+	long servers_st = 0;
 	json_t *v;
 	size_t i;
 
-	if (left == NULL) {
-		err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		return NULL;
-	}
+	if (left == NULL)
+		goto oom;
 	json_array_foreach ((json_t *)victims, i, v) {
 		const struct kind *k = kind_find(field(v, "kind"));
 		struct vmtp_err e = VMTP_ERR_INIT;
@@ -866,6 +1073,24 @@ res_still_there(struct os_session *s, struct res_health *h,
 		case SVC_MISSING:
 			continue; /* named when skipped */
 		case SVC_UP:
+			if (strcmp(k->kind, "server") == 0) {
+				/* one list for them all, not a GET each */
+				if (servers == NULL) {
+					servers = json_object();
+					if (servers == NULL)
+						goto oom;
+					servers_st =
+					    list_servers(s, servers, &e);
+					if (failing(servers_st))
+						svc_down(h, sv, e.msg);
+				}
+				st = servers_st;
+				if (st >= 200 && st < 300 &&
+				    json_object_get(servers, field(v, "id")) ==
+				        NULL)
+					st = 404;
+				break;
+			}
 			snprintf(path, sizeof(path), k->path, field(v, "id"));
 			st = os_request(s, k->service, "GET", path, NULL,
 			    sv == COMPUTE ? res_nova_headers : NULL, NULL, &e);
@@ -875,11 +1100,14 @@ res_still_there(struct os_session *s, struct res_health *h,
 		}
 		if (st == 404)
 			continue;
-		if (json_array_append(left, v) != 0) {
-			err_set(err, VMTP_EXIT_FAIL, "out of memory");
-			json_decref(left);
-			return NULL;
-		}
+		if (json_array_append(left, v) != 0)
+			goto oom;
 	}
+	json_decref(servers);
 	return left;
+oom:
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	json_decref(servers);
+	json_decref(left);
+	return NULL;
 }

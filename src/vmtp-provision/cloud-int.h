@@ -37,7 +37,7 @@
  * for the cloud about as long as the cloud takes.  The configured retry
  * counts keep the original tool's total patience (2 s per API poll, 5 s
  * per SSH try). */
-#define POLL_MS 500
+#define POLL_MS 250
 /* The longest names vmtp has always accepted, run tag included: a longer
  * one is refused before anything is made (run_name), never cut.  Client
  * names leave room for their number. */
@@ -60,7 +60,9 @@ struct vm {
 	char *fingerprint;
 	char *port;
 	char *fip_id;
-	int fip_on; /* the floating IP is on the VM's port */
+	int fip_on;                /* the floating IP is on the VM's port */
+	int login_rc;              /* the last SSH login: 0 or -1 ... */
+	struct vmtp_err login_err; /* ... and why */
 };
 
 struct cloud;

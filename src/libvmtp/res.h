@@ -61,10 +61,11 @@ int res_scan(struct os_session *s, const struct res_filter *f,
 int res_add(json_t *victims, const json_t *rec);
 
 /*
- * Deletes VICTIMS in dependency order, the victims of one kind side by side
- * (each on a clone of S: at most 8 requests at once), waiting for servers
- * to be gone (one list of the project's servers per poll), and
- * writes a `deleted` record to OUT for each (with "error" when it could
+ * Deletes VICTIMS in dependency order, what does not depend on each other
+ * side by side (floating IPs with servers, each kind's victims together;
+ * on clones of S, at most 8 requests at once), waiting for servers to be
+ * gone (one list of the project's servers per poll), and writes a
+ * `deleted` record to OUT for each (with "error" when it could
  * not be deleted; a 404 counts as deleted), then shows it to NOTE (may be
  * NULL; the record is borrowed for the call), which is how the program
  * tells its user (cli_note_deleted()).  A victim of a service H has down

@@ -148,11 +148,11 @@ journal() {
 	# no server was asked for by its id: each poll is one list
 	[ "$(grep -cE '^compute GET /v2.1/servers/[0-9a-f-]{36} ' "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
 	[ "$(grep -c '^compute DELETE /v2.1/servers/' "$BATS_TEST_TMPDIR/calls")" -eq 3 ]
-	# polls at 0.2 s, doubling up to 2 s: at most 4 + one each 2 s, plus
-	# the check of what is left
+	# polls each 0.25 s for 3 s, then each second: at most 12 + one a
+	# second, plus the look at what is left
 	lists=$(grep -c '^compute GET /v2.1/servers ' "$BATS_TEST_TMPDIR/calls" || true)
 	[ "$lists" -ge 2 ]
-	[ "$lists" -le $((5 + (t1 - t0) / 2)) ]
+	[ "$lists" -le $((14 + t1 - t0)) ]
 	[ "$(snapshot)" = "$before" ]
 }
 

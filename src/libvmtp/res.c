@@ -4,10 +4,12 @@
  * description or name prefix carry its run tag, or that its journal lists;
  * they go in dependency order: floating IPs, servers (waiting until they
  * are gone), router interfaces, router gateways, routers, ports, subnets,
- * networks, security groups, key pairs, flavors, images.  The resources of
- * one kind go side by side, each request on a connection of its own (a
- * pool of cloned sessions), and servers are waited for with one list of
- * the project's servers per poll.
+ * networks, security groups, key pairs, flavors, images.  What does not
+ * depend on each other goes side by side (the kinds of a level, and every
+ * victim of them), each request on a connection of its own (a pool of
+ * cloned sessions); servers are waited for with one list of the project's
+ * servers per poll; the collections are listed and the leftovers looked up
+ * side by side too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -475,7 +477,8 @@ clear_gateway(struct os_session *s, const char *router, int tries, long *st,
 
 /*
  * Detaches every interface of ROUTER and its gateway (unless GW_DONE),
- * trying TRIES times while busy.  0, or -1 with E set and *ST the last status.
+ * trying TRIES times while busy.  0, or -1 with E set and *ST the last
+ * status.
  */
 static int
 router_detach(struct os_session *s, const char *router, int gw_done, int tries,
@@ -573,9 +576,10 @@ out:
 }
 
 /*
- * Deletes one victim V, trying TRIES times while busy (409); a router
- * whose gateway is cleared already (GW_DONE) keeps its interfaces' turn.
- * Returns 0, or -1 with E set to why it could not be and *ST the last status.
+ * Deletes one victim V, trying TRIES times while busy (409); of a router
+ * whose gateway is cleared already (GW_DONE), only the interfaces are left
+ * to detach first.  Returns 0, or -1 with E set to why it could not be and
+ * *ST the last status.
  */
 static int
 delete_one(struct os_session *s, const json_t *v, int gw_done, int tries,
@@ -785,15 +789,15 @@ servers_gone(struct os_session *s, struct res_health *h, json_t *victims,
 	return 0;
 }
 
-/* One delete of a kind's level, done by whichever worker takes it. */
-/* What a job does to its victim. */
+/*
+ * What a job does: delete its victim, clear the gateway of its router,
+ * look whether its victim is still there (GET), or list a collection.
+ */
 enum { JOB_DELETE, JOB_GATEWAY, JOB_LOOK, JOB_SCAN };
 
-/* One request of a level (or of the look at what is left), done by
- * whichever worker takes it. */
+/* One piece of work done beside others, by whichever worker takes it. */
 struct job {
-	int what; /* JOB_DELETE, JOB_GATEWAY (of a router), JOB_LOOK, JOB_SCAN
-	           */
+	int what;
 	const json_t *v; /* borrowed from the victims */
 	int gw_done;     /* a router's gateway is cleared already */
 	int tries;
@@ -808,9 +812,9 @@ struct job {
 };
 
 /*
- * The connections a cleanup deletes with side by side: the caller's
- * session and clones of it, made when a level first has more than one
- * victim.  Workers take the level's next job under the lock.
+ * The connections a cleanup works on side by side: the caller's session
+ * and clones of it, made when a batch of jobs first has more than one.
+ * Workers take the batch's next job under the lock.
  */
 struct pool {
 	struct os_session *main;

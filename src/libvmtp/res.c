@@ -3,10 +3,16 @@
  * SPEC §6 vmtp-cleanup): a run's resources are those whose tags,
  * description or name prefix carry its run tag, or that its journal lists;
  * they go in dependency order: floating IPs, servers (waiting until they
- * are gone), server groups, router interfaces, router gateways, routers, ports,
- * subnets, networks, security groups, key pairs, flavors, images.
+ * are gone), server groups, router interfaces, router gateways, routers,
+ * ports, subnets, networks, security groups, key pairs, flavors, images.
+ * What does not depend on each other goes side by side (the kinds of a
+ * level, and every victim of them), each request on a connection of its
+ * own (a pool of cloned sessions); servers are waited for with one list of
+ * the project's servers per poll; the collections are listed and the
+ * leftovers looked up side by side too.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,77 +328,41 @@ out:
 	return rc;
 }
 
-int
-res_scan(struct os_session *s, const struct res_filter *f, struct res_health *h,
-    json_t *victims, struct vmtp_err *err)
-{
-	unsigned down_before = h->down;
-	unsigned unlisted = 0; /* collections skipped: went down in this scan */
-	char whats[200];
-	size_t i;
-	int rc;
-
-	for (i = 0; i < NCOLLS; i++) {
-		int sv = svc_index(colls[i].service);
-		unsigned bit = 1u << sv;
-
-		switch (svc_state(s, h, sv)) {
-		case SVC_MISSING:
-			if (!(h->noted & bit)) {
-				h->noted |= bit;
-				join_whats(whats, sizeof(whats), sv, ~0u, "or");
-				log_warn(
-				    "%s: no %s to look for", h->why[sv], whats);
-			}
-			continue;
-		case SVC_DOWN:
-			h->unseen |= 1u << i;
-			if (!(down_before & bit))
-				unlisted |= 1u << i;
-			continue;
-		}
-		rc = scan_one(s, &colls[i], f, h, victims, err);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			h->unseen |= 1u << i;
-	}
-	for (i = 0; i < NSVC; i++) {
-		if (!(h->down & ~down_before & (1u << i)))
-			continue;
-		join_whats(whats, sizeof(whats), (int)i, unlisted, "and");
-		if (whats[0] != '\0')
-			log_error("%s is down: %s not looked at either",
-			    services[i], whats);
-	}
-	return 0;
-}
-
-/* Each kind in deletion order, with its service and path. */
+/*
+ * Each kind in deletion order, with its service, its path and its level:
+ * the kinds of one level go side by side (a floating IP need not wait for
+ * its server, a router for the ports, a security group for its rules), a
+ * level after the one before it is done (servers gone included).
+ */
 static const struct kind {
 	const char *kind;
 	const char *service;
 	const char *path; /* %s: the id */
+	int level;
 } kinds[] = {
-    {"floatingip", "network", "/v2.0/floatingips/%s"},
-    {"server", "compute", "/servers/%s"},
-    {"server_group", "compute", "/os-server-groups/%s"},
-    {"router_interface", "network", NULL},
-    {"router", "network", "/v2.0/routers/%s"},
-    {"port", "network", "/v2.0/ports/%s"},
-    {"subnet", "network", "/v2.0/subnets/%s"},
-    {"network", "network", "/v2.0/networks/%s"},
-    {"security_group_rule", "network", "/v2.0/security-group-rules/%s"},
-    {"security_group", "network", "/v2.0/security-groups/%s"},
-    {"keypair", "compute", "/os-keypairs/%s"},
-    {"flavor", "compute", "/flavors/%s"},
-    {"image", "image", "/v2/images/%s"},
+    {"floatingip", "network", "/v2.0/floatingips/%s", 0},
+    {"server", "compute", "/servers/%s", 0},
+    {"server_group", "compute", "/os-server-groups/%s", 1},
+    {"router_interface", "network", NULL, 1},
+    {"router", "network", "/v2.0/routers/%s", 2},
+    {"port", "network", "/v2.0/ports/%s", 2},
+    {"subnet", "network", "/v2.0/subnets/%s", 3},
+    {"network", "network", "/v2.0/networks/%s", 4},
+    {"security_group_rule", "network", "/v2.0/security-group-rules/%s", 5},
+    {"security_group", "network", "/v2.0/security-groups/%s", 5},
+    {"keypair", "compute", "/os-keypairs/%s", 5},
+    {"flavor", "compute", "/flavors/%s", 5},
+    {"image", "image", "/v2/images/%s", 5},
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 /* How long servers may take to go, and resources to free (409). */
 #define SERVER_GONE_S 300
 #define BUSY_TRIES 30
+/* The most requests of a cleanup at once, and servers listed per call. */
+#define RES_WORKERS 8
+#define SERVER_QUICK_POLLS 12
+#define LIST_PAGE 1000
 
 static const struct kind *
 kind_find(const char *kind)
@@ -486,12 +456,36 @@ done(long st)
 }
 
 /*
- * Detaches every interface of ROUTER and its gateway, trying TRIES times
- * while busy.  0, or -1 with E set and *ST the last status.
+ * Clears the external gateway of ROUTER, trying TRIES times while busy.
+ * 0 (404: the router is gone), or -1 with E set and *ST the last status.
  */
 static int
-router_detach(struct os_session *s, const char *router, int tries, long *st,
+clear_gateway(struct os_session *s, const char *router, int tries, long *st,
     struct vmtp_err *e)
+{
+	json_t *body =
+	    json_pack("{s:{s:{}}}", "router", "external_gateway_info");
+	char path[512];
+
+	if (body == NULL)
+		return err_set(e, VMTP_EXIT_FAIL, "out of memory");
+	snprintf(path, sizeof(path), "/v2.0/routers/%s", router);
+	*st = call_busy(s, "network", "PUT", path, body, tries, e);
+	json_decref(body);
+	if (!done(*st))
+		return -1;
+	err_clear(e);
+	return 0;
+}
+
+/*
+ * Detaches every interface of ROUTER and its gateway (unless GW_DONE),
+ * trying TRIES times while busy.  0, or -1 with E set and *ST the last
+ * status.
+ */
+static int
+router_detach(struct os_session *s, const char *router, int gw_done, int tries,
+    long *st, struct vmtp_err *e)
 {
 	json_t *ports = NULL;
 	json_t *p;
@@ -520,15 +514,7 @@ router_detach(struct os_session *s, const char *router, int tries, long *st,
 		log_debug("detached interface %s from router %s",
 		    field(p, "id"), router);
 	}
-	snprintf(path, sizeof(path), "/v2.0/routers/%s", router);
-	{
-		json_t *body =
-		    json_pack("{s:{s:{}}}", "router", "external_gateway_info");
-
-		*st = call_busy(s, "network", "PUT", path, body, tries, e);
-		json_decref(body);
-	}
-	if (!done(*st))
+	if (!gw_done && clear_gateway(s, router, tries, st, e) != 0)
 		goto out;
 	err_clear(e);
 	rc = 0;
@@ -593,12 +579,14 @@ out:
 }
 
 /*
- * Deletes one victim V, trying TRIES times while busy (409).  Returns 0,
- * or -1 with E set to why it could not be and *ST the last status.
+ * Deletes one victim V, trying TRIES times while busy (409); of a router
+ * whose gateway is cleared already (GW_DONE), only the interfaces are left
+ * to detach first.  Returns 0, or -1 with E set to why it could not be and
+ * *ST the last status.
  */
 static int
-delete_one(struct os_session *s, const json_t *v, int tries, long *st,
-    struct vmtp_err *e)
+delete_one(struct os_session *s, const json_t *v, int gw_done, int tries,
+    long *st, struct vmtp_err *e)
 {
 	const struct kind *k = kind_find(field(v, "kind"));
 	const char *id = field(v, "id");
@@ -628,7 +616,7 @@ delete_one(struct os_session *s, const json_t *v, int tries, long *st,
 		return -1;
 	}
 	if (strcmp(k->kind, "router") == 0 &&
-	    router_detach(s, id, tries, st, e) != 0) {
+	    router_detach(s, id, gw_done, tries, st, e) != 0) {
 		if (e->exit != VMTP_EXIT_OK && strncmp(e->msg, "404", 3) == 0) {
 			err_clear(e);
 			return 0; /* the router itself is gone */
@@ -647,45 +635,110 @@ delete_one(struct os_session *s, const json_t *v, int tries, long *st,
 }
 
 /*
- * Waits until every server in IDS (borrowed) answers 404.  Returns 0, or
- * -1 with E set and *ST the last status (compute down, or time out).
+ * Adds to IDS (an object) the id of each server of S's project (one list
+ * call per page, however many servers there are).  Returns the status of
+ * the last call: 2xx, or another with E set (-1: no answer).
+ */
+static long
+list_servers(struct os_session *s, json_t *ids, struct vmtp_err *e)
+{
+	char *marker = NULL;
+	char path[512];
+	json_t *reply = NULL;
+	long st;
+
+	for (;;) {
+		json_t *items;
+		json_t *item;
+		const char *last;
+		size_t i;
+
+		snprintf(path, sizeof(path), "/servers?limit=%d%s%s", LIST_PAGE,
+		    marker != NULL ? "&marker=" : "",
+		    marker != NULL ? marker : "");
+		json_decref(reply);
+		reply = NULL;
+		err_clear(e);
+		st = os_request(s, "compute", "GET", path, NULL,
+		    res_nova_headers, &reply, e);
+		if (st < 200 || st >= 300)
+			break;
+		items = json_object_get(reply, "servers");
+		json_array_foreach (items, i, item) {
+			const char *id = field(item, "id");
+
+			if (id != NULL &&
+			    json_object_set_new(ids, id, json_true()) != 0) {
+				st = -1;
+				err_set(e, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+		}
+		last = last_id(items, "server");
+		if (json_array_size(items) < LIST_PAGE || last == NULL ||
+		    (marker != NULL && strcmp(marker, last) == 0))
+			break;
+		free(marker);
+		marker = strdup(last);
+		if (marker == NULL) {
+			st = -1;
+			err_set(e, VMTP_EXIT_FAIL, "out of memory");
+			break;
+		}
+	}
+out:
+	free(marker);
+	json_decref(reply);
+	return st;
+}
+
+/*
+ * Waits until no server in IDS (borrowed, emptied) is in the project's
+ * list of servers, polling with one list each 0.25 s for the first 3 s,
+ * then each second.  Returns 0, or -1 with E set and *ST the last
+ * status (compute down, or time out).
  */
 static int
 wait_servers_gone(
     struct os_session *s, json_t *ids, long *st, struct vmtp_err *e)
 {
 	time_t deadline = time(NULL) + SERVER_GONE_S;
-	json_t *id;
+	json_t *there = NULL;
 	size_t i;
+	int polls = 0;
 
 	*st = 0;
 	while (json_array_size(ids) > 0) {
-		json_array_foreach (ids, i, id) {
-			char path[512];
-
-			snprintf(path, sizeof(path), "/servers/%s",
-			    json_string_value(id));
+		/* a server goes in a second or a few: looked for closely at
+		 * first, then once a second */
+		sleep_s(polls++ < SERVER_QUICK_POLLS ? 0.25 : 1);
+		json_decref(there);
+		there = json_object();
+		if (there == NULL) {
 			err_clear(e);
-			*st = os_request(s, "compute", "GET", path, NULL,
-			    res_nova_headers, NULL, e);
-			if (*st == 404) {
-				json_array_remove(ids, i);
-				break;
-			}
-			/* the retries are spent; a 500 may pass */
-			if (*st < 0 || (*st >= 502 && *st <= 504))
-				return -1;
+			return err_set(e, VMTP_EXIT_FAIL, "out of memory");
 		}
-		if (json_array_size(ids) == 0)
-			break;
-		if (time(NULL) > deadline) {
+		*st = list_servers(s, there, e);
+		/* the retries are spent; a 500 may pass */
+		if (*st < 0 || (*st >= 502 && *st <= 504)) {
+			json_decref(there);
+			return -1;
+		}
+		if (*st >= 200 && *st < 300)
+			for (i = json_array_size(ids); i-- > 0;)
+				if (json_object_get(there,
+				        json_string_value(
+				            json_array_get(ids, i))) == NULL)
+					json_array_remove(ids, i);
+		if (json_array_size(ids) > 0 && time(NULL) > deadline) {
+			json_decref(there);
 			err_clear(e);
 			return err_set(e, VMTP_EXIT_FAIL,
 			    "%zu server(s) still there after %d s",
 			    json_array_size(ids), SERVER_GONE_S);
 		}
-		sleep_s(1);
 	}
+	json_decref(there);
 	err_clear(e);
 	return 0;
 }
@@ -739,37 +792,174 @@ servers_gone(struct os_session *s, struct res_health *h, json_t *victims,
 	return 0;
 }
 
-int
-res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
-    FILE *out, void (*note)(const json_t *deleted), struct vmtp_err *err)
-{
-	const struct report_to to = {out, note};
-	struct res_health fresh;
-	struct res_health *h = hp;
-	json_t *servers = json_array();
-	int failed = 0;
-	size_t k, i;
-	json_t *v;
+/*
+ * What a job does: delete its victim, clear the gateway of its router,
+ * look whether its victim is still there (GET), or list a collection.
+ */
+enum { JOB_DELETE, JOB_GATEWAY, JOB_LOOK, JOB_SCAN };
 
-	if (h == NULL) {
-		memset(&fresh, 0, sizeof(fresh));
-		h = &fresh;
+/* One piece of work done beside others, by whichever worker takes it. */
+struct job {
+	int what;
+	const json_t *v; /* borrowed from the victims */
+	int gw_done;     /* a router's gateway is cleared already */
+	int tries;
+	long st;
+	int rc;
+	struct vmtp_err e;
+	/* JOB_SCAN: */
+	const struct coll *c;
+	const struct res_filter *f;
+	struct res_health h; /* what the scan learnt of the services */
+	json_t *found;       /* victims found */
+};
+
+/*
+ * The connections a cleanup works on side by side: the caller's session
+ * and clones of it, made when a batch of jobs first has more than one.
+ * Workers take the batch's next job under the lock.
+ */
+struct pool {
+	struct os_session *main;
+	struct os_session *s[RES_WORKERS];
+	int n;              /* clones made */
+	json_t *gw_cleared; /* router id -> true: gateway cleared */
+	pthread_mutex_t lock;
+	struct job *jobs;
+	size_t njobs, next;
+};
+
+struct worker_arg {
+	struct pool *p;
+	struct os_session *s;
+};
+
+/* Does job J on S: 0, or -1 with J->e set (J->st the last status). */
+static int
+do_job(struct os_session *s, struct job *j)
+{
+	const struct kind *k = kind_find(field(j->v, "kind"));
+	char path[512];
+
+	switch (j->what) {
+	case JOB_SCAN:
+		/* not listed: one bit is enough, scan_round() knows which */
+		switch (scan_one(s, j->c, j->f, &j->h, j->found, &j->e)) {
+		case 0:
+			return 0;
+		case 1:
+			j->h.unseen = 1;
+			return 0;
+		}
+		return -1;
+	case JOB_GATEWAY:
+		return clear_gateway(
+		    s, field(j->v, "id"), j->tries, &j->st, &j->e);
+	case JOB_LOOK:
+		snprintf(path, sizeof(path), k->path, field(j->v, "id"));
+		j->st = os_request(s, k->service, "GET", path, NULL,
+		    strcmp(k->service, "compute") == 0 ? res_nova_headers
+		                                       : NULL,
+		    NULL, &j->e);
+		return 0;
 	}
-	if (servers == NULL)
+	return delete_one(s, j->v, j->gw_done, j->tries, &j->st, &j->e);
+}
+
+static void *
+work(void *arg)
+{
+	struct worker_arg *w = arg;
+	struct pool *p = w->p;
+
+	for (;;) {
+		struct job *j = NULL;
+
+		pthread_mutex_lock(&p->lock);
+		if (p->next < p->njobs)
+			j = &p->jobs[p->next++];
+		pthread_mutex_unlock(&p->lock);
+		if (j == NULL)
+			return NULL;
+		j->rc = do_job(w->s, j);
+	}
+}
+
+/*
+ * Does the N jobs of JOBS side by side on P's connections (cloning the
+ * caller's session as needed; without clones or threads, one after
+ * another on it).
+ */
+static void
+run_jobs(struct pool *p, struct job *jobs, size_t n)
+{
+	struct worker_arg args[RES_WORKERS];
+	pthread_t threads[RES_WORKERS];
+	int want = n < RES_WORKERS ? (int)n : RES_WORKERS;
+	int k, started = 0;
+
+	while (want > 1 && p->n < want) {
+		struct vmtp_err e = VMTP_ERR_INIT;
+
+		p->s[p->n] = os_session_clone(p->main, &e);
+		if (p->s[p->n] == NULL) {
+			log_debug("one connection fewer: %s", e.msg);
+			break;
+		}
+		p->n++;
+	}
+	if (want > p->n)
+		want = p->n;
+	p->jobs = jobs;
+	p->njobs = n;
+	p->next = 0;
+	for (k = 0; want > 1 && k < want; k++) {
+		args[k] = (struct worker_arg){p, p->s[k]};
+		if (pthread_create(&threads[k], NULL, work, &args[k]) != 0)
+			break;
+		started++;
+	}
+	if (started == 0) {
+		struct worker_arg self = {p, p->main};
+
+		work(&self);
+	}
+	for (k = 0; k < started; k++)
+		pthread_join(threads[k], NULL);
+	p->jobs = NULL;
+}
+
+/*
+ * Deletes the victims of the kinds of LEVEL side by side; reports each in
+ * the kinds' order, then the victims' (servers once gone: their ids go to
+ * SERVERS).  Returns 0, or -1 with ERR set.
+ */
+static int
+delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
+    json_t *servers, const struct report_to *to, int *failed,
+    struct vmtp_err *err)
+{
+	struct job *jobs = NULL;
+	size_t i, k, n = 0;
+	json_t *v;
+	int rc = -1;
+
+	/* each victim once, and each router's gateway */
+	jobs = calloc(2 * json_array_size(victims) + 1, sizeof(*jobs));
+	if (jobs == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (k = 0; k < NKINDS; k++) {
 		int sv = svc_index(kinds[k].service);
 
+		if (kinds[k].level != level)
+			continue;
 		json_array_foreach (victims, i, v) {
-			struct vmtp_err e = VMTP_ERR_INIT;
 			const char *kind = field(v, "kind");
 			char why[sizeof(h->why[0]) + 16];
-			int tries;
-			long st;
 
 			if (kind == NULL || strcmp(kind, kinds[k].kind) != 0)
 				continue;
-			switch (svc_state(s, h, sv)) {
+			switch (svc_state(p->main, h, sv)) {
 			case SVC_MISSING:
 				h->skipped++;
 				log_warn("skipped %s %s (%s): %s", kind,
@@ -778,46 +968,129 @@ res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
 				    field(v, "id"), h->why[sv]);
 				continue;
 			case SVC_DOWN:
-				failed++;
+				(*failed)++;
 				snprintf(why, sizeof(why), "not tried: %s",
 				    h->why[sv]);
-				if (report(&to, v, why, err) != 0)
-					goto fail;
+				if (report(to, v, why, err) != 0)
+					goto out;
 				continue;
 			}
+			jobs[n].what = JOB_DELETE;
+			jobs[n].v = v;
+			jobs[n].gw_done = json_object_get(p->gw_cleared,
+			                      field(v, "id")) != NULL;
 			/* servers that stay hold their ports: 409 for good */
-			tries =
-			    svc_state(s, h, COMPUTE) == SVC_UP ? BUSY_TRIES : 1;
-			if (delete_one(s, v, tries, &st, &e) != 0) {
-				if (failing(st))
-					svc_down(h, sv, e.msg);
-				failed++;
-				if (report(&to, v, e.msg, err) != 0)
-					goto fail;
-				continue;
-			}
-			if (strcmp(kind, "server") == 0) {
-				if (json_array_append(
-				        servers, json_object_get(v, "id")) != 0)
-					goto oom;
-				continue; /* reported once gone */
-			}
-			if (report(&to, v, NULL, err) != 0)
-				goto fail;
+			jobs[n].tries = svc_state(p->main, h, COMPUTE) == SVC_UP
+			                    ? BUSY_TRIES
+			                    : 1;
+			err_clear(&jobs[n].e);
+			n++;
 		}
-		if (strcmp(kinds[k].kind, "server") == 0 &&
-		    json_array_size(servers) > 0 &&
+	}
+	/* routers' gateways go with their interfaces, the level before */
+	json_array_foreach (victims, i, v) {
+		const char *kind = field(v, "kind");
+
+		if (level + 1 != kind_find("router")->level || kind == NULL ||
+		    strcmp(kind, "router") != 0 ||
+		    svc_state(p->main, h, svc_index("network")) != SVC_UP)
+			continue;
+		jobs[n] = (struct job){.what = JOB_GATEWAY,
+		    .v = v,
+		    .tries = svc_state(p->main, h, COMPUTE) == SVC_UP
+		                 ? BUSY_TRIES
+		                 : 1,
+		    .e = VMTP_ERR_INIT};
+		n++;
+	}
+	run_jobs(p, jobs, n);
+	for (i = 0; i < n; i++) {
+		struct job *j = &jobs[i];
+		const struct kind *kd = kind_find(field(j->v, "kind"));
+
+		if (j->what == JOB_GATEWAY) {
+			/* else the router's own turn clears it */
+			if (j->rc == 0 &&
+			    json_object_set_new(p->gw_cleared,
+			        field(j->v, "id"), json_true()) != 0) {
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+			if (j->rc != 0)
+				log_debug(
+				    "router %s: gateway left for later: %s",
+				    field(j->v, "id"), j->e.msg);
+			continue;
+		}
+
+		if (j->rc != 0) {
+			if (failing(j->st))
+				svc_down(h, svc_index(kd->service), j->e.msg);
+			(*failed)++;
+			if (report(to, j->v, j->e.msg, err) != 0)
+				goto out;
+			continue;
+		}
+		if (strcmp(kd->kind, "server") == 0) {
+			if (json_array_append(
+			        servers, json_object_get(j->v, "id")) != 0) {
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+			continue; /* reported once gone */
+		}
+		if (report(to, j->v, NULL, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(jobs);
+	return rc;
+}
+
+int
+res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
+    FILE *out, void (*note)(const json_t *deleted), struct vmtp_err *err)
+{
+	const struct report_to to = {out, note};
+	struct res_health fresh;
+	struct res_health *h = hp;
+	struct pool p;
+	json_t *servers = json_array();
+	int failed = 0;
+	int rc = -1;
+	int level;
+
+	memset(&p, 0, sizeof(p));
+	p.main = s;
+	p.gw_cleared = json_object();
+	pthread_mutex_init(&p.lock, NULL);
+	if (h == NULL) {
+		memset(&fresh, 0, sizeof(fresh));
+		h = &fresh;
+	}
+	if (servers == NULL || p.gw_cleared == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	for (level = 0; level <= kinds[NKINDS - 1].level; level++) {
+		if (delete_level(
+		        &p, h, victims, level, servers, &to, &failed, err) != 0)
+			goto out;
+		if (json_array_size(servers) > 0 &&
 		    servers_gone(s, h, victims, servers, &to, &failed, err) !=
 		        0)
-			goto fail;
+			goto out;
+		json_array_clear(servers);
 	}
+	rc = failed;
+out:
+	while (p.n > 0)
+		os_session_free(p.s[--p.n]);
+	pthread_mutex_destroy(&p.lock);
+	json_decref(p.gw_cleared);
 	json_decref(servers);
-	return failed;
-oom:
-	err_set(err, VMTP_EXIT_FAIL, "out of memory");
-fail:
-	json_decref(servers);
-	return -1;
+	return rc;
 }
 
 int
@@ -848,41 +1121,226 @@ res_still_there(struct os_session *s, struct res_health *h,
     const json_t *victims, struct vmtp_err *err)
 {
 	json_t *left = json_array();
+	json_t *servers = NULL; /* the project's, listed once: id -> true */
+	long servers_st = 0;
+	struct job *jobs = NULL;
+	struct pool p;
+	size_t i, n = 0, k = 0;
 	json_t *v;
-	size_t i;
 
-	if (left == NULL) {
-		err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		return NULL;
-	}
+	memset(&p, 0, sizeof(p));
+	p.main = s;
+	pthread_mutex_init(&p.lock, NULL);
+	jobs = calloc(json_array_size(victims) + 1, sizeof(*jobs));
+	if (left == NULL || jobs == NULL)
+		goto oom;
+	/* what to look at, and how: servers in one list, the rest each
+	 * with a GET of its own, side by side */
 	json_array_foreach ((json_t *)victims, i, v) {
-		const struct kind *k = kind_find(field(v, "kind"));
+		const struct kind *kd = kind_find(field(v, "kind"));
 		struct vmtp_err e = VMTP_ERR_INIT;
-		char path[512];
-		long st = 200;
-		int sv;
 
-		if (k == NULL || k->path == NULL || field(v, "id") == NULL)
+		if (kd == NULL || kd->path == NULL || field(v, "id") == NULL ||
+		    svc_state(s, h, svc_index(kd->service)) != SVC_UP)
 			continue;
-		sv = svc_index(k->service);
-		switch (svc_state(s, h, sv)) {
+		if (strcmp(kd->kind, "server") != 0) {
+			jobs[n] = (struct job){
+			    .what = JOB_LOOK, .v = v, .e = VMTP_ERR_INIT};
+			n++;
+		} else if (servers == NULL) {
+			servers = json_object();
+			if (servers == NULL)
+				goto oom;
+			servers_st = list_servers(s, servers, &e);
+			if (failing(servers_st))
+				svc_down(h, COMPUTE, e.msg);
+		}
+	}
+	run_jobs(&p, jobs, n);
+	for (i = 0; i < n; i++)
+		if (failing(jobs[i].st))
+			svc_down(h,
+			    svc_index(
+			        kind_find(field(jobs[i].v, "kind"))->service),
+			    jobs[i].e.msg);
+	/* in the victims' order: those not known to be gone */
+	json_array_foreach ((json_t *)victims, i, v) {
+		const struct kind *kd = kind_find(field(v, "kind"));
+		long st = 200;
+
+		if (kd == NULL || kd->path == NULL || field(v, "id") == NULL)
+			continue;
+		switch (svc_state(s, h, svc_index(kd->service))) {
 		case SVC_MISSING:
 			continue; /* named when skipped */
 		case SVC_UP:
-			snprintf(path, sizeof(path), k->path, field(v, "id"));
-			st = os_request(s, k->service, "GET", path, NULL,
-			    sv == COMPUTE ? res_nova_headers : NULL, NULL, &e);
-			if (failing(st))
-				svc_down(h, sv, e.msg);
+			if (strcmp(kd->kind, "server") == 0) {
+				st = servers_st;
+				if (st >= 200 && st < 300 &&
+				    json_object_get(servers, field(v, "id")) ==
+				        NULL)
+					st = 404;
+			} else if (k < n && jobs[k].v == v) {
+				st = jobs[k++].st;
+			}
+			break;
+		case SVC_DOWN:
+			/* looked at before the service went down? */
+			if (k < n && jobs[k].v == v && jobs[k].st == 404)
+				st = 404;
+			if (k < n && jobs[k].v == v)
+				k++;
 			break;
 		}
 		if (st == 404)
 			continue;
-		if (json_array_append(left, v) != 0) {
+		if (json_array_append(left, v) != 0)
+			goto oom;
+	}
+	goto out;
+oom:
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	json_decref(left);
+	left = NULL;
+out:
+	while (p.n > 0)
+		os_session_free(p.s[--p.n]);
+	pthread_mutex_destroy(&p.lock);
+	free(jobs);
+	json_decref(servers);
+	return left;
+}
+
+/*
+ * Lists collections side by side, one job each: those of the services in
+ * MASK (bits of services) from FIRST (1: the first collection of each
+ * service only, 0: the others), adding what they find to VICTIMS in the
+ * collections' order and what they learn of the services to H.  The first
+ * collection of each service goes first and alone for it, so that a
+ * service down is asked once, not once per collection.  Returns 0, or -1
+ * with ERR set when out of memory.
+ */
+static int
+scan_round(struct pool *p, const struct res_filter *f, struct res_health *h,
+    unsigned mask, int first, json_t *victims, struct vmtp_err *err)
+{
+	struct job *jobs = calloc(NCOLLS, sizeof(*jobs));
+	unsigned seen = 0; /* services whose first collection is passed */
+	size_t i, k, n = 0;
+	json_t *r;
+	int rc = -1;
+
+	if (jobs == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	for (i = 0; i < NCOLLS; i++) {
+		unsigned bit = 1u << svc_index(colls[i].service);
+		int is_first = !(seen & bit);
+
+		seen |= bit;
+		if (!(mask & bit) || is_first != first)
+			continue;
+		jobs[n] = (struct job){.what = JOB_SCAN,
+		    .e = VMTP_ERR_INIT,
+		    .c = &colls[i],
+		    .f = f,
+		    .found = json_array()};
+		if (jobs[n].found == NULL) {
 			err_set(err, VMTP_EXIT_FAIL, "out of memory");
-			json_decref(left);
-			return NULL;
+			goto out;
+		}
+		n++;
+	}
+	run_jobs(p, jobs, n);
+	for (i = 0; i < n; i++) {
+		struct job *j = &jobs[i];
+		unsigned gone = j->h.down & ~h->down;
+		int sv;
+
+		if (j->rc != 0) {
+			err_set(err, j->e.exit, "%s", j->e.msg);
+			goto out;
+		}
+		for (sv = 0; sv < (int)NSVC; sv++)
+			if (gone & (1u << sv)) {
+				h->down |= 1u << sv;
+				memcpy(h->why[sv], j->h.why[sv],
+				    sizeof(h->why[sv]));
+			}
+		if (j->h.unseen != 0)
+			h->unseen |= 1u << (size_t)(j->c - colls);
+		json_array_foreach (j->found, k, r)
+			if (res_add(victims, r) != 0) {
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+				goto out;
+			}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		json_decref(jobs[i].found);
+	free(jobs);
+	return rc;
+}
+
+int
+res_scan(struct os_session *s, const struct res_filter *f, struct res_health *h,
+    json_t *victims, struct vmtp_err *err)
+{
+	unsigned down_before = h->down;
+	unsigned unlisted = 0; /* collections skipped: went down in this scan */
+	unsigned up = 0;       /* services to list in */
+	char whats[200];
+	struct pool p;
+	size_t i;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.main = s;
+	pthread_mutex_init(&p.lock, NULL);
+	for (i = 0; i < NCOLLS; i++) {
+		int sv = svc_index(colls[i].service);
+		unsigned bit = 1u << sv;
+
+		switch (svc_state(s, h, sv)) {
+		case SVC_MISSING:
+			if (!(h->noted & bit)) {
+				h->noted |= bit;
+				join_whats(whats, sizeof(whats), sv, ~0u, "or");
+				log_warn(
+				    "%s: no %s to look for", h->why[sv], whats);
+			}
+			continue;
+		case SVC_DOWN:
+			h->unseen |= 1u << i;
+			continue;
+		}
+		up |= bit;
+	}
+	if (scan_round(&p, f, h, up, 1, victims, err) != 0)
+		goto out;
+	/* a service down on its first collection is asked nothing more */
+	for (i = 0; i < NCOLLS; i++) {
+		unsigned bit = 1u << svc_index(colls[i].service);
+
+		if ((up & bit) && (h->down & bit) && !(h->unseen & (1u << i))) {
+			h->unseen |= 1u << i;
+			unlisted |= 1u << i;
 		}
 	}
-	return left;
+	if (scan_round(&p, f, h, up & ~h->down, 0, victims, err) != 0)
+		goto out;
+	for (i = 0; i < NSVC; i++) {
+		if (!(h->down & ~down_before & (1u << i)))
+			continue;
+		join_whats(whats, sizeof(whats), (int)i, unlisted, "and");
+		if (whats[0] != '\0')
+			log_error("%s is down: %s not looked at either",
+			    services[i], whats);
+	}
+	rc = 0;
+out:
+	while (p.n > 0)
+		os_session_free(p.s[--p.n]);
+	pthread_mutex_destroy(&p.lock);
+	return rc;
 }

@@ -61,8 +61,11 @@ int res_scan(struct os_session *s, const struct res_filter *f,
 int res_add(json_t *victims, const json_t *rec);
 
 /*
- * Deletes VICTIMS in dependency order, waiting for servers to be gone, and
- * writes a `deleted` record to OUT for each (with "error" when it could
+ * Deletes VICTIMS in dependency order, what does not depend on each other
+ * side by side (floating IPs with servers, each kind's victims together;
+ * on clones of S, at most 8 requests at once), waiting for servers to be
+ * gone (one list of the project's servers per poll), and writes a
+ * `deleted` record to OUT for each (with "error" when it could
  * not be deleted; a 404 counts as deleted), then shows it to NOTE (may be
  * NULL; the record is borrowed for the call), which is how the program
  * tells its user (cli_note_deleted()).  A victim of a service H has down
@@ -75,9 +78,10 @@ int res_delete_all(struct os_session *s, struct res_health *h, json_t *victims,
     FILE *out, void (*note)(const json_t *deleted), struct vmtp_err *err);
 
 /*
- * Looks each victim up again, except those of services H has missing (not
- * there) or down (counted as there).  Returns a new reference to the
- * array of those still there, or NULL with ERR set when out of memory.
+ * Looks each victim up again (servers in one list of the project's), except
+ * those of services H has missing (not there) or down (counted as there).
+ * Returns a new reference to the array of those still there, or NULL with ERR
+ * set when out of memory.
  */
 json_t *res_still_there(struct os_session *s, struct res_health *h,
     const json_t *victims, struct vmtp_err *err);

@@ -4,6 +4,7 @@
  * `resource` record before the next step, Neutron resources created with
  * the run tag and found by name, and the names a run gives what it makes.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,32 @@ tag_neutron(
 	return r != NULL ? 0 : -1;
 }
 
+/* Whether the tag of ID of COLL waits for tag_later(): the networks and
+ * subnets made before the boot, so that the VMs boot sooner. */
+static int
+defer_tag(struct cloud *c, const char *coll, const char *id)
+{
+	int later = 0;
+
+	if (strcmp(coll, "networks") != 0 && strcmp(coll, "subnets") != 0)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	if (c->defer_tags && c->nuntagged < MAX_UNTAGGED) {
+		c->untagged[c->nuntagged].coll = coll;
+		c->untagged[c->nuntagged].id = id;
+		c->nuntagged++;
+		later = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return later;
+}
+
+int
+tag_later(struct cloud *c, int i, struct vmtp_err *err)
+{
+	return tag_neutron(c, c->untagged[i].coll, c->untagged[i].id, err);
+}
+
 json_t *
 neutron_create(struct cloud *c, const char *coll, const char *key,
     const char *kind, const char *name, json_t *attrs, char **id,
@@ -314,7 +341,7 @@ neutron_create(struct cloud *c, const char *coll, const char *key,
 	}
 	json_incref(obj);
 	if (remember(c, kind, *id, name, 1, NULL, err) != 0 ||
-	    tag_neutron(c, coll, *id, err) != 0) {
+	    (!defer_tag(c, coll, *id) && tag_neutron(c, coll, *id, err) != 0)) {
 		json_decref(obj);
 		obj = NULL;
 	}

@@ -31,6 +31,8 @@
 
 /* The VMTP topology's 5 VMs, or a mesh of up to 64 (--mesh). */
 #define MAX_VMS 64
+/* Networks and subnets a run makes: two of each, and two IPv6 subnets. */
+#define MAX_UNTAGGED 6
 /* Requests in flight at once: the steps of one stage (rules, VMs, floating
  * IPs) fit, and an API server is not flooded. */
 #define MAX_WORKERS 8
@@ -38,7 +40,7 @@
  * for the cloud about as long as the cloud takes.  The configured retry
  * counts keep the original tool's total patience (2 s per API poll, 5 s
  * per SSH try). */
-#define POLL_MS 500
+#define POLL_MS 250
 /* The longest names vmtp has always accepted, run tag included: a longer
  * one is refused before anything is made (run_name), never cut.  Client
  * names leave room for their number. */
@@ -61,9 +63,11 @@ struct vm {
 	char *fingerprint;
 	char *port;
 	char *fip_id;
-	int fip_on; /* the floating IP is on the VM's port */
-	int host;   /* mesh: its compute host in cloud.hosts; -1: where the
-	               server group's anti-affinity puts it */
+	int fip_on;                /* the floating IP is on the VM's port */
+	int login_rc;              /* the last SSH login: 0 or -1 ... */
+	struct vmtp_err login_err; /* ... and why */
+	int host; /* mesh: its compute host in cloud.hosts; -1: where the
+	             server group's anti-affinity puts it */
 };
 
 struct cloud;
@@ -115,8 +119,17 @@ struct cloud {
 	json_t *hosts;  /* ["zone:host", ...] of the compute hosts, maybe [] */
 	struct vm vms[MAX_VMS];
 	int nvm;
-	int nets;         /* 1 or 2 */
-	int sg_created;   /* the security group is this run's: add rules */
+	int nets;       /* 1 or 2 */
+	int sg_created; /* the security group is this run's: add rules */
+	/* networks and subnets made before the boot are tagged while the VMs
+	 * boot (their description carries the run tag meanwhile): coll and
+	 * id (borrowed from net_id and the like) */
+	int defer_tags;
+	struct {
+		const char *coll;
+		const char *id;
+	} untagged[MAX_UNTAGGED];
+	int nuntagged;
 	json_t *defaults; /* the built-in configuration */
 	/* guards the output, the journal, `made` and the stage below */
 	pthread_mutex_t lock;
@@ -231,10 +244,15 @@ int hold(struct cloud *c, const char *kind, const char *id, const char *name,
 int tag_neutron(
     struct cloud *c, const char *coll, const char *id, struct vmtp_err *err);
 
+/* The step that tags network or subnet I of those made untagged. */
+int tag_later(struct cloud *c, int i, struct vmtp_err *err);
+
 /*
  * Creates a Neutron resource: POST /v2.0/COLL {KEY: ATTRS} with the name
  * and the run tag as description (so a crash before the tag still leaves
- * it findable), journals it, tags it; its id goes to *ID (str_set).
+ * it findable), journals it, tags it (a network or subnet while
+ * C->defer_tags is set: later, by tag_later()); its id goes to *ID
+ * (str_set).
  * Steals ATTRS, also on failure.  Returns the answer's object (a new
  * reference) or NULL with ERR set.
  */

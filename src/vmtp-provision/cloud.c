@@ -30,14 +30,15 @@
 
 /* The most steps of one stage: the VMs, or the rules (IPv4 and IPv6) with
  * the router, the ports and the network details. */
-#define MAX_TASKS (MAX_VMS + 2 * N_SG_RULES + 4)
+#define MAX_TASKS (MAX_VMS + 2 * N_SG_RULES + 4 + MAX_UNTAGGED)
 
 /*
  * Makes the topology in stages, each stage's steps side by side: what the
  * VMs need (key pair, security group, networks); the VMs; while they
- * boot, the rules, the router, the run record's details and the VMs'
- * ports; the floating IPs, on those ports; then the wait for ACTIVE
- * (floating IPs whose port came late are placed on the way) and SSH.
+ * boot, the rules, the router, the run record's details, the VMs' ports
+ * and the tags of the networks and subnets; the floating IPs, on those
+ * ports; then the wait for ACTIVE (floating IPs whose port came late are
+ * placed on the way) and SSH.
  * The VMs go alone so that an API server serving one request at a time
  * starts them first.
  */
@@ -56,8 +57,10 @@ build(struct cloud *c, struct vmtp_err *err)
 		add_task(t, &n, make_group, 0);
 	for (i = 0; own && i < c->nets; i++)
 		add_task(t, &n, make_network, i);
+	c->defer_tags = 1;
 	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)
 		return -1;
+	c->defer_tags = 0;
 	n = 0;
 	for (i = 0; i < c->nvm; i++)
 		add_task(t, &n, boot_vm, i);
@@ -71,6 +74,8 @@ build(struct cloud *c, struct vmtp_err *err)
 	for (i = 0; c->sg_created && i < rules; i++)
 		add_task(t, &n, make_rule, i);
 	add_task(t, &n, describe_network, 0);
+	for (i = 0; i < c->nuntagged; i++)
+		add_task(t, &n, tag_later, i);
 	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)
 		return -1;
 	n = 0;

@@ -547,9 +547,10 @@ struct wait {
 	long boot_ms, ssh_ms;    /* patience: all ACTIVE; each answers SSH */
 	long active_at[MAX_VMS]; /* ms since t0, or -1 */
 	int answered[MAX_VMS];
-	int left;    /* VMs not ACTIVE yet */
-	int bare;    /* floating IPs not on their port yet */
-	int waiting; /* VMs not answering SSH yet */
+	int left;      /* VMs not ACTIVE yet */
+	int bare;      /* floating IPs not on their port yet */
+	int waiting;   /* VMs not answering SSH yet */
+	int logged_in; /* a login was tried: libssh2 is set up */
 };
 
 /* Places the floating IPs whose VM's port is now known, side by side. */
@@ -611,39 +612,72 @@ ssh_failed(struct cloud *c, const struct wait *w, const struct vmtp_err *last,
 	          "drive (--config-drive), so likely no address");
 }
 
-/* SSH to the VMs that are ACTIVE, with their floating IP: port 22 of all
- * probed at once, then a login to those that accept. */
+/* A login as a step beside others: its outcome goes to the VM, so that
+ * one VM's failure stops no other's login. */
+static int
+login_step(struct cloud *c, int i, struct vmtp_err *unused)
+{
+	struct vm *v = &c->vms[i];
+
+	(void)unused;
+	err_clear(&v->login_err);
+	v->login_rc = ssh_login(c, v, &v->login_err);
+	return 0;
+}
+
+/*
+ * SSH to the VMs that are ACTIVE, with their floating IP: port 22 of all
+ * probed at once, then a login to each that accepts, side by side (each
+ * adds its own line to the run's known_hosts: one append each).  The
+ * process's first login goes alone, so that libssh2 is set up once.
+ */
 static int
 try_ssh(struct cloud *c, struct wait *w, struct vmtp_err *err)
 {
-	struct vmtp_err last = VMTP_ERR_INIT;
+	struct task tasks[MAX_VMS];
 	int pending[MAX_VMS];
 	int ready[MAX_VMS];
-	int i, n = 0;
+	int i, n = 0, k = 0;
 
 	for (i = 0; i < c->nvm; i++) {
 		pending[i] = w->active_at[i] >= 0 && !w->answered[i] &&
 		             (c->vms[i].fip_id == NULL || c->vms[i].fip_on);
 		n += pending[i];
 	}
-	if (n > 0)
-		probe_ssh_ports(c, pending, ready, POLL_MS * 4 / 5);
-	for (i = 0; n > 0 && i < c->nvm; i++) {
+	if (n == 0)
+		return 0;
+	probe_ssh_ports(c, pending, ready, POLL_MS * 4 / 5);
+	for (i = 0; i < c->nvm; i++) {
 		struct vm *v = &c->vms[i];
 
 		if (!pending[i])
 			continue;
-		err_clear(&last);
-		if (!ready[i])
-			err_set(&last, VMTP_EXIT_FAIL,
+		if (!ready[i]) {
+			v->login_rc = -1;
+			err_clear(&v->login_err);
+			err_set(&v->login_err, VMTP_EXIT_FAIL,
 			    "%s: port 22 does not answer", vm_addr(v));
-		else if (ssh_login(c, v, &last) == 0) {
+		} else if (!w->logged_in) {
+			login_step(c, i, NULL);
+			w->logged_in = 1;
+		} else {
+			add_task(tasks, &k, login_step, i);
+		}
+	}
+	if (k > 0 && run_tasks(c, tasks, k, err) != 0)
+		return -1;
+	for (i = 0; i < c->nvm; i++) {
+		struct vm *v = &c->vms[i];
+
+		if (!pending[i])
+			continue;
+		if (v->login_rc == 0) {
 			w->answered[i] = 1;
 			w->waiting--;
 			continue;
 		}
 		if (since_ms(&w->t0) - w->active_at[i] > w->ssh_ms)
-			return ssh_failed(c, w, &last, err);
+			return ssh_failed(c, w, &v->login_err, err);
 	}
 	return 0;
 }

@@ -124,6 +124,38 @@ journal() {
 	[ "$(os port list -f value -c ID | wc -l)" -eq 0 ]
 }
 
+@test "several servers go side by side: the project's servers listed once per poll, never a GET of each server" {
+	os security group list > /dev/null
+	before=$(snapshot)
+	touch "$BATS_TEST_TMPDIR/made"
+	net=$(mknet $T-net1 $T)
+	api POST network /v2.0/subnets "{\"subnet\":{\"name\":\"$T-subnet1\",\"network_id\":\"$net\",\"ip_version\":4,\"cidr\":\"172.25.9.0/24\"}}" > /dev/null
+	img=$(api GET image '/v2/images?name=minicloud-vm' | jq -r '.images[0].id')
+	ids=()
+	for i in 1 2 3; do
+		ids+=("$(api POST compute /servers "{\"server\":{\"name\":\"$T-server$i\",\"imageRef\":\"$img\",\"flavorRef\":\"2\",\"networks\":[{\"uuid\":\"$net\"}]}}" | jq -r .server.id)")
+	done
+	for i in 0 1 2; do
+		minicloud_wait_server "${ids[i]}" ACTIVE
+	done
+	n=$(wc -l < "$MINICLOUD_DIR/api.log")
+	t0=$(date +%s)
+	run -0 --separate-stderr vmtp-cleanup --tag $T
+	t1=$(date +%s)
+	[ "$(jq -r 'select(.kind == "server" and (has("error") | not)) | .id' <<< "$output" | sort)" = \
+		"$(printf '%s\n' "${ids[@]}" | sort)" ]
+	tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" > "$BATS_TEST_TMPDIR/calls"
+	# no server was asked for by its id: each poll is one list
+	[ "$(grep -cE '^compute GET /v2.1/servers/[0-9a-f-]{36} ' "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
+	[ "$(grep -c '^compute DELETE /v2.1/servers/' "$BATS_TEST_TMPDIR/calls")" -eq 3 ]
+	# polls each 0.25 s for 3 s, then each second: at most 12 + one a
+	# second, plus the look at what is left
+	lists=$(grep -c '^compute GET /v2.1/servers ' "$BATS_TEST_TMPDIR/calls" || true)
+	[ "$lists" -ge 2 ]
+	[ "$lists" -le $((14 + t1 - t0)) ]
+	[ "$(snapshot)" = "$before" ]
+}
+
 @test "a second cleanup of the same tag deletes nothing and succeeds" {
 	mknet $T-net1 $T > /dev/null
 	run -0 --separate-stderr vmtp-cleanup --tag $T

@@ -236,21 +236,35 @@ out:
 	return rc;
 }
 
-/* The sha256 of the local file PATH as 64 hex digits, from sha256sum. */
+/* The sha256 of the local file PATH as 64 hex digits, from sha256sum;
+ * once per run and file (every host that lacks the tool gets the same). */
 static int
 local_sha256(const char *path, char out[65], struct vmtp_err *err)
 {
+	static char done_path[4096];
+	static char done_sum[65];
 	char *argv[] = {"sha256sum", "--", (char *)path, NULL};
 	struct proc_cmd cmd = {argv, "coreutils", NULL, 0, 300};
 	struct proc_out res;
-	int rc = proc_run(&cmd, &res, err);
+	int rc;
+
+	if (done_sum[0] != '\0' && strcmp(done_path, path) == 0) {
+		memcpy(out, done_sum, 65);
+		return 0;
+	}
+	rc = proc_run(&cmd, &res, err);
 
 	if (rc == 0 &&
 	    (res.out_len < 64 || strspn(res.out, "0123456789abcdef") != 64))
 		rc = err_set(err, VMTP_EXIT_FAIL,
 		    "cannot checksum %s: sha256sum said no checksum", path);
-	if (rc == 0)
+	if (rc == 0) {
 		snprintf(out, 65, "%.64s", res.out);
+		if (strlen(path) < sizeof(done_path)) {
+			memcpy(done_path, path, strlen(path) + 1);
+			memcpy(done_sum, out, 65);
+		}
+	}
 	proc_out_clear(&res);
 	return rc;
 }

@@ -59,6 +59,7 @@ static const struct cfg_key {
     {"os_dataplane_network", CFG_STR, CFG_STAGE_PROVISION,
         "vmtp does not look for the compute nodes' data-plane interfaces"},
     {"ping_count", CFG_INT, CFG_STAGE_RUN, NULL},
+    {"ping_interval", CFG_NUM, CFG_STAGE_RUN, NULL},
     {"ping_pass_threshold", CFG_NUM, CFG_STAGE_RUN,
         "vmtp has no ping pass threshold (the original never used it)"},
     {"private_key_file", CFG_STR, CFG_STAGE_PROVISION, NULL},

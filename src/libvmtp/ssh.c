@@ -2,6 +2,7 @@
  * ssh.c - SSH sessions, remote commands and SCP on libssh2 (see ssh.h;
  * SPEC §6 vmtp-run).
  */
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,17 +279,22 @@ kh_check(LIBSSH2_SESSION *s, const char *kh_path, const char *host, int port,
 
 /*
  * Adds the host key KEY (KEYLEN bytes, of libssh2 type TYPE) of HOST:PORT
- * (NAME in messages) to KH, the list session S read from the known_hosts
- * file KH_PATH, and appends it to that file as one line, after a newline
- * when its last line has none: what is there stays as it is (OpenSSH's
- * way; libssh2 writing the whole list back drops comments and can write
- * lines it cannot read again).  Returns 0, or -1 with ERR set.
+ * (NAME in messages) to the known_hosts file KH_PATH of session S, as one
+ * line appended after a newline when its last line has none: what is
+ * there stays as it is (OpenSSH's way; libssh2 writing the whole list
+ * back drops comments and can write lines it cannot read again).  The
+ * file is locked (flock) from the time it is read again until the line is
+ * written, so that logins side by side (this run's, another program's)
+ * never lose a line nor add a host twice.  Returns 0 when the line was
+ * added, 1 when the host was there already with KEY (added meanwhile),
+ * or -1 with ERR set (also when it was added meanwhile with another key).
  */
 static int
-kh_add(LIBSSH2_SESSION *s, LIBSSH2_KNOWNHOSTS *kh, const char *kh_path,
-    const char *name, const char *host, int port, const char *key,
-    size_t keylen, int type, struct vmtp_err *err)
+kh_add(LIBSSH2_SESSION *s, const char *kh_path, const char *name,
+    const char *host, int port, const char *key, size_t keylen, int type,
+    struct vmtp_err *err)
 {
+	LIBSSH2_KNOWNHOSTS *kh = NULL;
 	struct libssh2_knownhost *entry = NULL;
 	struct stat st;
 	char hostport[512];
@@ -295,8 +302,29 @@ kh_add(LIBSSH2_SESSION *s, LIBSSH2_KNOWNHOSTS *kh, const char *kh_path,
 	size_t len = 0;
 	int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
 	           knownhost_keybit(type);
+	int rc = -1;
+	int r;
 	int fd;
 
+	fd = open(kh_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", name,
+		    kh_path, strerror(errno));
+		goto out;
+	}
+	r = kh_check(s, kh_path, host, port, key, keylen, type, &kh, err);
+	if (r < 0)
+		goto out;
+	if (r == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
+		rc = 1;
+		goto out;
+	}
+	if (r == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
+		err_set(err, VMTP_EXIT_FAIL,
+		    "host key of %s has changed, refused; %s has another", name,
+		    kh_path);
+		goto out;
+	}
 	if (port == 22)
 		snprintf(hostport, sizeof(hostport), "%s", host);
 	else
@@ -304,16 +332,17 @@ kh_add(LIBSSH2_SESSION *s, LIBSSH2_KNOWNHOSTS *kh, const char *kh_path,
 	if (libssh2_knownhost_addc(
 	        kh, hostport, NULL, key, keylen, NULL, 0, mask, &entry) != 0 ||
 	    libssh2_knownhost_writeline(kh, entry, line + 1, sizeof(line) - 1,
-	        &len, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s",
-		    name, kh_path, last_error(s));
+	        &len, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", name,
+		    kh_path, last_error(s));
+		goto out;
+	}
 	line[0] = '\n';
-	fd = open(kh_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0 || fstat(fd, &st) != 0 ||
+	if (fstat(fd, &st) != 0 ||
 	    (st.st_size > 0 && pread(fd, line, 1, st.st_size - 1) != 1)) {
 		err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", name,
 		    kh_path, strerror(errno));
-		goto fail;
+		goto out;
 	}
 	/* line[0] is now the file's last byte, or still "\n" */
 	errno = 0;
@@ -325,18 +354,21 @@ kh_add(LIBSSH2_SESSION *s, LIBSSH2_KNOWNHOSTS *kh, const char *kh_path,
 		if (write(fd, line, len + 1) != (ssize_t)len + 1)
 			goto write_fail;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
+	r = close(fd); /* the lock goes with it */
+	fd = -1;
+	if (r != 0)
 		goto write_fail;
-	}
-	return 0;
+	rc = 0;
+	goto out;
 write_fail:
 	err_set(err, VMTP_EXIT_FAIL, "cannot add %s to %s: %s", name, kh_path,
 	    errno != 0 ? strerror(errno) : "short write");
-fail:
+out:
+	if (kh != NULL)
+		libssh2_knownhost_free(kh);
 	if (fd >= 0)
 		close(fd);
-	return -1;
+	return rc;
 }
 
 /*
@@ -404,10 +436,13 @@ check_hostkey(struct ssh_conn *c, const char *kh_path, int policy,
 		    c->name, c->fingerprint, kh_path);
 		goto out;
 	}
-	if (kh_add(c->session, kh, kh_path, c->name, c->host, c->port, key,
-	        keylen, type, err) != 0)
+	r = kh_add(c->session, kh_path, c->name, c->host, c->port, key, keylen,
+	    type, err);
+	if (r < 0)
 		goto out;
-	log_debug("added %s (%s) to %s", c->name, c->fingerprint, kh_path);
+	if (r == 0)
+		log_debug(
+		    "added %s (%s) to %s", c->name, c->fingerprint, kh_path);
 	rc = 0;
 out:
 	if (kh != NULL)
@@ -569,6 +604,17 @@ conn_try(struct ssh_conn *c, const struct ssh_opts *o, struct vmtp_err *err)
 	return 0;
 }
 
+/* libssh2_init() once per process, before sessions are opened side by
+ * side (it is not thread-safe). */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+
+static void
+init_libssh2(void)
+{
+	init_rc = libssh2_init(0);
+}
+
 struct ssh_conn *
 ssh_open(const struct ssh_opts *o, struct vmtp_err *err)
 {
@@ -598,7 +644,8 @@ ssh_open(const struct ssh_opts *o, struct vmtp_err *err)
 		snprintf(c->name, n, "%s@%s", user, o->host);
 	else
 		snprintf(c->name, n, "%s@%s:%d", user, o->host, c->port);
-	if (libssh2_init(0) != 0) {
+	pthread_once(&init_once, init_libssh2);
+	if (init_rc != 0) {
 		err_set(err, VMTP_EXIT_FAIL, "cannot initialize libssh2");
 		goto out;
 	}

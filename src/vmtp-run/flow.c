@@ -410,13 +410,15 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 
 	if (qt == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	cmd = run_cmd_new("ping%s -c %d -s %lld %s", is_v6(target) ? " -6" : "",
-	    count, size, qt);
+	cmd = run_cmd_new("ping%s -c %d -i %g -s %lld %s",
+	    is_v6(target) ? " -6" : "", count, ctx->o->ping_interval, size, qt);
 	free(qt);
 	if (cmd == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	rc = ssh_alive(h->conn) ? host_measure(ctx, h, cmd, count, &res, &e)
-	                        : -1;
+	rc = ssh_alive(h->conn)
+	         ? host_measure(ctx, h, cmd,
+	               (int)ceil(count * ctx->o->ping_interval), &res, &e)
+	         : -1;
 	free(cmd);
 	if (rc < 0)
 		return sample_error(ctx, flow, "ICMP", "ping", size, t0, 0,
@@ -427,8 +429,9 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 		    res.cancelled ? "interrupted" : "ping did not end", err);
 	}
 	if (parse_ping(res.out, res.out_len, &pg, &e) < 0) {
-		/* ping explains itself on stderr ("unknown host") */
-		if (res.out_len == 0 && res.err_len > 0) {
+		/* ping explains itself on stderr ("unknown host", an
+		 * interval it refuses the user), after its first line */
+		if (res.err_len > 0) {
 			err_clear(&e);
 			parse_ping(res.err, res.err_len, &pg, &e);
 		}
@@ -527,7 +530,7 @@ flow_plan_seconds(const struct run_opts *o, const json_t *flow)
 	if (mask & PROTO_MCAST)
 		s += (double)o->n_udpbuf * search;
 	if (mask & PROTO_ICMP)
-		s += (double)o->n_icmp * o->ping_count;
+		s += (double)o->n_icmp * o->ping_count * o->ping_interval;
 	return s;
 }
 
@@ -667,7 +670,7 @@ flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 		if (host_tool_ensure(ctx, cli, &e) < 0 ||
 		    (srv != cli && host_tool_ensure(ctx, srv, &e) < 0) ||
 		    host_server_start(ctx, srv, j.v6, &e) < 0) {
-			host_stop_server(ctx);
+			host_stop_server(ctx, srv);
 			if (flow_fail(ctx, id, tp_mask, tool, e.msg, err) < 0)
 				return -1;
 			tp_mask = 0;
@@ -698,14 +701,12 @@ flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 		}
 	if ((tp_mask & PROTO_MCAST) && mcast_run(ctx, &j, srv, tool, err) < 0)
 		goto fail;
-	host_stop_server(ctx);
 	for (i = 0; (mask & PROTO_ICMP) && i < o->n_icmp; i++)
 		if (icmp_run(ctx, id, cli, target, o->icmp_sizes[i], err) < 0 ||
 		    interrupted(ctx, err) < 0)
 			return -1;
 	return 0;
 fail:
-	host_stop_server(ctx);
 	host_mroute_del(ctx, cli);
 	host_mroute_del(ctx, srv);
 	return -1;

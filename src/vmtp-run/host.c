@@ -5,6 +5,7 @@
  * it within a time limit.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,10 @@ host_conn(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 
 	if (h->conn != NULL && ssh_alive(h->conn))
 		return 0;
+	if (h->login_failed) {
+		h->login_failed = 0;
+		return err_set(e, VMTP_EXIT_FAIL, "%s", h->conn_error);
+	}
 	ssh_close(h->conn);
 	h->conn = NULL;
 	so.host = json_string_value(json_object_get(ssh, "host"));
@@ -122,11 +127,54 @@ host_conn(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 	so.timeout_ms = o->connect_timeout_ms;
 	so.cancel = o->stop;
 	h->conn = ssh_open(&so, e);
-	if (h->conn == NULL)
+	if (h->conn == NULL) {
+		snprintf(h->conn_error, sizeof(h->conn_error), "%s", e->msg);
 		return -1;
+	}
+	h->conn_gen++;
 	log_debug("connected to %s (%s)", ssh_name(h->conn),
 	    ssh_fingerprint(h->conn));
 	return 0;
+}
+
+/* One login of host_login_all(). */
+struct login {
+	struct run_ctx *ctx;
+	struct run_host *h;
+	pthread_t thread;
+	int started;
+};
+
+static void *
+login_main(void *arg)
+{
+	struct login *l = arg;
+	struct vmtp_err e = VMTP_ERR_INIT;
+
+	if (host_conn(l->ctx, l->h, &e) < 0)
+		l->h->login_failed = 1;
+	return NULL;
+}
+
+void
+host_login_all(struct run_ctx *ctx)
+{
+	struct login *l = calloc((size_t)ctx->n_hosts + 1, sizeof(*l));
+	int i;
+
+	if (l == NULL)
+		return; /* each flow logs in to its hosts */
+	for (i = 0; i < ctx->n_hosts; i++) {
+		l[i].ctx = ctx;
+		l[i].h = &ctx->hosts[i];
+		if (ctx->hosts[i].wanted &&
+		    pthread_create(&l[i].thread, NULL, login_main, &l[i]) == 0)
+			l[i].started = 1;
+	}
+	for (i = 0; i < ctx->n_hosts; i++)
+		if (l[i].started)
+			pthread_join(l[i].thread, NULL);
+	free(l);
 }
 
 /* Runs CMD on H without being cancelled (cleanup after a signal). */
@@ -188,21 +236,35 @@ out:
 	return rc;
 }
 
-/* The sha256 of the local file PATH as 64 hex digits, from sha256sum. */
+/* The sha256 of the local file PATH as 64 hex digits, from sha256sum;
+ * once per run and file (every host that lacks the tool gets the same). */
 static int
 local_sha256(const char *path, char out[65], struct vmtp_err *err)
 {
+	static char done_path[4096];
+	static char done_sum[65];
 	char *argv[] = {"sha256sum", "--", (char *)path, NULL};
 	struct proc_cmd cmd = {argv, "coreutils", NULL, 0, 300};
 	struct proc_out res;
-	int rc = proc_run(&cmd, &res, err);
+	int rc;
+
+	if (done_sum[0] != '\0' && strcmp(done_path, path) == 0) {
+		memcpy(out, done_sum, 65);
+		return 0;
+	}
+	rc = proc_run(&cmd, &res, err);
 
 	if (rc == 0 &&
 	    (res.out_len < 64 || strspn(res.out, "0123456789abcdef") != 64))
 		rc = err_set(err, VMTP_EXIT_FAIL,
 		    "cannot checksum %s: sha256sum said no checksum", path);
-	if (rc == 0)
+	if (rc == 0) {
 		snprintf(out, 65, "%.64s", res.out);
+		if (strlen(path) < sizeof(done_path)) {
+			memcpy(done_path, path, strlen(path) + 1);
+			memcpy(done_sum, out, 65);
+		}
+	}
 	proc_out_clear(&res);
 	return rc;
 }
@@ -454,8 +516,44 @@ out:
 }
 
 /*
+ * Whether the server PID on H listens: a LISTEN (0A) socket on PORT in
+ * /proc/net/tcp* whose inode is one of PID's descriptors (another
+ * program on the port is not ours), checked up to TRIES times 50 ms
+ * apart.  Returns 0 with res->status 0 (listens), 1 (not yet), 2 (PID
+ * has ended) or 3 (another program has the port), or -1 with E set when
+ * the session failed.
+ */
+static int
+server_listens(struct run_host *h, int port, long pid, int tries,
+    struct ssh_result *res, struct vmtp_err *e)
+{
+	char *cmd = run_cmd_new("i=0; while [ $i -lt %d ]; do "
+	                        "l=$(awk '$2 ~ /:%04X$/ && $4 == \"0A\" "
+	                        "{ print $10 }' /proc/net/tcp /proc/net/tcp6 "
+	                        "2>/dev/null); for n in $l; do "
+	                        "ls -l /proc/%ld/fd 2>/dev/null | "
+	                        "grep -qF \"socket:[$n]\" && exit 0; done; "
+	                        "kill -0 %ld 2>/dev/null || "
+	                        "{ [ -n \"$l\" ] && exit 3; exit 2; }; "
+	                        "i=$((i+1)); [ $i -lt %d ] && sleep 0.05; "
+	                        "done; exit 1",
+	    tries, port, pid, pid, tries);
+	int rc;
+
+	if (cmd == NULL)
+		return err_set(e, VMTP_EXIT_FAIL, "out of memory");
+	rc = ssh_run(h->conn, cmd, RUN_MARGIN_MS, res, e);
+	free(cmd);
+	return rc;
+}
+
+/*
  * Starts the tool's server on H, recording it in its pid file, and waits
  * until it listens: a LISTEN socket on the port that is the server's own.
+ * One that this run started there before is kept when it takes V6's
+ * family and the session that started it is the one open (a lost
+ * session's server is stopped by pid and started again: the host may
+ * have lost it too).
  */
 int
 host_server_start(
@@ -469,6 +567,20 @@ host_server_start(
 	long pid;
 	int rc = -1;
 
+	if (h->server_pid > 0 && h->server_gen == h->conn_gen &&
+	    (t == TOOL_IPERF3 || h->server_v6 == v6)) {
+		/* a client lost half-way can take nuttcp's server down */
+		if (server_listens(h, port, h->server_pid, 1, &res, e) < 0)
+			goto out;
+		if (res.status == 0) {
+			rc = 0;
+			goto out;
+		}
+		log_debug("%s: the %s server (pid %ld) no longer listens",
+		    ssh_name(h->conn), run_tool_names[t], h->server_pid);
+		ssh_result_free(&res);
+	}
+	host_stop_server(ctx, h);
 	if (host_server_reclaim(ctx, h, port, e) < 0)
 		goto out;
 	/* nuttcp's server takes one family: -4 unless told -6; iperf3's
@@ -503,28 +615,13 @@ host_server_start(
 		    res.err[0] ? ": " : "", res.err);
 		goto out;
 	}
-	ctx->server_host = h;
-	ctx->server_pid = pid;
-	/* listening: a LISTEN (0A) socket on the port in /proc/net/tcp*
-	 * whose inode is one of the server's descriptors (another program
-	 * on the port is not ours) */
-	free(cmd);
-	cmd = run_cmd_new("i=0; while [ $i -lt 100 ]; do "
-	                  "l=$(awk '$2 ~ /:%04X$/ && $4 == \"0A\" "
-	                  "{ print $10 }' /proc/net/tcp /proc/net/tcp6 "
-	                  "2>/dev/null); for n in $l; do "
-	                  "ls -l /proc/%ld/fd 2>/dev/null | "
-	                  "grep -qF \"socket:[$n]\" && exit 0; done; "
-	                  "kill -0 %ld 2>/dev/null || "
-	                  "{ [ -n \"$l\" ] && exit 3; exit 2; }; "
-	                  "sleep 0.05; i=$((i+1)); done; exit 1",
-	    port, pid, pid);
-	if (cmd == NULL) {
-		err_set(e, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
+	h->server_pid = pid;
+	h->server_v6 = v6;
+	h->server_gen = h->conn_gen;
+	log_debug("%s: %s server started (pid %ld)", ssh_name(h->conn),
+	    run_tool_names[t], pid);
 	ssh_result_free(&res);
-	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
+	if (server_listens(h, port, pid, 100, &res, e) < 0)
 		goto out;
 	if (res.status == 3) {
 		err_set(e, VMTP_EXIT_FAIL,
@@ -547,27 +644,35 @@ out:
 	return rc;
 }
 
-/* Stops the server CTX started, and removes its pid file when it is
- * still that server's. */
+/* Stops the server this run started on H, and removes its pid file
+ * when it is still that server's. */
 void
-host_stop_server(struct run_ctx *ctx)
+host_stop_server(struct run_ctx *ctx, struct run_host *h)
 {
 	char cmd[512];
 	int port;
 
-	if (ctx->server_host == NULL)
-		return; /* also before the options are read: CTX->o unset */
+	if (h->server_pid <= 0)
+		return;
 	port =
 	    ctx->o->tool == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
 	snprintf(cmd, sizeof(cmd),
 	    SERVER_SH "kill %ld 2>/dev/null; ours_ && read sp x < \"$f\" && "
 	              "[ \"$sp\" = %ld ] && rm -f \"$f\"",
-	    port, ctx->server_pid, ctx->server_pid);
-	host_run_quietly(ctx->server_host, cmd);
-	if (ctx->server_host->conn != NULL)
-		ssh_set_cancel(ctx->server_host->conn, ctx->o->stop);
-	ctx->server_host = NULL;
-	ctx->server_pid = 0;
+	    port, h->server_pid, h->server_pid);
+	host_run_quietly(h, cmd);
+	if (h->conn != NULL)
+		ssh_set_cancel(h->conn, ctx->o->stop);
+	h->server_pid = 0;
+}
+
+void
+host_stop_servers(struct run_ctx *ctx)
+{
+	int i;
+
+	for (i = 0; i < ctx->n_hosts; i++)
+		host_stop_server(ctx, &ctx->hosts[i]);
 }
 
 /* Runs "ip ARGS" as root: directly, or through sudo -n. */

@@ -34,6 +34,7 @@ static const char synopsis[] =
     "                [--flows list] [--hostkey-policy strict|accept-new]\n"
     "                [--icmp-sizes list] [--known-hosts file]\n"
     "                [--multicast-addr address] [--ping-count n]\n"
+    "                [--ping-interval seconds]\n"
     "                [--protocols TUIM] [--ssh-key file] "
     "[--ssh-password-file file]\n"
     "                [--stop-on-error] [--tcp-loops n] [--tcpbuf list]\n"
@@ -50,6 +51,7 @@ enum {
 	OPT_KNOWN,
 	OPT_MCAST,
 	OPT_PING,
+	OPT_PING_INTERVAL,
 	OPT_PROTOCOLS,
 	OPT_KEY,
 	OPT_PWFILE,
@@ -76,6 +78,8 @@ static const struct opt options[] = {
     {OPT_ICMP, "icmp-sizes", "list", "ping payload sizes, bytes"},
     {OPT_LOOPS, "tcp-loops", "n", "TCP runs per buffer size"},
     {OPT_PING, "ping-count", "n", "pings per size"},
+    {OPT_PING_INTERVAL, "ping-interval", "seconds",
+        "between two pings (default 1; below 0.2: root)"},
     {OPT_BANDWIDTH, "bandwidth", "rate",
         "limit (K/M/G): TCP's rate, the UDP search's ceiling"},
     {OPT_FINAL, "udp-final", NULL, "after the search, one -t run at its rate"},
@@ -294,6 +298,9 @@ opts_from_cfg(struct run_opts *o, const json_t *cfg, struct vmtp_err *err)
 		return -1;
 	o->tcp_loops = cfg_count(cfg, defs, "tcp_tp_loop_count");
 	o->ping_count = cfg_count(cfg, defs, "ping_count");
+	o->ping_interval = cfg_num(cfg, "ping_interval") > 0
+	                       ? cfg_num(cfg, "ping_interval")
+	                       : cfg_num(defs, "ping_interval");
 	o->attempts = cfg_count(cfg, defs, "ssh_retry_count");
 	o->udp_final = cfg_bool(cfg, "udp_final");
 	/* the original's limit in kbps (its K is 1000 bit/s) */
@@ -405,6 +412,9 @@ parse_value(int ch, struct run_opts *o, struct vmtp_err *err)
 		rc = cli_parse_long("--ping-count", optarg, 1, 10000, &v, err);
 		o->ping_count = (int)v;
 		break;
+	case OPT_PING_INTERVAL:
+		return cli_parse_double("--ping-interval", optarg, 0.001, 3600,
+		    &o->ping_interval, err);
 	case OPT_LOOPS:
 		rc = cli_parse_long("--tcp-loops", optarg, 1, 1000, &v, err);
 		o->tcp_loops = (int)v;
@@ -671,6 +681,21 @@ measure(struct run_ctx *ctx, const json_t *flows, double planned,
 	json_t *f;
 	size_t i;
 
+	/* every host a flow uses logged in at once, side by side */
+	json_array_foreach ((json_t *)flows, i, f) {
+		struct run_host *c = host_find(
+		    ctx, json_string_value(json_object_get(f, "client")));
+		struct run_host *s = host_find(
+		    ctx, json_string_value(json_object_get(f, "server")));
+
+		if (c != NULL)
+			c->wanted = 1;
+		if (s != NULL)
+			s->wanted = 1;
+	}
+	host_login_all(ctx);
+	if (got_signal)
+		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
 	json_array_foreach ((json_t *)flows, i, f) {
 		long eta = (long)(planned - done);
 
@@ -697,7 +722,7 @@ ctx_clear(struct run_ctx *ctx)
 {
 	int k;
 
-	host_stop_server(ctx);
+	host_stop_servers(ctx);
 	for (k = 0; k < ctx->n_hosts; k++) {
 		host_mroute_del(ctx, &ctx->hosts[k]);
 		ssh_close(ctx->hosts[k].conn);

@@ -40,6 +40,7 @@ struct run_opts {
 	int n_icmp;
 	int tcp_loops;
 	int ping_count;
+	double ping_interval;  /* seconds between two pings */
 	double bandwidth_kbps; /* the limit (1000 bit/s); 0: none */
 	double ceiling_kbps;   /* UDP search start without a limit */
 	char mcast_addr[16];   /* multicast group, dotted quad */
@@ -68,7 +69,16 @@ struct run_host {
 	char *tool_path[2];    /* per enum run_tool, once known */
 	char *tool_version[2]; /* "nuttcp-6.1.2", "iperf3-3.12" */
 	char conn_error[512];  /* why the last connection failed */
+	int conn_gen;          /* sessions opened so far */
+	int wanted;            /* a flow of the run uses it */
+	int login_failed;      /* the login at the start failed: conn_error */
 	char *mroute_dev;      /* device of the 224.0.0.0/4 route added */
+	/* the tool's server this run started on the host, kept for every
+	 * flow to it until the run ends: its pid (0: none), whether it
+	 * takes IPv6 clients, and the session (conn_gen) that started it */
+	long server_pid;
+	int server_v6;
+	int server_gen;
 };
 
 /* Notes given once per run (run_ctx.said). */
@@ -87,9 +97,6 @@ struct run_ctx {
 	FILE *out;
 	int errors; /* error samples written */
 	int said;   /* RUN_SAID_* bits: notes given once per run */
-	/* servers started on hosts, to stop on every path */
-	struct run_host *server_host;
-	long server_pid;
 };
 
 /*
@@ -127,9 +134,17 @@ struct run_host *host_find(struct run_ctx *ctx, const char *name);
 
 /*
  * Opens H's SSH session if it has none yet.  Returns 0, or -1 with E set
- * (also kept in H->conn_error).
+ * (also kept in H->conn_error).  After a failed login at the start
+ * (host_login_all) the first call says why without trying again.
  */
 int host_conn(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e);
+
+/*
+ * Logs in to every host of CTX that a flow uses (H->wanted) side by side,
+ * one thread each; a host whose login fails is marked so and its first
+ * flow reports it.
+ */
+void host_login_all(struct run_ctx *ctx);
 
 /*
  * Writes H's host_info record once per run.  Returns 0, or -1 with ERR
@@ -154,8 +169,11 @@ int host_tool_ensure(
     struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e);
 
 /*
- * Starts the tool's server on H for IPv6 clients when V6, else IPv4 ones,
- * and waits until it listens.  Returns 0, or -1 with E set.
+ * Makes sure the tool's server runs on H for IPv6 clients when V6, else
+ * IPv4 ones: the one this run started there already when it takes them
+ * (nuttcp's takes one family, iperf3's both) and its session is the one
+ * open, else a new one (the other stopped first), waiting until it
+ * listens.  Returns 0, or -1 with E set.
  */
 int host_server_start(
     struct run_ctx *ctx, struct run_host *h, int v6, struct vmtp_err *e);
@@ -175,7 +193,10 @@ int host_mroute_add(struct run_ctx *ctx, struct run_host *h, const char *peer,
  * cancelled, so that an interrupted run leaves nothing. */
 void host_mroute_del(struct run_ctx *ctx, struct run_host *h);
 
-/* Stops the server a flow started, if any; used on every exit path. */
-void host_stop_server(struct run_ctx *ctx);
+/* Stops the server this run started on H, if any. */
+void host_stop_server(struct run_ctx *ctx, struct run_host *h);
+
+/* Stops the server this run started on each host; on every exit path. */
+void host_stop_servers(struct run_ctx *ctx);
 
 #endif

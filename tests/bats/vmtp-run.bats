@@ -285,6 +285,38 @@ own_group() {
 	nsh_wait_port "$(nsh_ip 2)" 22
 }
 
+@test "accept-new, every host logged in side by side: each key lands in known_hosts once" {
+	jq -c 'del(.ssh.hostkey)' "$T/topo.ndjson" > "$T/nokey3.ndjson"
+	: > "$T/kh"
+	run --separate-stderr vr -v --known-hosts "$T/kh" --hostkey-policy accept-new \
+	    --protocols I --icmp-sizes 64 --ping-count 1 "$T/nokey3.ndjson"
+	[ "$status" -eq 0 ]
+	# the three logins came before the first measurement
+	first=$(grep -n -m 1 -- 'ping -c' <<< "$stderr" | cut -d: -f1)
+	[ "$(head -n "$first" <<< "$stderr" | grep -c 'connected to')" -eq 3 ]
+	for i in 1 2 3; do
+		[ "$(grep -c "^$(nsh_ip "$i") " "$T/kh")" -eq 1 ]
+	done
+	[ "$(wc -l < "$T/kh")" -eq 3 ]
+	# two runs side by side on a fresh file: still one line a host
+	: > "$T/kh"
+	for k in 1 2; do
+		vr --known-hosts "$T/kh" --hostkey-policy accept-new --protocols I \
+		    --icmp-sizes 64 --ping-count 1 "$T/nokey3.ndjson" > "$T/kh$k.out" 2>&1 &
+		eval "KH_PID$k=\$!"
+	done
+	wait "$KH_PID1"
+	wait "$KH_PID2"
+	cat "$T/kh"
+	for i in 1 2 3; do
+		[ "$(grep -c "^$(nsh_ip "$i") " "$T/kh")" -eq 1 ]
+	done
+	# known now: the strict policy takes them
+	run -0 --separate-stderr vr --known-hosts "$T/kh" --protocols I --icmp-sizes 64 \
+	    --ping-count 1 "$T/nokey3.ndjson"
+	[ "$(wc -l < "$T/kh")" -eq 3 ]
+}
+
 @test "sshd killed during a measurement: an error sample, the next flow still runs" {
 	vmtp-run -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" -t 4 \
 	    --protocols T --flows 2,3 "$T/topo.ndjson" > "$T/kill.out" 2> "$T/kill.err" &
@@ -303,6 +335,18 @@ own_group() {
 	[ "$st" -eq 3 ]
 	jq -se 'map(select(.type == "sample" and .flow == 2)) | length == 1 and (.[0].error | test("lost|closed"))' "$T/kill.out"
 	jq -se 'map(select(.type == "sample" and .flow == 3)) | length == 1 and .[0].throughput_kbps > 0' "$T/kill.out"
+}
+
+@test "one tool server per host serves every flow to it, one per family, and none is left" {
+	# flows 1 and 2 go to host1 over IPv4, the IPv6 twin of flow 2 too
+	run --separate-stderr vr -v -t 1 --protocols T --flows "1,2,$V6_ID" "$T/topo6.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 3 and all(.[]; .throughput_kbps > 0)'
+	# one start for the IPv4 flows, one for IPv6 (nuttcp's server takes
+	# one family)
+	[ "$(grep -c 'nuttcp server started' <<< "$stderr")" -eq 2 ]
+	no_tools 1 2
+	[ -z "$(nsh_exec 1 ls /tmp/vmtp-run-0)" ]
 }
 
 @test "SIGTERM during a run leaves no tool process on any host" {
@@ -373,6 +417,30 @@ pw_topology() {
 	[ "$status" -eq 0 ]
 	samples | jq -se 'length == 1 and .[0].rx_packets == 2'
 	[[ "$output$stderr" != *"$pw"* ]]
+}
+
+@test "--ping-interval and ping_interval reach ping (default 1); an interval ping refuses the user is the sample's error" {
+	run --separate-stderr vr -v --protocols I --icmp-sizes 64 --ping-count 3 \
+	    --ping-interval 0.2 --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	grep -qE -- "ping -c 3 -i 0.2 -s 64 '$(nsh_ip 1)'\$" <<< "$stderr"
+	samples | jq -se 'length == 1 and .[0].rx_packets == 3'
+	printf 'ssh_retry_count: 1\nping_interval: 0.5\n' > "$T/interval.yaml"
+	run --separate-stderr vmtp-run -v -c "$T/interval.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    --protocols I --icmp-sizes 64 --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	grep -qE -- "ping -c 2 -i 0.5 -s 64 " <<< "$stderr"
+	run --separate-stderr vr -v --protocols I --icmp-sizes 64 --flows 2 "$T/topo.ndjson"
+	grep -qE -- "ping -c 2 -i 1 -s 64 " <<< "$stderr"
+	run -2 --separate-stderr vr --ping-interval 0 "$T/topo.ndjson"
+	[ "${stderr_lines[0]}" = "vmtp-run: --ping-interval: 0 is out of range (0.001 to 3600)" ]
+	# a user who is not root: the host's ping refuses 1 ms and says why
+	pw="Sesame-$$-$RANDOM"
+	pw_topology "$pw"
+	VMTP_SSH_PASSWORD=$pw run -3 --separate-stderr vmtp-run -c "$T/vmtp.yaml" \
+	    --protocols I --icmp-sizes 64 --ping-interval 0.001 "$T/pw-topo.ndjson"
+	samples
+	samples | jq -se 'length == 1 and (.[0].error | test("minimal interval allowed for user"))'
 }
 
 @test "a wrong password: error samples naming the user and host, exit 3 (provision: 1)" {
@@ -464,7 +532,7 @@ pw_topology() {
 	# every command went to the IPv6 address, nuttcp and ping told -6
 	[ "$(grep -cE -- "-fparse -T [0-9]+ .* -6 '$a'\$" <<< "$stderr")" -ge 2 ]
 	! grep -E -- "-fparse -T" <<< "$stderr" | grep -v -- " -6 '$a'\$"
-	grep -qE -- "ping -6 -c 2 -s 64 '$a'\$" <<< "$stderr"
+	grep -qE -- "ping -6 -c 2 -i 1 -s 64 '$a'\$" <<< "$stderr"
 }
 
 @test "Multicast between two hosts on one bridge: rate, loss and the group; no route left" {

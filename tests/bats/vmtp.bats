@@ -90,6 +90,8 @@ has() {
 		"--udpbuf 128,2048|run|[--udpbuf][128,2048]"
 		"--icmp_pkt_sizes 64,1500|run|[--icmp-sizes][64,1500]"
 		"--icmp-pkt-sizes=64|run|[--icmp-sizes][64]"
+		"--ping-interval 0.2|run|[--ping-interval][0.2]"
+		"--ping_interval=0.5|run|[--ping-interval][0.5]"
 		"--reuse_network_name prov|provision|[--reuse-network][prov]"
 		"--reuse-network-name prov|provision|[--reuse-network][prov]"
 		"--vnic-type direct|provision|[--vnic-type][direct]"

@@ -418,6 +418,7 @@ doc_flow(json_t *flows, json_t *ids, const json_t *records, const char *run,
 	    set_from(flow, "az_to", server, "az") != 0 ||
 	    set_from(flow, "distro_id", info, "distro_id") != 0 ||
 	    set_from(flow, "distro_version", info, "distro_version") != 0 ||
+	    set_from(flow, "round", frec, "round") != 0 ||
 	    set_multicast(flow, records, run, id) != 0 ||
 	    json_object_set_new(flow, "results", json_array()) != 0 ||
 	    json_array_append_new(ids, json_integer(id)) != 0)

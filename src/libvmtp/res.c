@@ -3,8 +3,8 @@
  * SPEC §6 vmtp-cleanup): a run's resources are those whose tags,
  * description or name prefix carry its run tag, or that its journal lists;
  * they go in dependency order: floating IPs, servers (waiting until they
- * are gone), router interfaces, router gateways, routers, ports, subnets,
- * networks, security groups, key pairs, flavors, images.
+ * are gone), server groups, router interfaces, router gateways, routers, ports,
+ * subnets, networks, security groups, key pairs, flavors, images.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +35,8 @@ static const struct coll {
     {"floatingip", "network", "/v2.0/floatingips", "floatingips",
         "floating IPs"},
     {"server", "compute", "/servers/detail", "servers", "servers"},
+    {"server_group", "compute", "/os-server-groups", "server_groups",
+        "server groups"},
     {"router", "network", "/v2.0/routers", "routers", "routers"},
     {"port", "network", "/v2.0/ports", "ports", "ports"},
     {"subnet", "network", "/v2.0/subnets", "subnets", "subnets"},
@@ -374,6 +376,7 @@ static const struct kind {
 } kinds[] = {
     {"floatingip", "network", "/v2.0/floatingips/%s"},
     {"server", "compute", "/servers/%s"},
+    {"server_group", "compute", "/os-server-groups/%s"},
     {"router_interface", "network", NULL},
     {"router", "network", "/v2.0/routers/%s"},
     {"port", "network", "/v2.0/ports/%s"},

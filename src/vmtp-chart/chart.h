@@ -116,7 +116,9 @@ struct chart_compare {
 
 struct chart_report {
 	char *title;
-	int proto; /* enum chart_proto */
+	int proto;         /* enum chart_proto */
+	double mesh_share; /* a mesh pair below this share of the median is
+	                      low (mesh.h); 0: MESH_LOW_DEFAULT */
 	size_t nresults;
 	struct chart_result *results;
 	struct chart_compare compare;

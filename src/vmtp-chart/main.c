@@ -21,10 +21,11 @@
 
 #define PROG "vmtp-chart"
 
-enum { OPT_VERSION = 256 };
+enum { OPT_VERSION = 256, OPT_MESH_LOW };
 
 static const char synopsis[] =
-    "usage: vmtp-chart [-hqv] [-f html|text] [-o file]\n"
+    "usage: vmtp-chart [-hqv] [-f html|text] [--mesh-low percent] "
+    "[-o file]\n"
     "                  [-p all|tcp|udp|multicast]"
     " [-t title] [--version] [file ...]\n";
 
@@ -36,6 +37,9 @@ static const struct opt options[] = {
         "a self-contained HTML file with charts\n"
         "(default) or aligned terminal tables"},
     {'h', "help", NULL, "show this help and exit"},
+    {OPT_MESH_LOW, "mesh-low", "percent",
+        "in a mesh, mark the pairs below this share\n"
+        "of the median throughput (default 80)"},
     {'o', "output", "file", "write the report to FILE, not stdout"},
     {'p', "protocol", "all|tcp|udp|multicast",
         "which series and tables to show"},
@@ -51,8 +55,9 @@ static const char *const protocols[] = {"all", "tcp", "udp", "multicast", NULL};
 struct args {
 	const char *output; /* NULL: stdout */
 	const char *title;
-	int format; /* index in formats */
-	int proto;  /* CHART_PROTO_* */
+	int format;        /* index in formats */
+	int proto;         /* CHART_PROTO_* */
+	double mesh_share; /* --mesh-low / 100; 0: the default */
 	int level;
 };
 
@@ -93,6 +98,11 @@ parse_args(int argc, char **argv, struct args *a, struct vmtp_err *err)
 		case OPT_VERSION:
 			cli_print_version(PROG);
 			return 1;
+		case OPT_MESH_LOW:
+			if (cli_parse_double("--mesh-low", optarg, 1, 100,
+			        &a->mesh_share, err) == 0)
+				a->mesh_share /= 100;
+			break;
 		}
 		if (err->exit != VMTP_EXIT_OK)
 			return -1;
@@ -163,7 +173,7 @@ int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
-	struct args a = {NULL, NULL, 0, CHART_PROTO_ALL, LOG_INFO};
+	struct args a = {NULL, NULL, 0, CHART_PROTO_ALL, 0, LOG_INFO};
 	struct chart_report *report = NULL;
 	json_t *docs = NULL;
 	char *buf = NULL;
@@ -197,6 +207,7 @@ main(int argc, char **argv)
 	report = chart_report_new(docs, a.proto, a.title, &err);
 	if (report == NULL)
 		goto out;
+	report->mesh_share = a.mesh_share;
 	mem = open_memstream(&buf, &len);
 	if (mem == NULL) {
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");

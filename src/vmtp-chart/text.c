@@ -10,6 +10,7 @@
 #include "libvmtp/err.h"
 
 #include "chart.h"
+#include "mesh.h"
 
 /* Columns a UTF-8 string takes on a terminal (one per code point). */
 static size_t
@@ -117,6 +118,27 @@ rule(FILE *fp, const char *title, char ch)
 	fputs("\n\n", fp);
 }
 
+/*
+ * Writes RES's mesh matrices (mesh.h) to FP when it is a mesh result, with
+ * REP's threshold.  Returns 0, or -1 with ERR set.
+ */
+static int
+mesh_write(FILE *fp, const struct chart_report *rep,
+    const struct chart_result *res, struct vmtp_err *err)
+{
+	struct chart_mesh *m;
+	int rc;
+
+	m = chart_mesh_new(res->doc,
+	    rep->mesh_share > 0 ? rep->mesh_share : MESH_LOW_DEFAULT, err);
+	if (m == NULL)
+		return err->exit == VMTP_EXIT_OK ? 0 : -1;
+	rc = chart_mesh_text(fp, m, err);
+	fputc('\n', fp);
+	chart_mesh_free(m);
+	return rc;
+}
+
 int
 text_write(
     FILE *fp, const struct chart_report *rep, int colour, struct vmtp_err *err)
@@ -146,6 +168,8 @@ text_write(
 		if (res->icmp.nrows > 0 &&
 		    table_write(fp, &res->icmp, 1, colour) != 0)
 			goto oom;
+		if (mesh_write(fp, rep, res, err) != 0)
+			return -1;
 	}
 	if (ferror(fp))
 		return err_set(err, VMTP_EXIT_FAIL,

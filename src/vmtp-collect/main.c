@@ -34,6 +34,7 @@
 
 #include "cpu.h"
 #include "mongo.h"
+#include "openmetrics.h"
 #include "poller.h"
 #include "sla.h"
 
@@ -47,7 +48,8 @@ static const char synopsis[] =
     "[--mongo-uri uri]\n"
     "                    [--mongod-server host[:port]] "
     "[--node-exporter url]\n"
-    "                    [--sla expr] [--version] [file]\n";
+    "                    [--openmetrics file] [--sla expr] [--version] "
+    "[file]\n";
 
 enum {
 	OPT_CPU_INTERVAL = 256,
@@ -55,6 +57,7 @@ enum {
 	OPT_MONGO_URI,
 	OPT_MONGOD_SERVER,
 	OPT_NODE_EXPORTER,
+	OPT_OPENMETRICS,
 	OPT_SLA,
 	OPT_VERSION
 };
@@ -71,6 +74,8 @@ static const struct opt options[] = {
     {OPT_MONGOD_SERVER, "mongod-server", "host[:port]",
         "insert it into MongoDB (port vmtp_mongod_port)"},
     {OPT_MONGO_URI, "mongo-uri", "uri", "insert it into MongoDB at uri"},
+    {OPT_OPENMETRICS, "openmetrics", "file",
+        "write the results as OpenMetrics text to file"},
     {OPT_SLA, "sla", "expr",
         "judge every flow, e.g. 'tcp_gbps>=9'; repeatable"},
     {'q', "quiet", NULL, "errors only"},
@@ -81,6 +86,7 @@ static const struct opt options[] = {
 struct args {
 	const char *cfg_path;
 	const char *json_path;
+	const char *om_path; /* --openmetrics */
 	const char *mongod_server;
 	const char *mongo_uri; /* --mongo-uri, or made from --mongod-server */
 	const char *input;     /* "-": stdin */
@@ -133,6 +139,9 @@ parse_opt(int ch, struct args *a, struct vmtp_err *err)
 		break;
 	case OPT_NODE_EXPORTER:
 		return add_to(a->exporters, &a->nexporter, optarg, err);
+	case OPT_OPENMETRICS:
+		a->om_path = optarg;
+		break;
 	case OPT_SLA:
 		if (a->nsla == MAX_LIST)
 			return err_set(err, VMTP_EXIT_USAGE,
@@ -294,13 +303,13 @@ out:
 }
 
 /*
- * Checks that the document can be written to PATH at the end of the input,
- * before any record is read: its folder exists and PATH is not a folder,
- * so that a typo does not cost a run.  Returns 0, or -1 with ERR set
- * (VMTP_EXIT_FAIL) naming PATH.
+ * Checks that option OPT's file PATH can be written at the end of the
+ * input, before any record is read: its folder exists and PATH is not a
+ * folder, so that a typo does not cost a run.  Returns 0, or -1 with ERR
+ * set (VMTP_EXIT_FAIL) naming OPT and PATH.
  */
 static int
-check_json_path(const char *path, struct vmtp_err *err)
+check_out_path(const char *opt, const char *path, struct vmtp_err *err)
 {
 	char *copy = strdup(path);
 	struct stat st;
@@ -310,29 +319,31 @@ check_json_path(const char *path, struct vmtp_err *err)
 	if (copy == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		rc = err_set(err, VMTP_EXIT_FAIL, "--json: cannot write %s: %s",
-		    path, strerror(EISDIR));
+		rc = err_set(err, VMTP_EXIT_FAIL, "%s: cannot write %s: %s",
+		    opt, path, strerror(EISDIR));
 	else if ((e = stat(dirname(copy), &st) != 0 ? errno
 	              : !S_ISDIR(st.st_mode)        ? ENOTDIR
 	                                            : 0) != 0)
-		rc = err_set(err, VMTP_EXIT_FAIL, "--json: cannot write %s: %s",
-		    path, strerror(e));
+		rc = err_set(err, VMTP_EXIT_FAIL, "%s: cannot write %s: %s",
+		    opt, path, strerror(e));
 	free(copy);
 	return rc;
 }
 
+/* Writes a whole file to FP from ARG.  Returns 0, or -1 with ERR set or
+ * errno telling why FP could not be written. */
+typedef int (*file_writer)(FILE *fp, const json_t *arg, struct vmtp_err *err);
+
 /*
- * Writes DOCS (one document as an object, several as a list) to PATH:
- * into a temporary file next to it, then renamed over it, so a reader sees
- * the old file or the whole new one.  A PATH that exists and is not a
- * regular file (/dev/stdout, a FIFO) is written in place.  Returns 0, or
- * -1 with ERR set naming PATH.
+ * Writes PATH with WRITE(ARG): into a temporary file next to it, then
+ * renamed over it, so a reader sees the old file or the whole new one.  A
+ * PATH that exists and is not a regular file (/dev/stdout, a FIFO) is
+ * written in place.  Returns 0, or -1 with ERR set naming PATH.
  */
 static int
-write_json(const char *path, const json_t *docs, struct vmtp_err *err)
+write_file(const char *path, file_writer write, const json_t *arg,
+    struct vmtp_err *err)
 {
-	const json_t *what =
-	    json_array_size(docs) == 1 ? json_array_get(docs, 0) : docs;
 	char *tmp = NULL;
 	struct stat st;
 	FILE *fp = NULL;
@@ -361,10 +372,14 @@ write_json(const char *path, const json_t *docs, struct vmtp_err *err)
 		goto out;
 	}
 	fd = -1;
-	if (json_dumpf(what, fp, JSON_INDENT(4) | JSON_REAL_PRECISION(15)) !=
-	        0 ||
-	    fputc('\n', fp) == EOF || fflush(fp) != 0 ||
-	    (!in_place && fsync(fileno(fp)) != 0)) {
+	errno = 0;
+	if (write(fp, arg, err) != 0) {
+		if (err->exit == VMTP_EXIT_OK)
+			err_set(err, VMTP_EXIT_FAIL, "cannot write %s: %s",
+			    path, strerror(errno != 0 ? errno : EIO));
+		goto out;
+	}
+	if (fflush(fp) != 0 || (!in_place && fsync(fileno(fp)) != 0)) {
 		err_set(err, VMTP_EXIT_FAIL, "cannot write %s: %s", path,
 		    strerror(errno != 0 ? errno : EIO));
 		goto out;
@@ -391,6 +406,22 @@ out:
 		unlink(tmp);
 	free(tmp);
 	return rc;
+}
+
+/* DOCS (one document as an object, several as a list) as JSON (a
+ * file_writer); errno tells why it failed. */
+static int
+put_json(FILE *fp, const json_t *docs, struct vmtp_err *err)
+{
+	const json_t *what =
+	    json_array_size(docs) == 1 ? json_array_get(docs, 0) : docs;
+
+	(void)err;
+	return json_dumpf(what, fp, JSON_INDENT(4) | JSON_REAL_PRECISION(15)) !=
+	                   0 ||
+	               fputc('\n', fp) == EOF
+	           ? -1
+	           : 0;
 }
 
 /*
@@ -453,7 +484,10 @@ handle(struct rec_reader *rd, json_t *rec, struct cpu_store *store, int polling,
 static int
 check_outputs(struct args *a, json_t **cfg, char **uri, struct vmtp_err *err)
 {
-	if (a->json_path != NULL && check_json_path(a->json_path, err) != 0)
+	if ((a->json_path != NULL &&
+	        check_out_path("--json", a->json_path, err) != 0) ||
+	    (a->om_path != NULL &&
+	        check_out_path("--openmetrics", a->om_path, err) != 0))
 		return -1;
 	if (a->cfg_path != NULL || a->mongo_uri != NULL ||
 	    a->mongod_server != NULL) {
@@ -575,7 +609,8 @@ fail:
 
 /*
  * Writes the result documents of RECORDS (read from INPUT) to --json and
- * to MongoDB, when A asks for either.  Returns 0, or -1 with ERR set.
+ * to MongoDB, and the results to --openmetrics, when A asks for them.
+ * Returns 0, or -1 with ERR set.
  */
 static int
 write_results(const struct args *a, const json_t *cfg, const json_t *records,
@@ -585,7 +620,7 @@ write_results(const struct args *a, const json_t *cfg, const json_t *records,
 	size_t i;
 	int rc = -1;
 
-	if (a->json_path == NULL && a->mongo_uri == NULL)
+	if (a->json_path == NULL && a->mongo_uri == NULL && a->om_path == NULL)
 		return 0;
 	docs = doc_assemble(records, err);
 	if (docs == NULL)
@@ -602,7 +637,11 @@ write_results(const struct args *a, const json_t *cfg, const json_t *records,
 		goto out;
 	}
 	/* the file first: a MongoDB that is down must not lose the result */
-	if (a->json_path != NULL && write_json(a->json_path, docs, err) != 0)
+	if (a->json_path != NULL &&
+	    write_file(a->json_path, put_json, docs, err) != 0)
+		goto out;
+	if (a->om_path != NULL &&
+	    write_file(a->om_path, openmetrics_write, records, err) != 0)
 		goto out;
 	if (a->mongo_uri != NULL &&
 	    mongo_insert(a->mongo_uri, cfg_str(cfg, "vmtp_db"),

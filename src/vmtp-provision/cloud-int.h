@@ -29,7 +29,8 @@
 
 #include "cloud.h"
 
-#define MAX_VMS 5
+/* The VMTP topology's 5 VMs, or a mesh of up to 64 (--mesh). */
+#define MAX_VMS 64
 /* Requests in flight at once: the steps of one stage (rules, VMs, floating
  * IPs) fit, and an API server is not flooded. */
 #define MAX_WORKERS 8
@@ -61,6 +62,8 @@ struct vm {
 	char *port;
 	char *fip_id;
 	int fip_on; /* the floating IP is on the VM's port */
+	int host;   /* mesh: its compute host in cloud.hosts; -1: where the
+	               server group's anti-affinity puts it */
 };
 
 struct cloud;
@@ -107,8 +110,9 @@ struct cloud {
 	char *subnet6_id[2]; /* the IPv6 subnets (ipv6_mode) */
 	int nodhcp[2];       /* the (reused) IPv4 subnet has DHCP disabled */
 	char *router;
-	char *encap;   /* the first network's provider:network_type (admin) */
-	json_t *hosts; /* ["zone:host", ...] of the compute hosts, maybe [] */
+	char *group_id; /* the mesh's anti-affinity server group, or NULL */
+	char *encap;    /* the first network's provider:network_type (admin) */
+	json_t *hosts;  /* ["zone:host", ...] of the compute hosts, maybe [] */
 	struct vm vms[MAX_VMS];
 	int nvm;
 	int nets;         /* 1 or 2 */
@@ -321,13 +325,23 @@ int find_ports(struct cloud *c, int unused, struct vmtp_err *err);
 /*
  * Plans the VMs of the topology: the server on the first network, and
  * clients on each network on the server's host (intra) and on another
- * (inter).  Returns 0, or -1 with ERR set (out of memory).
+ * (inter); or, for a mesh, one VM per compute host on the first network,
+ * each on its host when the hosts are known (an admin), else spread by an
+ * anti-affinity server group.  Returns 0, or -1 with ERR set (out of
+ * memory, or a mesh the cloud has not the hosts for).
  */
 int plan_vms(struct cloud *c, struct vmtp_err *err);
 
 /* Boots VM I (a step; all are booted side by side); it is journalled as
  * soon as it exists.  Returns 0, or -1 with ERR set. */
 int boot_vm(struct cloud *c, int i, struct vmtp_err *err);
+
+/*
+ * Makes the mesh's server group (a step), with the anti-affinity policy:
+ * where the compute hosts are not known (not an admin), the scheduler puts
+ * each mesh VM on a host of its own.  Returns 0, or -1 with ERR set.
+ */
+int make_group(struct cloud *c, int unused, struct vmtp_err *err);
 
 /*
  * Waits until every VM is ACTIVE, has its floating IP and answers SSH

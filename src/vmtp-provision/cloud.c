@@ -52,6 +52,8 @@ build(struct cloud *c, struct vmtp_err *err)
 
 	add_task(t, &n, make_keypair, 0);
 	add_task(t, &n, make_secgroup, 0);
+	if (o->mesh != 0 && c->vms[0].host < 0)
+		add_task(t, &n, make_group, 0);
 	for (i = 0; own && i < c->nets; i++)
 		add_task(t, &n, make_network, i);
 	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)
@@ -119,7 +121,7 @@ cloud_clear(struct cloud *c)
 	    &c->sg_id, &c->sg_name, &c->net_id[0], &c->net_id[1],
 	    &c->net_name[0], &c->net_name[1], &c->subnet_id[0],
 	    &c->subnet_id[1], &c->subnet6_id[0], &c->subnet6_id[1], &c->router,
-	    &c->encap};
+	    &c->group_id, &c->encap};
 	size_t k;
 	int i;
 
@@ -162,7 +164,8 @@ cloud_provision(struct os_session *s, const struct cloud_opts *o, FILE *out,
 	c.o = o;
 	c.out = out;
 	c.tag = o->tag;
-	c.nets = o->same_network_only || o->reuse_network != NULL ? 1 : 2;
+	c.nets =
+	    o->same_network_only || o->reuse_network != NULL || o->mesh ? 1 : 2;
 	c.made = json_array();
 	pthread_mutex_init(&c.lock, NULL);
 	c.defaults = cfg_load_defaults(err);

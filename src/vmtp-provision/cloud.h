@@ -14,6 +14,9 @@
 #include "libvmtp/err.h"
 #include "libvmtp/os.h"
 
+/* cloud_opts.mesh: one VM on every compute host. */
+#define CLOUD_MESH_ALL (-1)
+
 struct cloud_opts {
 	const json_t *cfg;    /* the loaded configuration (borrowed) */
 	const char *tag;      /* the run tag */
@@ -21,6 +24,10 @@ struct cloud_opts {
 	const char *hyper[2]; /* [AZ:]HOST of the server, of the clients */
 	int inter_node_only;
 	int same_network_only;
+	/* --mesh: this many VMs (CLOUD_MESH_ALL: one per compute host), one
+	 * network, every pair measured both ways in rounds; 0: the VMTP
+	 * topology */
+	int mesh;
 	const char *reuse_network; /* provider network name, or NULL */
 	const char *vnic_type;     /* normal, direct, macvtap; NULL: normal */
 	/* slaac, dhcpv6-stateful or dhcpv6-stateless: an IPv6 subnet beside

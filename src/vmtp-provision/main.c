@@ -27,6 +27,7 @@
 #include "libvmtp/err.h"
 #include "libvmtp/journal.h"
 #include "libvmtp/log.h"
+#include "libvmtp/mesh.h"
 #include "libvmtp/opt.h"
 #include "libvmtp/os.h"
 #include "libvmtp/rec.h"
@@ -42,7 +43,8 @@ static const char synopsis[] =
     "usage: vmtp-provision [-hqv] [-c config] [-r openrc] [--os-cloud name]\n"
     "                      [--insecure] [--availability-zone zone]\n"
     "                      [--hypervisor [zone:]host] [--inter-node-only]\n"
-    "                      [--same-network-only] [--reuse-network name]\n"
+    "                      [--mesh N|all] [--same-network-only]\n"
+    "                      [--reuse-network name]\n"
     "                      [--vnic-type normal|direct|macvtap] "
     "[--keep-on-error]\n"
     "                      [--delete-image-after-run]\n"
@@ -62,8 +64,9 @@ static const char synopsis[] =
     "user@ip]\n"
     "                      [--hostkey-policy strict|accept-new]\n"
     "                      [--inter-node-only] [--known-hosts file] "
-    "[--ssh-key file]\n"
-    "                      [--ssh-password-file file] [--tag tag]\n"
+    "[--mesh N|all]\n"
+    "                      [--ssh-key file] [--ssh-password-file file] "
+    "[--tag tag]\n"
     "                      [--test-description text]\n"
     "       vmtp-provision --show-config\n";
 
@@ -94,8 +97,12 @@ enum {
 	OPT_NO_FIP,
 	OPT_NO_DHCP,
 	OPT_CONFIG_DRIVE,
-	OPT_USER_DATA
+	OPT_USER_DATA,
+	OPT_MESH
 };
+
+/* --mesh all: every --host, or every compute host. */
+#define MESH_ALL CLOUD_MESH_ALL
 
 /* Nova's limit for user data, base64-encoded (bytes). */
 #define USER_DATA_MAX 65535
@@ -137,6 +144,10 @@ static const struct opt options[] = {
         "an external host measured against the server"},
     {OPT_INTER, "inter-node-only", NULL, "no intra-host flow"},
     OPT_GROUP("\nBoth modes:"),
+    {OPT_MESH, "mesh", "N|all",
+        "every pair of N hosts (or all), both ways, in\n"
+        "rounds: the first N --host, or N VMs, one per\n"
+        "compute host"},
     {OPT_CONTROLLER, "controller-node", "user@ip",
         "the controller's distribution, OpenStack\n"
         "release and CPU, read over SSH, in the run record"},
@@ -202,6 +213,7 @@ struct opts {
 	const char *tag;
 	int policy;
 	int inter_node_only;
+	int mesh; /* --mesh: hosts in the mesh, MESH_ALL; 0: no mesh */
 	int verbosity;
 	struct host hosts[MAX_HOSTS];
 	int n_hosts;
@@ -346,6 +358,19 @@ parse_opt(int ch, struct opts *o, struct vmtp_err *err)
 	case OPT_INTER:
 		o->inter_node_only = 1;
 		break;
+	case OPT_MESH: {
+		long long n;
+
+		if (strcmp(optarg, "all") == 0) {
+			o->mesh = MESH_ALL;
+			return 0;
+		}
+		if (cli_parse_long("--mesh", optarg, 2, MAX_HOSTS, &n, err) !=
+		    0)
+			return -1;
+		o->mesh = (int)n;
+		break;
+	}
 	case OPT_KNOWN:
 		o->known_hosts = optarg;
 		break;
@@ -363,6 +388,42 @@ parse_opt(int ch, struct opts *o, struct vmtp_err *err)
 		o->tag = optarg;
 		break;
 	}
+	return 0;
+}
+
+/*
+ * Checks --mesh against the other options of O.  Returns 0, or -1 with
+ * ERR set (a usage error).
+ */
+static int
+check_mesh(struct opts *o, struct vmtp_err *err)
+{
+	int hosts = 0;
+	int i;
+
+	if (o->mesh == 0)
+		return 0;
+	for (i = 0; i < o->n_hosts; i++) {
+		if (o->hosts[i].external)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--mesh measures between --host hosts: "
+			    "--external-host does not go with it");
+		hosts++;
+	}
+	if (hosts == 0) {
+		/* a cloud mesh: one VM per compute host */
+		if (o->n_hyper > 0)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--mesh places one VM on each compute host: "
+			    "--hypervisor does not go with it");
+		return 0;
+	}
+	if (o->mesh == MESH_ALL)
+		o->mesh = hosts;
+	if (o->mesh > hosts || o->mesh < 2)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mesh %d: %d --host given; a mesh needs two or more",
+		    o->mesh, hosts);
 	return 0;
 }
 
@@ -415,7 +476,7 @@ parse_args(int argc, char **argv, struct opts *o, struct vmtp_err *err)
 	if (o->os_cloud == NULL && getenv("OS_CLOUD") != NULL &&
 	    getenv("OS_CLOUD")[0] != '\0')
 		o->os_cloud = getenv("OS_CLOUD");
-	return 0;
+	return check_mesh(o, err);
 }
 
 /*
@@ -607,6 +668,50 @@ emit(json_t *rec, struct vmtp_err *err)
 }
 
 /*
+ * Writes the flows of a mesh of the first O->mesh hosts of RUN: every pair
+ * of hosts (mesh.h) both ways, each flow with its pair's round.  Returns
+ * 0, or -1 with ERR set.
+ */
+static int
+mesh_flows(const char *run, const struct opts *o, struct vmtp_err *err)
+{
+	struct mesh_pair *pairs =
+	    calloc((size_t)o->mesh * (size_t)(o->mesh - 1) / 2, sizeof(*pairs));
+	int n = pairs != NULL ? mesh_pairs(o->mesh, pairs) : 0;
+	int flow = 0;
+	int rc = -1;
+	int i, way;
+
+	if (pairs == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	for (i = 0; i < n; i++) {
+		for (way = 0; way < 2; way++) {
+			int c = way == 0 ? pairs[i].a : pairs[i].b;
+			int sv = way == 0 ? pairs[i].b : pairs[i].a;
+			char client[32], server[32];
+			json_t *rec;
+
+			snprintf(client, sizeof(client), "host%d", c + 1);
+			snprintf(server, sizeof(server), "host%d", sv + 1);
+			rec = rec_flow_new(run, ++flow, FLOW_KIND_NATIVE_INTER,
+			    FLOW_NODE_ANY, client, server, o->hosts[sv].ip, 0);
+			if (rec != NULL &&
+			    json_object_set_new(rec, "round",
+			        json_integer(pairs[i].round)) != 0) {
+				json_decref(rec);
+				rec = NULL;
+			}
+			if (emit(rec, err) < 0)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(pairs);
+	return rc;
+}
+
+/*
  * Native mode: contacts every --host and --external-host, then writes the
  * topology.  Returns 0, or -1 with ERR set.
  */
@@ -614,12 +719,14 @@ static int
 native(int argc, char **argv, struct opts *o, const char *tag, int attempts,
     const char *password, struct vmtp_err *err)
 {
+	/* a mesh of N hosts leaves the others out */
+	int hosts = o->mesh > 0 ? o->mesh : o->n_hosts;
 	char name[32];
 	json_t *run;
 	int flow = 0;
 	int i;
 
-	for (i = 0; i < o->n_hosts; i++)
+	for (i = 0; i < hosts; i++)
 		if (host_contact(&o->hosts[i], o, password, attempts, err) < 0)
 			return -1;
 	run = run_record(tag, argc, argv, o, "native");
@@ -629,9 +736,11 @@ native(int argc, char **argv, struct opts *o, const char *tag, int attempts,
 	}
 	if (emit(run, err) < 0)
 		return -1;
-	for (i = 0; i < o->n_hosts; i++)
+	for (i = 0; i < hosts; i++)
 		if (emit(host_record(tag, &o->hosts[i], i, o), err) < 0)
 			return -1;
+	if (o->mesh > 0)
+		return mesh_flows(tag, o, err);
 	/* flows in the original's order: the server host against itself,
 	 * then every other host, then the external host (both ways) */
 	if (!o->inter_node_only &&
@@ -857,6 +966,7 @@ cloud(int argc, char **argv, struct opts *o, struct cloud_opts *co,
 	co->hyper[0] = o->hyper[0];
 	co->hyper[1] = o->hyper[1];
 	co->inter_node_only = o->inter_node_only;
+	co->mesh = o->mesh;
 	co->same_network_only = o->same_network_only;
 	co->reuse_network = o->reuse_network != NULL
 	                        ? o->reuse_network

@@ -648,8 +648,8 @@ fip_attach(struct cloud *c, int i, struct vmtp_err *err)
 int
 find_ports(struct cloud *c, int unused, struct vmtp_err *err)
 {
-	/* checked below: MAX_VMS server ids, UUIDs, fit many times over */
-	char path[1024];
+	/* checked below: MAX_VMS server ids, UUIDs, fit */
+	char path[128 + MAX_VMS * 48];
 	size_t len;
 	json_t *reply;
 	json_t *p;

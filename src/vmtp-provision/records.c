@@ -10,6 +10,7 @@
 #include "libvmtp/cfg.h"
 #include "libvmtp/err.h"
 #include "libvmtp/flow.h"
+#include "libvmtp/mesh.h"
 #include "libvmtp/rec.h"
 
 #include "cloud-int.h"
@@ -117,6 +118,43 @@ write_vm_flows(struct cloud *c, int v6, int *id, struct vmtp_err *err)
 	return 0;
 }
 
+/*
+ * The flows of a mesh: every pair of VMs (mesh.h) both ways, to the
+ * server VM's fixed IP on their one network, each with its pair's round,
+ * labelled by the placement read back.
+ */
+static int
+write_mesh_flows(struct cloud *c, struct vmtp_err *err)
+{
+	struct mesh_pair pairs[MAX_VMS * (MAX_VMS - 1) / 2];
+	int n = mesh_pairs(c->nvm, pairs);
+	int id = 0;
+	int i, way;
+
+	for (i = 0; i < n; i++)
+		for (way = 0; way < 2; way++) {
+			const struct vm *cl =
+			    &c->vms[way ? pairs[i].b : pairs[i].a];
+			const struct vm *sv =
+			    &c->vms[way ? pairs[i].a : pairs[i].b];
+			int intra = strcmp(or_empty(cl->host_key),
+			                or_empty(sv->host_key)) == 0;
+			json_t *rec = rec_flow_new(c->tag, ++id, FLOW_KIND_L2,
+			    intra ? FLOW_NODE_INTRA : FLOW_NODE_INTER, cl->name,
+			    sv->name, or_empty(sv->ip), 0);
+
+			if (rec != NULL &&
+			    json_object_set_new(rec, "round",
+			        json_integer(pairs[i].round)) != 0) {
+				json_decref(rec);
+				rec = NULL;
+			}
+			if (emit(c, rec, err) != 0)
+				return -1;
+		}
+	return 0;
+}
+
 static int
 write_flows(struct cloud *c, struct vmtp_err *err)
 {
@@ -124,6 +162,8 @@ write_flows(struct cloud *c, struct vmtp_err *err)
 	const char *ext;
 	int id = 0;
 
+	if (c->o->mesh != 0)
+		return write_mesh_flows(c, err);
 	if (write_vm_flows(c, 0, &id, err) != 0)
 		return -1;
 	/* the external host reaches the server by its floating IP, or, on a

@@ -32,10 +32,55 @@ vm_addr(const struct vm *v)
 	return v->fip != NULL ? v->fip : or_empty(v->ip);
 }
 
+/*
+ * Plans a mesh: O->mesh VMs (one per compute host for CLOUD_MESH_ALL),
+ * named as clients, all on the first network; VM i on compute host i when
+ * the hosts are known.  Returns 0, or -1 with ERR set.
+ */
+static int
+plan_mesh(struct cloud *c, struct vmtp_err *err)
+{
+	size_t nh = json_array_size(c->hosts);
+	int n = c->o->mesh;
+	int i;
+
+	if (c->o->ipv6_mode != NULL)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mesh measures over IPv4 only: ipv6_mode does not go "
+		    "with it");
+	if (n == CLOUD_MESH_ALL && nh == 0)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mesh all: only an admin may list the compute hosts; "
+		    "give their number (--mesh N)");
+	if (n == CLOUD_MESH_ALL)
+		n = (int)nh;
+	if (nh > 0 && (size_t)n > nh)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mesh %d: the cloud has %zu compute host%s", n, nh,
+		    nh == 1 ? "" : "s");
+	if (n < 2 || n > MAX_VMS)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mesh %d: a mesh has 2 to %d VMs", n, MAX_VMS);
+	for (i = 0; i < n; i++) {
+		struct vm *v = &c->vms[i];
+
+		v->name = str_fmt(err, "%s%d", c->client_name, i + 1);
+		if (v->name == NULL)
+			return -1;
+		v->role = "mesh";
+		v->host = nh > 0 ? i : -1;
+	}
+	c->nvm = n;
+	return 0;
+}
+
 int
 plan_vms(struct cloud *c, struct vmtp_err *err)
 {
 	int net, intra, n = 0;
+
+	if (c->o->mesh != 0)
+		return plan_mesh(c, err);
 
 	if (str_set(&c->vms[0].name, c->server_name, err) != 0)
 		return -1;
@@ -66,7 +111,8 @@ plan_vms(struct cloud *c, struct vmtp_err *err)
 }
 
 /* "zone:host" for V: --hypervisor, else the hosts found, else the zone;
- * or NULL.  Returns a new reference. */
+ * a mesh VM its own host, else the zone; or NULL.  Returns a new
+ * reference. */
 static json_t *
 placement(struct cloud *c, const struct vm *v)
 {
@@ -75,6 +121,12 @@ placement(struct cloud *c, const struct vm *v)
 	                       : cfg_str(c->o->cfg, "availability_zone");
 	const char *want = c->o->hyper[v->intra ? 0 : 1];
 	size_t nh = json_array_size(c->hosts);
+
+	if (c->o->mesh != 0 && v->host >= 0)
+		return json_deep_copy(
+		    json_array_get(c->hosts, (size_t)v->host));
+	if (c->o->mesh != 0)
+		return zone != NULL ? json_string(zone) : NULL;
 
 	if (want == NULL && v->intra)
 		want = c->o->hyper[0];
@@ -201,8 +253,13 @@ boot_vm(struct cloud *c, int i, struct vmtp_err *err)
 		json_decref(server);
 		return -1;
 	}
+	/* a mesh VM of a server group: its anti-affinity spreads them */
 	reply = create(c, "compute", "/servers",
-	    json_pack("{s:o}", "server", server), what, server_found, v, err);
+	    c->group_id != NULL
+	        ? json_pack("{s:o, s:{s:s}}", "server", server,
+	              "os:scheduler_hints", "group", c->group_id)
+	        : json_pack("{s:o}", "server", server),
+	    what, server_found, v, err);
 	if (reply == NULL)
 		goto out;
 	rc = str_set(&v->id, str(json_object_get(reply, "server"), "id"), err);
@@ -213,6 +270,62 @@ boot_vm(struct cloud *c, int i, struct vmtp_err *err)
 		rc = remember(c, "server", v->id, v->name, 1, NULL, err);
 out:
 	free(what);
+	return rc;
+}
+
+/* The create_find of the mesh's server group: the group of its name. */
+static json_t *
+group_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	const char *name = arg;
+	json_t *reply = call(c, "compute", "GET", "/os-server-groups", NULL,
+	    "look for the server group", NULL, err);
+	json_t *g;
+	json_t *out;
+	size_t i;
+
+	if (reply == NULL)
+		return NULL;
+	out = json_null();
+	json_array_foreach (json_object_get(reply, "server_groups"), i, g)
+		if (strcmp(or_empty(str(g, "name")), name) == 0) {
+			json_decref(out);
+			out = json_pack("{s:O}", "server_group", g);
+			if (out == NULL)
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			break;
+		}
+	json_decref(reply);
+	return out;
+}
+
+int
+make_group(struct cloud *c, int unused, struct vmtp_err *err)
+{
+	char *name = str_fmt(err, "%s-mesh", c->tag);
+	json_t *reply;
+	int rc = -1;
+
+	(void)unused;
+	if (name == NULL)
+		return -1;
+	/* microversion 2.64 and later: "policy", one word */
+	reply = create(c, "compute", "/os-server-groups",
+	    json_pack("{s:{s:s, s:s}}", "server_group", "name", name, "policy",
+	        "anti-affinity"),
+	    "create the mesh's server group", group_found, name, err);
+	if (reply != NULL) {
+		rc = str_set(&c->group_id,
+		    str(json_object_get(reply, "server_group"), "id"), err);
+		if (rc == 0 && c->group_id == NULL)
+			rc = err_set(err, VMTP_EXIT_FAIL,
+			    "cannot create the mesh's server group: no id");
+		if (rc == 0)
+			rc = remember(
+			    c, "server_group", c->group_id, name, 1, NULL, err);
+	}
+	json_decref(reply);
+	free(name);
 	return rc;
 }
 

@@ -141,3 +141,12 @@ load helpers/common
 	[ "$(jq -c '[.[0].flows[] | [.ip_from, .ip_to, .multicast_address]]' <<< "$output")" = '[["2001:db8:1::4","2001:db8:1::2","231.1.1.1"],["2001:db8:1::5","2001:db8:1::2","231.1.1.1"]]' ]
 	[ "$(jq -c '[.[0].flows[0].results[] | select(.protocol == "Multicast") | [.pkt_size, .throughput_kbps, .loss_rate, .jitter, .bandwidth_limit_kbps]]' <<< "$output")" = '[[1024,524288,0.35,0.041,5000000],[8192,2097152,0.2,0.032,5000000]]' ]
 }
+
+@test "a mesh flow's round is in its document flow; other flows have none" {
+	jq -c 'if .type == "flow" then .round = 2 else . end' "$FIXTURES/doc/run.ndjson" \
+		> "$BATS_TEST_TMPDIR/mesh.ndjson"
+	run -0 doc-dump "$BATS_TEST_TMPDIR/mesh.ndjson"
+	jq -e '.[0].flows | length > 0 and all(.[]; .round == 2)' <<< "$output"
+	run -0 doc-dump "$FIXTURES/doc/run.ndjson"
+	jq -e '.[0].flows | all(.[]; has("round") | not)' <<< "$output"
+}

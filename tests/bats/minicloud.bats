@@ -205,6 +205,51 @@ print(len(list(c.compute.flavors())), len(list(c.network.networks())), len(list(
 	run -0 os network delete mc-del-net
 }
 
+@test "an anti-affinity server group spreads its members over the hosts, and refuses one host too many" {
+	run -0 os server group create --policy anti-affinity mc-group -f json
+	group=$(jq -r .id <<<"$output")
+	[ "$(jq -r .policy <<<"$output")" = anti-affinity ]
+	run -0 os network create mc-grp-net
+	run -0 os subnet create --network mc-grp-net --subnet-range 10.251.8.0/24 mc-grp-subnet
+	vms=()
+	for n in 1 2 3; do
+		run -0 os server create --flavor m1.tiny --image minicloud-vm --network mc-grp-net \
+			--hint "group=$group" "mc-grp$n" -f value -c id
+		vms+=("$output")
+	done
+	# two computes: the third member has no host left, as Nova's filter says
+	hosts=()
+	for id in "${vms[@]}"; do
+		for _ in $(seq 60); do
+			st=$(os server show "$id" -f value -c status)
+			[ "$st" != BUILD ] && break
+			sleep 0.5
+		done
+		if [ "$st" = ACTIVE ]; then
+			hosts+=("$(os_admin server show "$id" -f value -c OS-EXT-SRV-ATTR:host)")
+		else
+			[ "$st" = ERROR ]
+			[[ "$(os server show "$id" -f json -c fault | jq -r .fault.message)" == "No valid host was found."* ]]
+		fi
+	done
+	[ "${#hosts[@]}" -eq 2 ]
+	[ "$(printf '%s\n' "${hosts[@]}" | sort -u | wc -l)" -eq 2 ]
+	run -0 os server group show mc-group -f json
+	[ "$(jq -c '.members | sort' <<<"$output")" = "$(printf '%s\n' "${vms[@]}" | jq -Rsc 'split("\n")[:-1] | sort')" ]
+	# a hint naming no group is Nova's 400, before anything is made
+	run -1 --separate-stderr os server create --flavor m1.tiny --image minicloud-vm --network mc-grp-net \
+		--hint group=00000000-0000-4000-8000-000000000000 mc-grp4
+	[[ "$stderr" == *"Instance group 00000000-0000-4000-8000-000000000000 could not be found."*"(HTTP 400)"* ]]
+	run -0 os server delete --wait "${vms[@]}"
+	run -0 os server group show mc-group -f json
+	[ "$(jq -c .members <<<"$output")" = "[]" ]
+	run -0 os server group delete mc-group
+	run -0 "$MINICLOUD" resources --dir "$MINICLOUD_DIR"
+	[ "$(jq -c '.server_groups' <<<"$output")" = "[]" ]
+	[ "$(jq -c '[.servers[] | select(.name | startswith("mc-grp"))]' <<<"$output")" = "[]" ]
+	run -0 os network delete mc-grp-net
+}
+
 @test "a server over the instance quota is refused with 403" {
 	project=$(os token issue -f value -c project_id)
 	used=$(os limits show --absolute -f json | jq '.[] | select(.Name == "totalInstancesUsed") | .Value')
@@ -485,7 +530,7 @@ print(c.session.get_token() != first)
 @test "resources lists every collection with id, name, tags and project" {
 	run -0 "$MINICLOUD" resources --dir "$MINICLOUD_DIR"
 	[ "$(jq -r 'keys | join(",")' <<<"$output")" = \
-		"flavors,floatingips,images,keypairs,networks,ports,routers,security_groups,servers,subnets" ]
+		"flavors,floatingips,images,keypairs,networks,ports,routers,security_groups,server_groups,servers,subnets" ]
 	[ "$(jq '[.[][] | select(has("id") and has("name") and has("tags") and has("project") | not)] | length' \
 		<<<"$output")" = 0 ]
 	[ "$(jq -r '.images[0].name' <<<"$output")" = minicloud-vm ]

@@ -78,13 +78,16 @@ vg_clean() {
 	vg_clean
 }
 
-@test "vmtp-collect: the document, SLA verdicts, a gmond that is down, and bad input" {
+@test "vmtp-collect: the document, OpenMetrics, SLA verdicts, a gmond that is down, and bad input" {
 	fixture > "$BATS_TEST_TMPDIR/in.ndjson"
 	run -0 --separate-stderr vg vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
 	    --sla 'tcp_gbps>=0.001' --sla 'icmp_avg_ms<1000' "$BATS_TEST_TMPDIR/in.ndjson"
 	jq -e '.flows | length >= 1' "$BATS_TEST_TMPDIR/r.json"
 	run -0 --separate-stderr vg vmtp-collect --json "$BATS_TEST_TMPDIR/r2.json" \
 	    "$COLLECT_FIXTURES/every-flow.ndjson"
+	run -0 --separate-stderr vg vmtp-collect --openmetrics "$BATS_TEST_TMPDIR/r.prom" \
+	    "$COLLECT_FIXTURES/metrics.ndjson"
+	grep -q '^vmtp_throughput_bytes_per_second{' "$BATS_TEST_TMPDIR/r.prom"
 	# a real gmond, polled 5 times (its input held open until then)
 	gmond_start
 	jq -c 'select(.type != "sample")' "$BATS_TEST_TMPDIR/in.ndjson" > "$BATS_TEST_TMPDIR/topo.ndjson"

@@ -562,3 +562,135 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	jq -e 'has("date") | not' "$BATS_TEST_TMPDIR/r.json"
 	jq -e '.run_id == "vmtp-0a1b2c3d"' "$BATS_TEST_TMPDIR/r.json"
 }
+
+# The expected figure of the metrics fixture's samples selected by jq
+# filter $1: the mean of field $2 times $3.
+om_mean() {
+	jq -s "[.[] | select(.type == \"sample\") | select($1) | .$2] | add / length * $3" \
+		"$COLLECT_FIXTURES/metrics.ndjson"
+}
+
+# True when numbers $1 and $2 are equal to 1e-9 (both printed, not
+# computed the same way).
+num_eq() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		d = a - b; m = b < 0 ? -b : b
+		exit !(a != "" && b != "" && (d < 0 ? -d : d) <= 1e-9 * m + 1e-15)
+	}'
+}
+
+# The value of the series of family $1 whose labels include all of $2...
+# (name="value" each) in the OpenMetrics file $OM.
+om_value() {
+	local fam=$1 l
+	shift
+	grep "^$fam{" "$OM" | while IFS= read -r line; do
+		for l in "$@"; do
+			[[ $line == *"{$l,"* || $line == *",$l,"* || $line == *",$l}"* || $line == *"{$l}"* ]] || continue 2
+		done
+		echo "${line##* }"
+	done
+}
+
+@test "--openmetrics writes every figure in base units, labelled, and promtool accepts it" {
+	OM="$BATS_TEST_TMPDIR/vmtp.prom"
+	run -0 --separate-stderr vmtp-collect --openmetrics "$OM" \
+		< "$COLLECT_FIXTURES/metrics.ndjson"
+	diff <(printf '%s\n' "$output") "$COLLECT_FIXTURES/metrics.ndjson"
+	run -0 promtool check metrics < "$OM"
+	[ -z "$output" ]
+	# each family: HELP, TYPE gauge, UNIT where it has one; then # EOF
+	for f in throughput_bytes_per_second:bytes_per_second loss_ratio:ratio \
+		rtt_seconds:seconds jitter_seconds:seconds run_timestamp_seconds:seconds; do
+		grep -qx "# TYPE vmtp_${f%:*} gauge" "$OM"
+		grep -q "^# HELP vmtp_${f%:*} " "$OM"
+		grep -qx "# UNIT vmtp_${f%:*} ${f#*:}" "$OM"
+	done
+	grep -qx "# TYPE vmtp_errors gauge" "$OM"
+	[ "$(tail -n 1 "$OM")" = "# EOF" ]
+	# TCP: the mean of the loops, Mbit/s x 1024 in bytes per second
+	tcp='run="vmtp-5e1f00a2",flow="L2 inter",flow_id="1",client="vm2",client_az="nova:compute-2",server="vm1",server_az="nova:compute-1",protocol="TCP",pkt_size="65536",direction="forward"'
+	want=$(om_mean '.protocol == "TCP" and .direction == null' throughput_kbps '1000000 / 1024 / 8')
+	num_eq "$(om_value vmtp_throughput_bytes_per_second "$tcp")" "$want"
+	num_eq "$(om_value vmtp_tcp_retransmits "$tcp")" "$(om_mean '.protocol == "TCP" and .direction == null' retrans 2)"
+	# the reverse way has the charts' label and its own series
+	num_eq "$(om_value vmtp_throughput_bytes_per_second 'flow="L2 inter rev"' 'direction="reverse"')" \
+		"$(om_mean '.direction == "reverse"' throughput_kbps '1000000 / 1024 / 8')"
+	# UDP: loss and jitter as ratio and seconds
+	num_eq "$(om_value vmtp_loss_ratio 'protocol="UDP"' 'pkt_size="1024"')" "$(om_mean '.protocol == "UDP" and .error == null' loss_rate 0.01)"
+	num_eq "$(om_value vmtp_jitter_seconds 'protocol="UDP"')" "$(om_mean '.protocol == "UDP" and .error == null' jitter_ms 0.001)"
+	# ICMP: every statistic, and the share of pings unanswered
+	for st in avg min max p50 p99; do
+		num_eq "$(om_value vmtp_rtt_seconds 'protocol="ICMP"' "stat=\"$st\"")" \
+			"$(om_mean '.protocol == "ICMP"' "rtt_${st}_ms" 0.001)"
+	done
+	num_eq "$(om_value vmtp_loss_ratio 'protocol="ICMP"')" "$(jq -s '.[] | select(.protocol == "ICMP") | 1 - .rx_packets / .tx_packets' "$COLLECT_FIXTURES/metrics.ndjson")"
+	# the failed UDP size counts in vmtp_errors, and has no figure
+	[ "$(om_value vmtp_errors 'protocol="UDP"' 'pkt_size="8192"')" = 1 ]
+	[ "$(om_value vmtp_errors "$tcp")" = 0 ]
+	[ -z "$(om_value vmtp_throughput_bytes_per_second 'pkt_size="8192"')" ]
+	# the run's time, from its date
+	num_eq "$(om_value vmtp_run_timestamp_seconds 'run="vmtp-5e1f00a2"')" \
+		"$(date -d "$(jq -r 'select(.type == "run") | .date' "$COLLECT_FIXTURES/metrics.ndjson")" +%s)"
+	# no series carries a timestamp: the value is the last field after the labels
+	! grep -v '^#' "$OM" | grep -q '} [^ ]* [^ ]*$'
+}
+
+@test "--openmetrics: a real node_exporter serves the file from its textfile directory" {
+	mkdir "$BATS_TEST_TMPDIR/textfile"
+	OM="$BATS_TEST_TMPDIR/textfile/vmtp.prom"
+	vmtp-collect --openmetrics "$OM" < "$COLLECT_FIXTURES/metrics.ndjson" > /dev/null
+	port=$(free_port)
+	/usr/bin/prometheus-node-exporter --web.listen-address="127.0.0.1:$port" \
+		--collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$BATS_TEST_TMPDIR/textfile" \
+		>"$BATS_TEST_TMPDIR/exporter.log" 2>&1 &
+	EXPORTER_PID=$!
+	wait_for "curl -fs 'http://127.0.0.1:$port/metrics' > '$BATS_TEST_TMPDIR/scrape'" 100
+	grep -qx 'node_textfile_scrape_error 0' "$BATS_TEST_TMPDIR/scrape"
+	# every series of the file, with its value, is in the scrape
+	grep -v '^#' "$OM" | sort > "$BATS_TEST_TMPDIR/want"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/want")" -ge 20 ]
+	grep '^vmtp_' "$BATS_TEST_TMPDIR/scrape" | sort > "$BATS_TEST_TMPDIR/got"
+	# node_exporter sorts labels and prints numbers its own way: compare
+	# name, label set and value as numbers
+	norm() {
+		awk '{
+			v = $NF; sub(/ [^ ]*$/, "")
+			n = index($0, "{"); name = substr($0, 1, n - 1)
+			body = substr($0, n + 1, length($0) - n - 1)
+			k = split(body, kv, /",/)
+			for (i = 1; i <= k; i++) { sub(/"$/, "", kv[i]); kv[i] = kv[i] "\"" }
+			asort(kv)
+			s = name; for (i = 1; i <= k; i++) s = s " " kv[i]
+			printf "%s %.12g\n", s, v
+		}' "$1" | sort
+	}
+	diff <(norm "$BATS_TEST_TMPDIR/want") <(norm "$BATS_TEST_TMPDIR/got")
+}
+
+@test "--openmetrics escapes label values, and replaces the file whole" {
+	OM="$BATS_TEST_TMPDIR/vmtp.prom"
+	echo old > "$OM"
+	jq -c 'if .type == "flow" then .desc = "a \"quoted\\ flow" else . end' \
+		"$COLLECT_FIXTURES/metrics.ndjson" |
+		vmtp-collect --openmetrics "$OM" > /dev/null
+	grep -qF 'flow="a \"quoted\\ flow"' "$OM"
+	run -0 promtool check metrics < "$OM"
+	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c 'vmtp\.prom')" -eq 1 ]
+	! grep -qx old "$OM"
+}
+
+@test "--openmetrics into a missing folder fails before any record; no run is exit 65" {
+	run -1 --separate-stderr vmtp-collect --openmetrics "$BATS_TEST_TMPDIR/no/vmtp.prom" \
+		< "$COLLECT_FIXTURES/metrics.ndjson"
+	[ "$stderr" = "vmtp-collect: --openmetrics: cannot write $BATS_TEST_TMPDIR/no/vmtp.prom: No such file or directory" ]
+	[ -z "$output" ]
+	run -65 --separate-stderr vmtp-collect --openmetrics "$BATS_TEST_TMPDIR/vmtp.prom" < /dev/null
+	[[ $stderr == *"no run in the input"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/vmtp.prom" ]
+	run -1 --separate-stderr vmtp-collect --openmetrics /dev/full \
+		< "$COLLECT_FIXTURES/metrics.ndjson"
+	[[ $stderr == *"cannot write /dev/full: No space left on device"* ]]
+	diff <(printf '%s\n' "$output") "$COLLECT_FIXTURES/metrics.ndjson"
+}

@@ -373,8 +373,12 @@ provision_kill() {
 	run -2 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T --reuse-network public --ipv6-mode slaac
 	[ "$stderr" = "vmtp-provision: --ipv6-mode: the subnets of network 'public' are not visible to this user: its IPv6 subnet cannot be checked" ]
 	[ "$(snapshot)" = "$BASE" ]
-	# the minicloud's public network is not shared: a member may not put ports on it, and is told so
+	# the minicloud's public network is not shared: a member may not put ports on it, and is told so.
+	# The suite's quota of 2 instances would race with it: a third VM refused for the quota
+	# before the first one's port is refused
+	os_admin quota set --instances 10 demo
 	run -1 --separate-stderr vmtp-provision -q -c "$CFG" --tag $T --reuse-network public
+	os_admin quota set --instances 2 demo
 	# the VMs are created side by side: whichever is refused first is named
 	[[ "$stderr" =~ "cannot create server $T-"(server|client[1-4])": 403: ".*"not allowed to create port on this network" ]]
 	[[ "$stderr" != *"has no IPv4 subnet"* ]]

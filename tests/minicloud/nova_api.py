@@ -187,12 +187,23 @@ def server_view(ctx, s, base, addresses):
     if ctx.at_least(2, 26):
         v["tags"] = s["tags"]
     if ctx.at_least(2, 71):
-        v["server_groups"] = []
+        v["server_groups"] = [s["group"]] if s.get("group") else []
     if s["fault"]:
         fault = dict(s["fault"])
         if not ctx.admin:
             fault.pop("details", None)
         v["fault"] = fault
+    return v
+
+
+def group_view(ctx, g):
+    v = {"id": g["id"], "name": g["name"], "members": list(g["members"])}
+    if ctx.at_least(2, 64):
+        v.update(policy=g["policy"], rules=g["rules"])
+    else:
+        v.update(policies=[g["policy"]], metadata={})
+    if ctx.at_least(2, 13):
+        v.update(project_id=g["project_id"], user_id=g["user_id"])
     return v
 
 
@@ -202,7 +213,7 @@ def limits_view(c, ctx, project_id):
          "maxServerMeta": q["metadata_items"], "maxTotalKeypairs": q["key_pairs"],
          "maxServerGroups": q["server_groups"], "maxServerGroupMembers": q["server_group_members"],
          "totalInstancesUsed": u["instances"], "totalCoresUsed": u["cores"], "totalRAMUsed": u["ram"],
-         "totalServerGroupsUsed": 0}
+         "totalServerGroupsUsed": sum(1 for g in c.groups.values() if g["project_id"] == project_id)}
     if not ctx.at_least(2, 57):
         a.update({"maxPersonality": q["injected_files"], "maxPersonalitySize": q["injected_file_content_bytes"]})
     if not ctx.at_least(2, 39):
@@ -726,6 +737,30 @@ def tenant_usage(c, r):
     return 200, tenant_usage_view(c, pid, r.query), None
 
 
+# os-server-groups
+def list_groups(c, r):
+    return 200, {"server_groups": [group_view(r.ctx, g) for g in c.list_groups(r.ctx, r.query)]}, None
+
+
+def create_group(c, r):
+    return 200, {"server_group": group_view(r.ctx, c.create_group(r.ctx, r.body))}, None
+
+
+def show_group(c, r):
+    return 200, {"server_group": group_view(r.ctx, c.get_group(r.ctx, r.args["group"]))}, None
+
+
+def delete_group(c, r):
+    c.delete_group(r.ctx, r.args["group"])
+    return 204, None, None
+
+
+def group_other(c, r):
+    if len(r.args["rest"]) == 1:
+        c.get_group(r.ctx, r.args["rest"][0])
+    raise Fault(404, NOT_FOUND)
+
+
 def extensions(c, r):
     return 200, {"extensions": []}, None
 
@@ -772,6 +807,11 @@ ROUTES = [(m, compile_pattern(p), h, v) for m, p, h, v in [
     ("GET", "os-hypervisors/detail", list_hypervisors_detail, None),
     ("GET", "os-hypervisors/{hypervisor}", show_hypervisor, None),
     ("*", "os-hypervisors/**", hypervisor_other, None),
+    ("GET", "os-server-groups", list_groups, None),
+    ("POST", "os-server-groups", create_group, None),
+    ("GET", "os-server-groups/{group}", show_group, None),
+    ("DELETE", "os-server-groups/{group}", delete_group, None),
+    ("*", "os-server-groups/**", group_other, None),
     ("GET", "os-services", list_services, None),
     ("GET", "limits", limits, None),
     ("GET", "os-quota-sets/{project}", show_quota, None),

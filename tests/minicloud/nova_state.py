@@ -33,6 +33,7 @@ SRIOV_VNIC_TYPES = ("direct", "macvtap", "direct-physical", "virtio-forwarder", 
 # Nova's parameter_types.boolean: every spelling its schema takes for a boolean (config_drive)
 BOOL_TRUE = (True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
 BOOL_FALSE = (False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no")
+GROUP_POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")  # the soft ones: 2.15
 USER_DATA_MAX = 65535  # characters of base64 text (the schema's maxLength)
 TAG_RE = re.compile(r"^[^,/]{1,60}$")
 KEYPAIR_NAME_RE = re.compile(r"^[A-Za-z0-9 _.@-]{1,255}$")
@@ -132,6 +133,7 @@ class Compute:
         self.host_ids = {h: str(uuid.uuid5(uuid.NAMESPACE_DNS, h + "." + cfg["state_file"])) for h in self.hosts}
         self.started = mclib.now_iso(micro=True)
         self.servers, self.keypairs, self.quotas = {}, {}, {}
+        self.groups = {}  # server group id -> its record (members: server ids)
         self.flavors = {}
         for f in cfg.get("flavors", []):
             self.flavors[f["id"]] = dict(f, ephemeral=0, swap=0, rxtx_factor=1.0, is_public=True,
@@ -144,7 +146,8 @@ class Compute:
     def save(self):
         with self.lock:
             doc = {"servers": list(self.servers.values()), "keypairs": list(self.keypairs.values()),
-                   "flavors": list(self.flavors.values()), "hosts": self.hosts}
+                   "flavors": list(self.flavors.values()), "hosts": self.hosts,
+                   "server_groups": list(self.groups.values())}
             mclib.write_atomic(self.cfg["state_file"], json.dumps(doc, indent=1, default=str), 0o600)
 
     # -- calls to Neutron and Glance (direct, not through the proxy: they are Nova's internal calls) --
@@ -358,6 +361,7 @@ class Compute:
         if ctx.at_least(2, 37) and "networks" not in s:
             raise Fault(400, "Invalid input for field/attribute server. Value: %s. 'networks' is a required "
                              "property" % json.dumps(s))
+        group = self.hinted_group(ctx, body)
         sid = str(uuid.uuid4())
         now = mclib.now_iso()
         server = {"id": sid, "name": name, "project_id": ctx.project_id, "user_id": ctx.user_id,
@@ -369,7 +373,8 @@ class Compute:
                   "updated": now, "launched_at": None, "fault": None, "ports": [],
                   "security_groups": sg_names or ["default"], "description": s.get("description"),
                   "access_ipv4": s.get("accessIPv4", ""), "access_ipv6": s.get("accessIPv6", ""),
-                  "instance_name": "instance-%08x" % (len(self.servers) + 1), "locked": False}
+                  "instance_name": "instance-%08x" % (len(self.servers) + 1), "locked": False,
+                  "group": group and group["id"]}
         with self.lock:  # quota check and claim in one step, so concurrent creates cannot overshoot
             q, u = self.quota(ctx.project_id), self.usage(ctx.project_id)
             if len(metadata) > q["metadata_items"] >= 0:
@@ -379,12 +384,17 @@ class Compute:
                 if u[res] + need > q[res] >= 0:
                     raise Fault(403, "Quota exceeded for %s: Requested %d, but already used %d of %d %s"
                                 % (res, need, u[res], q[res], res))
+            if group is not None:
+                if len(group["members"]) + 1 > q["server_group_members"] >= 0:
+                    raise Fault(403, "Quota exceeded, too many servers in group")
+                group["members"].append(sid)
             self.servers[sid] = server
         try:
             ports = self.allocate_ports(ctx, sid, s.get("networks"), sg_ids, zone)
         except BaseException:
             with self.lock:
                 self.servers.pop(sid, None)
+                self.leave_group(server)
             raise
         with self.lock:
             deleted = self.servers.get(sid) is not server or server["task_state"] == "deleting"
@@ -397,6 +407,113 @@ class Compute:
         self.boots[sid] = threading.Thread(target=self.boot, args=(sid,), daemon=True)
         self.boots[sid].start()
         return server
+
+    # -- server groups (os-server-groups): a policy the scheduler keeps among the group's members --
+    def create_group(self, ctx, body):
+        g = body.get("server_group") if isinstance(body, dict) else None
+        if not isinstance(g, dict):
+            raise Fault(400, "Invalid input for field/attribute server_group.")
+        name = g.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 255:
+            raise Fault(400, "Invalid input for field/attribute name.")
+        new = ctx.at_least(2, 64)  # "policy" and "rules" replace the list "policies"
+        extra = set(g) - ({"name", "policy", "rules"} if new else {"name", "policies"})
+        if extra:
+            raise Fault(400, "Invalid input for field/attribute server_group. Additional properties are not "
+                             "allowed ('%s' was unexpected)" % sorted(extra)[0])
+        if new:
+            policy, rules = g.get("policy"), g.get("rules", {})
+        else:
+            pols = g.get("policies")
+            if not isinstance(pols, list) or len(pols) != 1:
+                raise Fault(400, "Invalid input for field/attribute policies.")
+            policy, rules = pols[0], {}
+        known = GROUP_POLICIES if ctx.at_least(2, 15) else GROUP_POLICIES[:2]
+        if policy not in known:
+            raise Fault(400, "Invalid input for field/attribute policy. Value: %s. %r is not one of %r"
+                        % (policy, policy, list(known)))
+        if not isinstance(rules, dict) or set(rules) - {"max_server_per_host"} or (
+                rules and (policy != "anti-affinity" or not isinstance(rules["max_server_per_host"], int)
+                           or rules["max_server_per_host"] < 1)):
+            raise Fault(400, "Invalid input for field/attribute rules.")
+        rec = {"id": str(uuid.uuid4()), "name": name, "policy": policy, "rules": rules, "members": [],
+               "project_id": ctx.project_id, "user_id": ctx.user_id}
+        with self.lock:
+            q = self.quota(ctx.project_id)
+            if sum(1 for x in self.groups.values() if x["project_id"] == ctx.project_id) + 1 > \
+                    q["server_groups"] >= 0:
+                raise Fault(403, "Quota exceeded, too many server groups.")
+            self.groups[rec["id"]] = rec
+            self.save()
+        return rec
+
+    def list_groups(self, ctx, query):
+        with self.lock:
+            items = list(self.groups.values())
+        if not (ctx.admin and query.get("all_projects") not in (None, "0", "false", "False")):
+            items = [g for g in items if g["project_id"] == ctx.project_id]
+        return items
+
+    def get_group(self, ctx, gid):
+        with self.lock:
+            g = self.groups.get(gid)
+        if g is None or not allowed(ctx, project=g["project_id"]):
+            raise Fault(404, "Instance group %s could not be found." % gid)
+        return g
+
+    def delete_group(self, ctx, gid):
+        self.get_group(ctx, gid)
+        with self.lock:
+            self.groups.pop(gid, None)
+            self.save()
+
+    def hinted_group(self, ctx, body):
+        """The server group a create's scheduler hint names (by id), or None; Nova's 400s otherwise."""
+        hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints"))
+        if hints is None:
+            return None
+        if not isinstance(hints, dict):
+            raise Fault(400, "Invalid input for field/attribute os:scheduler_hints.")
+        gid = hints.get("group")
+        if gid is None:
+            return None
+        if not isinstance(gid, str) or not re.fullmatch(r"[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}",
+                                                         gid):
+            raise Fault(400, "Invalid input for field/attribute group. Value: %s. %r is not a 'uuid'"
+                        % (gid, gid))
+        try:
+            return self.get_group(ctx, gid)
+        except Fault:
+            raise Fault(400, "Instance group %s could not be found." % gid) from None
+
+    def leave_group(self, server):
+        if server and server.get("group") in self.groups:
+            members = self.groups[server["group"]]["members"]
+            if server["id"] in members:
+                members.remove(server["id"])
+
+    def group_filter(self, server, hosts):
+        """HOSTS that server's group policy allows (ServerGroup(Anti)AffinityFilter), and a weigher for
+        the soft policies (lower is better). A forced host skips the filters, as in Nova."""
+        g = self.groups.get(server.get("group"))
+        if g is None:
+            return hosts, lambda h: 0
+        count = {h: 0 for h in self.hosts}
+        for m in g["members"]:
+            other = self.servers.get(m)
+            if m != server["id"] and other is not None and other["host"] in count:
+                count[other["host"]] += 1
+        policy, most = g["policy"], g["rules"].get("max_server_per_host", 1)
+        if policy == "soft-anti-affinity":
+            return hosts, lambda h: count[h]
+        if policy == "soft-affinity":
+            return hosts, lambda h: -count[h]
+        if server["forced_host"]:
+            return hosts, lambda h: 0
+        if policy == "anti-affinity":
+            return [h for h in hosts if count[h] < most], lambda h: 0
+        used = [h for h in self.hosts if count[h]]
+        return [h for h in hosts if not used or h in used], lambda h: 0
 
     def find_security_group(self, ctx, name):
         """The project's security group named NAME (or with id NAME), as Neutron gives it."""
@@ -496,9 +613,10 @@ class Compute:
                 and load[h][1] + f["ram"] <= HOST_RAM_MB * 1.5 and f["disk"] <= HOST_DISK_GB]
         if pci_ports(server) and not server["forced_host"]:
             return None  # PciPassthroughFilter: no host has a PCI device to give
+        fits, weigh = self.group_filter(server, fits)
         if not fits:
             return None
-        return min(fits, key=lambda h: (load[h][1], self.hosts.index(h)))
+        return min(fits, key=lambda h: (weigh(h), load[h][1], self.hosts.index(h)))
 
     def boot(self, sid):
         with self.lock:
@@ -573,7 +691,7 @@ class Compute:
             print("compute: agent cannot unplug %s: %s" % (sid, e), file=sys.stderr)
         self.release_ports(view["ports"])
         with self.lock:
-            self.servers.pop(sid, None)
+            self.leave_group(self.servers.pop(sid, None))
             self.save()
 
     def get_server(self, ctx, sid):

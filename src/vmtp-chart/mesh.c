@@ -1,0 +1,414 @@
+/*
+ * mesh.c - a mesh result as a sender x receiver matrix (see mesh.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh.h"
+
+/* throughput_kbps is Mbit/s x 1024 (SPEC §4): Gbps = kbps / 1048576 */
+#define KBPS_PER_GBPS 1048576.0
+
+void
+chart_mesh_free(struct chart_mesh *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++)
+		free(m->hosts[i]);
+	free(m->hosts);
+	free(m->gbps);
+	free(m->rtt_ms);
+	free(m->low);
+	free(m->low_out);
+	free(m->low_in);
+	free(m->worst);
+	free(m->pairs);
+	free(m);
+}
+
+/*
+ * The name of one end of FLOW: the host part of AZ_KEY's placement
+ * ("zone:host"), else IP_KEY's address, borrowed from FLOW (NULL when it
+ * has neither).
+ */
+static const char *
+end_name(const json_t *flow, const char *az_key, const char *ip_key)
+{
+	const char *az = json_string_value(json_object_get(flow, az_key));
+	const char *colon;
+
+	/* a zone alone ("nova", as a member sees it) names no host */
+	colon = az != NULL ? strrchr(az, ':') : NULL;
+	if (colon != NULL && colon[1] != '\0')
+		return colon + 1;
+	return json_string_value(json_object_get(flow, ip_key));
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a;
+	double y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The mesh flows' hosts of FLOWS into M (sorted) and INDEX (name ->
+ * position).  Returns 0, or -1 when out of memory. */
+static int
+find_hosts(struct chart_mesh *m, const json_t *flows, json_t *index)
+{
+	const char *name;
+	json_t *flow, *v;
+	size_t i;
+
+	json_array_foreach (flows, i, flow) {
+		const char *ends[2];
+		int e;
+
+		if (json_object_get(flow, "round") == NULL)
+			continue;
+		ends[0] = end_name(flow, "az_from", "ip_from");
+		ends[1] = end_name(flow, "az_to", "ip_to");
+		for (e = 0; e < 2; e++)
+			if (ends[e] != NULL && json_object_set_new(index,
+			                           ends[e], json_null()) != 0)
+				return -1;
+	}
+	m->n = json_object_size(index);
+	m->hosts = calloc(m->n + 1, sizeof(*m->hosts));
+	if (m->hosts == NULL)
+		return -1;
+	i = 0;
+	json_object_foreach (index, name, v)
+		if ((m->hosts[i++] = strdup(name)) == NULL)
+			return -1;
+	qsort(m->hosts, m->n, sizeof(*m->hosts), cmp_str);
+	for (i = 0; i < m->n; i++)
+		if (json_object_set_new(
+		        index, m->hosts[i], json_integer((json_int_t)i)) != 0)
+			return -1;
+	return 0;
+}
+
+/* The smallest ICMP packet size of the mesh flows of FLOWS, or -1. */
+static long long
+icmp_size(const json_t *flows)
+{
+	long long best = -1;
+	json_t *flow, *r, *p;
+	size_t i, j, k;
+
+	json_array_foreach (flows, i, flow) {
+		if (json_object_get(flow, "round") == NULL)
+			continue;
+		json_array_foreach (json_object_get(flow, "results"), j, r) {
+			const char *proto =
+			    json_string_value(json_object_get(r, "protocol"));
+
+			if (proto == NULL || strcmp(proto, "ICMP") != 0)
+				continue;
+			json_array_foreach (
+			    json_object_get(r, "results"), k, p) {
+				json_t *s = json_object_get(p, "packet_size");
+
+				if (json_is_integer(s) &&
+				    (best < 0 || json_integer_value(s) < best))
+					best = json_integer_value(s);
+			}
+		}
+	}
+	return best;
+}
+
+/* Adds FLOW's figures to the pair at AT: SUM and N of TCP Gbps and of
+ * ICMP RTT at packet size SIZE. */
+static void
+add_flow(const json_t *flow, size_t at, long long size, double *tcp, int *ntcp,
+    double *rtt, int *nrtt)
+{
+	json_t *r, *p;
+	size_t j, k;
+
+	json_array_foreach (json_object_get(flow, "results"), j, r) {
+		const char *proto =
+		    json_string_value(json_object_get(r, "protocol"));
+		json_t *kbps = json_object_get(r, "throughput_kbps");
+
+		if (proto == NULL || json_object_get(r, "error") != NULL ||
+		    json_object_get(r, "direction") != NULL)
+			continue;
+		if (strcmp(proto, "TCP") == 0 && json_is_number(kbps)) {
+			tcp[at] += json_number_value(kbps) / KBPS_PER_GBPS;
+			ntcp[at]++;
+		}
+		if (strcmp(proto, "ICMP") != 0)
+			continue;
+		json_array_foreach (json_object_get(r, "results"), k, p) {
+			json_t *avg = json_object_get(p, "rtt_avg_ms");
+
+			if (json_integer_value(
+			        json_object_get(p, "packet_size")) == size &&
+			    json_is_number(avg)) {
+				rtt[at] += json_number_value(avg);
+				nrtt[at]++;
+			}
+		}
+	}
+}
+
+/* The figures of every pair of FLOWS into M (hosts found).  Returns 0, or
+ * -1 when out of memory. */
+static int
+fill(struct chart_mesh *m, const json_t *flows, const json_t *index)
+{
+	size_t nn = m->n * m->n;
+	int *ntcp = calloc(nn, sizeof(*ntcp));
+	int *nrtt = calloc(nn, sizeof(*nrtt));
+	long long size = icmp_size(flows);
+	json_t *flow;
+	size_t i;
+	int rc = -1;
+
+	m->gbps = calloc(nn, sizeof(*m->gbps));
+	m->rtt_ms = calloc(nn, sizeof(*m->rtt_ms));
+	if (ntcp == NULL || nrtt == NULL || m->gbps == NULL ||
+	    m->rtt_ms == NULL)
+		goto out;
+	json_array_foreach (flows, i, flow) {
+		const char *from = end_name(flow, "az_from", "ip_from");
+		const char *to = end_name(flow, "az_to", "ip_to");
+
+		if (json_object_get(flow, "round") == NULL || from == NULL ||
+		    to == NULL)
+			continue;
+		add_flow(flow,
+		    (size_t)json_integer_value(json_object_get(index, from)) *
+		            m->n +
+		        (size_t)json_integer_value(json_object_get(index, to)),
+		    size, m->gbps, ntcp, m->rtt_ms, nrtt);
+	}
+	for (i = 0; i < nn; i++) {
+		m->gbps[i] = ntcp[i] > 0 ? m->gbps[i] / ntcp[i] : NAN;
+		m->rtt_ms[i] = nrtt[i] > 0 ? m->rtt_ms[i] / nrtt[i] : NAN;
+	}
+	rc = 0;
+out:
+	free(ntcp);
+	free(nrtt);
+	return rc;
+}
+
+/*
+ * Names the hosts that explain M's low pairs, worst first, into
+ * M->worst: in turn, the host with the most low pairs not yet explained
+ * (one low both as sender and as receiver first, then by name), while it
+ * explains two or more; the low pairs left unexplained go to M->pairs.
+ * LEFT is M->low copied, and is consumed.
+ */
+static void
+rank_hosts(struct chart_mesh *m, unsigned char *left)
+{
+	size_t n = m->n;
+	size_t h, k;
+
+	for (;;) {
+		size_t best = n;
+		int best_score = 0, best_both = 0;
+
+		for (h = 0; h < n; h++) {
+			int out = 0, in = 0, both;
+
+			for (k = 0; k < n; k++) {
+				out += left[h * n + k];
+				in += left[k * n + h];
+			}
+			both = out > 0 && in > 0;
+			if (both > best_both ||
+			    (both == best_both && out + in > best_score)) {
+				best = h;
+				best_score = out + in;
+				best_both = both;
+			}
+		}
+		if (best == n || best_score < 2)
+			break;
+		m->worst[m->nworst++] = best;
+		for (k = 0; k < n; k++)
+			left[best * n + k] = left[k * n + best] = 0;
+	}
+	for (h = 0; h < n * n; h++)
+		if (left[h])
+			m->pairs[m->npairs++] = h;
+}
+
+/* The median, threshold, low pairs and worst hosts of M.  Returns 0, or
+ * -1 when out of memory. */
+static int
+judge(struct chart_mesh *m)
+{
+	size_t nn = m->n * m->n;
+	double *v = malloc((nn + 1) * sizeof(*v));
+	unsigned char *left;
+	size_t nv = 0;
+	size_t i, s, r;
+
+	m->low = calloc(nn + 1, 1);
+	m->low_out = calloc(m->n, sizeof(*m->low_out));
+	m->low_in = calloc(m->n, sizeof(*m->low_in));
+	m->worst = calloc(m->n, sizeof(*m->worst));
+	m->pairs = calloc(nn + 1, sizeof(*m->pairs));
+	if (v == NULL || m->low == NULL || m->low_out == NULL ||
+	    m->low_in == NULL || m->worst == NULL || m->pairs == NULL) {
+		free(v);
+		return -1;
+	}
+	for (i = 0; i < nn; i++)
+		if (!isnan(m->gbps[i]))
+			v[nv++] = m->gbps[i];
+	qsort(v, nv, sizeof(*v), cmp_double);
+	m->median = nv == 0       ? NAN
+	            : nv % 2 == 1 ? v[nv / 2]
+	                          : (v[nv / 2 - 1] + v[nv / 2]) / 2;
+	free(v);
+	m->low_at = m->median * m->share;
+	for (s = 0; s < m->n; s++)
+		for (r = 0; r < m->n; r++) {
+			double g = m->gbps[s * m->n + r];
+
+			if (isnan(g) || !(g < m->low_at))
+				continue;
+			m->low[s * m->n + r] = 1;
+			m->low_out[s]++;
+			m->low_in[r]++;
+		}
+	left = malloc(nn + 1);
+	if (left == NULL)
+		return -1;
+	memcpy(left, m->low, nn);
+	rank_hosts(m, left);
+	free(left);
+	return 0;
+}
+
+struct chart_mesh *
+chart_mesh_new(const json_t *doc, double share, struct vmtp_err *err)
+{
+	const json_t *flows = json_object_get(doc, "flows");
+	json_t *index = json_object();
+	struct chart_mesh *m = calloc(1, sizeof(*m));
+
+	if (m == NULL || index == NULL)
+		goto oom;
+	m->share = share;
+	if (find_hosts(m, flows, index) != 0)
+		goto oom;
+	if (m->n < 2) {
+		json_decref(index);
+		chart_mesh_free(m);
+		return NULL;
+	}
+	if (fill(m, flows, index) != 0 || judge(m) != 0)
+		goto oom;
+	json_decref(index);
+	return m;
+oom:
+	json_decref(index);
+	chart_mesh_free(m);
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return NULL;
+}
+
+/* Writes one matrix of M (VALUES, printed with FMT, low pairs marked when
+ * LOW) under TITLE to FP. */
+static void
+matrix_text(FILE *fp, const struct chart_mesh *m, const char *title,
+    const double *values, const char *fmt, const unsigned char *low)
+{
+	int w = 9;
+	size_t s, r;
+
+	for (s = 0; s < m->n; s++)
+		if ((int)strlen(m->hosts[s]) + 1 > w)
+			w = (int)strlen(m->hosts[s]) + 1;
+	fprintf(fp, "%s\n%-*s", title, w, "");
+	for (r = 0; r < m->n; r++)
+		fprintf(fp, " %*s", w, m->hosts[r]);
+	putc('\n', fp);
+	for (s = 0; s < m->n; s++) {
+		fprintf(fp, "%-*s", w, m->hosts[s]);
+		for (r = 0; r < m->n; r++) {
+			double v = values[s * m->n + r];
+			char cell[64];
+
+			if (isnan(v))
+				snprintf(cell, sizeof(cell), "-");
+			else
+				snprintf(cell, sizeof(cell), fmt,
+				    low != NULL && low[s * m->n + r] ? "*" : "",
+				    v);
+			fprintf(fp, " %*s", w, cell);
+		}
+		putc('\n', fp);
+	}
+}
+
+int
+chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err)
+{
+	char title[256];
+	size_t i;
+	int any_rtt = 0;
+
+	snprintf(title, sizeof(title),
+	    "Mesh of %zu hosts: TCP Gbps, sender (row) to receiver (column); "
+	    "* below %.0f%% of the median (%.2f Gbps)",
+	    m->n, m->share * 100, m->median);
+	matrix_text(fp, m, title, m->gbps, "%s%.2f", m->low);
+	for (i = 0; i < m->n * m->n; i++)
+		any_rtt |= !isnan(m->rtt_ms[i]);
+	if (any_rtt) {
+		putc('\n', fp);
+		matrix_text(fp, m, "Mesh: ICMP RTT ms (average)", m->rtt_ms,
+		    "%s%.3f", NULL);
+	}
+	fputs("\nWorst hosts:", fp);
+	if (m->nworst == 0)
+		fprintf(fp,
+		    m->npairs > 0 ? " none (no host is in two low pairs)"
+		                  : " none below %.0f%% of the median",
+		    m->share * 100);
+	for (i = 0; i < m->nworst; i++) {
+		size_t h = m->worst[i];
+
+		fprintf(fp,
+		    "%s %s (low as sender %d of %zu, as receiver %d of "
+		    "%zu)",
+		    i > 0 ? ";" : "", m->hosts[h], m->low_out[h], m->n - 1,
+		    m->low_in[h], m->n - 1);
+	}
+	putc('\n', fp);
+	if (m->npairs > 0) {
+		fputs("Low pairs:", fp);
+		for (i = 0; i < m->npairs; i++)
+			fprintf(fp, "%s %s -> %s", i > 0 ? "," : "",
+			    m->hosts[m->pairs[i] / m->n],
+			    m->hosts[m->pairs[i] % m->n]);
+		putc('\n', fp);
+	}
+	if (fflush(fp) != 0 || ferror(fp))
+		return err_set(err, VMTP_EXIT_FAIL, "cannot write: %s",
+		    strerror(errno != 0 ? errno : EIO));
+	return 0;
+}

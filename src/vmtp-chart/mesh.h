@@ -1,0 +1,68 @@
+/*
+ * mesh.h - a mesh result (vmtp-provision --mesh: flows that have a
+ * "round") as a sender x receiver matrix: TCP throughput and ICMP RTT per
+ * pair of hosts, the pairs below a threshold marked, and the hosts ranked
+ * worst first (issue 17; vmtp-chart(1)).
+ *
+ * A host is named by the host part of its placement ("compute-2" of
+ * "nova:compute-2"), or by its address when the document has no host in
+ * its placement (native hosts; a zone alone, as a member sees it).  The
+ * worst hosts are found in turn: the one with the most low pairs not yet
+ * explained (low both as sender and as receiver first), while it explains
+ * two or more; a low pair left over is named as a pair.  A pair's TCP
+ * figure is the mean throughput of its forward TCP results; its RTT the
+ * mean average RTT of its ICMP results at the smallest packet size
+ * measured.
+ */
+#ifndef VMTP_CHART_MESH_H
+#define VMTP_CHART_MESH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "libvmtp/err.h"
+
+/* The default threshold: a pair below this share of the median is low. */
+#define MESH_LOW_DEFAULT 0.8
+
+struct chart_mesh {
+	size_t n;
+	char **hosts;       /* n names, sorted */
+	double *gbps;       /* n * n: [sender * n + receiver], NAN: none */
+	double *rtt_ms;     /* n * n, as gbps */
+	double median;      /* of the pairs' Gbps */
+	double low_at;      /* the threshold, Gbps: median x the share */
+	double share;       /* the share of the median (0.8) */
+	unsigned char *low; /* n * n: measured and below low_at */
+	int *low_out;       /* per host: low pairs as sender */
+	int *low_in;        /* per host: low pairs as receiver */
+	size_t nworst;
+	size_t *worst; /* the hosts that explain the low pairs, worst first */
+	size_t npairs;
+	size_t *pairs; /* low pairs no worst host explains: sender * n +
+	                  receiver */
+};
+
+/*
+ * Builds the mesh of DOC (a normalized result document) with the
+ * threshold SHARE of the median (0 < SHARE <= 1).  Returns it, NULL with
+ * ERR untouched when DOC is not a mesh (no flow has a round, or fewer than
+ * two hosts), or NULL with ERR set when out of memory.
+ */
+struct chart_mesh *chart_mesh_new(
+    const json_t *doc, double share, struct vmtp_err *err);
+
+/* Frees M; NULL is allowed. */
+void chart_mesh_free(struct chart_mesh *m);
+
+/*
+ * Writes M as terminal text to FP: the TCP matrix (a low pair marked
+ * '*'), the RTT matrix when there is one, then the worst hosts and the
+ * low pairs they do not explain.  Returns
+ * 0, or -1 with ERR set when writing fails.
+ */
+int chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err);
+
+#endif

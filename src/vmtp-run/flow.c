@@ -658,7 +658,8 @@ flow_prepare(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 	    host_find(ctx, json_string_value(json_object_get(flow, "client")));
 	job->srv =
 	    host_find(ctx, json_string_value(json_object_get(flow, "server")));
-	job->dirs = json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
+	job->dirs =
+	    json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
 	job->tool = run_tool_names[o->tool];
 	job->mask = flow_protocols(o, flow, &why);
 	if (job->mask < 0) {
@@ -742,8 +743,8 @@ flow_measure(struct run_ctx *ctx, struct flow_job *job, struct vmtp_err *err)
 	    mcast_run(ctx, j, job->srv, job->tool, err) < 0)
 		goto fail;
 	for (i = 0; (job->mask & PROTO_ICMP) && i < o->n_icmp; i++)
-		if (icmp_run(ctx, job->id, job->cli, j->target, o->icmp_sizes[i],
-		        err) < 0 ||
+		if (icmp_run(ctx, job->id, job->cli, j->target,
+		        o->icmp_sizes[i], err) < 0 ||
 		    interrupted(ctx, err) < 0)
 			return -1;
 	return 0;

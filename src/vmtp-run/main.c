@@ -768,8 +768,8 @@ client_busy(json_t *const *f, size_t n, const json_t *flow)
 	size_t i;
 
 	for (i = 0; c != NULL && i < n; i++)
-		if (strcmp(c, json_string_value(json_object_get(
-		                  f[i], "client"))) == 0)
+		if (strcmp(c, json_string_value(
+		                  json_object_get(f[i], "client"))) == 0)
 			return 1;
 	return 0;
 }
@@ -881,12 +881,14 @@ measure(struct run_ctx *ctx, const json_t *flows, double planned,
 			eta = (long)((double)(time(NULL) - started) / done *
 			             (planned - done));
 		if (n > 1)
-			log_progress("round %lld: flows %zu-%zu/%zu, ETA %ld:%02ld",
+			log_progress(
+			    "round %lld: flows %zu-%zu/%zu, ETA %ld:%02ld",
 			    (long long)r, i + 1, i + n, nflows, eta / 60,
 			    eta % 60);
 		else
 			log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
-			    nflows, json_string_value(json_object_get(f, "desc")),
+			    nflows,
+			    json_string_value(json_object_get(f, "desc")),
 			    eta / 60, eta % 60);
 		if ((n > 1 ? round_run(ctx, flows, i, n, err)
 		           : flow_run(ctx, f, err)) < 0)

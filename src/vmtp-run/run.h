@@ -128,7 +128,8 @@ int flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err);
 struct flow_job;
 struct flow_job *flow_prepare(
     struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err);
-int flow_measure(struct run_ctx *ctx, struct flow_job *job, struct vmtp_err *err);
+int flow_measure(
+    struct run_ctx *ctx, struct flow_job *job, struct vmtp_err *err);
 void flow_job_free(struct flow_job *job);
 
 /* Planned duration of one flow in seconds, for the ETA. */

@@ -81,7 +81,9 @@ sample_error(struct run_ctx *ctx, json_int_t flow, const char *proto,
 		rec = NULL;
 	}
 	log_warn("flow %d %s: %s", (int)flow, proto, msg);
+	pthread_mutex_lock(&ctx->lock);
 	ctx->errors++;
+	pthread_mutex_unlock(&ctx->lock);
 	if (run_write(ctx, rec, err) < 0)
 		return -1;
 	if (ctx->o->stop_on_error)
@@ -626,88 +628,149 @@ mcast_run(struct run_ctx *ctx, struct tp_job *j, struct run_host *srv,
 	return rc;
 }
 
-int
-flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
+/* A flow ready to measure: its hosts logged in, described, with the tool
+ * and its server (flow_prepare), then its measurements (flow_measure). */
+struct flow_job {
+	const json_t *flow;
+	json_int_t id;
+	struct run_host *cli, *srv;
+	const char *tool;
+	struct tp_job j;
+	int mask;    /* protocols left to measure */
+	int tp_mask; /* of them, those of the tool */
+	int dirs;
+};
+
+void
+flow_job_free(struct flow_job *job)
+{
+	free(job);
+}
+
+struct flow_job *
+flow_prepare(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 {
 	const struct run_opts *o = ctx->o;
 	struct vmtp_err e = VMTP_ERR_INIT;
-	json_int_t id = json_integer_value(json_object_get(flow, "id"));
+	struct flow_job *job = calloc(1, sizeof(*job));
 	const char *target = json_string_value(json_object_get(flow, "target"));
-	struct run_host *cli =
-	    host_find(ctx, json_string_value(json_object_get(flow, "client")));
-	struct run_host *srv =
-	    host_find(ctx, json_string_value(json_object_get(flow, "server")));
-	int dirs = json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
-	const char *tool = run_tool_names[o->tool];
-	struct tp_job j = {0};
 	int why = 0;
-	int mask = flow_protocols(o, flow, &why);
-	int tp_mask;
-	int i, loop, d;
 
-	if (mask < 0)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (job == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	job->flow = flow;
+	job->id = json_integer_value(json_object_get(flow, "id"));
+	job->cli =
+	    host_find(ctx, json_string_value(json_object_get(flow, "client")));
+	job->srv =
+	    host_find(ctx, json_string_value(json_object_get(flow, "server")));
+	job->dirs =
+	    json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
+	job->tool = run_tool_names[o->tool];
+	job->mask = flow_protocols(o, flow, &why);
+	if (job->mask < 0) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto fail;
+	}
 	if (why != 0 && !(ctx->said & why)) {
 		ctx->said |= why;
-		log_debug("flow %d: no Multicast %s", (int)id,
+		log_debug("flow %d: no Multicast %s", (int)job->id,
 		    why == RUN_SAID_MCAST_V6
 		        ? "over IPv6 (the group is IPv4), here or on any "
 		          "IPv6 flow"
 		        : "across a router: only flows within one L2 "
 		          "network get it");
 	}
-	tp_mask = mask & (PROTO_TCP | PROTO_UDP | PROTO_MCAST);
-	if (host_conn(ctx, cli, &e) < 0 ||
-	    (srv != cli && host_conn(ctx, srv, &e) < 0))
-		return flow_fail(ctx, id, mask, tool, e.msg, err);
-	if (host_info(ctx, cli, err) < 0 || host_info(ctx, srv, err) < 0)
-		return -1;
-	j.flow = id;
-	j.client = cli;
-	j.target = target;
-	j.v6 = is_v6(target);
-	if (tp_mask != 0) {
-		if (host_tool_ensure(ctx, cli, &e) < 0 ||
-		    (srv != cli && host_tool_ensure(ctx, srv, &e) < 0) ||
-		    host_server_start(ctx, srv, j.v6, &e) < 0) {
-			host_stop_server(ctx, srv);
-			if (flow_fail(ctx, id, tp_mask, tool, e.msg, err) < 0)
-				return -1;
-			tp_mask = 0;
+	job->tp_mask = job->mask & (PROTO_TCP | PROTO_UDP | PROTO_MCAST);
+	if (host_conn(ctx, job->cli, &e) < 0 ||
+	    (job->srv != job->cli && host_conn(ctx, job->srv, &e) < 0)) {
+		if (flow_fail(ctx, job->id, job->mask, job->tool, e.msg, err) <
+		    0)
+			goto fail;
+		job->mask = job->tp_mask = 0; /* nothing left to measure */
+		return job;
+	}
+	if (host_info(ctx, job->cli, err) < 0 ||
+	    host_info(ctx, job->srv, err) < 0)
+		goto fail;
+	job->j.flow = job->id;
+	job->j.client = job->cli;
+	job->j.target = target;
+	job->j.v6 = is_v6(target);
+	if (job->tp_mask != 0) {
+		if (host_tool_ensure(ctx, job->cli, &e) < 0 ||
+		    (job->srv != job->cli &&
+		        host_tool_ensure(ctx, job->srv, &e) < 0) ||
+		    host_server_start(ctx, job->srv, job->j.v6, &e) < 0) {
+			host_stop_server(ctx, job->srv);
+			if (flow_fail(ctx, job->id, job->tp_mask, job->tool,
+			        e.msg, err) < 0)
+				goto fail;
+			job->tp_mask = 0;
 		} else {
-			tool = cli->tool_version[o->tool];
+			job->tool = job->cli->tool_version[o->tool];
 		}
 	}
-	for (i = 0; (tp_mask & PROTO_TCP) && i < o->n_tcpbuf; i++)
+	return job;
+fail:
+	free(job);
+	return NULL;
+}
+
+int
+flow_measure(struct run_ctx *ctx, struct flow_job *job, struct vmtp_err *err)
+{
+	const struct run_opts *o = ctx->o;
+	struct tp_job *j = &job->j;
+	int i, loop, d;
+
+	for (i = 0; (job->tp_mask & PROTO_TCP) && i < o->n_tcpbuf; i++)
 		for (loop = 1; loop <= o->tcp_loops; loop++)
-			for (d = 0; d < dirs; d++) {
-				j.udp = 0;
-				j.reverse = d;
-				j.len = o->tcpbuf[i];
-				j.rate_kbps = o->bandwidth_kbps;
-				j.seconds = o->seconds;
-				if (tcp_run(ctx, &j, tool, loop, err) < 0 ||
+			for (d = 0; d < job->dirs; d++) {
+				j->udp = 0;
+				j->reverse = d;
+				j->len = o->tcpbuf[i];
+				j->rate_kbps = o->bandwidth_kbps;
+				j->seconds = o->seconds;
+				if (tcp_run(ctx, j, job->tool, loop, err) < 0 ||
 				    interrupted(ctx, err) < 0)
 					goto fail;
 			}
-	for (i = 0; (tp_mask & PROTO_UDP) && i < o->n_udpbuf; i++)
-		for (d = 0; d < dirs; d++) {
-			j.udp = 1;
-			j.reverse = d;
-			j.len = o->udpbuf[i];
-			if (udp_run(ctx, &j, tool, err) < 0 ||
+	for (i = 0; (job->tp_mask & PROTO_UDP) && i < o->n_udpbuf; i++)
+		for (d = 0; d < job->dirs; d++) {
+			j->udp = 1;
+			j->reverse = d;
+			j->len = o->udpbuf[i];
+			if (udp_run(ctx, j, job->tool, err) < 0 ||
 			    interrupted(ctx, err) < 0)
 				goto fail;
 		}
-	if ((tp_mask & PROTO_MCAST) && mcast_run(ctx, &j, srv, tool, err) < 0)
+	if ((job->tp_mask & PROTO_MCAST) &&
+	    mcast_run(ctx, j, job->srv, job->tool, err) < 0)
 		goto fail;
-	for (i = 0; (mask & PROTO_ICMP) && i < o->n_icmp; i++)
-		if (icmp_run(ctx, id, cli, target, o->icmp_sizes[i], err) < 0 ||
+	for (i = 0; (job->mask & PROTO_ICMP) && i < o->n_icmp; i++)
+		if (icmp_run(ctx, job->id, job->cli, j->target,
+		        o->icmp_sizes[i], err) < 0 ||
 		    interrupted(ctx, err) < 0)
 			return -1;
 	return 0;
 fail:
-	host_mroute_del(ctx, cli);
-	host_mroute_del(ctx, srv);
+	host_mroute_del(ctx, job->cli);
+	host_mroute_del(ctx, job->srv);
 	return -1;
+}
+
+int
+flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
+{
+	struct flow_job *job = flow_prepare(ctx, flow, err);
+	int rc;
+
+	if (job == NULL)
+		return -1;
+	rc = flow_measure(ctx, job, err);
+	flow_job_free(job);
+	return rc;
 }

@@ -54,8 +54,10 @@ run_write(struct run_ctx *ctx, json_t *rec, struct vmtp_err *err)
 
 	if (rec == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	pthread_mutex_lock(&ctx->lock);
 	log_progress_end();
 	rc = rec_write(ctx->out, rec, err);
+	pthread_mutex_unlock(&ctx->lock);
 	json_decref(rec);
 	return rc;
 }

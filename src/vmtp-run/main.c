@@ -31,7 +31,8 @@
 
 static const char synopsis[] =
     "usage: vmtp-run [-hqv] [-c config] [-t seconds] [--bandwidth rate]\n"
-    "                [--flows list] [--hostkey-policy strict|accept-new]\n"
+    "                [--concurrency pairs] [--flows list]\n"
+    "                [--hostkey-policy strict|accept-new]\n"
     "                [--icmp-sizes list] [--known-hosts file]\n"
     "                [--multicast-addr address] [--ping-count n]\n"
     "                [--ping-interval seconds]\n"
@@ -45,6 +46,7 @@ static const char synopsis[] =
 
 enum {
 	OPT_BANDWIDTH = 256,
+	OPT_CONCURRENCY,
 	OPT_FLOWS,
 	OPT_POLICY,
 	OPT_ICMP,
@@ -85,6 +87,9 @@ static const struct opt options[] = {
     {OPT_FINAL, "udp-final", NULL, "after the search, one -t run at its rate"},
     {OPT_LOSS, "udp-loss-range", "min,max", "UDP search loss bracket, percent"},
     {OPT_FLOWS, "flows", "list", "flow ids to run (default all)"},
+    {OPT_CONCURRENCY, "concurrency", "pairs",
+        "a mesh round's pairs measured at once\n"
+        "(default: the whole round; 1: one flow at a time)"},
     {OPT_STOP, "stop-on-error", NULL, "stop at the first failed measurement"},
     {OPT_KEY, "ssh-key", "file",
         "private key (default: topology, agent, ~/.ssh)"},
@@ -400,6 +405,10 @@ parse_value(int ch, struct run_opts *o, struct vmtp_err *err)
 		break;
 	case OPT_BANDWIDTH:
 		return parse_rate(optarg, &o->bandwidth_kbps, err);
+	case OPT_CONCURRENCY:
+		rc = cli_parse_long("--concurrency", optarg, 1, 1024, &v, err);
+		o->concurrency = (int)v;
+		break;
 	case OPT_FLOWS:
 		return parse_list("--flows", optarg, 1, 1000000, o->flows, 64,
 		    &o->n_flows, err);
@@ -667,19 +676,173 @@ read_topology(struct rec_reader *rd, struct run_ctx *ctx, json_t *flows,
 	return rc < 0 ? -1 : 0;
 }
 
+/* The round of flow F (mesh mode), or 0 when it has none. */
+static json_int_t
+round_of(const json_t *f)
+{
+	return json_integer_value(json_object_get(f, "round"));
+}
+
+/* One flow of a batch, measured on a thread of its own. */
+struct batch_item {
+	struct run_ctx *ctx;
+	struct flow_job *job;
+	pthread_t thread;
+	int started;
+	int rc;
+	struct vmtp_err err;
+};
+
+static void *
+measure_main(void *arg)
+{
+	struct batch_item *it = arg;
+
+	it->rc = flow_measure(it->ctx, it->job, &it->err);
+	return NULL;
+}
+
 /*
- * Measures each of FLOWS in turn, the progress line telling the time
- * left of PLANNED seconds.  Returns 0 or -1 with ERR set (a failed
- * measurement is an error sample, counted in CTX, not an error here).
+ * Measures the N flows of F at once: each prepared on this thread (its
+ * hosts' sessions, tool and server), then measured on a thread of its own
+ * (the caller sees that no two share a client).  Returns 0, or -1 with
+ * ERR set to the first error that stops the run.
+ */
+static int
+run_batch(struct run_ctx *ctx, json_t *const *f, size_t n, struct vmtp_err *err)
+{
+	struct batch_item *it = calloc(n + 1, sizeof(*it));
+	size_t i, ready = 0;
+	int rc = 0;
+
+	if (it == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	for (i = 0; i < n && rc == 0; i++) {
+		it[i].ctx = ctx;
+		it[i].err = (struct vmtp_err)VMTP_ERR_INIT;
+		it[i].job = flow_prepare(ctx, f[i], err);
+		if (it[i].job == NULL)
+			rc = -1;
+		else
+			ready++;
+	}
+	for (i = 0; i < ready; i++)
+		if (pthread_create(&it[i].thread, NULL, measure_main, &it[i]) ==
+		    0)
+			it[i].started = 1;
+		else
+			measure_main(&it[i]); /* no thread: measured here */
+	for (i = 0; i < ready; i++) {
+		if (it[i].started)
+			pthread_join(it[i].thread, NULL);
+		if (it[i].rc < 0 && rc == 0) {
+			err_set(err, it[i].err.exit, "%s", it[i].err.msg);
+			rc = -1;
+		}
+		flow_job_free(it[i].job);
+	}
+	free(it);
+	return rc;
+}
+
+/* Whether flows A and B are the two ways of one pair of hosts, or one. */
+static int
+same_pair(const json_t *a, const json_t *b)
+{
+	const char *ac = json_string_value(json_object_get(a, "client"));
+	const char *as = json_string_value(json_object_get(a, "server"));
+	const char *bc = json_string_value(json_object_get(b, "client"));
+	const char *bs = json_string_value(json_object_get(b, "server"));
+
+	if (ac == NULL || as == NULL || bc == NULL || bs == NULL)
+		return 0;
+	return (strcmp(ac, bc) == 0 && strcmp(as, bs) == 0) ||
+	       (strcmp(ac, bs) == 0 && strcmp(as, bc) == 0);
+}
+
+/* Whether one of the N flows of F has FLOW's client as its client. */
+static int
+client_busy(json_t *const *f, size_t n, const json_t *flow)
+{
+	const char *c = json_string_value(json_object_get(flow, "client"));
+	size_t i;
+
+	for (i = 0; c != NULL && i < n; i++)
+		if (strcmp(c, json_string_value(
+		                  json_object_get(f[i], "client"))) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Measures the N flows of one mesh round, F: at most K pairs at once
+ * (--concurrency; 0: the whole round), both ways of a pair together.  A
+ * flow whose client is already measuring in the batch (a round that is
+ * not a tournament's) waits for the next batch.  Returns 0, or -1 with
+ * ERR set.
+ */
+static int
+run_round(struct run_ctx *ctx, json_t *const *f, size_t n, struct vmtp_err *err)
+{
+	int k = ctx->o->concurrency;
+	size_t start = 0, i, j;
+	int pairs = 0;
+
+	for (i = 0; i < n; i++) {
+		int new_pair = 1;
+
+		for (j = start; j < i; j++)
+			if (same_pair(f[j], f[i]))
+				new_pair = 0;
+		if (i > start && ((new_pair && k > 0 && pairs == k) ||
+		                     client_busy(f + start, i - start, f[i]))) {
+			if (run_batch(ctx, f + start, i - start, err) < 0)
+				return -1;
+			start = i;
+			pairs = 0;
+			new_pair = 1;
+		}
+		pairs += new_pair;
+	}
+	return run_batch(ctx, f + start, n - start, err);
+}
+
+/* run_round() of the N flows of FLOWS from index I.  Returns as it does. */
+static int
+round_run(struct run_ctx *ctx, const json_t *flows, size_t i, size_t n,
+    struct vmtp_err *err)
+{
+	json_t **f = calloc(n + 1, sizeof(*f));
+	size_t k;
+	int rc;
+
+	if (f == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	for (k = 0; k < n; k++)
+		f[k] = json_array_get(flows, i + k);
+	rc = run_round(ctx, f, n, err);
+	free(f);
+	return rc;
+}
+
+/*
+ * Measures FLOWS, the progress line telling the time left of PLANNED
+ * seconds: one at a time, except the flows of a mesh round, which run at
+ * once (run_round) unless --concurrency 1 or Multicast (its routes are set
+ * on both hosts of a flow) asks for one at a time.  Returns 0 or -1 with
+ * ERR set (a failed measurement is an error sample, counted in CTX, not
+ * an error here).
  */
 static int
 measure(struct run_ctx *ctx, const json_t *flows, double planned,
     struct vmtp_err *err)
 {
+	int together = ctx->o->concurrency != 1;
+	size_t nflows = json_array_size(flows);
 	time_t started = time(NULL);
 	double done = 0;
 	json_t *f;
-	size_t i;
+	size_t i, n;
 
 	/* every host a flow uses logged in at once, side by side */
 	json_array_foreach ((json_t *)flows, i, f) {
@@ -696,22 +859,47 @@ measure(struct run_ctx *ctx, const json_t *flows, double planned,
 	host_login_all(ctx);
 	if (got_signal)
 		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
-	json_array_foreach ((json_t *)flows, i, f) {
+	if (together && (ctx->o->protocols & PROTO_MCAST) && nflows > 0 &&
+	    round_of(json_array_get(flows, 0)) != 0) {
+		log_info("Multicast: a mesh round's flows run one at a time "
+		         "(its routes are set on both hosts of a flow)");
+		together = 0;
+	}
+	for (i = 0; i < nflows; i += n) {
+		json_int_t r;
 		long eta = (long)(planned - done);
+		size_t k;
 
+		f = json_array_get(flows, i);
+		r = round_of(f);
+		/* the flows of this round, or this flow alone */
+		for (n = 1; together && r != 0 && i + n < nflows &&
+		            round_of(json_array_get(flows, i + n)) == r;
+		     n++)
+			;
 		if (done > 0)
 			eta = (long)((double)(time(NULL) - started) / done *
 			             (planned - done));
-		log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
-		    json_array_size(flows),
-		    json_string_value(json_object_get(f, "desc")), eta / 60,
-		    eta % 60);
-		if (flow_run(ctx, f, err) < 0)
+		if (n > 1)
+			log_progress(
+			    "round %lld: flows %zu-%zu/%zu, ETA %ld:%02ld",
+			    (long long)r, i + 1, i + n, nflows, eta / 60,
+			    eta % 60);
+		else
+			log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
+			    nflows,
+			    json_string_value(json_object_get(f, "desc")),
+			    eta / 60, eta % 60);
+		if ((n > 1 ? round_run(ctx, flows, i, n, err)
+		           : flow_run(ctx, f, err)) < 0)
 			return -1;
-		done += flow_plan_seconds(ctx->o, f);
+		/* the ETA's ratio of time to plan takes in the concurrency */
+		for (k = 0; k < n; k++)
+			done += flow_plan_seconds(
+			    ctx->o, json_array_get(flows, i + k));
 	}
 	log_progress_end();
-	if (json_array_size(flows) == 0)
+	if (nflows == 0)
 		log_warn("no flow to measure");
 	return 0;
 }
@@ -788,6 +976,7 @@ main(int argc, char **argv)
 		goto out;
 	ctx.o = &o;
 	ctx.out = stdout;
+	pthread_mutex_init(&ctx.lock, NULL);
 	if (read_topology(rd, &ctx, flows, &planned, &err) == 0)
 		measure(&ctx, flows, planned, &err);
 out:

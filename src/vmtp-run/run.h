@@ -6,6 +6,7 @@
 #ifndef VMTP_RUN_H
 #define VMTP_RUN_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -50,6 +51,9 @@ struct run_opts {
 	long long flows[64]; /* subset of flow ids; none: all */
 	int n_flows;
 	int stop_on_error;
+	/* --concurrency: the pairs of a mesh round measured at once; 0: the
+	 * whole round.  Flows without a round run one at a time. */
+	int concurrency;
 	/* SSH */
 	const char *ssh_key;
 	const char *known_hosts;
@@ -97,6 +101,9 @@ struct run_ctx {
 	FILE *out;
 	int errors; /* error samples written */
 	int said;   /* RUN_SAID_* bits: notes given once per run */
+	/* the output and the error count, which the flows of a mesh round
+	 * measured at once share */
+	pthread_mutex_t lock;
 };
 
 /*
@@ -106,6 +113,24 @@ struct run_ctx {
  * ERR set when the run cannot go on (output failed, interrupted).
  */
 int flow_run(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err);
+
+/*
+ * flow_run() in two steps, so that the flows of a mesh round can be
+ * measured at once: flow_prepare() logs in to FLOW's hosts, writes their
+ * host_info, puts the tool on them and makes sure its server runs (error
+ * samples for what cannot be measured), on the calling thread; then
+ * flow_measure() runs the measurements, using only the client's session,
+ * so that flows with distinct clients may run on threads of their own.
+ * flow_prepare() returns the job (free it with flow_job_free()), or NULL
+ * with ERR set when the run cannot go on; flow_measure() returns as
+ * flow_run() does.
+ */
+struct flow_job;
+struct flow_job *flow_prepare(
+    struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err);
+int flow_measure(
+    struct run_ctx *ctx, struct flow_job *job, struct vmtp_err *err);
+void flow_job_free(struct flow_job *job);
 
 /* Planned duration of one flow in seconds, for the ETA. */
 double flow_plan_seconds(const struct run_opts *o, const json_t *flow);

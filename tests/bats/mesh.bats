@@ -9,7 +9,7 @@ load helpers/common
 load helpers/nshosts
 
 setup_file() {
-	nshosts_up 5
+	nshosts_up 6
 }
 
 teardown_file() {
@@ -70,6 +70,8 @@ pairs_of() {
 
 @test "vmtp-provision --mesh all: every ordered pair of the hosts once, in rounds, targets the servers' addresses" {
 	run -0 --separate-stderr nsh_provision --mesh all
+	[ "$(jq -s '[.[] | select(.type == "flow")] | length' <<< "$output")" = 30 ]
+	run -0 --separate-stderr nsh_provision --mesh 5
 	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/topo.ndjson"
 	[ "$(jq -s '[.[] | select(.type == "host")] | length' "$BATS_TEST_TMPDIR/topo.ndjson")" = 5 ]
 	[ "$(jq -s '[.[] | select(.type == "flow")] | length' "$BATS_TEST_TMPDIR/topo.ndjson")" = 20 ]
@@ -185,7 +187,7 @@ mesh_stream() {
 	# host 3 sends and receives at 100 Mbit/s at most; the others at veth speed
 	tc -n "$(nsh_ns 3)" qdisc add dev eth0 root tbf rate 100mbit burst 64kb latency 50ms
 	tc qdisc add dev "${NSH_P}h3" root tbf rate 100mbit burst 64kb latency 50ms
-	nsh_provision -q --mesh all > "$BATS_TEST_TMPDIR/topo.ndjson"
+	nsh_provision -q --mesh 5 > "$BATS_TEST_TMPDIR/topo.ndjson"
 	run -0 --separate-stderr vmtp-run -q --ssh-key "$NSH_DIR/id_ed25519" -t 1 --protocols T \
 		--tcp-loops 1 "$BATS_TEST_TMPDIR/topo.ndjson"
 	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/run.ndjson"
@@ -193,4 +195,48 @@ mesh_stream() {
 	run -0 --separate-stderr vmtp-chart --format text "$BATS_TEST_TMPDIR/run.ndjson"
 	[[ $output == *"Mesh of 5 hosts"* ]]
 	[[ $output == *$'\nWorst hosts: '"$(nsh_ip 3)"' (low as sender 4 of 4, as receiver 4 of 4)'* ]]
+}
+
+# overlaps FILE: the most TCP samples of FILE measuring at one instant.
+overlaps() {
+	jq -r 'select(.type == "sample" and .protocol == "TCP") | "\(.t_start) 1\n\(.t_end) -1"' "$1" |
+		sort -k1,1g -k2,2n | awk '{ n += $2; if (n > m) m = n } END { print m + 0 }'
+}
+
+@test "vmtp-run: a round's flows measure at once, each round after the last; --concurrency 1 one at a time" {
+	nsh_provision -q --mesh 5 > "$BATS_TEST_TMPDIR/topo.ndjson"
+	run -0 --separate-stderr vmtp-run -q --ssh-key "$NSH_DIR/id_ed25519" -t 3 --protocols T \
+		--tcp-loops 1 "$BATS_TEST_TMPDIR/topo.ndjson"
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/run.ndjson"
+	[ "$(jq -s '[.[] | select(.type == "sample" and .error == null)] | length' "$BATS_TEST_TMPDIR/run.ndjson")" = 20 ]
+	# every round's 4 flows (2 pairs of 5 hosts) share an instant; no
+	# sample of a round starts before the last round's ended
+	jq -s -e '([.[] | select(.type == "flow") | {(.id | tostring): .round}] | add) as $r
+	    | [.[] | select(.type == "sample") | . + {round: $r[.flow | tostring]}] | group_by(.round)
+	    | all(.[]; length == 4 and (map(.t_start) | max) < (map(.t_end) | min))
+	    and ([range(1; length) as $i | (.[$i] | map(.t_start) | min) >= (.[$i - 1] | map(.t_end) | max)] | all)' \
+		"$BATS_TEST_TMPDIR/run.ndjson"
+	# the first two rounds, one flow at a time
+	run -0 --separate-stderr vmtp-run -q --ssh-key "$NSH_DIR/id_ed25519" -t 1 --protocols T \
+		--tcp-loops 1 --concurrency 1 --flows 1,2,3,4,5,6,7,8 "$BATS_TEST_TMPDIR/topo.ndjson"
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/one.ndjson"
+	[ "$(jq -s '[.[] | select(.type == "sample" and .error == null)] | length' "$BATS_TEST_TMPDIR/one.ndjson")" = 8 ]
+	[ "$(overlaps "$BATS_TEST_TMPDIR/one.ndjson")" = 1 ]
+}
+
+@test "vmtp-run --concurrency 2: at most 2 pairs at once; flows without a round run one at a time" {
+	nsh_provision -q --mesh 6 > "$BATS_TEST_TMPDIR/topo.ndjson"
+	run -0 --separate-stderr vmtp-run -q --ssh-key "$NSH_DIR/id_ed25519" -t 1 --protocols T \
+		--tcp-loops 1 --concurrency 2 "$BATS_TEST_TMPDIR/topo.ndjson"
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/run.ndjson"
+	[ "$(jq -s '[.[] | select(.type == "sample" and .error == null)] | length' "$BATS_TEST_TMPDIR/run.ndjson")" = 30 ]
+	[ "$(overlaps "$BATS_TEST_TMPDIR/run.ndjson")" -le 4 ]
+	jq -c 'del(.round)' "$BATS_TEST_TMPDIR/topo.ndjson" > "$BATS_TEST_TMPDIR/plain.ndjson"
+	run -0 --separate-stderr vmtp-run -q --ssh-key "$NSH_DIR/id_ed25519" -t 1 --protocols T \
+		--tcp-loops 1 --flows 1,2,3,4 "$BATS_TEST_TMPDIR/plain.ndjson"
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/plain-run.ndjson"
+	[ "$(jq -s '[.[] | select(.type == "sample")] | length' "$BATS_TEST_TMPDIR/plain-run.ndjson")" = 4 ]
+	[ "$(overlaps "$BATS_TEST_TMPDIR/plain-run.ndjson")" = 1 ]
+	run -2 --separate-stderr vmtp-run --concurrency 0 "$BATS_TEST_TMPDIR/topo.ndjson"
+	[[ $stderr == *"--concurrency"* ]]
 }

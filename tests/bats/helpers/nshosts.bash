@@ -201,12 +201,13 @@ nshosts_down() {
 	for i in $(seq 1 "${NSH_N:-0}"); do
 		ns=$(nsh_ns "$i")
 		for p in $(nsh_pids "$i"); do
-			kill -9 "$p" 2>/dev/null
+			kill -9 "$p" 2>/dev/null || true
 		done
-		ip netns del "$ns" 2>/dev/null
-		ip link del "${NSH_P}h$i" 2>/dev/null
+		ip netns del "$ns" 2>/dev/null || true
+		# gone with its namespace's end of the pair, as a rule
+		ip link del "${NSH_P}h$i" 2>/dev/null || true
 	done
-	ip link del "$NSH_BR" 2>/dev/null
+	ip link del "$NSH_BR" 2>/dev/null || true
 	if [ "$(cat "/tmp/vmtp-nsh-claims/${NSH_NET##*.}" 2>/dev/null)" = $$ ]; then
 		rm -f "/tmp/vmtp-nsh-claims/${NSH_NET##*.}"
 	fi

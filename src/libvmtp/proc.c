@@ -227,6 +227,10 @@ pump(const struct proc_cmd *cmd, int *in, struct sink *o, struct sink *e,
 static int
 reap(pid_t pid, int *status, double deadline)
 {
+	/* a child that closed its output is usually gone within a few
+	 * hundred microseconds: poll often at first, then every 10 ms */
+	long nap = 50 * 1000;
+
 	for (;;) {
 		pid_t r = waitpid(pid, status, deadline == 0 ? 0 : WNOHANG);
 
@@ -235,11 +239,13 @@ reap(pid_t pid, int *status, double deadline)
 		if (r < 0 && errno != EINTR)
 			return 0; /* not ours to wait for any more */
 		if (r == 0) {
-			struct timespec ts = {0, 10 * 1000 * 1000};
+			struct timespec ts = {0, nap};
 
 			if (now() >= deadline)
 				return 1;
 			nanosleep(&ts, NULL);
+			if (nap < 10 * 1000 * 1000)
+				nap *= 2;
 		}
 	}
 }

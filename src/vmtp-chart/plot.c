@@ -74,7 +74,7 @@ gp_style(FILE *fp, const struct plot *p)
 	    "reset session\n"
 	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
 	    "background '#ffffff'\n"
-	    "set output\n"
+	    "set output '/dev/stdout'\n"
 	    "set encoding utf8\n"
 	    "set style data histograms\n"
 	    "set style histogram clustered gap %d title font ',11' "
@@ -318,7 +318,7 @@ gp_lines(FILE *fp, const struct plot *p, size_t idx)
 	    "reset session\n"
 	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
 	    "background '#ffffff'\n"
-	    "set output\n"
+	    "set output '/dev/stdout'\n"
 	    "set encoding utf8\n"
 	    "set xlabel 'Seconds' textcolor rgb '#222222'\n"
 	    "set ylabel ",
@@ -358,6 +358,72 @@ gp_lines(FILE *fp, const struct plot *p, size_t idx)
 		    j + 1);
 		gp_quote(fp, p->series[j]);
 	}
+	fputc('\n', fp);
+}
+
+/*
+ * Writes the script of trend panel IDX to FP: data block $v<idx>, a line
+ * per result (its place, then its figure or "?"), drawn as a line over a
+ * band from the minimum to the maximum with the median dashed, the last
+ * result (the newest) as a large dot with its figure.
+ */
+static void
+gp_trend(FILE *fp, const struct plot *p, size_t idx)
+{
+	const double last = p->values[p->npoints - 1];
+	size_t i;
+	int any = 0;
+
+	fprintf(fp,
+	    "reset session\n"
+	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,10' "
+	    "background '#ffffff'\n"
+	    "set output '/dev/stdout'\n"
+	    "set encoding utf8\n"
+	    "set ylabel ",
+	    p->width, p->height);
+	gp_quote(fp, p->ylabel);
+	fprintf(fp,
+	    " textcolor rgb '#222222'\n"
+	    "set yrange [0:*]\n"
+	    "set offsets 0, 0, graph 0.15, 0\n"
+	    "set grid ytics lc rgb '#e3e3e3' lw 1 dt solid\n"
+	    "set border 3 lc rgb '#555555'\n"
+	    "set ytics nomirror textcolor rgb '#222222'\n"
+	    "set datafile missing '?'\n"
+	    "unset key\n"
+	    "set xrange [0.5:%zu.5]\n"
+	    "set object 1 rect from graph 0, first %.6f to graph 1, first %.6f "
+	    "fc rgb '%s' fs transparent solid 0.15 noborder behind\n",
+	    p->npoints, p->band[0], p->band[2], plot_colours[0]);
+	/* the dates of a few results under the axis */
+	fputs("set xtics nomirror scale 0.5 textcolor rgb '#222222' (", fp);
+	for (i = 0; i < p->npoints; i++) {
+		if (p->xtics[i] == NULL)
+			continue;
+		fputs(any++ ? ", " : "", fp);
+		gp_quote(fp, p->xtics[i]);
+		fprintf(fp, " %zu", i + 1);
+	}
+	fputs(")\n", fp);
+	if (!isnan(last))
+		fprintf(fp,
+		    "set label 1 '%.3f' at %zu, %.6f right offset -0.8,0.9 "
+		    "textcolor rgb '%s' font ',10' front\n",
+		    last, p->npoints, last, plot_colours[5]);
+	fprintf(fp, "$v%zu << EOD\n", idx);
+	for (i = 0; i < p->npoints; i++)
+		gp_row(fp, i + 1, p->values + i, 1, 1);
+	fprintf(fp,
+	    "EOD\n"
+	    "plot %.6f with lines dt 2 lw 1 lc rgb '#555555' notitle, "
+	    "$v%zu using 1:2 with lines lw 1.5 lc rgb '%s' notitle",
+	    p->band[1], idx, plot_colours[0]);
+	if (!isnan(last))
+		fprintf(fp,
+		    ", $v%zu using 1:($1 == %zu ? $2 : NaN) with points pt 7 "
+		    "ps 1.3 lc rgb '%s' notitle",
+		    idx, p->npoints, plot_colours[5]);
 	fputc('\n', fp);
 }
 
@@ -490,7 +556,9 @@ plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
 	if (mem == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (i = 0; i < n; i++) {
-		if (plots[i].npoints > 0)
+		if (plots[i].trend)
+			gp_trend(mem, &plots[i], i);
+		else if (plots[i].npoints > 0)
 			gp_lines(mem, &plots[i], i);
 		else
 			gp_chart(mem, &plots[i], i);

@@ -124,10 +124,16 @@ text_write(
 	size_t i;
 
 	rule(fp, rep->title, '=');
-	if (rep->nresults > 1 && rep->compare.table.nrows > 0 &&
-	    table_write(fp, &rep->compare.table, 1, colour) != 0)
+	if (CHART_IS_TREND(rep)) {
+		if ((rep->trend.table.nrows > 0 &&
+		        table_write(fp, &rep->trend.table, 1, colour) != 0) ||
+		    table_write(fp, &rep->trend.runs, 1, colour) != 0)
+			goto oom;
+	} else if (rep->nresults > 1 && rep->compare.table.nrows > 0 &&
+	           table_write(fp, &rep->compare.table, 1, colour) != 0)
 		goto oom;
-	for (i = 0; i < rep->nresults; i++) {
+	for (i = 0; (!CHART_IS_TREND(rep) || rep->detail) && i < rep->nresults;
+	     i++) {
 		const struct chart_result *res = &rep->results[i];
 
 		rule(fp, res->name, '-');

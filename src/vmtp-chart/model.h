@@ -48,6 +48,7 @@ struct acc {
 	int retrans_n;
 	double rtt, loss, jitter;
 	int rtt_n, loss_n, jitter_n;
+	int unstable, unstable_n; /* samples with loss_unstable true, any */
 	size_t ncpu;
 	struct cpu_acc *cpu;
 	int iv_loops, iv_n;            /* results with intervals, seconds */

@@ -262,6 +262,12 @@ build_sample(struct build *b, size_t cat, const json_t *r, int kind)
 	acc_add(&a->retrans, &a->retrans_n, r, "retrans");
 	acc_add(&a->rtt, &a->rtt_n, r, "rtt_ms");
 	acc_add(&a->loss, &a->loss_n, r, "loss_rate");
+	/* no rate kept the loss in the bracket: the figure is not one */
+	if (json_is_boolean(json_object_get(r, "loss_unstable"))) {
+		a->unstable +=
+		    json_is_true(json_object_get(r, "loss_unstable"));
+		a->unstable_n++;
+	}
 	/* the original wrote a Multicast result's jitter as "jitter" */
 	acc_add(&a->jitter, &a->jitter_n, r,
 	    json_object_get(r, "jitter_ms") != NULL ? "jitter_ms" : "jitter");

@@ -1005,3 +1005,15 @@ trend_expect() {
 	[ "$(cut -d' ' -f2 <<<"${lines[1]}")" -gt 300 ]
 	[ "$(cut -d' ' -f2 <<<"${lines[2]}")" -gt 100 ]
 }
+
+@test "a UDP sample whose loss was unstable says so in the number table; others have no such column" {
+	jq -c 'if .type == "sample" and .protocol == "UDP" then . + {loss_unstable: true} else . end' \
+		"$FIX/records.ndjson" >"$BATS_TEST_TMPDIR/u.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/u.html" "$BATS_TEST_TMPDIR/u.ndjson"
+	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/u.txt" "$BATS_TEST_TMPDIR/u.ndjson"
+	grep -qF '<th>Loss unstable</th>' "$BATS_TEST_TMPDIR/u.html"
+	html_row "$BATS_TEST_TMPDIR/u.html" "L2 intra" "UDP 1024" | grep -qF '<td>yes</td>'
+	grep -Eq '^  L2 intra +UDP 1024 .* yes ' "$BATS_TEST_TMPDIR/u.txt"
+	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/plain.txt" "$FIX/records.ndjson"
+	! grep -q 'Loss unstable' "$BATS_TEST_TMPDIR/plain.txt"
+}

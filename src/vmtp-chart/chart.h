@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/proc.h"
 
 /* --protocol: which series and tables the report shows. */
 enum chart_proto {
@@ -246,24 +247,32 @@ struct plot {
 extern const char *const plot_colours[PLOT_NCOLOURS];
 
 /*
+ * Starts the gnuplot process of a report ahead, so that it starts up
+ * while the report is built.  Returns it, or NULL when it cannot start
+ * (plot_svg() then tries again and says why).
+ */
+struct proc *plot_start(void);
+
+/*
  * Draws the N charts of PLOTS (each with at least one value: gnuplot
- * refuses an empty plot) with one gnuplot process and stores each
+ * refuses an empty plot) with one gnuplot process (GP, from plot_start(),
+ * taken over and always finished; or NULL: a new one) and stores each
  * chart's SVG (a new string, ready to be inlined in HTML: no XML
  * declaration, no namespace URLs, ids made unique with "c<i>-") in
  * SVGS[i].  Returns 0, or -1 with ERR set (VMTP_EXIT_FAIL naming gnuplot:
  * missing, failed, or with unexpected output); SVGS is all NULL on error.
  */
-int plot_svg(
-    const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err);
+int plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
+    struct vmtp_err *err);
 
 /*
  * Writes REPORT as one self-contained HTML file to FP: the template and
  * stylesheet of share/html, compiled in, with the charts drawn by
- * plot_svg().  Returns 0, or -1 with ERR set (a gnuplot failure, or
- * VMTP_EXIT_FAIL when writing fails).
+ * plot_svg() with GP (taken over, as plot_svg() does).  Returns 0, or -1
+ * with ERR set (a gnuplot failure, or VMTP_EXIT_FAIL when writing fails).
  */
-int html_write(
-    FILE *fp, const struct chart_report *report, struct vmtp_err *err);
+int html_write(FILE *fp, const struct chart_report *report, struct proc *gp,
+    struct vmtp_err *err);
 
 /*
  * Writes REPORT as aligned terminal tables to FP: the same tables as the

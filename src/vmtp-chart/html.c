@@ -393,33 +393,35 @@ sections_shown(const struct chart_report *rep)
 
 /* Draws every chart of REP with one gnuplot run. */
 static int
-charts_draw(
-    struct charts *ch, const struct chart_report *rep, struct vmtp_err *err)
+charts_draw(struct charts *ch, const struct chart_report *rep, struct proc *gp,
+    struct vmtp_err *err)
 {
 	size_t i, j, k = 0;
 
 	ch->trend_chart = -1;
 	ch->xnames = "";
 	if (charts_alloc(ch, rep) != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto oom;
 	for (i = 0; i < rep->nresults; i++)
 		ch->result_chart[i] = ch->time_chart[i] = -1;
 	if (sections_shown(rep))
 		charts_results(ch, rep, &k);
 	if (!CHART_IS_TREND(rep) && charts_compare(ch, rep, &k) != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto oom;
 	for (i = 0; sections_shown(rep) && i < rep->nresults; i++) {
 		const struct chart_result *res = &rep->results[i];
 
 		ch->time_chart[i] = res->ntime > 0 ? (long)ch->n : -1;
 		for (j = 0; j < res->ntime; j++)
 			if (charts_timeline(ch, &res->times[j], &k) != 0)
-				return err_set(
-				    err, VMTP_EXIT_FAIL, "out of memory");
+				goto oom;
 	}
 	if (CHART_IS_TREND(rep) && charts_trend(ch, rep) != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	return plot_svg(ch->plots, ch->n, ch->svgs, err);
+		goto oom;
+	return plot_svg(gp, ch->plots, ch->n, ch->svgs, err);
+oom:
+	proc_abort(gp);
+	return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 }
 
 /*
@@ -691,14 +693,15 @@ body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 }
 
 int
-html_write(FILE *fp, const struct chart_report *rep, struct vmtp_err *err)
+html_write(FILE *fp, const struct chart_report *rep, struct proc *gp,
+    struct vmtp_err *err)
 {
 	struct charts ch = {0};
 	const char *t = asset_report_html;
 	const char *at;
 	int rc = -1;
 
-	if (charts_draw(&ch, rep, err) != 0)
+	if (charts_draw(&ch, rep, gp, err) != 0)
 		goto out;
 	/* the template: text up to each @@NAME@@, then what NAME stands for */
 	while ((at = strstr(t, "@@")) != NULL) {

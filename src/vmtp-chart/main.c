@@ -231,6 +231,7 @@ main(int argc, char **argv)
 	struct args a = {NULL, NULL, 0, CHART_PROTO_ALL, LOG_INFO, 0};
 	char *stdin_only[] = {"-", NULL};
 	struct chart_report *report = NULL;
+	struct proc *gp = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = NULL;
@@ -240,6 +241,9 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &a, &err) != 0)
 		goto out;
 	log_init(PROG, a.level);
+	/* gnuplot starts up (most of its time) while the report is built */
+	if (a.format == 0)
+		gp = plot_start();
 
 	/* inputs: every file in turn, stdin when none is named */
 	if (optind == argc)
@@ -255,8 +259,12 @@ main(int argc, char **argv)
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	if (a.format == 1 ? text_write(mem, report, colour(a.output), &err) != 0
-	                  : html_write(mem, report, &err) != 0)
+	if (a.format == 1)
+		rc = text_write(mem, report, colour(a.output), &err);
+	else
+		rc = html_write(mem, report, gp, &err);
+	gp = NULL;
+	if (rc != 0)
 		goto out;
 	rc = mem_close(mem, &buf);
 	mem = NULL;
@@ -268,6 +276,7 @@ main(int argc, char **argv)
 	/* finish */
 	write_out(a.output, buf, len, &err);
 out:
+	proc_abort(gp);
 	if (mem != NULL)
 		fclose(mem);
 	free(buf);

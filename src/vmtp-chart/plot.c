@@ -505,27 +505,56 @@ svg_inline(const char *svg, size_t len, size_t idx)
 	return out;
 }
 
-/*
- * Runs gnuplot with SCRIPT (LEN bytes) on stdin, for at most
- * $VMTP_GNUPLOT_TIMEOUT seconds (PLOT_TIMEOUT when unset); its stdout goes
- * to *OUT (a new string of *OUTLEN bytes).  Returns 0, or -1 with ERR set.
- */
+/* Fills CMD: gnuplot as we run it.  Returns -1 when VMTP_GNUPLOT_TIMEOUT is
+ * bad. */
 static int
-gp_run(const char *script, size_t len, char **out, size_t *outlen,
-    struct vmtp_err *err)
+gp_cmd(struct proc_cmd *cmd, struct vmtp_err *err)
 {
+	static char *argv[] = {"gnuplot", NULL};
 	const char *limit = getenv("VMTP_GNUPLOT_TIMEOUT");
-	char *argv[] = {"gnuplot", NULL};
-	struct proc_cmd cmd = {argv, "gnuplot-nox", script, len, PLOT_TIMEOUT};
-	struct proc_out res;
-	int rc;
 
+	*cmd = (struct proc_cmd){argv, "gnuplot-nox", NULL, 0, PLOT_TIMEOUT};
 	if (limit != NULL && limit[0] != '\0' &&
 	    cli_parse_double("VMTP_GNUPLOT_TIMEOUT", limit, 0.1, 86400,
-	        &cmd.timeout, err) != 0)
+	        &cmd->timeout, err) != 0)
 		return -1;
-	rc = proc_run(&cmd, &res, err);
+	return 0;
+}
 
+struct proc *
+plot_start(void)
+{
+	struct vmtp_err err = VMTP_ERR_INIT;
+	struct proc_cmd cmd;
+
+	/* what fails here fails again, and is told, in plot_svg() */
+	if (gp_cmd(&cmd, &err) != 0)
+		return NULL;
+	return proc_start(&cmd, &err);
+}
+
+/*
+ * Runs gnuplot (GP when started ahead, else a new one) with SCRIPT (LEN
+ * bytes) on stdin, for at most $VMTP_GNUPLOT_TIMEOUT seconds
+ * (PLOT_TIMEOUT when unset); its stdout goes to *OUT (a new string of
+ * *OUTLEN bytes).  Returns 0, or -1 with ERR set.
+ */
+static int
+gp_run(struct proc *gp, const char *script, size_t len, char **out,
+    size_t *outlen, struct vmtp_err *err)
+{
+	struct proc_cmd cmd;
+	struct proc_out res = {0};
+	int rc;
+
+	if (gp == NULL) {
+		if (gp_cmd(&cmd, err) != 0)
+			return -1;
+		gp = proc_start(&cmd, err);
+		if (gp == NULL)
+			return -1;
+	}
+	rc = proc_finish(gp, script, len, &res, err);
 	if (res.err != NULL)
 		log_debug("gnuplot said: %s", res.err);
 	if (rc == 0 && res.out == NULL)
@@ -540,7 +569,8 @@ gp_run(const char *script, size_t len, char **out, size_t *outlen,
 }
 
 int
-plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
+plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
+    struct vmtp_err *err)
 {
 	char *script = NULL, *out = NULL;
 	size_t len = 0, outlen = 0, i;
@@ -550,11 +580,15 @@ plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
 
 	for (i = 0; i < n; i++)
 		svgs[i] = NULL;
-	if (n == 0)
+	if (n == 0) {
+		proc_abort(gp);
 		return 0;
+	}
 	mem = open_memstream(&script, &len);
-	if (mem == NULL)
+	if (mem == NULL) {
+		proc_abort(gp);
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
 	for (i = 0; i < n; i++) {
 		if (plots[i].trend)
 			gp_trend(mem, &plots[i], i);
@@ -564,11 +598,12 @@ plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
 			gp_chart(mem, &plots[i], i);
 	}
 	if (mem_close(mem, &script) != 0) {
+		proc_abort(gp);
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
 	log_debug("gnuplot script:\n%s", script);
-	if (gp_run(script, len, &out, &outlen, err) != 0)
+	if (gp_run(gp, script, len, &out, &outlen, err) != 0)
 		goto out;
 	at = out;
 	for (i = 0; i < n; i++) {

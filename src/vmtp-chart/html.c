@@ -169,6 +169,7 @@ struct charts {
 	size_t nlines;
 	long trend_chart;   /* the first trend panel's chart, -1: none */
 	char **xtics;       /* a trend's x labels, per result in date order */
+	size_t nxtics;      /* its length: labels, and NULL where none */
 	const char *xnames; /* names of the trend lines: none */
 };
 
@@ -186,7 +187,7 @@ charts_free(struct charts *ch)
 	for (i = 0; i < ch->nlines; i++)
 		free(ch->lines[i]);
 	free(ch->lines);
-	for (i = 0; ch->xtics != NULL && ch->xtics[i] != NULL; i++)
+	for (i = 0; i < ch->nxtics; i++)
 		free(ch->xtics[i]);
 	free(ch->xtics);
 	free(ch->time_chart);
@@ -344,6 +345,7 @@ charts_xtics(struct charts *ch, const struct chart_report *rep)
 	ch->xtics = calloc(n + 1, sizeof(*ch->xtics));
 	if (ch->xtics == NULL)
 		return -1;
+	ch->nxtics = n;
 	for (k = 0; k < 4; k++) {
 		const struct chart_result *res =
 		    &rep->results[rep->trend.order[at[k]]];

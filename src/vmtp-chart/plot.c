@@ -427,6 +427,19 @@ gp_trend(FILE *fp, const struct plot *p, size_t idx)
 	fputc('\n', fp);
 }
 
+/* Whether the name at S (before END) starts with one of IDS. */
+static int
+svg_id(const char *s, const char *end, const char *const *ids)
+{
+	int k;
+
+	for (k = 0; ids[k] != NULL; k++)
+		if ((size_t)(end - s) >= strlen(ids[k]) &&
+		    memcmp(s, ids[k], strlen(ids[k])) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Makes SVG (one document of gnuplot's output, LEN bytes) fit inline in
  * HTML as chart IDX.  Returns a new string, or NULL when out of memory or
@@ -455,24 +468,28 @@ svg_inline(const char *svg, size_t len, size_t idx)
 	fputs("<svg role=\"img\"", mem);
 	s += 4;
 	while (s < end) {
-		int k, done = 0;
+		const char *run = s;
+		size_t left;
+		int k;
 
-		for (k = 0; drop[k] != NULL && !done; k++) {
-			size_t n = strlen(drop[k]);
-
-			if ((size_t)(end - s) >= n &&
-			    memcmp(s, drop[k], n) == 0) {
-				s += n;
-				done = 1;
-			}
-		}
-		if (done)
+		/* what to change starts at a blank, a tag or a reference */
+		while (s < end && *s != ' ' && *s != '<' && *s != '#')
+			s++;
+		fwrite(run, 1, (size_t)(s - run), mem);
+		if (s == end)
+			break;
+		left = (size_t)(end - s);
+		for (k = 0; drop[k] != NULL; k++)
+			if (left >= strlen(drop[k]) &&
+			    memcmp(s, drop[k], strlen(drop[k])) == 0)
+				break;
+		if (drop[k] != NULL) {
+			s += strlen(drop[k]);
 			continue;
+		}
 		/* tooltips naming gnuplot's own plot numbers say nothing */
-		if ((size_t)(end - s) > 20 &&
-		    memcmp(s, "<title>gnuplot_plot_", 20) == 0) {
-			const char *close =
-			    memmem(s, (size_t)(end - s), "</title>", 8);
+		if (left > 20 && memcmp(s, "<title>gnuplot_plot_", 20) == 0) {
+			const char *close = memmem(s, left, "</title>", 8);
 
 			if (close != NULL) {
 				s = close + 8;
@@ -480,23 +497,19 @@ svg_inline(const char *svg, size_t len, size_t idx)
 			}
 		}
 		/* ids and references to them get the chart's prefix */
-		if (*s == '#' ||
-		    (s - svg >= 5 && memcmp(s - 5, " id=", 4) == 0 &&
-		        (s[-1] == '\'' || s[-1] == '"'))) {
-			const char *name = *s == '#' ? s + 1 : s;
-
-			for (k = 0; ids[k] != NULL; k++) {
-				size_t n = strlen(ids[k]);
-
-				if ((size_t)(end - name) >= n &&
-				    memcmp(name, ids[k], n) == 0)
-					break;
-			}
-			if (ids[k] != NULL) {
-				if (*s == '#')
-					fputc(*s++, mem);
+		if (*s == '#') {
+			fputc(*s++, mem);
+			if (svg_id(s, end, ids))
 				fprintf(mem, "c%zu-", idx);
-			}
+			continue;
+		}
+		if (left > 5 && memcmp(s, " id=", 4) == 0 &&
+		    (s[4] == '\'' || s[4] == '"')) {
+			fwrite(s, 1, 5, mem);
+			s += 5;
+			if (svg_id(s, end, ids))
+				fprintf(mem, "c%zu-", idx);
+			continue;
 		}
 		fputc(*s++, mem);
 	}

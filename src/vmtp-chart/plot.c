@@ -523,7 +523,9 @@ svg_inline(const char *svg, size_t len, size_t idx)
 static int
 gp_cmd(struct proc_cmd *cmd, struct vmtp_err *err)
 {
-	static char *argv[] = {"gnuplot", NULL};
+	/* the script as a file: gnuplot reads its stdin a byte at a time,
+	 * a file through stdio */
+	static char *argv[] = {"gnuplot", "/dev/stdin", NULL};
 	const char *limit = getenv("VMTP_GNUPLOT_TIMEOUT");
 
 	*cmd = (struct proc_cmd){argv, "gnuplot-nox", NULL, 0, PLOT_TIMEOUT};

@@ -227,6 +227,10 @@ pump(const struct proc_cmd *cmd, int *in, struct sink *o, struct sink *e,
 static int
 reap(pid_t pid, int *status, double deadline)
 {
+	/* a child that closed its output is usually gone within a few
+	 * hundred microseconds: poll often at first, then every 10 ms */
+	long nap = 50 * 1000;
+
 	for (;;) {
 		pid_t r = waitpid(pid, status, deadline == 0 ? 0 : WNOHANG);
 
@@ -235,11 +239,13 @@ reap(pid_t pid, int *status, double deadline)
 		if (r < 0 && errno != EINTR)
 			return 0; /* not ours to wait for any more */
 		if (r == 0) {
-			struct timespec ts = {0, 10 * 1000 * 1000};
+			struct timespec ts = {0, nap};
 
 			if (now() >= deadline)
 				return 1;
 			nanosleep(&ts, NULL);
+			if (nap < 10 * 1000 * 1000)
+				nap *= 2;
 		}
 	}
 }
@@ -265,46 +271,113 @@ failed(const struct proc_cmd *cmd, const struct proc_out *out,
 	    WEXITSTATUS(out->status));
 }
 
-int
-proc_run(const struct proc_cmd *cmd, struct proc_out *out, struct vmtp_err *err)
+/* A child started, its input not yet given (proc.h). */
+struct proc {
+	struct proc_cmd cmd; /* in, in_len: what proc_finish() feeds */
+	pid_t pid;
+	int in, out, err; /* our ends of its stdin (or -1), stdout, stderr */
+	double deadline;
+	int ignoring; /* SIGPIPE ignored until the end, OLD restored then */
+	struct sigaction old;
+};
+
+/* Kills (when KILL) and reaps P's child, closes P's pipes and frees P. */
+static void
+proc_free(struct proc *p, int kill_it)
+{
+	int status;
+
+	if (p == NULL)
+		return;
+	if (p->pid > 0) {
+		if (kill_it)
+			kill(p->pid, SIGKILL);
+		reap(p->pid, &status, 0);
+	}
+	close_fd(&p->in);
+	close_fd(&p->out);
+	close_fd(&p->err);
+	if (p->ignoring)
+		sigaction(SIGPIPE, &p->old, NULL);
+	free(p);
+}
+
+/* Starts CMD, with a pipe for its stdin when PIPE_IN, else /dev/null. */
+static struct proc *
+start(const struct proc_cmd *cmd, int pipe_in, struct vmtp_err *err)
 {
 	int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
-	struct sink so = {-1, NULL, 0, 0}, se = {-1, NULL, 0, 0};
-	double deadline = cmd->timeout > 0 ? now() + cmd->timeout : 0;
-	struct sigaction ign, old;
-	int ignoring = 0;
-	pid_t pid = -1;
-	int rc = -1;
+	struct proc *p = calloc(1, sizeof(*p));
+	struct sigaction ign;
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	if ((cmd->in != NULL && pipe2(in, O_CLOEXEC) != 0) ||
+	if (p == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	p->cmd = *cmd;
+	p->pid = -1;
+	p->in = p->out = p->err = -1;
+	p->deadline = cmd->timeout > 0 ? now() + cmd->timeout : 0;
+	if ((pipe_in && pipe2(in, O_CLOEXEC) != 0) ||
 	    pipe2(o, O_CLOEXEC) != 0 || pipe2(e, O_CLOEXEC) != 0) {
 		err_set(err, VMTP_EXIT_FAIL, "cannot run %s: %s", cmd->argv[0],
 		    strerror(errno));
-		goto out;
+		goto fail;
 	}
-	if (cmd->in != NULL) {
+	if (pipe_in) {
 		/* a child that dies before reading all: EPIPE, not a
 		 * fatal signal */
 		memset(&ign, 0, sizeof(ign));
 		ign.sa_handler = SIG_IGN;
-		ignoring = sigaction(SIGPIPE, &ign, &old) == 0;
+		p->ignoring = sigaction(SIGPIPE, &ign, &p->old) == 0;
 		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	}
-	if (spawn(cmd, in[0], o[1], e[1], &pid, err) != 0) {
-		pid = -1;
-		goto out;
+	if (spawn(cmd, in[0], o[1], e[1], &p->pid, err) != 0) {
+		p->pid = -1;
+		goto fail;
 	}
 	close_fd(&in[0]);
 	close_fd(&o[1]);
 	close_fd(&e[1]);
-	so.fd = o[0];
-	se.fd = e[0];
-	o[0] = e[0] = -1;
-	r = pump(cmd, &in[1], &so, &se, deadline, err);
+	p->in = in[1];
+	p->out = o[0];
+	p->err = e[0];
+	return p;
+fail:
+	for (r = 0; r < 2; r++) {
+		close_fd(&in[r]);
+		close_fd(&o[r]);
+		close_fd(&e[r]);
+	}
+	proc_free(p, 1);
+	return NULL;
+}
+
+struct proc *
+proc_start(const struct proc_cmd *cmd, struct vmtp_err *err)
+{
+	return start(cmd, 1, err);
+}
+
+int
+proc_finish(struct proc *p, const char *in, size_t in_len, struct proc_out *out,
+    struct vmtp_err *err)
+{
+	struct sink so = {-1, NULL, 0, 0}, se = {-1, NULL, 0, 0};
+	const struct proc_cmd *cmd = &p->cmd;
+	int rc = -1;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	p->cmd.in = in;
+	p->cmd.in_len = in_len;
+	so.fd = p->out;
+	se.fd = p->err;
+	p->out = p->err = -1;
+	r = pump(cmd, &p->in, &so, &se, p->deadline, err);
 	if (r == 0)
-		r = reap(pid, &out->status, deadline);
+		r = reap(p->pid, &out->status, p->deadline);
 	if (r < 0)
 		goto out;
 	if (r == 1) {
@@ -312,22 +385,11 @@ proc_run(const struct proc_cmd *cmd, struct proc_out *out, struct vmtp_err *err)
 		    cmd->argv[0], cmd->timeout);
 		goto out;
 	}
-	pid = -1;
+	p->pid = -1;
 	rc = 0;
 out:
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		reap(pid, &out->status, 0);
-	}
 	close_fd(&so.fd);
 	close_fd(&se.fd);
-	for (r = 0; r < 2; r++) {
-		close_fd(&in[r]);
-		close_fd(&o[r]);
-		close_fd(&e[r]);
-	}
-	if (ignoring)
-		sigaction(SIGPIPE, &old, NULL);
 	out->out = so.buf;
 	out->out_len = so.len;
 	out->err = se.buf;
@@ -335,7 +397,26 @@ out:
 	if (rc == 0 &&
 	    (!WIFEXITED(out->status) || WEXITSTATUS(out->status) != 0))
 		rc = failed(cmd, out, err);
+	proc_free(p, 1);
 	return rc;
+}
+
+void
+proc_abort(struct proc *p)
+{
+	proc_free(p, 1);
+}
+
+int
+proc_run(const struct proc_cmd *cmd, struct proc_out *out, struct vmtp_err *err)
+{
+	struct proc *p = start(cmd, cmd->in != NULL, err);
+
+	if (p == NULL) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return proc_finish(p, cmd->in, cmd->in_len, out, err);
 }
 
 void

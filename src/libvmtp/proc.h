@@ -47,6 +47,28 @@ struct proc_out {
 int proc_run(
     const struct proc_cmd *cmd, struct proc_out *out, struct vmtp_err *err);
 
+/* A child started by proc_start(), waiting for its input. */
+struct proc;
+
+/*
+ * Starts CMD as proc_run() does (CMD's in and in_len unused), its stdin a
+ * pipe that proc_finish() feeds: the child starts up while the caller
+ * makes its input.  CMD's timeout counts from here.  Returns a new handle,
+ * or NULL with ERR set as proc_run() does when the child cannot start.
+ */
+struct proc *proc_start(const struct proc_cmd *cmd, struct vmtp_err *err);
+
+/*
+ * Feeds the LEN bytes of IN to P's child, closes its stdin and waits for
+ * it, as proc_run() does.  Frees P.  Returns 0, or -1 with ERR set; *OUT
+ * as proc_run() fills it.
+ */
+int proc_finish(struct proc *p, const char *in, size_t len,
+    struct proc_out *out, struct vmtp_err *err);
+
+/* Kills P's child, reaps it and frees P; NULL is allowed. */
+void proc_abort(struct proc *p);
+
 /* Frees the strings of OUT and zeroes it; NULL-safe. */
 void proc_out_clear(struct proc_out *out);
 

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/proc.h"
 
 /* --protocol: which series and tables the report shows. */
 enum chart_proto {
@@ -85,10 +86,22 @@ struct chart_timeline {
 	struct chart_line *lines; /* by size, forward before reverse, loop */
 };
 
+/* The ICMP round-trip times of one flow and packet size of a result. */
+struct chart_rtt {
+	size_t cat;     /* the result's category */
+	long long size; /* packet_size, -1 when the entry gives none */
+	double sum;     /* of rtt_avg_ms */
+	int n;
+};
+
 /* One result document in report form. */
+struct chart_mesh;
+
 struct chart_result {
 	char *name;  /* legend: test_description, date or run_id */
-	json_t *doc; /* the normalized document; a reference held */
+	char *date;  /* the document's date, or NULL */
+	char *meta;  /* date, run, cloud: the line under the heading */
+	char *limit; /* the bandwidth limits (rows_limit()), or NULL */
 	size_t ncat;
 	struct chart_cat *cats; /* sorted by group, then rank */
 	size_t nser;
@@ -102,6 +115,11 @@ struct chart_result {
 	struct chart_table persec;  /* min/mean/max of per-second figures */
 	size_t ntime;
 	struct chart_timeline *times; /* flows with intervals, report order */
+	size_t nrtt;
+	struct chart_rtt *rtts; /* ICMP entries with an rtt_avg_ms */
+	int nerrors;            /* results and ICMP entries that are errors */
+	struct chart_mesh
+	    *mesh; /* a mesh result's matrices (mesh.h), or NULL */
 };
 
 /* Several results side by side (only built for two or more). */
@@ -114,24 +132,87 @@ struct chart_compare {
 	struct chart_table table;
 };
 
+/*
+ * From this many results on, the comparison is a trend (trend.c): each
+ * flow and series over the results in date order, not side by side.
+ */
+#define CHART_TREND_MIN 9
+
+/* One flow and series of a trend: its figure in each result. */
+struct chart_panel {
+	size_t cat;     /* in the comparison's categories */
+	size_t series;  /* in the trend's series */
+	double *values; /* per result, oldest first; NAN where none */
+	size_t n;       /* results with a figure (at least 1) */
+	double min, median, max;
+	double newest; /* the newest result's figure, NAN when it has none */
+};
+
+/*
+ * The results in date order: oldest first by the digits of their dates;
+ * equal dates keep the input order, and a result without a date sorts
+ * as the result before it in the input (first when none is before it).
+ */
+struct chart_trend {
+	size_t *order; /* result indexes, oldest first */
+	size_t nser;
+	char **series; /* the compared series, then "ICMP RTT" per size */
+	int *rtt;      /* per series: 1 for RTT in ms, 0 for Gbps */
+	size_t npanel;
+	struct chart_panel *panels; /* by series, then flow in report order */
+	struct chart_table table;   /* per panel: min, median, max, newest */
+	struct chart_table runs;    /* a row per result, newest first */
+};
+
 struct chart_report {
 	char *title;
 	int proto;         /* enum chart_proto */
 	double mesh_share; /* a mesh pair below this share of the median is
 	                      low (mesh.h); 0: MESH_LOW_DEFAULT */
+	int detail;    /* --detail: every result's section, also in a trend */
+	int tcp_sizes; /* what chart_tcp_sizes() counted */
+	int lean;      /* a trend without sections: results keep figures */
 	size_t nresults;
 	struct chart_result *results;
 	struct chart_compare compare;
+	struct chart_trend trend; /* built from CHART_TREND_MIN results on */
 };
 
+/* Whether REPORT shows its results as a trend. */
+#define CHART_IS_TREND(report) ((report)->nresults >= CHART_TREND_MIN)
+
 /*
- * Builds the report of DOCS (an array of normalized documents, borrowed;
- * each kept with a reference of its own) for PROTO with TITLE (NULL: one
- * made from the documents).  Returns a new report, or NULL with ERR set
- * (VMTP_EXIT_FAIL when out of memory).
+ * Counts the distinct TCP buffer sizes of DOCS (an array of normalized
+ * documents), up to 2, going on from *FIRST (NAN before the first call:
+ * the first size met, kept there): the report's TCP_SIZES is the largest
+ * count over all of its documents.
+ */
+int chart_tcp_sizes(const json_t *docs, double *first);
+
+/*
+ * Makes an empty report for PROTO of NDOCS documents; DETAIL keeps every
+ * result's section in a trend (without it, a trend's results keep only
+ * their figures); TCP_SIZES (chart_tcp_sizes()) says whether "TCP" needs
+ * its size.  Returns a new report, or NULL with ERR set (out of memory).
  */
 struct chart_report *chart_report_new(
-    json_t *docs, int proto, const char *title, struct vmtp_err *err);
+    int proto, int detail, int tcp_sizes, size_t ndocs, struct vmtp_err *err);
+
+/*
+ * Adds a result to REPORT per document of DOCS (borrowed, not kept).
+ * Returns 0, or -1 with ERR set (VMTP_EXIT_FAIL when out of memory); then
+ * REPORT is only good for chart_report_free().
+ */
+int chart_report_add(
+    struct chart_report *report, json_t *docs, struct vmtp_err *err);
+
+/*
+ * Names REPORT's results, compares them (and makes their trend from
+ * CHART_TREND_MIN results on) under TITLE (NULL: one made from the
+ * results).  Returns 0, or -1 with ERR set as chart_report_add().
+ */
+int chart_report_finish(
+    struct chart_report *report, const char *title, struct vmtp_err *err);
 
 /* Frees REPORT; NULL is allowed. */
 void chart_report_free(struct chart_report *report);
@@ -159,6 +240,12 @@ struct plot {
 	const char *ylabel;
 	int key;        /* draw the legend (0: the page shows one for all) */
 	size_t npoints; /* 0: columns; else a line chart of NPOINTS seconds */
+	/* a trend panel (npoints results, one series): its min, median and
+	 * max as a band and a line, the last point highlighted, x labelled
+	 * with XTICS (npoints labels, NULL for none) */
+	int trend;
+	double band[3];
+	const char *const *xtics;
 };
 
 /* The colours of series 1, 2, ... (they repeat after PLOT_NCOLOURS). */
@@ -166,24 +253,32 @@ struct plot {
 extern const char *const plot_colours[PLOT_NCOLOURS];
 
 /*
+ * Starts the gnuplot process of a report ahead, so that it starts up
+ * while the report is built.  Returns it, or NULL when it cannot start
+ * (plot_svg() then tries again and says why).
+ */
+struct proc *plot_start(void);
+
+/*
  * Draws the N charts of PLOTS (each with at least one value: gnuplot
- * refuses an empty plot) with one gnuplot process and stores each
+ * refuses an empty plot) with one gnuplot process (GP, from plot_start(),
+ * taken over and always finished; or NULL: a new one) and stores each
  * chart's SVG (a new string, ready to be inlined in HTML: no XML
  * declaration, no namespace URLs, ids made unique with "c<i>-") in
  * SVGS[i].  Returns 0, or -1 with ERR set (VMTP_EXIT_FAIL naming gnuplot:
  * missing, failed, or with unexpected output); SVGS is all NULL on error.
  */
-int plot_svg(
-    const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err);
+int plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
+    struct vmtp_err *err);
 
 /*
  * Writes REPORT as one self-contained HTML file to FP: the template and
  * stylesheet of share/html, compiled in, with the charts drawn by
- * plot_svg().  Returns 0, or -1 with ERR set (a gnuplot failure, or
- * VMTP_EXIT_FAIL when writing fails).
+ * plot_svg() with GP (taken over, as plot_svg() does).  Returns 0, or -1
+ * with ERR set (a gnuplot failure, or VMTP_EXIT_FAIL when writing fails).
  */
-int html_write(
-    FILE *fp, const struct chart_report *report, struct vmtp_err *err);
+int html_write(FILE *fp, const struct chart_report *report, struct proc *gp,
+    struct vmtp_err *err);
 
 /*
  * Writes REPORT as aligned terminal tables to FP: the same tables as the

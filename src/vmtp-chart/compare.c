@@ -122,31 +122,20 @@ compare_limits(
     struct chart_compare *c, const struct chart_report *rep, const char **cells)
 {
 	const size_t nr = rep->nresults;
-	char **limits = calloc(nr + 1, sizeof(*limits));
 	size_t r;
 	int any = 0;
-	int rc = -1;
 
-	if (limits == NULL)
-		return -1;
-	for (r = 0; r < nr; r++) {
-		if (rows_limit(&limits[r], rep->results[r].doc) != 0)
-			goto out;
-		any |= limits[r] != NULL;
-	}
-	rc = 0;
+	for (r = 0; r < nr; r++)
+		any |= rep->results[r].limit != NULL;
 	if (!any)
-		goto out;
+		return 0;
 	cells[0] = "Bandwidth limit";
 	cells[1] = NULL;
 	for (r = 0; r < nr; r++)
-		cells[r + 2] = limits[r] != NULL ? limits[r] : "none";
-	rc = table_add(&c->table, 0, (int)nr + 2, cells);
-out:
-	for (r = 0; r < nr; r++)
-		free(limits[r]);
-	free(limits);
-	return rc;
+		cells[r + 2] = rep->results[r].limit != NULL
+		                   ? rep->results[r].limit
+		                   : "none";
+	return table_add(&c->table, 0, (int)nr + 2, cells);
 }
 
 int

@@ -167,6 +167,10 @@ struct charts {
 	long *time_chart; /* per result: its first timeline's chart */
 	double **lines;   /* per timeline of all results: its values */
 	size_t nlines;
+	long trend_chart;   /* the first trend panel's chart, -1: none */
+	char **xtics;       /* a trend's x labels, per result in date order */
+	size_t nxtics;      /* its length: labels, and NULL where none */
+	const char *xnames; /* names of the trend lines: none */
 };
 
 static void
@@ -183,6 +187,9 @@ charts_free(struct charts *ch)
 	for (i = 0; i < ch->nlines; i++)
 		free(ch->lines[i]);
 	free(ch->lines);
+	for (i = 0; i < ch->nxtics; i++)
+		free(ch->xtics[i]);
+	free(ch->xtics);
 	free(ch->time_chart);
 	free(ch->cats);
 	free(ch->values);
@@ -208,7 +215,7 @@ charts_alloc(struct charts *ch, const struct chart_report *rep)
 		for (j = 0; j < rep->results[i].ntime; j++)
 			nnames += rep->results[i].times[j].nline;
 	}
-	nplots = rep->nresults + c->nser + ntime;
+	nplots = rep->nresults + c->nser + ntime + rep->trend.npanel;
 	ch->plots = calloc(nplots + 1, sizeof(*ch->plots));
 	ch->svgs = calloc(nplots + 1, sizeof(*ch->svgs));
 	ch->names = calloc(nnames + 1, sizeof(*ch->names));
@@ -248,7 +255,7 @@ charts_results(struct charts *ch, const struct chart_report *rep, size_t *k)
 		ch->plots[ch->n] = (struct plot){res->ncat, res->cats,
 		    res->nser, &ch->names[*k], res->gbps, res->failed,
 		    wide > 40 ? 1000 + (wide - 40) * 14 : 1000, 430,
-		    "Throughput (Gbps)", 1, 0};
+		    "Throughput (Gbps)", 1, 0, 0, {0, 0, 0}, NULL};
 		*k += res->nser;
 		ch->result_chart[i] = (long)ch->n++;
 	}
@@ -291,7 +298,7 @@ charts_compare(struct charts *ch, const struct chart_report *rep, size_t *k)
 			continue;
 		ch->plots[ch->n] = (struct plot){ncat, ch->cats[i], nr,
 		    &ch->names[*k], ch->values[i], NULL, 560, 340,
-		    "Throughput (Gbps)", 0, 0};
+		    "Throughput (Gbps)", 0, 0, 0, {0, 0, 0}, NULL};
 		ch->compare_chart[i] = (long)ch->n++;
 	}
 	*k += nr;
@@ -318,34 +325,105 @@ charts_timeline(struct charts *ch, const struct chart_timeline *t, size_t *k)
 			v[l * n + s] =
 			    s < t->lines[l].n ? t->lines[l].gbps[s] : NAN;
 	}
-	ch->plots[ch->n++] = (struct plot){
-	    0, NULL, t->nline, &ch->names[*k], v, NULL, 560, 300, "Gbps", 1, n};
+	ch->plots[ch->n++] = (struct plot){0, NULL, t->nline, &ch->names[*k], v,
+	    NULL, 560, 300, "Gbps", 1, n, 0, {0, 0, 0}, NULL};
 	*k += t->nline;
 	return 0;
 }
 
+/*
+ * Labels the x axis of REP's trend panels: the date (its day) or the
+ * number of the first, the last and two results between them.
+ */
+static int
+charts_xtics(struct charts *ch, const struct chart_report *rep)
+{
+	const size_t n = rep->nresults;
+	size_t at[4] = {0, n / 3, 2 * n / 3, n - 1};
+	size_t k;
+
+	ch->xtics = calloc(n + 1, sizeof(*ch->xtics));
+	if (ch->xtics == NULL)
+		return -1;
+	ch->nxtics = n;
+	for (k = 0; k < 4; k++) {
+		const struct chart_result *res =
+		    &rep->results[rep->trend.order[at[k]]];
+
+		if (ch->xtics[at[k]] != NULL)
+			continue;
+		if (res->date != NULL && res->date[0] != '\0'
+		        ? asprintf(&ch->xtics[at[k]], "%.10s", res->date) < 0
+		        : asprintf(&ch->xtics[at[k]], "#%zu", at[k] + 1) < 0) {
+			ch->xtics[at[k]] = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Adds a chart per panel of REP's trend. */
+static int
+charts_trend(struct charts *ch, const struct chart_report *rep)
+{
+	const struct chart_trend *t = &rep->trend;
+	size_t i;
+
+	ch->trend_chart = t->npanel > 0 ? (long)ch->n : -1;
+	if (t->npanel == 0)
+		return 0;
+	if (charts_xtics(ch, rep) != 0)
+		return -1;
+	for (i = 0; i < t->npanel; i++) {
+		const struct chart_panel *p = &t->panels[i];
+
+		ch->plots[ch->n++] =
+		    (struct plot){0, NULL, 1, &ch->xnames, p->values, NULL, 400,
+		        220, t->rtt[p->series] ? "RTT (ms)" : "Gbps", 0,
+		        rep->nresults, 1, {p->min, p->median, p->max},
+		        (const char *const *)ch->xtics};
+	}
+	return 0;
+}
+
+/* Whether REP shows each result's own section. */
+static int
+sections_shown(const struct chart_report *rep)
+{
+	return !CHART_IS_TREND(rep) || rep->detail;
+}
+
 /* Draws every chart of REP with one gnuplot run. */
 static int
-charts_draw(
-    struct charts *ch, const struct chart_report *rep, struct vmtp_err *err)
+charts_draw(struct charts *ch, const struct chart_report *rep, struct proc *gp,
+    struct vmtp_err *err)
 {
 	size_t i, j, k = 0;
 
+	ch->trend_chart = -1;
+	ch->xnames = "";
 	if (charts_alloc(ch, rep) != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	charts_results(ch, rep, &k);
-	if (charts_compare(ch, rep, &k) != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	for (i = 0; i < rep->nresults; i++) {
+		goto oom;
+	for (i = 0; i < rep->nresults; i++)
+		ch->result_chart[i] = ch->time_chart[i] = -1;
+	if (sections_shown(rep))
+		charts_results(ch, rep, &k);
+	if (!CHART_IS_TREND(rep) && charts_compare(ch, rep, &k) != 0)
+		goto oom;
+	for (i = 0; sections_shown(rep) && i < rep->nresults; i++) {
 		const struct chart_result *res = &rep->results[i];
 
 		ch->time_chart[i] = res->ntime > 0 ? (long)ch->n : -1;
 		for (j = 0; j < res->ntime; j++)
 			if (charts_timeline(ch, &res->times[j], &k) != 0)
-				return err_set(
-				    err, VMTP_EXIT_FAIL, "out of memory");
+				goto oom;
 	}
-	return plot_svg(ch->plots, ch->n, ch->svgs, err);
+	if (CHART_IS_TREND(rep) && charts_trend(ch, rep) != 0)
+		goto oom;
+	return plot_svg(gp, ch->plots, ch->n, ch->svgs, err);
+oom:
+	proc_abort(gp);
+	return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 }
 
 /*
@@ -401,27 +479,11 @@ result_write(
     FILE *fp, const struct chart_report *rep, size_t i, const struct charts *ch)
 {
 	const struct chart_result *res = &rep->results[i];
-	/* the line under the heading: when, which run, which cloud */
-	static const char *const meta[] = {"date", "run_id",
-	    "openstack_version", "encapsulation", "l2agent_type", NULL};
-	int k, any = 0;
-
 	fprintf(
 	    fp, "<section class=\"result\" id=\"result-%zu\">\n<h2>", i + 1);
 	esc(fp, res->name);
 	fputs("</h2>\n<p class=\"meta\">", fp);
-	for (k = 0; meta[k] != NULL; k++) {
-		const char *v =
-		    json_string_value(json_object_get(res->doc, meta[k]));
-
-		if (v == NULL || v[0] == '\0')
-			continue;
-		if (any++ > 0)
-			fputs(" &middot; ", fp);
-		if (strcmp(meta[k], "run_id") == 0)
-			fputs("run ", fp);
-		esc(fp, v);
-	}
+	esc(fp, res->meta);
 	fputs("</p>\n", fp);
 	if (ch->result_chart[i] >= 0)
 		figure_write(fp, ch->svgs[ch->result_chart[i]], NULL,
@@ -498,6 +560,96 @@ compare_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 	fputs("</section>\n", fp);
 }
 
+/* A figure of a trend panel: FIGURES formatted as in the trend table. */
+static void
+panel_write(
+    FILE *fp, const struct chart_report *rep, size_t i, const struct charts *ch)
+{
+	const struct chart_trend *t = &rep->trend;
+	const struct chart_panel *p = &t->panels[i];
+	const struct chart_row *row = &t->table.rows[i];
+	const char *newest = rep->results[t->order[rep->nresults - 1]].name;
+
+	fprintf(fp,
+	    "<figure class=\"chart trend\" id=\"trend-%zu\" data-flow=\"",
+	    i + 1);
+	esc(fp, rep->compare.cats[p->cat].label);
+	fputs("\" data-series=\"", fp);
+	esc(fp, t->series[p->series]);
+	fputs("\" data-newest=\"", fp);
+	esc(fp, newest);
+	fputs("\">\n<figcaption class=\"panel\"><b>", fp);
+	esc(fp, rep->compare.cats[p->cat].label);
+	fputs("</b> newest <span class=\"newest\">", fp);
+	esc(fp, row->cells[6]);
+	fputs("</span> &middot; median ", fp);
+	esc(fp, row->cells[4]);
+	fputs(" &middot; ", fp);
+	esc(fp, row->cells[3]);
+	fputs("&ndash;", fp);
+	esc(fp, row->cells[5]);
+	fputs("</figcaption>\n", fp);
+	fputs(ch->svgs[ch->trend_chart + (long)i], fp);
+	fputs("\n</figure>\n", fp);
+}
+
+/* The trend of REP: a grid of panels per series, then its table. */
+static void
+trend_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
+{
+	const struct chart_trend *t = &rep->trend;
+	const struct chart_result *first = &rep->results[t->order[0]];
+	const struct chart_result *last =
+	    &rep->results[t->order[rep->nresults - 1]];
+	size_t s, i;
+
+	fprintf(fp,
+	    "<section class=\"trend\" id=\"trend\">\n<h2>Trend</h2>\n"
+	    "<p class=\"meta\">%zu results in date order, oldest on the "
+	    "left",
+	    rep->nresults);
+	if (first->date != NULL && last->date != NULL) {
+		fputs(", from ", fp);
+		esc(fp, first->date);
+		fputs(" to ", fp);
+		esc(fp, last->date);
+	}
+	fputs(". Each panel follows one flow and series: the band spans its "
+	      "minimum to its maximum, the dashed line is its median and the "
+	      "orange dot is the newest result, <b class=\"newest\">",
+	    fp);
+	esc(fp, last->name);
+	fputs("</b>.</p>\n", fp);
+	for (s = 0; s < t->nser && ch->trend_chart >= 0; s++) {
+		int any = 0;
+
+		for (i = 0; i < t->npanel; i++) {
+			if (t->panels[i].series != s)
+				continue;
+			if (!any++) {
+				fputs("<h3>", fp);
+				esc(fp, t->series[s]);
+				fputs(t->rtt[s] ? " (ms)" : " (Gbps)", fp);
+				fputs(
+				    "</h3>\n<div class=\"grid trends\">\n", fp);
+			}
+			panel_write(fp, rep, i, ch);
+		}
+		if (any)
+			fputs("</div>\n", fp);
+	}
+	if (t->table.nrows > 0) {
+		fputs("<h3>Trend (Gbps; ICMP RTT in ms)</h3>\n", fp);
+		table_write(fp, &t->table, "numbers trend");
+	}
+	fputs("</section>\n<section class=\"runs\" id=\"results\">\n"
+	      "<h2>Results</h2>\n<p class=\"meta\">Newest first; each figure "
+	      "is the mean over the result's flows.</p>\n",
+	    fp);
+	table_write(fp, &t->runs, "numbers runs");
+	fputs("</section>\n", fp);
+}
+
 static void
 body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 {
@@ -514,7 +666,13 @@ body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 		          : " &middot; Multicast only",
 		    fp);
 	fputs("</p>\n", fp);
-	if (rep->nresults > 1) {
+	if (CHART_IS_TREND(rep))
+		fputs(
+		    "<nav class=\"toc\"><ol>\n<li><a href=\"#trend\">Trend</a>"
+		    "</li>\n<li><a href=\"#results\">Results</a></li>\n"
+		    "</ol></nav>\n",
+		    fp);
+	else if (rep->nresults > 1) {
 		fputs("<nav class=\"toc\"><ol>\n<li><a "
 		      "href=\"#comparison\">Comparison</a></li>\n",
 		    fp);
@@ -528,21 +686,24 @@ body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 	fputs("</header>\n", fp);
 	if (rep->nresults == 0)
 		fputs("<p class=\"empty\">The input held no result.</p>\n", fp);
-	if (rep->nresults > 1)
+	if (CHART_IS_TREND(rep))
+		trend_write(fp, rep, ch);
+	else if (rep->nresults > 1)
 		compare_write(fp, rep, ch);
-	for (i = 0; i < rep->nresults; i++)
+	for (i = 0; sections_shown(rep) && i < rep->nresults; i++)
 		result_write(fp, rep, i, ch);
 }
 
 int
-html_write(FILE *fp, const struct chart_report *rep, struct vmtp_err *err)
+html_write(FILE *fp, const struct chart_report *rep, struct proc *gp,
+    struct vmtp_err *err)
 {
 	struct charts ch = {0};
 	const char *t = asset_report_html;
 	const char *at;
 	int rc = -1;
 
-	if (charts_draw(&ch, rep, err) != 0)
+	if (charts_draw(&ch, rep, gp, err) != 0)
 		goto out;
 	/* the template: text up to each @@NAME@@, then what NAME stands for */
 	while ((at = strstr(t, "@@")) != NULL) {

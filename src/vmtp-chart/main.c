@@ -4,6 +4,7 @@
  * (SPEC §6).  See man/vmtp-chart.1.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +22,19 @@
 
 #define PROG "vmtp-chart"
 
-enum { OPT_VERSION = 256, OPT_MESH_LOW };
+enum { OPT_DETAIL = 256, OPT_VERSION, OPT_MESH_LOW };
 
 static const char synopsis[] =
-    "usage: vmtp-chart [-hqv] [-f html|text] [--mesh-low percent] "
-    "[-o file]\n"
-    "                  [-p all|tcp|udp|multicast]"
-    " [-t title] [--version] [file ...]\n";
+    "usage: vmtp-chart [-hqv] [--detail] [-f html|text] [--mesh-low percent]\n"
+    "                  [-o file] [-p all|tcp|udp|multicast] [-t title]\n"
+    "                  [--version] [file ...]\n";
 
 static const struct opt options[] = {
     OPT_GROUP("Reads result documents and record streams (files, or stdin "
               "when none\n"
-              "or \"-\" is given) and writes one report.\n"),
+              "or \"-\" is given) and writes one report; from 9 results "
+              "on, a trend.\n"),
+    {OPT_DETAIL, "detail", NULL, "in a trend, also every result's own section"},
     {'f', "format", "html|text",
         "a self-contained HTML file with charts\n"
         "(default) or aligned terminal tables"},
@@ -59,6 +61,7 @@ struct args {
 	int proto;         /* CHART_PROTO_* */
 	double mesh_share; /* --mesh-low / 100; 0: the default */
 	int level;
+	int detail;
 };
 
 /*
@@ -95,6 +98,9 @@ parse_args(int argc, char **argv, struct args *a, struct vmtp_err *err)
 		case 'v':
 			a->level = LOG_DEBUG;
 			break;
+		case OPT_DETAIL:
+			a->detail = 1;
+			break;
 		case OPT_VERSION:
 			cli_print_version(PROG);
 			return 1;
@@ -110,28 +116,88 @@ parse_args(int argc, char **argv, struct args *a, struct vmtp_err *err)
 	return ch;
 }
 
-/* Appends the documents of input NAME ("-": stdin) to DOCS. */
-static int
-read_input(json_t *docs, const char *name, struct vmtp_err *err)
+/* Returns the documents of input NAME ("-": stdin): a new array. */
+static json_t *
+read_input(const char *name, struct vmtp_err *err)
 {
 	int is_stdin = strcmp(name, "-") == 0;
 	FILE *fp = is_stdin ? stdin : fopen(name, "r");
-	json_t *more;
-	int rc;
+	json_t *docs;
 
-	if (fp == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", name,
+	if (fp == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot open %s: %s", name,
 		    strerror(errno));
-	more = doc_load(fp, is_stdin ? "<stdin>" : name, err);
+		return NULL;
+	}
+	docs = doc_load(fp, is_stdin ? "<stdin>" : name, err);
 	if (!is_stdin)
 		fclose(fp);
-	if (more == NULL)
-		return -1;
-	rc = json_array_extend(docs, more);
-	json_decref(more);
-	if (rc != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	return 0;
+	return docs;
+}
+
+/*
+ * Builds the report of the N inputs NAMES for A.  The documents of a
+ * file are dropped once its results are built, so that memory does not
+ * grow with the documents: with several inputs, a first pass counts the
+ * TCP sizes of all (every result names its TCP series alike), and the
+ * files are read again; what stdin gave is kept from the first pass.
+ * Returns a new report, or NULL with ERR set.
+ */
+static struct chart_report *
+build_report(char **names, int n, const struct args *a, struct vmtp_err *err)
+{
+	struct chart_report *rep = NULL;
+	json_t **kept = calloc((size_t)n, sizeof(*kept));
+	json_t *docs;
+	double first = NAN;
+	int i, tcp_sizes = 0, sizes;
+	size_t ndocs = 0;
+
+	if (kept == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		docs = read_input(names[i], err);
+		if (docs == NULL)
+			goto out;
+		ndocs += json_array_size(docs);
+		sizes = chart_tcp_sizes(docs, &first);
+		tcp_sizes = sizes > tcp_sizes ? sizes : tcp_sizes;
+		if (n == 1 || strcmp(names[i], "-") == 0)
+			kept[i] = docs;
+		else
+			json_decref(docs);
+	}
+	if (ndocs == 0) {
+		err_set(err, VMTP_EXIT_DATA,
+		    "no result document or records in the input");
+		goto out;
+	}
+	rep = chart_report_new(a->proto, a->detail, tcp_sizes, ndocs, err);
+	if (rep != NULL)
+		rep->mesh_share = a->mesh_share;
+	for (i = 0; rep != NULL && i < n; i++) {
+		docs = kept[i] != NULL ? kept[i] : read_input(names[i], err);
+		kept[i] = NULL;
+		if (docs == NULL || chart_report_add(rep, docs, err) != 0) {
+			json_decref(docs);
+			goto out;
+		}
+		json_decref(docs);
+	}
+	if (rep != NULL && chart_report_finish(rep, a->title, err) != 0)
+		goto out;
+	for (i = 0; kept != NULL && i < n; i++)
+		json_decref(kept[i]);
+	free(kept);
+	return rep;
+out:
+	for (i = 0; kept != NULL && i < n; i++)
+		json_decref(kept[i]);
+	free(kept);
+	chart_report_free(rep);
+	return NULL;
 }
 
 /*
@@ -173,48 +239,43 @@ int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
-	struct args a = {NULL, NULL, 0, CHART_PROTO_ALL, 0, LOG_INFO};
+	struct args a = {NULL, NULL, 0, CHART_PROTO_ALL, 0, LOG_INFO, 0};
+	char *stdin_only[] = {"-", NULL};
 	struct chart_report *report = NULL;
-	json_t *docs = NULL;
+	struct proc *gp = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = NULL;
-	int i, rc;
+	int rc;
 
 	log_init(PROG, LOG_INFO);
 	if (parse_args(argc, argv, &a, &err) != 0)
 		goto out;
 	log_init(PROG, a.level);
+	/* gnuplot starts up (most of its time) while the report is built */
+	if (a.format == 0)
+		gp = plot_start();
 
 	/* inputs: every file in turn, stdin when none is named */
-	docs = json_array();
-	if (docs == NULL) {
-		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	if (optind == argc && read_input(docs, "-", &err) != 0)
-		goto out;
-	for (i = optind; i < argc; i++)
-		if (read_input(docs, argv[i], &err) != 0)
-			goto out;
-	if (json_array_size(docs) == 0) {
-		err_set(&err, VMTP_EXIT_DATA,
-		    "no result document or records in the input");
-		goto out;
-	}
-
-	/* render into memory, so a failure leaves no half-written report */
-	report = chart_report_new(docs, a.proto, a.title, &err);
+	if (optind == argc)
+		report = build_report(stdin_only, 1, &a, &err);
+	else
+		report = build_report(&argv[optind], argc - optind, &a, &err);
 	if (report == NULL)
 		goto out;
-	report->mesh_share = a.mesh_share;
+
+	/* render into memory, so a failure leaves no half-written report */
 	mem = open_memstream(&buf, &len);
 	if (mem == NULL) {
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	if (a.format == 1 ? text_write(mem, report, colour(a.output), &err) != 0
-	                  : html_write(mem, report, &err) != 0)
+	if (a.format == 1)
+		rc = text_write(mem, report, colour(a.output), &err);
+	else
+		rc = html_write(mem, report, gp, &err);
+	gp = NULL;
+	if (rc != 0)
 		goto out;
 	rc = mem_close(mem, &buf);
 	mem = NULL;
@@ -226,11 +287,11 @@ main(int argc, char **argv)
 	/* finish */
 	write_out(a.output, buf, len, &err);
 out:
+	proc_abort(gp);
 	if (mem != NULL)
 		fclose(mem);
 	free(buf);
 	chart_report_free(report);
-	json_decref(docs);
 	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);

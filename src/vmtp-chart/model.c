@@ -14,6 +14,7 @@
 #include "libvmtp/err.h"
 
 #include "chart.h"
+#include "mesh.h"
 #include "model.h"
 
 void *
@@ -50,30 +51,6 @@ mem_close(FILE *mem, char **buf)
 	return 0;
 }
 
-/* Names result I of REP for legends: description, else date, else run. */
-static int
-name_result(struct chart_report *rep, size_t i)
-{
-	static const char *const keys[] = {
-	    "test_description", "date", "run_id"};
-	const json_t *doc = rep->results[i].doc;
-	size_t k;
-
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		const char *name = model_str(doc, keys[k]);
-
-		if (name != NULL && name[0] != '\0') {
-			rep->results[i].name = strdup(name);
-			return rep->results[i].name == NULL ? -1 : 0;
-		}
-	}
-	if (asprintf(&rep->results[i].name, "result %zu", i + 1) < 0) {
-		rep->results[i].name = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /* Names the results of REP, numbering those that share a name. */
 static int
 name_results(struct chart_report *rep)
@@ -81,9 +58,13 @@ name_results(struct chart_report *rep)
 	size_t i, j;
 	char *name;
 
+	/* a result without description, date or run: its number */
 	for (i = 0; i < rep->nresults; i++)
-		if (name_result(rep, i) != 0)
+		if (rep->results[i].name == NULL &&
+		    asprintf(&rep->results[i].name, "result %zu", i + 1) < 0) {
+			rep->results[i].name = NULL;
 			return -1;
+		}
 	/* two results with one name: number them so legends differ */
 	for (i = 0; i < rep->nresults; i++) {
 		for (j = 0; j < rep->nresults; j++) {
@@ -101,32 +82,72 @@ name_results(struct chart_report *rep)
 	return 0;
 }
 
+int
+chart_tcp_sizes(const json_t *docs, double *first)
+{
+	return result_tcp_sizes(docs, first);
+}
+
 struct chart_report *
 chart_report_new(
-    json_t *docs, int proto, const char *title, struct vmtp_err *err)
+    int proto, int detail, int tcp_sizes, size_t ndocs, struct vmtp_err *err)
 {
 	struct chart_report *rep = calloc(1, sizeof(*rep));
-	int tcp_sizes;
+
+	if (rep == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	rep->proto = proto;
+	rep->detail = detail;
+	rep->tcp_sizes = tcp_sizes;
+	rep->lean = ndocs >= CHART_TREND_MIN && !detail;
+	return rep;
+}
+
+int
+chart_report_add(struct chart_report *rep, json_t *docs, struct vmtp_err *err)
+{
 	json_t *doc;
 	size_t i;
+	void *p;
+
+	json_array_foreach (docs, i, doc) {
+		p = model_grow(
+		    rep->results, rep->nresults, sizeof(*rep->results));
+		if (p == NULL)
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		rep->results = p;
+		memset(&rep->results[rep->nresults], 0, sizeof(*rep->results));
+		rep->nresults++;
+		if (result_build(&rep->results[rep->nresults - 1], doc,
+		        rep->proto, rep->tcp_sizes, rep->lean, err) != 0)
+			return -1;
+		/* the document goes once charted: its mesh is read now */
+		rep->results[rep->nresults - 1].mesh = chart_mesh_new(doc,
+		    rep->mesh_share > 0 ? rep->mesh_share : MESH_LOW_DEFAULT,
+		    err);
+		if (err->exit != VMTP_EXIT_OK)
+			return -1;
+	}
+	return 0;
+}
+
+int
+chart_report_finish(
+    struct chart_report *rep, const char *title, struct vmtp_err *err)
+{
 	int rc;
 
-	if (rep == NULL)
-		goto oom;
-	rep->proto = proto;
-	rep->results = calloc(json_array_size(docs) + 1, sizeof(*rep->results));
-	if (rep->results == NULL)
-		goto oom;
-	tcp_sizes = result_tcp_sizes(docs);
-	json_array_foreach (docs, i, doc) {
-		rep->nresults++;
-		if (result_build(
-		        &rep->results[i], doc, proto, tcp_sizes, err) != 0)
-			goto fail;
-	}
+	/* a lean report has no sections to show */
+	if (rep->lean && !CHART_IS_TREND(rep))
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "the inputs changed while they were read");
 	if (name_results(rep) != 0)
 		goto oom;
 	if (rep->nresults > 1 && compare_build(rep) != 0)
+		goto oom;
+	if (CHART_IS_TREND(rep) && trend_build(rep) != 0)
 		goto oom;
 	if (title != NULL)
 		rc = asprintf(&rep->title, "%s", title);
@@ -140,12 +161,9 @@ chart_report_new(
 		rep->title = NULL;
 		goto oom;
 	}
-	return rep;
+	return 0;
 oom:
-	err_set(err, VMTP_EXIT_FAIL, "out of memory");
-fail:
-	chart_report_free(rep);
-	return NULL;
+	return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 }
 
 void
@@ -159,6 +177,7 @@ chart_report_free(struct chart_report *rep)
 		result_clear(&rep->results[i]);
 	free(rep->results);
 	compare_clear(&rep->compare);
+	trend_clear(&rep->trend);
 	free(rep->title);
 	free(rep);
 }

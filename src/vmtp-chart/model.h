@@ -11,6 +11,7 @@
  *               flows
  *   table.c     a table of formatted cells, and the number format
  *   compare.c   several results side by side
+ *   trend.c     many results over time
  *
  * html.c, text.c and plot.c read the finished model through chart.h only.
  * Every function here that can fail returns -1 (or NULL) only when out of
@@ -47,6 +48,7 @@ struct acc {
 	int retrans_n;
 	double rtt, loss, jitter;
 	int rtt_n, loss_n, jitter_n;
+	int unstable, unstable_n; /* samples with loss_unstable true, any */
 	size_t ncpu;
 	struct cpu_acc *cpu;
 	int iv_loops, iv_n;            /* results with intervals, seconds */
@@ -233,19 +235,21 @@ void timeline_clear(struct chart_timeline *t);
 /* result.c */
 
 /*
- * Counts the distinct TCP buffer sizes of all DOCS, up to 2: enough to
- * know whether "TCP" needs its size, in every result alike so that a
- * comparison matches series by name.
+ * Counts the distinct TCP buffer sizes of all DOCS, up to 2, from *FIRST
+ * on (chart_tcp_sizes()): enough to know whether "TCP" needs its size, in
+ * every result alike so that a comparison matches series by name.
  */
-int result_tcp_sizes(const json_t *docs);
+int result_tcp_sizes(const json_t *docs, double *first);
 
 /*
- * Fills RES (zeroed) from document DOC (borrowed; RES keeps a reference)
- * for PROTO (enum chart_proto) and TCP_SIZES.  Returns 0, or -1 with ERR
- * set (RES then holds what to free with result_clear()).
+ * Fills RES (zeroed) from document DOC (borrowed, not kept) for PROTO
+ * (enum chart_proto) and TCP_SIZES; LEAN leaves out what only the
+ * result's own section shows: its tables and throughput over time.
+ * Returns 0, or -1 with ERR set (RES then holds what to free with
+ * result_clear()).
  */
 int result_build(struct chart_result *res, json_t *doc, int proto,
-    int tcp_sizes, struct vmtp_err *err);
+    int tcp_sizes, int lean, struct vmtp_err *err);
 
 /* Frees what RES holds. */
 void result_clear(struct chart_result *res);
@@ -261,5 +265,17 @@ int compare_build(struct chart_report *rep);
 
 /* Frees what C holds. */
 void compare_clear(struct chart_compare *c);
+
+/* trend.c */
+
+/*
+ * Fills REP's trend (zeroed) from its results and their comparison (built
+ * before).  Returns 0, or -1 (the trend then holds what trend_clear()
+ * frees).
+ */
+int trend_build(struct chart_report *rep);
+
+/* Frees what T holds. */
+void trend_clear(struct chart_trend *t);
 
 #endif

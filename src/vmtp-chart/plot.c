@@ -74,7 +74,7 @@ gp_style(FILE *fp, const struct plot *p)
 	    "reset session\n"
 	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
 	    "background '#ffffff'\n"
-	    "set output\n"
+	    "set output '/dev/stdout'\n"
 	    "set encoding utf8\n"
 	    "set style data histograms\n"
 	    "set style histogram clustered gap %d title font ',11' "
@@ -318,7 +318,7 @@ gp_lines(FILE *fp, const struct plot *p, size_t idx)
 	    "reset session\n"
 	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
 	    "background '#ffffff'\n"
-	    "set output\n"
+	    "set output '/dev/stdout'\n"
 	    "set encoding utf8\n"
 	    "set xlabel 'Seconds' textcolor rgb '#222222'\n"
 	    "set ylabel ",
@@ -362,6 +362,85 @@ gp_lines(FILE *fp, const struct plot *p, size_t idx)
 }
 
 /*
+ * Writes the script of trend panel IDX to FP: data block $v<idx>, a line
+ * per result (its place, then its figure or "?"), drawn as a line over a
+ * band from the minimum to the maximum with the median dashed, the last
+ * result (the newest) as a large dot with its figure.
+ */
+static void
+gp_trend(FILE *fp, const struct plot *p, size_t idx)
+{
+	const double last = p->values[p->npoints - 1];
+	size_t i;
+	int any = 0;
+
+	fprintf(fp,
+	    "reset session\n"
+	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,10' "
+	    "background '#ffffff'\n"
+	    "set output '/dev/stdout'\n"
+	    "set encoding utf8\n"
+	    "set ylabel ",
+	    p->width, p->height);
+	gp_quote(fp, p->ylabel);
+	fprintf(fp,
+	    " textcolor rgb '#222222'\n"
+	    "set yrange [0:*]\n"
+	    "set offsets 0, 0, graph 0.15, 0\n"
+	    "set grid ytics lc rgb '#e3e3e3' lw 1 dt solid\n"
+	    "set border 3 lc rgb '#555555'\n"
+	    "set ytics nomirror textcolor rgb '#222222'\n"
+	    "set datafile missing '?'\n"
+	    "unset key\n"
+	    "set xrange [0.5:%zu.5]\n"
+	    "set object 1 rect from graph 0, first %.6f to graph 1, first %.6f "
+	    "fc rgb '%s' fs transparent solid 0.15 noborder behind\n",
+	    p->npoints, p->band[0], p->band[2], plot_colours[0]);
+	/* the dates of a few results under the axis */
+	fputs("set xtics nomirror scale 0.5 textcolor rgb '#222222' (", fp);
+	for (i = 0; i < p->npoints; i++) {
+		if (p->xtics[i] == NULL)
+			continue;
+		fputs(any++ ? ", " : "", fp);
+		gp_quote(fp, p->xtics[i]);
+		fprintf(fp, " %zu", i + 1);
+	}
+	fputs(")\n", fp);
+	if (!isnan(last))
+		fprintf(fp,
+		    "set label 1 '%.3f' at %zu, %.6f right offset -0.8,0.9 "
+		    "textcolor rgb '%s' font ',10' front\n",
+		    last, p->npoints, last, plot_colours[5]);
+	fprintf(fp, "$v%zu << EOD\n", idx);
+	for (i = 0; i < p->npoints; i++)
+		gp_row(fp, i + 1, p->values + i, 1, 1);
+	fprintf(fp,
+	    "EOD\n"
+	    "plot %.6f with lines dt 2 lw 1 lc rgb '#555555' notitle, "
+	    "$v%zu using 1:2 with lines lw 1.5 lc rgb '%s' notitle",
+	    p->band[1], idx, plot_colours[0]);
+	if (!isnan(last))
+		fprintf(fp,
+		    ", $v%zu using 1:($1 == %zu ? $2 : NaN) with points pt 7 "
+		    "ps 1.3 lc rgb '%s' notitle",
+		    idx, p->npoints, plot_colours[5]);
+	fputc('\n', fp);
+}
+
+/* Whether the name at S (before END) starts with one of IDS. */
+static int
+svg_id(const char *s, const char *end, const char *const *ids)
+{
+	int k;
+
+	for (k = 0; ids[k] != NULL; k++)
+		if ((size_t)(end - s) >= strlen(ids[k]) &&
+		    memcmp(s, ids[k], strlen(ids[k])) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Makes SVG (one document of gnuplot's output, LEN bytes) fit inline in
  * HTML as chart IDX.  Returns a new string, or NULL when out of memory or
  * when SVG is not an SVG document.
@@ -389,24 +468,28 @@ svg_inline(const char *svg, size_t len, size_t idx)
 	fputs("<svg role=\"img\"", mem);
 	s += 4;
 	while (s < end) {
-		int k, done = 0;
+		const char *run = s;
+		size_t left;
+		int k;
 
-		for (k = 0; drop[k] != NULL && !done; k++) {
-			size_t n = strlen(drop[k]);
-
-			if ((size_t)(end - s) >= n &&
-			    memcmp(s, drop[k], n) == 0) {
-				s += n;
-				done = 1;
-			}
-		}
-		if (done)
+		/* what to change starts at a blank, a tag or a reference */
+		while (s < end && *s != ' ' && *s != '<' && *s != '#')
+			s++;
+		fwrite(run, 1, (size_t)(s - run), mem);
+		if (s == end)
+			break;
+		left = (size_t)(end - s);
+		for (k = 0; drop[k] != NULL; k++)
+			if (left >= strlen(drop[k]) &&
+			    memcmp(s, drop[k], strlen(drop[k])) == 0)
+				break;
+		if (drop[k] != NULL) {
+			s += strlen(drop[k]);
 			continue;
+		}
 		/* tooltips naming gnuplot's own plot numbers say nothing */
-		if ((size_t)(end - s) > 20 &&
-		    memcmp(s, "<title>gnuplot_plot_", 20) == 0) {
-			const char *close =
-			    memmem(s, (size_t)(end - s), "</title>", 8);
+		if (left > 20 && memcmp(s, "<title>gnuplot_plot_", 20) == 0) {
+			const char *close = memmem(s, left, "</title>", 8);
 
 			if (close != NULL) {
 				s = close + 8;
@@ -414,23 +497,19 @@ svg_inline(const char *svg, size_t len, size_t idx)
 			}
 		}
 		/* ids and references to them get the chart's prefix */
-		if (*s == '#' ||
-		    (s - svg >= 5 && memcmp(s - 5, " id=", 4) == 0 &&
-		        (s[-1] == '\'' || s[-1] == '"'))) {
-			const char *name = *s == '#' ? s + 1 : s;
-
-			for (k = 0; ids[k] != NULL; k++) {
-				size_t n = strlen(ids[k]);
-
-				if ((size_t)(end - name) >= n &&
-				    memcmp(name, ids[k], n) == 0)
-					break;
-			}
-			if (ids[k] != NULL) {
-				if (*s == '#')
-					fputc(*s++, mem);
+		if (*s == '#') {
+			fputc(*s++, mem);
+			if (svg_id(s, end, ids))
 				fprintf(mem, "c%zu-", idx);
-			}
+			continue;
+		}
+		if (left > 5 && memcmp(s, " id=", 4) == 0 &&
+		    (s[4] == '\'' || s[4] == '"')) {
+			fwrite(s, 1, 5, mem);
+			s += 5;
+			if (svg_id(s, end, ids))
+				fprintf(mem, "c%zu-", idx);
+			continue;
 		}
 		fputc(*s++, mem);
 	}
@@ -439,27 +518,58 @@ svg_inline(const char *svg, size_t len, size_t idx)
 	return out;
 }
 
-/*
- * Runs gnuplot with SCRIPT (LEN bytes) on stdin, for at most
- * $VMTP_GNUPLOT_TIMEOUT seconds (PLOT_TIMEOUT when unset); its stdout goes
- * to *OUT (a new string of *OUTLEN bytes).  Returns 0, or -1 with ERR set.
- */
+/* Fills CMD: gnuplot as we run it.  Returns -1 when VMTP_GNUPLOT_TIMEOUT is
+ * bad. */
 static int
-gp_run(const char *script, size_t len, char **out, size_t *outlen,
-    struct vmtp_err *err)
+gp_cmd(struct proc_cmd *cmd, struct vmtp_err *err)
 {
+	/* the script as a file: gnuplot reads its stdin a byte at a time,
+	 * a file through stdio */
+	static char *argv[] = {"gnuplot", "/dev/stdin", NULL};
 	const char *limit = getenv("VMTP_GNUPLOT_TIMEOUT");
-	char *argv[] = {"gnuplot", NULL};
-	struct proc_cmd cmd = {argv, "gnuplot-nox", script, len, PLOT_TIMEOUT};
-	struct proc_out res;
-	int rc;
 
+	*cmd = (struct proc_cmd){argv, "gnuplot-nox", NULL, 0, PLOT_TIMEOUT};
 	if (limit != NULL && limit[0] != '\0' &&
 	    cli_parse_double("VMTP_GNUPLOT_TIMEOUT", limit, 0.1, 86400,
-	        &cmd.timeout, err) != 0)
+	        &cmd->timeout, err) != 0)
 		return -1;
-	rc = proc_run(&cmd, &res, err);
+	return 0;
+}
 
+struct proc *
+plot_start(void)
+{
+	struct vmtp_err err = VMTP_ERR_INIT;
+	struct proc_cmd cmd;
+
+	/* what fails here fails again, and is told, in plot_svg() */
+	if (gp_cmd(&cmd, &err) != 0)
+		return NULL;
+	return proc_start(&cmd, &err);
+}
+
+/*
+ * Runs gnuplot (GP when started ahead, else a new one) with SCRIPT (LEN
+ * bytes) on stdin, for at most $VMTP_GNUPLOT_TIMEOUT seconds
+ * (PLOT_TIMEOUT when unset); its stdout goes to *OUT (a new string of
+ * *OUTLEN bytes).  Returns 0, or -1 with ERR set.
+ */
+static int
+gp_run(struct proc *gp, const char *script, size_t len, char **out,
+    size_t *outlen, struct vmtp_err *err)
+{
+	struct proc_cmd cmd;
+	struct proc_out res = {0};
+	int rc;
+
+	if (gp == NULL) {
+		if (gp_cmd(&cmd, err) != 0)
+			return -1;
+		gp = proc_start(&cmd, err);
+		if (gp == NULL)
+			return -1;
+	}
+	rc = proc_finish(gp, script, len, &res, err);
 	if (res.err != NULL)
 		log_debug("gnuplot said: %s", res.err);
 	if (rc == 0 && res.out == NULL)
@@ -474,7 +584,8 @@ gp_run(const char *script, size_t len, char **out, size_t *outlen,
 }
 
 int
-plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
+plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
+    struct vmtp_err *err)
 {
 	char *script = NULL, *out = NULL;
 	size_t len = 0, outlen = 0, i;
@@ -484,23 +595,30 @@ plot_svg(const struct plot *plots, size_t n, char **svgs, struct vmtp_err *err)
 
 	for (i = 0; i < n; i++)
 		svgs[i] = NULL;
-	if (n == 0)
+	if (n == 0) {
+		proc_abort(gp);
 		return 0;
+	}
 	mem = open_memstream(&script, &len);
-	if (mem == NULL)
+	if (mem == NULL) {
+		proc_abort(gp);
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
 	for (i = 0; i < n; i++) {
-		if (plots[i].npoints > 0)
+		if (plots[i].trend)
+			gp_trend(mem, &plots[i], i);
+		else if (plots[i].npoints > 0)
 			gp_lines(mem, &plots[i], i);
 		else
 			gp_chart(mem, &plots[i], i);
 	}
 	if (mem_close(mem, &script) != 0) {
+		proc_abort(gp);
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
 	log_debug("gnuplot script:\n%s", script);
-	if (gp_run(script, len, &out, &outlen, err) != 0)
+	if (gp_run(gp, script, len, &out, &outlen, err) != 0)
 		goto out;
 	at = out;
 	for (i = 0; i < n; i++) {

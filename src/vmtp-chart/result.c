@@ -14,6 +14,7 @@
 #include "libvmtp/err.h"
 
 #include "chart.h"
+#include "mesh.h"
 #include "model.h"
 
 /* What one result collects before it is sorted and formatted. */
@@ -27,6 +28,7 @@ struct build {
 	struct note *notes;
 	size_t ntime;
 	struct chart_timeline *times; /* categories not yet sorted */
+	int lean;                     /* no tables, no timelines */
 };
 
 /*
@@ -261,6 +263,12 @@ build_sample(struct build *b, size_t cat, const json_t *r, int kind)
 	acc_add(&a->retrans, &a->retrans_n, r, "retrans");
 	acc_add(&a->rtt, &a->rtt_n, r, "rtt_ms");
 	acc_add(&a->loss, &a->loss_n, r, "loss_rate");
+	/* no rate kept the loss in the bracket: the figure is not one */
+	if (json_is_boolean(json_object_get(r, "loss_unstable"))) {
+		a->unstable +=
+		    json_is_true(json_object_get(r, "loss_unstable"));
+		a->unstable_n++;
+	}
 	/* the original wrote a Multicast result's jitter as "jitter" */
 	acc_add(&a->jitter, &a->jitter_n, r,
 	    json_object_get(r, "jitter_ms") != NULL ? "jitter_ms" : "jitter");
@@ -341,7 +349,7 @@ build_flow(struct build *b, const json_t *flow, int proto)
 		}
 		if (kind >= 0 && build_sample(b, (size_t)cat, r, kind) != 0)
 			return -1;
-		if (kind == CHART_KIND_TCP &&
+		if (kind == CHART_KIND_TCP && !b->lean &&
 		    timeline_add(&b->times, &b->ntime, b->ntime == ntime, flow,
 		        (size_t)cat, r, rev, timeline_loop(results, i)) != 0)
 			return -1;
@@ -399,11 +407,10 @@ build_free(struct build *b)
 }
 
 int
-result_tcp_sizes(const json_t *docs)
+result_tcp_sizes(const json_t *docs, double *first)
 {
 	json_t *doc, *flow, *r;
 	size_t i, j, k;
-	double first = NAN;
 
 	json_array_foreach ((json_t *)docs, i, doc) {
 		json_array_foreach (json_object_get(doc, "flows"), j, flow) {
@@ -420,14 +427,14 @@ result_tcp_sizes(const json_t *docs)
 				    (json_object_get(r, "error") != NULL &&
 				        !json_is_number(size)))
 					continue;
-				if (isnan(first))
-					first = s;
-				else if (s != first)
+				if (isnan(*first))
+					*first = s;
+				else if (s != *first)
 					return 2;
 			}
 		}
 	}
-	return isnan(first) ? 0 : 1;
+	return isnan(*first) ? 0 : 1;
 }
 
 /*
@@ -471,6 +478,34 @@ acc_empty(const struct acc *a)
 	       a->iv_n == 0;
 }
 
+/* Adds the rtt_avg_ms of note N, an ICMP entry, to the RTTs of RES. */
+static int
+result_rtt(struct chart_result *res, const struct note *n)
+{
+	double ms = model_num(json_object_get(n->entry, "rtt_avg_ms"));
+	json_t *size = json_object_get(n->entry, "packet_size");
+	long long sz =
+	    json_is_number(size) ? (long long)json_number_value(size) : -1;
+	struct chart_rtt *r;
+	size_t i;
+
+	if (n->msg != NULL || !is_proto(n->proto, "ICMP") || isnan(ms))
+		return 0;
+	for (i = 0; i < res->nrtt; i++)
+		if (res->rtts[i].cat == n->cat && res->rtts[i].size == sz)
+			break;
+	if (i == res->nrtt) {
+		r = model_grow(res->rtts, res->nrtt, sizeof(*r));
+		if (r == NULL)
+			return -1;
+		res->rtts = r;
+		res->rtts[res->nrtt++] = (struct chart_rtt){n->cat, sz, 0, 0};
+	}
+	res->rtts[i].sum += ms;
+	res->rtts[i].n++;
+	return 0;
+}
+
 /*
  * Fills the Gbps of category I of RES and adds its rows: per series the
  * figures of its accumulator in B, then its notes.
@@ -494,14 +529,19 @@ result_cat_rows(struct chart_result *res, const struct build *b, size_t i)
 				res->gbps[i * res->nser + j] =
 				    a->sum / a->n / KBPS_PER_GBPS;
 			/* only errors: their rows come with the notes */
-			if (!acc_empty(a) && rows_add_acc(res, cat, s, a) != 0)
+			if (!b->lean && !acc_empty(a) &&
+			    rows_add_acc(res, cat, s, a) != 0)
 				return -1;
 		}
 	}
-	for (k = 0; k < b->nnote; k++)
-		if (b->notes[k].cat == i &&
-		    rows_add_note(res, cat, &b->notes[k]) != 0)
+	for (k = 0; k < b->nnote; k++) {
+		if (b->notes[k].cat != i)
+			continue;
+		if ((!b->lean && rows_add_note(res, cat, &b->notes[k]) != 0) ||
+		    result_rtt(res, &b->notes[k]) != 0)
 			return -1;
+		res->nerrors += b->notes[k].msg != NULL;
+	}
 	return 0;
 }
 
@@ -561,14 +601,58 @@ result_figures(struct chart_result *res, const struct build *b)
 	return 0;
 }
 
+/*
+ * Keeps what RES shows of DOC besides its flows: its name (NULL when it
+ * has none: the report numbers it), date, meta line and limits.
+ */
+static int
+result_doc(struct chart_result *res, const json_t *doc)
+{
+	/* the line under the heading: when, which run, which cloud */
+	static const char *const meta[] = {"date", "run_id",
+	    "openstack_version", "encapsulation", "l2agent_type", NULL};
+	static const char *const names[] = {
+	    "test_description", "date", "run_id", NULL};
+	const char *v;
+	size_t len = 0;
+	FILE *mem;
+	int k, any = 0;
+
+	for (k = 0; names[k] != NULL && res->name == NULL; k++) {
+		v = model_str(doc, names[k]);
+		if (v != NULL && v[0] != '\0' &&
+		    (res->name = strdup(v)) == NULL)
+			return -1;
+	}
+	v = model_str(doc, "date");
+	if (v != NULL && (res->date = strdup(v)) == NULL)
+		return -1;
+	mem = open_memstream(&res->meta, &len);
+	if (mem == NULL)
+		return -1;
+	for (k = 0; meta[k] != NULL; k++) {
+		v = model_str(doc, meta[k]);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		/* U+00B7 MIDDLE DOT between the parts */
+		fprintf(mem, "%s%s%s", any++ > 0 ? " \xc2\xb7 " : "",
+		    strcmp(meta[k], "run_id") == 0 ? "run " : "", v);
+	}
+	if (mem_close(mem, &res->meta) != 0)
+		return -1;
+	return rows_limit(&res->limit, doc);
+}
+
 int
 result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
-    struct vmtp_err *err)
+    int lean, struct vmtp_err *err)
 {
 	struct build b = {0};
 	int rc = -1;
 
-	res->doc = json_incref(doc);
+	b.lean = lean;
+	if (result_doc(res, doc) != 0)
+		goto out;
 	if (build_collect(&b, doc, proto, tcp_sizes) != 0)
 		goto out;
 	/* the timelines and categories move from the build to the result */
@@ -583,8 +667,8 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 	b.cats = NULL;
 	b.ncat = 0;
 	if (result_figures(res, &b) != 0 ||
-	    rows_build_props(&res->props, doc) != 0 ||
-	    rows_build_flows(&res->flows, doc) != 0)
+	    (!lean && rows_build_props(&res->props, doc) != 0) ||
+	    (!lean && rows_build_flows(&res->flows, doc) != 0))
 		goto out;
 	rc = 0;
 out:
@@ -600,7 +684,10 @@ result_clear(struct chart_result *res)
 	size_t i;
 
 	free(res->name);
-	json_decref(res->doc);
+	free(res->date);
+	free(res->meta);
+	free(res->limit);
+	free(res->rtts);
 	cats_free(res->cats, res->ncat);
 	series_free(res->series, res->nser);
 	free(res->gbps);
@@ -613,4 +700,5 @@ result_clear(struct chart_result *res)
 	for (i = 0; i < res->ntime; i++)
 		timeline_clear(&res->times[i]);
 	free(res->times);
+	chart_mesh_free(res->mesh);
 }

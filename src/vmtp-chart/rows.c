@@ -27,14 +27,15 @@ enum {
 	NUM_RTT,
 	NUM_LOSS,
 	NUM_JITTER,
+	NUM_UNSTABLE,
 	NUM_CPU,
 	NUM_COLS
 };
 
 static const char *const num_head[NUM_COLS] = {"Flow", "Series", "Runs", "Gbps",
     "Min Gbps", "Max Gbps", "Retrans", "RTT ms", "Loss %", "Jitter ms",
-    "CPU load (host: busy CPUs)"};
-static const int num_numeric[NUM_COLS] = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+    "Loss unstable", "CPU load (host: busy CPUs)"};
+static const int num_numeric[NUM_COLS] = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
 
 enum {
 	SEC_FLOW,
@@ -158,6 +159,14 @@ numbers_row(struct chart_table *t, const struct chart_cat *cat,
 	if (a->jitter_n > 0)
 		cells[NUM_JITTER] =
 		    table_num(b[NUM_JITTER], 3, a->jitter / a->jitter_n);
+	/* "yes", or how many of the samples that say */
+	if (a->unstable > 0 && a->unstable == a->unstable_n)
+		cells[NUM_UNSTABLE] = "yes";
+	else if (a->unstable > 0) {
+		snprintf(b[NUM_UNSTABLE], TABLE_NUM_LEN, "%d of %d",
+		    a->unstable, a->unstable_n);
+		cells[NUM_UNSTABLE] = b[NUM_UNSTABLE];
+	}
 	if (cpu_text(&cpu, a) != 0)
 		return -1;
 	cells[NUM_CPU] = cpu;

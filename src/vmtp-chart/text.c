@@ -119,24 +119,18 @@ rule(FILE *fp, const char *title, char ch)
 }
 
 /*
- * Writes RES's mesh matrices (mesh.h) to FP when it is a mesh result, with
- * REP's threshold.  Returns 0, or -1 with ERR set.
+ * Writes RES's mesh matrices (mesh.h) to FP when it is a mesh result.
+ * Returns 0, or -1 with ERR set.
  */
 static int
-mesh_write(FILE *fp, const struct chart_report *rep,
-    const struct chart_result *res, struct vmtp_err *err)
+mesh_write(FILE *fp, const struct chart_result *res, struct vmtp_err *err)
 {
-	struct chart_mesh *m;
-	int rc;
-
-	m = chart_mesh_new(res->doc,
-	    rep->mesh_share > 0 ? rep->mesh_share : MESH_LOW_DEFAULT, err);
-	if (m == NULL)
-		return err->exit == VMTP_EXIT_OK ? 0 : -1;
-	rc = chart_mesh_text(fp, m, err);
+	if (res->mesh == NULL)
+		return 0;
+	if (chart_mesh_text(fp, res->mesh, err) != 0)
+		return -1;
 	fputc('\n', fp);
-	chart_mesh_free(m);
-	return rc;
+	return 0;
 }
 
 int
@@ -146,10 +140,16 @@ text_write(
 	size_t i;
 
 	rule(fp, rep->title, '=');
-	if (rep->nresults > 1 && rep->compare.table.nrows > 0 &&
-	    table_write(fp, &rep->compare.table, 1, colour) != 0)
+	if (CHART_IS_TREND(rep)) {
+		if ((rep->trend.table.nrows > 0 &&
+		        table_write(fp, &rep->trend.table, 1, colour) != 0) ||
+		    table_write(fp, &rep->trend.runs, 1, colour) != 0)
+			goto oom;
+	} else if (rep->nresults > 1 && rep->compare.table.nrows > 0 &&
+	           table_write(fp, &rep->compare.table, 1, colour) != 0)
 		goto oom;
-	for (i = 0; i < rep->nresults; i++) {
+	for (i = 0; (!CHART_IS_TREND(rep) || rep->detail) && i < rep->nresults;
+	     i++) {
 		const struct chart_result *res = &rep->results[i];
 
 		rule(fp, res->name, '-');
@@ -168,7 +168,7 @@ text_write(
 		if (res->icmp.nrows > 0 &&
 		    table_write(fp, &res->icmp, 1, colour) != 0)
 			goto oom;
-		if (mesh_write(fp, rep, res, err) != 0)
+		if (mesh_write(fp, res, err) != 0)
 			return -1;
 	}
 	if (ferror(fp))

@@ -557,7 +557,7 @@ urls() {
 	for opt in --format --help --output --protocol --quiet --title --verbose --version; do
 		[[ "$output" == *"$opt"* ]]
 	done
-	help="$(sed -n '1,2p' <<<"$output" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')"
+	help="$(sed -n '/^usage/,/^$/p' <<<"$output" | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')"
 	man="$(groff -mdoc -Tascii -P-cbou "$VMTP_ROOT/man/vmtp-chart.1" 2>/dev/null |
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')"
 	[ "$help" = "$man" ]
@@ -827,4 +827,193 @@ iv_stats() {
 	env -u NO_COLOR script -qec "vmtp-chart -f text -o '$BATS_TEST_TMPDIR/t.txt' '$FIX/errors.json'" /dev/null
 	grep -q FAILED "$BATS_TEST_TMPDIR/t.txt"
 	! grep -q $'\e\\[' "$BATS_TEST_TMPDIR/t.txt"
+}
+
+# trend_docs DIR N: N results made from the reference in DIR/list.json (a
+# JSON list) and as DIR/doc1.json ... (one each): "run I" with every
+# throughput scaled by 0.5 + I/10 and the ICMP RTTs raised by I/100, dated
+# day (4 * I) % N so that date order is not input order (with N = 9 the
+# newest is run 3).
+trend_docs() {
+	mkdir -p "$1"
+	jq --argjson n "$2" '[range(0; $n) as $i | .
+		| .test_description = "run \($i + 1)"
+		| .date = ((1425500000 + (($i * 4) % $n) * 86400)
+		           | strftime("%Y-%m-%d %H:%M:%S"))
+		| (.flows[].results[] | objects | select(has("throughput_kbps"))
+		   | .throughput_kbps) |= (. * (0.5 + $i / 10) | floor)
+		| (.flows[].results[] | objects | select(.protocol == "ICMP")
+		   | .rtt_avg_ms) |= (tonumber + $i / 100 | tostring)]' \
+		"$REF" >"$1/list.json"
+	jq -c '.[]' "$1/list.json" | split -l 1 -d -a 2 --additional-suffix=.json - "$1/doc"
+}
+
+# trend_expect LIST DESC PROTOCOL PKT_SIZE: "MIN MEDIAN MAX NEWEST" over
+# the documents of LIST of the flow's mean Gbps of that series (PROTOCOL
+# ICMP: its mean rtt_avg_ms), the newest by date, as the report prints them.
+trend_expect() {
+	jq -r --arg d "$2" --arg p "$3" --argjson s "$4" '
+		[.[] | {date, v: ([.flows[] | select(.desc == $d) | .results[]
+		   | objects | select(.protocol == $p)
+		   | if $p == "ICMP" then .rtt_avg_ms | tonumber
+		     else select(.pkt_size == $s and has("throughput_kbps")
+		                 and (.direction // "forward") == "forward")
+		          | .throughput_kbps / 1048576 end]
+		   | if length > 0 then add / length else null end)}]
+		| (sort_by(.date) | last.v) as $newest
+		| [.[].v | select(. != null)] | sort
+		| [first, (if length % 2 == 1 then .[length / 2 | floor]
+		           else (.[length / 2 - 1] + .[length / 2]) / 2 end),
+		   last, $newest] | @tsv' "$1" |
+		xargs printf '%.3f %.3f %.3f %.3f'
+}
+
+@test "nine results or more give a trend instead of the comparison, eight do not" {
+	trend_docs "$BATS_TEST_TMPDIR/d" 9
+	jq '.[:8]' "$BATS_TEST_TMPDIR/d/list.json" >"$BATS_TEST_TMPDIR/eight.json"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/8.html" "$BATS_TEST_TMPDIR/eight.json"
+	grep -q 'id="comparison"' "$BATS_TEST_TMPDIR/8.html"
+	! grep -q 'id="trend"' "$BATS_TEST_TMPDIR/8.html"
+	[ "$(grep -c '<section class="result"' "$BATS_TEST_TMPDIR/8.html")" -eq 8 ]
+	vmtp-chart -o "$BATS_TEST_TMPDIR/9.html" "$BATS_TEST_TMPDIR/d"/doc*.json
+	html="$BATS_TEST_TMPDIR/9.html"
+	grep -q 'id="trend"' "$html"
+	! grep -q 'id="comparison"' "$html"
+	! grep -q '<section class="result"' "$html"
+	# a panel per flow and series: 6 flows x (TCP, 3 UDP sizes, ICMP RTT)
+	[ "$(grep -c '<figure class="chart trend"' "$html")" -eq 30 ]
+	[ "$(grep -c '<svg role="img"' "$html")" -eq 30 ]
+	# the results table: a row per result
+	[ "$(sed -n '/<table class="numbers runs">/,/<\/table>/p' "$html" | grep -c '<tr')" -eq 10 ]
+}
+
+@test "--detail keeps every result's section in a trend" {
+	trend_docs "$BATS_TEST_TMPDIR/d" 9
+	vmtp-chart --detail -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/d/list.json"
+	html="$BATS_TEST_TMPDIR/r.html"
+	grep -q 'id="trend"' "$html"
+	[ "$(grep -c '<section class="result"' "$html")" -eq 9 ]
+	for i in $(seq 1 9); do
+		grep -q "id=\"result-$i\"" "$html"
+	done
+	# the trend's panels and each result's column chart
+	[ "$(grep -c '<svg role="img"' "$html")" -eq 39 ]
+	vmtp-chart --detail -f text "$BATS_TEST_TMPDIR/d/list.json" >"$BATS_TEST_TMPDIR/r.txt"
+	[ "$(grep -c '^Throughput$' "$BATS_TEST_TMPDIR/r.txt")" -eq 9 ]
+}
+
+@test "one gnuplot process draws every chart of a report" {
+	trend_docs "$BATS_TEST_TMPDIR/d" 9
+	real="$(command -v gnuplot)"
+	mkdir "$BATS_TEST_TMPDIR/shim"
+	printf '#!/bin/sh\necho "$$" >>"%s"\nexec "%s" "$@"\n' \
+		"$BATS_TEST_TMPDIR/runs" "$real" >"$BATS_TEST_TMPDIR/shim/gnuplot"
+	chmod +x "$BATS_TEST_TMPDIR/shim/gnuplot"
+	PATH="$BATS_TEST_TMPDIR/shim:$PATH" vmtp-chart --detail \
+		-o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/d"/doc*.json
+	[ "$(grep -c '<svg role="img"' "$BATS_TEST_TMPDIR/r.html")" -eq 39 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/runs")" -eq 1 ]
+}
+
+@test "a trend references no external URL" {
+	trend_docs "$BATS_TEST_TMPDIR/d" 9
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/d/list.json"
+	html="$BATS_TEST_TMPDIR/r.html"
+	! grep -Eiq '<(script|link|img|iframe|object|embed)[ >]' "$html"
+	! grep -Eiq ' src=|@import|url\( *["'\'']?[a-z]+:' "$html"
+	! grep -Eiq "href=[\"'][a-z]+:" "$html"
+	# without the sections, not even the data's own auth_url is shown
+	[ -z "$(urls "$html")" ]
+}
+
+@test "the newest result by date is the one highlighted, with its figures" {
+	trend_docs "$BATS_TEST_TMPDIR/d" 9
+	list="$BATS_TEST_TMPDIR/d/list.json"
+	run --separate-stderr vmtp-chart -v -o "$BATS_TEST_TMPDIR/r.html" "$list"
+	[ "$status" -eq 0 ]
+	html="$BATS_TEST_TMPDIR/r.html"
+	# run 3 has the last date, though it is third in the input
+	grep -qF '<b class="newest">run 3</b>' "$html"
+	[ "$(grep -c 'data-newest="run 3"' "$html")" -eq 30 ]
+	! grep 'data-newest=' "$html" | grep -qv 'data-newest="run 3"'
+	read -r min med max new <<<"$(trend_expect "$list" "VM to VM same network fixed IP (intra-node)" TCP 65536)"
+	grep -F 'data-flow="L2 intra" data-series="TCP" data-newest="run 3"' "$html"
+	grep -A1 -F 'data-flow="L2 intra" data-series="TCP" data-newest' "$html" |
+		grep -qF "newest <span class=\"newest\">$new</span> &middot; median $med &middot; $min&ndash;$max"
+	# the first panel's data: the newest is the last point, and the one
+	# drawn large
+	data="$(sed -n '/^\$v0 << EOD$/,/^EOD$/p' <<<"$stderr")"
+	[ "$(sed -n '$p' <<<"$(sed '$d' <<<"$data")" | awk '{ printf "%.3f", $2 }')" = "$new" ]
+	grep -qF '$v0 using 1:($1 == 9 ? $2 : NaN) with points' <<<"$stderr"
+}
+
+@test "the trend's min, median, max and newest are the documents' figures, in HTML and text alike" {
+	trend_docs "$BATS_TEST_TMPDIR/d" 9
+	list="$BATS_TEST_TMPDIR/d/list.json"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$list"
+	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/r.txt" "$list"
+	l2="VM to VM same network fixed IP (intra-node)"
+	l3="VM to VM different network floating IP (inter-node)"
+	for c in "L2 intra|$l2|TCP|TCP|65536" "L2 intra|$l2|UDP|UDP 1024|1024" \
+		"L3 floating inter|$l3|UDP|UDP 128|128" \
+		"L3 floating inter|$l3|ICMP|ICMP RTT|null"; do
+		IFS='|' read -r flow desc proto series size <<<"$c"
+		read -r min med max new <<<"$(trend_expect "$list" "$desc" "$proto" "$size")"
+		echo "$flow $series: $min $med $max $new"
+		html_row "$BATS_TEST_TMPDIR/r.html" "$flow" "$series" |
+			grep -qF "<td class=\"num\">9</td><td class=\"num\">$min</td><td class=\"num\">$med</td><td class=\"num\">$max</td><td class=\"num\">$new</td>"
+		grep -Eq "^  $flow +$series +9 +$min +$med +$max +$new\$" "$BATS_TEST_TMPDIR/r.txt"
+	done
+	# the results, newest first, with their mean TCP Gbps over flows
+	tcp="$(jq -r '[.[] | select(.test_description == "run 3") | .flows[]
+		| [.results[] | objects | select(.protocol == "TCP" and has("throughput_kbps"))
+		   | .throughput_kbps] | add / length / 1048576] | add / length' "$list" |
+		xargs printf '%.3f')"
+	sed -n '/^Results, newest first/,$p' "$BATS_TEST_TMPDIR/r.txt" | sed -n 3p |
+		grep -Eq "^  2015-[0-9-]+ [0-9:]+ +run 3 +$tcp "
+}
+
+@test "equal dates keep the input order; a result without a date follows the one before it" {
+	trend_docs "$BATS_TEST_TMPDIR/d" 9
+	list="$BATS_TEST_TMPDIR/d/list.json"
+	order() {
+		sed -n '/^Results, newest first/,$p' "$1" | grep -o 'run [0-9]*' | tr '\n' ,
+	}
+	jq 'map(.date = "2015-03-05 00:00:00")' "$list" >"$BATS_TEST_TMPDIR/same.json"
+	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/same.txt" "$BATS_TEST_TMPDIR/same.json"
+	[ "$(order "$BATS_TEST_TMPDIR/same.txt")" = "run 9,run 8,run 7,run 6,run 5,run 4,run 3,run 2,run 1," ]
+	# by date: run 1, 8, 6, 4, 2, 9, 7, 5, 3; run 3 without one comes
+	# after run 2
+	jq 'map(if .test_description == "run 3" then del(.date) else . end)' \
+		"$list" >"$BATS_TEST_TMPDIR/undated.json"
+	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/undated.txt" "$BATS_TEST_TMPDIR/undated.json"
+	[ "$(order "$BATS_TEST_TMPDIR/undated.txt")" = "run 5,run 7,run 9,run 3,run 2,run 4,run 6,run 8,run 1," ]
+	vmtp-chart -o "$BATS_TEST_TMPDIR/undated.html" "$BATS_TEST_TMPDIR/undated.json"
+	grep -qF '<b class="newest">run 5</b>' "$BATS_TEST_TMPDIR/undated.html"
+}
+
+@test "a trend renders in headless Chromium with its bands and the newest in orange" {
+	trend_docs "$BATS_TEST_TMPDIR/d" 9
+	html="$BATS_TEST_TMPDIR/r.html"
+	vmtp-chart -o "$html" "$BATS_TEST_TMPDIR/d/list.json"
+	render_png "$html" "$BATS_TEST_TMPDIR/r.png" 1280,1400
+	run png_colours "$BATS_TEST_TMPDIR/r.png" '#0072B2' '#D55E00'
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(cut -d' ' -f3 <<<"${lines[0]}")" -gt 100 ]
+	# the lines in blue, the newest dots and figures in orange
+	[ "$(cut -d' ' -f2 <<<"${lines[1]}")" -gt 300 ]
+	[ "$(cut -d' ' -f2 <<<"${lines[2]}")" -gt 100 ]
+}
+
+@test "a UDP sample whose loss was unstable says so in the number table; others have no such column" {
+	jq -c 'if .type == "sample" and .protocol == "UDP" then . + {loss_unstable: true} else . end' \
+		"$FIX/records.ndjson" >"$BATS_TEST_TMPDIR/u.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/u.html" "$BATS_TEST_TMPDIR/u.ndjson"
+	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/u.txt" "$BATS_TEST_TMPDIR/u.ndjson"
+	grep -qF '<th>Loss unstable</th>' "$BATS_TEST_TMPDIR/u.html"
+	html_row "$BATS_TEST_TMPDIR/u.html" "L2 intra" "UDP 1024" | grep -qF '<td>yes</td>'
+	grep -Eq '^  L2 intra +UDP 1024 .* yes ' "$BATS_TEST_TMPDIR/u.txt"
+	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/plain.txt" "$FIX/records.ndjson"
+	! grep -q 'Loss unstable' "$BATS_TEST_TMPDIR/plain.txt"
 }

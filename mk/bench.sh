@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
-	benches=(e2e provision run-overhead accuracy.sh udp-search.sh chart-200)
+	benches=(e2e provision run-overhead accuracy.sh udp-search.sh chart-200 mesh-scale)
 fi
 log=${BENCH_LOG:-build/bench.log}
 mkdir -p "$(dirname "$log")"

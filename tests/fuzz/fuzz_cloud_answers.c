@@ -18,6 +18,9 @@
  * and the catalog has every service (the cleanup asks first), and a
  * request that failed was never carried out:
  * fuzz-ldflags: -Wl,--wrap=os_has_endpoint -Wl,--wrap=os_unsure
+ * and a session is never cloned, so that the cleanup, which deletes side
+ * by side on clones when it can, runs on the fuzzing thread, in order:
+ * fuzz-ldflags: -Wl,--wrap=os_session_clone
  * and the waits between polls and retries take no time on the fuzzing
  * thread (each poll takes an answer, so the answers bound them):
  * fuzz-ldflags: -Wl,--wrap=nanosleep -Wl,--wrap=sleep
@@ -64,6 +67,8 @@ int __wrap_http_download(
 int __wrap_os_has_endpoint(
     struct os_session *s, const char *type, struct vmtp_err *err);
 int __wrap_os_unsure(const struct os_session *s);
+struct os_session *__wrap_os_session_clone(
+    const struct os_session *s, struct vmtp_err *err);
 int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
 int __real_nanosleep(const struct timespec *req, struct timespec *rem);
 unsigned int __wrap_sleep(unsigned int s);
@@ -82,6 +87,15 @@ __wrap_os_has_endpoint(
 	(void)type;
 	(void)err;
 	return 1;
+}
+
+/* No second connection: the caller goes on with the one it has. */
+struct os_session *
+__wrap_os_session_clone(const struct os_session *s, struct vmtp_err *err)
+{
+	(void)s;
+	err_set(err, VMTP_EXIT_FAIL, "one connection in the fuzzer");
+	return NULL;
 }
 
 /* A failed request was not carried out. */

@@ -105,9 +105,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (const char *)fz_looks[i].key, fz_looks[i].len,
 		    fz_looks[i].type, &kh, &err);
 		if (r == LIBSSH2_KNOWNHOST_CHECK_NOTFOUND &&
-		    kh_add(s, path, "fuzz", fz_looks[i].host,
-		        fz_looks[i].port, (const char *)fz_looks[i].key,
-		        fz_looks[i].len, fz_looks[i].type, &err) == 0) {
+		    kh_add(s, path, "fuzz", fz_looks[i].host, fz_looks[i].port,
+		        (const char *)fz_looks[i].key, fz_looks[i].len,
+		        fz_looks[i].type, &err) == 0) {
 			/* accept-new wrote it after the file as it was, and
 			 * the next run finds it */
 			if (!fz_kept(fd, data, size))

@@ -221,6 +221,22 @@ rec_flow_new(const char *run, int id, enum flow_kind kind, enum flow_node node,
 	return rec;
 }
 
+json_t *
+rec_mesh_flow_new(const char *run, int id, enum flow_kind kind,
+    enum flow_node node, const char *client, const char *server,
+    const char *target, int round)
+{
+	json_t *rec =
+	    rec_flow_new(run, id, kind, node, client, server, target, 0);
+
+	if (rec != NULL &&
+	    json_object_set_new(rec, "round", json_integer(round)) != 0) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return rec;
+}
+
 int
 rec_write(FILE *fp, const json_t *rec, struct vmtp_err *err)
 {

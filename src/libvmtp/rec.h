@@ -90,6 +90,14 @@ json_t *rec_flow_new(const char *run, int id, enum flow_kind kind,
     const char *target, int bidirectional);
 
 /*
+ * rec_flow_new() of one way of a mesh pair (one direction, never
+ * bidirectional) with the pair's ROUND (SPEC §4 "round"), or NULL.
+ */
+json_t *rec_mesh_flow_new(const char *run, int id, enum flow_kind kind,
+    enum flow_node node, const char *client, const char *server,
+    const char *target, int round);
+
+/*
  * Writes REC as one compact line to FP and flushes it.  Returns 0, or -1
  * with ERR set when writing fails.  REC is borrowed.
  */

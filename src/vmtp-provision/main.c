@@ -101,9 +101,6 @@ enum {
 	OPT_MESH
 };
 
-/* --mesh all: every --host, or every compute host. */
-#define MESH_ALL CLOUD_MESH_ALL
-
 /* Nova's limit for user data, base64-encoded (bytes). */
 #define USER_DATA_MAX 65535
 
@@ -213,7 +210,7 @@ struct opts {
 	const char *tag;
 	int policy;
 	int inter_node_only;
-	int mesh; /* --mesh: hosts in the mesh, MESH_ALL; 0: no mesh */
+	int mesh; /* --mesh: hosts in the mesh, CLOUD_MESH_ALL; 0: no mesh */
 	int verbosity;
 	struct host hosts[MAX_HOSTS];
 	int n_hosts;
@@ -362,7 +359,7 @@ parse_opt(int ch, struct opts *o, struct vmtp_err *err)
 		long long n;
 
 		if (strcmp(optarg, "all") == 0) {
-			o->mesh = MESH_ALL;
+			o->mesh = CLOUD_MESH_ALL;
 			return 0;
 		}
 		if (cli_parse_long("--mesh", optarg, 2, MAX_HOSTS, &n, err) !=
@@ -418,7 +415,7 @@ check_mesh(struct opts *o, struct vmtp_err *err)
 			    "--hypervisor does not go with it");
 		return 0;
 	}
-	if (o->mesh == MESH_ALL)
+	if (o->mesh == CLOUD_MESH_ALL)
 		o->mesh = hosts;
 	if (o->mesh > hosts || o->mesh < 2)
 		return err_set(err, VMTP_EXIT_USAGE,
@@ -689,19 +686,14 @@ mesh_flows(const char *run, const struct opts *o, struct vmtp_err *err)
 			int c = way == 0 ? pairs[i].a : pairs[i].b;
 			int sv = way == 0 ? pairs[i].b : pairs[i].a;
 			char client[32], server[32];
-			json_t *rec;
 
 			snprintf(client, sizeof(client), "host%d", c + 1);
 			snprintf(server, sizeof(server), "host%d", sv + 1);
-			rec = rec_flow_new(run, ++flow, FLOW_KIND_NATIVE_INTER,
-			    FLOW_NODE_ANY, client, server, o->hosts[sv].ip, 0);
-			if (rec != NULL &&
-			    json_object_set_new(rec, "round",
-			        json_integer(pairs[i].round)) != 0) {
-				json_decref(rec);
-				rec = NULL;
-			}
-			if (emit(rec, err) < 0)
+			if (emit(rec_mesh_flow_new(run, ++flow,
+			             FLOW_KIND_NATIVE_INTER, FLOW_NODE_ANY,
+			             client, server, o->hosts[sv].ip,
+			             pairs[i].round),
+			        err) < 0)
 				goto out;
 		}
 	}

@@ -139,17 +139,12 @@ write_mesh_flows(struct cloud *c, struct vmtp_err *err)
 			    &c->vms[way ? pairs[i].a : pairs[i].b];
 			int intra = strcmp(or_empty(cl->host_key),
 			                or_empty(sv->host_key)) == 0;
-			json_t *rec = rec_flow_new(c->tag, ++id, FLOW_KIND_L2,
-			    intra ? FLOW_NODE_INTRA : FLOW_NODE_INTER, cl->name,
-			    sv->name, or_empty(sv->ip), 0);
-
-			if (rec != NULL &&
-			    json_object_set_new(rec, "round",
-			        json_integer(pairs[i].round)) != 0) {
-				json_decref(rec);
-				rec = NULL;
-			}
-			if (emit(c, rec, err) != 0)
+			if (emit(c,
+			        rec_mesh_flow_new(c->tag, ++id, FLOW_KIND_L2,
+			            intra ? FLOW_NODE_INTRA : FLOW_NODE_INTER,
+			            cl->name, sv->name, or_empty(sv->ip),
+			            pairs[i].round),
+			        err) != 0)
 				return -1;
 		}
 	return 0;

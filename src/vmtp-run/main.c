@@ -719,7 +719,6 @@ run_batch(struct run_ctx *ctx, json_t *const *f, size_t n, struct vmtp_err *err)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (i = 0; i < n && rc == 0; i++) {
 		it[i].ctx = ctx;
-		it[i].err = (struct vmtp_err)VMTP_ERR_INIT;
 		it[i].job = flow_prepare(ctx, f[i], err);
 		if (it[i].job == NULL)
 			rc = -1;

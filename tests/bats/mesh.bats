@@ -240,3 +240,27 @@ overlaps() {
 	run -2 --separate-stderr vmtp-run --concurrency 0 "$BATS_TEST_TMPDIR/topo.ndjson"
 	[[ $stderr == *"--concurrency"* ]]
 }
+
+@test "bin/vmtp --mesh all --concurrency 1 --openmetrics: the original's command line measures a mesh" {
+	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+	unset OS_AUTH_URL OS_CLOUD
+	run -0 --separate-stderr "$VMTP_ROOT/bin/vmtp" --host "root@$(nsh_ip 1)" \
+		--host "root@$(nsh_ip 2)" --host "root@$(nsh_ip 3)" \
+		--ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$NSH_DIR/known_hosts" \
+		--mesh all --concurrency 1 --openmetrics "$BATS_TEST_TMPDIR/vmtp.prom" \
+		-t 1 --protocols TI --tcpbuf 65536 --icmp_pkt_sizes 64 --ping-interval 0.2
+	# the summary is the mesh's matrices, then where the files are
+	[[ $output == *"Mesh of 3 hosts: TCP Gbps"* ]]
+	[[ $output == *"Mesh: ICMP RTT ms"* ]]
+	d=$(sed -n 's/^Result: \(.*\)\/result.json$/\1/p' <<< "$output")
+	[ "$(jq -s '[.[] | select(.type == "flow")] | length' "$d/topology.ndjson")" = 6 ]
+	jq -s -e '[.[] | select(.type == "flow")] | all(.round >= 1 and .round <= 3)' "$d/topology.ndjson"
+	jq -s -e '[.[] | select(.type == "sample" and .protocol == "TCP")]
+	    | (map(.flow) | unique | length) == 6 and all(.error == null)' \
+		"$d/samples.ndjson"
+	# one pair at a time
+	[ "$(overlaps "$d/samples.ndjson")" = 1 ]
+	# every flow's throughput in the metrics, one series each
+	[ "$(grep -c '^vmtp_throughput_bytes_per_second{' "$BATS_TEST_TMPDIR/vmtp.prom")" = 6 ]
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/vmtp.prom")" = "# EOF" ]
+}

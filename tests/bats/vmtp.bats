@@ -122,6 +122,10 @@ has() {
 		"--hostkey-policy accept-new|provision run|[--hostkey-policy][accept-new]"
 		"--host u@192.0.2.1|provision|[--host][u@192.0.2.1]"
 		"--host u@192.0.2.1::eth5|provision|[--host][u@192.0.2.1:eth5]"
+		"--mesh all|provision|[--mesh][all]"
+		"--mesh=3|provision|[--mesh][3]"
+		"--concurrency 2|run|[--concurrency][2]"
+		"--openmetrics $BATS_TEST_TMPDIR/m.prom|collect|[--openmetrics][$BATS_TEST_TMPDIR/m.prom]"
 	)
 	for row in "${rows[@]}"; do
 		IFS='|' read -r typed progs want <<<"$row"

@@ -203,5 +203,9 @@ print(json.dumps([str(x) for x in c + [n]], separators=(",", ":")))' "$MINICLOUD
 	run -2 --separate-stderr vmtp-provision -c "$cfg" --tag $T --mesh 3 --mesh-path l3
 	[[ $stderr == *"internal_cidr: 'nowhere' is not an IPv4 network (a.b.c.d/1 to /30) to continue from"* ]]
 	[ "$(jq -s '[.[] | select(.type == "resource" and .created)] | length' <<< "$output")" -eq 0 ]
+	{ grep -v '^internal_cidr:' "$MINICLOUD_DIR/vmtp.yaml"; echo "internal_cidr: ['10.0.0.0/24', '255.255.255.0/24']"; } > "$cfg"
+	run -2 --separate-stderr vmtp-provision -c "$cfg" --tag $T --mesh 3 --mesh-path l3
+	[[ $stderr == *"internal_cidr: no room for 3 networks after 255.255.255.0/24"* ]]
+	[ "$(jq -s '[.[] | select(.type == "resource" and .created)] | length' <<< "$output")" -eq 0 ]
 	[ "$(snapshot)" = "$BASE" ]
 }

@@ -354,7 +354,7 @@ reuse_network(struct cloud *c, int i, const json_t *item, struct vmtp_err *err)
 static int
 cidr4_parse(const char *s, uint64_t *base, uint64_t *size)
 {
-	const char *slash = strchr(s, '/');
+	const char *slash = s != NULL ? strchr(s, '/') : NULL;
 	char addr[INET_ADDRSTRLEN];
 	struct in_addr a;
 	char *end;
@@ -400,7 +400,8 @@ subnet_cidr(struct cloud *c, int i, struct vmtp_err *err)
 			err_set(err, VMTP_EXIT_USAGE,
 			    "internal_cidr: '%s' is not an IPv4 network "
 			    "(a.b.c.d/1 to /30) to continue from",
-			    json_string_value(json_array_get(list, k)));
+			    or_empty(
+			        json_string_value(json_array_get(list, k))));
 			return NULL;
 		}
 	/* the blocks after the last entry, of its size, none overlapping
@@ -438,10 +439,9 @@ subnet_cidr(struct cloud *c, int i, struct vmtp_err *err)
 static int
 make_subnet(struct cloud *c, int i, int v6, struct vmtp_err *err)
 {
-	const char *cidr_key = v6 ? "internal_cidr_v6" : "internal_cidr";
 	json_t *dns = cfg_get(c->o->cfg, "dns_nameservers");
 	const json_t *cidr6 =
-	    json_array_get(cfg_get(c->o->cfg, cidr_key), (size_t)i);
+	    json_array_get(cfg_get(c->o->cfg, "internal_cidr_v6"), (size_t)i);
 	char *cidr = NULL;
 	/* "subnet", any int and "-v6" fit */
 	char suffix[32];
@@ -451,8 +451,8 @@ make_subnet(struct cloud *c, int i, int v6, struct vmtp_err *err)
 	int own;
 
 	if (v6 && !json_is_string(cidr6))
-		return err_set(err, VMTP_EXIT_USAGE, "%s has no entry %d",
-		    cidr_key, i + 1);
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "internal_cidr_v6 has no entry %d", i + 1);
 	cidr = v6 ? str_fmt(err, "%s", json_string_value(cidr6))
 	          : subnet_cidr(c, i, err);
 	if (cidr == NULL)

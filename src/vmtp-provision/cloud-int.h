@@ -31,8 +31,11 @@
 
 /* The VMTP topology's 5 VMs, or a mesh of up to 64 (--mesh). */
 #define MAX_VMS 64
-/* Networks and subnets a run makes: two of each, and two IPv6 subnets. */
-#define MAX_UNTAGGED 6
+/* The networks of a run: two, or one per VM of a mesh (--mesh-path l3). */
+#define MAX_NETS MAX_VMS
+/* Networks and subnets a run makes: a network and an IPv4 subnet each,
+ * and the VMTP topology's two IPv6 subnets. */
+#define MAX_UNTAGGED (2 * MAX_NETS + 2)
 /* Requests in flight at once: the steps of one stage (rules, VMs, floating
  * IPs) fit, and an API server is not flooded. */
 #define MAX_WORKERS 8
@@ -52,8 +55,8 @@
 struct vm {
 	char *name;       /* <tag>-server, -client1, ... (vm_name_*) */
 	const char *role; /* server or client */
-	int net;          /* 0: first network, 1: second */
-	int intra;        /* wanted on the server's host */
+	int net;   /* 0: first network, 1: second; a mesh VM's own (l3) */
+	int intra; /* wanted on the server's host */
 	char *id;
 	char *ip;       /* fixed IP */
 	char *ipv6;     /* fixed IPv6 address (ipv6_mode), or NULL */
@@ -108,18 +111,18 @@ struct cloud {
 	char *known_hosts;
 	char *sg_id;
 	char *sg_name;
-	char *net_id[2];
-	char *net_name[2];
-	char *subnet_id[2];
-	char *subnet6_id[2]; /* the IPv6 subnets (ipv6_mode) */
-	int nodhcp[2];       /* the (reused) IPv4 subnet has DHCP disabled */
+	char *net_id[MAX_NETS];
+	char *net_name[MAX_NETS];
+	char *subnet_id[MAX_NETS];
+	char *subnet6_id[MAX_NETS]; /* the IPv6 subnets (ipv6_mode) */
+	int nodhcp[MAX_NETS]; /* the (reused) IPv4 subnet has DHCP disabled */
 	char *router;
 	char *group_id; /* the mesh's anti-affinity server group, or NULL */
 	char *encap;    /* the first network's provider:network_type (admin) */
 	json_t *hosts;  /* ["zone:host", ...] of the compute hosts, maybe [] */
 	struct vm vms[MAX_VMS];
 	int nvm;
-	int nets;       /* 1 or 2 */
+	int nets;       /* 1 or 2; a mesh's VMs with --mesh-path l3 */
 	int sg_created; /* the security group is this run's: add rules */
 	/* networks and subnets made before the boot are tagged while the VMs
 	 * boot (their description carries the run tag meanwhile): coll and
@@ -313,6 +316,16 @@ int make_secgroup(struct cloud *c, int unused, struct vmtp_err *err);
  * their IPv6 twins (ethertype IPv6, ICMPv6 for ICMP) from N_SG_RULES to
  * 2 * N_SG_RULES. */
 int make_rule(struct cloud *c, int i, struct vmtp_err *err);
+
+/*
+ * The IPv4 CIDR of network I (a new string): internal_cidr's entry I, or,
+ * for a mesh with --mesh-path l3 past the list's end, the blocks that
+ * follow its last entry, of that size, skipping any that overlaps an entry
+ * (192.168.2.0/24, then 192.168.3.0/24, ...).  Returns NULL with ERR set
+ * (VMTP_EXIT_USAGE: no such entry, an entry that is not an IPv4 network to
+ * continue from, or no room left; or out of memory).
+ */
+char *subnet_cidr(struct cloud *c, int i, struct vmtp_err *err);
 
 /* Network I and its subnet (and IPv6 subnet with ipv6_mode): the
  * configured ones reused, else created. */

@@ -123,10 +123,7 @@ cloud_clear(struct cloud *c)
 {
 	char **s[] = {&c->ext_net, &c->image, &c->flavor, &c->keypair,
 	    &c->server_name, &c->client_name, &c->key_path, &c->known_hosts,
-	    &c->sg_id, &c->sg_name, &c->net_id[0], &c->net_id[1],
-	    &c->net_name[0], &c->net_name[1], &c->subnet_id[0],
-	    &c->subnet_id[1], &c->subnet6_id[0], &c->subnet6_id[1], &c->router,
-	    &c->group_id, &c->encap};
+	    &c->sg_id, &c->sg_name, &c->router, &c->group_id, &c->encap};
 	size_t k;
 	int i;
 
@@ -134,6 +131,12 @@ cloud_clear(struct cloud *c)
 		os_session_free(c->workers[i].s);
 	for (k = 0; k < sizeof(s) / sizeof(s[0]); k++)
 		free(*s[k]);
+	for (i = 0; i < MAX_NETS; i++) {
+		free(c->net_id[i]);
+		free(c->net_name[i]);
+		free(c->subnet_id[i]);
+		free(c->subnet6_id[i]);
+	}
 	for (i = 0; i < MAX_VMS; i++) {
 		struct vm *v = &c->vms[i];
 

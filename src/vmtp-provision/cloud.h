@@ -25,9 +25,12 @@ struct cloud_opts {
 	int inter_node_only;
 	int same_network_only;
 	/* --mesh: this many VMs (CLOUD_MESH_ALL: one per compute host), one
-	 * network, every pair measured both ways in rounds; 0: the VMTP
-	 * topology */
+	 * network (or one each: mesh_l3), every pair measured both ways in
+	 * rounds; 0: the VMTP topology */
 	int mesh;
+	/* --mesh-path l3: each mesh VM on a network of its own, all on the
+	 * run's router, and the flows between them through it */
+	int mesh_l3;
 	const char *reuse_network; /* provider network name, or NULL */
 	const char *vnic_type;     /* normal, direct, macvtap; NULL: normal */
 	/* slaac, dhcpv6-stateful or dhcpv6-stateless: an IPv6 subnet beside

@@ -43,8 +43,8 @@ static const char synopsis[] =
     "usage: vmtp-provision [-hqv] [-c config] [-r openrc] [--os-cloud name]\n"
     "                      [--insecure] [--availability-zone zone]\n"
     "                      [--hypervisor [zone:]host] [--inter-node-only]\n"
-    "                      [--mesh N|all] [--same-network-only]\n"
-    "                      [--reuse-network name]\n"
+    "                      [--mesh N|all] [--mesh-path l2|l3]\n"
+    "                      [--same-network-only] [--reuse-network name]\n"
     "                      [--vnic-type normal|direct|macvtap] "
     "[--keep-on-error]\n"
     "                      [--delete-image-after-run]\n"
@@ -98,7 +98,8 @@ enum {
 	OPT_NO_DHCP,
 	OPT_CONFIG_DRIVE,
 	OPT_USER_DATA,
-	OPT_MESH
+	OPT_MESH,
+	OPT_MESH_PATH
 };
 
 /* Nova's limit for user data, base64-encoded (bytes). */
@@ -131,6 +132,9 @@ static const struct opt options[] = {
     {OPT_NO_DHCP, "no-dhcp", NULL, "subnets without DHCP (--config-drive)"},
     {OPT_CONFIG_DRIVE, "config-drive", NULL, "VMs booted with a config drive"},
     {OPT_USER_DATA, "user-data", "file", "Nova user data for the VMs"},
+    {OPT_MESH_PATH, "mesh-path", "l2|l3",
+        "--mesh VMs on one network (l2, default), or\n"
+        "each on its own, through the router (l3)"},
     {OPT_DESC, "test-description", "text", "kept in the run record"},
     {OPT_IMAGE_URL, "vm-image-url", "url",
         "image to upload when image_name is missing"},
@@ -211,6 +215,7 @@ struct opts {
 	int policy;
 	int inter_node_only;
 	int mesh; /* --mesh: hosts in the mesh, CLOUD_MESH_ALL; 0: no mesh */
+	const char *mesh_path; /* --mesh-path: l2 or l3; NULL: not given */
 	int verbosity;
 	struct host hosts[MAX_HOSTS];
 	int n_hosts;
@@ -284,6 +289,7 @@ parse_opt(int ch, struct opts *o, struct vmtp_err *err)
 	static const char *const policies[] = {"strict", "accept-new", NULL};
 	static const char *const vnics[] = {
 	    "normal", "direct", "macvtap", NULL};
+	static const char *const paths[] = {"l2", "l3", NULL};
 
 	switch (ch) {
 	case 'c':
@@ -368,6 +374,11 @@ parse_opt(int ch, struct opts *o, struct vmtp_err *err)
 		o->mesh = (int)n;
 		break;
 	}
+	case OPT_MESH_PATH:
+		o->mesh_path = optarg;
+		return cli_parse_word("--mesh-path", optarg, paths, err) < 0
+		           ? -1
+		           : 0;
 	case OPT_KNOWN:
 		o->known_hosts = optarg;
 		break;
@@ -388,9 +399,16 @@ parse_opt(int ch, struct opts *o, struct vmtp_err *err)
 	return 0;
 }
 
+/* --mesh-path l3: each mesh VM on a network of its own. */
+static int
+mesh_l3(const struct opts *o)
+{
+	return o->mesh_path != NULL && strcmp(o->mesh_path, "l3") == 0;
+}
+
 /*
- * Checks --mesh against the other options of O.  Returns 0, or -1 with
- * ERR set (a usage error).
+ * Checks --mesh and --mesh-path against the other options of O.  Returns
+ * 0, or -1 with ERR set (a usage error).
  */
 static int
 check_mesh(struct opts *o, struct vmtp_err *err)
@@ -398,8 +416,13 @@ check_mesh(struct opts *o, struct vmtp_err *err)
 	int hosts = 0;
 	int i;
 
-	if (o->mesh == 0)
+	if (o->mesh == 0) {
+		if (o->mesh_path != NULL)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--mesh-path: the path of a mesh's flows: it "
+			    "needs --mesh");
 		return 0;
+	}
 	for (i = 0; i < o->n_hosts; i++) {
 		if (o->hosts[i].external)
 			return err_set(err, VMTP_EXIT_USAGE,
@@ -413,8 +436,16 @@ check_mesh(struct opts *o, struct vmtp_err *err)
 			return err_set(err, VMTP_EXIT_USAGE,
 			    "--mesh places one VM on each compute host: "
 			    "--hypervisor does not go with it");
+		if (mesh_l3(o) && o->same_network_only)
+			return err_set(err, VMTP_EXIT_USAGE,
+			    "--mesh-path l3 puts each VM on a network of its "
+			    "own: --same-network-only does not go with it");
 		return 0;
 	}
+	if (mesh_l3(o))
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mesh-path l3 crosses the run's Neutron router: native "
+		    "hosts have none (it is for a cloud mesh)");
 	if (o->mesh == CLOUD_MESH_ALL)
 		o->mesh = hosts;
 	if (o->mesh > hosts || o->mesh < 2)
@@ -900,6 +931,19 @@ cloud_settings(const struct opts *o, const json_t *cfg, struct cloud_opts *co,
 		    "--no-dhcp: Neutron takes no IPv6 mode (%s) on a subnet "
 		    "without DHCP",
 		    o->ipv6_mode != NULL ? "--ipv6-mode" : "ipv6_mode");
+	/* a provider network is the one network of the run */
+	if (mesh_l3(o) && (o->reuse_network != NULL ||
+	                      cfg_str(cfg, "reuse_network_name") != NULL)) {
+		if (o->reuse_network != NULL)
+			snprintf(where, sizeof(where), "--reuse-network");
+		else
+			config_where(o->config, "reuse_network_name", where,
+			    sizeof(where));
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--mesh-path l3 makes a network per VM: %s does not go "
+		    "with it",
+		    where);
+	}
 	if (file == NULL)
 		file = cfg_str(cfg, "user_data_file");
 	if (file != NULL &&
@@ -959,6 +1003,7 @@ cloud(int argc, char **argv, struct opts *o, struct cloud_opts *co,
 	co->hyper[1] = o->hyper[1];
 	co->inter_node_only = o->inter_node_only;
 	co->mesh = o->mesh;
+	co->mesh_l3 = mesh_l3(o);
 	co->same_network_only = o->same_network_only;
 	co->reuse_network = o->reuse_network != NULL
 	                        ? o->reuse_network

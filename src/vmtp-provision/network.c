@@ -4,9 +4,14 @@
  * networks and subnets, the router, the floating IPs and the VMs' ports.
  * A configured resource is reused; what the run makes is journalled.
  */
+#include <sys/socket.h>
 #include <sys/types.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,15 +346,103 @@ reuse_network(struct cloud *c, int i, const json_t *item, struct vmtp_err *err)
 	    c, "network", or_empty(c->net_id[i]), c->net_name[i], 0, NULL, err);
 }
 
-/* Creates subnet I of network I, with CIDR internal_cidr[I] (V6 0) or,
+/*
+ * Reads S, an IPv4 CIDR "a.b.c.d/len", into *BASE (the network's first
+ * address, host order, host bits cleared) and *SIZE (its addresses).
+ * Returns 0, or -1 when S is not one.
+ */
+static int
+cidr4_parse(const char *s, uint64_t *base, uint64_t *size)
+{
+	const char *slash = s != NULL ? strchr(s, '/') : NULL;
+	char addr[INET_ADDRSTRLEN];
+	struct in_addr a;
+	char *end;
+	long len;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	errno = 0;
+	len = strtol(slash + 1, &end, 10);
+	/* a subnet has room for a gateway and a VM */
+	if (inet_pton(AF_INET, addr, &a) != 1 || end == slash + 1 ||
+	    *end != '\0' || errno != 0 || len < 1 || len > 30)
+		return -1;
+	*size = (uint64_t)1 << (32 - len);
+	*base = (uint64_t)ntohl(a.s_addr) & ~(*size - 1);
+	return 0;
+}
+
+char *
+subnet_cidr(struct cloud *c, int i, struct vmtp_err *err)
+{
+	const json_t *list = cfg_get(c->o->cfg, "internal_cidr");
+	size_t n = json_array_size(list);
+	const json_t *cidr = json_array_get(list, (size_t)i);
+	uint64_t base, size, b, sz;
+	struct in_addr a;
+	char addr[INET_ADDRSTRLEN];
+	size_t k;
+	int at;
+
+	if (json_is_string(cidr))
+		return str_fmt(err, "%s", json_string_value(cidr));
+	if (!c->o->mesh_l3 || n == 0) {
+		err_set(err, VMTP_EXIT_USAGE, "internal_cidr has no entry %d",
+		    i + 1);
+		return NULL;
+	}
+	for (k = 0; k < n; k++)
+		if (cidr4_parse(json_string_value(json_array_get(list, k)), &b,
+		        &sz) != 0) {
+			err_set(err, VMTP_EXIT_USAGE,
+			    "internal_cidr: '%s' is not an IPv4 network "
+			    "(a.b.c.d/1 to /30) to continue from",
+			    or_empty(
+			        json_string_value(json_array_get(list, k))));
+			return NULL;
+		}
+	/* the blocks after the last entry, of its size, none overlapping
+	 * an entry of the list */
+	cidr4_parse(
+	    json_string_value(json_array_get(list, n - 1)), &base, &size);
+	for (at = (int)n; at <= i; at++) {
+		int clash;
+
+		do {
+			base += size;
+			clash = 0;
+			for (k = 0; k < n; k++) {
+				cidr4_parse(
+				    json_string_value(json_array_get(list, k)),
+				    &b, &sz);
+				clash |= base < b + sz && b < base + size;
+			}
+		} while (clash && base + size <= ((uint64_t)1 << 32));
+		if (base + size > ((uint64_t)1 << 32)) {
+			err_set(err, VMTP_EXIT_USAGE,
+			    "internal_cidr: no room for %d networks after %s",
+			    i + 1,
+			    json_string_value(json_array_get(list, n - 1)));
+			return NULL;
+		}
+	}
+	a.s_addr = htonl((uint32_t)base);
+	inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	return str_fmt(err, "%s/%d", addr, 32 - __builtin_ctzll(size));
+}
+
+/* Creates subnet I of network I, with CIDR subnet_cidr(I) (V6 0) or,
  * for its IPv6 subnet, internal_cidr_v6[I] and the IPv6 mode. */
 static int
 make_subnet(struct cloud *c, int i, int v6, struct vmtp_err *err)
 {
-	const char *cidr_key = v6 ? "internal_cidr_v6" : "internal_cidr";
 	json_t *dns = cfg_get(c->o->cfg, "dns_nameservers");
-	const json_t *cidr =
-	    json_array_get(cfg_get(c->o->cfg, cidr_key), (size_t)i);
+	const json_t *cidr6 =
+	    json_array_get(cfg_get(c->o->cfg, "internal_cidr_v6"), (size_t)i);
+	char *cidr = NULL;
 	/* "subnet", any int and "-v6" fit */
 	char suffix[32];
 	char *sub_name = NULL;
@@ -357,9 +450,13 @@ make_subnet(struct cloud *c, int i, int v6, struct vmtp_err *err)
 	json_t *item;
 	int own;
 
-	if (!json_is_string(cidr))
-		return err_set(err, VMTP_EXIT_USAGE, "%s has no entry %d",
-		    cidr_key, i + 1);
+	if (v6 && !json_is_string(cidr6))
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "internal_cidr_v6 has no entry %d", i + 1);
+	cidr = v6 ? str_fmt(err, "%s", json_string_value(cidr6))
+	          : subnet_cidr(c, i, err);
+	if (cidr == NULL)
+		return -1;
 	snprintf(suffix, sizeof(suffix), "subnet%d%s", i + 1, v6 ? "-v6" : "");
 	own = pick_name(c,
 	    v6 ? "internal_subnet_name_v6" : "internal_subnet_name", i, suffix,
@@ -378,16 +475,16 @@ make_subnet(struct cloud *c, int i, int v6, struct vmtp_err *err)
 	}
 	if (own < 0) {
 		free(sub_name);
+		free(cidr);
 		return -1;
 	}
 	/* copies: steps on other threads read the configuration too, and a
 	 * reference count is not to be shared between them; "o" steals the
 	 * list, also when json_pack fails */
 	dns = dns != NULL && !v6 ? json_deep_copy(dns) : json_array();
-	attrs =
-	    json_pack("{s:s, s:i, s:s, s:o, s:b}", "network_id", c->net_id[i],
-	        "ip_version", v6 ? 6 : 4, "cidr", json_string_value(cidr),
-	        "dns_nameservers", dns, "enable_dhcp", !c->o->no_dhcp);
+	attrs = json_pack("{s:s, s:i, s:s, s:o, s:b}", "network_id",
+	    c->net_id[i], "ip_version", v6 ? 6 : 4, "cidr", cidr,
+	    "dns_nameservers", dns, "enable_dhcp", !c->o->no_dhcp);
 	/* Neutron takes an IPv6 mode on a subnet with DHCP only (main.c
 	 * refuses --no-dhcp with it) */
 	if (attrs != NULL && v6 &&
@@ -401,6 +498,7 @@ make_subnet(struct cloud *c, int i, int v6, struct vmtp_err *err)
 	item = neutron_create(c, "subnets", "subnet", "subnet", sub_name, attrs,
 	    v6 ? &c->subnet6_id[i] : &c->subnet_id[i], err);
 	free(sub_name);
+	free(cidr);
 	json_decref(item);
 	return item != NULL ? 0 : -1;
 }

@@ -120,14 +120,17 @@ write_vm_flows(struct cloud *c, int v6, int *id, struct vmtp_err *err)
 
 /*
  * The flows of a mesh: every pair of VMs (mesh.h) both ways, to the
- * server VM's fixed IP on their one network, each with its pair's round,
- * labelled by the placement read back.
+ * server VM's fixed IP on their one network (or, with --mesh-path l3, on
+ * its own network, through the router: the original's different-network
+ * fixed-IP flow), each with its pair's round, labelled by the placement
+ * read back.
  */
 static int
 write_mesh_flows(struct cloud *c, struct vmtp_err *err)
 {
 	struct mesh_pair pairs[MAX_VMS * (MAX_VMS - 1) / 2];
 	int n = mesh_pairs(c->nvm, pairs);
+	enum flow_kind kind = c->o->mesh_l3 ? FLOW_KIND_L3_FIXED : FLOW_KIND_L2;
 	int id = 0;
 	int i, way;
 
@@ -140,7 +143,7 @@ write_mesh_flows(struct cloud *c, struct vmtp_err *err)
 			int intra = strcmp(or_empty(cl->host_key),
 			                or_empty(sv->host_key)) == 0;
 			if (emit(c,
-			        rec_mesh_flow_new(c->tag, ++id, FLOW_KIND_L2,
+			        rec_mesh_flow_new(c->tag, ++id, kind,
 			            intra ? FLOW_NODE_INTRA : FLOW_NODE_INTER,
 			            cl->name, sv->name, or_empty(sv->ip),
 			            pairs[i].round),

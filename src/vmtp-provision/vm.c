@@ -34,13 +34,17 @@ vm_addr(const struct vm *v)
 
 /*
  * Plans a mesh: O->mesh VMs (one per compute host for CLOUD_MESH_ALL),
- * named as clients, all on the first network; VM i on compute host i when
- * the hosts are known.  Returns 0, or -1 with ERR set.
+ * named as clients, all on the first network, or with --mesh-path l3 VM i
+ * on network i (whose CIDRs are checked now, before anything is made); VM
+ * i on compute host i when the hosts are known.  Returns 0, or -1 with ERR
+ * set.
  */
 static int
 plan_mesh(struct cloud *c, struct vmtp_err *err)
 {
 	size_t nh = json_array_size(c->hosts);
+	size_t listed = json_array_size(cfg_get(c->o->cfg, "internal_cidr"));
+	char *last;
 	int n = c->o->mesh;
 	int i;
 
@@ -69,8 +73,22 @@ plan_mesh(struct cloud *c, struct vmtp_err *err)
 			return -1;
 		v->role = "mesh";
 		v->host = nh > 0 ? i : -1;
+		v->net = c->o->mesh_l3 ? i : 0;
 	}
 	c->nvm = n;
+	if (!c->o->mesh_l3)
+		return 0;
+	c->nets = n;
+	/* the last network's CIDR is the furthest from the list (main.c
+	 * refuses a reused network with l3) */
+	last = subnet_cidr(c, n - 1, err);
+	if (last == NULL)
+		return -1;
+	if ((size_t)n > listed)
+		log_info("--mesh-path l3: %d networks; internal_cidr names "
+		         "%zu, the others take the blocks after it, up to %s",
+		    n, listed, last);
+	free(last);
 	return 0;
 }
 

@@ -124,6 +124,7 @@ has() {
 		"--host u@192.0.2.1::eth5|provision|[--host][u@192.0.2.1:eth5]"
 		"--mesh all|provision|[--mesh][all]"
 		"--mesh=3|provision|[--mesh][3]"
+		"--mesh all --mesh_path l3|provision|[--mesh][all][--mesh-path][l3]"
 		"--concurrency 2|run|[--concurrency][2]"
 		"--openmetrics $BATS_TEST_TMPDIR/m.prom|collect|[--openmetrics][$BATS_TEST_TMPDIR/m.prom]"
 	)

@@ -292,6 +292,100 @@ find_rec(const json_t *records, const char *run, const char *type,
 	return NULL;
 }
 
+/*
+ * What assembling one run looks up per flow, found in one pass over the
+ * records (a mesh of 64 hosts has 4032 flows: a scan of the records per
+ * flow took seconds).  Each maps a key to the first record, in record
+ * order, that find_rec() would find; values are borrowed from the records.
+ */
+struct doc_index {
+	json_t *flow_recs; /* flow id (decimal) -> its flow record */
+	json_t *hosts;     /* name -> host record */
+	json_t *infos;     /* host -> host_info record */
+	json_t *mcast;     /* flow id -> its first Multicast sample with an
+	                      address */
+	json_t *flows;     /* flow id -> the document's flow */
+};
+
+static void
+index_clear(struct doc_index *x)
+{
+	json_decref(x->flow_recs);
+	json_decref(x->hosts);
+	json_decref(x->infos);
+	json_decref(x->mcast);
+	json_decref(x->flows);
+}
+
+/* Maps KEY to R in MAP unless it is there.  Returns 0, or -1. */
+static int
+index_add(json_t *map, const char *key, json_t *r)
+{
+	if (key == NULL || json_object_get(map, key) != NULL)
+		return 0;
+	return json_object_set(map, key, r);
+}
+
+/* Fills X from the RECORDS of run RUN.  Returns 0, or -1 when out of
+ * memory. */
+static int
+index_build(struct doc_index *x, const json_t *records, const char *run)
+{
+	json_t *r;
+	size_t i;
+
+	x->flow_recs = json_object();
+	x->hosts = json_object();
+	x->infos = json_object();
+	x->mcast = json_object();
+	x->flows = json_object();
+	if (x->flow_recs == NULL || x->hosts == NULL || x->infos == NULL ||
+	    x->mcast == NULL || x->flows == NULL)
+		return -1;
+	json_array_foreach ((json_t *)records, i, r) {
+		const char *t = rec_type(r);
+		const char *rr = json_string_value(json_object_get(r, "run"));
+		const char *p =
+		    json_string_value(json_object_get(r, "protocol"));
+		char id[32];
+		int rc = 0;
+
+		if (t == NULL ||
+		    (run != NULL && rr != NULL && strcmp(run, rr) != 0))
+			continue;
+		if (strcmp(t, "flow") == 0) {
+			snprintf(id, sizeof(id), "%lld",
+			    (long long)json_integer_value(
+			        json_object_get(r, "id")));
+			rc = index_add(x->flow_recs, id, r);
+		} else if (strcmp(t, "host") == 0)
+			rc = index_add(x->hosts,
+			    json_string_value(json_object_get(r, "name")), r);
+		else if (strcmp(t, "host_info") == 0)
+			rc = index_add(x->infos,
+			    json_string_value(json_object_get(r, "host")), r);
+		else if (strcmp(t, "sample") == 0 && p != NULL &&
+		         strcmp(p, "Multicast") == 0 &&
+		         json_is_string(
+		             json_object_get(r, "multicast_address"))) {
+			snprintf(id, sizeof(id), "%lld",
+			    (long long)json_integer_value(
+			        json_object_get(r, "flow")));
+			rc = index_add(x->mcast, id, r);
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The record KEY maps to in MAP (borrowed), or NULL; KEY may be NULL. */
+static json_t *
+index_get(const json_t *map, const char *key)
+{
+	return key != NULL ? json_object_get(map, key) : NULL;
+}
+
 /* Sets KEY of DST to SRC's field SKEY (borrowed) when SRC has it. */
 static int
 set_from(json_t *dst, const char *key, const json_t *src, const char *skey)
@@ -341,60 +435,33 @@ set_ip_from(json_t *flow, const json_t *client, const char *target)
 
 /*
  * Sets the flow-level "multicast_address" of FLOW, as the original writes
- * it, from the first Multicast sample of flow ID in RECORDS that has one.
+ * it, from the first Multicast sample of flow ID (a decimal) that has one.
  */
 static int
-set_multicast(
-    json_t *flow, const json_t *records, const char *run, json_int_t id)
+set_multicast(json_t *flow, const struct doc_index *x, const char *id)
 {
-	json_t *r;
-	size_t i;
-
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-		const char *p =
-		    json_string_value(json_object_get(r, "protocol"));
-
-		if (t != NULL && strcmp(t, "sample") == 0 && p != NULL &&
-		    strcmp(p, "Multicast") == 0 &&
-		    json_integer_value(json_object_get(r, "flow")) == id &&
-		    json_is_string(json_object_get(r, "multicast_address")) &&
-		    (rr == NULL || run == NULL || strcmp(rr, run) == 0))
-			return set_from(
-			    flow, "multicast_address", r, "multicast_address");
-	}
-	return 0;
+	return set_from(flow, "multicast_address", index_get(x->mcast, id),
+	    "multicast_address");
 }
 
-/* Finds or creates the document flow for flow id ID.  Borrowed, or NULL. */
+/* Finds or creates the document flow for flow id ID, its records found
+ * with X.  Borrowed, or NULL. */
 static json_t *
-doc_flow(json_t *flows, json_t *ids, const json_t *records, const char *run,
-    json_int_t id)
+doc_flow(json_t *flows, struct doc_index *x, json_int_t id)
 {
 	json_t *flow = NULL;
-	json_t *frec = NULL;
+	json_t *frec;
 	json_t *client;
 	json_t *server;
 	json_t *info;
-	json_t *r;
-	size_t i;
+	char key[32];
 	char desc[32];
 
-	json_array_foreach (ids, i, r)
-		if (json_integer_value(r) == id)
-			return json_array_get(flows, i);
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-
-		if (t != NULL && strcmp(t, "flow") == 0 &&
-		    json_integer_value(json_object_get(r, "id")) == id &&
-		    (rr == NULL || run == NULL || strcmp(rr, run) == 0)) {
-			frec = r;
-			break;
-		}
-	}
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	flow = json_object_get(x->flows, key);
+	if (flow != NULL)
+		return flow;
+	frec = json_object_get(x->flow_recs, key);
 	snprintf(desc, sizeof(desc), "flow %lld", (long long)id);
 	flow = json_object();
 	if (flow == NULL ||
@@ -402,14 +469,14 @@ doc_flow(json_t *flows, json_t *ids, const json_t *records, const char *run,
 	        frec != NULL ? json_incref(json_object_get(frec, "desc"))
 	                     : json_string(desc)) != 0)
 		goto fail;
-	client = find_rec(records, run, "host", "name",
-	    json_string_value(json_object_get(frec, "client")));
-	server = find_rec(records, run, "host", "name",
-	    json_string_value(json_object_get(frec, "server")));
-	info = find_rec(records, run, "host_info", "host",
-	    json_string_value(json_object_get(frec, "client")));
+	client = index_get(
+	    x->hosts, json_string_value(json_object_get(frec, "client")));
+	server = index_get(
+	    x->hosts, json_string_value(json_object_get(frec, "server")));
+	info = index_get(
+	    x->infos, json_string_value(json_object_get(frec, "client")));
 	if (info == NULL)
-		info = find_rec(records, run, "host_info", "host",
+		info = index_get(x->infos,
 		    json_string_value(json_object_get(frec, "server")));
 	if (set_ip_from(flow, client,
 	        json_string_value(json_object_get(frec, "target"))) != 0 ||
@@ -419,9 +486,9 @@ doc_flow(json_t *flows, json_t *ids, const json_t *records, const char *run,
 	    set_from(flow, "distro_id", info, "distro_id") != 0 ||
 	    set_from(flow, "distro_version", info, "distro_version") != 0 ||
 	    set_from(flow, "round", frec, "round") != 0 ||
-	    set_multicast(flow, records, run, id) != 0 ||
+	    set_multicast(flow, x, key) != 0 ||
 	    json_object_set_new(flow, "results", json_array()) != 0 ||
-	    json_array_append_new(ids, json_integer(id)) != 0)
+	    json_object_set(x->flows, key, flow) != 0)
 		goto fail;
 	if (json_array_append_new(flows, flow) != 0)
 		return NULL;
@@ -437,13 +504,13 @@ assemble_one(const json_t *records, const char *run)
 {
 	json_t *doc = json_object();
 	json_t *flows = json_array();
-	json_t *ids = json_array();
+	struct doc_index x = {0};
 	json_t *out = NULL;
 	json_t *runrec;
 	json_t *r;
 	size_t i;
 
-	if (doc == NULL || flows == NULL || ids == NULL)
+	if (doc == NULL || flows == NULL || index_build(&x, records, run) != 0)
 		goto out;
 	runrec = find_rec(records, NULL, "run", "run", run);
 	if (runrec != NULL) {
@@ -467,7 +534,7 @@ assemble_one(const json_t *records, const char *run)
 		    (rr != NULL) != (run != NULL) ||
 		    (rr != NULL && strcmp(rr, run) != 0))
 			continue;
-		if (doc_flow(flows, ids, records, run,
+		if (doc_flow(flows, &x,
 		        json_integer_value(json_object_get(r, "id"))) == NULL)
 			goto out;
 	}
@@ -480,8 +547,8 @@ assemble_one(const json_t *records, const char *run)
 		    (rr != NULL) != (run != NULL) ||
 		    (rr != NULL && strcmp(rr, run) != 0))
 			continue;
-		flow = doc_flow(flows, ids, records, run,
-		    json_integer_value(json_object_get(r, "flow")));
+		flow = doc_flow(
+		    flows, &x, json_integer_value(json_object_get(r, "flow")));
 		if (flow == NULL || add_result(json_object_get(flow, "results"),
 		                        r, stream_only) != 0)
 			goto out;
@@ -518,7 +585,7 @@ assemble_one(const json_t *records, const char *run)
 out:
 	json_decref(doc);
 	json_decref(flows);
-	json_decref(ids);
+	index_clear(&x);
 	return out;
 }
 

@@ -227,7 +227,8 @@ int mem_close(FILE *mem, char **buf);
 /*
  * A column chart: categories grouped on x, one column per series; or,
  * when NPOINTS is not 0, a line chart: seconds 1..NPOINTS on x, one line
- * per series (CATS and FAILED unused, VALUES nser * npoints, line-major).
+ * per series (CATS and FAILED unused, VALUES nser * npoints, line-major);
+ * or a trend panel; or a mesh heat map.
  */
 struct plot {
 	size_t ncat;
@@ -246,7 +247,14 @@ struct plot {
 	int trend;
 	double band[3];
 	const char *const *xtics;
+	/* a mesh heat map (MESH not NULL): its TCP Gbps, or its RTT when
+	 * RTT; the size is the map's own (WIDTH and HEIGHT unused) */
+	const struct chart_mesh *mesh;
+	int rtt;
 };
+
+/* The width in pixels of heat map P (its MESH set). */
+int plot_heat_width(const struct plot *p);
 
 /* The colours of series 1, 2, ... (they repeat after PLOT_NCOLOURS). */
 #define PLOT_NCOLOURS 8

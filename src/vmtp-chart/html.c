@@ -13,6 +13,7 @@
 #include "libvmtp/err.h"
 
 #include "chart.h"
+#include "mesh.h"
 
 /* build/vmtp-chart/assets.c, made from share/html by mk/embed.sh */
 extern const char asset_report_html[];
@@ -58,8 +59,22 @@ row_keys(FILE *fp, const struct chart_row *row)
 	fputs("\">", fp);
 }
 
+/* Whether row R of T is shown when ONLY_BAD: an error, or a FAILED flow. */
+static int
+row_bad(const struct chart_table *t, size_t r)
+{
+	const struct chart_row *row = &t->rows[r];
+
+	return row->error ||
+	       (t->verdict > 0 &&
+	           strcmp(row->cells[t->verdict - 1], "FAILED") == 0);
+}
+
+/* Writes table T with CLASS; with ONLY_BAD, only its errors and FAILED
+ * flows. */
 static void
-table_write(FILE *fp, const struct chart_table *t, const char *class)
+table_rows(
+    FILE *fp, const struct chart_table *t, const char *class, int only_bad)
 {
 	const char *prev = NULL;
 	size_t r;
@@ -75,6 +90,8 @@ table_write(FILE *fp, const struct chart_table *t, const char *class)
 	for (r = 0; r < t->nrows; r++) {
 		const struct chart_row *row = &t->rows[r];
 
+		if (only_bad && !row_bad(t, r))
+			continue;
 		if (row->error) {
 			same = prev != NULL && strcmp(prev, row->cells[0]) == 0;
 			fputs(same || r == 0 ? "<tr class=\"error\""
@@ -110,6 +127,23 @@ table_write(FILE *fp, const struct chart_table *t, const char *class)
 		fputs("</tr>\n", fp);
 	}
 	fputs("</tbody>\n</table>\n", fp);
+}
+
+static void
+table_write(FILE *fp, const struct chart_table *t, const char *class)
+{
+	table_rows(fp, t, class, 0);
+}
+
+/* The number of rows of T that table_rows() shows with ONLY_BAD. */
+static size_t
+table_bad(const struct chart_table *t)
+{
+	size_t r, n = 0;
+
+	for (r = 0; r < t->nrows; r++)
+		n += (size_t)row_bad(t, r);
+	return n;
 }
 
 /* The property table: the first column is a header of its row. */
@@ -160,6 +194,8 @@ struct charts {
 	char **svgs;
 	const char **names;      /* series names of all plots, back to back */
 	long *result_chart;      /* per result: its chart, or -1 */
+	long *heat_chart;        /* per result: its TCP heat map, or -1 */
+	long *rtt_chart;         /* per result: its RTT heat map, or -1 */
 	long *compare_chart;     /* per compared series: its chart, or -1 */
 	struct chart_cat **cats; /* per compared series: flows it has */
 	double **values;         /* per compared series: their values */
@@ -197,6 +233,8 @@ charts_free(struct charts *ch)
 	free(ch->plots);
 	free(ch->names);
 	free(ch->result_chart);
+	free(ch->heat_chart);
+	free(ch->rtt_chart);
 	free(ch->compare_chart);
 }
 
@@ -215,18 +253,21 @@ charts_alloc(struct charts *ch, const struct chart_report *rep)
 		for (j = 0; j < rep->results[i].ntime; j++)
 			nnames += rep->results[i].times[j].nline;
 	}
-	nplots = rep->nresults + c->nser + ntime + rep->trend.npanel;
+	nplots = 3 * rep->nresults + c->nser + ntime + rep->trend.npanel;
 	ch->plots = calloc(nplots + 1, sizeof(*ch->plots));
 	ch->svgs = calloc(nplots + 1, sizeof(*ch->svgs));
 	ch->names = calloc(nnames + 1, sizeof(*ch->names));
 	ch->time_chart = calloc(rep->nresults + 1, sizeof(long));
 	ch->lines = calloc(ntime + 1, sizeof(*ch->lines));
 	ch->result_chart = calloc(rep->nresults + 1, sizeof(long));
+	ch->heat_chart = calloc(rep->nresults + 1, sizeof(long));
+	ch->rtt_chart = calloc(rep->nresults + 1, sizeof(long));
 	ch->compare_chart = calloc(c->nser + 1, sizeof(long));
 	ch->cats = calloc(c->nser + 1, sizeof(*ch->cats));
 	ch->values = calloc(c->nser + 1, sizeof(*ch->values));
 	if (ch->plots == NULL || ch->svgs == NULL || ch->names == NULL ||
 	    ch->result_chart == NULL || ch->compare_chart == NULL ||
+	    ch->heat_chart == NULL || ch->rtt_chart == NULL ||
 	    ch->cats == NULL || ch->values == NULL || ch->time_chart == NULL ||
 	    ch->lines == NULL)
 		return -1;
@@ -255,9 +296,48 @@ charts_results(struct charts *ch, const struct chart_report *rep, size_t *k)
 		ch->plots[ch->n] = (struct plot){res->ncat, res->cats,
 		    res->nser, &ch->names[*k], res->gbps, res->failed,
 		    wide > 40 ? 1000 + (wide - 40) * 14 : 1000, 430,
-		    "Throughput (Gbps)", 1, 0, 0, {0, 0, 0}, NULL};
+		    "Throughput (Gbps)", 1, 0, 0, {0, 0, 0}, NULL, NULL, 0};
 		*k += res->nser;
 		ch->result_chart[i] = (long)ch->n++;
+	}
+}
+
+/* Whether the heat maps of REP show TCP, and RTT (as its tables do). */
+static int
+heat_tcp(const struct chart_report *rep)
+{
+	return rep->proto == CHART_PROTO_ALL || rep->proto == CHART_PROTO_TCP;
+}
+
+static int
+heat_rtt(const struct chart_report *rep)
+{
+	return rep->proto == CHART_PROTO_ALL;
+}
+
+/* Adds the heat maps of each mesh result of REP that has figures. */
+static void
+charts_heat(struct charts *ch, const struct chart_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nresults; i++) {
+		const struct chart_mesh *m = rep->results[i].mesh;
+
+		ch->heat_chart[i] = ch->rtt_chart[i] = -1;
+		if (m == NULL)
+			continue;
+		if (heat_tcp(rep) && any_value(m->gbps, m->n * m->n)) {
+			ch->plots[ch->n] = (struct plot){0};
+			ch->plots[ch->n].mesh = m;
+			ch->heat_chart[i] = (long)ch->n++;
+		}
+		if (heat_rtt(rep) && chart_mesh_has_rtt(m)) {
+			ch->plots[ch->n] = (struct plot){0};
+			ch->plots[ch->n].mesh = m;
+			ch->plots[ch->n].rtt = 1;
+			ch->rtt_chart[i] = (long)ch->n++;
+		}
 	}
 }
 
@@ -298,7 +378,7 @@ charts_compare(struct charts *ch, const struct chart_report *rep, size_t *k)
 			continue;
 		ch->plots[ch->n] = (struct plot){ncat, ch->cats[i], nr,
 		    &ch->names[*k], ch->values[i], NULL, 560, 340,
-		    "Throughput (Gbps)", 0, 0, 0, {0, 0, 0}, NULL};
+		    "Throughput (Gbps)", 0, 0, 0, {0, 0, 0}, NULL, NULL, 0};
 		ch->compare_chart[i] = (long)ch->n++;
 	}
 	*k += nr;
@@ -326,7 +406,7 @@ charts_timeline(struct charts *ch, const struct chart_timeline *t, size_t *k)
 			    s < t->lines[l].n ? t->lines[l].gbps[s] : NAN;
 	}
 	ch->plots[ch->n++] = (struct plot){0, NULL, t->nline, &ch->names[*k], v,
-	    NULL, 560, 300, "Gbps", 1, n, 0, {0, 0, 0}, NULL};
+	    NULL, 560, 300, "Gbps", 1, n, 0, {0, 0, 0}, NULL, NULL, 0};
 	*k += t->nline;
 	return 0;
 }
@@ -381,7 +461,7 @@ charts_trend(struct charts *ch, const struct chart_report *rep)
 		    (struct plot){0, NULL, 1, &ch->xnames, p->values, NULL, 400,
 		        220, t->rtt[p->series] ? "RTT (ms)" : "Gbps", 0,
 		        rep->nresults, 1, {p->min, p->median, p->max},
-		        (const char *const *)ch->xtics};
+		        (const char *const *)ch->xtics, NULL, 0};
 	}
 	return 0;
 }
@@ -405,14 +485,20 @@ charts_draw(struct charts *ch, const struct chart_report *rep, struct proc *gp,
 	if (charts_alloc(ch, rep) != 0)
 		goto oom;
 	for (i = 0; i < rep->nresults; i++)
-		ch->result_chart[i] = ch->time_chart[i] = -1;
-	if (sections_shown(rep))
+		ch->result_chart[i] = ch->time_chart[i] = ch->heat_chart[i] =
+		    ch->rtt_chart[i] = -1;
+	if (sections_shown(rep)) {
+		charts_heat(ch, rep);
 		charts_results(ch, rep, &k);
+	}
 	if (!CHART_IS_TREND(rep) && charts_compare(ch, rep, &k) != 0)
 		goto oom;
 	for (i = 0; sections_shown(rep) && i < rep->nresults; i++) {
 		const struct chart_result *res = &rep->results[i];
 
+		/* a mesh's flows are its pairs: the heat map shows them */
+		if (res->mesh != NULL)
+			continue;
 		ch->time_chart[i] = res->ntime > 0 ? (long)ch->n : -1;
 		for (j = 0; j < res->ntime; j++)
 			if (charts_timeline(ch, &res->times[j], &k) != 0)
@@ -474,9 +560,150 @@ has_multicast(const struct chart_result *res)
 	return 0;
 }
 
+/*
+ * Writes heat map P (drawn as SVG) of result I as a figure no wider than
+ * the map itself, with its caption.
+ */
 static void
-result_write(
-    FILE *fp, const struct chart_report *rep, size_t i, const struct charts *ch)
+heat_write(FILE *fp, const struct plot *p, size_t i, const char *svg)
+{
+	const struct chart_mesh *m = p->mesh;
+
+	fprintf(fp,
+	    "<figure class=\"chart heat\" id=\"result-%zu-heat-%s\" "
+	    "style=\"max-width:%dpx\">\n",
+	    i + 1, p->rtt ? "rtt" : "tcp", plot_heat_width(p) + 26);
+	fputs(svg, fp);
+	if (p->rtt)
+		fputs(
+		    "\n<figcaption>ICMP average round-trip time in ms, sender "
+		    "(row) to receiver (column): the darker the cell, the "
+		    "longer the round trip.</figcaption>\n</figure>\n",
+		    fp);
+	else
+		fprintf(fp,
+		    "\n<figcaption>TCP throughput in Gbps, sender (row) to "
+		    "receiver (column): the darker the cell, the slower the "
+		    "pair; an orange outline marks a low pair, below %.0f%% of "
+		    "the median (%.*f Gbps).</figcaption>\n</figure>\n",
+		    m->share * 100, MESH_GBPS_DECIMALS, m->low_at);
+}
+
+/*
+ * Writes VALUES of mesh M (with DECIMALS; LOW marks cells, or NULL) as
+ * table ID under CAPTION: a row per sender, a column per receiver.
+ */
+static void
+matrix_write(FILE *fp, const struct chart_mesh *m, const char *id,
+    const char *caption, const double *values, int decimals,
+    const unsigned char *low)
+{
+	size_t s, r;
+
+	fprintf(fp,
+	    "<div class=\"matrix\">\n<table class=\"numbers mesh\" "
+	    "id=\"%s\">\n<caption>%s</caption>\n<thead><tr><th "
+	    "scope=\"col\">Sender \\ receiver</th>",
+	    id, caption);
+	for (r = 0; r < m->n; r++) {
+		fputs("<th scope=\"col\" class=\"num\">", fp);
+		esc(fp, m->hosts[r]);
+		fputs("</th>", fp);
+	}
+	fputs("</tr></thead>\n<tbody>\n", fp);
+	for (s = 0; s < m->n; s++) {
+		fputs("<tr><th scope=\"row\">", fp);
+		esc(fp, m->hosts[s]);
+		fputs("</th>", fp);
+		for (r = 0; r < m->n; r++) {
+			double v = values[s * m->n + r];
+
+			if (isnan(v))
+				fputs("<td class=\"num none\">-</td>", fp);
+			else
+				fprintf(fp, "<td class=\"num%s\">%.*f</td>",
+				    low != NULL && low[s * m->n + r] ? " low"
+				                                     : "",
+				    decimals, v);
+		}
+		fputs("</tr>\n", fp);
+	}
+	fputs("</tbody>\n</table>\n</div>\n", fp);
+}
+
+/*
+ * The mesh part of result I (mesh.h): the heat maps, the worst hosts and
+ * the low pairs as the text format says them, and the matrices as
+ * tables.  Returns 0, or -1 with ERR set (out of memory).
+ */
+static int
+mesh_write(FILE *fp, const struct chart_report *rep, size_t i,
+    const struct charts *ch, struct vmtp_err *err)
+{
+	const struct chart_mesh *m = rep->results[i].mesh;
+	char *worst, *pairs;
+	char id[64];
+
+	if (chart_mesh_summary(m, &worst, &pairs, err) != 0)
+		return -1;
+	fprintf(fp,
+	    "<h3>Mesh of %zu hosts</h3>\n<p class=\"meta\">Every ordered "
+	    "pair of hosts: the row is the sender, the column the receiver; "
+	    "a pair's figure is the mean of its measurements.</p>\n",
+	    m->n);
+	if (ch->heat_chart[i] >= 0 || ch->rtt_chart[i] >= 0)
+		fputs("<div class=\"heats\">\n", fp);
+	if (ch->heat_chart[i] >= 0)
+		heat_write(fp, &ch->plots[ch->heat_chart[i]], i,
+		    ch->svgs[ch->heat_chart[i]]);
+	if (ch->rtt_chart[i] >= 0)
+		heat_write(fp, &ch->plots[ch->rtt_chart[i]], i,
+		    ch->svgs[ch->rtt_chart[i]]);
+	if (ch->heat_chart[i] >= 0 || ch->rtt_chart[i] >= 0)
+		fputs("</div>\n", fp);
+	if (heat_tcp(rep)) {
+		fputs("<p class=\"worst\"><b>Worst hosts:</b> ", fp);
+		esc(fp, worst);
+		fputs("</p>\n", fp);
+		if (pairs != NULL) {
+			fputs("<p class=\"pairs\"><b>Low pairs:</b> ", fp);
+			esc(fp, pairs);
+			fputs("</p>\n", fp);
+		}
+		snprintf(id, sizeof(id), "result-%zu-mesh-tcp", i + 1);
+		matrix_write(fp, m, id,
+		    "TCP Gbps, sender (row) to receiver (column); a low pair "
+		    "is outlined",
+		    m->gbps, MESH_GBPS_DECIMALS, m->low);
+	}
+	if (heat_rtt(rep) && chart_mesh_has_rtt(m)) {
+		snprintf(id, sizeof(id), "result-%zu-mesh-rtt", i + 1);
+		matrix_write(fp, m, id,
+		    "ICMP RTT ms (average), sender (row) to receiver (column)",
+		    m->rtt_ms, MESH_RTT_DECIMALS, NULL);
+	}
+	free(worst);
+	free(pairs);
+	return 0;
+}
+
+/*
+ * The per-flow table T of a mesh result, under TITLE: a flow is a pair
+ * the matrices show, so only the errors and FAILED flows are listed.
+ */
+static void
+mesh_table_write(
+    FILE *fp, const struct chart_table *t, const char *title, const char *class)
+{
+	if (table_bad(t) == 0)
+		return;
+	fprintf(fp, "<h3>%s</h3>\n", title);
+	table_rows(fp, t, class, 1);
+}
+
+static int
+result_write(FILE *fp, const struct chart_report *rep, size_t i,
+    const struct charts *ch, struct vmtp_err *err)
 {
 	const struct chart_result *res = &rep->results[i];
 	fprintf(
@@ -485,6 +712,8 @@ result_write(
 	fputs("</h2>\n<p class=\"meta\">", fp);
 	esc(fp, res->meta);
 	fputs("</p>\n", fp);
+	if (res->mesh != NULL && mesh_write(fp, rep, i, ch, err) != 0)
+		return -1;
 	if (ch->result_chart[i] >= 0)
 		figure_write(fp, ch->svgs[ch->result_chart[i]], NULL,
 		    rep->proto != CHART_PROTO_ALL
@@ -504,7 +733,9 @@ result_write(
 		fputs("<h3>Properties</h3>\n", fp);
 		props_write(fp, &res->props);
 	}
-	if (res->flows.nrows > 0) {
+	if (res->mesh != NULL)
+		mesh_table_write(fp, &res->flows, "Failed flows", "flows");
+	else if (res->flows.nrows > 0) {
 		fputs("<h3>Flows</h3>\n", fp);
 		table_write(fp, &res->flows, "flows");
 	}
@@ -516,11 +747,15 @@ result_write(
 		fputs("<h3>Throughput per second</h3>\n", fp);
 		table_write(fp, &res->persec, "numbers persec");
 	}
-	if (res->icmp.nrows > 0) {
+	if (res->mesh != NULL)
+		mesh_table_write(
+		    fp, &res->icmp, "Latency (ICMP) errors", "numbers icmp");
+	else if (res->icmp.nrows > 0) {
 		fputs("<h3>Latency (ICMP)</h3>\n", fp);
 		table_write(fp, &res->icmp, "numbers icmp");
 	}
 	fputs("</section>\n", fp);
+	return 0;
 }
 
 static void
@@ -650,8 +885,9 @@ trend_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 	fputs("</section>\n", fp);
 }
 
-static void
-body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
+static int
+body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch,
+    struct vmtp_err *err)
 {
 	size_t i;
 
@@ -691,7 +927,9 @@ body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch)
 	else if (rep->nresults > 1)
 		compare_write(fp, rep, ch);
 	for (i = 0; sections_shown(rep) && i < rep->nresults; i++)
-		result_write(fp, rep, i, ch);
+		if (result_write(fp, rep, i, ch, err) != 0)
+			return -1;
+	return 0;
 }
 
 int
@@ -718,9 +956,10 @@ html_write(FILE *fp, const struct chart_report *rep, struct proc *gp,
 			esc(fp, rep->title);
 		else if (n == 5 && memcmp(at + 2, "STYLE", 5) == 0)
 			fputs(asset_report_css, fp);
-		else if (n == 4 && memcmp(at + 2, "BODY", 4) == 0)
-			body_write(fp, rep, &ch);
-		else if (n == 9 && memcmp(at + 2, "GENERATOR", 9) == 0)
+		else if (n == 4 && memcmp(at + 2, "BODY", 4) == 0) {
+			if (body_write(fp, rep, &ch, err) != 0)
+				goto out;
+		} else if (n == 9 && memcmp(at + 2, "GENERATOR", 9) == 0)
 			fputs("vmtp-chart " VMTP_VERSION, fp);
 		else
 			fwrite(at, 1, (size_t)(end + 2 - at), fp);

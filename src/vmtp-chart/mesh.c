@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chart.h"
 #include "mesh.h"
 
 /* throughput_kbps is Mbit/s x 1024 (SPEC §4): Gbps = kbps / 1048576 */
@@ -49,10 +50,12 @@ end_name(const json_t *flow, const char *az_key, const char *ip_key)
 	return json_string_value(json_object_get(flow, ip_key));
 }
 
+/* Names in natural order: compute-2 before compute-10, 10.0.0.9 before
+ * 10.0.0.10. */
 static int
 cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int
@@ -330,11 +333,11 @@ oom:
 	return NULL;
 }
 
-/* Writes one matrix of M (VALUES, printed with FMT, low pairs marked when
- * LOW) under TITLE to FP. */
+/* Writes one matrix of M (VALUES with DECIMALS, low pairs marked '*'
+ * when LOW) under TITLE to FP. */
 static void
 matrix_text(FILE *fp, const struct chart_mesh *m, const char *title,
-    const double *values, const char *fmt, const unsigned char *low)
+    const double *values, int decimals, const unsigned char *low)
 {
 	int w = 9;
 	size_t s, r;
@@ -355,9 +358,9 @@ matrix_text(FILE *fp, const struct chart_mesh *m, const char *title,
 			if (isnan(v))
 				snprintf(cell, sizeof(cell), "-");
 			else
-				snprintf(cell, sizeof(cell), fmt,
+				snprintf(cell, sizeof(cell), "%s%.*f",
 				    low != NULL && low[s * m->n + r] ? "*" : "",
-				    v);
+				    decimals, v);
 			fprintf(fp, " %*s", w, cell);
 		}
 		putc('\n', fp);
@@ -365,48 +368,82 @@ matrix_text(FILE *fp, const struct chart_mesh *m, const char *title,
 }
 
 int
-chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err)
+chart_mesh_has_rtt(const struct chart_mesh *m)
 {
-	char title[256];
 	size_t i;
-	int any_rtt = 0;
 
-	snprintf(title, sizeof(title),
-	    "Mesh of %zu hosts: TCP Gbps, sender (row) to receiver (column); "
-	    "* below %.0f%% of the median (%.2f Gbps)",
-	    m->n, m->share * 100, m->median);
-	matrix_text(fp, m, title, m->gbps, "%s%.2f", m->low);
 	for (i = 0; i < m->n * m->n; i++)
-		any_rtt |= !isnan(m->rtt_ms[i]);
-	if (any_rtt) {
-		putc('\n', fp);
-		matrix_text(fp, m, "Mesh: ICMP RTT ms (average)", m->rtt_ms,
-		    "%s%.3f", NULL);
-	}
-	fputs("\nWorst hosts:", fp);
+		if (!isnan(m->rtt_ms[i]))
+			return 1;
+	return 0;
+}
+
+int
+chart_mesh_summary(const struct chart_mesh *m, char **worst, char **pairs,
+    struct vmtp_err *err)
+{
+	size_t len = 0, i;
+	FILE *mem;
+
+	*worst = *pairs = NULL;
+	mem = open_memstream(worst, &len);
+	if (mem == NULL)
+		goto oom;
 	if (m->nworst == 0)
-		fprintf(fp,
-		    m->npairs > 0 ? " none (no host is in two low pairs)"
-		                  : " none below %.0f%% of the median",
+		fprintf(mem,
+		    m->npairs > 0 ? "none (no host is in two low pairs)"
+		                  : "none below %.0f%% of the median",
 		    m->share * 100);
 	for (i = 0; i < m->nworst; i++) {
 		size_t h = m->worst[i];
 
-		fprintf(fp,
-		    "%s %s (low as sender %d of %zu, as receiver %d of "
-		    "%zu)",
-		    i > 0 ? ";" : "", m->hosts[h], m->low_out[h], m->n - 1,
+		fprintf(mem,
+		    "%s%s (low as sender %d of %zu, as receiver %d of %zu)",
+		    i > 0 ? "; " : "", m->hosts[h], m->low_out[h], m->n - 1,
 		    m->low_in[h], m->n - 1);
 	}
-	putc('\n', fp);
-	if (m->npairs > 0) {
-		fputs("Low pairs:", fp);
-		for (i = 0; i < m->npairs; i++)
-			fprintf(fp, "%s %s -> %s", i > 0 ? "," : "",
-			    m->hosts[m->pairs[i] / m->n],
-			    m->hosts[m->pairs[i] % m->n]);
+	if (mem_close(mem, worst) != 0)
+		goto oom;
+	if (m->npairs == 0)
+		return 0;
+	mem = open_memstream(pairs, &len);
+	if (mem == NULL)
+		goto oom;
+	for (i = 0; i < m->npairs; i++)
+		fprintf(mem, "%s%s -> %s", i > 0 ? ", " : "",
+		    m->hosts[m->pairs[i] / m->n], m->hosts[m->pairs[i] % m->n]);
+	if (mem_close(mem, pairs) == 0)
+		return 0;
+oom:
+	free(*worst);
+	free(*pairs);
+	*worst = *pairs = NULL;
+	return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+}
+
+int
+chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err)
+{
+	char title[256];
+	char *worst, *pairs;
+
+	if (chart_mesh_summary(m, &worst, &pairs, err) != 0)
+		return -1;
+	snprintf(title, sizeof(title),
+	    "Mesh of %zu hosts: TCP Gbps, sender (row) to receiver (column); "
+	    "* below %.0f%% of the median (%.2f Gbps)",
+	    m->n, m->share * 100, m->median);
+	matrix_text(fp, m, title, m->gbps, MESH_GBPS_DECIMALS, m->low);
+	if (chart_mesh_has_rtt(m)) {
 		putc('\n', fp);
+		matrix_text(fp, m, "Mesh: ICMP RTT ms (average)", m->rtt_ms,
+		    MESH_RTT_DECIMALS, NULL);
 	}
+	fprintf(fp, "\nWorst hosts: %s\n", worst);
+	if (pairs != NULL)
+		fprintf(fp, "Low pairs: %s\n", pairs);
+	free(worst);
+	free(pairs);
 	if (fflush(fp) != 0 || ferror(fp))
 		return err_set(err, VMTP_EXIT_FAIL, "cannot write: %s",
 		    strerror(errno != 0 ? errno : EIO));

@@ -27,9 +27,13 @@
 /* The default threshold: a pair below this share of the median is low. */
 #define MESH_LOW_DEFAULT 0.8
 
+/* Decimals of a pair's figure, in the text and HTML alike. */
+#define MESH_GBPS_DECIMALS 2
+#define MESH_RTT_DECIMALS 3
+
 struct chart_mesh {
 	size_t n;
-	char **hosts;       /* n names, sorted */
+	char **hosts;       /* n names, in natural order */
 	double *gbps;       /* n * n: [sender * n + receiver], NAN: none */
 	double *rtt_ms;     /* n * n, as gbps */
 	double median;      /* of the pairs' Gbps */
@@ -56,6 +60,20 @@ struct chart_mesh *chart_mesh_new(
 
 /* Frees M; NULL is allowed. */
 void chart_mesh_free(struct chart_mesh *m);
+
+/* Whether M has an RTT figure for some pair. */
+int chart_mesh_has_rtt(const struct chart_mesh *m);
+
+/*
+ * Says M's worst hosts and leftover low pairs as the text format prints
+ * them after "Worst hosts:" and "Low pairs:": stores in *WORST a new
+ * string ("compute-3 (low as sender 4 of 4, as receiver 4 of 4); ..." or
+ * "none ...") and in *PAIRS a new string ("a -> b, c -> d"), or NULL when
+ * no pair is left over.  Returns 0, or -1 with ERR set (out of memory),
+ * both then NULL.
+ */
+int chart_mesh_summary(const struct chart_mesh *m, char **worst, char **pairs,
+    struct vmtp_err *err);
 
 /*
  * Writes M as terminal text to FP: the TCP matrix (a low pair marked

@@ -1,6 +1,7 @@
 /*
- * plot.c - column charts, and line charts of throughput over time, drawn
- * by gnuplot as inline SVG (SPEC §6).
+ * plot.c - column charts, line charts of throughput over time, trend
+ * panels and mesh heat maps, drawn by gnuplot as inline SVG (SPEC §6,
+ * issue 17).
  *
  * All charts of a report are drawn by one gnuplot process: the script
  * goes to its stdin with the data inline, the SVG documents come back one
@@ -20,6 +21,7 @@
 #include "libvmtp/proc.h"
 
 #include "chart.h"
+#include "mesh.h"
 
 /* Seconds gnuplot may take for all the charts of a report. */
 #define PLOT_TIMEOUT 120
@@ -427,6 +429,185 @@ gp_trend(FILE *fp, const struct plot *p, size_t idx)
 	fputc('\n', fp);
 }
 
+/* Viridis, dark to light: even, and read alike with colour blindness. */
+static const char *const heat_palette =
+    "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', "
+    "3 '#5ec962', 4 '#fde725')\n";
+
+/* The outline of a low pair (Okabe-Ito vermillion, as the newest dot). */
+#define HEAT_LOW_COLOUR "#D55E00"
+
+/* Where the parts of a heat map go, in pixels. */
+struct heat_layout {
+	int cell;          /* a pair's square */
+	int font;          /* of the host names */
+	int rotate;        /* of the receivers' names: 45 or 90 degrees */
+	int values;        /* 1: each pair's figure in its cell */
+	int left, bottom;  /* margins */
+	int top, right;    /* margins: the legend, the colour box */
+	int width, height; /* the whole map */
+};
+
+/*
+ * Lays out heat map P into L; stores its largest figure in *MAX (1 when
+ * none is above 0) and its number of low pairs in *NLOW.
+ */
+static void
+heat_layout(
+    const struct plot *p, struct heat_layout *l, double *max, size_t *nlow)
+{
+	const struct chart_mesh *m = p->mesh;
+	const double *v = p->rtt ? m->rtt_ms : m->gbps;
+	size_t n = m->n, longest = 0, i;
+	double cw;
+
+	*max = 0;
+	*nlow = 0;
+	for (i = 0; i < n; i++)
+		if (strlen(m->hosts[i]) > longest)
+			longest = strlen(m->hosts[i]);
+	for (i = 0; i < n * n; i++) {
+		if (!isnan(v[i]) && v[i] > *max)
+			*max = v[i];
+		*nlow += !p->rtt && m->low[i];
+	}
+	if (!(*max > 0))
+		*max = 1;
+	/* small meshes get readable cells, large ones about 480 px */
+	l->cell = n <= 10 ? 48 : 480 / (int)n < 12 ? 12 : 480 / (int)n;
+	l->font = l->cell >= 20 ? 11 : 9;
+	l->values = l->cell >= 36;
+	l->rotate = l->cell >= 30 ? 45 : 90;
+	/* a name of more than 48 bytes may run off the map: no matter */
+	cw = l->font * 0.62 * (double)(longest < 48 ? longest : 48);
+	l->left = 38 + (int)cw;
+	l->bottom = 40 + (int)(l->rotate == 45 ? cw * 0.71 + l->font : cw);
+	l->top = *nlow > 0 ? 36 : 14;
+	l->right = 96;
+	l->width = l->left + (int)n * l->cell + l->right;
+	if (l->width < 320)
+		l->width = 320;
+	l->height = l->top + (int)n * l->cell + l->bottom;
+}
+
+int
+plot_heat_width(const struct plot *p)
+{
+	struct heat_layout l;
+	size_t nlow;
+	double max;
+
+	heat_layout(p, &l, &max, &nlow);
+	return l.width;
+}
+
+/*
+ * Writes the script of heat map IDX to FP: data block $h<idx>, a line
+ * per measured pair (receiver, sender, figure, low, the colour of its
+ * label, its label), drawn as squares on one palette from 0 to the
+ * largest figure, darker for a worse pair (a lower throughput, a longer
+ * RTT); an outline on each low pair; the figures in the cells while they
+ * have room.
+ */
+static void
+gp_heat(FILE *fp, const struct plot *p, size_t idx)
+{
+	const struct chart_mesh *m = p->mesh;
+	const double *v = p->rtt ? m->rtt_ms : m->gbps;
+	const int decimals = p->rtt ? MESH_RTT_DECIMALS : MESH_GBPS_DECIMALS;
+	struct heat_layout l;
+	size_t nlow, i, s, r;
+	double max;
+	int mw;
+
+	heat_layout(p, &l, &max, &nlow);
+	mw = (int)m->n * l.cell;
+	fprintf(fp,
+	    "reset session\n"
+	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
+	    "background '#ffffff'\n"
+	    "set output '/dev/stdout'\n"
+	    "set encoding utf8\n"
+	    "set lmargin at screen %.5f\nset rmargin at screen %.5f\n"
+	    "set bmargin at screen %.5f\nset tmargin at screen %.5f\n"
+	    "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n"
+	    "set border lc rgb '#555555'\n"
+	    "set xlabel 'Receiver' textcolor rgb '#222222'\n"
+	    "set ylabel 'Sender' textcolor rgb '#222222'\n"
+	    "set cbrange [0:%.6f]\n"
+	    "set cblabel %s textcolor rgb '#222222'\n"
+	    "set cbtics nomirror textcolor rgb '#222222'\n"
+	    "set colorbox user origin screen %.5f, screen %.5f "
+	    "size screen %.5f, screen %.5f border\n"
+	    "set datafile separator '\\t'\n",
+	    l.width, l.height, (double)l.left / l.width,
+	    (double)(l.left + mw) / l.width, (double)l.bottom / l.height,
+	    (double)(l.bottom + mw) / l.height, m->n - 1, m->n - 1, max,
+	    p->rtt ? "'RTT (ms)'" : "'Gbps'",
+	    (double)(l.left + mw + 14) / l.width, (double)l.bottom / l.height,
+	    16.0 / l.width, (double)mw / l.height);
+	fputs(heat_palette, fp);
+	if (p->rtt)
+		fputs("set palette negative\n", fp);
+	/* the hosts' names are data: quoted, never enhanced text */
+	for (i = 0; i < 2; i++) {
+		fputs(i == 0 ? "set xtics (" : "set ytics (", fp);
+		for (s = 0; s < m->n; s++) {
+			fputs(s > 0 ? ", " : "", fp);
+			gp_quote(fp, m->hosts[s]);
+			fprintf(fp, " %zu", s);
+		}
+		if (i == 0)
+			fprintf(fp,
+			    ") scale 0 nomirror rotate by %d right font ',%d' "
+			    "textcolor rgb '#222222'\n",
+			    l.rotate, l.font);
+		else
+			fprintf(fp,
+			    ") scale 0 nomirror font ',%d' "
+			    "textcolor rgb '#222222'\n",
+			    l.font);
+	}
+	if (nlow > 0)
+		fputs("set key at screen 0.01, screen 0.995 left top "
+		      "horizontal reverse Left samplen 1.5 textcolor rgb "
+		      "'#222222'\n",
+		    fp);
+	else
+		fputs("unset key\n", fp);
+	fprintf(fp, "$h%zu << EOD\n", idx);
+	for (s = 0; s < m->n; s++)
+		for (r = 0; r < m->n; r++) {
+			double x = v[s * m->n + r];
+			/* where the cell is on the palette: white on dark */
+			double at = p->rtt ? 1 - x / max : x / max;
+
+			if (isnan(x))
+				continue;
+			fprintf(fp, "%zu\t%zu\t%.6f\t%d\t%d\t%.*f\n", r, s, x,
+			    !p->rtt && m->low[s * m->n + r],
+			    at < 0.5 ? 0xffffff : 0x1f2328, decimals, x);
+		}
+	fprintf(fp,
+	    "EOD\n"
+	    "plot $h%zu using 1:2:(%s):(%s):3 with boxxyerror fs solid 1.0 "
+	    "noborder fc palette notitle",
+	    idx, l.cell >= 20 ? "0.47" : "0.5", l.cell >= 20 ? "0.47" : "0.5");
+	if (nlow > 0)
+		fprintf(fp,
+		    ", $h%zu using 1:2:($4 > 0 ? 0.36 : 1/0):(0.36) with "
+		    "boxxyerror fs empty lw %s lc rgb '" HEAT_LOW_COLOUR
+		    "' title 'low: below %.0f%% of the median (%.*f Gbps)'",
+		    idx, l.cell >= 20 ? "2.5" : "1.5", m->share * 100,
+		    MESH_GBPS_DECIMALS, m->low_at);
+	if (l.values)
+		fprintf(fp,
+		    ", $h%zu using 1:2:6:5 with labels tc rgb variable "
+		    "font ',10' notitle",
+		    idx);
+	fputc('\n', fp);
+}
+
 /* Whether the name at S (before END) starts with one of IDS. */
 static int
 svg_id(const char *s, const char *end, const char *const *ids)
@@ -605,7 +786,9 @@ plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	}
 	for (i = 0; i < n; i++) {
-		if (plots[i].trend)
+		if (plots[i].mesh != NULL)
+			gp_heat(mem, &plots[i], i);
+		else if (plots[i].trend)
 			gp_trend(mem, &plots[i], i);
 		else if (plots[i].npoints > 0)
 			gp_lines(mem, &plots[i], i);

@@ -158,3 +158,21 @@ load helpers/common
 	run -0 doc-dump "$FIXTURES/doc/run.ndjson"
 	jq -e '.[0].flows | all(.[]; has("round") | not)' <<< "$output"
 }
+
+@test "each run's flows take that run's hosts and Multicast address; an untagged host serves every run" {
+	for r in a b; do
+		ip=$([ $r = a ] && echo 10.0.0.1 || echo 10.0.0.9)
+		group=$([ $r = a ] && echo 239.1.1.1 || echo 239.2.2.2)
+		cat <<-EOF
+		{"type":"run","run":"vmtp-0000000$r","v":1,"date":"2026-11-0${r/a/1}T10:00:00Z"}
+		{"type":"sample","run":"vmtp-0000000$r","flow":1,"protocol":"Multicast","tool":"nuttcp-8.2.2","pkt_size":128,"throughput_kbps":1024,"loop":1,"multicast_address":"$group"}
+		{"type":"flow","run":"vmtp-0000000$r","id":1,"desc":"VM to VM same network fixed IP (inter-node)","client":"h1","server":"h2","target":"10.0.0.2"}
+		{"type":"host","run":"vmtp-0000000$r","name":"h1","role":"client","ip":"$ip","az":"nova:$r"}
+		EOF
+	done | sed 's/2026-11-0bT/2026-11-02T/' > "$BATS_TEST_TMPDIR/s.ndjson"
+	echo '{"type":"host","name":"h2","role":"server","ip":"10.0.0.2","az":"nova:shared"}' >> "$BATS_TEST_TMPDIR/s.ndjson"
+	run doc-dump "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.[] | .flows[] | [.ip_from, .az_from, .az_to, .multicast_address]]' <<< "$output")" = \
+		'[["10.0.0.1","nova:a","nova:shared","239.1.1.1"],["10.0.0.9","nova:b","nova:shared","239.2.2.2"]]' ]
+}

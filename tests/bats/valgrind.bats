@@ -11,6 +11,7 @@ bats_require_minimum_version 1.5.0
 load helpers/common
 load helpers/nshosts
 load helpers/collect
+load helpers/mesh
 
 CHART_FIX=$FIXTURES/chart
 
@@ -65,12 +66,17 @@ vg_clean() {
 	[ "$bad" -eq 0 ]
 }
 
-@test "vmtp-chart: HTML and text reports, several files, and bad input" {
+@test "vmtp-chart: HTML and text reports, several files, a mesh, and bad input" {
 	run -0 vg vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$CHART_FIX/records.ndjson" \
 	    "$CHART_FIX/errors.json" "$CHART_FIX/intervals.json" "$CHART_FIX/second.json"
 	grep -q '<svg' "$BATS_TEST_TMPDIR/r.html"
 	run -0 vg vmtp-chart -f text -p tcp "$CHART_FIX/icmp-grouped.json" "$CHART_FIX/external-native.json" \
 	    "$CHART_FIX/ipv6-mode.json" "$CHART_FIX/intervals.ndjson"
+	# a mesh: its heat maps and matrices, and its text
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/m.ndjson"
+	run -0 vg vmtp-chart -o "$BATS_TEST_TMPDIR/m.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	grep -q 'class="chart heat"' "$BATS_TEST_TMPDIR/m.html"
+	run -0 vg vmtp-chart -f text "$BATS_TEST_TMPDIR/m.ndjson"
 	run -65 vg vmtp-chart -o "$BATS_TEST_TMPDIR/b.html" "$CHART_FIX/bad-record.ndjson"
 	run -65 vg vmtp-chart -o "$BATS_TEST_TMPDIR/b.html" "$CHART_FIX/garbage.txt"
 	run -65 vg vmtp-chart -o "$BATS_TEST_TMPDIR/b.html" "$CHART_FIX/not-a-document.json"

@@ -7,6 +7,7 @@ bats_require_minimum_version 1.5.0
 
 load helpers/common
 load helpers/chromium
+load helpers/mesh
 
 FIX="$BATS_TEST_DIRNAME/fixtures/chart"
 REF="${VMTP_REFERENCE:-$VMTP_SHARED/reference/vmtp-example.json}"
@@ -1016,4 +1017,181 @@ trend_expect() {
 	grep -Eq '^  L2 intra +UDP 1024 .* yes ' "$BATS_TEST_TMPDIR/u.txt"
 	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/plain.txt" "$FIX/records.ndjson"
 	! grep -q 'Loss unstable' "$BATS_TEST_TMPDIR/plain.txt"
+}
+
+# pairs RECORDS PROTOCOL: each pair of a mesh stream (helpers/mesh), in
+# natural order, as a reader of its heat map sees it: sender, receiver,
+# its figure (TCP Gbps to 2 decimals, ICMP RTT ms to 3), then "low" when
+# the pair is the slow host's (compute-3 of mesh_stream N 3), "-" else.
+pairs() {
+	jq -rs --arg p "$2" '
+		(map(select(.type == "host")) | map({key: .name, value: (.az | sub("^[^:]*:"; ""))}) | from_entries) as $h
+		| (map(select(.type == "flow")) | map({key: (.id | tostring), value: .}) | from_entries) as $f
+		| .[] | select(.type == "sample" and .protocol == $p) | $f[.flow | tostring] as $fl
+		| [$h[$fl.client], $h[$fl.server], (if $p == "TCP" then .throughput_kbps / 1048576 else .rtt_avg_ms end)]
+		| @tsv' "$1" |
+		awk -F'\t' -v p="$2" -v OFS='\t' '{ print $1, $2, sprintf(p == "TCP" ? "%.2f" : "%.3f", $3),
+		    p == "TCP" && ($1 == "compute-3" || $2 == "compute-3") ? "low" : "-" }' |
+		sort -t"$(printf '\t')" -k1,1V -k2,2V
+}
+
+# heat_map HTML ID: the cells of heat map or mesh table ID (helpers/heat-map).
+heat_map() {
+	/usr/bin/python3 "$BATS_TEST_DIRNAME/helpers/heat-map" "$@"
+}
+
+@test "a mesh result's report: a heat map per matrix, the slow host's pairs outlined and darker, before the flow chart" {
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/m.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	html=$BATS_TEST_TMPDIR/r.html
+	# TCP: every pair once, its figure in its cell, compute-3's 8 outlined
+	pairs "$BATS_TEST_TMPDIR/m.ndjson" TCP > "$BATS_TEST_TMPDIR/want"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/want")" -eq 20 ]
+	heat_map "$html" result-1-heat-tcp > "$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/want" <(cut -f1-4 "$BATS_TEST_TMPDIR/got")
+	# one palette: each low cell darker than any other
+	awk -F'\t' '$4 == "low" { if ($5 > dark) dark = $5 } $4 != "low" { if (light == "" || $5 < light) light = $5 }
+	    END { exit !(dark < light) }' "$BATS_TEST_TMPDIR/got"
+	median=$(jq -s '[.[] | select(.type == "sample" and .protocol == "TCP") | .throughput_kbps / 1048576]
+	    | sort | (.[9] + .[10]) / 2' "$BATS_TEST_TMPDIR/m.ndjson")
+	grep -qF "<text>low: below 80% of the median ($(awk -v m="$median" 'BEGIN { printf "%.2f", m * 0.8 }') Gbps)</text>" "$html"
+	grep -qF '<text>Gbps</text>' "$html"
+	# RTT: the slow host's pairs darker (longer), none outlined
+	pairs "$BATS_TEST_TMPDIR/m.ndjson" ICMP > "$BATS_TEST_TMPDIR/want"
+	heat_map "$html" result-1-heat-rtt > "$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/want" <(cut -f1-4 "$BATS_TEST_TMPDIR/got")
+	awk -F'\t' '$1 == "compute-3" || $2 == "compute-3" { if ($5 > dark) dark = $5; next } { if (light == "" || $5 < light) light = $5 }
+	    END { exit !(dark < light) }' "$BATS_TEST_TMPDIR/got"
+	grep -qF '<text>RTT (ms)</text>' "$html"
+	# the worst host as the text names it; the heat map first in the section
+	text=$(vmtp-chart -f text "$BATS_TEST_TMPDIR/m.ndjson" | grep '^Worst hosts: ')
+	[ "$text" = 'Worst hosts: compute-3 (low as sender 4 of 4, as receiver 4 of 4)' ]
+	grep -qF "<p class=\"worst\"><b>Worst hosts:</b> ${text#Worst hosts: }</p>" "$html"
+	! grep -q 'Low pairs' "$html"
+	[ "$(grep -c '<svg role="img"' "$html")" -eq 3 ]
+	heat=$(grep -n 'id="result-1-heat-tcp"' "$html" | cut -d: -f1)
+	flow=$(grep -n '<figure class="chart">' "$html" | cut -d: -f1)
+	[ "$heat" -lt "$flow" ]
+}
+
+@test "a mesh result's tables hold each pair's Gbps and RTT, the low pairs marked" {
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/m.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	pairs "$BATS_TEST_TMPDIR/m.ndjson" TCP > "$BATS_TEST_TMPDIR/want"
+	diff "$BATS_TEST_TMPDIR/want" <(heat_map "$BATS_TEST_TMPDIR/r.html" result-1-mesh-tcp | cut -f1-4)
+	pairs "$BATS_TEST_TMPDIR/m.ndjson" ICMP > "$BATS_TEST_TMPDIR/want"
+	diff "$BATS_TEST_TMPDIR/want" <(heat_map "$BATS_TEST_TMPDIR/r.html" result-1-mesh-rtt | cut -f1-4)
+	# the diagonal is empty
+	[ "$(grep -o '<td class="num none">-</td>' "$BATS_TEST_TMPDIR/r.html" | wc -l)" -eq 10 ]
+}
+
+@test "a low pair no bad host explains is named under Low pairs, as in the text" {
+	mesh_stream 5 3 | jq -c 'if .type == "sample" and .flow == 1 and .protocol == "TCP"
+	    then .throughput_kbps = 1048576 else . end' > "$BATS_TEST_TMPDIR/m.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	text=$(vmtp-chart -f text "$BATS_TEST_TMPDIR/m.ndjson" | grep '^Low pairs: ')
+	[[ $text == 'Low pairs: compute-'[1245]' -> compute-'[1245] ]]
+	grep -qF "<p class=\"pairs\"><b>Low pairs:</b> $(sed 's/>/\&gt;/' <<<"${text#Low pairs: }")</p>" "$BATS_TEST_TMPDIR/r.html"
+	pair=$(sed 's/^Low pairs: //; s/ -> /\t/' <<<"$text")
+	heat_map "$BATS_TEST_TMPDIR/r.html" result-1-heat-tcp | grep -qP "^$pair\t1\.00\tlow\t"
+}
+
+@test "a result that is no mesh has no heat map; a mesh lists only its failed flows, without per-flow panels" {
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/m.ndjson"
+	jq -c 'del(.round)' "$BATS_TEST_TMPDIR/m.ndjson" > "$BATS_TEST_TMPDIR/plain.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/plain.html" "$BATS_TEST_TMPDIR/plain.ndjson"
+	! grep -q 'class="chart heat"\|class="numbers mesh"\|Worst hosts' "$BATS_TEST_TMPDIR/plain.html"
+	grep -qF '<h3>Flows</h3>' "$BATS_TEST_TMPDIR/plain.html"
+	# per-second intervals everywhere, flow 2's TCP and flow 3's ping failed
+	jq -c 'if .type == "sample" and .protocol == "TCP" then .intervals = [.throughput_kbps, .throughput_kbps] else . end
+	    | if .type == "sample" and .flow == 2 and .protocol == "TCP" then {type, run, flow, protocol, tool, error: "nuttcp: timed out"} else . end
+	    | if .type == "sample" and .flow == 3 and .protocol == "ICMP" then {type, run, flow, protocol, tool, pkt_size, error: "ping: no reply"} else . end' \
+		"$BATS_TEST_TMPDIR/m.ndjson" > "$BATS_TEST_TMPDIR/e.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/e.html" "$BATS_TEST_TMPDIR/e.ndjson"
+	html=$BATS_TEST_TMPDIR/e.html
+	grep -qF 'id="result-1-heat-tcp"' "$html"
+	! grep -q 'Throughput over time\|<h3>Flows</h3>\|<h3>Latency (ICMP)</h3>' "$html"
+	grep -qF '<h3>Failed flows</h3>' "$html"
+	[ "$(sed -n '/<table class="flows">/,/<\/table>/p' "$html" | grep -c 'FAILED')" -eq 2 ]
+	! sed -n '/<table class="flows">/,/<\/table>/p' "$html" | grep -q PASSED
+	grep -qF '<h3>Latency (ICMP) errors</h3>' "$html"
+	sed -n '/<table class="numbers icmp">/,/<\/table>/p' "$html" | grep -qF 'ping: no reply'
+	# the failed pair is empty in the map and "-" in the table
+	pair=$(jq -r 'select(.type == "flow" and .id == 2) | "\(.client)\t\(.server)"' "$BATS_TEST_TMPDIR/m.ndjson" | sed 's/vm/compute-/g')
+	! heat_map "$html" result-1-heat-tcp | grep -qP "^$pair\t"
+	[ "$(heat_map "$html" result-1-heat-tcp | wc -l)" -eq 19 ]
+	# --protocol: TCP alone has no RTT map, UDP no map at all
+	vmtp-chart -p tcp -o "$BATS_TEST_TMPDIR/t.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	grep -qF 'id="result-1-heat-tcp"' "$BATS_TEST_TMPDIR/t.html"
+	! grep -q 'result-1-heat-rtt\|result-1-mesh-rtt' "$BATS_TEST_TMPDIR/t.html"
+	vmtp-chart -p udp -o "$BATS_TEST_TMPDIR/u.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	! grep -q 'class="chart heat"\|class="numbers mesh"' "$BATS_TEST_TMPDIR/u.html"
+}
+
+@test "a host name from the data reaches gnuplot quoted and the page escaped" {
+	mesh_stream 5 3 | jq -c 'if .type == "host" and .name == "vm3" then .az = "nova:it'\''s <b>&\"x\\y" else . end' \
+		> "$BATS_TEST_TMPDIR/m.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	html=$BATS_TEST_TMPDIR/r.html
+	! grep -qF '<b>&' "$html"
+	grep -qF '<th scope="row">it&#39;s &lt;b&gt;&amp;&quot;x\y</th>' "$html"
+	grep -qF '<b>Worst hosts:</b> it&#39;s &lt;b&gt;&amp;&quot;x\y (low as sender 4 of 4' "$html"
+	# the map names it on both axes, its pairs outlined
+	[ "$(heat_map "$html" result-1-heat-tcp | grep -cP "^it's <b>&\"x\\\\y\t[^\t]*\t[^\t]*\tlow\t")" -eq 4 ]
+	[ "$(heat_map "$html" result-1-heat-tcp | grep -cP "^[^\t]*\tit's <b>&\"x\\\\y\t[^\t]*\tlow\t")" -eq 4 ]
+}
+
+@test "a mesh report references no external URL" {
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/m.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	html=$BATS_TEST_TMPDIR/r.html
+	! grep -Eiq '<(script|link|img|iframe|object|embed|image)[ >]' "$html"
+	! grep -Eiq ' src=|@import|url\( *["'\'']?[a-z]+:' "$html"
+	! grep -Eiq "href=[\"'][a-z]+:" "$html"
+	[ -z "$(urls "$html")" ]
+}
+
+@test "a trend of mesh results: a heat map per result with --detail, none without" {
+	mkdir "$BATS_TEST_TMPDIR/d"
+	mesh_stream 4 3 > "$BATS_TEST_TMPDIR/m.ndjson"
+	for i in 1 2 3 4 5 6 7 8 9; do
+		sed "s/vmtp-7e570001/vmtp-7e57000$i/; s/2026-11-29T04/2026-11-2${i}T04/" "$BATS_TEST_TMPDIR/m.ndjson" \
+			> "$BATS_TEST_TMPDIR/d/$i.ndjson"
+	done
+	vmtp-chart --detail -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/d"/*.ndjson
+	[ "$(grep -c '<figure class="chart heat" id="result-[1-9]-heat-tcp"' "$BATS_TEST_TMPDIR/r.html")" -eq 9 ]
+	[ "$(grep -c '<figure class="chart heat" id="result-[1-9]-heat-rtt"' "$BATS_TEST_TMPDIR/r.html")" -eq 9 ]
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/d"/*.ndjson
+	! grep -q 'class="chart heat"' "$BATS_TEST_TMPDIR/r.html"
+}
+
+@test "a mesh of 16 hosts: one map of 240 cells, too small for their figures, which the table holds" {
+	mesh_stream 16 3 > "$BATS_TEST_TMPDIR/m.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	heat_map "$BATS_TEST_TMPDIR/r.html" result-1-heat-tcp > "$BATS_TEST_TMPDIR/got"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/got")" -eq 240 ]
+	[ "$(cut -f3 "$BATS_TEST_TMPDIR/got" | sort -u)" = "" ]
+	[ "$(awk -F'\t' '$4 == "low"' "$BATS_TEST_TMPDIR/got" | wc -l)" -eq 30 ]
+	pairs "$BATS_TEST_TMPDIR/m.ndjson" TCP > "$BATS_TEST_TMPDIR/want"
+	diff "$BATS_TEST_TMPDIR/want" <(heat_map "$BATS_TEST_TMPDIR/r.html" result-1-mesh-tcp | cut -f1-4)
+	[ "$(grep -c '<svg role="img"' "$BATS_TEST_TMPDIR/r.html")" -eq 3 ]
+}
+
+@test "the heat map renders in headless Chromium: orange outlines, the fastest pairs yellow" {
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/m.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/m.ndjson"
+	render_png "$BATS_TEST_TMPDIR/r.html" "$BATS_TEST_TMPDIR/r.png" 1280,1300
+	run png_colours "$BATS_TEST_TMPDIR/r.png" '#D55E00' '#FDE725'
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(cut -d' ' -f2 <<<"${lines[1]}")" -gt 300 ]
+	[ "$(cut -d' ' -f2 <<<"${lines[2]}")" -gt 1000 ]
+	# without rounds: no map, no orange
+	jq -c 'del(.round)' "$BATS_TEST_TMPDIR/m.ndjson" > "$BATS_TEST_TMPDIR/plain.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/plain.html" "$BATS_TEST_TMPDIR/plain.ndjson"
+	render_png "$BATS_TEST_TMPDIR/plain.html" "$BATS_TEST_TMPDIR/plain.png" 1280,1300
+	run png_colours "$BATS_TEST_TMPDIR/plain.png" '#D55E00' '#FDE725'
+	echo "$output"
+	[ "$(cut -d' ' -f2 <<<"${lines[1]}")" -eq 0 ]
+	[ "$(cut -d' ' -f2 <<<"${lines[2]}")" -eq 0 ]
 }

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -516,6 +517,62 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 	return 0;
 }
 
+/* The slot of ID in SET: its own, or the free one it would take. */
+static size_t
+ids_slot(const struct run_ids *set, json_int_t id)
+{
+	size_t mask = set->cap - 1;
+	/* Fibonacci hashing: ids that follow each other spread out */
+	size_t i =
+	    (size_t)(((unsigned long long)id * 0x9e3779b97f4a7c15ull) >> 32) &
+	    mask;
+
+	while (set->used[i] && set->id[i] != id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/*
+ * Adds ID to SET.  Returns 1 when added, 0 when it was there already, -1
+ * when out of memory (SET unchanged).
+ */
+static int
+ids_add(struct run_ids *set, json_int_t id)
+{
+	size_t i, j;
+
+	/* at most half full, so that a probe ends soon */
+	if (2 * (set->n + 1) > set->cap) {
+		struct run_ids grown = {0};
+
+		grown.cap = set->cap > 0 ? 2 * set->cap : 256;
+		grown.id = malloc(grown.cap * sizeof(*grown.id));
+		grown.used = calloc(grown.cap, 1);
+		if (grown.id == NULL || grown.used == NULL) {
+			free(grown.id);
+			free(grown.used);
+			return -1;
+		}
+		for (i = 0; i < set->cap; i++)
+			if (set->used[i]) {
+				j = ids_slot(&grown, set->id[i]);
+				grown.id[j] = set->id[i];
+				grown.used[j] = 1;
+			}
+		grown.n = set->n;
+		free(set->id);
+		free(set->used);
+		*set = grown;
+	}
+	i = ids_slot(set, id);
+	if (set->used[i])
+		return 0;
+	set->id[i] = id;
+	set->used[i] = 1;
+	set->n++;
+	return 1;
+}
+
 /*
  * Checks a record vmtp-run consumes; bad ones are bad input (65), named by
  * FILE:LINE and the field: a host needs a name and ssh.host, a flow an
@@ -531,7 +588,7 @@ check_record(struct run_ctx *ctx, const json_t *rec,
 	const char *name = rec_reader_name(rd);
 	const char *run = json_string_value(json_object_get(rec, "run"));
 	long line = rec_reader_line(rd);
-	char id[32];
+	json_int_t id;
 	json_t *ssh;
 	size_t f;
 	int i;
@@ -574,15 +631,15 @@ check_record(struct run_ctx *ctx, const json_t *rec,
 			    "%s:%ld: flow names a host not given before it",
 			    name, line);
 	}
-	snprintf(id, sizeof(id), "%" JSON_INTEGER_FORMAT,
-	    json_integer_value(json_object_get(rec, "id")));
-	if (ctx->flow_ids == NULL && (ctx->flow_ids = json_object()) == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	if (json_object_get(ctx->flow_ids, id) != NULL)
+	id = json_integer_value(json_object_get(rec, "id"));
+	switch (ids_add(&ctx->flow_ids, id)) {
+	case 0:
 		return err_set(err, VMTP_EXIT_DATA,
-		    "%s:%ld: flow %s given twice", name, line, id);
-	if (json_object_set_new(ctx->flow_ids, id, json_true()) != 0)
+		    "%s:%ld: flow %" JSON_INTEGER_FORMAT " given twice", name,
+		    line, id);
+	case -1:
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
 	return 0;
 }
 
@@ -620,13 +677,100 @@ flow_selected(const struct run_opts *o, const json_t *flow)
 }
 
 /*
+ * A flow to measure, kept until it is: its record as compact JSON text,
+ * parsed again when it runs (flow_parse), with what the order of the run
+ * needs.  A mesh of N hosts has N x (N - 1) flows: kept as parsed records
+ * they took most of vmtp-run's memory (about 1.3 KiB each: 5 MiB of the
+ * 20 at 64 hosts), as text they take about 200 bytes each.
+ */
+struct run_flow {
+	char *text;
+	json_int_t round;   /* mesh round; 0: none */
+	int client, server; /* indexes in run_ctx.hosts */
+	double plan;        /* flow_plan_seconds() */
+};
+
+/* The flows to measure, in the order of the topology. */
+struct run_flows {
+	struct run_flow *v;
+	size_t n, cap;
+};
+
+static void
+flows_free(struct run_flows *fl)
+{
+	size_t i;
+
+	for (i = 0; i < fl->n; i++)
+		free(fl->v[i].text);
+	free(fl->v);
+	memset(fl, 0, sizeof(*fl));
+}
+
+/* The index of the host of CTX named NAME, or -1. */
+static int
+host_index(struct run_ctx *ctx, const char *name)
+{
+	struct run_host *h = name != NULL ? host_find(ctx, name) : NULL;
+
+	return h != NULL ? (int)(h - ctx->hosts) : -1;
+}
+
+/*
+ * Appends the flow record REC (a checked one: check_record) to FL.
+ * Returns 0 or -1 with ERR set.
+ */
+static int
+flows_add(struct run_ctx *ctx, struct run_flows *fl, const json_t *rec,
+    struct vmtp_err *err)
+{
+	struct run_flow *f;
+
+	if (fl->n == fl->cap) {
+		size_t cap = fl->cap > 0 ? fl->cap * 2 : 64;
+		struct run_flow *v = realloc(fl->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		fl->v = v;
+		fl->cap = cap;
+	}
+	f = &fl->v[fl->n];
+	f->text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	if (f->text == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	f->round = json_integer_value(json_object_get(rec, "round"));
+	f->client =
+	    host_index(ctx, json_string_value(json_object_get(rec, "client")));
+	f->server =
+	    host_index(ctx, json_string_value(json_object_get(rec, "server")));
+	f->plan = flow_plan_seconds(ctx->o, rec);
+	fl->n++;
+	return 0;
+}
+
+/*
+ * The record of flow F, parsed again.  Returns a new reference, or NULL
+ * with ERR set.
+ */
+static json_t *
+flow_parse(const struct run_flow *f, struct vmtp_err *err)
+{
+	json_t *rec = json_loads(f->text, 0, NULL);
+
+	if (rec == NULL)
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return rec;
+}
+
+/*
  * Keeps what vmtp-run needs of REC: the first run tag and the hosts in
  * CTX, a selected flow in FLOWS, its planned seconds added to *PLANNED.
  * Returns 0 or -1 with ERR set.
  */
 static int
-take_record(struct run_ctx *ctx, json_t *rec, json_t *flows, double *planned,
-    struct vmtp_err *err)
+take_record(struct run_ctx *ctx, json_t *rec, struct run_flows *flows,
+    double *planned, struct vmtp_err *err)
 {
 	const char *type = rec_type(rec);
 	const char *run = json_string_value(json_object_get(rec, "run"));
@@ -640,9 +784,9 @@ take_record(struct run_ctx *ctx, json_t *rec, json_t *flows, double *planned,
 		return add_host(ctx, rec, err);
 	if (strcmp(type, "flow") != 0 || !flow_selected(ctx->o, rec))
 		return 0;
-	if (json_array_append(flows, rec) != 0)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	*planned += flow_plan_seconds(ctx->o, rec);
+	if (flows_add(ctx, flows, rec, err) < 0)
+		return -1;
+	*planned += flows->v[flows->n - 1].plan;
 	return 0;
 }
 
@@ -652,8 +796,8 @@ take_record(struct run_ctx *ctx, json_t *rec, json_t *flows, double *planned,
  * progress line knows how many there are.  Returns 0 or -1 with ERR set.
  */
 static int
-read_topology(struct rec_reader *rd, struct run_ctx *ctx, json_t *flows,
-    double *planned, struct vmtp_err *err)
+read_topology(struct rec_reader *rd, struct run_ctx *ctx,
+    struct run_flows *flows, double *planned, struct vmtp_err *err)
 {
 	json_t *rec = NULL;
 	int rc;
@@ -674,13 +818,6 @@ read_topology(struct rec_reader *rd, struct run_ctx *ctx, json_t *flows,
 		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
 	}
 	return rc < 0 ? -1 : 0;
-}
-
-/* The round of flow F (mesh mode), or 0 when it has none. */
-static json_int_t
-round_of(const json_t *f)
-{
-	return json_integer_value(json_object_get(f, "round"));
 }
 
 /* One flow of a batch, measured on a thread of its own. */
@@ -806,21 +943,46 @@ run_round(struct run_ctx *ctx, json_t *const *f, size_t n, struct vmtp_err *err)
 	return run_batch(ctx, f + start, n - start, err);
 }
 
-/* run_round() of the N flows of FLOWS from index I.  Returns as it does. */
+/*
+ * run_round() of the N flows of FLOWS from index I, their records parsed
+ * for the round only.  Returns as it does.
+ */
 static int
-round_run(struct run_ctx *ctx, const json_t *flows, size_t i, size_t n,
-    struct vmtp_err *err)
+round_run(struct run_ctx *ctx, const struct run_flows *flows, size_t i,
+    size_t n, struct vmtp_err *err)
 {
 	json_t **f = calloc(n + 1, sizeof(*f));
 	size_t k;
-	int rc;
+	int rc = -1;
 
 	if (f == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (k = 0; k < n; k++)
-		f[k] = json_array_get(flows, i + k);
+		if ((f[k] = flow_parse(&flows->v[i + k], err)) == NULL)
+			goto out;
 	rc = run_round(ctx, f, n, err);
+out:
+	for (k = 0; k < n; k++)
+		json_decref(f[k]);
 	free(f);
+	return rc;
+}
+
+/* flow_run() of flow I of FLOWS alone, logging its progress: the Ith
+ * of them, ETA seconds left.  Returns as flow_run() does. */
+static int
+single_run(struct run_ctx *ctx, const struct run_flows *flows, size_t i,
+    long eta, struct vmtp_err *err)
+{
+	json_t *f = flow_parse(&flows->v[i], err);
+	int rc;
+
+	if (f == NULL)
+		return -1;
+	log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1, flows->n,
+	    json_string_value(json_object_get(f, "desc")), eta / 60, eta % 60);
+	rc = flow_run(ctx, f, err);
+	json_decref(f);
 	return rc;
 }
 
@@ -833,33 +995,27 @@ round_run(struct run_ctx *ctx, const json_t *flows, size_t i, size_t n,
  * an error here).
  */
 static int
-measure(struct run_ctx *ctx, const json_t *flows, double planned,
+measure(struct run_ctx *ctx, const struct run_flows *flows, double planned,
     struct vmtp_err *err)
 {
 	int together = ctx->o->concurrency != 1;
-	size_t nflows = json_array_size(flows);
+	size_t nflows = flows->n;
 	time_t started = time(NULL);
 	double done = 0;
-	json_t *f;
 	size_t i, n;
 
 	/* every host a flow uses logged in at once, side by side */
-	json_array_foreach ((json_t *)flows, i, f) {
-		struct run_host *c = host_find(
-		    ctx, json_string_value(json_object_get(f, "client")));
-		struct run_host *s = host_find(
-		    ctx, json_string_value(json_object_get(f, "server")));
-
-		if (c != NULL)
-			c->wanted = 1;
-		if (s != NULL)
-			s->wanted = 1;
+	for (i = 0; i < nflows; i++) {
+		if (flows->v[i].client >= 0)
+			ctx->hosts[flows->v[i].client].wanted = 1;
+		if (flows->v[i].server >= 0)
+			ctx->hosts[flows->v[i].server].wanted = 1;
 	}
 	host_login_all(ctx);
 	if (got_signal)
 		return err_set(err, VMTP_EXIT_FAIL, "interrupted");
 	if (together && (ctx->o->protocols & PROTO_MCAST) && nflows > 0 &&
-	    round_of(json_array_get(flows, 0)) != 0) {
+	    flows->v[0].round != 0) {
 		log_info("Multicast: a mesh round's flows run one at a time "
 		         "(its routes are set on both hosts of a flow)");
 		together = 0;
@@ -869,11 +1025,10 @@ measure(struct run_ctx *ctx, const json_t *flows, double planned,
 		long eta = (long)(planned - done);
 		size_t k;
 
-		f = json_array_get(flows, i);
-		r = round_of(f);
+		r = flows->v[i].round;
 		/* the flows of this round, or this flow alone */
 		for (n = 1; together && r != 0 && i + n < nflows &&
-		            round_of(json_array_get(flows, i + n)) == r;
+		            flows->v[i + n].round == r;
 		     n++)
 			;
 		if (done > 0)
@@ -884,18 +1039,12 @@ measure(struct run_ctx *ctx, const json_t *flows, double planned,
 			    "round %lld: flows %zu-%zu/%zu, ETA %ld:%02ld",
 			    (long long)r, i + 1, i + n, nflows, eta / 60,
 			    eta % 60);
-		else
-			log_progress("flow %zu/%zu (%s), ETA %ld:%02ld", i + 1,
-			    nflows,
-			    json_string_value(json_object_get(f, "desc")),
-			    eta / 60, eta % 60);
 		if ((n > 1 ? round_run(ctx, flows, i, n, err)
-		           : flow_run(ctx, f, err)) < 0)
+		           : single_run(ctx, flows, i, eta, err)) < 0)
 			return -1;
 		/* the ETA's ratio of time to plan takes in the concurrency */
 		for (k = 0; k < n; k++)
-			done += flow_plan_seconds(
-			    ctx->o, json_array_get(flows, i + k));
+			done += flows->v[i + k].plan;
 	}
 	log_progress_end();
 	if (nflows == 0)
@@ -922,7 +1071,8 @@ ctx_clear(struct run_ctx *ctx)
 	}
 	free(ctx->hosts);
 	free((char *)ctx->run_tag);
-	json_decref(ctx->flow_ids);
+	free(ctx->flow_ids.id);
+	free(ctx->flow_ids.used);
 }
 
 int
@@ -935,11 +1085,15 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	const char *pwfile = NULL;
 	json_t *cfg = NULL;
-	json_t *flows = NULL;
+	struct run_flows flows = {0};
 	double planned = 0;
 	int verbosity = LOG_INFO;
 
 	log_init(PROG, LOG_INFO);
+	/* one malloc arena for all threads: a mesh round's threads allocate
+	 * little, and glibc's arena a thread (up to 8 a core) held 5 % more
+	 * memory at 32 hosts */
+	mallopt(M_ARENA_MAX, 1);
 	/* what the configuration does not give (opts_from_cfg) */
 	o.seconds = 10;
 	o.protocols = PROTO_TCP | PROTO_UDP | PROTO_ICMP;
@@ -970,18 +1124,17 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rd = rec_reader_open(optind < argc ? argv[optind] : "-", &err);
-	flows = json_array();
-	if (rd == NULL || flows == NULL)
+	if (rd == NULL)
 		goto out;
 	ctx.o = &o;
 	ctx.out = stdout;
 	pthread_mutex_init(&ctx.lock, NULL);
-	if (read_topology(rd, &ctx, flows, &planned, &err) == 0)
-		measure(&ctx, flows, planned, &err);
+	if (read_topology(rd, &ctx, &flows, &planned, &err) == 0)
+		measure(&ctx, &flows, planned, &err);
 out:
 	log_progress_end();
 	ctx_clear(&ctx);
-	json_decref(flows);
+	flows_free(&flows);
 	json_decref(cfg);
 	rec_reader_free(rd);
 	ssh_password_free(o.password);

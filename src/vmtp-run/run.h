@@ -92,12 +92,23 @@ enum run_said {
 	RUN_SAID_MCAST_ROUTE = 4 /* nuttcp chose the group itself */
 };
 
+/*
+ * A set of ids by open addressing: CAP slots (a power of two, or 0), ID[i]
+ * one of the N ids when USED[i].  9 bytes a slot, where a json object of
+ * them took about 100 an id.
+ */
+struct run_ids {
+	json_int_t *id;
+	unsigned char *used;
+	size_t cap, n;
+};
+
 struct run_ctx {
 	const struct run_opts *o;
 	const char *run_tag;
 	struct run_host *hosts;
 	int n_hosts;
-	json_t *flow_ids; /* ids of the flows read: {"1": true}; owned */
+	struct run_ids flow_ids; /* of the flows read, each once */
 	FILE *out;
 	int errors; /* error samples written */
 	int said;   /* RUN_SAID_* bits: notes given once per run */

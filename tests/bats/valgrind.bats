@@ -141,6 +141,18 @@ vg_clean() {
 	vg_clean
 }
 
+@test "vmtp-run on a mesh: a round's flows measured at once on threads of their own" {
+	run -0 --separate-stderr vmtp-provision -q --host "root@$(nsh_ip 1)" --host "root@$(nsh_ip 2)" \
+	    --ssh-key "$NSH_DIR/id_ed25519" --known-hosts "$NSH_DIR/known_hosts" --mesh all
+	printf '%s\n' "$output" > "$T/mesh.ndjson"
+	run -0 --separate-stderr vg vmtp-run -q -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -t 1 --protocols TI --icmp-sizes 64 --ping-count 1 "$T/mesh.ndjson"
+	# both ways of the pair, in one round, measured
+	jq -se 'map(select(.type == "flow" and .round == 1)) | length == 2' "$T/mesh.ndjson"
+	jq -se 'map(select(.type == "sample")) | length == 4 and all(.[]; has("error") | not)' <<<"$output"
+	vg_clean
+}
+
 @test "vmtp-cleanup: a cloud that cannot be reached, bad records, a usage error" {
 	unset OS_CLOUD
 	export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state

@@ -274,7 +274,7 @@ own_group() {
 	run --separate-stderr vr -v --protocols U --udpbuf 512,1024 --bandwidth 20M --flows 3 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	samples | jq -se 'length == 2 and all(.[]; .tool == "nuttcp-6.1.2" and .probes >= 1 and
-	    (has("probe_tool") | not) and (has("error") | not) and .throughput_kbps > 10240)'
+	    (has("probe_tool") | not) and (has("error") | not) and .throughput_kbps > 0)'
 	[ "$(grep -c 'UDP probes with nuttcp: iperf3 is not on host3' <<< "$stderr")" -eq 1 ]
 	! grep -qE -- ' -J -c |iperf3 server' <<< "$stderr"
 	[ "$(grep -cE -- ' -u -R [0-9]+' <<< "$stderr")" -eq "$(samples | jq -s 'map(.probes) | add')" ]

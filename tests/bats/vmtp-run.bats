@@ -46,6 +46,7 @@ teardown() {
 		wait "$BG_PID" 2>/dev/null || true
 	fi
 	nsh_pw_down 1
+	nsh_ctl_down 2
 	nsh_comms 2 | grep -qx sshd || {
 		nsh_start_sshd 2 ""
 		nsh_wait_port "$(nsh_ip 2)" 22
@@ -282,6 +283,29 @@ own_group() {
 	run --separate-stderr vr --protocols U --udpbuf 1024 --bandwidth 20M --flows 3 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
+}
+
+@test "an iperf3 probe that fails: the search starts again with nuttcp, not an error" {
+	# host2 seen through an sshd whose sessions find an iperf3 that
+	# says its version and fails every run
+	cat > "$BATS_TEST_TMPDIR/iperf3" <<-'EOF'
+		#!/bin/sh
+		[ "$1" = -v ] && { echo 'iperf 3.12 (cJSON 1.7.15)'; exit 0; }
+		echo '{"error": "unable to send the test: broken on purpose"}'
+		exit 1
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/iperf3"
+	nsh_ctl_up 2 "$BATS_TEST_TMPDIR/iperf3=$(command -v iperf3)"
+	jq -c --arg ip "$(nsh_ctl_ip 2)" 'if .type == "host" and .name == "host2" then .ssh.host = $ip else . end' \
+	    "$T/topo.ndjson" > "$T/broken.ndjson"
+	run --separate-stderr vr -v --protocols U --udpbuf 512,1024 --bandwidth 20M --flows 2 "$T/broken.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 2 and all(.[]; .tool == "nuttcp-6.1.2" and .probes >= 1 and
+	    (has("probe_tool") | not) and (has("error") | not) and .throughput_kbps > 0)'
+	# one iperf3 probe, said at -v; nuttcp's probes from then on
+	[ "$(grep -c -- ' -J -c ' <<< "$stderr")" -eq 1 ]
+	[ "$(grep -c 'the iperf3 probe failed (iperf3: unable to send the test: broken on purpose): probing with nuttcp' <<< "$stderr")" -eq 1 ]
+	[ "$(grep -cE -- ' -u -R [0-9]+' <<< "$stderr")" -eq "$(samples | jq -s 'map(.probes) | add')" ]
 }
 
 @test "--udp-final: after the probes, one -t run at the chosen rate is the sample" {

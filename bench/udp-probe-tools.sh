@@ -5,13 +5,15 @@
 # (SPEC §8), so the two must see the same loss at the same rate.  On the
 # paths of bench/udp-search.sh (two namespace hosts, a knee made by a tbf
 # rate limit on the server's bridge port), for each packet size, both
-# tools by hand at the same rates around the knee, one second each,
-# alternated (nuttcp first, then iperf3, at each rate), and after it:
-#   path size rate_kbps | nuttcp loss% | iperf3 loss% | same side
-# where "same side" says whether both fall under, inside or over the loss
-# bracket alike.  The summary gives how often they agree and the mean
-# difference in loss where neither lost (nearly) everything.  Not a test,
-# no goal: evidence for the search's design.
+# tools by hand at the same rates around the knee, one second each: at
+# each rate nuttcp, iperf3, then nuttcp again, and after it:
+#   path size rate_kbps | nuttcp | iperf3 | nuttcp again (loss %) | sides
+# where the sides say whether a probe falls under, inside or over the loss
+# bracket.  The summary gives how often iperf3 falls on the side nuttcp
+# does, against how often nuttcp falls on the side it fell on a moment
+# before (what the path's own noise allows), and the mean difference in
+# loss where none lost (nearly) everything.  Not a test, no goal:
+# evidence for the search's design.
 #   bench/udp-probe-tools.sh [MIN MAX]        (root; after make)
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -47,7 +49,8 @@ nut() {
 }
 ip3() {
 	nth 2 iperf3 -J -c "$target" -p 5302 -u -b "${1}K" -l "$2" -t 1 2>/dev/null |
-		jq -r '.end.sum_received.lost_percent // .end.sum.lost_percent // "-"' 2>/dev/null || echo -
+		jq -r '(.end.sum_received.lost_percent // .end.sum.lost_percent) |
+			if . == null then "-" else . * 100 | round / 100 end' 2>/dev/null || echo -
 }
 # side(loss): under, in or over the bracket
 side() {
@@ -55,7 +58,7 @@ side() {
 		if (l == "-") print "-"; else if (l < a) print "under"; else if (l > b) print "over"; else print "in" }'
 }
 : >"$B/pairs"
-printf '%-8s %5s %9s | %8s | %8s | %s\n' path size rate_kbps nuttcp iperf3 "same side"
+printf '%-8s %5s %9s | %8s | %8s | %8s | %s\n' path size rate_kbps nuttcp iperf3 nuttcp sides
 while IFS=: read -r name kbps qdisc; do
 	# shellcheck disable=SC2086
 	tc qdisc replace dev "$port" root $qdisc
@@ -71,24 +74,28 @@ while IFS=: read -r name kbps qdisc; do
 			sleep 0.5
 			li=$(ip3 "$rate" "$size")
 			sleep 0.5
-			sn=$(side "$ln")
-			si=$(side "$li")
-			same=no
-			[ "$sn" = "$si" ] && same=yes
-			printf '%-8s %5s %9s | %8s | %8s | %s (%s, %s)\n' "$name" "$size" "$rate" \
-				"$ln" "$li" "$same" "$sn" "$si"
-			echo "$ln $li $same" >>"$B/pairs"
+			l2=$(nut "$rate" "$size")
+			sleep 0.5
+			printf '%-8s %5s %9s | %8s | %8s | %8s | %s %s %s\n' "$name" "$size" "$rate" \
+				"$ln" "$li" "$l2" "$(side "$ln")" "$(side "$li")" "$(side "$l2")"
+			echo "$ln $li $l2" >>"$B/pairs"
 		done
 	done
 	tc qdisc del dev "$port" root
 done <<<"$PATHS"
 echo
 awk -v a="$LMIN" -v b="$LMAX" '
-	$1 != "-" && $2 != "-" { n++; if ($3 == "yes") same++
-		if ($1 < 50 && $2 < 50) { m++; d += $2 - $1; ad += ($2 > $1) ? $2 - $1 : $1 - $2 } }
+	function side(l) { return l < a ? 0 : (l > b ? 2 : 1) }
+	$1 != "-" && $2 != "-" && $3 != "-" { n++
+		if (side($2) == side($1)) si1++
+		if (side($2) == side($3)) si2++
+		if (side($3) == side($1)) nn++
+		if ($1 < 50 && $2 < 50 && $3 < 50) { m++; d += $2 - ($1 + $3) / 2
+			dn += ($3 > $1) ? $3 - $1 : $1 - $3
+			di += ($2 > $1) ? $2 - $1 : $1 - $2 } }
 	END {
-		printf "loss bracket [%s, %s] %%: iperf3 and nuttcp on the same side %d of %d probes\n", a, b, same, n
+		printf "loss bracket [%s, %s] %%, %d rates: on the side of the nuttcp probe before it, iperf3 %d, nuttcp again %d; iperf3 on the side of the nuttcp probe after it %d\n", a, b, n, si1, nn, si2
 		if (m > 0)
-			printf "where both lost under 50 %%: iperf3 - nuttcp loss, mean %+.2f points, mean absolute %.2f (%d pairs)\n",
-				d / m, ad / m, m
+			printf "where none lost 50 %% or more (%d rates): iperf3 - mean of the two nuttcp, %+.2f points; |iperf3 - nuttcp| %.2f, |nuttcp again - nuttcp| %.2f points on average\n",
+				m, d / m, di / m, dn / m
 	}' "$B/pairs"

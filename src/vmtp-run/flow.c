@@ -344,7 +344,8 @@ again:
 		j->rate_kbps = rate;
 		j->seconds = PROBE_SECONDS;
 		rc = tp_once(ctx, j, probe, &tp, msg, sizeof(msg), err);
-		if (rc == 0 && probe != o->tool) {
+		if (rc == 0 && probe != o->tool &&
+		    !(o->stop != NULL && *o->stop)) {
 			/* the tool of the run is there, and works */
 			log_debug("flow %d %s %lld: the %s probe failed (%s): "
 			          "probing with %s",
@@ -690,6 +691,7 @@ probe_prepare(struct run_ctx *ctx, struct flow_job *job)
 	        host_tool_ensure(job->srv, t, 0, &e) == 0) &&
 	    host_server_start(ctx, job->srv, t, job->j.v6, &e) == 0)
 		return t;
+	host_stop_server(ctx, job->srv, t);
 	/* once per host: the same reason would come back on every flow */
 	if (!job->cli->probe_said || !job->srv->probe_said)
 		log_debug("flow %d: UDP probes with %s: %s", (int)job->id,

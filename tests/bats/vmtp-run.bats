@@ -45,6 +45,10 @@ teardown() {
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
+	if [ -n "${USER_PID:-}" ]; then
+		kill "$USER_PID" 2>/dev/null || true
+		wait "$USER_PID" 2>/dev/null || true
+	fi
 	nsh_pw_down 1
 	nsh_ctl_down 2
 	nsh_comms 2 | grep -qx sshd || {
@@ -283,6 +287,24 @@ own_group() {
 	run --separate-stderr vr --protocols U --udpbuf 1024 --bandwidth 20M --flows 3 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
+}
+
+@test "iperf3's port taken by another program on the server: nuttcp probes, that program left alone" {
+	# a user's own iperf3 server on host1's port 5201 (nsenter execs it:
+	# its pid is $!)
+	nsenter -t "$(cat "$NSH_DIR/h1/sshd.pid")" -m -n iperf3 -s -p 5201 > /dev/null 2>&1 &
+	USER_PID=$!
+	for k in $(seq 1 100); do
+		nsh_exec 1 grep -qE ':1451 [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 && break
+		sleep 0.05
+	done
+	run --separate-stderr vr -v --protocols U --udpbuf 1024 --bandwidth 20M --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and (.[0] | .tool == "nuttcp-6.1.2" and .probes >= 1 and
+	    (has("probe_tool") | not) and (has("error") | not) and .throughput_kbps > 0)'
+	grep -q 'UDP probes with nuttcp: port 5201 on host1 is taken by another program' <<< "$stderr"
+	! grep -q -- ' -J -c ' <<< "$stderr"
+	kill -0 "$USER_PID"
 }
 
 @test "an iperf3 probe that fails: the search starts again with nuttcp, not an error" {

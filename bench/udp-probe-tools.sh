@@ -42,14 +42,19 @@ until nth 1 ss -Hltn 'sport = :5300' | grep -q . &&
 	sleep 0.05
 done
 # nut(rate_kbps, size) / ip3(rate_kbps, size): the loss in percent of one
-# 1-second probe, or "-" when the tool gave none
+# 1-second probe, or "-" when the tool gave none; iperf3's as vmtp-run
+# reads it (libvmtp/parse.c): what was sent less what arrived, since its
+# own lost_percent misses what was lost after the last datagram received
 nut() {
 	nth 2 nuttcp -fparse -T 1 -u -R "$1" -l "$2" -P 5300 -p 5301 "$target" 2>/dev/null |
 		sed -n 's/.*data_loss=\([0-9.]*\).*/\1/p' | grep . || echo -
 }
 ip3() {
 	nth 2 iperf3 -J -c "$target" -p 5302 -u -b "${1}K" -l "$2" -t 1 2>/dev/null |
-		jq -r '(.end.sum_received.lost_percent // .end.sum.lost_percent) |
+		jq -r '.end.sum_sent.packets as $s | .end.sum_received as $r |
+			if $s != null and $s > 0 and $r != null
+			then 100 * ($s - ($r.packets - $r.lost_packets)) / $s
+			else .end.sum.lost_percent end |
 			if . == null then "-" else . * 100 | round / 100 end' 2>/dev/null || echo -
 }
 # side(loss): under, in or over the bracket

@@ -276,7 +276,7 @@ own_group() {
 @test "iperf3 absent on the client: nuttcp probes, said once at -v, not an error" {
 	# host3 has no iperf3 on its PATH (its nuttcp is uploaded); two
 	# packet sizes, one note
-	run --separate-stderr vr -v --protocols U --udpbuf 512,1024 --bandwidth 20M --flows 3 "$T/topo.ndjson"
+	run --separate-stderr vr -v --protocols U --udpbuf 1024,1400 --bandwidth 20M --flows 3 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	samples | jq -se 'length == 2 and all(.[]; .tool == "nuttcp-6.1.2" and .probes >= 1 and
 	    (has("probe_tool") | not) and (has("error") | not) and .throughput_kbps > 0)'

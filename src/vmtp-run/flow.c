@@ -307,9 +307,10 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 
 /*
  * One UDP or Multicast measurement of J: the rate search of SPEC §8 from
- * the bandwidth limit down, or from the ceiling without one, its probes
- * run with J's probe tool (Multicast's with nuttcp; after a failed probe
- * of another tool, the search starts again with the tool of the run).
+ * the bandwidth limit down, or from the ceiling without one, its first
+ * probe run with the tool of the run and the others with J's probe tool
+ * (Multicast's with nuttcp; after a failed probe of another tool, the
+ * search starts again with the tool of the run).
  * The sample is the result probe when the tool of the run made it, else
  * one run of that tool at the rate found, as long as a probe, so that the
  * sample's tool measured its numbers; with --udp-final, one -t run at
@@ -331,27 +332,36 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 	double rate;
 	char msg[512];
 	int probe = j->mcast ? o->tool : j->probe_tool;
+	int best_tool; /* the tool of the result probe */
+	int spent = 0; /* probes of a search started again */
 	int final;
 	int rc;
+	int t;
 
 again:
 	best = (struct parse_tp){0};
 	best.jitter_ms = NAN;
+	best_tool = o->tool;
 	search_init(&s, ceiling, o->loss_min, o->loss_max, (int)j->len);
 	while ((rate = search_next(&s)) > 0) {
 		struct search_probe p;
 
+		/* the first probe, at the start rate, is the run's tool's:
+		 * where the sender is the limit the search ends with it and
+		 * it is the sample (another tool's sender reaches another
+		 * rate); the others are the probe tool's */
+		t = s.probes == 0 ? o->tool : probe;
 		j->rate_kbps = rate;
 		j->seconds = PROBE_SECONDS;
-		rc = tp_once(ctx, j, probe, &tp, msg, sizeof(msg), err);
-		if (rc == 0 && probe != o->tool &&
-		    !(o->stop != NULL && *o->stop)) {
+		rc = tp_once(ctx, j, t, &tp, msg, sizeof(msg), err);
+		if (rc == 0 && t != o->tool && !(o->stop != NULL && *o->stop)) {
 			/* the tool of the run is there, and works */
 			log_debug("flow %d %s %lld: the %s probe failed (%s): "
 			          "probing with %s",
 			    (int)j->flow, proto, j->len, run_tool_names[probe],
 			    msg, run_tool_names[o->tool]);
 			probe = j->probe_tool = o->tool;
+			spent += s.probes;
 			goto again;
 		}
 		if (rc <= 0)
@@ -359,7 +369,7 @@ again:
 		if (isnan(tp.loss_pct)) {
 			parse_tp_free(&tp);
 			snprintf(msg, sizeof(msg), "%s reported no UDP loss",
-			    j->client->tool_version[probe]);
+			    j->client->tool_version[t]);
 			goto fail;
 		}
 		p.offered_kbps = rate;
@@ -369,7 +379,7 @@ again:
 		log_debug("flow %d %s %lld: offered %.0f kbps, received %.0f, "
 		          "loss %.2f%% (%s)",
 		    (int)j->flow, proto, j->len, rate, p.rx_kbps, p.loss,
-		    run_tool_names[probe]);
+		    run_tool_names[t]);
 		search_feed(&s, &p);
 		r = search_result(&s);
 		/* keep the numbers of the probe that is the result so far */
@@ -377,6 +387,7 @@ again:
 			best.mbps = tp.mbps;
 			best.loss_pct = tp.loss_pct;
 			best.jitter_ms = tp.jitter_ms;
+			best_tool = t;
 		}
 		parse_tp_free(&tp);
 		if (interrupted(ctx, err) < 0)
@@ -391,9 +402,9 @@ again:
 		         "no rate stays in the bracket",
 		    (int)j->flow, proto, j->len);
 	r = search_result(&s);
-	if (r == NULL || (!o->udp_final && probe == o->tool))
-		return udp_sample(ctx, j, tool, NULL, t0, &best, s.probes, 0,
-		    s.unstable, err);
+	if (r == NULL || (!o->udp_final && best_tool == o->tool))
+		return udp_sample(ctx, j, tool, NULL, t0, &best,
+		    spent + s.probes, 0, s.unstable, err);
 	/* with --udp-final as long as a TCP run, so that its numbers (and
 	 * the CPU load collected meanwhile) are comparable; else a probe's
 	 * length, measured by the tool the sample names */
@@ -413,8 +424,9 @@ again:
 		goto fail;
 	}
 	rc = udp_sample(ctx, j, tool,
-	    probe != o->tool ? j->client->tool_version[probe] : NULL, t0, &tp,
-	    s.probes, final, s.unstable, err);
+	    s.probes > 1 && probe != o->tool ? j->client->tool_version[probe]
+	                                     : NULL,
+	    t0, &tp, spent + s.probes, final, s.unstable, err);
 	parse_tp_free(&tp);
 	return rc;
 fail:

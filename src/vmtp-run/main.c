@@ -88,8 +88,8 @@ static const struct opt options[] = {
     {OPT_FINAL, "udp-final", NULL, "after the search, one -t run at its rate"},
     {OPT_LOSS, "udp-loss-range", "min,max", "UDP search loss bracket, percent"},
     {OPT_PROBE_TOOL, "udp-probe-tool", "nuttcp|iperf3",
-        "the UDP search's probes with nuttcp: iperf3 (default)\n"
-        "where the hosts have it, then one nuttcp run"},
+        "the UDP search's probes after nuttcp's first: iperf3\n"
+        "(default) where the hosts have it, then one nuttcp run"},
     {OPT_FLOWS, "flows", "list", "flow ids to run (default all)"},
     {OPT_CONCURRENCY, "concurrency", "pairs",
         "a mesh round's pairs measured at once\n"

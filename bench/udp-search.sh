@@ -8,7 +8,9 @@
 #      curve (bench/udp-replay.c): probes, and whether the final loss lies
 #      in the bracket;
 #   3. vmtp-run's live search on the same path: probes, final loss, and
-#      whether it said loss_unstable (no rate stays in the bracket).
+#      whether it said loss_unstable (no rate stays in the bracket); when
+#      its probes were iperf3's, the loss iperf3 saw at the rate found
+#      (the "iperf3" column), next to nuttcp's there (the final loss).
 # Goals (over the 8 curves, replayed and live): the final loss in the
 # bracket at least 6 of 8 times, median probes <= 3, never more than 5; a
 # search that says loss_unstable is honest but does not count as met.
@@ -85,9 +87,9 @@ if [ -z "${BENCH_CURVES:-}" ]; then
 	trap 'kill $hand_srv 2>/dev/null; bench_cleanup' EXIT
 	sleep 0.3
 fi
-printf '%-12s %5s | %-26s | %-22s | %-26s\n' path size \
+printf '%-12s %5s | %-26s | %-22s | %-26s | %s\n' path size \
     "replay vmtp: probes loss in unst" "replay orig: probes loss in" \
-    "live vmtp-run: probes loss in unst"
+    "live vmtp-run: probes loss in unst" iperf3
 : > "$B/summary"
 : > "$B/rss"
 while IFS=: read -r name qdisc; do
@@ -105,13 +107,21 @@ while IFS=: read -r name qdisc; do
 		"$B/udp-replay" "$LMIN" "$LMAX" "$size" < "$B/curve" > "$B/replay"
 		read -r _ vp vl vin vun < <(grep ^vmtp "$B/replay")
 		read -r _ op ol oin _ < <(grep ^orig "$B/replay")
-		lp=- ll=0 lin=- lun=-
+		lp=- ll=0 lin=- lun=- pl=-
 		if [ -z "${BENCH_CURVES:-}" ]; then
-			/usr/bin/time -f %M -a -o "$B/rss" vmtp-run -q \
+			/usr/bin/time -f %M -a -o "$B/rss" vmtp-run -v \
 			    -c "$B/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
 			    --protocols U --udpbuf "$size" \
 			    --udp-loss-range "$LMIN,$LMAX" --flows 2 \
-			    "$B/topo.ndjson" > "$B/live.ndjson" || true
+			    "$B/topo.ndjson" > "$B/live.ndjson" 2> "$B/live.err" || true
+			# the rate found, and what its probe lost
+			rate=$(sed -n 's/.* s at \([0-9]*\) kbps with .*, the rate found$/\1/p' "$B/live.err" | tail -n 1)
+			pl=-
+			if [ -n "$rate" ]; then
+				pl=$(sed -n "s/.*: offered $rate kbps, received [0-9]*, loss \([0-9.]*\)% (iperf3)$/\1/p" \
+				    "$B/live.err" | tail -n 1)
+				pl=${pl:--}
+			fi
 			read -r lp ll lun <<< "$(jq -r 'select(.type == "sample") |
 			    "\(.probes) \(.loss_rate) \(if .loss_unstable then 1 else 0 end)"' "$B/live.ndjson")"
 			# an error sample has no probes nor loss: 5 probes, out
@@ -120,9 +130,9 @@ while IFS=: read -r name qdisc; do
 			[[ $lun =~ ^[01]$ ]] || lun=0
 			lin=$(awk -v l="$ll" -v a="$LMIN" -v b="$LMAX" 'BEGIN {print (l >= a && l <= b) ? 1 : 0}')
 		fi
-		printf '%-12s %5s | %6s %8.2f %4s %5s | %6s %8.2f %6s | %6s %8.2f %4s %5s\n' \
+		printf '%-12s %5s | %6s %8.2f %4s %5s | %6s %8.2f %6s | %6s %8.2f %4s %5s | %s\n' \
 		    "$name" "$size" "$vp" "$vl" "$vin" "$vun" "$op" "$ol" "$oin" \
-		    "$lp" "$ll" "$lin" "$lun"
+		    "$lp" "$ll" "$lin" "$lun" "$pl"
 		echo "$vp $vin $vun $op $oin $lp $lin $lun" >> "$B/summary"
 	done
 	if [ -z "${BENCH_CURVES:-}" ]; then

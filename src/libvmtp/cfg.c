@@ -77,6 +77,7 @@ static const struct cfg_key {
     {"udp_final", CFG_BOOL, CFG_STAGE_RUN, NULL},
     {"udp_loss_rate_range", CFG_NUM_LIST, CFG_STAGE_RUN, NULL},
     {"udp_pkt_sizes", CFG_INT_LIST, CFG_STAGE_RUN, NULL},
+    {"udp_probe_tool", CFG_STR, CFG_STAGE_RUN, NULL},
     {"user_data_file", CFG_STR, CFG_STAGE_PROVISION, NULL},
     {"vm_bandwidth", CFG_NUM, CFG_STAGE_RUN, NULL},
     {"vm_image_url", CFG_STR, CFG_STAGE_PROVISION, NULL},

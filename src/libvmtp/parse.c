@@ -235,6 +235,10 @@ parse_iperf3(
 	end = json_object_get(doc, "end");
 	sum = json_object_get(end, "sum_received");
 	if (proto != NULL && strcmp(proto, "UDP") == 0) {
+		double sent = jnum(json_object_get(end, "sum_sent"), "packets");
+		double seen = jnum(sum, "packets");
+		double gaps = jnum(sum, "lost_packets");
+
 		if (sum == NULL)
 			sum = json_object_get(end, "sum");
 		tp->loss_pct = jnum(sum, "lost_percent");
@@ -243,6 +247,14 @@ parse_iperf3(
 			parse_fail("iperf3", buf, len, err);
 			goto out;
 		}
+		/* the receiver's "packets" is the highest sequence number it
+		 * saw and its "lost_packets" the gaps below it: what was lost
+		 * after the last datagram that arrived (a tail dropped, or a
+		 * reassembly that collapsed) is in neither.  The loss is then
+		 * what the sender sent less what arrived. */
+		if (isfinite(sent) && sent > 0 && isfinite(seen) &&
+		    isfinite(gaps) && seen >= gaps && seen - gaps <= sent)
+			tp->loss_pct = 100 * (sent - (seen - gaps)) / sent;
 	} else {
 		json_t *st = json_object_get(end, "streams");
 

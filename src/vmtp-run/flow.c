@@ -136,6 +136,7 @@ struct tp_job {
 	int mcast;              /* UDP to a group (nuttcp -m) */
 	const char *group;      /* -g for a nuttcp that has it; NULL: its own */
 	const char *group_used; /* the sample's multicast_address */
+	int probe_tool;         /* enum run_tool of the UDP search's probes */
 	int reverse;
 	long long len;    /* buffer or packet size */
 	double rate_kbps; /* UDP's rate; TCP's limit, 0 for none */
@@ -143,16 +144,17 @@ struct tp_job {
 };
 
 /*
- * Runs one nuttcp or iperf3 client.  Returns 1 with *TP filled, 0 with
- * MSG set (a failed measurement), -1 with ERR set (fatal).
+ * Runs one client of TOOL (enum run_tool: nuttcp or iperf3).  Returns 1
+ * with *TP filled, 0 with MSG set (a failed measurement), -1 with ERR set
+ * (fatal).
  */
 static int
-tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
-    char *msg, size_t msglen, struct vmtp_err *err)
+tp_once(struct run_ctx *ctx, const struct tp_job *j, int tool,
+    struct parse_tp *tp, char *msg, size_t msglen, struct vmtp_err *err)
 {
 	struct vmtp_err e = VMTP_ERR_INIT;
 	struct ssh_result res = {0};
-	const char *path = j->client->tool_path[ctx->o->tool];
+	const char *path = j->client->tool_path[tool];
 	char *qt = ssh_quote(j->target);
 	char *cmd = NULL;
 	/* " -u -m32 -g " a dotted quad " -j -R " and a rate below 1e15 */
@@ -161,7 +163,7 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 
 	if (qt == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	if (ctx->o->tool == TOOL_NUTTCP) {
+	if (tool == TOOL_NUTTCP) {
 		if (j->mcast && j->group != NULL)
 			snprintf(rate, sizeof(rate),
 			    " -u -m%d -g %s -j -R %.0f", MCAST_TTL, j->group,
@@ -199,16 +201,15 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, struct parse_tp *tp,
 		snprintf(msg, msglen, "interrupted");
 	} else if (res.timed_out) {
 		snprintf(msg, msglen, "%s did not end within %d s",
-		    run_tool_names[ctx->o->tool],
-		    j->seconds + RUN_MARGIN_MS / 1000);
-	} else if ((ctx->o->tool == TOOL_NUTTCP
+		    run_tool_names[tool], j->seconds + RUN_MARGIN_MS / 1000);
+	} else if ((tool == TOOL_NUTTCP
 	                   ? parse_nuttcp(res.out, res.out_len, tp, &e)
 	                   : parse_iperf3(res.out, res.out_len, tp, &e)) < 0) {
 		/* with nothing on stdout, nuttcp says why on stderr */
 		struct vmtp_err e2 = VMTP_ERR_INIT;
 		struct parse_tp junk;
 
-		if (ctx->o->tool == TOOL_NUTTCP && res.out_len == 0 &&
+		if (tool == TOOL_NUTTCP && res.out_len == 0 &&
 		    res.err_len > 0 &&
 		    parse_nuttcp(res.err, res.err_len, &junk, &e2) == 0)
 			parse_tp_free(&junk);
@@ -232,7 +233,7 @@ tcp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool, int loop,
 	size_t i;
 	int rc;
 
-	rc = tp_once(ctx, j, &tp, msg, sizeof(msg), err);
+	rc = tp_once(ctx, j, ctx->o->tool, &tp, msg, sizeof(msg), err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -270,14 +271,15 @@ udp_proto(const struct tp_job *j)
 
 /*
  * Writes the UDP or Multicast sample of TP, measured from T0 until now;
- * PROBES (the search's), FINAL (a -t run after the search) and UNSTABLE
- * (the search found no rate whose loss stays in the bracket) as they
- * apply.  Returns 0 or -1 with ERR set.
+ * PROBES (the search's), PROBE_TOOL (the version of the tool that ran
+ * them when it is not TOOL, else NULL), FINAL (a -t run after the search)
+ * and UNSTABLE (the search found no rate whose loss stays in the bracket)
+ * as they apply.  Returns 0 or -1 with ERR set.
  */
 static int
 udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
-    double t0, const struct parse_tp *tp, int probes, int final, int unstable,
-    struct vmtp_err *err)
+    const char *probe_tool, double t0, const struct parse_tp *tp, int probes,
+    int final, int unstable, struct vmtp_err *err)
 {
 	json_t *rec = sample_new(
 	    ctx, j->flow, udp_proto(j), tool, j->len, t0, j->reverse);
@@ -292,6 +294,8 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 	    set_num(rec, "jitter_ms", tp->jitter_ms) != 0 ||
 	    (probes >= 0 && json_object_set_new(
 	                        rec, "probes", json_integer(probes)) != 0) ||
+	    (probe_tool != NULL && json_object_set_new(rec, "probe_tool",
+	                               json_string(probe_tool)) != 0) ||
 	    (final && json_object_set_new(rec, "final", json_true()) != 0) ||
 	    (unstable &&
 	        json_object_set_new(rec, "loss_unstable", json_true()) != 0)) {
@@ -303,9 +307,14 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 
 /*
  * One UDP or Multicast measurement of J: the rate search of SPEC §8 from
- * the bandwidth limit down, or from the ceiling without one (and with
- * --udp-final one -t run at the rate it chose).  Returns 0 (a failure is
- * an error sample) or -1 with ERR set.
+ * the bandwidth limit down, or from the ceiling without one, its first
+ * probe run with the tool of the run and the others with J's probe tool
+ * (Multicast's with nuttcp; after a failed probe of another tool, the
+ * search starts again with the tool of the run).
+ * The sample is the result probe when the tool of the run made it, else
+ * one run of that tool at the rate found, as long as a probe, so that the
+ * sample's tool measured its numbers; with --udp-final, one -t run at
+ * that rate.  Returns 0 (a failure is an error sample) or -1 with ERR set.
  */
 static int
 udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
@@ -322,22 +331,45 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 	double t0 = run_now();
 	double rate;
 	char msg[512];
+	int probe = j->mcast ? o->tool : j->probe_tool;
+	int best_tool; /* the tool of the result probe */
+	int spent = 0; /* probes of a search started again */
+	int final;
 	int rc;
+	int t;
 
+again:
+	best = (struct parse_tp){0};
 	best.jitter_ms = NAN;
+	best_tool = o->tool;
 	search_init(&s, ceiling, o->loss_min, o->loss_max, (int)j->len);
 	while ((rate = search_next(&s)) > 0) {
 		struct search_probe p;
 
+		/* the first probe, at the start rate, is the run's tool's:
+		 * where the sender is the limit the search ends with it and
+		 * it is the sample (another tool's sender reaches another
+		 * rate); the others are the probe tool's */
+		t = s.probes == 0 ? o->tool : probe;
 		j->rate_kbps = rate;
 		j->seconds = PROBE_SECONDS;
-		rc = tp_once(ctx, j, &tp, msg, sizeof(msg), err);
+		rc = tp_once(ctx, j, t, &tp, msg, sizeof(msg), err);
+		if (rc == 0 && t != o->tool && !(o->stop != NULL && *o->stop)) {
+			/* the tool of the run is there, and works */
+			log_debug("flow %d %s %lld: the %s probe failed (%s): "
+			          "probing with %s",
+			    (int)j->flow, proto, j->len, run_tool_names[probe],
+			    msg, run_tool_names[o->tool]);
+			probe = j->probe_tool = o->tool;
+			spent += s.probes;
+			goto again;
+		}
 		if (rc <= 0)
 			goto fail;
 		if (isnan(tp.loss_pct)) {
 			parse_tp_free(&tp);
-			snprintf(
-			    msg, sizeof(msg), "%s reported no UDP loss", tool);
+			snprintf(msg, sizeof(msg), "%s reported no UDP loss",
+			    j->client->tool_version[t]);
 			goto fail;
 		}
 		p.offered_kbps = rate;
@@ -345,8 +377,9 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		p.loss = tp.loss_pct;
 		p.index = s.probes;
 		log_debug("flow %d %s %lld: offered %.0f kbps, received %.0f, "
-		          "loss %.2f%%",
-		    (int)j->flow, proto, j->len, rate, p.rx_kbps, p.loss);
+		          "loss %.2f%% (%s)",
+		    (int)j->flow, proto, j->len, rate, p.rx_kbps, p.loss,
+		    run_tool_names[t]);
 		search_feed(&s, &p);
 		r = search_result(&s);
 		/* keep the numbers of the probe that is the result so far */
@@ -354,6 +387,7 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 			best.mbps = tp.mbps;
 			best.loss_pct = tp.loss_pct;
 			best.jitter_ms = tp.jitter_ms;
+			best_tool = t;
 		}
 		parse_tp_free(&tp);
 		if (interrupted(ctx, err) < 0)
@@ -368,17 +402,20 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		         "no rate stays in the bracket",
 		    (int)j->flow, proto, j->len);
 	r = search_result(&s);
-	if (!o->udp_final || r == NULL)
-		return udp_sample(
-		    ctx, j, tool, t0, &best, s.probes, 0, s.unstable, err);
-	/* the probes were short; this run is as long as a TCP one, so that
-	 * its numbers (and the CPU load collected meanwhile) are comparable */
+	if (r == NULL || (!o->udp_final && best_tool == o->tool))
+		return udp_sample(ctx, j, tool, NULL, t0, &best,
+		    spent + s.probes, 0, s.unstable, err);
+	/* with --udp-final as long as a TCP run, so that its numbers (and
+	 * the CPU load collected meanwhile) are comparable; else a probe's
+	 * length, measured by the tool the sample names */
+	final = o->udp_final;
 	j->rate_kbps = r->offered_kbps;
-	j->seconds = o->seconds;
+	j->seconds = final ? o->seconds : PROBE_SECONDS;
 	t0 = run_now();
-	log_debug("flow %d %s %lld: %d s at %.0f kbps, the rate found",
-	    (int)j->flow, proto, j->len, j->seconds, j->rate_kbps);
-	rc = tp_once(ctx, j, &tp, msg, sizeof(msg), err);
+	log_debug("flow %d %s %lld: %d s at %.0f kbps with %s, the rate found",
+	    (int)j->flow, proto, j->len, j->seconds, j->rate_kbps,
+	    run_tool_names[o->tool]);
+	rc = tp_once(ctx, j, o->tool, &tp, msg, sizeof(msg), err);
 	if (rc <= 0)
 		goto fail;
 	if (isnan(tp.loss_pct)) {
@@ -386,7 +423,10 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 		snprintf(msg, sizeof(msg), "%s reported no UDP loss", tool);
 		goto fail;
 	}
-	rc = udp_sample(ctx, j, tool, t0, &tp, s.probes, 1, s.unstable, err);
+	rc = udp_sample(ctx, j, tool,
+	    s.probes > 1 && probe != o->tool ? j->client->tool_version[probe]
+	                                     : NULL,
+	    t0, &tp, spent + s.probes, final, s.unstable, err);
 	parse_tp_free(&tp);
 	return rc;
 fail:
@@ -518,7 +558,11 @@ double
 flow_plan_seconds(const struct run_opts *o, const json_t *flow)
 {
 	int dirs = json_is_true(json_object_get(flow, "bidirectional")) ? 2 : 1;
-	double search = 3 * PROBE_SECONDS + (o->udp_final ? o->seconds : 0);
+	/* a run at the rate found when the probes are another tool's */
+	double search =
+	    3 * PROBE_SECONDS + (o->udp_final                  ? o->seconds
+	                            : o->probe_tool != o->tool ? PROBE_SECONDS
+	                                                       : 0);
 	double s = 0;
 	int why;
 	int mask = flow_protocols(o, flow, &why);
@@ -641,6 +685,33 @@ struct flow_job {
 	int dirs;
 };
 
+/*
+ * The tool of the UDP search's probes for JOB: the probe tool of the
+ * options when both hosts have it on their PATH (it is not uploaded:
+ * iperf3 needs its library) and its server runs on the server host (kept
+ * there for the run), else the tool of the run, which is said at -v.
+ */
+static int
+probe_prepare(struct run_ctx *ctx, struct flow_job *job)
+{
+	const struct run_opts *o = ctx->o;
+	struct vmtp_err e = VMTP_ERR_INIT;
+	int t = o->probe_tool;
+
+	if (host_tool_ensure(job->cli, t, 0, &e) == 0 &&
+	    (job->srv == job->cli ||
+	        host_tool_ensure(job->srv, t, 0, &e) == 0) &&
+	    host_server_start(ctx, job->srv, t, job->j.v6, &e) == 0)
+		return t;
+	host_stop_server(ctx, job->srv, t);
+	/* once per host: the same reason would come back on every flow */
+	if (!job->cli->probe_said || !job->srv->probe_said)
+		log_debug("flow %d: UDP probes with %s: %s", (int)job->id,
+		    run_tool_names[o->tool], e.msg);
+	job->cli->probe_said = job->srv->probe_said = 1;
+	return o->tool;
+}
+
 void
 flow_job_free(struct flow_job *job)
 {
@@ -699,12 +770,14 @@ flow_prepare(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 	job->j.client = job->cli;
 	job->j.target = target;
 	job->j.v6 = is_v6(target);
+	job->j.probe_tool = o->tool;
 	if (job->tp_mask != 0) {
-		if (host_tool_ensure(ctx, job->cli, &e) < 0 ||
+		if (host_tool_ensure(job->cli, o->tool, 1, &e) < 0 ||
 		    (job->srv != job->cli &&
-		        host_tool_ensure(ctx, job->srv, &e) < 0) ||
-		    host_server_start(ctx, job->srv, job->j.v6, &e) < 0) {
-			host_stop_server(ctx, job->srv);
+		        host_tool_ensure(job->srv, o->tool, 1, &e) < 0) ||
+		    host_server_start(ctx, job->srv, o->tool, job->j.v6, &e) <
+		        0) {
+			host_stop_server(ctx, job->srv, o->tool);
 			if (flow_fail(ctx, job->id, job->tp_mask, job->tool,
 			        e.msg, err) < 0)
 				goto fail;
@@ -713,6 +786,8 @@ flow_prepare(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 			job->tool = job->cli->tool_version[o->tool];
 		}
 	}
+	if ((job->tp_mask & PROTO_UDP) && o->probe_tool != o->tool)
+		job->j.probe_tool = probe_prepare(ctx, job);
 	return job;
 fail:
 	free(job);

@@ -369,15 +369,10 @@ out:
 	return path;
 }
 
-/*
- * Makes sure the tool is on H: on its PATH, else uploaded from the local
- * binary to /tmp/vmtp-<checksum>/ (kept for later runs).  Also learns the
- * tool's version.  Returns 0 or -1 with E set.
- */
 int
-host_tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
+host_tool_ensure(struct run_host *h, int tool, int upload, struct vmtp_err *e)
 {
-	int t = ctx->o->tool;
+	int t = tool;
 	const char *name = run_tool_names[t];
 	struct ssh_result res = {0};
 	char *path = NULL;
@@ -389,12 +384,19 @@ host_tool_ensure(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e)
 
 	if (h->tool_path[t] != NULL)
 		return 0;
+	if (h->tool_absent[t])
+		return err_set(
+		    e, VMTP_EXIT_FAIL, "%s is not on %s", name, h->name);
 	snprintf(cmd, sizeof(cmd), "command -v %s", name);
 	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, e) < 0)
 		goto out;
 	if (res.status == 0 && res.out[0] == '/') {
 		res.out[strcspn(res.out, "\r\n")] = '\0';
 		path = strdup(res.out);
+	} else if (!upload) {
+		h->tool_absent[t] = 1;
+		err_set(e, VMTP_EXIT_FAIL, "%s is not on %s", name, h->name);
+		goto out;
 	} else {
 		path = tool_upload(h, name, e);
 		if (path == NULL)
@@ -469,10 +471,9 @@ out:
  * E set.
  */
 static int
-host_server_reclaim(
-    struct run_ctx *ctx, struct run_host *h, int port, struct vmtp_err *e)
+host_server_reclaim(struct run_host *h, int t, int port, struct vmtp_err *e)
 {
-	const char *tool = run_tool_names[ctx->o->tool];
+	const char *tool = run_tool_names[t];
 	struct ssh_result res = {0};
 	char *cmd;
 	long pid;
@@ -558,10 +559,10 @@ server_listens(struct run_host *h, int port, long pid, int tries,
  * have lost it too).
  */
 int
-host_server_start(
-    struct run_ctx *ctx, struct run_host *h, int v6, struct vmtp_err *e)
+host_server_start(struct run_ctx *ctx, struct run_host *h, int tool, int v6,
+    struct vmtp_err *e)
 {
-	int t = ctx->o->tool;
+	int t = tool;
 	struct ssh_result res = {0};
 	char *cmd = NULL;
 	char *start = NULL;
@@ -569,21 +570,21 @@ host_server_start(
 	long pid;
 	int rc = -1;
 
-	if (h->server_pid > 0 && h->server_gen == h->conn_gen &&
-	    (t == TOOL_IPERF3 || h->server_v6 == v6)) {
+	if (h->server_pid[t] > 0 && h->server_gen[t] == h->conn_gen &&
+	    (t == TOOL_IPERF3 || h->server_v6[t] == v6)) {
 		/* a client lost half-way can take nuttcp's server down */
-		if (server_listens(h, port, h->server_pid, 1, &res, e) < 0)
+		if (server_listens(h, port, h->server_pid[t], 1, &res, e) < 0)
 			goto out;
 		if (res.status == 0) {
 			rc = 0;
 			goto out;
 		}
 		log_debug("%s: the %s server (pid %ld) no longer listens",
-		    ssh_name(h->conn), run_tool_names[t], h->server_pid);
+		    ssh_name(h->conn), run_tool_names[t], h->server_pid[t]);
 		ssh_result_free(&res);
 	}
-	host_stop_server(ctx, h);
-	if (host_server_reclaim(ctx, h, port, e) < 0)
+	host_stop_server(ctx, h, t);
+	if (host_server_reclaim(h, t, port, e) < 0)
 		goto out;
 	/* nuttcp's server takes one family: -4 unless told -6; iperf3's
 	 * listens on both */
@@ -617,9 +618,9 @@ host_server_start(
 		    res.err[0] ? ": " : "", res.err);
 		goto out;
 	}
-	h->server_pid = pid;
-	h->server_v6 = v6;
-	h->server_gen = h->conn_gen;
+	h->server_pid[t] = pid;
+	h->server_v6[t] = v6;
+	h->server_gen[t] = h->conn_gen;
 	log_debug("%s: %s server started (pid %ld)", ssh_name(h->conn),
 	    run_tool_names[t], pid);
 	ssh_result_free(&res);
@@ -646,26 +647,25 @@ out:
 	return rc;
 }
 
-/* Stops the server this run started on H, and removes its pid file
+/* Stops TOOL's server this run started on H, and removes its pid file
  * when it is still that server's. */
 void
-host_stop_server(struct run_ctx *ctx, struct run_host *h)
+host_stop_server(struct run_ctx *ctx, struct run_host *h, int tool)
 {
 	char cmd[512];
 	int port;
 
-	if (h->server_pid <= 0)
+	if (h->server_pid[tool] <= 0)
 		return;
-	port =
-	    ctx->o->tool == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
+	port = tool == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
 	snprintf(cmd, sizeof(cmd),
 	    SERVER_SH "kill %ld 2>/dev/null; ours_ && read sp x < \"$f\" && "
 	              "[ \"$sp\" = %ld ] && rm -f \"$f\"",
-	    port, h->server_pid, h->server_pid);
+	    port, h->server_pid[tool], h->server_pid[tool]);
 	host_run_quietly(h, cmd);
 	if (h->conn != NULL)
 		ssh_set_cancel(h->conn, ctx->o->stop);
-	h->server_pid = 0;
+	h->server_pid[tool] = 0;
 }
 
 void
@@ -673,8 +673,10 @@ host_stop_servers(struct run_ctx *ctx)
 {
 	int i;
 
-	for (i = 0; i < ctx->n_hosts; i++)
-		host_stop_server(ctx, &ctx->hosts[i]);
+	for (i = 0; i < ctx->n_hosts; i++) {
+		host_stop_server(ctx, &ctx->hosts[i], TOOL_NUTTCP);
+		host_stop_server(ctx, &ctx->hosts[i], TOOL_IPERF3);
+	}
 }
 
 /* Runs "ip ARGS" as root: directly, or through sudo -n. */

@@ -41,9 +41,9 @@ static const char synopsis[] =
     "[--ssh-password-file file]\n"
     "                [--stop-on-error] [--tcp-loops n] [--tcpbuf list]\n"
     "                [--tp-tool nuttcp|iperf3] [--udp-final]\n"
-    "                [--udp-loss-range min,max] [--udpbuf list] "
-    "[--version]\n"
-    "                [file]\n";
+    "                [--udp-loss-range min,max] "
+    "[--udp-probe-tool nuttcp|iperf3]\n"
+    "                [--udpbuf list] [--version] [file]\n";
 
 enum {
 	OPT_BANDWIDTH = 256,
@@ -64,6 +64,7 @@ enum {
 	OPT_TOOL,
 	OPT_FINAL,
 	OPT_LOSS,
+	OPT_PROBE_TOOL,
 	OPT_UDPBUF,
 	OPT_VERSION
 };
@@ -87,6 +88,9 @@ static const struct opt options[] = {
         "limit (K/M/G): TCP's rate, the UDP search's ceiling"},
     {OPT_FINAL, "udp-final", NULL, "after the search, one -t run at its rate"},
     {OPT_LOSS, "udp-loss-range", "min,max", "UDP search loss bracket, percent"},
+    {OPT_PROBE_TOOL, "udp-probe-tool", "nuttcp|iperf3",
+        "the UDP search's probes after nuttcp's first: iperf3\n"
+        "(default) where the hosts have it, then one nuttcp run"},
     {OPT_FLOWS, "flows", "list", "flow ids to run (default all)"},
     {OPT_CONCURRENCY, "concurrency", "pairs",
         "a mesh round's pairs measured at once\n"
@@ -298,6 +302,7 @@ static int
 opts_from_cfg(struct run_opts *o, const json_t *cfg, struct vmtp_err *err)
 {
 	json_t *defs = cfg_load_defaults(err);
+	const char *tool;
 	int rc = -1;
 
 	if (defs == NULL)
@@ -309,6 +314,20 @@ opts_from_cfg(struct run_opts *o, const json_t *cfg, struct vmtp_err *err)
 	                       : cfg_num(defs, "ping_interval");
 	o->attempts = cfg_count(cfg, defs, "ssh_retry_count");
 	o->udp_final = cfg_bool(cfg, "udp_final");
+	tool = cfg_str(cfg, "udp_probe_tool");
+	if (tool == NULL)
+		tool = cfg_str(defs, "udp_probe_tool");
+	if (tool != NULL && strcmp(tool, "nuttcp") == 0)
+		o->probe_tool = TOOL_NUTTCP;
+	else if (tool != NULL && strcmp(tool, "iperf3") == 0)
+		o->probe_tool = TOOL_IPERF3;
+	else {
+		err_set(err, VMTP_EXIT_DATA,
+		    "configuration: udp_probe_tool: '%s' is not nuttcp or "
+		    "iperf3",
+		    tool != NULL ? tool : "");
+		goto out;
+	}
 	/* the original's limit in kbps (its K is 1000 bit/s) */
 	if (cfg_num(cfg, "vm_bandwidth") > 0)
 		o->bandwidth_kbps = cfg_num(cfg, "vm_bandwidth");
@@ -492,6 +511,11 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 		case OPT_FINAL:
 			o->udp_final = 1;
 			break;
+		case OPT_PROBE_TOOL:
+			o->probe_tool = cli_parse_word(
+			    "--udp-probe-tool", optarg, tools, err);
+			o->probe_tool_given = 1;
+			break;
 		case OPT_VERSION:
 			cli_print_version(PROG);
 			return 1;
@@ -509,6 +533,14 @@ parse_args(int argc, char **argv, struct run_opts *o, const char **pwfile,
 	/* as the original: a group asks for multicast */
 	if (o->mcast_given)
 		o->protocols |= PROTO_MCAST;
+	if (o->tool == TOOL_IPERF3 && o->probe_tool_given &&
+	    o->probe_tool == TOOL_NUTTCP)
+		return err_set(err, VMTP_EXIT_USAGE,
+		    "--udp-probe-tool nuttcp: conflicts with --tp-tool iperf3: "
+		    "iperf3 probes its own search");
+	/* the probes are the tool's own with iperf3 */
+	if (o->tool == TOOL_IPERF3)
+		o->probe_tool = TOOL_IPERF3;
 	if ((o->protocols & PROTO_MCAST) && o->tool == TOOL_IPERF3)
 		return err_set(err, VMTP_EXIT_USAGE,
 		    "--tp-tool iperf3: conflicts with %s: multicast needs "

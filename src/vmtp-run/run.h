@@ -33,6 +33,11 @@ struct run_opts {
 	int seconds;
 	int protocols; /* enum run_proto bits */
 	int tool;      /* enum run_tool */
+	/* enum run_tool of the UDP search's probes when the tool is nuttcp
+	 * (iperf3's take the probe length, nuttcp's 2.3 s more); the sample
+	 * is then one nuttcp run at the rate found */
+	int probe_tool;
+	int probe_tool_given; /* --udp-probe-tool was given */
 	long long tcpbuf[RUN_MAX_LIST];
 	int n_tcpbuf;
 	long long udpbuf[RUN_MAX_LIST];
@@ -72,17 +77,20 @@ struct run_host {
 	int info_done;         /* host_info written */
 	char *tool_path[2];    /* per enum run_tool, once known */
 	char *tool_version[2]; /* "nuttcp-6.1.2", "iperf3-3.12" */
+	int tool_absent[2];    /* not on the PATH, and not to be uploaded */
+	int probe_said;        /* why UDP probes are not probe_tool's, said */
 	char conn_error[512];  /* why the last connection failed */
 	int conn_gen;          /* sessions opened so far */
 	int wanted;            /* a flow of the run uses it */
 	int login_failed;      /* the login at the start failed: conn_error */
 	char *mroute_dev;      /* device of the 224.0.0.0/4 route added */
-	/* the tool's server this run started on the host, kept for every
-	 * flow to it until the run ends: its pid (0: none), whether it
-	 * takes IPv6 clients, and the session (conn_gen) that started it */
-	long server_pid;
-	int server_v6;
-	int server_gen;
+	/* per enum run_tool, the server this run started on the host, kept
+	 * for every flow to it until the run ends: its pid (0: none),
+	 * whether it takes IPv6 clients, and the session (conn_gen) that
+	 * started it */
+	long server_pid[2];
+	int server_v6[2];
+	int server_gen[2];
 };
 
 /* Notes given once per run (run_ctx.said). */
@@ -197,22 +205,24 @@ int host_measure(struct run_ctx *ctx, struct run_host *h, const char *cmd,
     int seconds, struct ssh_result *res, struct vmtp_err *err);
 
 /*
- * Makes sure the tool of CTX is on H: on its PATH, else uploaded from
- * the local binary to /tmp/vmtp-<checksum>/ (kept for later runs), and
- * learns its version.  Returns 0, or -1 with E set.
+ * Makes sure TOOL (enum run_tool) is on H: on its PATH, else, when
+ * UPLOAD, uploaded from the local binary to /tmp/vmtp-<checksum>/ (kept
+ * for later runs), and learns its version.  Without UPLOAD a tool not on
+ * the PATH is remembered as absent (H->tool_absent) and not looked for
+ * again.  Returns 0, or -1 with E set.
  */
 int host_tool_ensure(
-    struct run_ctx *ctx, struct run_host *h, struct vmtp_err *e);
+    struct run_host *h, int tool, int upload, struct vmtp_err *e);
 
 /*
- * Makes sure the tool's server runs on H for IPv6 clients when V6, else
+ * Makes sure TOOL's server runs on H for IPv6 clients when V6, else
  * IPv4 ones: the one this run started there already when it takes them
  * (nuttcp's takes one family, iperf3's both) and its session is the one
  * open, else a new one (the other stopped first), waiting until it
  * listens.  Returns 0, or -1 with E set.
  */
-int host_server_start(
-    struct run_ctx *ctx, struct run_host *h, int v6, struct vmtp_err *e);
+int host_server_start(struct run_ctx *ctx, struct run_host *h, int tool, int v6,
+    struct vmtp_err *e);
 
 /*
  * Routes 224.0.0.0/4 on H through the device of its route to the IPv4
@@ -229,10 +239,10 @@ int host_mroute_add(struct run_ctx *ctx, struct run_host *h, const char *peer,
  * cancelled, so that an interrupted run leaves nothing. */
 void host_mroute_del(struct run_ctx *ctx, struct run_host *h);
 
-/* Stops the server this run started on H, if any. */
-void host_stop_server(struct run_ctx *ctx, struct run_host *h);
+/* Stops TOOL's server this run started on H, if any. */
+void host_stop_server(struct run_ctx *ctx, struct run_host *h, int tool);
 
-/* Stops the server this run started on each host; on every exit path. */
+/* Stops the servers this run started on each host; on every exit path. */
 void host_stop_servers(struct run_ctx *ctx);
 
 #endif

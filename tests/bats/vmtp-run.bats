@@ -45,7 +45,12 @@ teardown() {
 		kill "$BG_PID" 2>/dev/null || true
 		wait "$BG_PID" 2>/dev/null || true
 	fi
+	if [ -n "${USER_PID:-}" ]; then
+		kill "$USER_PID" 2>/dev/null || true
+		wait "$USER_PID" 2>/dev/null || true
+	fi
 	nsh_pw_down 1
+	nsh_ctl_down 2
 	nsh_comms 2 | grep -qx sshd || {
 		nsh_start_sshd 2 ""
 		nsh_wait_port "$(nsh_ip 2)" 22
@@ -115,13 +120,17 @@ own_group() {
 		jq -se 'all(.[]; .tx_packets == 2 and .rx_packets == 2 and .rtt_min_ms <= .rtt_avg_ms and .rtt_avg_ms <= .rtt_max_ms and .rtt_p50_ms > 0 and .rtt_p99_ms >= .rtt_p50_ms)' <<< "$icmp"
 	done
 	[ "$(samples | jq -s 'map(select(has("error"))) | length')" -eq 0 ]
-	# -v shows every client command: TCP at -R 20000, no UDP probe over it
+	# -v shows every client command: TCP at -R 20000, no UDP probe (an
+	# iperf3 -b) nor nuttcp run over it
 	[ "$(grep -cE -- '-T 2 -i 1 -l 65536 .* -R 20000 ' <<< "$stderr")" -eq 2 ]
 	rates=$(grep -oE -- ' -u -R [0-9]+' <<< "$stderr" | sed 's/.* //')
-	[ -n "$rates" ]
+	[ "$(wc -l <<< "$rates")" -ge 2 ]
+	rates="$rates $(grep -oE -- ' -u -b [0-9]+K$' <<< "$stderr" | sed 's/.* //; s/K$//')"
 	for r in $rates; do
 		[ "$r" -le 20000 ]
 	done
+	# one iperf3 server on host1 served both flows' probes
+	[ "$(grep -c 'iperf3 server started' <<< "$stderr")" -eq 1 ]
 	[ "$(jq -c 'select(.type == "host_info") | [.host, .distro_id]' <<< "$output" | paste -sd,)" = '["host1","debian"],["host2","debian"]' ]
 	# every sample carries the topology's run tag
 	tag=$(jq -r 'select(.type == "run") | .run' "$T/topo.ndjson")
@@ -140,6 +149,9 @@ own_group() {
 	udp=$(samples | jq -c 'select(.protocol == "UDP")')
 	jq -e '.throughput_kbps > 10240 and .throughput_kbps < 22528 and .loss_rate >= 0 and .jitter_ms >= 0 and
 	    .bandwidth_limit_kbps == 20000' <<< "$udp"
+	# the probes are iperf3's own: the sample is the result probe
+	jq -e '.tool == "iperf3-3.12" and (has("probe_tool") or has("final") | not)' <<< "$udp"
+	! grep -q -- ' -fparse ' <<< "$stderr"
 	for i in 1 2 3; do
 		! nsh_comms "$i" | grep -qx iperf3
 	done
@@ -191,34 +203,137 @@ own_group() {
 	[[ "$stderr" != *uploaded* ]]
 }
 
-@test "UDP search behind a 20 Mbit/s bottleneck: 2 to 5 probes, the result at the knee" {
+@test "UDP search behind a 20 Mbit/s bottleneck: nuttcp's probe, then iperf3's, then one nuttcp run at the rate found is the sample" {
 	# the bridge port towards host1: a token bucket far below what any
 	# machine pushes makes a sharp knee.  The search guarantees a probe
-	# over it first (a second probe follows), at most 5 probes, and a
-	# result probe at the knee: whether its loss lands inside the bracket
-	# depends on the machine's load (bench/udp-search.sh measures that)
+	# over it first (a second probe follows), at most 5 probes; whether
+	# the loss lands inside the bracket depends on the machine's load
+	# (bench/udp-search.sh measures that)
 	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
 	run --separate-stderr vr -v --protocols U --udpbuf 1400 --udp-loss-range 2,5 \
 	    --flows 2 "$T/topo.ndjson"
 	[ "$status" -eq 0 ]
 	udp=$(samples | jq -c 'select(.protocol == "UDP")')
 	echo "$udp"
-	jq -e '.probes >= 2 and .probes <= 5' <<< "$udp"
+	# a UDP sample's fields, and the tool of the probes besides the
+	# tool that measured the numbers
+	jq -e '(keys | sort) == (["type", "run", "flow", "protocol", "tool", "pkt_size",
+	    "t_start", "t_end", "throughput_kbps", "loss_rate", "probes", "probe_tool"] +
+	    (if has("loss_unstable") then ["loss_unstable"] else [] end) | sort)' <<< "$udp"
+	jq -e '.tool == "nuttcp-6.1.2" and .probe_tool == "iperf3-3.12" and
+	    .probes >= 2 and .probes <= 5' <<< "$udp"
+	# nuttcp's numbers: nuttcp 6 reports no jitter, iperf3 always does
+	jq -e 'has("jitter_ms") | not' <<< "$udp"
 	jq -e '.loss_rate >= 0 and .loss_rate < 100' <<< "$udp"
 	# 20 Mbit/s is 20480 in the original's kbps (Mbit/s x 1024)
 	jq -e '.throughput_kbps > 10240 and .throughput_kbps < 22528' <<< "$udp"
-	# loss_unstable is there only as true, and only for a result out of
-	# the bracket, which a line on stderr explains
 	jq -e '(has("loss_unstable") | not) or (.loss_unstable == true and
 	    (.loss_rate < 2 or .loss_rate > 5))' <<< "$udp"
 	if jq -e .loss_unstable <<< "$udp"; then
 		grep -q 'no rate stays in the bracket' <<< "$stderr"
 	fi
-	# without --udp-final the sample is the result probe: -v shows only
-	# one-second client runs, one per probe
-	jq -e 'has("final") | not' <<< "$udp"
+	# -v shows every client command: the first probe nuttcp's at the
+	# start (10 Gbit/s), the others iperf3's of one second, then one
+	# nuttcp run as long, at the rate of one of them
+	probes=$(grep -E -- ' -J -c .* -t 1 -l 1400 -u -b [0-9]+K$' <<< "$stderr" | sed 's/.* -b //; s/K$//')
+	[ "$(wc -l <<< "$probes")" -eq "$(($(jq .probes <<< "$udp") - 1))" ]
+	nut=$(grep -oE -- ' -fparse -T 1 .* -u -R [0-9]+ ' <<< "$stderr" | sed 's/.* -R //; s/ $//')
+	[ "$(wc -l <<< "$nut")" -eq 2 ]
+	[ "$(head -n 1 <<< "$nut")" = 10000000 ]
+	grep -qx "$(tail -n 1 <<< "$nut")" <<< "$probes"
+	[ "$(grep -n -- ' -fparse ' <<< "$stderr" | head -n 1 | cut -d: -f1)" -lt \
+	    "$(grep -n -- ' -J -c ' <<< "$stderr" | head -n 1 | cut -d: -f1)" ]
+	[ "$(grep -n -- ' -fparse ' <<< "$stderr" | tail -n 1 | cut -d: -f1)" -gt \
+	    "$(grep -n -- ' -J -c ' <<< "$stderr" | tail -n 1 | cut -d: -f1)" ]
+	# iperf3's server ran for the run, and is gone
+	[ "$(grep -c 'iperf3 server started' <<< "$stderr")" -eq 1 ]
+	no_tools 1 2
+}
+
+@test "udp_probe_tool nuttcp: the search probes with nuttcp and the sample is its result probe" {
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
+	printf 'ssh_retry_count: 1\nudp_probe_tool: nuttcp\n' > "$BATS_TEST_TMPDIR/probe.yaml"
+	run --separate-stderr vmtp-run -c "$BATS_TEST_TMPDIR/probe.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -v --protocols U --udpbuf 1400 --udp-loss-range 2,5 --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	udp=$(samples | jq -c 'select(.protocol == "UDP")')
+	echo "$udp"
+	jq -e '.tool == "nuttcp-6.1.2" and .probes >= 2 and .probes <= 5' <<< "$udp"
+	jq -e '.throughput_kbps > 10240 and .throughput_kbps < 22528' <<< "$udp"
+	jq -e '(has("probe_tool") or has("final")) | not' <<< "$udp"
+	# -v shows only one-second nuttcp runs, one per probe, and no iperf3
 	[ "$(grep -cE -- ' -u -R [0-9]+' <<< "$stderr")" -eq "$(jq .probes <<< "$udp")" ]
 	[ "$(grep -cE -- '-T 1 .* -u -R [0-9]+' <<< "$stderr")" -eq "$(jq .probes <<< "$udp")" ]
+	! grep -q iperf3 <<< "$stderr"
+}
+
+@test "--udp-probe-tool nuttcp on the command line wins over the configuration's iperf3" {
+	printf 'ssh_retry_count: 1\nudp_probe_tool: iperf3\n' > "$BATS_TEST_TMPDIR/probe.yaml"
+	run --separate-stderr vmtp-run -c "$BATS_TEST_TMPDIR/probe.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
+	    -v --udp-probe-tool nuttcp --protocols U --udpbuf 1024 --bandwidth 20M --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -e '.probes == 1 and (has("probe_tool") | not) and .throughput_kbps > 10240'
+	! grep -q iperf3 <<< "$stderr"
+}
+
+@test "iperf3 absent on the client: nuttcp probes, said once at -v, not an error" {
+	# host3 has no iperf3 on its PATH (its nuttcp is uploaded); two
+	# packet sizes, one note
+	run --separate-stderr vr -v --protocols U --udpbuf 1024,1400 --bandwidth 20M --flows 3 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 2 and all(.[]; .tool == "nuttcp-6.1.2" and .probes >= 1 and
+	    (has("probe_tool") | not) and (has("error") | not) and .throughput_kbps > 0)'
+	[ "$(grep -c 'UDP probes with nuttcp: iperf3 is not on host3' <<< "$stderr")" -eq 1 ]
+	! grep -qE -- ' -J -c |iperf3 server' <<< "$stderr"
+	[ "$(grep -cE -- ' -u -R [0-9]+' <<< "$stderr")" -eq "$(samples | jq -s 'map(.probes) | add')" ]
+	# no warning: a note at -v only
+	run --separate-stderr vr --protocols U --udpbuf 1024 --bandwidth 20M --flows 3 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
+@test "iperf3's port taken by another program on the server: nuttcp probes, that program left alone" {
+	# a user's own iperf3 server on host1's port 5201 (nsenter execs it:
+	# its pid is $!)
+	nsenter -t "$(cat "$NSH_DIR/h1/sshd.pid")" -m -n iperf3 -s -p 5201 > /dev/null 2>&1 &
+	USER_PID=$!
+	for k in $(seq 1 100); do
+		nsh_exec 1 grep -qE ':1451 [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 && break
+		sleep 0.05
+	done
+	run --separate-stderr vr -v --protocols U --udpbuf 1024 --bandwidth 20M --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and (.[0] | .tool == "nuttcp-6.1.2" and .probes >= 1 and
+	    (has("probe_tool") | not) and (has("error") | not) and .throughput_kbps > 0)'
+	grep -q 'UDP probes with nuttcp: port 5201 on host1 is taken by another program' <<< "$stderr"
+	! grep -q -- ' -J -c ' <<< "$stderr"
+	kill -0 "$USER_PID"
+}
+
+@test "an iperf3 probe that fails: the search starts again with nuttcp, not an error" {
+	# host2 seen through an sshd whose sessions find an iperf3 that
+	# says its version and fails every run
+	cat > "$BATS_TEST_TMPDIR/iperf3" <<-'EOF'
+		#!/bin/sh
+		[ "$1" = -v ] && { echo 'iperf 3.12 (cJSON 1.7.15)'; exit 0; }
+		echo '{"error": "unable to send the test: broken on purpose"}'
+		exit 1
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/iperf3"
+	nsh_ctl_up 2 "$BATS_TEST_TMPDIR/iperf3=$(command -v iperf3)"
+	jq -c --arg ip "$(nsh_ctl_ip 2)" 'if .type == "host" and .name == "host2" then .ssh.host = $ip else . end' \
+	    "$T/topo.ndjson" > "$T/broken.ndjson"
+	# over the knee at the start, so that a second probe, iperf3's, follows
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
+	run --separate-stderr vr -v --protocols U --udpbuf 1024 --bandwidth 40M --flows 2 "$T/broken.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and all(.[]; .tool == "nuttcp-6.1.2" and .probes >= 1 and
+	    (has("probe_tool") | not) and (has("error") | not) and .throughput_kbps > 0)'
+	# one iperf3 probe, said at -v, then nuttcp's probes (every probe
+	# counted, the first search's too)
+	[ "$(grep -c -- ' -J -c ' <<< "$stderr")" -eq 1 ]
+	[ "$(grep -c 'the iperf3 probe failed (iperf3: unable to send the test: broken on purpose): probing with nuttcp' <<< "$stderr")" -eq 1 ]
+	[ "$(grep -cE -- ' -u -R [0-9]+' <<< "$stderr")" -eq "$(samples | jq -s 'map(.probes) | add')" ]
 }
 
 @test "--udp-final: after the probes, one -t run at the chosen rate is the sample" {
@@ -233,12 +348,16 @@ own_group() {
 	# the full length, not a probe's second
 	jq -e '.t_end - .t_start >= 3' <<< "$udp"
 	jq -e '.throughput_kbps > 10240 and .throughput_kbps < 22528 and .loss_rate >= 0' <<< "$udp"
-	# -v shows every client command: the probes at -T 1, then one -T 3
-	# at the rate of one of them
-	probes=$(grep -oE -- '-T 1 .* -u -R [0-9]+' <<< "$stderr" | sed 's/.* //')
+	jq -e '.tool == "nuttcp-6.1.2" and .probe_tool == "iperf3-3.12"' <<< "$udp"
+	# -v shows every client command: the first probe nuttcp's, the others
+	# iperf3's of one second, then one nuttcp -T 3 at the rate of one of
+	# them, and no other
+	probes=$(grep -E -- ' -J -c .* -t 1 .* -u -b [0-9]+K$' <<< "$stderr" | sed 's/.* -b //; s/K$//')
 	final=$(grep -oE -- '-T 3 .* -u -R [0-9]+' <<< "$stderr" | sed 's/.* //')
-	[ "$(wc -l <<< "$probes")" -eq "$(jq .probes <<< "$udp")" ]
+	[ "$(wc -l <<< "$probes")" -eq "$(($(jq .probes <<< "$udp") - 1))" ]
 	[ "$(wc -l <<< "$final")" -eq 1 ]
+	[ "$(grep -c -- ' -fparse -T 1 ' <<< "$stderr")" -eq 1 ]
+	[ "$(grep -c -- ' -fparse ' <<< "$stderr")" -eq 2 ]
 	grep -qx "$final" <<< "$probes"
 }
 
@@ -475,6 +594,13 @@ pw_topology() {
 	[[ "$stderr" == "vmtp-run: -t: '1O' is not a whole number"* ]]
 	run -2 --separate-stderr vmtp-run --protocols TX
 	run -2 --separate-stderr vmtp-run --tp-tool iperf
+	run -2 --separate-stderr vmtp-run --udp-probe-tool iperf
+	[[ "$stderr" == "vmtp-run: --udp-probe-tool: 'iperf' is not "* ]]
+	run -2 --separate-stderr vmtp-run --tp-tool iperf3 --udp-probe-tool nuttcp
+	[[ "$stderr" == "vmtp-run: --udp-probe-tool nuttcp: conflicts with --tp-tool iperf3"* ]]
+	printf 'udp_probe_tool: iperf\n' > "$BATS_TEST_TMPDIR/bad.yaml"
+	run -65 --separate-stderr vmtp-run -c "$BATS_TEST_TMPDIR/bad.yaml" < /dev/null
+	[ "$stderr" = "vmtp-run: configuration: udp_probe_tool: 'iperf' is not nuttcp or iperf3" ]
 	run -2 --separate-stderr vmtp-run --udp-loss-range 5,2
 	run -2 --separate-stderr vmtp-run --bandwidth 10X
 	[[ "$stderr" == "vmtp-run: --bandwidth: '10X' is not a number"* ]]

@@ -92,6 +92,8 @@ has() {
 		"--icmp-pkt-sizes=64|run|[--icmp-sizes][64]"
 		"--ping-interval 0.2|run|[--ping-interval][0.2]"
 		"--ping_interval=0.5|run|[--ping-interval][0.5]"
+		"--udp-probe-tool nuttcp|run|[--udp-probe-tool][nuttcp]"
+		"--udp_probe_tool=iperf3|run|[--udp-probe-tool][iperf3]"
 		"--reuse_network_name prov|provision|[--reuse-network][prov]"
 		"--reuse-network-name prov|provision|[--reuse-network][prov]"
 		"--vnic-type direct|provision|[--vnic-type][direct]"
@@ -185,6 +187,8 @@ has() {
 	[ "${stderr_lines[0]}" = "vmtp: option '--keep' takes no value" ]
 	run -2 --separate-stderr "$VMTP" --tp-tool netperf
 	[ "${stderr_lines[0]}" = "vmtp: --tp-tool: 'netperf' is not nuttcp or iperf" ]
+	run -2 --separate-stderr "$VMTP" --udp-probe-tool iperf
+	[ "${stderr_lines[0]}" = "vmtp: --udp-probe-tool: 'iperf' is not nuttcp or iperf3" ]
 	[ -z "$(ls "$STANDIN_REC")" ]
 	[ ! -e "$XDG_STATE_HOME/vmtp" ]
 }

@@ -65,6 +65,20 @@ gp_colours(FILE *fp)
 	fprintf(fp, "set linetype cycle %d\n", PLOT_NCOLOURS);
 }
 
+/* Starts a chart of WIDTH x HEIGHT pixels in FONT points: gnuplot reset,
+ * the SVG terminal on stdout, UTF-8. */
+static void
+gp_begin(FILE *fp, int width, int height, int font)
+{
+	fprintf(fp,
+	    "reset session\n"
+	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,%d' "
+	    "background '#ffffff'\n"
+	    "set output '/dev/stdout'\n"
+	    "set encoding utf8\n",
+	    width, height, font);
+}
+
 /* Terminal, axes, legend and colours of chart P. */
 static void
 gp_style(FILE *fp, const struct plot *p)
@@ -72,19 +86,15 @@ gp_style(FILE *fp, const struct plot *p)
 	size_t i, j, longest = 0, key = 0, cols;
 	int groups = 0;
 
+	gp_begin(fp, p->width, p->height, 11);
 	fprintf(fp,
-	    "reset session\n"
-	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
-	    "background '#ffffff'\n"
-	    "set output '/dev/stdout'\n"
-	    "set encoding utf8\n"
 	    "set style data histograms\n"
 	    "set style histogram clustered gap %d title font ',11' "
 	    "textcolor rgb '#333333' offset 0,-1\n"
 	    "set style fill solid 1.0 border lc rgb '#404040'\n"
 	    "set boxwidth 0.9\n"
 	    "set ylabel ",
-	    p->width, p->height, gp_gap(p));
+	    gp_gap(p));
 	gp_quote(fp, p->ylabel);
 	fputs(" textcolor rgb '#222222'\n"
 	      "set yrange [0:*]\n"
@@ -316,15 +326,10 @@ gp_lines(FILE *fp, const struct plot *p, size_t idx)
 {
 	size_t i, j;
 
-	fprintf(fp,
-	    "reset session\n"
-	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
-	    "background '#ffffff'\n"
-	    "set output '/dev/stdout'\n"
-	    "set encoding utf8\n"
-	    "set xlabel 'Seconds' textcolor rgb '#222222'\n"
-	    "set ylabel ",
-	    p->width, p->height);
+	gp_begin(fp, p->width, p->height, 11);
+	fputs("set xlabel 'Seconds' textcolor rgb '#222222'\n"
+	      "set ylabel ",
+	    fp);
 	gp_quote(fp, p->ylabel);
 	fputs(" textcolor rgb '#222222'\n"
 	      "set yrange [0:*]\n"
@@ -376,14 +381,8 @@ gp_trend(FILE *fp, const struct plot *p, size_t idx)
 	size_t i;
 	int any = 0;
 
-	fprintf(fp,
-	    "reset session\n"
-	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,10' "
-	    "background '#ffffff'\n"
-	    "set output '/dev/stdout'\n"
-	    "set encoding utf8\n"
-	    "set ylabel ",
-	    p->width, p->height);
+	gp_begin(fp, p->width, p->height, 10);
+	fputs("set ylabel ", fp);
 	gp_quote(fp, p->ylabel);
 	fprintf(fp,
 	    " textcolor rgb '#222222'\n"
@@ -522,12 +521,8 @@ gp_heat(FILE *fp, const struct plot *p, size_t idx)
 
 	heat_layout(p, &l, &max, &nlow);
 	mw = (int)m->n * l.cell;
+	gp_begin(fp, l.width, l.height, 11);
 	fprintf(fp,
-	    "reset session\n"
-	    "set terminal svg size %d,%d dynamic noenhanced font 'sans,11' "
-	    "background '#ffffff'\n"
-	    "set output '/dev/stdout'\n"
-	    "set encoding utf8\n"
 	    "set lmargin at screen %.5f\nset rmargin at screen %.5f\n"
 	    "set bmargin at screen %.5f\nset tmargin at screen %.5f\n"
 	    "set xrange [-0.5:%zu.5]\nset yrange [%zu.5:-0.5]\n"
@@ -540,10 +535,9 @@ gp_heat(FILE *fp, const struct plot *p, size_t idx)
 	    "set colorbox user origin screen %.5f, screen %.5f "
 	    "size screen %.5f, screen %.5f border\n"
 	    "set datafile separator '\\t'\n",
-	    l.width, l.height, (double)l.left / l.width,
-	    (double)(l.left + mw) / l.width, (double)l.bottom / l.height,
-	    (double)(l.bottom + mw) / l.height, m->n - 1, m->n - 1, max,
-	    p->rtt ? "'RTT (ms)'" : "'Gbps'",
+	    (double)l.left / l.width, (double)(l.left + mw) / l.width,
+	    (double)l.bottom / l.height, (double)(l.bottom + mw) / l.height,
+	    m->n - 1, m->n - 1, max, p->rtt ? "'RTT (ms)'" : "'Gbps'",
 	    (double)(l.left + mw + 14) / l.width, (double)l.bottom / l.height,
 	    16.0 / l.width, (double)mw / l.height);
 	fputs(heat_palette, fp);

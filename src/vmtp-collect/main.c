@@ -687,6 +687,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (a.mongo_uri != NULL) {
+		/* no performance counters in /dev/shm: a segment named by
+		 * the pid outlives a vmtp-collect that is killed, and a later
+		 * one given the same pid warns about it on stderr */
+		setenv("MONGOC_DISABLE_SHM", "1", 0);
 		mongoc_init();
 		mongo_ready = 1;
 	}

@@ -207,7 +207,7 @@ eventually() {
 	[ "$status" -eq 0 ]
 	[ "$(nuttcp_mbps "$output")" -gt 10 ]
 	# the router translated the stream: its DNAT rule for vs's floating IP counted packets
-	pkts=$(ip netns exec "$rns" iptables -t nat -L PREROUTING -v -n -x | awk -v f="$(fip vs)" '$0 ~ f { print $1 }')
+	pkts=$(ip netns exec "$rns" iptables -t nat -L PREROUTING -v -n -x | awk -v f="$(fip vs)" '$9 == f { print $1 }')
 	[ "$pkts" -gt 0 ]
 	# and vs sees vc1's floating IP as the source, not its fixed IP (the VMs run the machine's ssh client,
 	# with the key copied to vc1: the test's folder is not on the VM)

@@ -9,5 +9,12 @@
 #define VMTP_NUTTCP_PORT 5100      /* nuttcp control (TCP) */
 #define VMTP_NUTTCP_DATA_PORT 5101 /* nuttcp data (TCP and UDP) */
 #define VMTP_IPERF3_PORT 5201      /* iperf3 control and data */
+/* nuttcp servers a host runs side by side, so that a UDP run's end (nuttcp
+ * waits 2 s after the last datagram) overlaps the next measurement: slot K
+ * listens on VMTP_NUTTCP_PORT + 2K and sends or receives on
+ * VMTP_NUTTCP_DATA_PORT + 2K */
+#define VMTP_NUTTCP_SLOTS 3
+#define VMTP_NUTTCP_LAST_PORT                                                  \
+	(VMTP_NUTTCP_DATA_PORT + 2 * (VMTP_NUTTCP_SLOTS - 1))
 
 #endif

@@ -40,6 +40,7 @@ struct ssh_conn {
 	char fingerprint[64];
 	int keepalive_s;
 	const volatile sig_atomic_t *cancel;
+	struct ssh_job *jobs; /* commands running side by side */
 };
 
 static long long
@@ -791,110 +792,276 @@ drain(LIBSSH2_CHANNEL *ch, int stream, char *buf, size_t size, char **dst,
 	return !*eof;
 }
 
-int
-ssh_run(struct ssh_conn *c, const char *cmd, int timeout_ms,
-    struct ssh_result *res, struct vmtp_err *err)
-{
-	LIBSSH2_CHANNEL *ch = NULL;
-	long long deadline = now_ms() + timeout_ms;
-	char buf[16384];
-	int eof_out = 0;
-	int eof_err = 0;
-	int rc = -1;
-	int w = 0;
-	ssize_t n;
+/* A command on a channel of its own (ssh.h). */
+struct ssh_job {
+	struct ssh_conn *c;
+	struct ssh_job *next; /* c's jobs */
+	LIBSSH2_CHANNEL *ch;
+	char *cmd;
+	long long deadline;
+	int state; /* enum job_state */
+	int eof_out, eof_err;
+	int lost; /* the session failed (err set) or was dropped */
+	struct vmtp_err err;
+	struct ssh_result res;
+};
 
-	memset(res, 0, sizeof(*res));
-	res->status = -1;
-	if (append(&res->out, &res->out_len, "", 0) < 0 ||
-	    append(&res->err, &res->err_len, "", 0) < 0) {
-		err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
+enum job_state {
+	JOB_OPEN,
+	JOB_EXEC,
+	JOB_READ,
+	JOB_CLOSE,
+	JOB_CLOSED,
+	JOB_DONE
+};
+
+/* Tears down C's session, telling its jobs that their channels went with
+ * it. */
+static void
+conn_lose(struct ssh_conn *c, struct vmtp_err *err)
+{
+	struct ssh_job *j;
+
+	for (j = c->jobs; j != NULL; j = j->next) {
+		if (!j->lost)
+			err_set(&j->err, err->exit, "%s", err->msg);
+		j->lost = 1;
+		j->ch = NULL; /* freed with the session */
 	}
+	conn_drop(c);
+}
+
+struct ssh_job *
+ssh_job_start(
+    struct ssh_conn *c, const char *cmd, int timeout_ms, struct vmtp_err *err)
+{
+	struct ssh_job *j;
+
 	if (c->session == NULL) {
 		err_set(
 		    err, VMTP_EXIT_FAIL, "connection to %s is closed", c->name);
-		goto out;
+		return NULL;
 	}
-	libssh2_session_set_blocking(c->session, 0);
-	while ((ch = libssh2_channel_open_session(c->session)) == NULL) {
-		if (libssh2_session_last_errno(c->session) !=
-		        LIBSSH2_ERROR_EAGAIN ||
-		    (w = wait_socket(c, deadline, 1)) != 0)
-			goto fail;
+	j = calloc(1, sizeof(*j));
+	if (j == NULL || (j->cmd = strdup(cmd)) == NULL ||
+	    append(&j->res.out, &j->res.out_len, "", 0) < 0 ||
+	    append(&j->res.err, &j->res.err_len, "", 0) < 0) {
+		if (j != NULL) {
+			free(j->cmd);
+			ssh_result_free(&j->res);
+		}
+		free(j);
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
 	}
-	while ((n = libssh2_channel_exec(ch, cmd)) != 0) {
-		if (n != LIBSSH2_ERROR_EAGAIN ||
-		    (w = wait_socket(c, deadline, 1)) != 0)
-			goto fail;
-	}
-	while (!eof_out || !eof_err) {
-		int o = drain(ch, 0, buf, sizeof(buf), &res->out, &res->out_len,
-		    &eof_out);
-		int e = o < 0 ? o
-		              : drain(ch, SSH_EXTENDED_DATA_STDERR, buf,
-		                    sizeof(buf), &res->err, &res->err_len,
-		                    &eof_err);
+	j->c = c;
+	j->deadline = now_ms() + timeout_ms;
+	j->res.status = -1;
+	j->err = (struct vmtp_err)VMTP_ERR_INIT;
+	j->next = c->jobs;
+	c->jobs = j;
+	return j;
+}
+
+/* Gives J up (W: 1 timed out, 2 cancelled): closes its channel, keeping
+ * the session. */
+static void
+job_give_up(struct ssh_job *j, int w)
+{
+	long long close_by = now_ms() + CLOSE_MS;
+
+	j->res.timed_out = w == 1;
+	j->res.cancelled = w == 2;
+	if (j->ch != NULL && j->state < JOB_CLOSE)
+		while (libssh2_channel_close(j->ch) == LIBSSH2_ERROR_EAGAIN &&
+		       wait_socket(j->c, close_by, 0) == 0)
+			;
+	j->state = JOB_DONE;
+}
+
+/* One move of J's state machine: 1 when it moved, 0 when it waits for the
+ * socket, -1 when the session failed (J->err set). */
+static int
+job_move(struct ssh_job *j)
+{
+	LIBSSH2_SESSION *s = j->c->session;
+	char buf[16384];
+	ssize_t n;
+
+	switch (j->state) {
+	case JOB_OPEN:
+		j->ch = libssh2_channel_open_session(s);
+		if (j->ch == NULL)
+			return libssh2_session_last_errno(s) ==
+			               LIBSSH2_ERROR_EAGAIN
+			           ? 0
+			           : -1;
+		j->state = JOB_EXEC;
+		return 1;
+	case JOB_EXEC:
+		n = libssh2_channel_exec(j->ch, j->cmd);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		if (n != 0)
+			return -1;
+		j->state = JOB_READ;
+		return 1;
+	case JOB_READ: {
+		/* 0: data came or the stream ended now; 1: nothing */
+		int o = j->eof_out
+		            ? 1
+		            : drain(j->ch, 0, buf, sizeof(buf), &j->res.out,
+		                  &j->res.out_len, &j->eof_out);
+		int e = o < 0 || j->eof_err
+		            ? (o < 0 ? o : 1)
+		            : drain(j->ch, SSH_EXTENDED_DATA_STDERR, buf,
+		                  sizeof(buf), &j->res.err, &j->res.err_len,
+		                  &j->eof_err);
 
 		if (o == -2 || e == -2) {
-			err_set(err, VMTP_EXIT_FAIL, "out of memory");
-			goto out;
+			err_set(&j->err, VMTP_EXIT_FAIL, "out of memory");
+			return -1;
 		}
 		if (o < 0 || e < 0)
-			goto fail;
-		if (o + e == 2 && (w = wait_socket(c, deadline, 1)) != 0)
-			goto fail;
+			return -1;
+		if (j->eof_out && j->eof_err)
+			j->state = JOB_CLOSE;
+		return o + e < 2;
 	}
-	while ((n = libssh2_channel_close(ch)) == LIBSSH2_ERROR_EAGAIN)
-		if ((w = wait_socket(c, deadline, 1)) != 0)
-			goto fail;
-	while ((n = libssh2_channel_wait_closed(ch)) == LIBSSH2_ERROR_EAGAIN)
-		if ((w = wait_socket(c, deadline, 1)) != 0)
-			goto fail;
-	{
+	case JOB_CLOSE:
+		n = libssh2_channel_close(j->ch);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		j->state = JOB_CLOSED;
+		return 1;
+	case JOB_CLOSED: {
 		char *sig = NULL;
 
+		n = libssh2_channel_wait_closed(j->ch);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return 0;
 		libssh2_channel_get_exit_signal(
-		    ch, &sig, NULL, NULL, NULL, NULL, NULL);
-		res->status =
-		    sig != NULL ? -1 : libssh2_channel_get_exit_status(ch);
+		    j->ch, &sig, NULL, NULL, NULL, NULL, NULL);
+		j->res.status =
+		    sig != NULL ? -1 : libssh2_channel_get_exit_status(j->ch);
 		free(sig);
+		j->state = JOB_DONE;
+		return 1;
 	}
-	rc = 0;
-	goto out;
-fail:
-	if (w == 1 || w == 2) {
-		/* the command ran (or was asked to) and is given up on:
-		 * close the channel but keep the session */
-		long long close_by = now_ms() + CLOSE_MS;
+	}
+	return 0;
+}
 
-		res->timed_out = w == 1;
-		res->cancelled = w == 2;
-		if (ch != NULL)
-			while (
-			    libssh2_channel_close(ch) == LIBSSH2_ERROR_EAGAIN &&
-			    wait_socket(c, close_by, 0) == 0)
-				;
-		rc = 0;
-	} else {
-		err_set(err, VMTP_EXIT_FAIL, "connection to %s lost: %s",
-		    c->name, last_error(c->session));
+int
+ssh_job_step(struct ssh_job *j)
+{
+	struct ssh_conn *c = j->c;
+	int m = 1;
+
+	if (!j->lost && c->session == NULL) {
+		err_set(&j->err, VMTP_EXIT_FAIL, "connection to %s is closed",
+		    c->name);
+		j->lost = 1;
+		j->ch = NULL;
 	}
-out:
-	if (ch != NULL) {
+	if (j->lost)
+		return -1;
+	if (j->state == JOB_DONE)
+		return 1;
+	libssh2_session_set_blocking(c->session, 0);
+	while (j->state != JOB_DONE && (m = job_move(j)) == 1)
+		;
+	if (m < 0) {
+		struct vmtp_err e = VMTP_ERR_INIT;
+
+		if (j->err.msg[0] == '\0')
+			err_set(&j->err, VMTP_EXIT_FAIL,
+			    "connection to %s lost: %s", c->name,
+			    last_error(c->session));
+		err_set(&e, j->err.exit, "%s", j->err.msg);
+		conn_lose(c, &e);
+		return -1;
+	}
+	if (j->state != JOB_DONE) {
+		if (cancelled(c))
+			job_give_up(j, 2);
+		else if (now_ms() >= j->deadline)
+			job_give_up(j, 1);
+	}
+	libssh2_session_set_blocking(c->session, 1);
+	return j->state == JOB_DONE;
+}
+
+const char *
+ssh_job_out(const struct ssh_job *j, size_t *len)
+{
+	*len = j->res.out_len;
+	return j->res.out;
+}
+
+void
+ssh_wait(struct ssh_conn *c, int max_ms)
+{
+	if (c->session == NULL)
+		return;
+	wait_socket(c, now_ms() + (max_ms > 0 ? max_ms : 0), 0);
+}
+
+int
+ssh_job_end(struct ssh_job *j, struct ssh_result *res, struct vmtp_err *err)
+{
+	struct ssh_conn *c = j->c;
+	struct ssh_job **p;
+	int rc = 0;
+
+	if (!j->lost && j->state != JOB_DONE) {
+		libssh2_session_set_blocking(c->session, 0);
+		job_give_up(j, 2);
+	}
+	if (j->ch != NULL && !j->lost) {
 		long long free_by = now_ms() + CLOSE_MS;
 
-		while (libssh2_channel_free(ch) == LIBSSH2_ERROR_EAGAIN &&
+		libssh2_session_set_blocking(c->session, 0);
+		while (libssh2_channel_free(j->ch) == LIBSSH2_ERROR_EAGAIN &&
 		       wait_socket(c, free_by, 0) == 0)
 			;
 	}
 	if (c->session != NULL)
 		libssh2_session_set_blocking(c->session, 1);
-	if (rc < 0) {
-		conn_drop(c);
-		ssh_result_free(res);
+	for (p = &c->jobs; *p != NULL; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			break;
+		}
+	if (j->lost) {
+		err_set(err, j->err.exit, "%s", j->err.msg);
+		ssh_result_free(&j->res);
+		memset(res, 0, sizeof(*res));
+		res->status = -1;
+		rc = -1;
+	} else {
+		*res = j->res;
 	}
+	free(j->cmd);
+	free(j);
 	return rc;
+}
+
+int
+ssh_run(struct ssh_conn *c, const char *cmd, int timeout_ms,
+    struct ssh_result *res, struct vmtp_err *err)
+{
+	struct ssh_job *j = ssh_job_start(c, cmd, timeout_ms, err);
+	int w;
+
+	if (j == NULL) {
+		memset(res, 0, sizeof(*res));
+		res->status = -1;
+		return -1;
+	}
+	while ((w = ssh_job_step(j)) == 0)
+		wait_socket(c, j->deadline, 0);
+	return ssh_job_end(j, res, err);
 }
 
 int

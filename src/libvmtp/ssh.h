@@ -97,6 +97,39 @@ int ssh_run(struct ssh_conn *c, const char *cmd, int timeout_ms,
 void ssh_result_free(struct ssh_result *res);
 
 /*
+ * Commands side by side on one session, each on a channel of its own:
+ * ssh_job_start() sends CMD; ssh_job_step() moves a job on without
+ * waiting; ssh_wait() waits for the session's socket; ssh_job_end() ends
+ * it.  ssh_run() is one job, waited for.  Every job of a session is ended
+ * before the session is closed.
+ */
+struct ssh_job;
+
+/* Starts CMD with TIMEOUT_MS to end.  Returns the job, or NULL with ERR
+ * set (the session is closed, or out of memory). */
+struct ssh_job *ssh_job_start(
+    struct ssh_conn *c, const char *cmd, int timeout_ms, struct vmtp_err *err);
+
+/* Reads what J's channel has and moves it on, without waiting.  Returns 1
+ * when J has ended (it ran, timed out or was cancelled), 0 when it runs,
+ * -1 when the session failed (every job of it then fails; the connection
+ * is unusable). */
+int ssh_job_step(struct ssh_job *j);
+
+/* J's standard output so far (NUL-terminated; *LEN bytes). */
+const char *ssh_job_out(const struct ssh_job *j, size_t *len);
+
+/* Waits at most MAX_MS (and 200 ms) for C's socket, sending keepalives;
+ * step every job again after it. */
+void ssh_wait(struct ssh_conn *c, int max_ms);
+
+/* Ends J and frees it: fills *RES as ssh_run() does and returns 0, or -1
+ * with ERR set when the session failed.  A job that has not ended is
+ * given up first (res->cancelled; its channel is closed). */
+int ssh_job_end(
+    struct ssh_job *j, struct ssh_result *res, struct vmtp_err *err);
+
+/*
  * Copies the local file LOCAL to REMOTE (a path) with SCP and mode MODE.
  * Returns 0, or -1 with ERR set.
  */

@@ -160,8 +160,8 @@ static const struct {
 	const char *proto;
 	int min, max;
 } sg_rules[] = {{"tcp", 22, 22},
-    {"tcp", VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT},
-    {"udp", VMTP_NUTTCP_DATA_PORT, VMTP_NUTTCP_DATA_PORT},
+    {"tcp", VMTP_NUTTCP_PORT, VMTP_NUTTCP_LAST_PORT},
+    {"udp", VMTP_NUTTCP_DATA_PORT, VMTP_NUTTCP_LAST_PORT},
     {"tcp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT},
     {"udp", VMTP_IPERF3_PORT, VMTP_IPERF3_PORT}, {"icmp", 0, 0}};
 

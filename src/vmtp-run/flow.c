@@ -66,12 +66,27 @@ sample_new(struct run_ctx *ctx, json_int_t flow, const char *proto,
 	return rec;
 }
 
-/* Writes an error sample saying MSG; counts it.  Returns 0 or -1 (fatal,
- * or --stop-on-error). */
+/*
+ * Writes the sample REC (NULL: out of memory), or when HOLD is not NULL
+ * keeps it there to be written later, in the order of the flow's
+ * measurements (flow_overlap).  Returns 0 or -1 with ERR set.
+ */
 static int
-sample_error(struct run_ctx *ctx, json_int_t flow, const char *proto,
-    const char *tool, long long pkt_size, double t0, int reverse,
-    const char *msg, struct vmtp_err *err)
+sample_put(struct run_ctx *ctx, json_t *hold, json_t *rec, struct vmtp_err *err)
+{
+	if (hold == NULL || rec == NULL)
+		return run_write(ctx, rec, err);
+	if (json_array_append_new(hold, rec) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return 0;
+}
+
+/* Writes (or holds, see sample_put()) an error sample saying MSG; counts
+ * it.  Returns 0 or -1 (fatal, or --stop-on-error). */
+static int
+sample_error_put(struct run_ctx *ctx, json_t *hold, json_int_t flow,
+    const char *proto, const char *tool, long long pkt_size, double t0,
+    int reverse, const char *msg, struct vmtp_err *err)
 {
 	json_t *rec = sample_new(ctx, flow, proto, tool, pkt_size, t0, reverse);
 
@@ -84,12 +99,21 @@ sample_error(struct run_ctx *ctx, json_int_t flow, const char *proto,
 	pthread_mutex_lock(&ctx->lock);
 	ctx->errors++;
 	pthread_mutex_unlock(&ctx->lock);
-	if (run_write(ctx, rec, err) < 0)
+	if (sample_put(ctx, hold, rec, err) < 0)
 		return -1;
 	if (ctx->o->stop_on_error)
 		return err_set(err, VMTP_EXIT_FLOWS,
 		    "stopped at the first error (--stop-on-error)");
 	return 0;
+}
+
+static int
+sample_error(struct run_ctx *ctx, json_int_t flow, const char *proto,
+    const char *tool, long long pkt_size, double t0, int reverse,
+    const char *msg, struct vmtp_err *err)
+{
+	return sample_error_put(
+	    ctx, NULL, flow, proto, tool, pkt_size, t0, reverse, msg, err);
 }
 
 /* Mbit/s to the original tool's throughput_kbps (Mbit/s x 1024). */
@@ -141,26 +165,35 @@ struct tp_job {
 	long long len;    /* buffer or packet size */
 	double rate_kbps; /* UDP's rate; TCP's limit, 0 for none */
 	int seconds;
+	int slot;     /* the nuttcp server's (VMTP_NUTTCP_SLOTS) */
+	json_t *hold; /* samples kept for later (sample_put()), or NULL */
 };
 
 /*
- * Runs one client of TOOL (enum run_tool: nuttcp or iperf3).  Returns 1
- * with *TP filled, 0 with MSG set (a failed measurement), -1 with ERR set
- * (fatal).
+ * nuttcp's report interval on UDP runs, in seconds: the first report
+ * tells when the datagrams started (flow_overlap).  Over 0.5 s: a nuttcp
+ * that receives (-r) gives up when an interval passes without data, and
+ * the sender's end-of-data marker comes 0.5 s after its last datagram.
+ */
+#define UDP_INTERVAL_S 0.75
+
+/*
+ * Starts one client of TOOL (enum run_tool: nuttcp or iperf3) for J on its
+ * client host.  Returns 1 with *JOB set, 0 with MSG set (a failed
+ * measurement), -1 with ERR set (fatal).
  */
 static int
-tp_once(struct run_ctx *ctx, const struct tp_job *j, int tool,
-    struct parse_tp *tp, char *msg, size_t msglen, struct vmtp_err *err)
+tp_start(struct run_ctx *ctx, const struct tp_job *j, int tool,
+    struct ssh_job **job, char *msg, size_t msglen, struct vmtp_err *err)
 {
 	struct vmtp_err e = VMTP_ERR_INIT;
-	struct ssh_result res = {0};
 	const char *path = j->client->tool_path[tool];
 	char *qt = ssh_quote(j->target);
 	char *cmd = NULL;
 	/* " -u -m32 -g " a dotted quad " -j -R " and a rate below 1e15 */
 	char rate[80] = "";
-	int rc = 0;
 
+	*job = NULL;
 	if (qt == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	if (tool == TOOL_NUTTCP) {
@@ -175,9 +208,11 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, int tool,
 			snprintf(rate, sizeof(rate), "%s -R %.0f",
 			    j->udp ? " -u" : "", j->rate_kbps);
 		cmd = run_cmd_new(
-		    "%s -fparse -T %d -i 1 -l %lld -P %d -p %d%s%s%s %s", path,
-		    j->seconds, j->len, VMTP_NUTTCP_PORT, VMTP_NUTTCP_DATA_PORT,
-		    rate, j->reverse ? " -r" : "", j->v6 ? " -6" : "", qt);
+		    "%s -fparse -T %d -i %g -l %lld -P %d -p %d%s%s%s %s", path,
+		    j->seconds, j->udp && !j->mcast ? UDP_INTERVAL_S : 1.0,
+		    j->len, VMTP_NUTTCP_PORT + 2 * j->slot,
+		    VMTP_NUTTCP_DATA_PORT + 2 * j->slot, rate,
+		    j->reverse ? " -r" : "", j->v6 ? " -6" : "", qt);
 	} else {
 		if (j->udp || j->rate_kbps > 0)
 			snprintf(rate, sizeof(rate), "%s -b %.0fK",
@@ -189,14 +224,35 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, int tool,
 	free(qt);
 	if (cmd == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	if (!ssh_alive(j->client->conn) ||
-	    host_measure(ctx, j->client, cmd, j->seconds, &res, &e) < 0) {
-		free(cmd);
+	if (ssh_alive(j->client->conn))
+		*job = host_measure_start(ctx, j->client, cmd, j->seconds, &e);
+	free(cmd);
+	if (*job == NULL) {
 		snprintf(
 		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
 		return 0;
 	}
-	free(cmd);
+	return 1;
+}
+
+/*
+ * Ends JOB (tp_start() of TOOL for J, which ssh_job_step() said ended, or
+ * to give up) and reads its output.  Returns 1 with *TP filled, 0 with MSG
+ * set (a failed measurement).
+ */
+static int
+tp_end(struct run_ctx *ctx, const struct tp_job *j, int tool,
+    struct ssh_job *job, struct parse_tp *tp, char *msg, size_t msglen)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	struct ssh_result res = {0};
+	int rc = 0;
+
+	if (host_measure_end(ctx, j->client, job, &res, &e) < 0) {
+		snprintf(
+		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
+		return 0;
+	}
 	if (res.cancelled) {
 		snprintf(msg, msglen, "interrupted");
 	} else if (res.timed_out) {
@@ -219,6 +275,31 @@ tp_once(struct run_ctx *ctx, const struct tp_job *j, int tool,
 	}
 	ssh_result_free(&res);
 	return rc;
+}
+
+/* Waits for JOB (of host H) to end. */
+static void
+job_wait(struct run_host *h, struct ssh_job *job)
+{
+	while (ssh_job_step(job) == 0)
+		ssh_wait(h->conn, 200);
+}
+
+/*
+ * Runs one client of TOOL for J and waits for it.  Returns 1 with *TP
+ * filled, 0 with MSG set (a failed measurement), -1 with ERR set (fatal).
+ */
+static int
+tp_once(struct run_ctx *ctx, const struct tp_job *j, int tool,
+    struct parse_tp *tp, char *msg, size_t msglen, struct vmtp_err *err)
+{
+	struct ssh_job *job;
+	int rc = tp_start(ctx, j, tool, &job, msg, msglen, err);
+
+	if (rc <= 0)
+		return rc;
+	job_wait(j->client, job);
+	return tp_end(ctx, j, tool, job, tp, msg, msglen);
 }
 
 static int
@@ -302,7 +383,7 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 		json_decref(rec);
 		rec = NULL;
 	}
-	return run_write(ctx, rec, err);
+	return sample_put(ctx, j->hold, rec, err);
 }
 
 /*
@@ -314,142 +395,221 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
  * The sample is the result probe when the tool of the run made it, else
  * one run of that tool at the rate found, as long as a probe, so that the
  * sample's tool measured its numbers; with --udp-final, one -t run at
- * that rate.  Returns 0 (a failure is an error sample) or -1 with ERR set.
+ * that rate.
+ * A state machine, so that the searches of a flow can run side by side
+ * (flow_overlap): udp_next() says which run the search needs next,
+ * udp_feed() takes that run's outcome.
  */
-static int
-udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
-    struct vmtp_err *err)
+struct udp_search {
+	struct tp_job j;  /* its own: packet size, direction, rate, length */
+	const char *tool; /* the sample's tool, as the sample names it */
+	struct search s;
+	struct parse_tp best; /* the numbers of the result probe so far */
+	int best_tool;        /* the tool of the result probe */
+	int probe;            /* the tool of the later probes */
+	int spent;            /* probes of a search started again */
+	int final;            /* the run at the rate found is under way */
+	int run_tool;         /* the tool of the run udp_next() asked for */
+	double t0; /* when the sample's first run started; 0: not yet */
+	int done;
+};
+
+static void
+udp_again(struct run_ctx *ctx, struct udp_search *u)
 {
 	const struct run_opts *o = ctx->o;
-	const char *proto = udp_proto(j);
-	struct parse_tp tp = {0};
-	struct parse_tp best = {0};
-	struct search s;
+
+	u->best = (struct parse_tp){0};
+	u->best.jitter_ms = NAN;
+	u->best_tool = o->tool;
+	search_init(&u->s,
+	    o->bandwidth_kbps > 0 ? o->bandwidth_kbps : o->ceiling_kbps,
+	    o->loss_min, o->loss_max, (int)u->j.len);
+}
+
+static void
+udp_begin(struct run_ctx *ctx, struct udp_search *u, const struct tp_job *j,
+    const char *tool)
+{
+	*u = (struct udp_search){0};
+	u->j = *j;
+	u->tool = tool;
+	u->probe = j->mcast ? ctx->o->tool : j->probe_tool;
+	udp_again(ctx, u);
+}
+
+/* The failed search's error sample, saying MSG.  Returns 0 or -1. */
+static int
+udp_fail(struct run_ctx *ctx, struct udp_search *u, const char *msg,
+    struct vmtp_err *err)
+{
+	u->done = 1;
+	return sample_error_put(ctx, u->j.hold, u->j.flow, udp_proto(&u->j),
+	    u->tool, u->j.len, u->t0, u->j.reverse, msg, err);
+}
+
+/*
+ * What U needs next: 1 when a run, with U->j's rate and length and
+ * U->run_tool set; 0 when the search is over and its sample written (or
+ * held); -1 with ERR set.
+ */
+static int
+udp_next(struct run_ctx *ctx, struct udp_search *u, struct vmtp_err *err)
+{
+	const struct run_opts *o = ctx->o;
+	const char *proto = udp_proto(&u->j);
 	const struct search_probe *r;
-	double ceiling =
-	    o->bandwidth_kbps > 0 ? o->bandwidth_kbps : o->ceiling_kbps;
-	double t0 = run_now();
 	double rate;
-	char msg[512];
-	int probe = j->mcast ? o->tool : j->probe_tool;
-	int best_tool; /* the tool of the result probe */
-	int spent = 0; /* probes of a search started again */
-	int final;
-	int rc;
-	int t;
 
-again:
-	best = (struct parse_tp){0};
-	best.jitter_ms = NAN;
-	best_tool = o->tool;
-	search_init(&s, ceiling, o->loss_min, o->loss_max, (int)j->len);
-	while ((rate = search_next(&s)) > 0) {
-		struct search_probe p;
-
+	if (u->done)
+		return 0;
+	if ((rate = search_next(&u->s)) > 0) {
 		/* the first probe, at the start rate, is the run's tool's:
 		 * where the sender is the limit the search ends with it and
 		 * it is the sample (another tool's sender reaches another
 		 * rate); the others are the probe tool's */
-		t = s.probes == 0 ? o->tool : probe;
-		j->rate_kbps = rate;
-		j->seconds = PROBE_SECONDS;
-		rc = tp_once(ctx, j, t, &tp, msg, sizeof(msg), err);
-		if (rc == 0 && t != o->tool && !(o->stop != NULL && *o->stop)) {
-			/* the tool of the run is there, and works */
-			log_debug("flow %d %s %lld: the %s probe failed (%s): "
-			          "probing with %s",
-			    (int)j->flow, proto, j->len, run_tool_names[probe],
-			    msg, run_tool_names[o->tool]);
-			probe = j->probe_tool = o->tool;
-			spent += s.probes;
-			goto again;
-		}
-		if (rc <= 0)
-			goto fail;
-		if (isnan(tp.loss_pct)) {
-			parse_tp_free(&tp);
-			snprintf(msg, sizeof(msg), "%s reported no UDP loss",
-			    j->client->tool_version[t]);
-			goto fail;
-		}
-		p.offered_kbps = rate;
-		p.rx_kbps = tp.mbps * 1000.0;
-		p.loss = tp.loss_pct;
-		p.index = s.probes;
-		log_debug("flow %d %s %lld: offered %.0f kbps, received %.0f, "
-		          "loss %.2f%% (%s)",
-		    (int)j->flow, proto, j->len, rate, p.rx_kbps, p.loss,
-		    run_tool_names[t]);
-		search_feed(&s, &p);
-		r = search_result(&s);
-		/* keep the numbers of the probe that is the result so far */
-		if (r != NULL && r->index == p.index) {
-			best.mbps = tp.mbps;
-			best.loss_pct = tp.loss_pct;
-			best.jitter_ms = tp.jitter_ms;
-			best_tool = t;
-		}
-		parse_tp_free(&tp);
-		if (interrupted(ctx, err) < 0)
-			return -1;
+		u->run_tool = u->s.probes == 0 ? o->tool : u->probe;
+		u->j.rate_kbps = rate;
+		u->j.seconds = PROBE_SECONDS;
+		return 1;
 	}
-	if (s.sender_limited)
+	if (u->s.sender_limited)
 		log_info("flow %d %s %lld: the sender is the limit "
 		         "(%.0f Mbit/s offered)",
-		    (int)j->flow, proto, j->len, ceiling / 1000);
-	if (s.unstable)
+		    (int)u->j.flow, proto, u->j.len, u->s.ceiling_kbps / 1000);
+	if (u->s.unstable)
 		log_info("flow %d %s %lld: the loss does not follow the rate: "
 		         "no rate stays in the bracket",
-		    (int)j->flow, proto, j->len);
-	r = search_result(&s);
-	if (r == NULL || (!o->udp_final && best_tool == o->tool))
-		return udp_sample(ctx, j, tool, NULL, t0, &best,
-		    spent + s.probes, 0, s.unstable, err);
+		    (int)u->j.flow, proto, u->j.len);
+	r = search_result(&u->s);
+	if (r == NULL || (!o->udp_final && u->best_tool == o->tool)) {
+		u->done = 1;
+		return udp_sample(ctx, &u->j, u->tool, NULL, u->t0, &u->best,
+		    u->spent + u->s.probes, 0, u->s.unstable, err);
+	}
 	/* with --udp-final as long as a TCP run, so that its numbers (and
 	 * the CPU load collected meanwhile) are comparable; else a probe's
 	 * length, measured by the tool the sample names */
-	final = o->udp_final;
-	j->rate_kbps = r->offered_kbps;
-	j->seconds = final ? o->seconds : PROBE_SECONDS;
-	t0 = run_now();
+	u->final = 1;
+	u->run_tool = o->tool;
+	u->j.rate_kbps = r->offered_kbps;
+	u->j.seconds = o->udp_final ? o->seconds : PROBE_SECONDS;
+	u->t0 = 0; /* the sample is this run's */
 	log_debug("flow %d %s %lld: %d s at %.0f kbps with %s, the rate found",
-	    (int)j->flow, proto, j->len, j->seconds, j->rate_kbps,
+	    (int)u->j.flow, proto, u->j.len, u->j.seconds, u->j.rate_kbps,
 	    run_tool_names[o->tool]);
-	rc = tp_once(ctx, j, o->tool, &tp, msg, sizeof(msg), err);
-	if (rc <= 0)
-		goto fail;
-	if (isnan(tp.loss_pct)) {
-		parse_tp_free(&tp);
-		snprintf(msg, sizeof(msg), "%s reported no UDP loss", tool);
-		goto fail;
-	}
-	rc = udp_sample(ctx, j, tool,
-	    s.probes > 1 && probe != o->tool ? j->client->tool_version[probe]
-	                                     : NULL,
-	    t0, &tp, spent + s.probes, final, s.unstable, err);
-	parse_tp_free(&tp);
-	return rc;
-fail:
-	if (rc < 0)
-		return -1;
-	return sample_error(
-	    ctx, j->flow, proto, tool, j->len, t0, j->reverse, msg, err);
+	return 1;
 }
 
+/*
+ * Takes the outcome of U's run: RC 1 with TP (freed here), 0 with MSG (a
+ * failed run).  Returns 0 (the search goes on, or it ended with its
+ * sample) or -1 with ERR set.
+ */
 static int
-icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
-    const char *target, long long size, struct vmtp_err *err)
+udp_feed(struct run_ctx *ctx, struct udp_search *u, int rc, struct parse_tp *tp,
+    const char *msg, struct vmtp_err *err)
 {
-	struct vmtp_err e = VMTP_ERR_INIT;
-	struct ssh_result res = {0};
-	struct parse_ping pg;
-	double t0 = run_now();
-	char *qt = ssh_quote(target);
-	char *cmd;
-	json_t *rec;
-	int count = ctx->o->ping_count;
+	const struct run_opts *o = ctx->o;
+	const char *proto = udp_proto(&u->j);
+	const struct search_probe *r;
+	struct search_probe p;
+	char why[512];
+	int t = u->run_tool;
+
+	if (rc == 1 && isnan(tp->loss_pct)) {
+		parse_tp_free(tp);
+		snprintf(why, sizeof(why), "%s reported no UDP loss",
+		    u->final ? u->tool : u->j.client->tool_version[t]);
+		return udp_fail(ctx, u, why, err);
+	}
+	if (u->final) {
+		if (rc != 1)
+			return udp_fail(ctx, u, msg, err);
+		u->done = 1;
+		rc = udp_sample(ctx, &u->j, u->tool,
+		    u->s.probes > 1 && u->probe != o->tool
+		        ? u->j.client->tool_version[u->probe]
+		        : NULL,
+		    u->t0, tp, u->spent + u->s.probes, o->udp_final,
+		    u->s.unstable, err);
+		parse_tp_free(tp);
+		return rc;
+	}
+	if (rc != 1 && t != o->tool && !(o->stop != NULL && *o->stop)) {
+		/* the tool of the run is there, and works */
+		log_debug("flow %d %s %lld: the %s probe failed (%s): "
+		          "probing with %s",
+		    (int)u->j.flow, proto, u->j.len, run_tool_names[u->probe],
+		    msg, run_tool_names[o->tool]);
+		u->probe = u->j.probe_tool = o->tool;
+		u->spent += u->s.probes;
+		udp_again(ctx, u);
+		return 0;
+	}
+	if (rc != 1)
+		return udp_fail(ctx, u, msg, err);
+	p.offered_kbps = u->j.rate_kbps;
+	p.rx_kbps = tp->mbps * 1000.0;
+	p.loss = tp->loss_pct;
+	p.index = u->s.probes;
+	log_debug("flow %d %s %lld: offered %.0f kbps, received %.0f, "
+	          "loss %.2f%% (%s)",
+	    (int)u->j.flow, proto, u->j.len, p.offered_kbps, p.rx_kbps, p.loss,
+	    run_tool_names[t]);
+	search_feed(&u->s, &p);
+	r = search_result(&u->s);
+	/* keep the numbers of the probe that is the result so far */
+	if (r != NULL && r->index == p.index) {
+		u->best.mbps = tp->mbps;
+		u->best.loss_pct = tp->loss_pct;
+		u->best.jitter_ms = tp->jitter_ms;
+		u->best_tool = t;
+	}
+	parse_tp_free(tp);
+	return 0;
+}
+
+/* J's UDP or Multicast measurement, one run after another.  Returns 0 (a
+ * failure is an error sample) or -1 with ERR set. */
+static int
+udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
+    struct vmtp_err *err)
+{
+	struct udp_search u;
 	int rc;
 
+	udp_begin(ctx, &u, j, tool);
+	while ((rc = udp_next(ctx, &u, err)) == 1) {
+		struct parse_tp tp = {0};
+		char msg[512];
+
+		if (u.t0 == 0) /* the sample starts with its first run */
+			u.t0 = run_now();
+		rc = tp_once(ctx, &u.j, u.run_tool, &tp, msg, sizeof(msg), err);
+		if (rc < 0 || udp_feed(ctx, &u, rc, &tp, msg, err) < 0 ||
+		    interrupted(ctx, err) < 0)
+			return -1;
+	}
+	j->probe_tool = u.j.probe_tool;
+	return rc;
+}
+
+/*
+ * Starts the ping series of SIZE from H to TARGET.  Returns 1 with *JOB
+ * set, 0 with MSG set (it could not start), -1 with ERR set.
+ */
+static int
+icmp_start(struct run_ctx *ctx, struct run_host *h, const char *target,
+    long long size, struct ssh_job **job, char *msg, size_t msglen,
+    struct vmtp_err *err)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	char *qt = ssh_quote(target);
+	char *cmd;
+	int count = ctx->o->ping_count;
+
+	*job = NULL;
 	if (qt == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	cmd = run_cmd_new("ping%s -c %d -i %g -s %lld %s",
@@ -457,18 +617,45 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 	free(qt);
 	if (cmd == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	rc = ssh_alive(h->conn)
-	         ? host_measure(ctx, h, cmd,
-	               (int)ceil(count * ctx->o->ping_interval), &res, &e)
-	         : -1;
+	if (ssh_alive(h->conn))
+		*job = host_measure_start(
+		    ctx, h, cmd, (int)ceil(count * ctx->o->ping_interval), &e);
 	free(cmd);
-	if (rc < 0)
-		return sample_error(ctx, flow, "ICMP", "ping", size, t0, 0,
-		    e.msg[0] ? e.msg : "connection lost", err);
+	if (*job == NULL) {
+		snprintf(
+		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Ends the ping series JOB of SIZE on H (icmp_start(); NULL when it did
+ * not start, MSG saying why), started at T0, and writes its sample (or
+ * holds it, see sample_put()).  Returns 0 or -1 with ERR set.
+ */
+static int
+icmp_end(struct run_ctx *ctx, json_t *hold, json_int_t flow, struct run_host *h,
+    long long size, double t0, struct ssh_job *job, const char *msg,
+    struct vmtp_err *err)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+	struct ssh_result res = {0};
+	struct parse_ping pg;
+	json_t *rec;
+
+	if (job == NULL || host_measure_end(ctx, h, job, &res, &e) < 0)
+		return sample_error_put(ctx, hold, flow, "ICMP", "ping", size,
+		    t0, 0,
+		    job == NULL ? msg
+		    : e.msg[0]  ? e.msg
+		                : "connection lost",
+		    err);
 	if (res.cancelled || res.timed_out) {
 		ssh_result_free(&res);
-		return sample_error(ctx, flow, "ICMP", "ping", size, t0, 0,
-		    res.cancelled ? "interrupted" : "ping did not end", err);
+		return sample_error_put(ctx, hold, flow, "ICMP", "ping", size,
+		    t0, 0, res.cancelled ? "interrupted" : "ping did not end",
+		    err);
 	}
 	if (parse_ping(res.out, res.out_len, &pg, &e) < 0) {
 		/* ping explains itself on stderr ("unknown host", an
@@ -478,8 +665,8 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 			parse_ping(res.err, res.err_len, &pg, &e);
 		}
 		ssh_result_free(&res);
-		return sample_error(
-		    ctx, flow, "ICMP", "ping", size, t0, 0, e.msg, err);
+		return sample_error_put(
+		    ctx, hold, flow, "ICMP", "ping", size, t0, 0, e.msg, err);
 	}
 	ssh_result_free(&res);
 	rec = sample_new(ctx, flow, "ICMP", "ping", size, t0, 0);
@@ -495,7 +682,25 @@ icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
 		json_decref(rec);
 		rec = NULL;
 	}
-	return run_write(ctx, rec, err);
+	return sample_put(ctx, hold, rec, err);
+}
+
+/* The ping series of SIZE from H to TARGET, waited for.  Returns 0 (a
+ * failure is an error sample) or -1 with ERR set. */
+static int
+icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
+    const char *target, long long size, struct vmtp_err *err)
+{
+	double t0 = run_now();
+	struct ssh_job *job;
+	char msg[512];
+	int rc = icmp_start(ctx, h, target, size, &job, msg, sizeof(msg), err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		job_wait(h, job);
+	return icmp_end(ctx, NULL, flow, h, size, t0, job, msg, err);
 }
 
 /* Error samples for every protocol of the flow in MASK. */
@@ -683,6 +888,7 @@ struct flow_job {
 	int mask;    /* protocols left to measure */
 	int tp_mask; /* of them, those of the tool */
 	int dirs;
+	int slots; /* bit K: nuttcp's server slot K listens on the server */
 };
 
 /*
@@ -710,6 +916,36 @@ probe_prepare(struct run_ctx *ctx, struct flow_job *job)
 		    run_tool_names[o->tool], e.msg);
 	job->cli->probe_said = job->srv->probe_said = 1;
 	return o->tool;
+}
+
+/*
+ * nuttcp's further server slots on JOB's server host, for UDP runs side by
+ * side (flow_overlap): JOB->slots says which listen (slot 0, the tool's own
+ * server, does).  A slot that cannot start (its port taken) is left out,
+ * said once per host at -v.
+ */
+static void
+slots_prepare(struct run_ctx *ctx, struct flow_job *job)
+{
+	int k;
+
+	job->slots = 1;
+	if (ctx->o->tool != TOOL_NUTTCP)
+		return;
+	for (k = 1; k < VMTP_NUTTCP_SLOTS; k++) {
+		struct vmtp_err e = VMTP_ERR_INIT;
+		int srv = run_server(TOOL_NUTTCP, k);
+
+		if (host_server_start(ctx, job->srv, srv, job->j.v6, &e) == 0) {
+			job->slots |= 1 << k;
+			continue;
+		}
+		host_stop_server(ctx, job->srv, srv);
+		if (!job->srv->slot_said)
+			log_debug("flow %d: UDP runs one after another: %s",
+			    (int)job->id, e.msg);
+		job->srv->slot_said = 1;
+	}
 }
 
 void
@@ -788,10 +1024,289 @@ flow_prepare(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 	}
 	if ((job->tp_mask & PROTO_UDP) && o->probe_tool != o->tool)
 		job->j.probe_tool = probe_prepare(ctx, job);
+	if (job->tp_mask & PROTO_UDP)
+		slots_prepare(ctx, job);
 	return job;
 fail:
 	free(job);
 	return NULL;
+}
+
+/* A measurement of flow_overlap(): a UDP search, or a ping series. */
+struct unit {
+	struct udp_search u; /* UDP */
+	long long icmp_size; /* > 0: a ping series of that size */
+	json_t *hold;        /* its samples, written in the units' order */
+	struct ssh_job *job; /* its run under way, or NULL */
+	int pending;         /* UDP: udp_next() asked for a run */
+	double t0;           /* ping: when it started */
+	double data_end;     /* when the run's traffic ends (mono_s()), once
+	                        known; INFINITY until then */
+	int done;
+};
+
+/* Seconds on the monotonic clock. */
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Between one run's last datagram and the next one's start. */
+#define OVERLAP_GUARD_S 0.05
+
+/* Ends X's run (ssh_job_step() said it ended or failed) and takes its
+ * outcome.  Returns 0 or -1 with ERR set. */
+static int
+unit_end(struct run_ctx *ctx, struct flow_job *fj, struct unit *x,
+    struct vmtp_err *err)
+{
+	struct ssh_job *job = x->job;
+
+	x->job = NULL;
+	if (x->icmp_size > 0) {
+		x->done = 1;
+		return icmp_end(ctx, x->hold, fj->id, fj->cli, x->icmp_size,
+		    x->t0, job, NULL, err);
+	} else {
+		struct parse_tp tp = {0};
+		char msg[512];
+		int rc = tp_end(
+		    ctx, &x->u.j, x->u.run_tool, job, &tp, msg, sizeof(msg));
+
+		rc = udp_feed(ctx, &x->u, rc, &tp, msg, err);
+		x->done = x->u.done;
+		/* the probe tool failed: the flow's later searches probe
+		 * with the tool of the run too */
+		fj->j.probe_tool = x->u.j.probe_tool;
+		return rc;
+	}
+}
+
+/*
+ * Starts X's run when what it needs is free: a nuttcp server slot not in
+ * BUSY (bits), iperf3's one server when IPERF3_BUSY is clear.  Returns 1
+ * when started (or it failed at once, its outcome taken), 0 when it
+ * waits, -1 with ERR set.
+ */
+static int
+unit_start(struct run_ctx *ctx, struct flow_job *fj, struct unit *x, int busy,
+    int iperf3_busy, struct vmtp_err *err)
+{
+	char msg[512];
+	int rc;
+	int k;
+
+	x->data_end = INFINITY;
+	if (x->icmp_size > 0) {
+		x->t0 = run_now();
+		rc = icmp_start(ctx, fj->cli, fj->j.target, x->icmp_size,
+		    &x->job, msg, sizeof(msg), err);
+		if (rc == 0) {
+			x->done = 1;
+			return icmp_end(ctx, x->hold, fj->id, fj->cli,
+			           x->icmp_size, x->t0, NULL, msg, err) < 0
+			           ? -1
+			           : 1;
+		}
+		return rc;
+	}
+	if (x->u.run_tool == TOOL_IPERF3) {
+		if (iperf3_busy)
+			return 0;
+	} else {
+		for (k = 0; k < VMTP_NUTTCP_SLOTS; k++)
+			if ((fj->slots & (1 << k)) && !(busy & (1 << k)))
+				break;
+		if (k == VMTP_NUTTCP_SLOTS)
+			return 0;
+		x->u.j.slot = k;
+	}
+	x->pending = 0;
+	if (x->u.t0 == 0) /* the sample starts with its first run */
+		x->u.t0 = run_now();
+	rc = tp_start(
+	    ctx, &x->u.j, x->u.run_tool, &x->job, msg, sizeof(msg), err);
+	if (rc == 0) {
+		rc = udp_feed(ctx, &x->u, 0, NULL, msg, err) < 0 ? -1 : 1;
+		x->done = x->u.done;
+	}
+	return rc;
+}
+
+/*
+ * The UDP searches of FJ's flow and, when ICMP, its ping series, side by
+ * side where their traffic does not meet.  nuttcp reports a UDP run 2 s
+ * after its last datagram (it sends its end-of-data markers 0.5 s apart);
+ * meanwhile the next measurement runs, its UDP runs on another nuttcp
+ * server (slot).  One run's traffic at a time: the next starts once the
+ * traffic before it has ended, for nuttcp known from its first report
+ * (UDP_INTERVAL_S after its first datagram came) and the run's length,
+ * for iperf3 and ping when they end.  A search that needs another probe
+ * takes its turn again; the ping series start when no search waits.
+ * Samples are written in the order of the measurements, as one after
+ * another would.  Returns 0 or -1 with ERR set.
+ */
+static int
+flow_overlap(
+    struct run_ctx *ctx, struct flow_job *fj, int icmp, struct vmtp_err *err)
+{
+	const struct run_opts *o = ctx->o;
+	int n_udp = (fj->tp_mask & PROTO_UDP) ? o->n_udpbuf * fj->dirs : 0;
+	int n = n_udp + (icmp ? o->n_icmp : 0);
+	struct unit *units = calloc((size_t)n + 1, sizeof(*units));
+	int written = 0;
+	int rc = -1;
+	int i;
+
+	if (units == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct unit *x = &units[i];
+
+		if ((x->hold = json_array()) == NULL) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+		if (i < n_udp) {
+			struct tp_job j = fj->j;
+
+			j.udp = 1;
+			j.reverse = i % fj->dirs;
+			j.len = o->udpbuf[i / fj->dirs];
+			j.hold = x->hold;
+			udp_begin(ctx, &x->u, &j, fj->tool);
+		} else {
+			x->icmp_size = o->icmp_sizes[i - n_udp];
+		}
+	}
+	for (;;) {
+		double now, wait_s = 0.2;
+		int busy = 0, iperf3_busy = 0, running = 0, free_path = 1;
+		int waiting = 0; /* a search waits to start a run */
+
+		/* the runs that ended, and what the others tell */
+		for (i = 0; i < n; i++) {
+			struct unit *x = &units[i];
+			size_t len;
+			const char *out;
+			int st;
+
+			if (x->job == NULL)
+				continue;
+			st = ssh_job_step(x->job);
+			if (st != 0) {
+				if (unit_end(ctx, fj, x, err) < 0)
+					goto out;
+				continue;
+			}
+			out = ssh_job_out(x->job, &len);
+			if (x->icmp_size == 0 && x->u.run_tool == TOOL_NUTTCP &&
+			    isinf(x->data_end) &&
+			    strstr(out, "real_sec=") != NULL)
+				x->data_end = mono_s() - UDP_INTERVAL_S +
+				              x->u.j.seconds + OVERLAP_GUARD_S;
+		}
+		if (interrupted(ctx, err) < 0)
+			goto out;
+		/* what each idle search needs */
+		for (i = 0; i < n_udp; i++) {
+			struct unit *x = &units[i];
+			int r;
+
+			if (x->done || x->job != NULL || x->pending)
+				continue;
+			r = udp_next(ctx, &x->u, err);
+			if (r < 0)
+				goto out;
+			x->pending = r;
+			x->done = x->u.done;
+		}
+		/* the samples of the measurements that ended, in order */
+		for (; written < n && units[written].done; written++) {
+			json_t *hold = units[written].hold;
+			size_t k;
+
+			for (k = 0; k < json_array_size(hold); k++)
+				if (run_write(ctx,
+				        json_incref(json_array_get(hold, k)),
+				        err) < 0)
+					goto out;
+			json_array_clear(hold);
+		}
+		if (written == n)
+			break;
+		now = mono_s();
+		for (i = 0; i < n; i++) {
+			struct unit *x = &units[i];
+
+			waiting |= x->pending;
+			if (x->job == NULL)
+				continue;
+			running++;
+			if (x->icmp_size == 0 && x->u.run_tool == TOOL_NUTTCP)
+				busy |= 1 << x->u.j.slot;
+			else if (x->icmp_size == 0)
+				iperf3_busy = 1;
+			if (x->data_end > now) {
+				free_path = 0;
+				if (x->data_end - now < wait_s)
+					wait_s = x->data_end - now;
+			}
+		}
+		/* one run starts when the path is free */
+		for (i = 0; free_path && i < n; i++) {
+			struct unit *x = &units[i];
+			int r;
+
+			if (x->done || x->job != NULL ||
+			    (x->icmp_size == 0 && !x->pending) ||
+			    (x->icmp_size > 0 && waiting))
+				continue;
+			r = unit_start(ctx, fj, x, busy, iperf3_busy, err);
+			if (r < 0)
+				goto out;
+			if (r == 1)
+				break;
+		}
+		if (free_path && i < n)
+			continue; /* one started: look again at once */
+		if (running == 0 && written < n) {
+			/* nothing runs and nothing could start */
+			err_set(err, VMTP_EXIT_FAIL,
+			    "flow %d: no measurement can start", (int)fj->id);
+			goto out;
+		}
+		ssh_wait(fj->cli->conn, (int)ceil(wait_s * 1000));
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++) {
+		struct unit *x = &units[i];
+		struct vmtp_err e = VMTP_ERR_INIT;
+		size_t k;
+
+		if (x->job != NULL) {
+			struct ssh_result res;
+
+			/* given up: stopped on its host */
+			if (host_measure_end(ctx, fj->cli, x->job, &res, &e) ==
+			    0)
+				ssh_result_free(&res);
+		}
+		/* interrupted or stopped: what was measured is kept */
+		for (k = 0; i >= written && k < json_array_size(x->hold); k++)
+			run_write(
+			    ctx, json_incref(json_array_get(x->hold, k)), &e);
+		if (x->icmp_size == 0)
+			parse_tp_free(&x->u.best);
+		json_decref(x->hold);
+	}
+	free(units);
+	return rc;
 }
 
 int
@@ -799,7 +1314,7 @@ flow_measure(struct run_ctx *ctx, struct flow_job *job, struct vmtp_err *err)
 {
 	const struct run_opts *o = ctx->o;
 	struct tp_job *j = &job->j;
-	int i, loop, d;
+	int i, loop, d, icmp;
 
 	for (i = 0; (job->tp_mask & PROTO_TCP) && i < o->n_tcpbuf; i++)
 		for (loop = 1; loop <= o->tcp_loops; loop++)
@@ -813,19 +1328,16 @@ flow_measure(struct run_ctx *ctx, struct flow_job *job, struct vmtp_err *err)
 				    interrupted(ctx, err) < 0)
 					goto fail;
 			}
-	for (i = 0; (job->tp_mask & PROTO_UDP) && i < o->n_udpbuf; i++)
-		for (d = 0; d < job->dirs; d++) {
-			j->udp = 1;
-			j->reverse = d;
-			j->len = o->udpbuf[i];
-			if (udp_run(ctx, j, job->tool, err) < 0 ||
-			    interrupted(ctx, err) < 0)
-				goto fail;
-		}
+	/* the ping series overlap the UDP runs' ends, unless Multicast
+	 * comes between them */
+	icmp = (job->mask & PROTO_ICMP) && !(job->tp_mask & PROTO_MCAST);
+	if (((job->tp_mask & PROTO_UDP) || icmp) &&
+	    flow_overlap(ctx, job, icmp, err) < 0)
+		goto fail;
 	if ((job->tp_mask & PROTO_MCAST) &&
 	    mcast_run(ctx, j, job->srv, job->tool, err) < 0)
 		goto fail;
-	for (i = 0; (job->mask & PROTO_ICMP) && i < o->n_icmp; i++)
+	for (i = 0; !icmp && (job->mask & PROTO_ICMP) && i < o->n_icmp; i++)
 		if (icmp_run(ctx, job->id, job->cli, j->target,
 		        o->icmp_sizes[i], err) < 0 ||
 		    interrupted(ctx, err) < 0)

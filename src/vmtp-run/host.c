@@ -196,28 +196,37 @@ host_run_quietly(struct run_host *h, const char *cmd)
 }
 
 /*
- * Runs the measurement CMD on H for about SECONDS: its pid comes first on
- * stdout so that it can be killed when it overruns or the run is
- * interrupted.  On return res->out holds the tool's output only.
- * Returns 0 when it ran (see res), -1 with ERR set when the session failed.
+ * Starts the measurement CMD on H for about SECONDS: its pid comes first
+ * on stdout so that it can be killed when it overruns or the run is
+ * interrupted (host_measure_end).
  */
-int
-host_measure(struct run_ctx *ctx, struct run_host *h, const char *cmd,
-    int seconds, struct ssh_result *res, struct vmtp_err *err)
+struct ssh_job *
+host_measure_start(struct run_ctx *ctx, struct run_host *h, const char *cmd,
+    int seconds, struct vmtp_err *err)
 {
+	struct ssh_job *job;
 	char *full = NULL;
-	char *nl;
-	long pid = 0;
-	int rc = -1;
 
+	(void)ctx;
 	if (asprintf(&full, "echo $$; exec %s", cmd) < 0) {
-		full = NULL;
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
 	}
 	log_debug("%s: %s", ssh_name(h->conn), cmd);
-	if (ssh_run(h->conn, full, seconds * 1000 + RUN_MARGIN_MS, res, err) <
-	    0)
-		goto out;
+	job = ssh_job_start(h->conn, full, seconds * 1000 + RUN_MARGIN_MS, err);
+	free(full);
+	return job;
+}
+
+int
+host_measure_end(struct run_ctx *ctx, struct run_host *h, struct ssh_job *job,
+    struct ssh_result *res, struct vmtp_err *err)
+{
+	char *nl;
+	long pid = 0;
+
+	if (ssh_job_end(job, res, err) < 0)
+		return -1;
 	nl = strchr(res->out, '\n');
 	if (nl != NULL) {
 		pid = strtol(res->out, NULL, 10);
@@ -232,10 +241,7 @@ host_measure(struct run_ctx *ctx, struct run_host *h, const char *cmd,
 		host_run_quietly(h, kill_cmd);
 		ssh_set_cancel(h->conn, ctx->o->stop);
 	}
-	rc = 0;
-out:
-	free(full);
-	return rc;
+	return 0;
 }
 
 /* The sha256 of the local file PATH as 64 hex digits, from sha256sum;
@@ -559,39 +565,59 @@ server_listens(struct run_host *h, int port, long pid, int tries,
  * have lost it too).
  */
 int
-host_server_start(struct run_ctx *ctx, struct run_host *h, int tool, int v6,
+run_server(int tool, int slot)
+{
+	return slot == 0 ? tool : TOOL_IPERF3 + slot;
+}
+
+/* Server SRV's tool, and the port it listens on. */
+static int
+server_tool(int srv)
+{
+	return srv == TOOL_IPERF3 ? TOOL_IPERF3 : TOOL_NUTTCP;
+}
+
+static int
+server_port(int srv)
+{
+	if (srv == TOOL_IPERF3)
+		return VMTP_IPERF3_PORT;
+	return VMTP_NUTTCP_PORT + 2 * (srv == TOOL_NUTTCP ? 0 : srv - 1);
+}
+
+int
+host_server_start(struct run_ctx *ctx, struct run_host *h, int srv, int v6,
     struct vmtp_err *e)
 {
-	int t = tool;
+	int t = server_tool(srv);
 	struct ssh_result res = {0};
 	char *cmd = NULL;
 	char *start = NULL;
-	int port = t == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
+	int port = server_port(srv);
 	long pid;
 	int rc = -1;
 
-	if (h->server_pid[t] > 0 && h->server_gen[t] == h->conn_gen &&
-	    (t == TOOL_IPERF3 || h->server_v6[t] == v6)) {
+	if (h->server_pid[srv] > 0 && h->server_gen[srv] == h->conn_gen &&
+	    (t == TOOL_IPERF3 || h->server_v6[srv] == v6)) {
 		/* a client lost half-way can take nuttcp's server down */
-		if (server_listens(h, port, h->server_pid[t], 1, &res, e) < 0)
+		if (server_listens(h, port, h->server_pid[srv], 1, &res, e) < 0)
 			goto out;
 		if (res.status == 0) {
 			rc = 0;
 			goto out;
 		}
 		log_debug("%s: the %s server (pid %ld) no longer listens",
-		    ssh_name(h->conn), run_tool_names[t], h->server_pid[t]);
+		    ssh_name(h->conn), run_tool_names[t], h->server_pid[srv]);
 		ssh_result_free(&res);
 	}
-	host_stop_server(ctx, h, t);
+	host_stop_server(ctx, h, srv);
 	if (host_server_reclaim(h, t, port, e) < 0)
 		goto out;
 	/* nuttcp's server takes one family: -4 unless told -6; iperf3's
 	 * listens on both */
 	if (t == TOOL_NUTTCP)
 		start = run_cmd_new("%s -S%s --nofork -P %d -p %d",
-		    h->tool_path[t], v6 ? " -6" : "", VMTP_NUTTCP_PORT,
-		    VMTP_NUTTCP_DATA_PORT);
+		    h->tool_path[t], v6 ? " -6" : "", port, port + 1);
 	else
 		start = run_cmd_new("%s -s -p %d", h->tool_path[t], port);
 	if (start != NULL)
@@ -618,9 +644,9 @@ host_server_start(struct run_ctx *ctx, struct run_host *h, int tool, int v6,
 		    res.err[0] ? ": " : "", res.err);
 		goto out;
 	}
-	h->server_pid[t] = pid;
-	h->server_v6[t] = v6;
-	h->server_gen[t] = h->conn_gen;
+	h->server_pid[srv] = pid;
+	h->server_v6[srv] = v6;
+	h->server_gen[srv] = h->conn_gen;
 	log_debug("%s: %s server started (pid %ld)", ssh_name(h->conn),
 	    run_tool_names[t], pid);
 	ssh_result_free(&res);
@@ -650,33 +676,30 @@ out:
 /* Stops TOOL's server this run started on H, and removes its pid file
  * when it is still that server's. */
 void
-host_stop_server(struct run_ctx *ctx, struct run_host *h, int tool)
+host_stop_server(struct run_ctx *ctx, struct run_host *h, int srv)
 {
 	char cmd[512];
-	int port;
 
-	if (h->server_pid[tool] <= 0)
+	if (h->server_pid[srv] <= 0)
 		return;
-	port = tool == TOOL_NUTTCP ? VMTP_NUTTCP_PORT : VMTP_IPERF3_PORT;
 	snprintf(cmd, sizeof(cmd),
 	    SERVER_SH "kill %ld 2>/dev/null; ours_ && read sp x < \"$f\" && "
 	              "[ \"$sp\" = %ld ] && rm -f \"$f\"",
-	    port, h->server_pid[tool], h->server_pid[tool]);
+	    server_port(srv), h->server_pid[srv], h->server_pid[srv]);
 	host_run_quietly(h, cmd);
 	if (h->conn != NULL)
 		ssh_set_cancel(h->conn, ctx->o->stop);
-	h->server_pid[tool] = 0;
+	h->server_pid[srv] = 0;
 }
 
 void
 host_stop_servers(struct run_ctx *ctx)
 {
-	int i;
+	int i, srv;
 
-	for (i = 0; i < ctx->n_hosts; i++) {
-		host_stop_server(ctx, &ctx->hosts[i], TOOL_NUTTCP);
-		host_stop_server(ctx, &ctx->hosts[i], TOOL_IPERF3);
-	}
+	for (i = 0; i < ctx->n_hosts; i++)
+		for (srv = 0; srv < RUN_SERVERS; srv++)
+			host_stop_server(ctx, &ctx->hosts[i], srv);
 }
 
 /* Runs "ip ARGS" as root: directly, or through sudo -n. */

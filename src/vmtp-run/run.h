@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/ports.h"
 #include "libvmtp/ssh.h"
 
 #define RUN_MAX_LIST 16
@@ -21,6 +22,14 @@
 #define RUN_MARGIN_MS 15000
 
 enum run_tool { TOOL_NUTTCP = 0, TOOL_IPERF3 = 1 };
+
+/*
+ * The tools' servers on a host: per enum run_tool (nuttcp's first slot),
+ * then nuttcp's further slots (VMTP_NUTTCP_SLOTS).  run_server() numbers
+ * them; server TOOL is the tool's own.
+ */
+#define RUN_SERVERS (1 + VMTP_NUTTCP_SLOTS)
+int run_server(int tool, int slot);
 
 enum run_proto {
 	PROTO_TCP = 1,
@@ -79,18 +88,19 @@ struct run_host {
 	char *tool_version[2]; /* "nuttcp-6.1.2", "iperf3-3.12" */
 	int tool_absent[2];    /* not on the PATH, and not to be uploaded */
 	int probe_said;        /* why UDP probes are not probe_tool's, said */
+	int slot_said;         /* why nuttcp's further slots are not, said */
 	char conn_error[512];  /* why the last connection failed */
 	int conn_gen;          /* sessions opened so far */
 	int wanted;            /* a flow of the run uses it */
 	int login_failed;      /* the login at the start failed: conn_error */
 	char *mroute_dev;      /* device of the 224.0.0.0/4 route added */
-	/* per enum run_tool, the server this run started on the host, kept
-	 * for every flow to it until the run ends: its pid (0: none),
+	/* per server (run_server()), the one this run started on the host,
+	 * kept for every flow to it until the run ends: its pid (0: none),
 	 * whether it takes IPv6 clients, and the session (conn_gen) that
 	 * started it */
-	long server_pid[2];
-	int server_v6[2];
-	int server_gen[2];
+	long server_pid[RUN_SERVERS];
+	int server_v6[RUN_SERVERS];
+	int server_gen[RUN_SERVERS];
 };
 
 /* Notes given once per run (run_ctx.said). */
@@ -197,12 +207,18 @@ void host_login_all(struct run_ctx *ctx);
 int host_info(struct run_ctx *ctx, struct run_host *h, struct vmtp_err *err);
 
 /*
- * Runs CMD on H for at most SECONDS plus RUN_MARGIN_MS, stopping it on
- * the host when it times out or CTX is interrupted; RES holds what it
- * did.  Returns 0, or -1 with ERR set when the command could not run.
+ * Starts CMD on H, to run for at most SECONDS plus RUN_MARGIN_MS, side by
+ * side with others on H's session: NULL with ERR set when it cannot.
+ * Once ssh_job_step() said the job ended (or to give it up),
+ * host_measure_end() ends it, stopping it on the host when it timed out
+ * or CTX was interrupted; RES then holds what it did (the tool's output,
+ * without the pid the command says first).  Returns 0, or -1 with ERR set
+ * when the session failed.
  */
-int host_measure(struct run_ctx *ctx, struct run_host *h, const char *cmd,
-    int seconds, struct ssh_result *res, struct vmtp_err *err);
+struct ssh_job *host_measure_start(struct run_ctx *ctx, struct run_host *h,
+    const char *cmd, int seconds, struct vmtp_err *err);
+int host_measure_end(struct run_ctx *ctx, struct run_host *h,
+    struct ssh_job *job, struct ssh_result *res, struct vmtp_err *err);
 
 /*
  * Makes sure TOOL (enum run_tool) is on H: on its PATH, else, when
@@ -215,13 +231,13 @@ int host_tool_ensure(
     struct run_host *h, int tool, int upload, struct vmtp_err *e);
 
 /*
- * Makes sure TOOL's server runs on H for IPv6 clients when V6, else
- * IPv4 ones: the one this run started there already when it takes them
- * (nuttcp's takes one family, iperf3's both) and its session is the one
- * open, else a new one (the other stopped first), waiting until it
+ * Makes sure server SRV (run_server()) runs on H for IPv6 clients when V6,
+ * else IPv4 ones: the one this run started there already when it takes
+ * them (nuttcp's takes one family, iperf3's both) and its session is the
+ * one open, else a new one (the other stopped first), waiting until it
  * listens.  Returns 0, or -1 with E set.
  */
-int host_server_start(struct run_ctx *ctx, struct run_host *h, int tool, int v6,
+int host_server_start(struct run_ctx *ctx, struct run_host *h, int srv, int v6,
     struct vmtp_err *e);
 
 /*
@@ -239,8 +255,8 @@ int host_mroute_add(struct run_ctx *ctx, struct run_host *h, const char *peer,
  * cancelled, so that an interrupted run leaves nothing. */
 void host_mroute_del(struct run_ctx *ctx, struct run_host *h);
 
-/* Stops TOOL's server this run started on H, if any. */
-void host_stop_server(struct run_ctx *ctx, struct run_host *h, int tool);
+/* Stops server SRV (run_server()) this run started on H, if any. */
+void host_stop_server(struct run_ctx *ctx, struct run_host *h, int srv);
 
 /* Stops the servers this run started on each host; on every exit path. */
 void host_stop_servers(struct run_ctx *ctx);

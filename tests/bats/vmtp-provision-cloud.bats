@@ -447,7 +447,7 @@ provision_kill() {
 	sg=$(jq -r 'select(.type=="resource" and .kind=="security_group") | .id' <<< "$output")
 	rules=$(os_admin security group rule list "$sg" -f json)
 	[ "$(jq -r 'map(select(.Direction=="ingress" and .Ethertype=="IPv6") | "\(.["IP Protocol"]) \(.["Port Range"])") |
-		sort | join(",")' <<< "$rules")" = "ipv6-icmp ,tcp 22:22,tcp 5100:5101,tcp 5201:5201,udp 5101:5101,udp 5201:5201" ]
+		sort | join(",")' <<< "$rules")" = "ipv6-icmp ,tcp 22:22,tcp 5100:5105,tcp 5201:5201,udp 5101:5105,udp 5201:5201" ]
 	[ "$(jq 'map(select(.Direction=="ingress" and .Ethertype=="IPv4")) | length' <<< "$rules")" -eq 6 ]
 	# every VM has its IPv6 address in its network's CIDR, as Nova reports it
 	[ "$(jq -s '[.[] | select(.type=="host" and (.ipv6 | test("^2001:4[56]:")))] | length' <<< "$output")" -eq 3 ]

@@ -250,6 +250,55 @@ own_group() {
 	no_tools 1 2
 }
 
+@test "UDP runs side by side: the next measurement starts during nuttcp's end, after the last datagram; samples in order" {
+	# nuttcp reports a UDP run 2 s after its last datagram; the next run
+	# (on a second nuttcp server) and the ping series go meanwhile.  At
+	# 20 Mbit/s into a 20 Mbit/s bucket, two runs' datagrams at once would
+	# lose a quarter and more
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
+	run --separate-stderr vr -v --protocols UI --bandwidth 20M --udpbuf 1024,1400 \
+	    --icmp-sizes 64 --ping-count 2 --flows 2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples
+	# written in the order of the measurements, each complete
+	[ "$(samples | jq -c '[.protocol, .pkt_size]' | paste -sd,)" = '["UDP",1024],["UDP",1400],["ICMP",64]' ]
+	samples | jq -se '.[0:2] | all(.[]; .tool == "nuttcp-6.1.2" and .probes == 1 and
+	    .throughput_kbps > 10240 and .throughput_kbps < 22528 and .loss_rate < 15)'
+	samples | jq -se '.[2] | .rx_packets == 2'
+	# each began before the one before it ended
+	samples | jq -se '.[1].t_start < .[0].t_end and .[2].t_start < .[1].t_end'
+	# on nuttcp's further servers, started once
+	grep -qE -- "-fparse -T 1 -i 0.75 -l 1024 -P 5100 -p 5101 -u -R 20000 " <<< "$stderr"
+	grep -qE -- "-fparse -T 1 -i 0.75 -l 1400 -P 5102 -p 5103 -u -R 20000 " <<< "$stderr"
+	[ "$(grep -c 'nuttcp server started' <<< "$stderr")" -eq 3 ]
+	no_tools 1 2
+}
+
+@test "SIGTERM while UDP runs overlap: exit 1, no tool left on either host, what was written is whole" {
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
+	vmtp-run -c "$T/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" -v --protocols U \
+	    --bandwidth 20M --udpbuf 256,512,1024,1400 --flows 2 "$T/topo.ndjson" \
+	    > "$T/term.out" 2> "$T/term.err" &
+	BG_PID=$!
+	# the second run has started: the first is in its end
+	for k in $(seq 1 200); do
+		[ "$(grep -c -- ' -fparse ' "$T/term.err")" -ge 2 ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c -- ' -fparse ' "$T/term.err")" -ge 2 ]
+	kill -TERM "$BG_PID"
+	st=0
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	cat "$T/term.err"
+	[ "$st" -eq 1 ]
+	grep -q 'vmtp-run: interrupted' "$T/term.err"
+	no_tools 1 2
+	jq -e . "$T/term.out" > /dev/null
+	# a sample written is a whole one, in the order of the sizes
+	jq -se '[.[] | select(.type == "sample") | .pkt_size] | . == sort' "$T/term.out"
+}
+
 @test "udp_probe_tool nuttcp: the search probes with nuttcp and the sample is its result probe" {
 	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
 	printf 'ssh_retry_count: 1\nudp_probe_tool: nuttcp\n' > "$BATS_TEST_TMPDIR/probe.yaml"

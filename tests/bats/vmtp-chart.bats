@@ -614,9 +614,9 @@ gone_gnuplot() {
 	printf '#!/bin/sh\necho $$ >"%s"\n"%s" "$@"\nexec sleep 1000\n' \
 		"$BATS_TEST_TMPDIR/pid" "$(command -v gnuplot)" >"$BATS_TEST_TMPDIR/fake/gnuplot"
 	chmod +x "$BATS_TEST_TMPDIR/fake/gnuplot"
-	PATH="$BATS_TEST_TMPDIR/fake:$PATH" VMTP_GNUPLOT_TIMEOUT=1 \
+	PATH="$BATS_TEST_TMPDIR/fake:$PATH" VMTP_GNUPLOT_TIMEOUT=0.5 \
 		run --separate-stderr -1 vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
-	[ "$stderr" = "vmtp-chart: gnuplot did not finish in 1 s" ]
+	[ "$stderr" = "vmtp-chart: gnuplot did not finish in 0.5 s" ]
 	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
 	run ! kill -0 "$(cat "$BATS_TEST_TMPDIR/pid")"
 }

@@ -615,6 +615,10 @@ svg_id(const char *s, const char *end, const char *const *ids)
 	return 0;
 }
 
+/* Whether the LEFT bytes at S start with the string literal LIT. */
+#define STARTS(s, left, lit)                                                   \
+	((left) >= sizeof(lit) - 1 && memcmp((s), (lit), sizeof(lit) - 1) == 0)
+
 /*
  * Makes SVG (one document of gnuplot's output, LEN bytes) fit inline in
  * HTML as chart IDX.  Returns a new string, or NULL when out of memory or
@@ -623,16 +627,13 @@ svg_id(const char *s, const char *end, const char *const *ids)
 static char *
 svg_inline(const char *svg, size_t len, size_t idx)
 {
-	static const char *const drop[] = {
-	    " xmlns=\"http://www.w3.org/2000/svg\"",
-	    " xmlns:xlink=\"http://www.w3.org/1999/xlink\"",
-	    "<title>Gnuplot</title>", NULL};
 	static const char *const ids[] = {
 	    "gp", "gnuplot_", "textbox", "greybox", NULL};
 	const char *end = svg + len;
 	const char *s = memmem(svg, len, "<svg", 4);
+	const char *run, *close;
 	char *out = NULL;
-	size_t outlen = 0;
+	size_t outlen = 0, left;
 	FILE *mem;
 
 	if (s == NULL)
@@ -641,53 +642,51 @@ svg_inline(const char *svg, size_t len, size_t idx)
 	if (mem == NULL)
 		return NULL;
 	fputs("<svg role=\"img\"", mem);
-	s += 4;
+	/* the text from RUN on is written as it is up to the next change */
+	run = s += 4;
 	while (s < end) {
-		const char *run = s;
-		size_t left;
-		int k;
-
 		/* what to change starts at a blank, a tag or a reference */
 		while (s < end && *s != ' ' && *s != '<' && *s != '#')
 			s++;
-		fwrite(run, 1, (size_t)(s - run), mem);
 		if (s == end)
 			break;
 		left = (size_t)(end - s);
-		for (k = 0; drop[k] != NULL; k++)
-			if (left >= strlen(drop[k]) &&
-			    memcmp(s, drop[k], strlen(drop[k])) == 0)
-				break;
-		if (drop[k] != NULL) {
-			s += strlen(drop[k]);
-			continue;
-		}
+		close = NULL;
+		if (STARTS(s, left, " xmlns=\"http://www.w3.org/2000/svg\""))
+			close =
+			    s + strlen(" xmlns=\"http://www.w3.org/2000/svg\"");
+		else if (STARTS(s, left,
+		             " xmlns:xlink=\"http://www.w3.org/1999/xlink\""))
+			close = s + strlen(" xmlns:xlink=\"http://www.w3.org/"
+			                   "1999/xlink\"");
+		else if (STARTS(s, left, "<title>Gnuplot</title>"))
+			close = s + strlen("<title>Gnuplot</title>");
 		/* tooltips naming gnuplot's own plot numbers say nothing */
-		if (left > 20 && memcmp(s, "<title>gnuplot_plot_", 20) == 0) {
-			const char *close = memmem(s, left, "</title>", 8);
-
-			if (close != NULL) {
-				s = close + 8;
-				continue;
-			}
+		else if (STARTS(s, left, "<title>gnuplot_plot_") &&
+		         (close = memmem(s, left, "</title>", 8)) != NULL)
+			close += 8;
+		if (close != NULL) {
+			fwrite(run, 1, (size_t)(s - run), mem);
+			run = s = close;
+			continue;
 		}
 		/* ids and references to them get the chart's prefix */
-		if (*s == '#') {
-			fputc(*s++, mem);
-			if (svg_id(s, end, ids))
-				fprintf(mem, "c%zu-", idx);
-			continue;
-		}
-		if (left > 5 && memcmp(s, " id=", 4) == 0 &&
-		    (s[4] == '\'' || s[4] == '"')) {
-			fwrite(s, 1, 5, mem);
+		if (*s == '#')
+			s++;
+		else if (left > 5 && STARTS(s, left, " id=") &&
+		         (s[4] == '\'' || s[4] == '"'))
 			s += 5;
-			if (svg_id(s, end, ids))
-				fprintf(mem, "c%zu-", idx);
+		else {
+			s++;
 			continue;
 		}
-		fputc(*s++, mem);
+		if (svg_id(s, end, ids)) {
+			fwrite(run, 1, (size_t)(s - run), mem);
+			fprintf(mem, "c%zu-", idx);
+			run = s;
+		}
 	}
+	fwrite(run, 1, (size_t)(end - run), mem);
 	if (mem_close(mem, &out) != 0)
 		return NULL;
 	return out;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -171,12 +172,14 @@ spawn(const struct proc_cmd *cmd, int in, int out, int errfd, pid_t *pid,
 }
 
 /*
- * Feeds CMD's input to IN and reads OUT and ERR until both end or
- * DEADLINE passes.  Returns 0, 1 on timeout, -1 with ERR set.
+ * Feeds CMD's input to IN and reads OUT and ERR until both end, DONE (when
+ * not NULL) says OUT's bytes are complete, or DEADLINE passes.  Returns 0,
+ * 1 on timeout, 2 when DONE said so, -1 with ERR set.
  */
 static int
 pump(const struct proc_cmd *cmd, int *in, struct sink *o, struct sink *e,
-    double deadline, struct vmtp_err *err)
+    double deadline, int (*done)(const char *, size_t, void *), void *arg,
+    struct vmtp_err *err)
 {
 	size_t sent = 0;
 
@@ -219,6 +222,10 @@ pump(const struct proc_cmd *cmd, int *in, struct sink *o, struct sink *e,
 			if (r == 1)
 				close_fd(&sinks[k]->fd);
 		}
+		/* the output is complete only once the input is all given */
+		if (done != NULL && *in < 0 && o->buf != NULL &&
+		    done(o->buf, o->len, arg))
+			return 2;
 	}
 	return 0;
 }
@@ -227,8 +234,10 @@ pump(const struct proc_cmd *cmd, int *in, struct sink *o, struct sink *e,
 static int
 reap(pid_t pid, int *status, double deadline)
 {
-	/* a child that closed its output is usually gone within a few
-	 * hundred microseconds: poll often at first, then every 10 ms */
+	/* a child whose output just ended is gone within microseconds:
+	 * ask again at once a few times (a nap lasts 50 µs or more), then
+	 * every 50 µs at first, then every 10 ms */
+	int quick = 100;
 	long nap = 50 * 1000;
 
 	for (;;) {
@@ -238,7 +247,10 @@ reap(pid_t pid, int *status, double deadline)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return 0; /* not ours to wait for any more */
-		if (r == 0) {
+		if (r == 0 && quick > 0) {
+			quick--;
+			sched_yield();
+		} else if (r == 0) {
 			struct timespec ts = {0, nap};
 
 			if (now() >= deadline)
@@ -275,7 +287,8 @@ failed(const struct proc_cmd *cmd, const struct proc_out *out,
 struct proc {
 	struct proc_cmd cmd; /* in, in_len: what proc_finish() feeds */
 	pid_t pid;
-	int in, out, err; /* our ends of its stdin (or -1), stdout, stderr */
+	int in;               /* our end of its stdin, or -1 */
+	struct sink out, err; /* its stdout and stderr, as read so far */
 	double deadline;
 	int ignoring; /* SIGPIPE ignored until the end, OLD restored then */
 	struct sigaction old;
@@ -295,8 +308,10 @@ proc_free(struct proc *p, int kill_it)
 		reap(p->pid, &status, 0);
 	}
 	close_fd(&p->in);
-	close_fd(&p->out);
-	close_fd(&p->err);
+	close_fd(&p->out.fd);
+	close_fd(&p->err.fd);
+	free(p->out.buf);
+	free(p->err.buf);
 	if (p->ignoring)
 		sigaction(SIGPIPE, &p->old, NULL);
 	free(p);
@@ -317,7 +332,7 @@ start(const struct proc_cmd *cmd, int pipe_in, struct vmtp_err *err)
 	}
 	p->cmd = *cmd;
 	p->pid = -1;
-	p->in = p->out = p->err = -1;
+	p->in = p->out.fd = p->err.fd = -1;
 	p->deadline = cmd->timeout > 0 ? now() + cmd->timeout : 0;
 	if ((pipe_in && pipe2(in, O_CLOEXEC) != 0) ||
 	    pipe2(o, O_CLOEXEC) != 0 || pipe2(e, O_CLOEXEC) != 0) {
@@ -341,8 +356,8 @@ start(const struct proc_cmd *cmd, int pipe_in, struct vmtp_err *err)
 	close_fd(&o[1]);
 	close_fd(&e[1]);
 	p->in = in[1];
-	p->out = o[0];
-	p->err = e[0];
+	p->out.fd = o[0];
+	p->err.fd = e[0];
 	return p;
 fail:
 	for (r = 0; r < 2; r++) {
@@ -360,43 +375,67 @@ proc_start(const struct proc_cmd *cmd, struct vmtp_err *err)
 	return start(cmd, 1, err);
 }
 
+/* Fills ERR for P's child that outlived its deadline. */
+static int
+late(const struct proc *p, struct vmtp_err *err)
+{
+	return err_set(err, VMTP_EXIT_FAIL, "%s did not finish in %g s",
+	    p->cmd.argv[0], p->cmd.timeout);
+}
+
+int
+proc_read_until(struct proc *p, const char *in, size_t in_len,
+    int (*done)(const char *out, size_t len, void *arg), void *arg,
+    const char **out, size_t *out_len, struct vmtp_err *err)
+{
+	int r;
+
+	p->cmd.in = in;
+	p->cmd.in_len = in_len;
+	r = pump(
+	    &p->cmd, &p->in, &p->out, &p->err, p->deadline, done, arg, err);
+	*out = p->out.buf;
+	*out_len = p->out.len;
+	if (r == 1)
+		return late(p, err);
+	return r < 0 ? -1 : r == 2;
+}
+
 int
 proc_finish(struct proc *p, const char *in, size_t in_len, struct proc_out *out,
     struct vmtp_err *err)
 {
-	struct sink so = {-1, NULL, 0, 0}, se = {-1, NULL, 0, 0};
-	const struct proc_cmd *cmd = &p->cmd;
 	int rc = -1;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	p->cmd.in = in;
-	p->cmd.in_len = in_len;
-	so.fd = p->out;
-	se.fd = p->err;
-	p->out = p->err = -1;
-	r = pump(cmd, &p->in, &so, &se, p->deadline, err);
+	if (p->in >= 0) {
+		p->cmd.in = in;
+		p->cmd.in_len = in_len;
+	}
+	r = pump(
+	    &p->cmd, &p->in, &p->out, &p->err, p->deadline, NULL, NULL, err);
 	if (r == 0)
 		r = reap(p->pid, &out->status, p->deadline);
 	if (r < 0)
 		goto out;
 	if (r == 1) {
-		err_set(err, VMTP_EXIT_FAIL, "%s did not finish in %g s",
-		    cmd->argv[0], cmd->timeout);
+		late(p, err);
 		goto out;
 	}
 	p->pid = -1;
 	rc = 0;
 out:
-	close_fd(&so.fd);
-	close_fd(&se.fd);
-	out->out = so.buf;
-	out->out_len = so.len;
-	out->err = se.buf;
-	out->err_len = se.len;
+	close_fd(&p->out.fd);
+	close_fd(&p->err.fd);
+	out->out = p->out.buf;
+	out->out_len = p->out.len;
+	out->err = p->err.buf;
+	out->err_len = p->err.len;
+	p->out.buf = p->err.buf = NULL;
 	if (rc == 0 &&
 	    (!WIFEXITED(out->status) || WEXITSTATUS(out->status) != 0))
-		rc = failed(cmd, out, err);
+		rc = failed(&p->cmd, out, err);
 	proc_free(p, 1);
 	return rc;
 }

@@ -59,12 +59,29 @@ struct proc;
 struct proc *proc_start(const struct proc_cmd *cmd, struct vmtp_err *err);
 
 /*
- * Feeds the LEN bytes of IN to P's child, closes its stdin and waits for
- * it, as proc_run() does.  Frees P.  Returns 0, or -1 with ERR set; *OUT
- * as proc_run() fills it.
+ * Feeds the LEN bytes of IN to P's child (unless proc_read_until() did),
+ * closes its stdin and waits for it, as proc_run() does.  Frees P.
+ * Returns 0, or -1 with ERR set; *OUT as proc_run() fills it, with all the
+ * child wrote (what proc_read_until() lent too).
  */
 int proc_finish(struct proc *p, const char *in, size_t len,
     struct proc_out *out, struct vmtp_err *err);
+
+/*
+ * Feeds the LEN bytes of IN to P's child and closes its stdin, as
+ * proc_finish() does, then reads its stdout and stderr until DONE(what
+ * stdout gave so far, its length, ARG) returns non-zero, or stdout and
+ * stderr both end, by CMD's timeout.  The child may still run: the caller
+ * works on the output while it exits, then calls proc_finish() (IN unused)
+ * for its status and the rest of its output, or proc_abort().  *OUT
+ * borrows what stdout gave (NUL-terminated, *OUT_LEN bytes; NULL when
+ * none), valid until then.  Returns 1 when DONE said so, 0 when the output
+ * ended first, or -1 with ERR set as proc_run() does (out of memory, the
+ * timeout).
+ */
+int proc_read_until(struct proc *p, const char *in, size_t len,
+    int (*done)(const char *out, size_t len, void *arg), void *arg,
+    const char **out, size_t *out_len, struct vmtp_err *err);
 
 /* Kills P's child, reaps it and frees P; NULL is allowed. */
 void proc_abort(struct proc *p);

@@ -269,23 +269,32 @@ struct proc *plot_start(void);
 
 /*
  * Draws the N charts of PLOTS (each with at least one value: gnuplot
- * refuses an empty plot) with one gnuplot process (GP, from plot_start(),
- * taken over and always finished; or NULL: a new one) and stores each
- * chart's SVG (a new string, ready to be inlined in HTML: no XML
- * declaration, no namespace URLs, ids made unique with "c<i>-") in
- * SVGS[i].  Returns 0, or -1 with ERR set (VMTP_EXIT_FAIL naming gnuplot:
- * missing, failed, or with unexpected output); SVGS is all NULL on error.
+ * refuses an empty plot) with one gnuplot process (*GP, from plot_start(),
+ * or NULL: a new one) and stores each chart's SVG (a new string, ready to
+ * be inlined in HTML: no XML declaration, no namespace URLs, ids made
+ * unique with "c<i>-") in SVGS[i].  gnuplot may still be exiting then: *GP
+ * is it, or NULL, for plot_end() before the charts are trusted.  Returns
+ * 0, or -1 with ERR set (VMTP_EXIT_FAIL naming gnuplot: missing, failed,
+ * or with unexpected output), SVGS all NULL and *GP ended and NULL.
  */
-int plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
+int plot_svg(struct proc **gp, const struct plot *plots, size_t n, char **svgs,
     struct vmtp_err *err);
+
+/*
+ * Waits for GP (from plot_svg(); NULL is allowed) to end and frees it.
+ * Returns 0 when it exited with status 0, else -1 with ERR set as
+ * plot_svg() does ("gnuplot failed: ...", the timeout).
+ */
+int plot_end(struct proc *gp, struct vmtp_err *err);
 
 /*
  * Writes REPORT as one self-contained HTML file to FP: the template and
  * stylesheet of share/html, compiled in, with the charts drawn by
- * plot_svg() with GP (taken over, as plot_svg() does).  Returns 0, or -1
- * with ERR set (a gnuplot failure, or VMTP_EXIT_FAIL when writing fails).
+ * plot_svg() with *GP, left as plot_svg() leaves it: for plot_end() before
+ * FP's text is used.  Returns 0, or -1 with ERR set (a gnuplot failure, or
+ * VMTP_EXIT_FAIL when writing fails) and *GP ended and NULL.
  */
-int html_write(FILE *fp, const struct chart_report *report, struct proc *gp,
+int html_write(FILE *fp, const struct chart_report *report, struct proc **gp,
     struct vmtp_err *err);
 
 /*

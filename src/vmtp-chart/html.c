@@ -475,7 +475,7 @@ sections_shown(const struct chart_report *rep)
 
 /* Draws every chart of REP with one gnuplot run. */
 static int
-charts_draw(struct charts *ch, const struct chart_report *rep, struct proc *gp,
+charts_draw(struct charts *ch, const struct chart_report *rep, struct proc **gp,
     struct vmtp_err *err)
 {
 	size_t i, j, k = 0;
@@ -508,7 +508,6 @@ charts_draw(struct charts *ch, const struct chart_report *rep, struct proc *gp,
 		goto oom;
 	return plot_svg(gp, ch->plots, ch->n, ch->svgs, err);
 oom:
-	proc_abort(gp);
 	return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 }
 
@@ -933,7 +932,7 @@ body_write(FILE *fp, const struct chart_report *rep, const struct charts *ch,
 }
 
 int
-html_write(FILE *fp, const struct chart_report *rep, struct proc *gp,
+html_write(FILE *fp, const struct chart_report *rep, struct proc **gp,
     struct vmtp_err *err)
 {
 	struct charts ch = {0};
@@ -973,6 +972,10 @@ html_write(FILE *fp, const struct chart_report *rep, struct proc *gp,
 	}
 	rc = 0;
 out:
+	if (rc != 0) {
+		proc_abort(*gp);
+		*gp = NULL;
+	}
 	charts_free(&ch);
 	return rc;
 }

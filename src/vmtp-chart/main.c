@@ -273,7 +273,11 @@ main(int argc, char **argv)
 	if (a.format == 1)
 		rc = text_write(mem, report, colour(a.output), &err);
 	else
-		rc = html_write(mem, report, gp, &err);
+		rc = html_write(mem, report, &gp, &err);
+	if (rc != 0)
+		goto out;
+	/* the report was made while gnuplot exited: was it well? */
+	rc = plot_end(gp, &err);
 	gp = NULL;
 	if (rc != 0)
 		goto out;

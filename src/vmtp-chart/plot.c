@@ -615,6 +615,10 @@ svg_id(const char *s, const char *end, const char *const *ids)
 	return 0;
 }
 
+/* Whether the LEFT bytes at S start with the string literal LIT. */
+#define STARTS(s, left, lit)                                                   \
+	((left) >= sizeof(lit) - 1 && memcmp((s), (lit), sizeof(lit) - 1) == 0)
+
 /*
  * Makes SVG (one document of gnuplot's output, LEN bytes) fit inline in
  * HTML as chart IDX.  Returns a new string, or NULL when out of memory or
@@ -623,16 +627,13 @@ svg_id(const char *s, const char *end, const char *const *ids)
 static char *
 svg_inline(const char *svg, size_t len, size_t idx)
 {
-	static const char *const drop[] = {
-	    " xmlns=\"http://www.w3.org/2000/svg\"",
-	    " xmlns:xlink=\"http://www.w3.org/1999/xlink\"",
-	    "<title>Gnuplot</title>", NULL};
 	static const char *const ids[] = {
 	    "gp", "gnuplot_", "textbox", "greybox", NULL};
 	const char *end = svg + len;
 	const char *s = memmem(svg, len, "<svg", 4);
+	const char *run, *close;
 	char *out = NULL;
-	size_t outlen = 0;
+	size_t outlen = 0, left;
 	FILE *mem;
 
 	if (s == NULL)
@@ -641,53 +642,51 @@ svg_inline(const char *svg, size_t len, size_t idx)
 	if (mem == NULL)
 		return NULL;
 	fputs("<svg role=\"img\"", mem);
-	s += 4;
+	/* the text from RUN on is written as it is up to the next change */
+	run = s += 4;
 	while (s < end) {
-		const char *run = s;
-		size_t left;
-		int k;
-
 		/* what to change starts at a blank, a tag or a reference */
 		while (s < end && *s != ' ' && *s != '<' && *s != '#')
 			s++;
-		fwrite(run, 1, (size_t)(s - run), mem);
 		if (s == end)
 			break;
 		left = (size_t)(end - s);
-		for (k = 0; drop[k] != NULL; k++)
-			if (left >= strlen(drop[k]) &&
-			    memcmp(s, drop[k], strlen(drop[k])) == 0)
-				break;
-		if (drop[k] != NULL) {
-			s += strlen(drop[k]);
-			continue;
-		}
+		close = NULL;
+		if (STARTS(s, left, " xmlns=\"http://www.w3.org/2000/svg\""))
+			close =
+			    s + strlen(" xmlns=\"http://www.w3.org/2000/svg\"");
+		else if (STARTS(s, left,
+		             " xmlns:xlink=\"http://www.w3.org/1999/xlink\""))
+			close = s + strlen(" xmlns:xlink=\"http://www.w3.org/"
+			                   "1999/xlink\"");
+		else if (STARTS(s, left, "<title>Gnuplot</title>"))
+			close = s + strlen("<title>Gnuplot</title>");
 		/* tooltips naming gnuplot's own plot numbers say nothing */
-		if (left > 20 && memcmp(s, "<title>gnuplot_plot_", 20) == 0) {
-			const char *close = memmem(s, left, "</title>", 8);
-
-			if (close != NULL) {
-				s = close + 8;
-				continue;
-			}
+		else if (STARTS(s, left, "<title>gnuplot_plot_") &&
+		         (close = memmem(s, left, "</title>", 8)) != NULL)
+			close += 8;
+		if (close != NULL) {
+			fwrite(run, 1, (size_t)(s - run), mem);
+			run = s = close;
+			continue;
 		}
 		/* ids and references to them get the chart's prefix */
-		if (*s == '#') {
-			fputc(*s++, mem);
-			if (svg_id(s, end, ids))
-				fprintf(mem, "c%zu-", idx);
-			continue;
-		}
-		if (left > 5 && memcmp(s, " id=", 4) == 0 &&
-		    (s[4] == '\'' || s[4] == '"')) {
-			fwrite(s, 1, 5, mem);
+		if (*s == '#')
+			s++;
+		else if (left > 5 && STARTS(s, left, " id=") &&
+		         (s[4] == '\'' || s[4] == '"'))
 			s += 5;
-			if (svg_id(s, end, ids))
-				fprintf(mem, "c%zu-", idx);
+		else {
+			s++;
 			continue;
 		}
-		fputc(*s++, mem);
+		if (svg_id(s, end, ids)) {
+			fwrite(run, 1, (size_t)(s - run), mem);
+			fprintf(mem, "c%zu-", idx);
+			run = s;
+		}
 	}
+	fwrite(run, 1, (size_t)(end - run), mem);
 	if (mem_close(mem, &out) != 0)
 		return NULL;
 	return out;
@@ -723,47 +722,100 @@ plot_start(void)
 	return proc_start(&cmd, &err);
 }
 
+/* Counts the SVG documents of gnuplot's output, one read at a time. */
+struct svg_count {
+	size_t want; /* the charts asked for */
+	size_t seen; /* the "</svg>" found so far */
+	size_t at;   /* where the search goes on: past the last one found */
+};
+
+/* Whether OUT (LEN bytes so far) holds ARG's charts, all of them. */
+static int
+svgs_done(const char *out, size_t len, void *arg)
+{
+	struct svg_count *c = arg;
+	const char *end;
+
+	while (c->seen < c->want &&
+	       (end = strstr(out + c->at, "</svg>")) != NULL) {
+		c->seen++;
+		c->at = (size_t)(end - out) + strlen("</svg>");
+	}
+	(void)len;
+	return c->seen == c->want;
+}
+
 /*
- * Runs gnuplot (GP when started ahead, else a new one) with SCRIPT (LEN
- * bytes) on stdin, for at most $VMTP_GNUPLOT_TIMEOUT seconds
- * (PLOT_TIMEOUT when unset); its stdout goes to *OUT (a new string of
- * *OUTLEN bytes).  Returns 0, or -1 with ERR set.
+ * Feeds SCRIPT (LEN bytes) to gnuplot (*GP when started ahead, else a new
+ * one) and reads its stdout until the N charts are there, for at most
+ * $VMTP_GNUPLOT_TIMEOUT seconds (PLOT_TIMEOUT when unset): *OUT borrows
+ * it from *GP, left running (maybe exiting) for plot_end(); or, when
+ * gnuplot ended before drawing them all, *GP is NULL and *OUT is *OWNED,
+ * the caller's.  Returns 0, or -1 with ERR set and *GP ended and NULL.
  */
 static int
-gp_run(struct proc *gp, const char *script, size_t len, char **out,
-    size_t *outlen, struct vmtp_err *err)
+gp_run(struct proc **gp, const char *script, size_t len, size_t n,
+    const char **out, char **owned, struct vmtp_err *err)
 {
+	struct svg_count count = {n, 0, 0};
+	struct proc_out res = {0};
 	struct proc_cmd cmd;
+	size_t outlen;
+	int r;
+
+	if (*gp == NULL) {
+		if (gp_cmd(&cmd, err) != 0)
+			return -1;
+		*gp = proc_start(&cmd, err);
+		if (*gp == NULL)
+			return -1;
+	}
+	r = proc_read_until(
+	    *gp, script, len, svgs_done, &count, out, &outlen, err);
+	if (r == 1)
+		return 0;
+	if (r < 0) {
+		proc_abort(*gp);
+		*gp = NULL;
+		return -1;
+	}
+	/* it ended short: its status and stderr say why */
+	r = proc_finish(*gp, NULL, 0, &res, err);
+	*gp = NULL;
+	if (res.err != NULL)
+		log_debug("gnuplot said: %s", res.err);
+	if (r == 0 && res.out == NULL)
+		r = err_set(err, VMTP_EXIT_FAIL, "gnuplot failed: no output");
+	if (r == 0) {
+		*out = *owned = res.out;
+		res.out = NULL;
+	}
+	proc_out_clear(&res);
+	return r;
+}
+
+int
+plot_end(struct proc *gp, struct vmtp_err *err)
+{
 	struct proc_out res = {0};
 	int rc;
 
-	if (gp == NULL) {
-		if (gp_cmd(&cmd, err) != 0)
-			return -1;
-		gp = proc_start(&cmd, err);
-		if (gp == NULL)
-			return -1;
-	}
-	rc = proc_finish(gp, script, len, &res, err);
+	if (gp == NULL)
+		return 0;
+	rc = proc_finish(gp, NULL, 0, &res, err);
 	if (res.err != NULL)
 		log_debug("gnuplot said: %s", res.err);
-	if (rc == 0 && res.out == NULL)
-		rc = err_set(err, VMTP_EXIT_FAIL, "gnuplot failed: no output");
-	if (rc == 0) {
-		*out = res.out;
-		*outlen = res.out_len;
-		res.out = NULL;
-	}
 	proc_out_clear(&res);
 	return rc;
 }
 
 int
-plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
+plot_svg(struct proc **gp, const struct plot *plots, size_t n, char **svgs,
     struct vmtp_err *err)
 {
-	char *script = NULL, *out = NULL;
-	size_t len = 0, outlen = 0, i;
+	char *script = NULL, *owned = NULL;
+	const char *out = NULL;
+	size_t len = 0, i;
 	const char *at, *end;
 	FILE *mem;
 	int rc = -1;
@@ -771,12 +823,14 @@ plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
 	for (i = 0; i < n; i++)
 		svgs[i] = NULL;
 	if (n == 0) {
-		proc_abort(gp);
+		proc_abort(*gp);
+		*gp = NULL;
 		return 0;
 	}
 	mem = open_memstream(&script, &len);
 	if (mem == NULL) {
-		proc_abort(gp);
+		proc_abort(*gp);
+		*gp = NULL;
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	}
 	for (i = 0; i < n; i++) {
@@ -790,26 +844,34 @@ plot_svg(struct proc *gp, const struct plot *plots, size_t n, char **svgs,
 			gp_chart(mem, &plots[i], i);
 	}
 	if (mem_close(mem, &script) != 0) {
-		proc_abort(gp);
+		proc_abort(*gp);
+		*gp = NULL;
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
 	log_debug("gnuplot script:\n%s", script);
-	if (gp_run(gp, script, len, &out, &outlen, err) != 0)
+	/* the charts are cut out while gnuplot exits */
+	if (gp_run(gp, script, len, n, &out, &owned, err) != 0)
 		goto out;
 	at = out;
 	for (i = 0; i < n; i++) {
-		end = out != NULL ? strstr(at, "</svg>") : NULL;
-		if (end == NULL) {
-			err_set(err, VMTP_EXIT_FAIL,
-			    "gnuplot drew %zu of %zu charts", i, n);
-			goto out;
+		end = strstr(at, "</svg>");
+		if (end != NULL) {
+			end += strlen("</svg>");
+			svgs[i] = svg_inline(at, (size_t)(end - at), i);
 		}
-		end += strlen("</svg>");
-		svgs[i] = svg_inline(at, (size_t)(end - at), i);
-		if (svgs[i] == NULL) {
-			err_set(err, VMTP_EXIT_FAIL,
-			    "gnuplot wrote no SVG for chart %zu", i + 1);
+		if (end == NULL || svgs[i] == NULL) {
+			/* a gnuplot that failed says why first */
+			rc = plot_end(*gp, err);
+			*gp = NULL;
+			if (rc == 0 && end == NULL)
+				err_set(err, VMTP_EXIT_FAIL,
+				    "gnuplot drew %zu of %zu charts", i, n);
+			else if (rc == 0)
+				err_set(err, VMTP_EXIT_FAIL,
+				    "gnuplot wrote no SVG for chart %zu",
+				    i + 1);
+			rc = -1;
 			goto out;
 		}
 		at = end;
@@ -821,8 +883,10 @@ out:
 			free(svgs[i]);
 			svgs[i] = NULL;
 		}
+		proc_abort(*gp);
+		*gp = NULL;
 	}
 	free(script);
-	free(out);
+	free(owned);
 	return rc;
 }

@@ -545,6 +545,82 @@ urls() {
 	run ! kill -0 "$(cat "$BATS_TEST_TMPDIR/pid")"
 }
 
+# gnuplot_shim DIR: a gnuplot in DIR that writes its pid to DIR/pid, then
+# is the real one (exec: the pid stays)
+gnuplot_shim() {
+	mkdir -p "$1"
+	printf '#!/bin/sh\necho "$$" >"%s/pid.tmp" && mv "%s/pid.tmp" "%s/pid"\nexec "%s" "$@"\n' \
+		"$1" "$1" "$1" "$(command -v gnuplot)" >"$1/gnuplot"
+	chmod +x "$1/gnuplot"
+}
+
+# after_gnuplot DIR FILE: FILE's bytes once the gnuplot of DIR has started
+# (at most 10 s), so that vmtp-chart reads them while it runs
+after_gnuplot() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		[ -e "$1/pid" ] && break
+		sleep 0.01
+	done
+	cat "$2"
+}
+
+# gone_gnuplot DIR: the gnuplot of DIR started and is no longer a process
+gone_gnuplot() {
+	local pid
+	pid="$(cat "$1/pid")"
+	[ -n "$pid" ]
+	rm "$1/pid"
+	! kill -0 "$pid" 2>/dev/null
+}
+
+@test "bad input read while gnuplot starts: its message and status, no report, no gnuplot left" {
+	shim="$BATS_TEST_TMPDIR/shim"
+	out="$BATS_TEST_TMPDIR/r.html"
+	gnuplot_shim "$shim"
+	PATH="$shim:$PATH" run --separate-stderr -65 vmtp-chart -o "$out" - \
+		< <(after_gnuplot "$shim" "$FIX/garbage.txt")
+	[ "$stderr" = "vmtp-chart: <stdin>:1: not JSON: '[' or '{' expected near 'this'" ]
+	gone_gnuplot "$shim"
+	PATH="$shim:$PATH" run --separate-stderr -65 vmtp-chart -o "$out" - \
+		< <(after_gnuplot "$shim" "$FIX/bad-record.ndjson")
+	[[ "$stderr" == "vmtp-chart: <stdin>:3: "* ]]
+	gone_gnuplot "$shim"
+	PATH="$shim:$PATH" run --separate-stderr -65 vmtp-chart -o "$out" - \
+		< <(after_gnuplot "$shim" /dev/null)
+	[ "$stderr" = "vmtp-chart: no result document or records in the input" ]
+	gone_gnuplot "$shim"
+	# a good document first, then a file that is not there
+	PATH="$shim:$PATH" run --separate-stderr -1 vmtp-chart -o "$out" - "$BATS_TEST_TMPDIR/nope.json" \
+		< <(after_gnuplot "$shim" "$REF")
+	[ "$stderr" = "vmtp-chart: cannot open $BATS_TEST_TMPDIR/nope.json: No such file or directory" ]
+	gone_gnuplot "$shim"
+	[ ! -e "$out" ]
+	[ -z "$output" ]
+}
+
+@test "a gnuplot that fails after drawing every chart: exit 1 with its message, no report" {
+	mkdir "$BATS_TEST_TMPDIR/fake"
+	printf '#!/bin/sh\n"%s" "$@"\necho "late trouble" >&2\nexit 3\n' "$(command -v gnuplot)" \
+		>"$BATS_TEST_TMPDIR/fake/gnuplot"
+	chmod +x "$BATS_TEST_TMPDIR/fake/gnuplot"
+	PATH="$BATS_TEST_TMPDIR/fake:$PATH" run --separate-stderr -1 vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
+	[ "$stderr" = "vmtp-chart: gnuplot failed: late trouble" ]
+	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
+}
+
+@test "a gnuplot that hangs after drawing every chart is killed after VMTP_GNUPLOT_TIMEOUT: exit 1, no report" {
+	mkdir "$BATS_TEST_TMPDIR/fake"
+	printf '#!/bin/sh\necho $$ >"%s"\n"%s" "$@"\nexec sleep 1000\n' \
+		"$BATS_TEST_TMPDIR/pid" "$(command -v gnuplot)" >"$BATS_TEST_TMPDIR/fake/gnuplot"
+	chmod +x "$BATS_TEST_TMPDIR/fake/gnuplot"
+	PATH="$BATS_TEST_TMPDIR/fake:$PATH" VMTP_GNUPLOT_TIMEOUT=0.5 \
+		run --separate-stderr -1 vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
+	[ "$stderr" = "vmtp-chart: gnuplot did not finish in 0.5 s" ]
+	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
+	run ! kill -0 "$(cat "$BATS_TEST_TMPDIR/pid")"
+}
+
 @test "a VMTP_GNUPLOT_TIMEOUT that is not a number is a usage error" {
 	VMTP_GNUPLOT_TIMEOUT=soon run --separate-stderr -2 vmtp-chart "$REF"
 	[[ "$stderr" == "vmtp-chart: VMTP_GNUPLOT_TIMEOUT"*"soon"* ]]

@@ -3,13 +3,14 @@
  * SPEC §6 vmtp-cleanup): a run's resources are those whose tags,
  * description or name prefix carry its run tag, or that its journal lists;
  * they go in dependency order: floating IPs, servers (waiting until they
- * are gone), server groups, router interfaces, router gateways, routers,
- * ports, subnets, networks, security groups, key pairs, flavors, images.
+ * are gone), server groups, router interfaces, routers (Neutron deletes a
+ * router's gateway with it), ports, subnets, networks, security groups,
+ * key pairs, flavors, images.
  * What does not depend on each other goes side by side (the kinds of a
  * level, and every victim of them), each request on a connection of its
  * own (a pool of cloned sessions); servers are waited for with one list of
  * the project's servers per poll; the collections are listed and the
- * leftovers looked up side by side too.
+ * leftovers (what no DELETE took) looked up side by side too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -390,6 +391,19 @@ sleep_s(double s)
 		;
 }
 
+/*
+ * Marks victim V as deleted (its DELETE answered 2xx or 404, or the server
+ * left the list), so that res_still_there() does not look it up again.
+ * 0, or -1 with ERR set.
+ */
+static int
+mark_gone(json_t *v, struct vmtp_err *err)
+{
+	if (json_object_set_new(v, RES_GONE, json_true()) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return 0;
+}
+
 /* Where res_delete_all() reports to. */
 struct report_to {
 	FILE *out;
@@ -456,36 +470,14 @@ done(long st)
 }
 
 /*
- * Clears the external gateway of ROUTER, trying TRIES times while busy.
- * 0 (404: the router is gone), or -1 with E set and *ST the last status.
+ * Detaches every interface of ROUTER, trying TRIES times while busy; its
+ * gateway goes with the router's DELETE (Neutron deletes a router's gateway
+ * port with it, so no update of the router before).  0, or -1 with E set
+ * and *ST the last status.
  */
 static int
-clear_gateway(struct os_session *s, const char *router, int tries, long *st,
+router_detach(struct os_session *s, const char *router, int tries, long *st,
     struct vmtp_err *e)
-{
-	json_t *body =
-	    json_pack("{s:{s:{}}}", "router", "external_gateway_info");
-	char path[512];
-
-	if (body == NULL)
-		return err_set(e, VMTP_EXIT_FAIL, "out of memory");
-	snprintf(path, sizeof(path), "/v2.0/routers/%s", router);
-	*st = call_busy(s, "network", "PUT", path, body, tries, e);
-	json_decref(body);
-	if (!done(*st))
-		return -1;
-	err_clear(e);
-	return 0;
-}
-
-/*
- * Detaches every interface of ROUTER and its gateway (unless GW_DONE),
- * trying TRIES times while busy.  0, or -1 with E set and *ST the last
- * status.
- */
-static int
-router_detach(struct os_session *s, const char *router, int gw_done, int tries,
-    long *st, struct vmtp_err *e)
 {
 	json_t *ports = NULL;
 	json_t *p;
@@ -514,8 +506,6 @@ router_detach(struct os_session *s, const char *router, int gw_done, int tries,
 		log_debug("detached interface %s from router %s",
 		    field(p, "id"), router);
 	}
-	if (!gw_done && clear_gateway(s, router, tries, st, e) != 0)
-		goto out;
 	err_clear(e);
 	rc = 0;
 out:
@@ -579,14 +569,14 @@ out:
 }
 
 /*
- * Deletes one victim V, trying TRIES times while busy (409); of a router
- * whose gateway is cleared already (GW_DONE), only the interfaces are left
- * to detach first.  Returns 0, or -1 with E set to why it could not be and
- * *ST the last status.
+ * Deletes one victim V, trying TRIES times while busy (409); a router's
+ * interfaces left (none when its router_interface victims went the level
+ * before) are detached first.  Returns 0, or -1 with E set to why it could
+ * not be and *ST the last status.
  */
 static int
-delete_one(struct os_session *s, const json_t *v, int gw_done, int tries,
-    long *st, struct vmtp_err *e)
+delete_one(struct os_session *s, const json_t *v, int tries, long *st,
+    struct vmtp_err *e)
 {
 	const struct kind *k = kind_find(field(v, "kind"));
 	const char *id = field(v, "id");
@@ -616,7 +606,7 @@ delete_one(struct os_session *s, const json_t *v, int gw_done, int tries,
 		return -1;
 	}
 	if (strcmp(k->kind, "router") == 0 &&
-	    router_detach(s, id, gw_done, tries, st, e) != 0) {
+	    router_detach(s, id, tries, st, e) != 0) {
 		if (e->exit != VMTP_EXIT_OK && strncmp(e->msg, "404", 3) == 0) {
 			err_clear(e);
 			return 0; /* the router itself is gone */
@@ -783,7 +773,8 @@ servers_gone(struct os_session *s, struct res_health *h, json_t *victims,
 			continue;
 		if (!gone)
 			(*failed)++;
-		if (report(to, v, gone ? NULL : e.msg, err) != 0) {
+		if ((gone && mark_gone(v, err) != 0) ||
+		    report(to, v, gone ? NULL : e.msg, err) != 0) {
 			json_decref(pending);
 			return -1;
 		}
@@ -793,16 +784,15 @@ servers_gone(struct os_session *s, struct res_health *h, json_t *victims,
 }
 
 /*
- * What a job does: delete its victim, clear the gateway of its router,
- * look whether its victim is still there (GET), or list a collection.
+ * What a job does: delete its victim, look whether its victim is still
+ * there (GET), or list a collection.
  */
-enum { JOB_DELETE, JOB_GATEWAY, JOB_LOOK, JOB_SCAN };
+enum { JOB_DELETE, JOB_LOOK, JOB_SCAN };
 
 /* One piece of work done beside others, by whichever worker takes it. */
 struct job {
 	int what;
 	const json_t *v; /* borrowed from the victims */
-	int gw_done;     /* a router's gateway is cleared already */
 	int tries;
 	long st;
 	int rc;
@@ -822,8 +812,7 @@ struct job {
 struct pool {
 	struct os_session *main;
 	struct os_session *s[RES_WORKERS];
-	int n;              /* clones made */
-	json_t *gw_cleared; /* router id -> true: gateway cleared */
+	int n; /* clones made */
 	pthread_mutex_t lock;
 	struct job *jobs;
 	size_t njobs, next;
@@ -852,9 +841,6 @@ do_job(struct os_session *s, struct job *j)
 			return 0;
 		}
 		return -1;
-	case JOB_GATEWAY:
-		return clear_gateway(
-		    s, field(j->v, "id"), j->tries, &j->st, &j->e);
 	case JOB_LOOK:
 		snprintf(path, sizeof(path), k->path, field(j->v, "id"));
 		j->st = os_request(s, k->service, "GET", path, NULL,
@@ -863,7 +849,7 @@ do_job(struct os_session *s, struct job *j)
 		    NULL, &j->e);
 		return 0;
 	}
-	return delete_one(s, j->v, j->gw_done, j->tries, &j->st, &j->e);
+	return delete_one(s, j->v, j->tries, &j->st, &j->e);
 }
 
 static void *
@@ -944,8 +930,8 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 	json_t *v;
 	int rc = -1;
 
-	/* each victim once, and each router's gateway */
-	jobs = calloc(2 * json_array_size(victims) + 1, sizeof(*jobs));
+	/* each victim once */
+	jobs = calloc(json_array_size(victims) + 1, sizeof(*jobs));
 	if (jobs == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (k = 0; k < NKINDS; k++) {
@@ -977,8 +963,6 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 			}
 			jobs[n].what = JOB_DELETE;
 			jobs[n].v = v;
-			jobs[n].gw_done = json_object_get(p->gw_cleared,
-			                      field(v, "id")) != NULL;
 			/* servers that stay hold their ports: 409 for good */
 			jobs[n].tries = svc_state(p->main, h, COMPUTE) == SVC_UP
 			                    ? BUSY_TRIES
@@ -987,41 +971,10 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 			n++;
 		}
 	}
-	/* routers' gateways go with their interfaces, the level before */
-	json_array_foreach (victims, i, v) {
-		const char *kind = field(v, "kind");
-
-		if (level + 1 != kind_find("router")->level || kind == NULL ||
-		    strcmp(kind, "router") != 0 ||
-		    svc_state(p->main, h, svc_index("network")) != SVC_UP)
-			continue;
-		jobs[n] = (struct job){.what = JOB_GATEWAY,
-		    .v = v,
-		    .tries = svc_state(p->main, h, COMPUTE) == SVC_UP
-		                 ? BUSY_TRIES
-		                 : 1,
-		    .e = VMTP_ERR_INIT};
-		n++;
-	}
 	run_jobs(p, jobs, n);
 	for (i = 0; i < n; i++) {
 		struct job *j = &jobs[i];
 		const struct kind *kd = kind_find(field(j->v, "kind"));
-
-		if (j->what == JOB_GATEWAY) {
-			/* else the router's own turn clears it */
-			if (j->rc == 0 &&
-			    json_object_set_new(p->gw_cleared,
-			        field(j->v, "id"), json_true()) != 0) {
-				err_set(err, VMTP_EXIT_FAIL, "out of memory");
-				goto out;
-			}
-			if (j->rc != 0)
-				log_debug(
-				    "router %s: gateway left for later: %s",
-				    field(j->v, "id"), j->e.msg);
-			continue;
-		}
 
 		if (j->rc != 0) {
 			if (failing(j->st))
@@ -1039,7 +992,8 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 			}
 			continue; /* reported once gone */
 		}
-		if (report(to, j->v, NULL, err) != 0)
+		if (mark_gone((json_t *)j->v, err) != 0 ||
+		    report(to, j->v, NULL, err) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -1063,13 +1017,12 @@ res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
 
 	memset(&p, 0, sizeof(p));
 	p.main = s;
-	p.gw_cleared = json_object();
 	pthread_mutex_init(&p.lock, NULL);
 	if (h == NULL) {
 		memset(&fresh, 0, sizeof(fresh));
 		h = &fresh;
 	}
-	if (servers == NULL || p.gw_cleared == NULL) {
+	if (servers == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
@@ -1088,7 +1041,6 @@ out:
 	while (p.n > 0)
 		os_session_free(p.s[--p.n]);
 	pthread_mutex_destroy(&p.lock);
-	json_decref(p.gw_cleared);
 	json_decref(servers);
 	return rc;
 }
@@ -1141,6 +1093,7 @@ res_still_there(struct os_session *s, struct res_health *h,
 		struct vmtp_err e = VMTP_ERR_INIT;
 
 		if (kd == NULL || kd->path == NULL || field(v, "id") == NULL ||
+		    json_is_true(json_object_get(v, RES_GONE)) ||
 		    svc_state(s, h, svc_index(kd->service)) != SVC_UP)
 			continue;
 		if (strcmp(kd->kind, "server") != 0) {
@@ -1168,7 +1121,8 @@ res_still_there(struct os_session *s, struct res_health *h,
 		const struct kind *kd = kind_find(field(v, "kind"));
 		long st = 200;
 
-		if (kd == NULL || kd->path == NULL || field(v, "id") == NULL)
+		if (kd == NULL || kd->path == NULL || field(v, "id") == NULL ||
+		    json_is_true(json_object_get(v, RES_GONE)))
 			continue;
 		switch (svc_state(s, h, svc_index(kd->service))) {
 		case SVC_MISSING:

@@ -103,14 +103,22 @@ journal() {
 	printf '%s\n' "$@" > "$XDG_STATE_HOME/vmtp/$tag.ndjson"
 }
 
-@test "--tag deletes a whole tagged topology in order, and nothing else" {
+@test "--tag deletes a whole tagged topology in order, and nothing else, asking for each resource once" {
 	# Neutron makes the project's default security group on first use
 	os security group list > /dev/null
 	before=$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)')
 	keep=$(mknet keep-me)
 	srv=$(topology --no-port)
+	router=$(os router show $T-router -f value -c id)
+	n=$(wc -l < "$MINICLOUD_DIR/api.log")
 
 	run -0 --separate-stderr vmtp-cleanup --tag $T
+	tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" > "$BATS_TEST_TMPDIR/calls"
+	# Neutron deletes a router's gateway with the router: no update of it before
+	[ "$(grep -c "^network PUT /v2.0/routers/$router " "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
+	[ "$(grep -c "^network DELETE /v2.0/routers/$router 204 " "$BATS_TEST_TMPDIR/calls")" -eq 1 ]
+	# what a DELETE took (204 or 404) is not looked up again
+	[ "$(grep -cE '^network GET /v2.0/[a-z-]+/[0-9a-f-]{36} ' "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
 	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "floatingip,server,router,subnet,network,security_group,keypair" ]
 	[ "$(jq -s 'map(select(has("error"))) | length' <<< "$output")" -eq 0 ]
 	[ "$(jq -r .run <<< "$output" | sort -u)" = $T ]

@@ -2,10 +2,10 @@
  * res.c - find and delete the cloud resources of vmtp runs (see res.h;
  * SPEC §6 vmtp-cleanup): a run's resources are those whose tags,
  * description or name prefix carry its run tag, or that its journal lists;
- * they go in dependency order: floating IPs, servers (waiting until they
- * are gone), server groups, router interfaces, routers (Neutron deletes a
- * router's gateway with it), ports, subnets, networks, security groups,
- * key pairs, flavors, images.
+ * they go in dependency order: floating IPs and servers, router interfaces,
+ * routers (Neutron deletes a router's gateway with it) while the servers
+ * go, then (the servers gone) server groups, ports, subnets, networks,
+ * security groups (their rules with them), key pairs, flavors, images.
  * What does not depend on each other goes side by side (the kinds of a
  * level, and every victim of them), each request on a connection of its
  * own (a pool of cloned sessions); servers are waited for with one list of
@@ -332,8 +332,12 @@ out:
 /*
  * Each kind in deletion order, with its service, its path and its level:
  * the kinds of one level go side by side (a floating IP need not wait for
- * its server, a router for the ports, a security group for its rules), a
- * level after the one before it is done (servers gone included).
+ * its server, a router for the ports), a level after the one before it is
+ * done.  Routers need only their floating IPs gone, so they go while the
+ * servers do; the servers are waited for before SERVERS_GONE_LEVEL, whose
+ * ports, subnets, networks and groups their ports hold.  Neutron deletes a
+ * security group's rules with it: a rule comes last, and goes without a
+ * request when its group did.
  */
 static const struct kind {
 	const char *kind;
@@ -343,19 +347,20 @@ static const struct kind {
 } kinds[] = {
     {"floatingip", "network", "/v2.0/floatingips/%s", 0},
     {"server", "compute", "/servers/%s", 0},
-    {"server_group", "compute", "/os-server-groups/%s", 1},
     {"router_interface", "network", NULL, 1},
     {"router", "network", "/v2.0/routers/%s", 2},
-    {"port", "network", "/v2.0/ports/%s", 2},
-    {"subnet", "network", "/v2.0/subnets/%s", 3},
-    {"network", "network", "/v2.0/networks/%s", 4},
-    {"security_group_rule", "network", "/v2.0/security-group-rules/%s", 5},
-    {"security_group", "network", "/v2.0/security-groups/%s", 5},
-    {"keypair", "compute", "/os-keypairs/%s", 5},
-    {"flavor", "compute", "/flavors/%s", 5},
-    {"image", "image", "/v2/images/%s", 5},
+    {"server_group", "compute", "/os-server-groups/%s", 3},
+    {"port", "network", "/v2.0/ports/%s", 3},
+    {"subnet", "network", "/v2.0/subnets/%s", 4},
+    {"network", "network", "/v2.0/networks/%s", 5},
+    {"security_group", "network", "/v2.0/security-groups/%s", 6},
+    {"keypair", "compute", "/os-keypairs/%s", 6},
+    {"flavor", "compute", "/flavors/%s", 6},
+    {"image", "image", "/v2/images/%s", 6},
+    {"security_group_rule", "network", "/v2.0/security-group-rules/%s", 7},
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define SERVERS_GONE_LEVEL 3
 
 /* How long servers may take to go, and resources to free (409). */
 #define SERVER_GONE_S 300
@@ -916,6 +921,31 @@ run_jobs(struct pool *p, struct job *jobs, size_t n)
 }
 
 /*
+ * Whether victim V is a security group rule whose group, a victim too, is
+ * deleted (Neutron deletes a group's rules with it).
+ */
+static int
+group_took(const json_t *victims, const json_t *v)
+{
+	const char *parent = field(v, "parent");
+	json_t *g;
+	size_t i;
+
+	if (parent == NULL || strcmp(field(v, "kind"), "security_group_rule"))
+		return 0;
+	json_array_foreach ((json_t *)victims, i, g) {
+		const char *kind = field(g, "kind");
+
+		if (kind != NULL && strcmp(kind, "security_group") == 0 &&
+		    field(g, "id") != NULL &&
+		    strcmp(field(g, "id"), parent) == 0 &&
+		    json_is_true(json_object_get(g, RES_GONE)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Deletes the victims of the kinds of LEVEL side by side; reports each in
  * the kinds' order, then the victims' (servers once gone: their ids go to
  * SERVERS).  Returns 0, or -1 with ERR set.
@@ -945,6 +975,13 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 
 			if (kind == NULL || strcmp(kind, kinds[k].kind) != 0)
 				continue;
+			if (group_took(victims, v)) {
+				/* no request: the group's DELETE took it */
+				if (mark_gone(v, err) != 0 ||
+				    report(to, v, NULL, err) != 0)
+					goto out;
+				continue;
+			}
 			switch (svc_state(p->main, h, sv)) {
 			case SVC_MISSING:
 				h->skipped++;
@@ -1026,15 +1063,20 @@ res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	for (level = 0; level <= kinds[NKINDS - 1].level; level++) {
-		if (delete_level(
+	for (level = 0; level <= kinds[NKINDS - 1].level + 1; level++) {
+		/* the servers are waited for once, before the first level
+		 * that needs them gone (or at the end) */
+		if (level >= SERVERS_GONE_LEVEL &&
+		    json_array_size(servers) > 0) {
+			if (servers_gone(
+			        s, h, victims, servers, &to, &failed, err) != 0)
+				goto out;
+			json_array_clear(servers);
+		}
+		if (level <= kinds[NKINDS - 1].level &&
+		    delete_level(
 		        &p, h, victims, level, servers, &to, &failed, err) != 0)
 			goto out;
-		if (json_array_size(servers) > 0 &&
-		    servers_gone(s, h, victims, servers, &to, &failed, err) !=
-		        0)
-			goto out;
-		json_array_clear(servers);
 	}
 	rc = failed;
 out:

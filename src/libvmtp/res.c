@@ -931,7 +931,8 @@ group_took(const json_t *victims, const json_t *v)
 	json_t *g;
 	size_t i;
 
-	if (parent == NULL || strcmp(field(v, "kind"), "security_group_rule"))
+	if (parent == NULL ||
+	    strcmp(field(v, "kind"), "security_group_rule") != 0)
 		return 0;
 	json_array_foreach ((json_t *)victims, i, g) {
 		const char *kind = field(g, "kind");
@@ -1063,9 +1064,9 @@ res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	for (level = 0; level <= kinds[NKINDS - 1].level + 1; level++) {
+	for (level = 0; level <= kinds[NKINDS - 1].level; level++) {
 		/* the servers are waited for once, before the first level
-		 * that needs them gone (or at the end) */
+		 * that needs them gone (SERVERS_GONE_LEVEL <= the last) */
 		if (level >= SERVERS_GONE_LEVEL &&
 		    json_array_size(servers) > 0) {
 			if (servers_gone(
@@ -1073,8 +1074,7 @@ res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
 				goto out;
 			json_array_clear(servers);
 		}
-		if (level <= kinds[NKINDS - 1].level &&
-		    delete_level(
+		if (delete_level(
 		        &p, h, victims, level, servers, &to, &failed, err) != 0)
 			goto out;
 	}

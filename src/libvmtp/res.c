@@ -2,14 +2,15 @@
  * res.c - find and delete the cloud resources of vmtp runs (see res.h;
  * SPEC §6 vmtp-cleanup): a run's resources are those whose tags,
  * description or name prefix carry its run tag, or that its journal lists;
- * they go in dependency order: floating IPs, servers (waiting until they
- * are gone), server groups, router interfaces, router gateways, routers,
- * ports, subnets, networks, security groups, key pairs, flavors, images.
+ * they go in dependency order: floating IPs and servers, router interfaces,
+ * routers (Neutron deletes a router's gateway with it) while the servers
+ * go, then (the servers gone) server groups, ports, subnets, networks,
+ * security groups (their rules with them), key pairs, flavors, images.
  * What does not depend on each other goes side by side (the kinds of a
  * level, and every victim of them), each request on a connection of its
  * own (a pool of cloned sessions); servers are waited for with one list of
  * the project's servers per poll; the collections are listed and the
- * leftovers looked up side by side too.
+ * leftovers (what no DELETE took) looked up side by side too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -331,8 +332,12 @@ out:
 /*
  * Each kind in deletion order, with its service, its path and its level:
  * the kinds of one level go side by side (a floating IP need not wait for
- * its server, a router for the ports, a security group for its rules), a
- * level after the one before it is done (servers gone included).
+ * its server, a router for the ports), a level after the one before it is
+ * done.  Routers need only their floating IPs gone, so they go while the
+ * servers do; the servers are waited for before SERVERS_GONE_LEVEL, whose
+ * ports, subnets, networks and groups their ports hold.  Neutron deletes a
+ * security group's rules with it: a rule comes last, and goes without a
+ * request when its group did.
  */
 static const struct kind {
 	const char *kind;
@@ -342,19 +347,20 @@ static const struct kind {
 } kinds[] = {
     {"floatingip", "network", "/v2.0/floatingips/%s", 0},
     {"server", "compute", "/servers/%s", 0},
-    {"server_group", "compute", "/os-server-groups/%s", 1},
     {"router_interface", "network", NULL, 1},
     {"router", "network", "/v2.0/routers/%s", 2},
-    {"port", "network", "/v2.0/ports/%s", 2},
-    {"subnet", "network", "/v2.0/subnets/%s", 3},
-    {"network", "network", "/v2.0/networks/%s", 4},
-    {"security_group_rule", "network", "/v2.0/security-group-rules/%s", 5},
-    {"security_group", "network", "/v2.0/security-groups/%s", 5},
-    {"keypair", "compute", "/os-keypairs/%s", 5},
-    {"flavor", "compute", "/flavors/%s", 5},
-    {"image", "image", "/v2/images/%s", 5},
+    {"server_group", "compute", "/os-server-groups/%s", 3},
+    {"port", "network", "/v2.0/ports/%s", 3},
+    {"subnet", "network", "/v2.0/subnets/%s", 4},
+    {"network", "network", "/v2.0/networks/%s", 5},
+    {"security_group", "network", "/v2.0/security-groups/%s", 6},
+    {"keypair", "compute", "/os-keypairs/%s", 6},
+    {"flavor", "compute", "/flavors/%s", 6},
+    {"image", "image", "/v2/images/%s", 6},
+    {"security_group_rule", "network", "/v2.0/security-group-rules/%s", 7},
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define SERVERS_GONE_LEVEL 3
 
 /* How long servers may take to go, and resources to free (409). */
 #define SERVER_GONE_S 300
@@ -388,6 +394,19 @@ sleep_s(double s)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/*
+ * Marks victim V as deleted (its DELETE answered 2xx or 404, or the server
+ * left the list), so that res_still_there() does not look it up again.
+ * 0, or -1 with ERR set.
+ */
+static int
+mark_gone(json_t *v, struct vmtp_err *err)
+{
+	if (json_object_set_new(v, RES_GONE, json_true()) != 0)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return 0;
 }
 
 /* Where res_delete_all() reports to. */
@@ -456,36 +475,14 @@ done(long st)
 }
 
 /*
- * Clears the external gateway of ROUTER, trying TRIES times while busy.
- * 0 (404: the router is gone), or -1 with E set and *ST the last status.
+ * Detaches every interface of ROUTER, trying TRIES times while busy; its
+ * gateway goes with the router's DELETE (Neutron deletes a router's gateway
+ * port with it, so no update of the router before).  0, or -1 with E set
+ * and *ST the last status.
  */
 static int
-clear_gateway(struct os_session *s, const char *router, int tries, long *st,
+router_detach(struct os_session *s, const char *router, int tries, long *st,
     struct vmtp_err *e)
-{
-	json_t *body =
-	    json_pack("{s:{s:{}}}", "router", "external_gateway_info");
-	char path[512];
-
-	if (body == NULL)
-		return err_set(e, VMTP_EXIT_FAIL, "out of memory");
-	snprintf(path, sizeof(path), "/v2.0/routers/%s", router);
-	*st = call_busy(s, "network", "PUT", path, body, tries, e);
-	json_decref(body);
-	if (!done(*st))
-		return -1;
-	err_clear(e);
-	return 0;
-}
-
-/*
- * Detaches every interface of ROUTER and its gateway (unless GW_DONE),
- * trying TRIES times while busy.  0, or -1 with E set and *ST the last
- * status.
- */
-static int
-router_detach(struct os_session *s, const char *router, int gw_done, int tries,
-    long *st, struct vmtp_err *e)
 {
 	json_t *ports = NULL;
 	json_t *p;
@@ -514,8 +511,6 @@ router_detach(struct os_session *s, const char *router, int gw_done, int tries,
 		log_debug("detached interface %s from router %s",
 		    field(p, "id"), router);
 	}
-	if (!gw_done && clear_gateway(s, router, tries, st, e) != 0)
-		goto out;
 	err_clear(e);
 	rc = 0;
 out:
@@ -579,14 +574,14 @@ out:
 }
 
 /*
- * Deletes one victim V, trying TRIES times while busy (409); of a router
- * whose gateway is cleared already (GW_DONE), only the interfaces are left
- * to detach first.  Returns 0, or -1 with E set to why it could not be and
- * *ST the last status.
+ * Deletes one victim V, trying TRIES times while busy (409); a router's
+ * interfaces left (none when its router_interface victims went the level
+ * before) are detached first.  Returns 0, or -1 with E set to why it could
+ * not be and *ST the last status.
  */
 static int
-delete_one(struct os_session *s, const json_t *v, int gw_done, int tries,
-    long *st, struct vmtp_err *e)
+delete_one(struct os_session *s, const json_t *v, int tries, long *st,
+    struct vmtp_err *e)
 {
 	const struct kind *k = kind_find(field(v, "kind"));
 	const char *id = field(v, "id");
@@ -616,7 +611,7 @@ delete_one(struct os_session *s, const json_t *v, int gw_done, int tries,
 		return -1;
 	}
 	if (strcmp(k->kind, "router") == 0 &&
-	    router_detach(s, id, gw_done, tries, st, e) != 0) {
+	    router_detach(s, id, tries, st, e) != 0) {
 		if (e->exit != VMTP_EXIT_OK && strncmp(e->msg, "404", 3) == 0) {
 			err_clear(e);
 			return 0; /* the router itself is gone */
@@ -783,7 +778,8 @@ servers_gone(struct os_session *s, struct res_health *h, json_t *victims,
 			continue;
 		if (!gone)
 			(*failed)++;
-		if (report(to, v, gone ? NULL : e.msg, err) != 0) {
+		if ((gone && mark_gone(v, err) != 0) ||
+		    report(to, v, gone ? NULL : e.msg, err) != 0) {
 			json_decref(pending);
 			return -1;
 		}
@@ -793,16 +789,15 @@ servers_gone(struct os_session *s, struct res_health *h, json_t *victims,
 }
 
 /*
- * What a job does: delete its victim, clear the gateway of its router,
- * look whether its victim is still there (GET), or list a collection.
+ * What a job does: delete its victim, look whether its victim is still
+ * there (GET), or list a collection.
  */
-enum { JOB_DELETE, JOB_GATEWAY, JOB_LOOK, JOB_SCAN };
+enum { JOB_DELETE, JOB_LOOK, JOB_SCAN };
 
 /* One piece of work done beside others, by whichever worker takes it. */
 struct job {
 	int what;
 	const json_t *v; /* borrowed from the victims */
-	int gw_done;     /* a router's gateway is cleared already */
 	int tries;
 	long st;
 	int rc;
@@ -822,8 +817,7 @@ struct job {
 struct pool {
 	struct os_session *main;
 	struct os_session *s[RES_WORKERS];
-	int n;              /* clones made */
-	json_t *gw_cleared; /* router id -> true: gateway cleared */
+	int n; /* clones made */
 	pthread_mutex_t lock;
 	struct job *jobs;
 	size_t njobs, next;
@@ -852,9 +846,6 @@ do_job(struct os_session *s, struct job *j)
 			return 0;
 		}
 		return -1;
-	case JOB_GATEWAY:
-		return clear_gateway(
-		    s, field(j->v, "id"), j->tries, &j->st, &j->e);
 	case JOB_LOOK:
 		snprintf(path, sizeof(path), k->path, field(j->v, "id"));
 		j->st = os_request(s, k->service, "GET", path, NULL,
@@ -863,7 +854,7 @@ do_job(struct os_session *s, struct job *j)
 		    NULL, &j->e);
 		return 0;
 	}
-	return delete_one(s, j->v, j->gw_done, j->tries, &j->st, &j->e);
+	return delete_one(s, j->v, j->tries, &j->st, &j->e);
 }
 
 static void *
@@ -930,6 +921,32 @@ run_jobs(struct pool *p, struct job *jobs, size_t n)
 }
 
 /*
+ * Whether victim V is a security group rule whose group, a victim too, is
+ * deleted (Neutron deletes a group's rules with it).
+ */
+static int
+group_took(const json_t *victims, const json_t *v)
+{
+	const char *parent = field(v, "parent");
+	json_t *g;
+	size_t i;
+
+	if (parent == NULL ||
+	    strcmp(field(v, "kind"), "security_group_rule") != 0)
+		return 0;
+	json_array_foreach ((json_t *)victims, i, g) {
+		const char *kind = field(g, "kind");
+
+		if (kind != NULL && strcmp(kind, "security_group") == 0 &&
+		    field(g, "id") != NULL &&
+		    strcmp(field(g, "id"), parent) == 0 &&
+		    json_is_true(json_object_get(g, RES_GONE)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Deletes the victims of the kinds of LEVEL side by side; reports each in
  * the kinds' order, then the victims' (servers once gone: their ids go to
  * SERVERS).  Returns 0, or -1 with ERR set.
@@ -944,8 +961,8 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 	json_t *v;
 	int rc = -1;
 
-	/* each victim once, and each router's gateway */
-	jobs = calloc(2 * json_array_size(victims) + 1, sizeof(*jobs));
+	/* each victim once */
+	jobs = calloc(json_array_size(victims) + 1, sizeof(*jobs));
 	if (jobs == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (k = 0; k < NKINDS; k++) {
@@ -959,6 +976,13 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 
 			if (kind == NULL || strcmp(kind, kinds[k].kind) != 0)
 				continue;
+			if (group_took(victims, v)) {
+				/* no request: the group's DELETE took it */
+				if (mark_gone(v, err) != 0 ||
+				    report(to, v, NULL, err) != 0)
+					goto out;
+				continue;
+			}
 			switch (svc_state(p->main, h, sv)) {
 			case SVC_MISSING:
 				h->skipped++;
@@ -977,8 +1001,6 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 			}
 			jobs[n].what = JOB_DELETE;
 			jobs[n].v = v;
-			jobs[n].gw_done = json_object_get(p->gw_cleared,
-			                      field(v, "id")) != NULL;
 			/* servers that stay hold their ports: 409 for good */
 			jobs[n].tries = svc_state(p->main, h, COMPUTE) == SVC_UP
 			                    ? BUSY_TRIES
@@ -987,41 +1009,10 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 			n++;
 		}
 	}
-	/* routers' gateways go with their interfaces, the level before */
-	json_array_foreach (victims, i, v) {
-		const char *kind = field(v, "kind");
-
-		if (level + 1 != kind_find("router")->level || kind == NULL ||
-		    strcmp(kind, "router") != 0 ||
-		    svc_state(p->main, h, svc_index("network")) != SVC_UP)
-			continue;
-		jobs[n] = (struct job){.what = JOB_GATEWAY,
-		    .v = v,
-		    .tries = svc_state(p->main, h, COMPUTE) == SVC_UP
-		                 ? BUSY_TRIES
-		                 : 1,
-		    .e = VMTP_ERR_INIT};
-		n++;
-	}
 	run_jobs(p, jobs, n);
 	for (i = 0; i < n; i++) {
 		struct job *j = &jobs[i];
 		const struct kind *kd = kind_find(field(j->v, "kind"));
-
-		if (j->what == JOB_GATEWAY) {
-			/* else the router's own turn clears it */
-			if (j->rc == 0 &&
-			    json_object_set_new(p->gw_cleared,
-			        field(j->v, "id"), json_true()) != 0) {
-				err_set(err, VMTP_EXIT_FAIL, "out of memory");
-				goto out;
-			}
-			if (j->rc != 0)
-				log_debug(
-				    "router %s: gateway left for later: %s",
-				    field(j->v, "id"), j->e.msg);
-			continue;
-		}
 
 		if (j->rc != 0) {
 			if (failing(j->st))
@@ -1039,7 +1030,8 @@ delete_level(struct pool *p, struct res_health *h, json_t *victims, int level,
 			}
 			continue; /* reported once gone */
 		}
-		if (report(to, j->v, NULL, err) != 0)
+		if (mark_gone((json_t *)j->v, err) != 0 ||
+		    report(to, j->v, NULL, err) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -1063,32 +1055,34 @@ res_delete_all(struct os_session *s, struct res_health *hp, json_t *victims,
 
 	memset(&p, 0, sizeof(p));
 	p.main = s;
-	p.gw_cleared = json_object();
 	pthread_mutex_init(&p.lock, NULL);
 	if (h == NULL) {
 		memset(&fresh, 0, sizeof(fresh));
 		h = &fresh;
 	}
-	if (servers == NULL || p.gw_cleared == NULL) {
+	if (servers == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
 	for (level = 0; level <= kinds[NKINDS - 1].level; level++) {
+		/* the servers are waited for once, before the first level
+		 * that needs them gone (SERVERS_GONE_LEVEL <= the last) */
+		if (level >= SERVERS_GONE_LEVEL &&
+		    json_array_size(servers) > 0) {
+			if (servers_gone(
+			        s, h, victims, servers, &to, &failed, err) != 0)
+				goto out;
+			json_array_clear(servers);
+		}
 		if (delete_level(
 		        &p, h, victims, level, servers, &to, &failed, err) != 0)
 			goto out;
-		if (json_array_size(servers) > 0 &&
-		    servers_gone(s, h, victims, servers, &to, &failed, err) !=
-		        0)
-			goto out;
-		json_array_clear(servers);
 	}
 	rc = failed;
 out:
 	while (p.n > 0)
 		os_session_free(p.s[--p.n]);
 	pthread_mutex_destroy(&p.lock);
-	json_decref(p.gw_cleared);
 	json_decref(servers);
 	return rc;
 }
@@ -1141,6 +1135,7 @@ res_still_there(struct os_session *s, struct res_health *h,
 		struct vmtp_err e = VMTP_ERR_INIT;
 
 		if (kd == NULL || kd->path == NULL || field(v, "id") == NULL ||
+		    json_is_true(json_object_get(v, RES_GONE)) ||
 		    svc_state(s, h, svc_index(kd->service)) != SVC_UP)
 			continue;
 		if (strcmp(kd->kind, "server") != 0) {
@@ -1168,7 +1163,8 @@ res_still_there(struct os_session *s, struct res_health *h,
 		const struct kind *kd = kind_find(field(v, "kind"));
 		long st = 200;
 
-		if (kd == NULL || kd->path == NULL || field(v, "id") == NULL)
+		if (kd == NULL || kd->path == NULL || field(v, "id") == NULL ||
+		    json_is_true(json_object_get(v, RES_GONE)))
 			continue;
 		switch (svc_state(s, h, svc_index(kd->service))) {
 		case SVC_MISSING:

@@ -60,6 +60,9 @@ int res_scan(struct os_session *s, const struct res_filter *f,
  */
 int res_add(json_t *victims, const json_t *rec);
 
+/* The key res_delete_all() sets true in each victim it deleted. */
+#define RES_GONE "gone"
+
 /*
  * Deletes VICTIMS in dependency order, what does not depend on each other
  * side by side (floating IPs with servers, each kind's victims together;
@@ -71,15 +74,18 @@ int res_add(json_t *victims, const json_t *rec);
  * tells its user (cli_note_deleted()).  A victim of a service H has down
  * is not asked for ("error" says why); one of a service the catalog lacks
  * is named in a warning, counted in H->skipped and has no record.  H may
- * be NULL (a fresh one is used).  Returns the number of victims that could
- * not be deleted, or -1 with ERR set when writing OUT fails.
+ * be NULL (a fresh one is used).  Each victim deleted gets RES_GONE true.
+ * Returns the number of victims that could not be deleted, or -1 with ERR
+ * set when writing OUT fails.
  */
 int res_delete_all(struct os_session *s, struct res_health *h, json_t *victims,
     FILE *out, void (*note)(const json_t *deleted), struct vmtp_err *err);
 
 /*
  * Looks each victim up again (servers in one list of the project's), except
- * those of services H has missing (not there) or down (counted as there).
+ * those res_delete_all() deleted (RES_GONE: a DELETE answered 2xx or 404,
+ * or the server left the list) and those of services H has missing (not
+ * there) or down (counted as there).
  * Returns a new reference to the array of those still there, or NULL with ERR
  * set when out of memory.
  */

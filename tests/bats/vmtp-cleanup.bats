@@ -103,15 +103,26 @@ journal() {
 	printf '%s\n' "$@" > "$XDG_STATE_HOME/vmtp/$tag.ndjson"
 }
 
-@test "--tag deletes a whole tagged topology in order, and nothing else" {
+@test "--tag deletes a whole tagged topology in order, and nothing else, asking for each resource once" {
 	# Neutron makes the project's default security group on first use
 	os security group list > /dev/null
 	before=$("$MINICLOUD" resources --dir "$MINICLOUD_DIR" | jq -S 'map_values([.[].name] | sort)')
 	keep=$(mknet keep-me)
 	srv=$(topology --no-port)
+	router=$(os router show $T-router -f value -c id)
+	n=$(wc -l < "$MINICLOUD_DIR/api.log")
 
 	run -0 --separate-stderr vmtp-cleanup --tag $T
-	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "floatingip,server,router,subnet,network,security_group,keypair" ]
+	tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" > "$BATS_TEST_TMPDIR/calls"
+	# Neutron deletes a router's gateway with the router: no update of it before
+	[ "$(grep -c "^network PUT /v2.0/routers/$router " "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
+	[ "$(grep -c "^network DELETE /v2.0/routers/$router 204 " "$BATS_TEST_TMPDIR/calls")" -eq 1 ]
+	# what a DELETE took (204 or 404) is not looked up again
+	[ "$(grep -cE '^network GET /v2.0/[a-z-]+/[0-9a-f-]{36} ' "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
+	# the router goes while the server does: no look at the servers before
+	[ "$(sed -n "/^network DELETE \/v2.0\/routers\/$router /=" "$BATS_TEST_TMPDIR/calls")" -lt \
+		"$(sed -n '/^compute GET \/v2.1\/servers /=' "$BATS_TEST_TMPDIR/calls" | head -n 1)" ]
+	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "floatingip,router,server,subnet,network,security_group,keypair" ]
 	[ "$(jq -s 'map(select(has("error"))) | length' <<< "$output")" -eq 0 ]
 	[ "$(jq -r .run <<< "$output" | sort -u)" = $T ]
 	# one line for the user per resource deleted
@@ -185,6 +196,34 @@ journal() {
 	[ "$(jq -c '[.type, .id // .v]' <<< "$output" | paste -sd' ')" = "[\"run\",1] [\"flow\",1] [\"deleted\",\"$mine\"]" ]
 	[ "$(names networks)" = '["public","shared-net"]' ]
 	api DELETE network "/v2.0/networks/$reused" > /dev/null
+}
+
+# rule SG: a TCP rule in security group SG, made as the member; prints its id.
+rule() {
+	api POST network /v2.0/security-group-rules "{\"security_group_rule\":{\"security_group_id\":\"$1\",\"direction\":\"ingress\",\"protocol\":\"tcp\",\"port_range_min\":5001,\"port_range_max\":5001}}" |
+		jq -r .security_group_rule.id
+}
+
+@test "the rules of a group it deletes go with the group, without a request each; those of a reused group one by one" {
+	mine=$(api POST network /v2.0/security-groups '{"security_group":{"name":"mine-sg"}}' | jq -r .security_group.id)
+	shared=$(api POST network /v2.0/security-groups '{"security_group":{"name":"shared-sg"}}' | jq -r .security_group.id)
+	r1=$(rule "$mine")
+	r2=$(rule "$shared")
+	n=$(wc -l < "$MINICLOUD_DIR/api.log")
+	run -0 --separate-stderr vmtp-cleanup <<- EOF
+	{"type":"resource","run":"$T","kind":"security_group","id":"$mine","name":"mine-sg","created":true}
+	{"type":"resource","run":"$T","kind":"security_group_rule","id":"$r1","name":"allow tcp 5001-5001","created":true,"parent":"$mine"}
+	{"type":"resource","run":"$T","kind":"security_group","id":"$shared","name":"shared-sg","created":false}
+	{"type":"resource","run":"$T","kind":"security_group_rule","id":"$r2","name":"allow tcp 5001-5001","created":true,"parent":"$shared"}
+	EOF
+	[ "$(jq -r '[.kind, .id, has("error")] | join(" ")' <<< "$output" | paste -sd,)" = \
+		"security_group $mine false,security_group_rule $r1 false,security_group_rule $r2 false" ]
+	tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" > "$BATS_TEST_TMPDIR/calls"
+	[ "$(grep -c "^network DELETE /v2.0/security-group-rules/$r1 " "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
+	[ "$(grep -c "^network DELETE /v2.0/security-group-rules/$r2 204 " "$BATS_TEST_TMPDIR/calls")" -eq 1 ]
+	[ "$(api GET network "/v2.0/security-group-rules?security_group_id=$shared&protocol=tcp" | jq '.security_group_rules | length')" -eq 0 ]
+	api GET network /v2.0/security-groups | jq -e --arg m "$mine" '[.security_groups[].id] | index($m) == null' > /dev/null
+	api DELETE network "/v2.0/security-groups/$shared" > /dev/null
 }
 
 @test "--all deletes every vmtp run, honours --older-than, never an untagged resource" {

@@ -103,7 +103,10 @@ config() {
 	notify_nova_on_port_status_changes = false
 	notify_nova_on_port_data_changes = false
 	# sqlite, not MySQL: one request at a time (two sharing the file fail each other with
-	# "database is locked", where MySQL would make one wait)
+	# "database is locked", where MySQL would make one wait). Tried (issue 16): two API workers
+	# with each writing transaction begun IMMEDIATE, waiting for the lock as MySQL would: no
+	# faster (a write's CPU time is spent inside its transactions, which sqlite serializes), and
+	# a transaction waiting for one of its own worker's timed out after 5 s (500s).
 	api_workers = 1
 	wsgi_default_pool_size = 1
 	wsgi_keep_alive = false

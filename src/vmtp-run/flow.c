@@ -178,6 +178,31 @@ struct tp_job {
 #define UDP_INTERVAL_S 0.75
 
 /*
+ * Starts the measurement CMD (malloc'd, freed here; NULL: out of memory)
+ * on H for SECONDS.  Returns 1 with *JOB set, 0 with MSG set (it could
+ * not start: a failed measurement), -1 with ERR set.
+ */
+static int
+measure_start(struct run_ctx *ctx, struct run_host *h, char *cmd, int seconds,
+    struct ssh_job **job, char *msg, size_t msglen, struct vmtp_err *err)
+{
+	struct vmtp_err e = VMTP_ERR_INIT;
+
+	*job = NULL;
+	if (cmd == NULL)
+		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	if (ssh_alive(h->conn))
+		*job = host_measure_start(ctx, h, cmd, seconds, &e);
+	free(cmd);
+	if (*job == NULL) {
+		snprintf(
+		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * Starts one client of TOOL (enum run_tool: nuttcp or iperf3) for J on its
  * client host.  Returns 1 with *JOB set, 0 with MSG set (a failed
  * measurement), -1 with ERR set (fatal).
@@ -186,7 +211,6 @@ static int
 tp_start(struct run_ctx *ctx, const struct tp_job *j, int tool,
     struct ssh_job **job, char *msg, size_t msglen, struct vmtp_err *err)
 {
-	struct vmtp_err e = VMTP_ERR_INIT;
 	const char *path = j->client->tool_path[tool];
 	char *qt = ssh_quote(j->target);
 	char *cmd = NULL;
@@ -222,17 +246,8 @@ tp_start(struct run_ctx *ctx, const struct tp_job *j, int tool,
 		    j->reverse ? " -R" : "", j->v6 ? " -6" : "");
 	}
 	free(qt);
-	if (cmd == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	if (ssh_alive(j->client->conn))
-		*job = host_measure_start(ctx, j->client, cmd, j->seconds, &e);
-	free(cmd);
-	if (*job == NULL) {
-		snprintf(
-		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
-		return 0;
-	}
-	return 1;
+	return measure_start(
+	    ctx, j->client, cmd, j->seconds, job, msg, msglen, err);
 }
 
 /*
@@ -604,7 +619,6 @@ icmp_start(struct run_ctx *ctx, struct run_host *h, const char *target,
     long long size, struct ssh_job **job, char *msg, size_t msglen,
     struct vmtp_err *err)
 {
-	struct vmtp_err e = VMTP_ERR_INIT;
 	char *qt = ssh_quote(target);
 	char *cmd;
 	int count = ctx->o->ping_count;
@@ -615,18 +629,8 @@ icmp_start(struct run_ctx *ctx, struct run_host *h, const char *target,
 	cmd = run_cmd_new("ping%s -c %d -i %g -s %lld %s",
 	    is_v6(target) ? " -6" : "", count, ctx->o->ping_interval, size, qt);
 	free(qt);
-	if (cmd == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	if (ssh_alive(h->conn))
-		*job = host_measure_start(
-		    ctx, h, cmd, (int)ceil(count * ctx->o->ping_interval), &e);
-	free(cmd);
-	if (*job == NULL) {
-		snprintf(
-		    msg, msglen, "%s", e.msg[0] ? e.msg : "connection lost");
-		return 0;
-	}
-	return 1;
+	return measure_start(ctx, h, cmd,
+	    (int)ceil(count * ctx->o->ping_interval), job, msg, msglen, err);
 }
 
 /*

@@ -82,6 +82,18 @@ no_tools() {
 	return 1
 }
 
+# term_interrupted ERRFILE: SIGTERM to the vmtp-run of $BG_PID, which ends
+# with status 1 saying "interrupted" in ERRFILE.
+term_interrupted() {
+	local st=0
+	kill -TERM "$BG_PID"
+	wait "$BG_PID" || st=$?
+	BG_PID=
+	cat "$1"
+	[ "$st" -eq 1 ]
+	grep -q 'vmtp-run: interrupted' "$1"
+}
+
 # The multicast routes of host I, empty when there is none.
 mroutes() {
 	ip -n "$(nsh_ns "$1")" route show 224.0.0.0/4
@@ -286,13 +298,7 @@ own_group() {
 		sleep 0.05
 	done
 	[ "$(grep -c -- ' -fparse ' "$T/term.err")" -ge 2 ]
-	kill -TERM "$BG_PID"
-	st=0
-	wait "$BG_PID" || st=$?
-	BG_PID=
-	cat "$T/term.err"
-	[ "$st" -eq 1 ]
-	grep -q 'vmtp-run: interrupted' "$T/term.err"
+	term_interrupted "$T/term.err"
 	no_tools 1 2
 	jq -e . "$T/term.out" > /dev/null
 	# a sample written is a whole one, in the order of the sizes
@@ -357,6 +363,25 @@ own_group() {
 	grep -q 'UDP probes with nuttcp: port 5201 on host1 is taken by another program' <<< "$stderr"
 	! grep -q -- ' -J -c ' <<< "$stderr"
 	kill -0 "$USER_PID"
+}
+
+@test "nuttcp's second server's port taken by another program: the UDP runs go on the others, said once at -v, that program left alone" {
+	# a user's own nuttcp server on host1's port 5102 (5102 = 0x13EE)
+	nsenter -t "$(cat "$NSH_DIR/h1/sshd.pid")" -m -n nuttcp -S --nofork -P 5102 -p 5103 > /dev/null 2>&1 &
+	USER_PID=$!
+	for k in $(seq 1 100); do
+		nsh_exec 1 grep -qE ':13EE [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 && break
+		sleep 0.05
+	done
+	run --separate-stderr vr -v --protocols U --udpbuf 512,1024,1400 --bandwidth 20M \
+	    --flows 1,2 "$T/topo.ndjson"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 6 and all(.[]; .tool == "nuttcp-6.1.2" and (has("error") | not) and
+	    .throughput_kbps > 0)'
+	[ "$(grep -c 'UDP runs one after another: port 5102 on host1 is taken by another program' <<< "$stderr")" -eq 1 ]
+	! grep -q -- ' -P 5102 ' <<< "$stderr"
+	kill -0 "$USER_PID"
+	no_tools 2
 }
 
 @test "an iperf3 probe that fails: the search starts again with nuttcp, not an error" {
@@ -530,13 +555,7 @@ own_group() {
 	cat "$T/term.err"
 	nsh_comms 1 | grep -qx nuttcp
 	nsh_comms 2 | grep -qx nuttcp
-	kill -TERM "$BG_PID"
-	st=0
-	wait "$BG_PID" || st=$?
-	BG_PID=
-	cat "$T/term.err"
-	[ "$st" -eq 1 ]
-	grep -q 'vmtp-run: interrupted' "$T/term.err"
+	term_interrupted "$T/term.err"
 	no_tools 1 2 3
 	# what was written is still a valid record stream
 	jq -e . "$T/term.out" > /dev/null
@@ -768,13 +787,7 @@ pw_topology() {
 	done
 	[ -n "$(mroutes 1)" ]
 	[ -n "$(mroutes 2)" ]
-	kill -TERM "$BG_PID"
-	st=0
-	wait "$BG_PID" || st=$?
-	BG_PID=
-	cat "$T/mterm.err"
-	[ "$st" -eq 1 ]
-	grep -q 'vmtp-run: interrupted' "$T/mterm.err"
+	term_interrupted "$T/mterm.err"
 	[ -z "$(mroutes 1)" ] && [ -z "$(mroutes 2)" ]
 	no_tools 1 2
 }

@@ -556,14 +556,6 @@ server_listens(struct run_host *h, int port, long pid, int tries,
 	return rc;
 }
 
-/*
- * Starts the tool's server on H, recording it in its pid file, and waits
- * until it listens: a LISTEN socket on the port that is the server's own.
- * One that this run started there before is kept when it takes V6's
- * family and the session that started it is the one open (a lost
- * session's server is stopped by pid and started again: the host may
- * have lost it too).
- */
 int
 run_server(int tool, int slot)
 {
@@ -585,6 +577,14 @@ server_port(int srv)
 	return VMTP_NUTTCP_PORT + 2 * (srv == TOOL_NUTTCP ? 0 : srv - 1);
 }
 
+/*
+ * Starts the tool's server on H, recording it in its pid file, and waits
+ * until it listens: a LISTEN socket on the port that is the server's own.
+ * One that this run started there before is kept when it takes V6's
+ * family and the session that started it is the one open (a lost
+ * session's server is stopped by pid and started again: the host may
+ * have lost it too).
+ */
 int
 host_server_start(struct run_ctx *ctx, struct run_host *h, int srv, int v6,
     struct vmtp_err *e)

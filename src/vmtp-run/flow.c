@@ -946,7 +946,8 @@ slots_prepare(struct run_ctx *ctx, struct flow_job *job)
 		}
 		host_stop_server(ctx, job->srv, srv);
 		if (!job->srv->slot_said)
-			log_debug("flow %d: UDP runs one after another: %s",
+			log_debug("flow %d: UDP runs side by side on fewer "
+			          "nuttcp servers: %s",
 			    (int)job->id, e.msg);
 		job->srv->slot_said = 1;
 	}

@@ -378,7 +378,7 @@ own_group() {
 	[ "$status" -eq 0 ]
 	samples | jq -se 'length == 6 and all(.[]; .tool == "nuttcp-6.1.2" and (has("error") | not) and
 	    .throughput_kbps > 0)'
-	[ "$(grep -c 'UDP runs one after another: port 5102 on host1 is taken by another program' <<< "$stderr")" -eq 1 ]
+	[ "$(grep -c 'UDP runs side by side on fewer nuttcp servers: port 5102 on host1 is taken by another program' <<< "$stderr")" -eq 1 ]
 	! grep -q -- ' -P 5102 ' <<< "$stderr"
 	kill -0 "$USER_PID"
 	no_tools 2

@@ -35,9 +35,11 @@ snapshot() {
 	n=$(wc -l < "$MINICLOUD_DIR/api.log")
 	login=$(sed -n 's/^login=//p' "$MINICLOUD_DIR/external-host")
 	key=$(sed -n 's/^key=//p' "$MINICLOUD_DIR/external-host")
-	run -0 --separate-stderr vmtp-provision -c "$MINICLOUD_DIR/vmtp.yaml" --tag $T \
+	run --separate-stderr vmtp-provision -c "$MINICLOUD_DIR/vmtp.yaml" --tag $T \
 		--external-host "$login" --ssh-key "$key" --hostkey-policy accept-new \
 		--known-hosts "$BATS_FILE_TMPDIR/known_hosts"
+	# what went wrong, when something did
+	[ "$status" -eq 0 ] || { echo "status $status: $stderr"; false; }
 	echo "$output" > "$TOPO"
 	[ "$(jq -s '[.[] | select(.type=="host" and .role!="external")] | length' "$TOPO")" -eq 5 ]
 	[ "$(jq -r 'select(.type=="flow") | .desc' "$TOPO" | paste -sd'|')" = \

@@ -532,17 +532,26 @@ urls() {
 	! grep hunter "$BATS_TEST_TMPDIR/env"
 }
 
-@test "a gnuplot that hangs is killed after VMTP_GNUPLOT_TIMEOUT: exit 1, no report" {
+# gnuplot_hangs TIMEOUT [DRAW]: with a gnuplot that hangs (after drawing
+# every chart with the real one when DRAW is given), vmtp-chart is stopped
+# by VMTP_GNUPLOT_TIMEOUT: exit 1, its message, no report, and that gnuplot
+# killed and reaped before vmtp-chart returned.
+gnuplot_hangs() {
+	local draw=
+	[ -n "${2:-}" ] && draw="\"$(command -v gnuplot)\" \"\$@\""
 	mkdir "$BATS_TEST_TMPDIR/fake"
-	printf '#!/bin/sh\necho $$ > "%s"\nexec sleep 1000\n' "$BATS_TEST_TMPDIR/pid" \
+	printf '#!/bin/sh\necho $$ > "%s"\n%s\nexec sleep 1000\n' "$BATS_TEST_TMPDIR/pid" "$draw" \
 		>"$BATS_TEST_TMPDIR/fake/gnuplot"
 	chmod +x "$BATS_TEST_TMPDIR/fake/gnuplot"
-	PATH="$BATS_TEST_TMPDIR/fake:$PATH" VMTP_GNUPLOT_TIMEOUT=1 \
+	PATH="$BATS_TEST_TMPDIR/fake:$PATH" VMTP_GNUPLOT_TIMEOUT=$1 \
 		run --separate-stderr -1 vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
-	[ "$stderr" = "vmtp-chart: gnuplot did not finish in 1 s" ]
+	[ "$stderr" = "vmtp-chart: gnuplot did not finish in $1 s" ]
 	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
-	# killed and reaped before vmtp-chart returned
 	run ! kill -0 "$(cat "$BATS_TEST_TMPDIR/pid")"
+}
+
+@test "a gnuplot that hangs is killed after VMTP_GNUPLOT_TIMEOUT: exit 1, no report" {
+	gnuplot_hangs 1
 }
 
 # gnuplot_shim DIR: a gnuplot in DIR that writes its pid to DIR/pid, then
@@ -610,15 +619,7 @@ gone_gnuplot() {
 }
 
 @test "a gnuplot that hangs after drawing every chart is killed after VMTP_GNUPLOT_TIMEOUT: exit 1, no report" {
-	mkdir "$BATS_TEST_TMPDIR/fake"
-	printf '#!/bin/sh\necho $$ >"%s"\n"%s" "$@"\nexec sleep 1000\n' \
-		"$BATS_TEST_TMPDIR/pid" "$(command -v gnuplot)" >"$BATS_TEST_TMPDIR/fake/gnuplot"
-	chmod +x "$BATS_TEST_TMPDIR/fake/gnuplot"
-	PATH="$BATS_TEST_TMPDIR/fake:$PATH" VMTP_GNUPLOT_TIMEOUT=0.5 \
-		run --separate-stderr -1 vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
-	[ "$stderr" = "vmtp-chart: gnuplot did not finish in 0.5 s" ]
-	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
-	run ! kill -0 "$(cat "$BATS_TEST_TMPDIR/pid")"
+	gnuplot_hangs 0.5 draw
 }
 
 @test "a VMTP_GNUPLOT_TIMEOUT that is not a number is a usage error" {

@@ -1084,10 +1084,31 @@ unit_end(struct run_ctx *ctx, struct flow_job *fj, struct unit *x,
 
 		rc = udp_feed(ctx, &x->u, rc, &tp, msg, err);
 		x->done = x->u.done;
-		/* the probe tool failed: the flow's later searches probe
-		 * with the tool of the run too */
 		fj->j.probe_tool = x->u.j.probe_tool;
 		return rc;
+	}
+}
+
+/*
+ * The probe tool failed in a search: the flow's other searches that have
+ * not probed with it yet probe with the tool of the run too, as later
+ * searches would.
+ */
+static void
+probe_fallback(struct run_ctx *ctx, struct unit *units, int n_udp)
+{
+	int t = ctx->o->tool;
+	int i;
+
+	for (i = 0; i < n_udp; i++) {
+		struct udp_search *u = &units[i].u;
+
+		if (u->probe == t || u->s.probes > 1 ||
+		    (units[i].job != NULL && u->run_tool != t))
+			continue;
+		u->probe = u->j.probe_tool = t;
+		if (units[i].pending && !u->final)
+			u->run_tool = t;
 	}
 }
 
@@ -1206,6 +1227,8 @@ flow_overlap(
 			if (st != 0) {
 				if (unit_end(ctx, fj, x, err) < 0)
 					goto out;
+				if (fj->j.probe_tool == o->tool)
+					probe_fallback(ctx, units, n_udp);
 				continue;
 			}
 			out = ssh_job_out(x->job, &len);

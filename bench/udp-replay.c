@@ -11,8 +11,9 @@
  * two points is read off the curve by linear interpolation in log(rate);
  * outside it the nearest point holds.
  * Usage: udp-replay MIN MAX SIZE; prints "vmtp PROBES LOSS INBRACKET
- * UNSTABLE" (UNSTABLE 1 when the search said no rate stays in the bracket)
- * and "orig PROBES LOSS INBRACKET 0".
+ * SAID" (SAID 1 when the search said why its loss is out of the bracket:
+ * no rate stays in it, or the sender was the limit) and "orig PROBES LOSS
+ * INBRACKET 0".
  */
 #include <math.h>
 #include <stdio.h>
@@ -78,7 +79,7 @@ replay_vmtp(double lmin, double lmax, int size)
 	}
 	r = search_result(&s);
 	printf("vmtp %d %.3f %d %d\n", s.probes, r->loss,
-	    r->loss >= lmin && r->loss <= lmax, s.unstable);
+	    r->loss >= lmin && r->loss <= lmax, s.unstable || s.sender_limited);
 }
 
 static void

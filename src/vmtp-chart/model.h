@@ -49,6 +49,7 @@ struct acc {
 	double rtt, loss, jitter;
 	int rtt_n, loss_n, jitter_n;
 	int unstable, unstable_n; /* samples with loss_unstable true, any */
+	int sender_limited;       /* samples with sender_limited true */
 	size_t ncpu;
 	struct cpu_acc *cpu;
 	int iv_loops, iv_n;            /* results with intervals, seconds */

@@ -269,6 +269,9 @@ build_sample(struct build *b, size_t cat, const json_t *r, int kind)
 		    json_is_true(json_object_get(r, "loss_unstable"));
 		a->unstable_n++;
 	}
+	/* the sender, not the path, was the limit: the loss is not one of
+	 * the bracket */
+	a->sender_limited += json_is_true(json_object_get(r, "sender_limited"));
 	/* the original wrote a Multicast result's jitter as "jitter" */
 	acc_add(&a->jitter, &a->jitter_n, r,
 	    json_object_get(r, "jitter_ms") != NULL ? "jitter_ms" : "jitter");

@@ -28,14 +28,16 @@ enum {
 	NUM_LOSS,
 	NUM_JITTER,
 	NUM_UNSTABLE,
+	NUM_SENDER,
 	NUM_CPU,
 	NUM_COLS
 };
 
 static const char *const num_head[NUM_COLS] = {"Flow", "Series", "Runs", "Gbps",
     "Min Gbps", "Max Gbps", "Retrans", "RTT ms", "Loss %", "Jitter ms",
-    "Loss unstable", "CPU load (host: busy CPUs)"};
-static const int num_numeric[NUM_COLS] = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    "Loss unstable", "Sender limited", "CPU load (host: busy CPUs)"};
+static const int num_numeric[NUM_COLS] = {
+    0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
 
 enum {
 	SEC_FLOW,
@@ -126,6 +128,19 @@ cpu_text(char **out, const struct acc *a)
 	return 0;
 }
 
+/* K of a series' N samples said so: "yes" when all did, else "K of N";
+ * NULL when none did.  BUF holds the text. */
+static const char *
+count_cell(char *buf, int k, int n)
+{
+	if (k <= 0)
+		return NULL;
+	if (k >= n)
+		return "yes";
+	snprintf(buf, TABLE_NUM_LEN, "%d of %d", k, n);
+	return buf;
+}
+
 /* Adds the row of accumulator A, series S, in category CAT. */
 static int
 numbers_row(struct chart_table *t, const struct chart_cat *cat,
@@ -159,14 +174,9 @@ numbers_row(struct chart_table *t, const struct chart_cat *cat,
 	if (a->jitter_n > 0)
 		cells[NUM_JITTER] =
 		    table_num(b[NUM_JITTER], 3, a->jitter / a->jitter_n);
-	/* "yes", or how many of the samples that say */
-	if (a->unstable > 0 && a->unstable == a->unstable_n)
-		cells[NUM_UNSTABLE] = "yes";
-	else if (a->unstable > 0) {
-		snprintf(b[NUM_UNSTABLE], TABLE_NUM_LEN, "%d of %d",
-		    a->unstable, a->unstable_n);
-		cells[NUM_UNSTABLE] = b[NUM_UNSTABLE];
-	}
+	cells[NUM_UNSTABLE] =
+	    count_cell(b[NUM_UNSTABLE], a->unstable, a->unstable_n);
+	cells[NUM_SENDER] = count_cell(b[NUM_SENDER], a->sender_limited, a->n);
 	if (cpu_text(&cpu, a) != 0)
 		return -1;
 	cells[NUM_CPU] = cpu;

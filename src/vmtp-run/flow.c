@@ -369,13 +369,14 @@ udp_proto(const struct tp_job *j)
  * Writes the UDP or Multicast sample of TP, measured from T0 until now;
  * PROBES (the search's), PROBE_TOOL (the version of the tool that ran
  * them when it is not TOOL, else NULL), FINAL (a -t run after the search)
- * and UNSTABLE (the search found no rate whose loss stays in the bracket)
- * as they apply.  Returns 0 or -1 with ERR set.
+ * and what the search S ended with (no rate whose loss stays in the
+ * bracket; the sender was the limit) as they apply.  Returns 0 or -1 with
+ * ERR set.
  */
 static int
 udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
     const char *probe_tool, double t0, const struct parse_tp *tp, int probes,
-    int final, int unstable, struct vmtp_err *err)
+    int final, const struct search *s, struct vmtp_err *err)
 {
 	json_t *rec = sample_new(
 	    ctx, j->flow, udp_proto(j), tool, j->len, t0, j->reverse);
@@ -393,8 +394,10 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 	    (probe_tool != NULL && json_object_set_new(rec, "probe_tool",
 	                               json_string(probe_tool)) != 0) ||
 	    (final && json_object_set_new(rec, "final", json_true()) != 0) ||
-	    (unstable &&
-	        json_object_set_new(rec, "loss_unstable", json_true()) != 0)) {
+	    (s->unstable &&
+	        json_object_set_new(rec, "loss_unstable", json_true()) != 0) ||
+	    (s->sender_limited &&
+	        json_object_set_new(rec, "sender_limited", json_true()) != 0)) {
 		json_decref(rec);
 		rec = NULL;
 	}
@@ -500,7 +503,7 @@ udp_next(struct run_ctx *ctx, struct udp_search *u, struct vmtp_err *err)
 	if (r == NULL || (!o->udp_final && u->best_tool == o->tool)) {
 		u->done = 1;
 		return udp_sample(ctx, &u->j, u->tool, NULL, u->t0, &u->best,
-		    u->spent + u->s.probes, 0, u->s.unstable, err);
+		    u->spent + u->s.probes, 0, &u->s, err);
 	}
 	/* with --udp-final as long as a TCP run, so that its numbers (and
 	 * the CPU load collected meanwhile) are comparable; else a probe's
@@ -546,8 +549,8 @@ udp_feed(struct run_ctx *ctx, struct udp_search *u, int rc, struct parse_tp *tp,
 		    u->s.probes > 1 && u->probe != o->tool
 		        ? u->j.client->tool_version[u->probe]
 		        : NULL,
-		    u->t0, tp, u->spent + u->s.probes, o->udp_final,
-		    u->s.unstable, err);
+		    u->t0, tp, u->spent + u->s.probes, o->udp_final, &u->s,
+		    err);
 		parse_tp_free(tp);
 		return rc;
 	}

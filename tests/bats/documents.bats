@@ -128,12 +128,12 @@ load helpers/common
 	[ "$(jq -c '.[0].flows[0].results[3]' <<< "$output")" = '{"protocol":"Multicast","tool":"nuttcp-8.2.2","pkt_size":1024,"throughput_kbps":786432,"loss_rate":0.5,"jitter_ms":0.125,"probes":4,"multicast_address":"231.1.1.1","bandwidth_limit_kbps":2000000}' ]
 }
 
-@test "a UDP sample whose search found no rate stable in the bracket keeps loss_unstable in the document" {
-	sed '11s/"probes":3,/"probes":4,"loss_unstable":true,/' \
+@test "a UDP sample whose search found no rate stable in the bracket, or whose sender was the limit, says so in the document" {
+	sed '11s/"probes":3,/"probes":4,"loss_unstable":true,/; 17s/"probes":3,/"probes":1,"sender_limited":true,/' \
 	    "$FIXTURES/doc/dual-stack.ndjson" > "$BATS_TEST_TMPDIR/s.ndjson"
 	run doc-dump "$BATS_TEST_TMPDIR/s.ndjson"
 	[ "$status" -eq 0 ]
-	[ "$(jq -c '[.[0].flows[].results[] | select(.protocol == "UDP") | [.probes, .loss_unstable]]' <<< "$output")" = '[[4,true],[3,null],[3,null],[3,null]]' ]
+	[ "$(jq -c '[.[0].flows[].results[] | select(.protocol == "UDP") | [.probes, .loss_unstable, .sender_limited]]' <<< "$output")" = '[[4,true,null],[1,null,true],[3,null,null],[3,null,null]]' ]
 }
 
 @test "bandwidth_limit_kbps stays on each TCP, UDP and Multicast result, never ICMP" {

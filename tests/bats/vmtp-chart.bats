@@ -1094,6 +1094,20 @@ trend_expect() {
 	grep -Eq '^  L2 intra +UDP 1024 .* yes ' "$BATS_TEST_TMPDIR/u.txt"
 	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/plain.txt" "$FIX/records.ndjson"
 	! grep -q 'Loss unstable' "$BATS_TEST_TMPDIR/plain.txt"
+	! grep -q 'Sender limited' "$BATS_TEST_TMPDIR/plain.txt"
+}
+
+@test "a UDP sample whose sender was the limit says so in the number table, apart from the others" {
+	jq -c 'if .type == "sample" and .protocol == "UDP" and .flow == 1 then . + {sender_limited: true} else . end' \
+		"$FIX/records.ndjson" >"$BATS_TEST_TMPDIR/s.ndjson"
+	vmtp-chart -o "$BATS_TEST_TMPDIR/s.html" "$BATS_TEST_TMPDIR/s.ndjson"
+	vmtp-chart -f text -o "$BATS_TEST_TMPDIR/s.txt" "$BATS_TEST_TMPDIR/s.ndjson"
+	grep -qF '<th>Sender limited</th>' "$BATS_TEST_TMPDIR/s.html"
+	! grep -qF '<th>Loss unstable</th>' "$BATS_TEST_TMPDIR/s.html"
+	html_row "$BATS_TEST_TMPDIR/s.html" "L2 intra" "UDP 1024" | grep -qF '<td>yes</td>'
+	! html_row "$BATS_TEST_TMPDIR/s.html" "L2 inter" "UDP 1024" | grep -qF '<td>yes</td>'
+	grep -Eq '^  L2 intra +UDP 1024 .* yes ' "$BATS_TEST_TMPDIR/s.txt"
+	! grep -Eq '^  L2 inter +UDP 1024 .* yes ' "$BATS_TEST_TMPDIR/s.txt"
 }
 
 # pairs RECORDS PROTOCOL: each pair of a mesh stream (helpers/mesh), in

@@ -126,6 +126,8 @@ own_group() {
 		echo "$udp"
 		jq -e '.throughput_kbps > 10240 and .throughput_kbps <= 20480 * 1.02 and .loss_rate >= 0 and
 		    .pkt_size == 1024 and .probes >= 1 and .bandwidth_limit_kbps == 20000' <<< "$udp"
+		# the limit, not the sender, ended the search
+		jq -e 'has("sender_limited") | not' <<< "$udp"
 		icmp=$(samples | jq -c "select(.flow == $f and .protocol == \"ICMP\")")
 		[ "$(jq -s length <<< "$icmp")" -eq 2 ]
 		jq -se 'all(has("bandwidth_limit_kbps") | not)' <<< "$icmp"
@@ -260,6 +262,20 @@ own_group() {
 	# iperf3's server ran for the run, and is gone
 	[ "$(grep -c 'iperf3 server started' <<< "$stderr")" -eq 1 ]
 	no_tools 1 2
+}
+
+@test "a sender that cannot reach the search's start rate: one probe, the sample says sender_limited, and so does stderr" {
+	# nuttcp sends nowhere near 80 Gbit/s over a veth here, and loses
+	# less than 99 % of it: the first probe, under the bracket, ends the
+	# search
+	run --separate-stderr vr -t 1 --protocols U --udpbuf 1024 --bandwidth 100G \
+	    --udp-loss-range 99,100 --flows 1 "$T/topo.ndjson"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and (.[0] | .protocol == "UDP" and .sender_limited == true and
+	    .probes == 1 and .loss_rate < 99 and .throughput_kbps > 0 and
+	    .throughput_kbps < 0.8 * 100000000 and (has("loss_unstable") | not))'
+	[ "$(grep -c 'flow 1 UDP 1024: the sender is the limit (100000 Mbit/s offered)' <<< "$stderr")" -eq 1 ]
 }
 
 @test "UDP runs side by side: the next measurement starts during nuttcp's end, after the last datagram; samples in order" {

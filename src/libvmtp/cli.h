@@ -63,6 +63,16 @@ int cli_check_file(const char *opt, const char *path, int may_be_missing,
  */
 int cli_flush_stdout(struct vmtp_err *err);
 
+/*
+ * Catches INT and TERM with HANDLER (without SA_RESTART, so that a wait
+ * sees the signal), each unless it was ignored when the program started:
+ * a shell starts its background commands with INT ignored, so that a
+ * Ctrl-C stops only the job in the foreground, and a shell cannot trap a
+ * signal ignored on entry either (bin/vmtp's stages then stop only when
+ * it passes them TERM).
+ */
+void cli_catch_stop_signals(void (*handler)(int));
+
 /* Prints "PROG VERSION" to stdout, as --version does everywhere. */
 void cli_print_version(const char *prog);
 

@@ -1029,7 +1029,6 @@ main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
 	int usage = 0; /* the command line is wrong: show the synopsis */
-	struct sigaction sa;
 	struct opts o = {0};
 	struct cloud_opts co = {0};
 	json_t *cfg = NULL;
@@ -1048,10 +1047,7 @@ main(int argc, char **argv)
 	log_init(PROG, o.verbosity);
 	for (i = 0; i < o.n_hosts; i++)
 		native_mode |= !o.hosts[i].external;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_stop_signals(on_signal);
 	cfg = cfg_load(o.config, &err);
 	if (cfg == NULL ||
 	    cli_warn_ignored(cfg, CFG_STAGE_PROVISION, &err) != 0)

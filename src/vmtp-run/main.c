@@ -1114,7 +1114,6 @@ main(int argc, char **argv)
 	struct run_opts o = {0};
 	struct run_ctx ctx = {0};
 	struct rec_reader *rd = NULL;
-	struct sigaction sa;
 	const char *pwfile = NULL;
 	json_t *cfg = NULL;
 	struct run_flows flows = {0};
@@ -1149,10 +1148,7 @@ main(int argc, char **argv)
 	    (o.known_hosts != NULL &&
 	        cli_check_file("--known-hosts", o.known_hosts, 1, &err) != 0))
 		goto out;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: waits see the signal */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_stop_signals(on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
 	rd = rec_reader_open(optind < argc ? argv[optind] : "-", &err);

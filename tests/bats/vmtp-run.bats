@@ -709,9 +709,31 @@ pw_topology() {
 	[ "$output" = "vmtp-run 0.1.0" ]
 }
 
+@test "started with INT ignored (a script's background command): INT goes by, TERM still stops it" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	env --ignore-signal=INT vmtp-run < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec {w}> "$BATS_TEST_TMPDIR/in"
+	echo '{"type":"run","run":"vmtp-00000003","v":1}' >&"$w"
+	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/out" ] && break; sleep 0.1; done
+	[ -s "$BATS_TEST_TMPDIR/out" ]
+	kill -INT "$pid"
+	# still reading: the next record is passed on too
+	echo '{"type":"note","run":"vmtp-00000003"}' >&"$w"
+	for i in $(seq 100); do [ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 2 ] && break; sleep 0.1; done
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 2 ]
+	kill -TERM "$pid"
+	exec {w}>&-
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "vmtp-run: interrupted" ]
+}
+
 @test "SIGINT while the topology is read: 'interrupted', exit 1, what was read passed on" {
 	mkfifo "$T/in"
-	vmtp-run < "$T/in" > "$T/out" 2> "$T/err" &
+	# INT as a terminal's job gets it, however this suite was started
+	env --default-signal=INT vmtp-run < "$T/in" > "$T/out" 2> "$T/err" &
 	pid=$!
 	exec {w}> "$T/in"
 	echo '{"type":"run","run":"vmtp-00000002","v":1}' >&"$w"

@@ -503,10 +503,11 @@ has() {
 }
 
 # start_vmtp ARGS: bin/vmtp in the background in a process group of its own
-# (as a terminal's job), its pid in VMTP_PID; output in $BATS_TEST_TMPDIR/out, err.
+# (as a terminal's job: INT not ignored, however this suite was started),
+# its pid in VMTP_PID; output in $BATS_TEST_TMPDIR/out, err.
 start_vmtp() {
 	set -m
-	"$VMTP" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	env --default-signal=INT "$VMTP" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	VMTP_PID=$!
 	set +m
 }

@@ -147,21 +147,29 @@ join_whats(char *buf, size_t size, int svc, unsigned mask, const char *conj)
 #define PAGE 500
 
 int
-res_add(json_t *victims, const json_t *rec)
+res_has(const json_t *victims, const json_t *rec)
 {
 	const char *kind = json_string_value(json_object_get(rec, "kind"));
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	json_t *v;
 	size_t i;
 
-	json_array_foreach (victims, i, v) {
+	json_array_foreach ((json_t *)victims, i, v) {
 		const char *k = json_string_value(json_object_get(v, "kind"));
 		const char *d = json_string_value(json_object_get(v, "id"));
 
 		if (k != NULL && d != NULL && kind != NULL && id != NULL &&
 		    strcmp(k, kind) == 0 && strcmp(d, id) == 0)
-			return 0;
+			return 1;
 	}
+	return 0;
+}
+
+int
+res_add(json_t *victims, const json_t *rec)
+{
+	if (res_has(victims, rec))
+		return 0;
 	return json_array_append(victims, (json_t *)rec);
 }
 

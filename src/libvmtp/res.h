@@ -60,6 +60,9 @@ int res_scan(struct os_session *s, const struct res_filter *f,
  */
 int res_add(json_t *victims, const json_t *rec);
 
+/* Whether VICTIMS holds an entry of REC's kind and id. */
+int res_has(const json_t *victims, const json_t *rec);
+
 /* The key res_delete_all() sets true in each victim it deleted. */
 #define RES_GONE "gone"
 

@@ -439,34 +439,65 @@ may_remain(size_t failed, const struct res_health *h, struct vmtp_err *err)
 	return 0;
 }
 
+/* Rounds of deletion at most (delete_victims()). */
+#define ROUNDS 3
+
+/* How many of LEFT are not among TRIED: made after they were found. */
+static size_t
+count_new(const json_t *left, const json_t *tried)
+{
+	json_t *v;
+	size_t i, n = 0;
+
+	json_array_foreach ((json_t *)left, i, v)
+		n += !res_has(tried, v);
+	return n;
+}
+
 /*
  * Deletes VICTIMS, then names each resource still there (or not known to
  * be gone: its service is down) and forgets the journals of runs that are
- * gone.  Returns 0, or -1 with ERR set (VMTP_EXIT_FAIL when something
- * could not be deleted or looked at).
+ * gone.  What the runs' tags find after the deletion that was not there
+ * before (a create still in flight when its vmtp-provision was killed
+ * lands meanwhile, and may hold what could not be deleted) makes another
+ * round of what is left, up to ROUNDS.  Returns 0, or -1 with ERR set
+ * (VMTP_EXIT_FAIL when something could not be deleted or looked at).
  */
 static int
 delete_victims(struct os_session *s, const struct options *o,
     struct res_health *h, json_t *victims, struct vmtp_err *err)
 {
 	json_t *left = NULL;
-	json_t *runs = NULL;
+	json_t *runs = runs_of(victims);
+	json_t *round = json_incref(victims);
 	json_t *v;
-	size_t i;
+	size_t i, n;
 	int failed;
 	int rc = -1;
+	int k;
 
-	failed = res_delete_all(s, h, victims, stdout, cli_note_deleted, err);
-	if (failed < 0)
-		return -1;
-	runs = runs_of(victims);
 	if (runs == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
-	left = remaining(s, h, victims, runs, err);
-	if (left == NULL)
-		goto out;
+	for (k = 1;; k++) {
+		failed =
+		    res_delete_all(s, h, round, stdout, cli_note_deleted, err);
+		if (failed < 0)
+			goto out;
+		left = remaining(s, h, round, runs, err);
+		if (left == NULL)
+			goto out;
+		n = count_new(left, round);
+		if (n == 0 || k == ROUNDS)
+			break;
+		log_info("%zu resource(s) of the run made meanwhile: deleting "
+		         "what is left again",
+		    n);
+		json_decref(round);
+		round = left;
+		left = NULL;
+	}
 	json_array_foreach (left, i, v) {
 		const char *kind =
 		    json_string_value(json_object_get(v, "kind"));
@@ -490,6 +521,7 @@ delete_victims(struct os_session *s, const struct options *o,
 	rc = 0;
 out:
 	json_decref(left);
+	json_decref(round);
 	json_decref(runs);
 	return rc;
 }

@@ -212,10 +212,11 @@ as_before() {
 }
 
 # start_vmtp ARGS: bin/vmtp in the background as a terminal's job (a process
-# group of its own), its pid in VMTP_PID; output in out, err.
+# group of its own, INT not ignored however this suite was started), its
+# pid in VMTP_PID; output in out, err.
 start_vmtp() {
 	set -m
-	"$VMTP" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	env --default-signal=INT "$VMTP" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	VMTP_PID=$!
 	set +m
 }
@@ -226,7 +227,7 @@ wait_record() {
 	local d
 	for _ in $(seq 1200); do
 		d=$(rundir)
-		if [ -n "$d" ] && jq -e "$2" "$d/$1" >/dev/null 2>&1; then
+		if [ -n "$d" ] && has_record "$d/$1" "$2"; then
 			return 0
 		fi
 		kill -0 "$VMTP_PID" 2>/dev/null || break

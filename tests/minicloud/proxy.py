@@ -6,7 +6,8 @@
 #   reads DIR/faults.json (written by `minicloud fault`) and may delay, drop the connection, answer an
 #   injected status (several statuses take turns), forward a POST and then drop the connection
 #   instead of answering (the service created; the client never learns), or answer 401 to a token issued
-#   before `--expire-tokens`. Faults combine. Rates are spread evenly
+#   before `--expire-tokens`, or hold a request ("METHOD PATH-PREFIX", `--hold`) until `--release`.
+#   Faults combine. Rates are spread evenly
 #   over the requests that match, not drawn at random, so test runs repeat. Each request is one line
 #   of DIR/api.log: SERVICE METHOD PATH STATUS MS (status 0 = dropped). Tokens are never logged.
 #   Identity requests with a token that no client got through the proxy are the services' own (token
@@ -96,6 +97,15 @@ class State:
 def applies(services, service):
     """Whether a fault given for SERVICES (None: all; a name, or a list of names) applies to SERVICE."""
     return services is None or service == services or (isinstance(services, list) and service in services)
+
+
+def held_by(faults, method, path):
+    """The hold ("METHOD PATH-PREFIX") of FAULTS that the request matches, or None."""
+    for h in faults.get("hold", []):
+        m, _, prefix = h.partition(" ")
+        if m == method and path.startswith(prefix):
+            return h
+    return None
 
 
 def fault_body(service, status, message):
@@ -212,6 +222,15 @@ def make_handler(service, backend_port, state):
                     status = self.forward(body, "internal")
                     return
                 f = state.faults.get()
+                path = self.path.split("?")[0]
+                hold = held_by(f, self.command, path)
+                if hold:
+                    # held until `minicloud fault --release` (a request in flight while its client is
+                    # killed, or slower than what runs beside it); DIR/held says which are waiting
+                    with state.log_lock, open(os.path.join(state.dir, "held"), "a") as fp:
+                        fp.write("%s %s\n" % (self.command, path))
+                    while held_by(state.faults.get(), self.command, path) == hold:
+                        time.sleep(0.05)
                 if f.get("delay_ms") and applies(f.get("delay_service"), service):
                     time.sleep(f["delay_ms"] / 1000.0)
                 if f.get("drop") and state.hit("drop", f["drop"]):

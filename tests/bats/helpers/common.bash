@@ -26,3 +26,11 @@ if [ "${VMTP_TEST_FILE_ENV:-}" != "$BATS_FILE_TMPDIR" ]; then
 fi
 export HOME=$BATS_FILE_TMPDIR/home
 mkdir -p "$HOME"
+
+# has_record FILE FILTER: FILE (NDJSON) holds a record that the jq FILTER,
+# a select(), lets through.  jq -e alone tells nothing of the kind: jq 1.6
+# exits 0 on an empty file, and a file being written may end in half a
+# record.
+has_record() {
+	[ -n "$(jq -c "$2" "$1" 2>/dev/null | head -n 1)" ]
+}

@@ -709,20 +709,22 @@ pw_topology() {
 	[ "$output" = "vmtp-run 0.1.0" ]
 }
 
-@test "started with INT ignored (a script's background command): INT goes by, TERM still stops it" {
+# reading SIGNAL_OPTION: vmtp-run under env SIGNAL_OPTION (INT ignored or at
+# its default) reading a fifo, fd $w its writing end, $pid its pid; a run
+# record given and passed on: it is reading its input again.  Its output in
+# $BATS_TEST_TMPDIR/out, err.
+reading() {
 	mkfifo "$BATS_TEST_TMPDIR/in"
-	env --ignore-signal=INT vmtp-run < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	env "$1" vmtp-run < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
 	pid=$!
 	exec {w}> "$BATS_TEST_TMPDIR/in"
-	echo '{"type":"run","run":"vmtp-00000003","v":1}' >&"$w"
-	for i in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/out" ] && break; sleep 0.1; done
+	echo '{"type":"run","run":"vmtp-00000002","v":1}' >&"$w"
+	for _ in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/out" ] && break; sleep 0.1; done
 	[ -s "$BATS_TEST_TMPDIR/out" ]
-	kill -INT "$pid"
-	# still reading: the next record is passed on too
-	echo '{"type":"note","run":"vmtp-00000003"}' >&"$w"
-	for i in $(seq 100); do [ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 2 ] && break; sleep 0.1; done
-	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 2 ]
-	kill -TERM "$pid"
+}
+
+# ended: closes vmtp-run's input; its status 1, "interrupted" its only word.
+ended() {
 	exec {w}>&-
 	status=0
 	wait "$pid" || status=$?
@@ -730,24 +732,24 @@ pw_topology() {
 	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "vmtp-run: interrupted" ]
 }
 
+@test "started with INT ignored (a script's background command): INT goes by, TERM still stops it" {
+	reading --ignore-signal=INT
+	kill -INT "$pid"
+	# still reading: the next record is passed on too
+	echo '{"type":"note","run":"vmtp-00000002"}' >&"$w"
+	for _ in $(seq 100); do [ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 2 ] && break; sleep 0.1; done
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 2 ]
+	kill -TERM "$pid"
+	ended
+}
+
 @test "SIGINT while the topology is read: 'interrupted', exit 1, what was read passed on" {
-	mkfifo "$T/in"
 	# INT as a terminal's job gets it, however this suite was started
-	env --default-signal=INT vmtp-run < "$T/in" > "$T/out" 2> "$T/err" &
-	pid=$!
-	exec {w}> "$T/in"
-	echo '{"type":"run","run":"vmtp-00000002","v":1}' >&"$w"
-	# passed on as read: vmtp-run is reading its input again
-	for i in $(seq 100); do [ -s "$T/out" ] && break; sleep 0.1; done
-	[ -s "$T/out" ]
+	reading --default-signal=INT
 	kill -INT "$pid"
 	# the input ends too, wherever the signal found vmtp-run
-	exec {w}>&-
-	status=0
-	wait "$pid" || status=$?
-	[ "$status" -eq 1 ]
-	[ "$(cat "$T/err")" = "vmtp-run: interrupted" ]
-	[ "$(jq -r .run "$T/out")" = vmtp-00000002 ]
+	ended
+	[ "$(jq -r .run "$BATS_TEST_TMPDIR/out")" = vmtp-00000002 ]
 }
 
 @test "an IPv6 target is measured over IPv6: TCP, UDP and ICMP with -6, sane numbers" {

@@ -35,20 +35,34 @@ log_prog(void)
 static void
 log_emit(const char *tag, const char *colour, const char *fmt, va_list ap)
 {
+	char *msg = NULL;
+	char *line = NULL;
+	int n = vasprintf(&msg, fmt, ap);
+
+	if (n < 0)
+		msg = NULL; /* undefined after a failure */
+
+	/* the line in one write: stderr is unbuffered, and another program
+	 * may write to the same terminal or log (bin/vmtp's stages) */
+	if (n >= 0)
+		n = tag == NULL ? asprintf(&line, "%s: %s\n", log_name, msg)
+		    : log_colour
+		        ? asprintf(&line, "%s: %s%s\033[0m: %s\n", log_name,
+		              colour, tag, msg)
+		        : asprintf(&line, "%s: %s: %s\n", log_name, tag, msg);
 	/* one line at a time when threads log (the lock is recursive) */
 	flockfile(stderr);
 	if (log_progress_shown)
 		log_progress_end();
-	fprintf(stderr, "%s: ", log_name);
-	if (tag != NULL) {
-		if (log_colour)
-			fprintf(stderr, "%s%s\033[0m: ", colour, tag);
-		else
-			fprintf(stderr, "%s: ", tag);
-	}
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (n >= 0)
+		fwrite(line, 1, (size_t)n, stderr);
+	else
+		fprintf(
+		    stderr, "%s: (out of memory for a message)\n", log_name);
 	funlockfile(stderr);
+	if (n >= 0)
+		free(line); /* else undefined, as MSG's above */
+	free(msg);
 }
 
 void

@@ -144,3 +144,16 @@ man_options() {
 	run -2 --separate-stderr vmtp-chart --title
 	[ "${stderr_lines[0]}" = "vmtp-chart: option '--title' needs a value" ]
 }
+
+@test "each message line goes to stderr in one write, so that lines of programs sharing a terminal or log never mix" {
+	for p in $PROGRAMS; do
+		strace -f -s 512 -e trace=write -o "$BATS_TEST_TMPDIR/st" "$p" --no-such-option </dev/null >/dev/null 2>&1 || true
+		# the message and the usage after it: every write to stderr ends a line
+		grep 'write(2, "' "$BATS_TEST_TMPDIR/st" >"$BATS_TEST_TMPDIR/w"
+		[ "$(grep -c . "$BATS_TEST_TMPDIR/w")" -ge 1 ]
+		grep -q "write(2, \"$p: unknown option '--no-such-option'\\\\n\"" "$BATS_TEST_TMPDIR/w" || {
+			cat "$BATS_TEST_TMPDIR/w"
+			false
+		}
+	done
+}

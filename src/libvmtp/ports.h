@@ -14,7 +14,8 @@
  * listens on VMTP_NUTTCP_PORT + 2K and sends or receives on
  * VMTP_NUTTCP_DATA_PORT + 2K */
 #define VMTP_NUTTCP_SLOTS 3
-#define VMTP_NUTTCP_LAST_PORT                                                  \
-	(VMTP_NUTTCP_DATA_PORT + 2 * (VMTP_NUTTCP_SLOTS - 1))
+#define VMTP_NUTTCP_SLOT_PORT(k) (VMTP_NUTTCP_PORT + 2 * (k))
+#define VMTP_NUTTCP_SLOT_DATA_PORT(k) (VMTP_NUTTCP_DATA_PORT + 2 * (k))
+#define VMTP_NUTTCP_LAST_PORT VMTP_NUTTCP_SLOT_DATA_PORT(VMTP_NUTTCP_SLOTS - 1)
 
 #endif

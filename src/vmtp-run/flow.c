@@ -234,8 +234,8 @@ tp_start(struct run_ctx *ctx, const struct tp_job *j, int tool,
 		cmd = run_cmd_new(
 		    "%s -fparse -T %d -i %g -l %lld -P %d -p %d%s%s%s %s", path,
 		    j->seconds, j->udp && !j->mcast ? UDP_INTERVAL_S : 1.0,
-		    j->len, VMTP_NUTTCP_PORT + 2 * j->slot,
-		    VMTP_NUTTCP_DATA_PORT + 2 * j->slot, rate,
+		    j->len, VMTP_NUTTCP_SLOT_PORT(j->slot),
+		    VMTP_NUTTCP_SLOT_DATA_PORT(j->slot), rate,
 		    j->reverse ? " -r" : "", j->v6 ? " -6" : "", qt);
 	} else {
 		if (j->udp || j->rate_kbps > 0)

@@ -574,7 +574,9 @@ server_port(int srv)
 {
 	if (srv == TOOL_IPERF3)
 		return VMTP_IPERF3_PORT;
-	return VMTP_NUTTCP_PORT + 2 * (srv == TOOL_NUTTCP ? 0 : srv - 1);
+	/* run_server()'s slot */
+	return VMTP_NUTTCP_SLOT_PORT(
+	    srv == TOOL_NUTTCP ? 0 : srv - TOOL_IPERF3);
 }
 
 /*

@@ -23,3 +23,13 @@ bench_row() {
 		printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$met" >>"$BENCH_TABLE"
 	fi
 }
+
+# gnuplot_detached DIR: makes DIR/gnuplot, which runs the real gnuplot in a
+# session of its own (setsid -f), not waited for: with DIR first in PATH,
+# /usr/bin/time's peak RSS of vmtp-chart is its own, not its gnuplot's
+# (the kernel folds a waited-for child's peak into its parent's)
+gnuplot_detached() {
+	mkdir -p "$1"
+	printf '#!/bin/sh\nexec setsid -f %s "$@"\n' "$(command -v gnuplot)" >"$1/gnuplot"
+	chmod +x "$1/gnuplot"
+}

@@ -678,8 +678,13 @@ oom:
 	return NULL;
 }
 
-json_t *
-doc_normalize(const json_t *doc, const char *name, struct vmtp_err *err)
+/*
+ * doc_normalize(), and when CONSUME, each flow of DOC (the caller's, and
+ * thrown away after) is released once copied, so that a large document is
+ * not held twice at once.
+ */
+static json_t *
+normalize(json_t *doc, const char *name, int consume, struct vmtp_err *err)
 {
 	json_t *out = NULL;
 	json_t *flows_out = NULL;
@@ -738,6 +743,8 @@ doc_normalize(const json_t *doc, const char *name, struct vmtp_err *err)
 			if (add_result(list, r, NULL) != 0)
 				goto oom;
 		}
+		if (consume && json_array_set_new(flows, i, json_null()) != 0)
+			goto oom;
 	}
 	json_decref(flows_out);
 	return out;
@@ -747,6 +754,13 @@ fail:
 	json_decref(flows_out);
 	json_decref(out);
 	return NULL;
+}
+
+json_t *
+doc_normalize(const json_t *doc, const char *name, struct vmtp_err *err)
+{
+	/* not consumed: DOC is only read */
+	return normalize((json_t *)doc, name, 0, err);
 }
 
 /* Reads all of FP into a new buffer.  Returns NULL with ERR set. */
@@ -850,9 +864,16 @@ doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 	if (buf == NULL)
 		return NULL;
 	whole = json_loadb(buf, len, 0, &jerr);
+	if (json_is_object(whole) || json_is_array(whole)) {
+		/* the text is not needed again unless it is records */
+		if (json_object_get(whole, "type") == NULL) {
+			free(buf);
+			buf = NULL;
+		}
+	}
 	if (json_is_object(whole) && json_object_get(whole, "flows") != NULL) {
 		docs = json_array();
-		v = doc_normalize(whole, name, err);
+		v = normalize(whole, name, 1, err);
 		if (v == NULL || docs == NULL ||
 		    json_array_append_new(docs, v) != 0) {
 			if (v != NULL || docs == NULL)
@@ -872,9 +893,16 @@ doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 			if (docs == NULL)
 				break;
 			snprintf(where, sizeof(where), "%s: [%zu]", name, i);
-			one = doc_normalize(v, where, err);
+			one = normalize(v, where, 1, err);
 			if (one == NULL ||
 			    json_array_append_new(docs, one) != 0) {
+				json_decref(docs);
+				docs = NULL;
+			}
+			/* each document released once copied */
+			else if (json_array_set_new(whole, i, json_null()) !=
+			         0) {
+				err_set(err, VMTP_EXIT_FAIL, "out of memory");
 				json_decref(docs);
 				docs = NULL;
 			}

@@ -864,12 +864,11 @@ doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 	if (buf == NULL)
 		return NULL;
 	whole = json_loadb(buf, len, 0, &jerr);
-	if (json_is_object(whole) || json_is_array(whole)) {
-		/* the text is not needed again unless it is records */
-		if (json_object_get(whole, "type") == NULL) {
-			free(buf);
-			buf = NULL;
-		}
+	/* the text is not needed again unless it is records */
+	if ((json_is_object(whole) || json_is_array(whole)) &&
+	    json_object_get(whole, "type") == NULL) {
+		free(buf);
+		buf = NULL;
 	}
 	if (json_is_object(whole) && json_object_get(whole, "flows") != NULL) {
 		docs = json_array();
@@ -898,14 +897,10 @@ doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 			    json_array_append_new(docs, one) != 0) {
 				json_decref(docs);
 				docs = NULL;
+				continue;
 			}
-			/* each document released once copied */
-			else if (json_array_set_new(whole, i, json_null()) !=
-			         0) {
-				err_set(err, VMTP_EXIT_FAIL, "out of memory");
-				json_decref(docs);
-				docs = NULL;
-			}
+			/* each document is released once copied */
+			json_array_set_new(whole, i, json_null());
 		}
 	} else if (json_is_object(whole) &&
 	           json_object_get(whole, "type") == NULL) {

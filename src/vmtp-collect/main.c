@@ -22,7 +22,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <libxml/parser.h>
-#include <mongoc/mongoc.h>
 
 #include "libvmtp/cfg.h"
 #include "libvmtp/cli.h"
@@ -687,11 +686,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (a.mongo_uri != NULL) {
-		/* no performance counters in /dev/shm: a segment named by
-		 * the pid outlives a vmtp-collect that is killed, and a later
-		 * one given the same pid warns about it on stderr */
-		setenv("MONGOC_DISABLE_SHM", "1", 0);
-		mongoc_init();
+		mongo_init();
 		mongo_ready = 1;
 	}
 	records = json_array();
@@ -726,7 +721,7 @@ out:
 		sla_free(a.slas[i]);
 	free(uri);
 	if (mongo_ready)
-		mongoc_cleanup();
+		mongo_cleanup();
 	curl_global_cleanup();
 	xmlCleanupParser();
 	return err.exit;

@@ -4,7 +4,13 @@
  * The document goes to BSON through libbson's JSON reader, so numbers keep
  * their kind (integer or double) and the stored document is field for
  * field the JSON file.
+ *
+ * libmongoc is loaded when a MongoDB URI is given, not linked: with what
+ * it pulls in (libsasl2 and its plugins, libicu, ...) it is 4.4 MiB of
+ * every vmtp-collect's resident memory, and most runs never use it.
  */
+#include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +22,98 @@
 #include "libvmtp/err.h"
 
 #include "mongo.h"
+
+/* the library Debian's libmongoc-1.0-0 installs (libmongoc-dev's
+ * libmongoc-1.0.so links to it) */
+#define MONGOC_SONAME "libmongoc-1.0.so.0"
+
+/* libmongoc's and libbson's functions that we call, once loaded */
+static struct {
+	void *lib;
+	__typeof__(mongoc_init) *init;
+	__typeof__(mongoc_cleanup) *cleanup;
+	__typeof__(mongoc_log_set_handler) *log_set_handler;
+	__typeof__(mongoc_uri_new_with_error) *uri_new_with_error;
+	__typeof__(mongoc_uri_destroy) *uri_destroy;
+	__typeof__(mongoc_uri_get_hosts) *uri_get_hosts;
+	__typeof__(mongoc_uri_get_database) *uri_get_database;
+	__typeof__(mongoc_client_new_from_uri) *client_new_from_uri;
+	__typeof__(mongoc_client_set_appname) *client_set_appname;
+	__typeof__(mongoc_client_get_collection) *client_get_collection;
+	__typeof__(mongoc_client_destroy) *client_destroy;
+	__typeof__(mongoc_collection_insert_one) *collection_insert_one;
+	__typeof__(mongoc_collection_destroy) *collection_destroy;
+	__typeof__(bson_new_from_json) *bson_new_from_json;
+	__typeof__(bson_destroy) *bson_destroy;
+} m;
+
+/* Loads libmongoc once.  Returns 0, or -1 with ERR set. */
+static int
+load(struct vmtp_err *err)
+{
+	static const struct {
+		size_t at; /* the field of m */
+		const char *name;
+	} syms[] = {
+#define SYM(field, name) {offsetof(__typeof__(m), field), #name}
+	    SYM(init, mongoc_init),
+	    SYM(cleanup, mongoc_cleanup),
+	    SYM(log_set_handler, mongoc_log_set_handler),
+	    SYM(uri_new_with_error, mongoc_uri_new_with_error),
+	    SYM(uri_destroy, mongoc_uri_destroy),
+	    SYM(uri_get_hosts, mongoc_uri_get_hosts),
+	    SYM(uri_get_database, mongoc_uri_get_database),
+	    SYM(client_new_from_uri, mongoc_client_new_from_uri),
+	    SYM(client_set_appname, mongoc_client_set_appname),
+	    SYM(client_get_collection, mongoc_client_get_collection),
+	    SYM(client_destroy, mongoc_client_destroy),
+	    SYM(collection_insert_one, mongoc_collection_insert_one),
+	    SYM(collection_destroy, mongoc_collection_destroy),
+	    SYM(bson_new_from_json, bson_new_from_json),
+	    SYM(bson_destroy, bson_destroy),
+#undef SYM
+	};
+	size_t i;
+
+	if (m.lib != NULL)
+		return 0;
+	m.lib = dlopen(MONGOC_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (m.lib == NULL)
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "cannot load %s (%s): install the Debian package "
+		    "libmongoc-1.0-0",
+		    MONGOC_SONAME, dlerror());
+	/* libbson's functions come through libmongoc, which needs it */
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *f = dlsym(m.lib, syms[i].name);
+
+		if (f == NULL) {
+			dlclose(m.lib);
+			m.lib = NULL;
+			return err_set(err, VMTP_EXIT_FAIL,
+			    "cannot load %s: it has no %s", MONGOC_SONAME,
+			    syms[i].name);
+		}
+		memcpy((char *)&m + syms[i].at, &f, sizeof(f));
+	}
+	return 0;
+}
+
+void
+mongo_init(void)
+{
+	/* no performance counters in /dev/shm: a segment named by the pid
+	 * outlives a vmtp-collect that is killed, and a later one given the
+	 * same pid warns about it on stderr */
+	setenv("MONGOC_DISABLE_SHM", "1", 0);
+	m.init();
+}
+
+void
+mongo_cleanup(void)
+{
+	m.cleanup();
+}
 
 char *
 mongo_uri_from_server(const char *server, long long default_port,
@@ -67,14 +165,16 @@ mongo_uri_check(const char *uri_str, struct vmtp_err *err)
 	bson_error_t berr;
 	mongoc_uri_t *uri;
 
+	if (load(err) != 0)
+		return -1;
 	/* libmongoc would log its own line about a bad URI to stderr: the
 	 * error is said once, ours (STYLE: Logging) */
-	mongoc_log_set_handler(NULL, NULL);
-	uri = mongoc_uri_new_with_error(uri_str, &berr);
+	m.log_set_handler(NULL, NULL);
+	uri = m.uri_new_with_error(uri_str, &berr);
 	if (uri == NULL)
 		return err_set(err, VMTP_EXIT_USAGE,
 		    "--mongo-uri: not a MongoDB URI: %s", berr.message);
-	mongoc_uri_destroy(uri);
+	m.uri_destroy(uri);
 	return 0;
 }
 
@@ -82,7 +182,7 @@ mongo_uri_check(const char *uri_str, struct vmtp_err *err)
 static void
 server_names(const mongoc_uri_t *uri, char *buf, size_t size)
 {
-	const mongoc_host_list_t *h = mongoc_uri_get_hosts(uri);
+	const mongoc_host_list_t *h = m.uri_get_hosts(uri);
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -108,57 +208,57 @@ mongo_insert(const char *uri_str, const char *db, const char *collection,
 	size_t i;
 	int rc = -1;
 
-	uri = mongoc_uri_new_with_error(uri_str, &berr);
+	uri = m.uri_new_with_error(uri_str, &berr);
 	if (uri == NULL) {
 		/* libmongoc's message may quote the URI and its password */
 		err_set(err, VMTP_EXIT_USAGE, "--mongo-uri: not a MongoDB URI");
 		goto out;
 	}
 	server_names(uri, names, sizeof(names));
-	if (mongoc_uri_get_database(uri) != NULL)
-		db = mongoc_uri_get_database(uri);
+	if (m.uri_get_database(uri) != NULL)
+		db = m.uri_get_database(uri);
 	if (db == NULL)
 		db = MONGO_DEFAULT_DB;
 	if (collection == NULL)
 		collection = MONGO_DEFAULT_COLLECTION;
-	client = mongoc_client_new_from_uri(uri);
+	client = m.client_new_from_uri(uri);
 	if (client == NULL) {
 		err_set(err, VMTP_EXIT_FAIL, "cannot connect to MongoDB at %s",
 		    names);
 		goto out;
 	}
-	mongoc_client_set_appname(client, "vmtp-collect");
-	coll = mongoc_client_get_collection(client, db, collection);
+	m.client_set_appname(client, "vmtp-collect");
+	coll = m.client_get_collection(client, db, collection);
 	json_array_foreach ((json_t *)docs, i, doc) {
 		json = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
 		if (json == NULL) {
 			err_set(err, VMTP_EXIT_FAIL, "out of memory");
 			goto out;
 		}
-		b = bson_new_from_json((const uint8_t *)json, -1, &berr);
+		b = m.bson_new_from_json((const uint8_t *)json, -1, &berr);
 		if (b == NULL) {
 			err_set(err, VMTP_EXIT_FAIL,
 			    "cannot convert the result document to BSON: %s",
 			    berr.message);
 			goto out;
 		}
-		if (!mongoc_collection_insert_one(coll, b, NULL, NULL, &berr)) {
+		if (!m.collection_insert_one(coll, b, NULL, NULL, &berr)) {
 			err_set(err, VMTP_EXIT_FAIL,
 			    "cannot insert into MongoDB at %s (%s.%s): %s",
 			    names, db, collection, berr.message);
 			goto out;
 		}
-		bson_destroy(b);
+		m.bson_destroy(b);
 		b = NULL;
 		free(json);
 		json = NULL;
 	}
 	rc = 0;
 out:
-	bson_destroy(b);
+	m.bson_destroy(b);
 	free(json);
-	mongoc_collection_destroy(coll);
-	mongoc_client_destroy(client);
-	mongoc_uri_destroy(uri);
+	m.collection_destroy(coll);
+	m.client_destroy(client);
+	m.uri_destroy(uri);
 	return rc;
 }

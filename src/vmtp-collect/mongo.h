@@ -23,11 +23,17 @@ char *mongo_uri_from_server(const char *server, long long default_port,
     long timeout_ms, struct vmtp_err *err);
 
 /*
- * Checks that URI is a MongoDB connection string, before any I/O.
- * Returns 0, or -1 with ERR set (VMTP_EXIT_USAGE; the message never quotes
- * URI, which may hold a password).
+ * Checks that URI is a MongoDB connection string, before any I/O, loading
+ * libmongoc first (it is loaded, not linked).  Returns 0, or -1 with ERR
+ * set (VMTP_EXIT_USAGE; the message never quotes URI, which may hold a
+ * password; VMTP_EXIT_FAIL when libmongoc cannot be loaded).
  */
 int mongo_uri_check(const char *uri, struct vmtp_err *err);
+
+/* libmongoc's global start and end (mongoc_init, mongoc_cleanup), once
+ * mongo_uri_check() has loaded it. */
+void mongo_init(void);
+void mongo_cleanup(void);
 
 /*
  * Inserts each document of DOCS (borrowed) into DB.COLLECTION of the

@@ -291,6 +291,20 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	grep -q '"rtt_ms": 0.28,' "$MONGO_OUT"
 }
 
+@test "MongoDB: libmongoc is loaded for a MongoDB URI only, not by every run (the dynamic loader's own account)" {
+	mongo_peer_start accept
+	fixture > "$BATS_TEST_TMPDIR/in.ndjson"
+	LD_DEBUG=files vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		< "$BATS_TEST_TMPDIR/in.ndjson" > /dev/null 2> "$BATS_TEST_TMPDIR/plain.err"
+	grep -q 'file=libjansson' "$BATS_TEST_TMPDIR/plain.err"
+	run ! grep -q 'file=libmongoc' "$BATS_TEST_TMPDIR/plain.err"
+	LD_DEBUG=files vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		--mongo-uri "mongodb://127.0.0.1:$MONGO_PORT/?serverSelectionTimeoutMS=3000" \
+		< "$BATS_TEST_TMPDIR/in.ndjson" > /dev/null 2> "$BATS_TEST_TMPDIR/mongo.err"
+	grep -q 'file=libmongoc-1.0.so.0 .*dynamically loaded by' "$BATS_TEST_TMPDIR/mongo.err"
+	[ "$(wc -l < "$MONGO_OUT")" -eq 1 ]
+}
+
 @test "MongoDB: --mongod-server HOST:PORT, the original form, and the URI's database" {
 	mongo_peer_start accept
 	fixture | vmtp-collect --mongod-server "127.0.0.1:$MONGO_PORT" > /dev/null

@@ -6,8 +6,8 @@
  * field the JSON file.
  *
  * libmongoc is loaded when a MongoDB URI is given, not linked: with what
- * it pulls in (libsasl2 and its plugins, libicu, ...) it is 4.4 MiB of
- * every vmtp-collect's resident memory, and most runs never use it.
+ * it pulls in (libsasl2 and its plugins, libicu, ...) it is about 4 MiB
+ * of every vmtp-collect's resident memory, and most runs never use it.
  */
 #include <dlfcn.h>
 #include <stddef.h>

@@ -150,6 +150,7 @@ print(json.dumps([str(x) for x in c + [n]], separators=(",", ":")))' "$MINICLOUD
 @test "member --mesh 4 on 3 computes: the fourth VM finds no host; everything rolled back, group included" {
 	export OS_CLOUD=minicloud
 	run -1 --separate-stderr vmtp-provision -c "$MINICLOUD_DIR/vmtp.yaml" --tag $T --mesh 4
+	printf '%s\n' "$stderr"
 	[[ $stderr == *"No valid host was found"* ]]
 	jq -s -e 'any(.[]; .type == "deleted" and .kind == "server_group")' <<< "$output"
 	[ "$(snapshot)" = "$BASE" ]

@@ -383,6 +383,15 @@ int make_group(struct cloud *c, int unused, struct vmtp_err *err);
  */
 int wait_ready(struct cloud *c, struct vmtp_err *err);
 
+/*
+ * After a step that failed while the VMs boot: when one of them is in
+ * ERROR, that is the cause to tell (a VM that finds no host loses its
+ * port, and a floating IP made for that port fails after it), and ERR, the
+ * step's error (then logged as what followed), becomes the VM's.  One list
+ * call; ERR stays when it fails or no VM is in ERROR.
+ */
+void vm_error_first(struct cloud *c, struct vmtp_err *err);
+
 /* The address V is reached at: its floating IP, else its fixed IP, else
  * "" (not known). */
 const char *vm_addr(const struct vm *v);

@@ -76,13 +76,20 @@ build(struct cloud *c, struct vmtp_err *err)
 	add_task(t, &n, describe_network, 0);
 	for (i = 0; i < c->nuntagged; i++)
 		add_task(t, &n, tag_later, i);
-	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0)
+	if (run_tasks(c, t, n, err) != 0) {
+		vm_error_first(c, err);
+		return -1;
+	}
+	if (cancelled(c, err) != 0)
 		return -1;
 	n = 0;
 	for (i = 0; own && !o->no_floatingip && i < c->nvm; i++)
 		add_task(t, &n, make_fip, i);
-	if (run_tasks(c, t, n, err) != 0 || cancelled(c, err) != 0 ||
-	    rec_write(c->out, o->run, err) != 0)
+	if (run_tasks(c, t, n, err) != 0) {
+		vm_error_first(c, err);
+		return -1;
+	}
+	if (cancelled(c, err) != 0 || rec_write(c->out, o->run, err) != 0)
 		return -1;
 	return wait_ready(c, err);
 }

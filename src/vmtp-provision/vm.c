@@ -474,6 +474,75 @@ since_ms(const struct timespec *t0)
 	       (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* The run's servers (one filtered list call): a new reference, or NULL
+ * with ERR set. */
+static json_t *
+list_servers(struct cloud *c, struct vmtp_err *err)
+{
+	char *path = str_fmt(err, "/servers/detail?tags=%s", c->tag);
+	json_t *reply = NULL;
+
+	if (path != NULL)
+		reply = call(c, "compute", "GET", path, NULL,
+		    "list the test servers", NULL, err);
+	free(path);
+	return reply;
+}
+
+/* VM I's server in REPLY (list_servers()), or NULL. */
+static json_t *
+server_of(const struct cloud *c, int i, json_t *reply)
+{
+	json_t *s;
+	size_t k;
+
+	json_array_foreach (json_object_get(reply, "servers"), k, s)
+		if (strcmp(or_empty(str(s, "id")), c->vms[i].id) == 0)
+			return s;
+	return NULL;
+}
+
+/* When server S of VM I is in ERROR: sets ERR to its fault and returns -1;
+ * else 0. */
+static int
+server_failed(const struct cloud *c, int i, json_t *s, struct vmtp_err *err)
+{
+	json_t *fault = json_object_get(s, "fault");
+
+	if (strcmp(or_empty(str(s, "status")), "ERROR") != 0)
+		return 0;
+	err_clear(err);
+	return err_set(err, VMTP_EXIT_FAIL, "server %s went into ERROR: %s",
+	    c->vms[i].name,
+	    str(fault, "message") != NULL ? str(fault, "message")
+	                                  : "no fault given");
+}
+
+void
+vm_error_first(struct cloud *c, struct vmtp_err *err)
+{
+	struct vmtp_err le = VMTP_ERR_INIT;
+	json_t *reply;
+	json_t *s;
+	int i;
+
+	if (c->nvm == 0 || c->vms[0].id == NULL)
+		return;
+	reply = list_servers(c, &le);
+	if (reply == NULL)
+		return; /* the step's own error is told */
+	for (i = 0; i < c->nvm; i++) {
+		s = c->vms[i].id != NULL ? server_of(c, i, reply) : NULL;
+		if (s != NULL && server_failed(c, i, s, &le) != 0) {
+			/* a consequence: said, not as the error */
+			log_info("after that: %s", err->msg);
+			*err = le;
+			break;
+		}
+	}
+	json_decref(reply);
+}
+
 /*
  * One poll of the VMs' state (one filtered list call): fills what became
  * ACTIVE (ACTIVE_AT[i], ms since T0) and decrements *LEFT for each.
@@ -483,38 +552,21 @@ static int
 poll_servers(struct cloud *c, const struct timespec *t0, long *active_at,
     int *left, struct vmtp_err *err)
 {
-	char *path = str_fmt(err, "/servers/detail?tags=%s", c->tag);
-	json_t *reply = NULL;
+	json_t *reply = list_servers(c, err);
 	json_t *s;
-	size_t k;
 	int i, rc = -1;
 
-	if (path != NULL)
-		reply = call(c, "compute", "GET", path, NULL,
-		    "list the test servers", NULL, err);
-	free(path);
 	if (reply == NULL)
 		return -1;
 	for (i = 0; i < c->nvm; i++) {
-		const char *st = NULL;
-		json_t *fault = NULL;
+		const char *st;
 
 		if (active_at[i] >= 0)
 			continue;
-		json_array_foreach (json_object_get(reply, "servers"), k, s)
-			if (strcmp(or_empty(str(s, "id")), c->vms[i].id) == 0) {
-				st = str(s, "status");
-				fault = json_object_get(s, "fault");
-				break;
-			}
-		if (st != NULL && strcmp(st, "ERROR") == 0) {
-			err_set(err, VMTP_EXIT_FAIL,
-			    "server %s went into ERROR: %s", c->vms[i].name,
-			    str(fault, "message") != NULL
-			        ? str(fault, "message")
-			        : "no fault given");
+		s = server_of(c, i, reply);
+		st = s != NULL ? str(s, "status") : NULL;
+		if (s != NULL && server_failed(c, i, s, err) != 0)
 			goto out;
-		}
 		if (st != NULL && strcmp(st, "ACTIVE") == 0) {
 			if (vm_read(c, &c->vms[i], s, err) != 0)
 				goto out;

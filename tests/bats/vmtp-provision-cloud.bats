@@ -299,16 +299,6 @@ provision_kill() {
 	[ ! -e "$XDG_STATE_HOME/vmtp/$T.ndjson" ]
 }
 
-# wait_held 'METHOD PATH': until the proxy holds such a request (60 s at most).
-wait_held() {
-	for _ in $(seq 600); do
-		grep -qF "$1" "$MINICLOUD_DIR/held" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "no request held: $1" >&2
-	return 1
-}
-
 @test "killed with servers' creates in flight that land while vmtp-cleanup runs: another round deletes them and what they hold" {
 	n=$(wc -l < "$MINICLOUD_DIR/api.log")
 	rm -f "$MINICLOUD_DIR/held"

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.parse
 import uuid
 
@@ -618,7 +619,20 @@ class Compute:
             return None
         return min(fits, key=lambda h: (weigh(h), load[h][1], self.hosts.index(h)))
 
+    def boots_held(self):
+        """`minicloud fault --hold-boots`: a boot thread waits before it schedules its server, so that a
+        test can order what a client sees of a boot (the server's port, its fault) against its own calls."""
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(self.cfg["state_file"]))),
+                            "faults.json")
+        try:
+            with open(path) as fp:
+                return bool(json.load(fp).get("hold_boots"))
+        except (OSError, ValueError):
+            return False
+
     def boot(self, sid):
+        while self.boots_held() and not self.deleting(sid):
+            time.sleep(0.05)
         with self.lock:
             server = self.servers.get(sid)
             if server is None:

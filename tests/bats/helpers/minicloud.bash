@@ -91,6 +91,16 @@ minicloud_wait_server() {
 	return 1
 }
 
+# wait_held 'METHOD PATH': until the proxy holds such a request (60 s at most).
+wait_held() {
+	for _ in $(seq 600); do
+		grep -qF "$1" "$MINICLOUD_DIR/held" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no request held: $1" >&2
+	return 1
+}
+
 # minicloud_port NAME: the proxy port of a service (IDENTITY, COMPUTE, NETWORK, IMAGE).
 minicloud_port() {
 	sed -n "s/^PROXY_$1_PORT=//p" "$MINICLOUD_DIR/ports.env"

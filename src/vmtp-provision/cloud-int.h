@@ -388,7 +388,8 @@ int wait_ready(struct cloud *c, struct vmtp_err *err);
  * ERROR, that is the cause to tell (a VM that finds no host loses its
  * port, and a floating IP made for that port fails after it), and ERR, the
  * step's error (then logged as what followed), becomes the VM's.  One list
- * call; ERR stays when it fails or no VM is in ERROR.
+ * call; ERR stays when it fails, no VM is in ERROR or the run was
+ * interrupted.
  */
 void vm_error_first(struct cloud *c, struct vmtp_err *err);
 

@@ -526,7 +526,9 @@ vm_error_first(struct cloud *c, struct vmtp_err *err)
 	json_t *s;
 	int i;
 
-	if (c->nvm == 0 || c->vms[0].id == NULL)
+	/* an interruption is what is told, whatever the VMs do */
+	if (c->nvm == 0 || c->vms[0].id == NULL ||
+	    (c->o->cancel != NULL && *c->o->cancel))
 		return;
 	reply = list_servers(c, &le);
 	if (reply == NULL)

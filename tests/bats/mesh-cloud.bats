@@ -170,9 +170,10 @@ print(json.dumps([str(x) for x in c + [n]], separators=(",", ":")))' "$MINICLOUD
 	pid=$!
 	wait_held 'POST /v2.0/floatingips'
 	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --release-boots
-	for _ in $(seq 600); do
+	# (an openstack call takes about a second: a minute or two at most)
+	for _ in $(seq 60); do
 		os server list --name "^$T-" -f value -c Status | grep -q ERROR && break
-		sleep 0.1
+		sleep 1
 	done
 	os server list --name "^$T-" -f value -c Status | grep -q ERROR
 	"$MINICLOUD" fault --dir "$MINICLOUD_DIR" --release 'POST /v2.0/floatingips'

@@ -43,7 +43,7 @@ LIB_SRC := $(wildcard src/libvmtp/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/libvmtp/defaults.o
 LIB := $(BUILD)/libvmtp.a
 TOOLS := $(notdir $(basename $(wildcard tests/tools/*.c)))
-SOURCES := $(wildcard src/*/*.c src/*/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
+SOURCES := $(wildcard src/*/*.c src/*/*.h tests/tools/*.[ch] tests/fuzz/*.c bench/*.c)
 MANPAGES := $(wildcard man/*.[1-8])
 
 all: $(PROGRAMS:%=$(BINDIR)/%) $(TOOLS:%=$(BUILD)/tests/%)
@@ -84,9 +84,9 @@ $(BUILD)/vmtp-chart/assets.o: $(BUILD)/vmtp-chart/assets.c
 
 $(BINDIR)/vmtp-chart: $(BUILD)/vmtp-chart/assets.o
 
-$(BUILD)/tests/%: tests/tools/%.c $(LIB)
+$(BUILD)/tests/%: tests/tools/%.c $(LIB) $(wildcard tests/tools/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
 
 deps:
 	@mk/deps.sh deps/build.txt deps/runtime.txt

@@ -10,10 +10,12 @@
  * measured on a path, sorted by offered rate.  A probe at a rate between
  * two points is read off the curve by linear interpolation in log(rate);
  * outside it the nearest point holds.
- * Usage: udp-replay MIN MAX SIZE; prints "vmtp PROBES LOSS INBRACKET
+ * A pilot probe of vmtp's search (datagrams of SEARCH_PILOT_SIZE) is read
+ * off the curve in file PILOT, measured with that size on the same path.
+ * Usage: udp-replay MIN MAX SIZE [PILOT]; prints "vmtp PROBES LOSS INBRACKET
  * SAID" (SAID 1 when the search said why its loss is out of the bracket:
  * no rate stays in it, or the sender was the limit) and "orig PROBES LOSS
- * INBRACKET 0".
+ * INBRACKET 0"; exits 2 on bad use or a pilot probe without PILOT.
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,41 +23,17 @@
 
 #include "libvmtp/search.h"
 
-#define MAX_POINTS 256
+#include "curve.h"
+
 #define ORIG_MAX_PROBES 50
 
-struct point {
-	double offered, rx_mbps, loss;
-};
+static struct curve own, pilot;
 
-static struct point pts[MAX_POINTS];
-static int n_pts;
-
-/* The curve at offered rate X (kbps): received Mbit/s and loss. */
+/* The path's own curve at offered rate X (kbps). */
 static void
 curve(double x, double *rx_mbps, double *loss)
 {
-	int i;
-	double t;
-
-	if (x <= pts[0].offered) {
-		*rx_mbps = pts[0].rx_mbps * x / pts[0].offered;
-		*loss = pts[0].loss;
-		return;
-	}
-	for (i = 1; i < n_pts; i++)
-		if (x <= pts[i].offered)
-			break;
-	if (i == n_pts) {
-		*rx_mbps = pts[n_pts - 1].rx_mbps;
-		*loss = pts[n_pts - 1].loss;
-		return;
-	}
-	t = (log(x) - log(pts[i - 1].offered)) /
-	    (log(pts[i].offered) - log(pts[i - 1].offered));
-	*rx_mbps =
-	    pts[i - 1].rx_mbps + t * (pts[i].rx_mbps - pts[i - 1].rx_mbps);
-	*loss = pts[i - 1].loss + t * (pts[i].loss - pts[i - 1].loss);
+	curve_at(&own, 0, x, rx_mbps, loss);
 }
 
 static void
@@ -70,7 +48,17 @@ replay_vmtp(double lmin, double lmax, int size)
 		struct search_probe p;
 		double rx, loss;
 
-		curve(x, &rx, &loss);
+		if (search_size(&s) != size) {
+			if (pilot.n == 0) {
+				fputs("udp-replay: a pilot probe, and no PILOT "
+				      "curve\n",
+				    stderr);
+				exit(2);
+			}
+			curve_at(&pilot, 0, x, &rx, &loss);
+		} else {
+			curve(x, &rx, &loss);
+		}
 		p.offered_kbps = x;
 		p.rx_kbps = rx * 1000;
 		p.loss = loss;
@@ -127,15 +115,18 @@ main(int argc, char **argv)
 {
 	double lmin, lmax;
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
 	lmin = atof(argv[1]);
 	lmax = atof(argv[2]);
-	while (n_pts < MAX_POINTS &&
-	       scanf("%lf %lf %lf", &pts[n_pts].offered, &pts[n_pts].rx_mbps,
-	           &pts[n_pts].loss) == 3)
-		n_pts++;
-	if (n_pts == 0)
+	if (argc == 5) {
+		FILE *fp = fopen(argv[4], "r");
+
+		if (fp == NULL || curve_read(fp, &pilot) == 0)
+			return 1;
+		fclose(fp);
+	}
+	if (curve_read(stdin, &own) == 0)
 		return 1;
 	replay_vmtp(lmin, lmax, atoi(argv[3]));
 	replay_orig(lmin, lmax);

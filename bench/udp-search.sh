@@ -5,8 +5,9 @@
 #   1. its loss curve, measured with nuttcp by hand at rates from 20 Mbit/s
 #      to 10 Gbit/s (1 s each), and in 1-3 % steps around the knee;
 #   2. vmtp's search and the original tool's bisection replayed on that
-#      curve (bench/udp-replay.c): probes, and whether the final loss lies
-#      in the bracket;
+#      curve (bench/udp-replay.c; vmtp's pilot probes, of 1024-byte
+#      datagrams, on the path's curve of that size): probes, and whether
+#      the final loss lies in the bracket;
 #   3. vmtp-run's live search on the same path: probes, final loss, and
 #      whether it said why the loss is out of the bracket (loss_unstable:
 #      no rate stays in it; sender_limited: nothing faster can be sent); when
@@ -34,7 +35,7 @@ if [ -n "${BENCH_CURVES:-}" ]; then
 else
 	. "$ROOT/bench/lib.sh"
 fi
-cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" -o "$B/udp-replay" \
+cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" -I"$ROOT/tests/tools" -o "$B/udp-replay" \
     "$ROOT/bench/udp-replay.c" "$ROOT/build/libvmtp.a" -lm
 RATES="20000 50000 100000 200000 300000 500000 1000000 2500000 10000000"
 # (this kernel has no sch_netem: token buckets make the knees)
@@ -69,6 +70,18 @@ measure() {
 	for f in 0.98 0.99 1.00 1.01 1.02 1.03 1.04 1.05 1.07 1.10; do
 		point "$(awk -v k="$knee" -v f="$f" 'BEGIN {printf "%d", k * f}')" "$2"
 	done
+	# a knee over all of those (the coarse rate over it collapsed, as
+	# datagrams of several fragments do far over a knee, and told
+	# nothing of it): on in 1 % steps until the loss is over the
+	# bracket, at most 30 more
+	r=$(tail -n 1 "$B/curve" | cut -d' ' -f1)
+	n=0
+	while [ "$n" -lt 30 ] &&
+	    awk -v m="$LMAX" '{l = $3} END {exit !(l <= m)}' "$B/curve"; do
+		r=$(awk -v r="$r" 'BEGIN {printf "%d", r * 1.01}')
+		point "$r" "$2"
+		n=$((n + 1))
+	done
 	sort -n -o "$B/curve" "$B/curve"
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		mkdir -p "$BENCH_KEEP"
@@ -83,7 +96,8 @@ if [ -z "${BENCH_CURVES:-}" ]; then
 	# 8192-byte datagrams are IP fragments: after an overloaded probe the
 	# server's reassembly queue stays full of incomplete datagrams for
 	# ipfrag_time (30 s), and every probe in that time loses everything;
-	# a 1-second timeout keeps one probe from poisoning the next
+	# a 1-second timeout keeps one probe from poisoning the next (the
+	# live vmtp-run waits for that itself: a second here, not 30)
 	nth 1 sysctl -qw net.ipv4.ipfrag_time=1
 	nth 1 nuttcp -S --nofork -P 5300 -p 5301 & hand_srv=$!
 	trap 'kill $hand_srv 2>/dev/null; bench_cleanup' EXIT
@@ -99,6 +113,7 @@ while IFS=: read -r name qdisc; do
 		# shellcheck disable=SC2086
 		tc qdisc replace dev "$port" root $qdisc
 	fi
+	rm -f "$B"/curve-*
 	for size in $SIZES; do
 		if [ -n "${BENCH_CURVES:-}" ]; then
 			[ -f "$BENCH_CURVES/curve-$name-$size" ] || continue
@@ -106,7 +121,14 @@ while IFS=: read -r name qdisc; do
 		else
 			measure "$name" "$size"
 		fi
-		"$B/udp-replay" "$LMIN" "$LMAX" "$size" < "$B/curve" > "$B/replay"
+		# a pilot probe (datagrams of several fragments) reads the
+		# path's curve of 1024-byte datagrams (SIZES has it first)
+		pilot=
+		if [ "$size" -gt 1472 ] && [ -f "$B/curve-1024" ]; then
+			pilot=$B/curve-1024
+		fi
+		"$B/udp-replay" "$LMIN" "$LMAX" "$size" $pilot < "$B/curve" > "$B/replay"
+		cp "$B/curve" "$B/curve-$size"
 		read -r _ vp vl vin vun < <(grep ^vmtp "$B/replay")
 		read -r _ op ol oin _ < <(grep ^orig "$B/replay")
 		lp=- ll=0 lin=- lun=- pl=-

@@ -8,7 +8,10 @@
 /* A probe whose sender reached less than this share of the offered rate
  * was limited by the sender, not by the path. */
 #define SENDER_SHORT 0.8
-/* Stop when under and over are this close (relative). */
+/* Stop when under and over are this close (relative), divided by the
+ * fragments of a datagram: the bracket's width in rate shrinks with them
+ * (a fraction of a percent for 6), and an interval of 5 % would stop the
+ * search where its next probe could still aim into it. */
 #define CLOSE_ENOUGH 0.05
 /* Beyond this loss per IP fragment, datagrams of several fragments stop
  * being reassembled at all (the receiver's reassembly memory fills with
@@ -21,20 +24,39 @@
 #define DISAGREE 0.1
 /* A capacity that falls this much (relative) with the rate disagrees. */
 #define SLOPE 0.03
-/* Keep the next rate this far (relative) inside the open interval. */
+/* Keep the next rate this far (relative) inside the open interval,
+ * divided by the fragments of a datagram (as CLOSE_ENOUGH). */
 #define INSIDE 0.005
 /* Under and over closer than this share of the rates a knee needs to go
  * from the one's loss to the other's show a loss that varies from probe
  * to probe more than with the rate. */
 #define STEEP_SHARE (2.0 / 3)
+/* The probe after a pilot aims this loss per fragment over what it told. */
+#define PILOT_OVER 0.03
+
+/* IP fragments of a datagram of SIZE on a 1500-byte MTU path (IPv4,
+ * UDP). */
+static int
+fragments(int size)
+{
+	return size > 1472 ? (size + 8 + 1479) / 1480 : 1;
+}
+
+/* Bytes on the wire of a datagram of SIZE: its UDP header, and an IPv4
+ * and an Ethernet header per fragment. */
+static double
+wire_bytes(int size)
+{
+	return size + 8 + fragments(size) * (20 + 14);
+}
 
 void
 search_init(
     struct search *s, double ceiling_kbps, double min, double max, int pkt_size)
 {
 	*s = (struct search){0};
-	/* fragments of a datagram on a 1500-byte MTU path (IPv4, UDP) */
-	s->frags = pkt_size > 1472 ? (pkt_size + 8 + 1479) / 1480 : 1;
+	s->size = pkt_size;
+	s->frags = fragments(pkt_size);
 	s->ceiling_kbps = ceiling_kbps;
 	s->min = min;
 	s->max = max;
@@ -45,6 +67,12 @@ double
 search_next(const struct search *s)
 {
 	return s->done ? 0 : s->next_kbps;
+}
+
+int
+search_size(const struct search *s)
+{
+	return s->pilot ? SEARCH_PILOT_SIZE : s->size;
 }
 
 /* A datagram loss in percent as a loss per IP fragment, 0 to 1. */
@@ -93,13 +121,24 @@ capacity(const struct search *s, const struct search_probe *p)
 	return sent(p) * (1 - f);
 }
 
+/* The rate the knee is known to be over: the under's, or a pilot's
+ * floor over it; 0 when none is known. */
+static double
+lower(const struct search *s)
+{
+	double lo = s->have_under ? s->under.offered_kbps : 0;
+
+	return s->pilot_floor && s->pilot_kbps > lo ? s->pilot_kbps : lo;
+}
+
 /* Whether rate X lies inside the open interval the probes left. */
 static int
 inside(const struct search *s, double x)
 {
-	double lo = s->have_under ? s->under.offered_kbps : 0;
+	double lo = lower(s);
+	double in = INSIDE / s->frags;
 
-	return x > lo * (1 + INSIDE) && x < s->over.offered_kbps * (1 - INSIDE);
+	return x > lo * (1 + in) && x < s->over.offered_kbps * (1 - in);
 }
 
 /*
@@ -128,14 +167,15 @@ secant(const struct search *s, const struct search_probe *a,
 static double
 choose(struct search *s, const struct search_probe *last)
 {
-	double lo = s->have_under ? s->under.offered_kbps : 0;
+	double lo = lower(s);
 	double hi = s->over.offered_kbps;
 	double c = capacity(s, last);
 	double c_prev = s->have_prev ? capacity(s, &s->prev) : 0;
 	double aim, f, fu, r, x;
+	struct search_probe u;
 	int near;
 
-	if (s->have_under && hi - lo <= CLOSE_ENOUGH * hi)
+	if (s->have_under && hi - lo <= CLOSE_ENOUGH / s->frags * hi)
 		return 0;
 	/* a capacity measured far over the knee misses what the path's
 	 * queues deliver after the sender stops, up to a few percent of a
@@ -173,8 +213,12 @@ choose(struct search *s, const struct search_probe *last)
 		return c / (1 - f);
 	/* nothing got through, or too little to tell: a decade down from
 	 * what the sender offered */
-	if (!s->have_under)
+	if (lo <= 0)
 		return sent(&s->over) / 10;
+	/* the under, or a pilot's floor over it: there nothing was lost */
+	u = s->under;
+	if (!s->have_under || u.offered_kbps < lo)
+		u = (struct search_probe){lo, lo, 0, -1};
 	/* the over's capacity put the bracket under the under, which lost
 	 * (next to) nothing: the capacity is at least the under's rate, and
 	 * the estimate was low, as one from far over the knee is; aim just
@@ -183,7 +227,7 @@ choose(struct search *s, const struct search_probe *last)
 	 * a datagram of many fragments is a fraction of a percent wide).
 	 * Once only: an estimate that erred low twice erred by more than
 	 * such steps make up for, and the interval is halved instead */
-	fu = s->under.loss < s->min / 2 ? 0 : frag_loss(s, s->under.loss);
+	fu = u.loss < s->min / 2 ? 0 : frag_loss(s, u.loss);
 	c = capacity(s, &s->over);
 	x = lo * (1 - fu) / (1 - f);
 	if (!s->crept && c > 0 && c / (1 - f) <= lo &&
@@ -195,15 +239,23 @@ choose(struct search *s, const struct search_probe *last)
 	 * went yet (the under came from another rule) */
 	if (c > 0 && inside(s, c / (1 - f)))
 		return c / (1 - f);
+	/* an under just over a pilot's capacity, which errs low as one from
+	 * far over the knee does, or one that lost a little just over its
+	 * floor (the knee's onset): the knee is a little further; once */
+	x = lo / (1 - PILOT_OVER);
+	if (!s->crept && s->pilot_kbps > 0 && (!s->pilot_floor || u.loss > 0) &&
+	    lo >= s->pilot_kbps && x <= s->pilot_kbps / (1 - 2 * PILOT_OVER) &&
+	    inside(s, x)) {
+		s->crept = 1;
+		return x;
+	}
 	/* over a wide interval, halve it in log(rate) */
 	if (hi > 2 * lo)
 		return sqrt(lo * hi);
 	/* interpolate the loss per fragment between under and over; an
 	 * under with a loss well under the bracket only tells that the knee
 	 * is above it, not how far: then stay off the interval's ends */
-	if (s->under.loss < s->min / 2) {
-		struct search_probe u = s->under;
-
+	if (u.loss < s->min / 2) {
 		u.loss = 0;
 		x = secant(s, &u, &s->over, f);
 		if (x > 0 && x < lo + (hi - lo) / 4)
@@ -211,7 +263,7 @@ choose(struct search *s, const struct search_probe *last)
 		if (x > hi - (hi - lo) / 4)
 			x = hi - (hi - lo) / 4;
 	} else {
-		x = secant(s, &s->under, &s->over, f);
+		x = secant(s, &u, &s->over, f);
 	}
 	if (inside(s, x))
 		return x;
@@ -286,10 +338,43 @@ search_end(struct search *s)
 		s->unstable = 1;
 }
 
+/*
+ * Takes the pilot P (datagrams of SEARCH_PILOT_SIZE, one fragment each):
+ * what it tells of the capacity, converted to this size's payload by the
+ * bytes each takes on the wire.  Returns the next rate, or 0.
+ */
+static double
+pilot_feed(struct search *s, const struct search_probe *p)
+{
+	double k = wire_bytes(SEARCH_PILOT_SIZE) / SEARCH_PILOT_SIZE * s->size /
+	           wire_bytes(s->size);
+	double x;
+
+	s->pilot = 0;
+	s->piloted = 1;
+	if (p->loss < s->min / 2) {
+		s->pilot_kbps = sent(p) * k;
+		s->pilot_floor = 1;
+	} else if (p->loss < 100 && p->rx_kbps > 0) {
+		s->pilot_kbps = sent(p) * (1 - p->loss / 100) * k;
+	}
+	x = s->pilot_kbps / (1 - PILOT_OVER);
+	if (s->pilot_kbps > 0 && inside(s, x))
+		return x;
+	/* nothing through: as from the collapse, without a pilot */
+	return choose(s, &s->prev);
+}
+
 void
 search_feed(struct search *s, const struct search_probe *p)
 {
 	s->probes++;
+	if (s->pilot) {
+		s->next_kbps = pilot_feed(s, p);
+		if (s->probes >= SEARCH_MAX_PROBES || s->next_kbps <= 0)
+			search_end(s);
+		return;
+	}
 	if (p->loss >= s->min && p->loss <= s->max) {
 		s->hit = *p;
 		s->have_hit = 1;
@@ -339,6 +424,12 @@ search_feed(struct search *s, const struct search_probe *p)
 		}
 		s->confirmed = 1;
 		s->next_kbps = confirm(s);
+	} else if (s->frags > 1 && !s->piloted && p->loss > s->max &&
+	           frag_loss(s, p->loss) > FRAG_COLLAPSE) {
+		/* a collapse tells only that the knee is lower: the pilot,
+		 * at the rate the collapsed probe sent */
+		s->pilot = 1;
+		s->next_kbps = s->over.offered_kbps;
 	} else {
 		s->next_kbps = choose(s, p);
 	}

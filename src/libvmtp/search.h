@@ -16,18 +16,32 @@
  *
  * Where the model does not hold: far over the knee, datagrams of several
  * fragments stop being reassembled at all, and such a probe tells only
- * that the knee is lower (the next goes a decade under what the sender
- * offered); two probes that disagree on C show a loss rising gradually,
- * followed along the line through them in log(rate sent), at most a
- * decade under the lower C; a model that put the bracket under a probe
- * that lost (next to) nothing aims just over that probe, once; an over
- * whose C points inside the interval is aimed at; else it bisects between
- * the highest rate under the bracket
- * and the lowest over it (in log(rate) over more than 2x, else by the
- * loss per fragment).  It stops when the bracket is met, the interval is
- * within 5 %, or SEARCH_MAX_PROBES were spent.  A first probe under the
- * bracket ends the search: nothing faster can be offered (when the sender
- * fell short of the offered rate, the sender was the limit).
+ * that the knee is lower.  The first time, the next probe is a pilot:
+ * datagrams of SEARCH_PILOT_SIZE, one fragment each, at the rate the
+ * collapsed probe sent.  What got through of them tells C in bytes on the
+ * wire (a UDP header per datagram, an IPv4 and an Ethernet header per
+ * fragment), so in this size's payload too.  A pilot is never the result.
+ * The bracket of a datagram of many fragments is a fraction of a percent
+ * of rate wide, narrower than the pilot's error, so the probe after it
+ * aims 3 % per fragment over the C it told, where the loss tells C again,
+ * at this size and near the knee; a pilot that lost (next to) nothing
+ * tells a floor under C, aimed over the same way.  A collapse after the
+ * pilot, or a pilot that got nothing through, sends the next probe a
+ * decade under what the sender offered.
+ *
+ * Two probes that disagree on C show a loss rising gradually, followed
+ * along the line through them in log(rate sent), at most a decade under
+ * the lower C; a model that put the bracket under a probe that lost (next
+ * to) nothing aims just over that probe, once; an over whose C points
+ * inside the interval is aimed at; an under just over the pilot's C (which
+ * errs low), or one that lost a little just over its floor, is stepped
+ * over once by as much again; else it bisects between the highest rate
+ * under the bracket (or the pilot's floor) and the lowest over it (in
+ * log(rate) over more than 2x, else by the loss per fragment).  It stops
+ * when the bracket is met, the interval is within 5 % divided by the
+ * fragments of a datagram, or SEARCH_MAX_PROBES were spent.  A first probe
+ * under the bracket ends the search: nothing faster can be offered (when
+ * the sender fell short of the offered rate, the sender was the limit).
  *
  * A knee going from the under's loss per fragment fu to the over's fo
  * takes a rate ratio of at least (1 - fu) / (1 - fo).  Once the under and
@@ -46,6 +60,9 @@
 #define VMTP_SEARCH_H
 
 #define SEARCH_MAX_PROBES 5
+/* The datagram size of a pilot probe: one IP fragment on any path (IPv6
+ * guarantees an MTU of 1280). */
+#define SEARCH_PILOT_SIZE 1024
 
 struct search_probe {
 	double offered_kbps;
@@ -57,6 +74,7 @@ struct search_probe {
 struct search {
 	double ceiling_kbps;
 	double min, max;    /* loss bracket, percent */
+	int size;           /* datagram size, bytes */
 	int frags;          /* IP fragments per datagram */
 	int probes;         /* fed so far */
 	int done;           /* search_next() returns 0 */
@@ -71,6 +89,12 @@ struct search {
 	int confirmed; /* the probe confirming a steep loss was made */
 	int crept;     /* the step just over the under was taken */
 	int flat;      /* overs that lost as much at a lower rate */
+	int pilot;     /* the next probe is the pilot */
+	int piloted;   /* the pilot was fed */
+	/* what the pilot told, in kbps of this size's payload: the capacity,
+	 * or with pilot_floor a rate the capacity is above; 0: nothing */
+	double pilot_kbps;
+	int pilot_floor;
 	double next_kbps;
 };
 
@@ -85,7 +109,14 @@ void search_init(struct search *s, double ceiling_kbps, double min, double max,
 /* The rate to probe next in kbps, or 0 when the search is over. */
 double search_next(const struct search *s);
 
-/* Feeds the result of a probe at search_next()'s rate. */
+/*
+ * The datagram size of the next probe: the search's own, or for a pilot
+ * SEARCH_PILOT_SIZE (see the model above).
+ */
+int search_size(const struct search *s);
+
+/* Feeds the result of a probe at search_next()'s rate and
+ * search_size()'s size. */
 void search_feed(struct search *s, const struct search_probe *p);
 
 /*

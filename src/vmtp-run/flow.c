@@ -154,6 +154,7 @@ interrupted(struct run_ctx *ctx, struct vmtp_err *err)
 struct tp_job {
 	json_int_t flow;
 	struct run_host *client;
+	struct run_host *server;
 	const char *target;
 	int v6;
 	int udp;
@@ -404,6 +405,134 @@ udp_sample(struct run_ctx *ctx, const struct tp_job *j, const char *tool,
 	return sample_put(ctx, j->hold, rec, err);
 }
 
+/* Seconds on the monotonic clock. */
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Whether host H has room to reassemble datagrams of several fragments
+ * (over IPv6 when V6).  The kernel keeps a datagram's fragments until it
+ * is whole, or until ipfrag_time (30 s by default) expires them; while
+ * they hold more than ipfrag_high_thresh (4 MiB) it drops every fragment
+ * that comes, so after a run far over a knee every datagram of the runs
+ * that follow is lost, whatever their rate.  Room: under a quarter of the
+ * threshold held.  Returns 1 when there is room, or when the host does not
+ * tell (not Linux); 0 with *HELD (bytes) and *EXPIRE_S set.
+ */
+static int
+frag_room(struct run_host *h, int v6, long *held, int *expire_s)
+{
+	const char *cmd =
+	    v6 ? "cat /proc/net/sockstat6 "
+	         "/proc/sys/net/ipv6/ip6frag_high_thresh "
+	         "/proc/sys/net/ipv6/ip6frag_time"
+	       : "cat /proc/net/sockstat /proc/sys/net/ipv4/ipfrag_high_thresh "
+	         "/proc/sys/net/ipv4/ipfrag_time";
+	struct vmtp_err e = VMTP_ERR_INIT;
+	struct ssh_result res = {0};
+	const char *p;
+	long high = 0;
+	int room = 1;
+
+	if (h == NULL || h->conn == NULL)
+		return 1;
+	if (ssh_run(h->conn, cmd, RUN_MARGIN_MS, &res, &e) < 0) {
+		log_debug("%s", e.msg);
+		return 1;
+	}
+	/* FRAG is the last line of sockstat, FRAG6 of sockstat6 */
+	p = strstr(res.out, v6 ? "FRAG6: " : "FRAG: ");
+	if (res.status == 0 && p != NULL &&
+	    sscanf(p, "%*s inuse %*d memory %ld %ld %d", held, &high,
+	        expire_s) == 3 &&
+	    high > 0 && *held > high / 4)
+		room = 0;
+	ssh_result_free(&res);
+	return room;
+}
+
+/* A run's wait for room to reassemble (frag_ready()). */
+struct frag_wait {
+	double until; /* when to run anyway (mono_s()); 0: not waiting */
+	double next;  /* when to look again */
+};
+
+/*
+ * Whether a run of datagrams of several fragments, WHAT (for messages:
+ * "flow 1 UDP 8192"), can start as far as host H's reassembly is
+ * concerned (frag_room()): when there is room, or once the datagrams held
+ * have had the time to expire (said, and run anyway).  Returns 1 when it
+ * can start, 0 when it waits: ask again from W->next.
+ */
+static int
+frag_ready(struct run_host *h, int v6, const char *what, struct frag_wait *w)
+{
+	double now = mono_s();
+	long held = 0;
+	int expire_s = 0;
+
+	if (now < w->next)
+		return 0;
+	if (frag_room(h, v6, &held, &expire_s)) {
+		w->until = 0;
+		return 1;
+	}
+	if (w->until == 0) {
+		w->until = now + expire_s + 1;
+		log_info("%s: %s holds %ld KiB of incomplete datagrams, and "
+		         "drops every fragment once they fill its reassembly "
+		         "memory: waiting for them to expire (at most %d s)",
+		    what, h->name, held / 1024, expire_s + 1);
+	} else if (now >= w->until) {
+		log_warn("%s: %s still holds %ld KiB of incomplete datagrams: "
+		         "measuring anyway",
+		    what, h->name, held / 1024);
+		w->until = 0;
+		return 1;
+	}
+	w->next = now + 1;
+	return 0;
+}
+
+/* Sleeps until W->next.  Returns 0, or -1 with ERR set when interrupted. */
+static int
+frag_sleep(struct run_ctx *ctx, const struct frag_wait *w, struct vmtp_err *err)
+{
+	double s = w->next - mono_s();
+	struct timespec ts = {0, 0};
+
+	if (s > 0) {
+		ts.tv_sec = (time_t)s;
+		ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+	return interrupted(ctx, err);
+}
+
+/*
+ * Whether a ping series of SIZE on flow J can start: its echo requests,
+ * IP fragments on a 1500-byte MTU, are reassembled by the server, its
+ * replies by the client (frag_ready()).  Returns 1 or 0 as frag_ready().
+ */
+static int
+icmp_frag_ready(const struct tp_job *j, long long size, struct frag_wait *w)
+{
+	char what[64];
+
+	if (size + 8 + (j->v6 ? 40 : 20) <= 1500)
+		return 1;
+	snprintf(what, sizeof(what), "flow %d ICMP %lld", (int)j->flow, size);
+	return frag_ready(j->server, j->v6, what, w) &&
+	       (j->client == j->server ||
+	           frag_ready(j->client, j->v6, what, w));
+}
+
 /*
  * One UDP or Multicast measurement of J: the rate search of SPEC §8 from
  * the bandwidth limit down, or from the ceiling without one, its first
@@ -429,8 +558,27 @@ struct udp_search {
 	int final;            /* the run at the rate found is under way */
 	int run_tool;         /* the tool of the run udp_next() asked for */
 	double t0; /* when the sample's first run started; 0: not yet */
+	struct frag_wait fw; /* for the receiver's room (udp_frag_ready()) */
 	int done;
 };
+
+/*
+ * Whether U's next run can start as far as its receiver's reassembly is
+ * concerned: at once for datagrams of one fragment (and Multicast's), else
+ * as frag_ready().
+ */
+static int
+udp_frag_ready(struct udp_search *u)
+{
+	char what[64];
+
+	if (u->s.frags <= 1 || u->j.len != u->s.size || u->j.mcast)
+		return 1;
+	snprintf(what, sizeof(what), "flow %d %s %lld", (int)u->j.flow,
+	    udp_proto(&u->j), u->j.len);
+	return frag_ready(
+	    u->j.reverse ? u->j.client : u->j.server, u->j.v6, what, &u->fw);
+}
 
 static void
 udp_again(struct run_ctx *ctx, struct udp_search *u)
@@ -487,6 +635,7 @@ udp_next(struct run_ctx *ctx, struct udp_search *u, struct vmtp_err *err)
 		 * it is the sample (another tool's sender reaches another
 		 * rate); the others are the probe tool's */
 		u->run_tool = u->s.probes == 0 ? o->tool : u->probe;
+		u->j.len = search_size(&u->s); /* a pilot's is not J's */
 		u->j.rate_kbps = rate;
 		u->j.seconds = PROBE_SECONDS;
 		return 1;
@@ -533,8 +682,13 @@ udp_feed(struct run_ctx *ctx, struct udp_search *u, int rc, struct parse_tp *tp,
 	const struct search_probe *r;
 	struct search_probe p;
 	char why[512];
+	char pilot[64] = "";
 	int t = u->run_tool;
 
+	if (u->j.len != u->s.size)
+		snprintf(pilot, sizeof(pilot),
+		    ", a pilot of %lld-byte datagrams", u->j.len);
+	u->j.len = u->s.size;
 	if (rc == 1 && isnan(tp->loss_pct)) {
 		parse_tp_free(tp);
 		snprintf(why, sizeof(why), "%s reported no UDP loss",
@@ -572,9 +726,9 @@ udp_feed(struct run_ctx *ctx, struct udp_search *u, int rc, struct parse_tp *tp,
 	p.loss = tp->loss_pct;
 	p.index = u->s.probes;
 	log_debug("flow %d %s %lld: offered %.0f kbps, received %.0f, "
-	          "loss %.2f%% (%s)",
+	          "loss %.2f%% (%s%s)",
 	    (int)u->j.flow, proto, u->j.len, p.offered_kbps, p.rx_kbps, p.loss,
-	    run_tool_names[t]);
+	    run_tool_names[t], pilot);
 	search_feed(&u->s, &p);
 	r = search_result(&u->s);
 	/* keep the numbers of the probe that is the result so far */
@@ -601,6 +755,10 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 	while ((rc = udp_next(ctx, &u, err)) == 1) {
 		struct parse_tp tp = {0};
 		char msg[512];
+
+		while (!udp_frag_ready(&u))
+			if (frag_sleep(ctx, &u.fw, err) < 0)
+				return -1;
 
 		if (u.t0 == 0) /* the sample starts with its first run */
 			u.t0 = run_now();
@@ -692,22 +850,30 @@ icmp_end(struct run_ctx *ctx, json_t *hold, json_int_t flow, struct run_host *h,
 	return sample_put(ctx, hold, rec, err);
 }
 
-/* The ping series of SIZE from H to TARGET, waited for.  Returns 0 (a
- * failure is an error sample) or -1 with ERR set. */
+/* The ping series of SIZE on flow J, from its client to its target, once
+ * both ends have room to reassemble (icmp_frag_ready()), waited for.
+ * Returns 0 (a failure is an error sample) or -1 with ERR set. */
 static int
-icmp_run(struct run_ctx *ctx, json_int_t flow, struct run_host *h,
-    const char *target, long long size, struct vmtp_err *err)
+icmp_run(struct run_ctx *ctx, const struct tp_job *j, long long size,
+    struct vmtp_err *err)
 {
-	double t0 = run_now();
+	struct frag_wait fw = {0, 0};
 	struct ssh_job *job;
 	char msg[512];
-	int rc = icmp_start(ctx, h, target, size, &job, msg, sizeof(msg), err);
+	double t0;
+	int rc;
 
+	while (!icmp_frag_ready(j, size, &fw))
+		if (frag_sleep(ctx, &fw, err) < 0)
+			return -1;
+	t0 = run_now();
+	rc = icmp_start(
+	    ctx, j->client, j->target, size, &job, msg, sizeof(msg), err);
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
-		job_wait(h, job);
-	return icmp_end(ctx, NULL, flow, h, size, t0, job, msg, err);
+		job_wait(j->client, job);
+	return icmp_end(ctx, NULL, j->flow, j->client, size, t0, job, msg, err);
 }
 
 /* Error samples for every protocol of the flow in MASK. */
@@ -1012,6 +1178,7 @@ flow_prepare(struct run_ctx *ctx, const json_t *flow, struct vmtp_err *err)
 		goto fail;
 	job->j.flow = job->id;
 	job->j.client = job->cli;
+	job->j.server = job->srv;
 	job->j.target = target;
 	job->j.v6 = is_v6(target);
 	job->j.probe_tool = o->tool;
@@ -1048,20 +1215,11 @@ struct unit {
 	struct ssh_job *job; /* its run under way, or NULL */
 	int pending;         /* UDP: udp_next() asked for a run */
 	double t0;           /* ping: when it started */
+	struct frag_wait fw; /* ping: for the hosts' room to reassemble */
 	double data_end;     /* when the run's traffic ends (mono_s()), once
 	                        known; INFINITY until then */
 	int done;
 };
-
-/* Seconds on the monotonic clock. */
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Between one run's last datagram and the next one's start. */
 #define OVERLAP_GUARD_S 0.05
@@ -1131,6 +1289,8 @@ unit_start(struct run_ctx *ctx, struct flow_job *fj, struct unit *x, int busy,
 
 	x->data_end = INFINITY;
 	if (x->icmp_size > 0) {
+		if (!icmp_frag_ready(&fj->j, x->icmp_size, &x->fw))
+			return 0;
 		x->t0 = run_now();
 		rc = icmp_start(ctx, fj->cli, fj->j.target, x->icmp_size,
 		    &x->job, msg, sizeof(msg), err);
@@ -1154,6 +1314,8 @@ unit_start(struct run_ctx *ctx, struct flow_job *fj, struct unit *x, int busy,
 			return 0;
 		x->u.j.slot = k;
 	}
+	if (!udp_frag_ready(&x->u))
+		return 0;
 	x->pending = 0;
 	if (x->u.t0 == 0) /* the sample starts with its first run */
 		x->u.t0 = run_now();
@@ -1215,7 +1377,8 @@ flow_overlap(
 	for (;;) {
 		double now, wait_s = 0.2;
 		int busy = 0, iperf3_busy = 0, running = 0, free_path = 1;
-		int waiting = 0; /* a search waits to start a run */
+		int waiting = 0;   /* a search waits to start a run */
+		int frag_wait = 0; /* one waits for its receiver's room */
 
 		/* the runs that ended, and what the others tell */
 		for (i = 0; i < n; i++) {
@@ -1302,10 +1465,13 @@ flow_overlap(
 				goto out;
 			if (r == 1)
 				break;
+			if ((x->icmp_size > 0 ? x->fw.next : x->u.fw.next) >
+			    now)
+				frag_wait = 1;
 		}
 		if (free_path && i < n)
 			continue; /* one started: look again at once */
-		if (running == 0 && written < n) {
+		if (running == 0 && written < n && !frag_wait) {
 			/* nothing runs and nothing could start */
 			err_set(err, VMTP_EXIT_FAIL,
 			    "flow %d: no measurement can start", (int)fj->id);
@@ -1369,8 +1535,7 @@ flow_measure(struct run_ctx *ctx, struct flow_job *job, struct vmtp_err *err)
 	    mcast_run(ctx, j, job->srv, job->tool, err) < 0)
 		goto fail;
 	for (i = 0; !icmp && (job->mask & PROTO_ICMP) && i < o->n_icmp; i++)
-		if (icmp_run(ctx, job->id, job->cli, j->target,
-		        o->icmp_sizes[i], err) < 0 ||
+		if (icmp_run(ctx, j, o->icmp_sizes[i], err) < 0 ||
 		    interrupted(ctx, err) < 0)
 			return -1;
 	return 0;

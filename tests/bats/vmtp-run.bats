@@ -264,6 +264,67 @@ own_group() {
 	no_tools 1 2
 }
 
+@test "UDP search of datagrams of several fragments behind a 20 Mbit/s bottleneck: a pilot after the collapse, then a wait for the receiver's reassembly memory" {
+	# 8192-byte datagrams are 6 fragments: at 10 Gbit/s into 20 Mbit/s
+	# almost none is reassembled.  The next probe is the pilot, of
+	# datagrams of one fragment, at the rate the first one sent.  The
+	# fragments left over fill host1's reassembly memory, and until they
+	# expire (ipfrag_time, 5 s here) it drops every fragment: the next
+	# probe of 8192 bytes waits for that
+	ip netns exec "$(nsh_ns 1)" sysctl -qw net.ipv4.ipfrag_time=5
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
+	run --separate-stderr vr -v --protocols U --udpbuf 8192 --udp-loss-range 2,5 \
+	    --flows 2 "$T/topo.ndjson"
+	ip netns exec "$(nsh_ns 1)" sysctl -qw net.ipv4.ipfrag_time=30
+	[ "$status" -eq 0 ]
+	udp=$(samples | jq -c 'select(.protocol == "UDP")')
+	echo "$udp"
+	jq -e '.pkt_size == 8192 and .probes >= 3 and .probes <= 5' <<< "$udp"
+	# what got through is measured: without the wait every datagram
+	# after the first probe was lost, down to the lowest rate
+	jq -e '.loss_rate < 100 and .throughput_kbps > 0' <<< "$udp"
+	# the first probe, nuttcp's at 10 Gbit/s, collapsed
+	grep -E ' UDP 8192: offered 10000000 kbps, received [0-9]+, loss (9[0-9]|100)\.[0-9]+% \(nuttcp\)$' <<< "$stderr"
+	# then the pilot, iperf3's: its log line and its command
+	[ "$(grep -c ', a pilot of 1024-byte datagrams)$' <<< "$stderr")" -eq 1 ]
+	grep -E ' UDP 8192: offered [0-9]+ kbps, .* \(iperf3, a pilot of 1024-byte datagrams\)$' <<< "$stderr"
+	[ "$(grep -cE -- ' -J -c .* -t 1 -l 1024 -u -b [0-9]+K$' <<< "$stderr")" -eq 1 ]
+	# then the wait, said with what is held, before the next probe
+	grep -E ' UDP 8192: [^ ]+ holds [0-9]+ KiB of incomplete datagrams, .*: waiting for them to expire \(at most 6 s\)$' <<< "$stderr"
+	[ "$(grep -n 'waiting for them to expire' <<< "$stderr" | head -n 1 | cut -d: -f1)" -gt \
+	    "$(grep -n -- ' -l 1024 ' <<< "$stderr" | cut -d: -f1)" ]
+	# every other probe, and the run at the rate found that is the
+	# sample, of 8192 bytes
+	[ "$(grep -cE -- ' -J -c .* -t 1 -l 8192 -u -b [0-9]+K$' <<< "$stderr")" -eq \
+	    "$(($(jq .probes <<< "$udp") - 2))" ]
+	[ "$(grep -oE -- ' -fparse -T 1 .* -l [0-9]+ .* -u -R [0-9]+ ' <<< "$stderr" |
+	    grep -oE -- '-l [0-9]+' | sort -u)" = "-l 8192" ]
+	no_tools 1 2
+}
+
+@test "pings of IP fragments wait while the target's reassembly memory is full of incomplete datagrams" {
+	# 20000 datagrams of 8192 bytes (6 fragments) at host1 through a
+	# 20 Mbit/s bucket: almost none whole, and the fragments left over
+	# fill its reassembly memory until they expire (5 s here).  A ping
+	# of 1500 bytes is 2 fragments: meanwhile every one would be lost
+	ip netns exec "$(nsh_ns 1)" sysctl -qw net.ipv4.ipfrag_time=5
+	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
+	ip netns exec "$(nsh_ns 2)" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(60000):
+    s.sendto(bytes(8192), (sys.argv[1], 9))' "$(nsh_ip 1)"
+	ip netns exec "$(nsh_ns 1)" grep -E '^FRAG: inuse [1-9][0-9]* ' /proc/net/sockstat
+	run --separate-stderr vr -v --protocols I --icmp-sizes 1500 --ping-count 2 \
+	    --flows 2 "$T/topo.ndjson"
+	ip netns exec "$(nsh_ns 1)" sysctl -qw net.ipv4.ipfrag_time=30
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	samples | jq -se 'length == 1 and (.[0] | .protocol == "ICMP" and
+	    .pkt_size == 1500 and .tx_packets == 2 and .rx_packets == 2)'
+	grep -E '^vmtp-run: flow [0-9]+ ICMP 1500: [^ ]+ holds [0-9]+ KiB of incomplete datagrams, .*: waiting for them to expire \(at most 6 s\)$' <<< "$stderr"
+}
+
 @test "a sender that cannot reach the search's start rate: one probe, the sample says sender_limited, and so does stderr" {
 	# nuttcp sends nowhere near 80 Gbit/s over a veth here, and loses
 	# less than 99 % of it: the first probe, under the bracket, ends the

@@ -11,55 +11,23 @@
  * varies from probe to probe does); under the first point the received
  * rate scales with the offered one at the first loss; over the last, the
  * last point holds (a sender that reached no further).
- * Usage: search-dump [-s] MIN MAX SIZE [CEILING_KBPS]; exit status 2 on
- * bad use, 65 on an empty curve.
+ * A pilot probe (datagrams of SEARCH_PILOT_SIZE) is read off the curve of
+ * file PILOT (-p), measured with that size on the same path.
+ * Usage: search-dump [-s] [-p PILOT] MIN MAX SIZE [CEILING_KBPS]; exit
+ * status 2 on bad use or a pilot without -p, 65 on an empty or unreadable
+ * curve.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "libvmtp/search.h"
 
-#define MAX_POINTS 1024
-
-struct point {
-	double offered, rx_mbps, loss;
-};
-
-static void
-curve(const struct point *pts, int n, int steps, double x, double *rx_mbps,
-    double *loss)
-{
-	int i;
-	double t;
-
-	if (x <= pts[0].offered) {
-		*rx_mbps = pts[0].rx_mbps * x / pts[0].offered;
-		*loss = pts[0].loss;
-		return;
-	}
-	for (i = 1; i < n; i++)
-		if (x <= pts[i].offered)
-			break;
-	if (i == n || (steps && x < pts[i].offered)) {
-		*rx_mbps = pts[i - 1].rx_mbps;
-		*loss = pts[i - 1].loss;
-		return;
-	}
-	if (steps) {
-		*rx_mbps = pts[i].rx_mbps;
-		*loss = pts[i].loss;
-		return;
-	}
-	t = (log(x) - log(pts[i - 1].offered)) /
-	    (log(pts[i].offered) - log(pts[i - 1].offered));
-	*rx_mbps =
-	    pts[i - 1].rx_mbps + t * (pts[i].rx_mbps - pts[i - 1].rx_mbps);
-	*loss = pts[i - 1].loss + t * (pts[i].loss - pts[i - 1].loss);
-}
+#include "curve.h"
 
 static int
 print_obj(json_t *obj)
@@ -76,46 +44,69 @@ print_obj(json_t *obj)
 int
 main(int argc, char **argv)
 {
-	static struct point pts[MAX_POINTS];
+	static struct curve own, pilot;
 	const struct search_probe *r;
 	struct search s;
 	double ceiling = 10e6;
 	double x;
-	int n = 0;
 	int steps = 0;
+	int opt;
 
-	if (argc > 1 && strcmp(argv[1], "-s") == 0) {
-		steps = 1;
-		argc--;
-		argv++;
+	while ((opt = getopt(argc, argv, "sp:")) != -1) {
+		FILE *fp;
+
+		switch (opt) {
+		case 's':
+			steps = 1;
+			break;
+		case 'p':
+			fp = fopen(optarg, "r");
+			if (fp == NULL || curve_read(fp, &pilot) == 0) {
+				fprintf(stderr, "search-dump: %s: no curve\n",
+				    optarg);
+				return 65;
+			}
+			fclose(fp);
+			break;
+		default:
+			return 2;
+		}
 	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 4 && argc != 5) {
-		fputs("usage: search-dump [-s] MIN MAX SIZE [CEILING_KBPS]\n",
+		fputs("usage: search-dump [-s] [-p PILOT] MIN MAX SIZE "
+		      "[CEILING_KBPS]\n",
 		    stderr);
 		return 2;
 	}
 	if (argc == 5)
 		ceiling = atof(argv[4]);
-	while (n < MAX_POINTS && scanf("%lf %lf %lf", &pts[n].offered,
-	                             &pts[n].rx_mbps, &pts[n].loss) == 3)
-		n++;
-	if (n == 0) {
+	if (curve_read(stdin, &own) == 0) {
 		fputs("search-dump: empty curve\n", stderr);
 		return 65;
 	}
 	search_init(&s, ceiling, atof(argv[1]), atof(argv[2]), atoi(argv[3]));
 	while ((x = search_next(&s)) > 0) {
 		struct search_probe p;
+		int size = search_size(&s);
+		int is_pilot = size != s.size;
 		double rx, loss;
 
-		curve(pts, n, steps, x, &rx, &loss);
+		if (is_pilot && pilot.n == 0) {
+			fputs("search-dump: a pilot probe, and no -p curve\n",
+			    stderr);
+			return 2;
+		}
+		curve_at(is_pilot ? &pilot : &own, steps, x, &rx, &loss);
 		p.offered_kbps = x;
 		p.rx_kbps = rx * 1000;
 		p.loss = loss;
 		p.index = s.probes;
 		search_feed(&s, &p);
-		if (print_obj(json_pack("{s:f, s:f, s:f}", "offered_kbps", x,
-		        "rx_kbps", p.rx_kbps, "loss", loss)) < 0)
+		if (print_obj(json_pack("{s:f, s:f, s:f, s:i}", "offered_kbps",
+		        x, "rx_kbps", p.rx_kbps, "loss", loss, "size", size)) <
+		    0)
 			return 1;
 	}
 	r = search_result(&s);

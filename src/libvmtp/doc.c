@@ -500,7 +500,7 @@ fail:
 
 /* Assembles the document of run tag RUN (NULL: records without a tag). */
 static json_t *
-assemble_one(const json_t *records, const char *run)
+assemble_one(json_t *records, const char *run, int consume)
 {
 	json_t *doc = json_object();
 	json_t *flows = json_array();
@@ -551,6 +551,9 @@ assemble_one(const json_t *records, const char *run)
 		    flows, &x, json_integer_value(json_object_get(r, "flow")));
 		if (flow == NULL || add_result(json_object_get(flow, "results"),
 		                        r, stream_only) != 0)
+			goto out;
+		/* copied: what the result shares with it stays */
+		if (consume && json_array_set_new(records, i, json_null()) != 0)
 			goto out;
 	}
 	if (json_object_set(doc, "flows", flows) != 0)
@@ -622,7 +625,7 @@ fail:
 }
 
 json_t *
-doc_assemble(const json_t *records, struct vmtp_err *err)
+doc_assemble(json_t *records, int consume, struct vmtp_err *err)
 {
 	json_t *runs = json_array();
 	json_t *docs = json_array();
@@ -648,7 +651,8 @@ doc_assemble(const json_t *records, struct vmtp_err *err)
 			goto oom;
 	}
 	json_array_foreach (runs, i, r) {
-		json_t *doc = assemble_one(records, json_string_value(r));
+		json_t *doc =
+		    assemble_one(records, json_string_value(r), consume);
 		json_t *tidy = doc != NULL ? ordered(doc) : NULL;
 
 		json_decref(doc);
@@ -658,7 +662,7 @@ doc_assemble(const json_t *records, struct vmtp_err *err)
 	/* records without a run tag only make a document of their own if
 	 * they carry flows or samples */
 	if (seen_untagged) {
-		json_t *doc = assemble_one(records, NULL);
+		json_t *doc = assemble_one(records, NULL, consume);
 
 		if (doc == NULL)
 			goto oom;
@@ -838,7 +842,7 @@ load_records(char *buf, size_t len, const char *name, struct vmtp_err *err)
 		if (rc < 0)
 			goto out;
 	}
-	docs = doc_assemble(records, err);
+	docs = doc_assemble(records, 1, err);
 out:
 	json_decref(rec);
 	rec_reader_free(rd);

@@ -32,7 +32,10 @@ int doc_check_record(const json_t *rec, json_t *seen, const char *name,
 
 /*
  * Assembles RECORDS (an array of checked records, borrowed) into result
- * documents, one per run tag in order of first appearance.  A flow's
+ * documents, one per run tag in order of first appearance.  With CONSUME,
+ * each sample record is released from RECORDS (replaced by null) once
+ * copied into its document, so that a large run is not held twice:
+ * RECORDS holds no sample after.  A flow's
  * "ip_to" is its target and its "ip_from" the client host's address of
  * the target's family ("ipv6" for an IPv6 target, else "ip"); a flow with
  * Multicast samples has their "multicast_address" at the flow level too,
@@ -43,7 +46,7 @@ int doc_check_record(const json_t *rec, json_t *seen, const char *name,
  * Returns a new reference to an array of normalized documents, or NULL
  * with ERR set when out of memory.
  */
-json_t *doc_assemble(const json_t *records, struct vmtp_err *err);
+json_t *doc_assemble(json_t *records, int consume, struct vmtp_err *err);
 
 /*
  * Returns a normalized copy of DOC (a new reference; DOC is borrowed), or

@@ -607,12 +607,12 @@ fail:
 }
 
 /*
- * Writes the result documents of RECORDS (read from INPUT) to --json and
- * to MongoDB, and the results to --openmetrics, when A asks for them.
- * Returns 0, or -1 with ERR set.
+ * Writes the result documents of RECORDS (read from INPUT; their samples
+ * are taken, see doc_assemble()) to --json and to MongoDB, and the results
+ * to --openmetrics, when A asks for them.  Returns 0, or -1 with ERR set.
  */
 static int
-write_results(const struct args *a, const json_t *cfg, const json_t *records,
+write_results(const struct args *a, const json_t *cfg, json_t *records,
     const char *input, struct vmtp_err *err)
 {
 	json_t *docs;
@@ -621,7 +621,9 @@ write_results(const struct args *a, const json_t *cfg, const json_t *records,
 
 	if (a->json_path == NULL && a->mongo_uri == NULL && a->om_path == NULL)
 		return 0;
-	docs = doc_assemble(records, err);
+	/* the samples go into the documents, unless the metrics, written
+	 * after them, still need them */
+	docs = doc_assemble(records, a->om_path == NULL, err);
 	if (docs == NULL)
 		return -1;
 	for (i = 0; i < json_array_size(docs); i++)
@@ -679,9 +681,12 @@ main(int argc, char **argv)
 	if (poller == NULL)
 		goto out;
 
-	/* libraries with global state start before the poller thread */
-	xmlInitParser();
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	/* libraries with global state start before the poller thread, and
+	 * only for the pollers that use them: libcurl's start (its TLS
+	 * libraries) alone is 2 MiB of resident memory */
+	if (a.ngmond > 0)
+		xmlInitParser();
+	if (a.nexporter > 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		err_set(&err, VMTP_EXIT_FAIL, "cannot initialize libcurl");
 		goto out;
 	}
@@ -722,7 +727,9 @@ out:
 	free(uri);
 	if (mongo_ready)
 		mongo_cleanup();
-	curl_global_cleanup();
-	xmlCleanupParser();
+	if (a.nexporter > 0)
+		curl_global_cleanup();
+	if (a.ngmond > 0)
+		xmlCleanupParser();
 	return err.exit;
 }

@@ -439,6 +439,20 @@ search_feed(struct search *s, const struct search_probe *p)
 		search_end(s);
 }
 
+double
+search_retarget(const struct search *s, const struct search_probe *p)
+{
+	double fp = frag_loss(s, p->loss);
+	double f = frag_loss(s, (s->min + s->max) / 2);
+
+	if ((p->loss >= s->min && p->loss <= s->max) || p->loss >= 100 ||
+	    p->rx_kbps <= 0 || (s->frags > 1 && fp > FRAG_COLLAPSE))
+		return 0;
+	/* over the bracket, the capacity P tells; under it, a knee right
+	 * at P's rate */
+	return sent(p) * (1 - fp) / (1 - f);
+}
+
 const struct search_probe *
 search_result(const struct search *s)
 {

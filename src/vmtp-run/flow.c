@@ -559,6 +559,8 @@ struct udp_search {
 	int run_tool;         /* the tool of the run udp_next() asked for */
 	double t0; /* when the sample's first run started; 0: not yet */
 	struct frag_wait fw; /* for the receiver's room (udp_frag_ready()) */
+	int again;           /* the run at the rate found was retargeted */
+	double again_kbps;   /* the rate of the run after it, until asked */
 	int done;
 };
 
@@ -629,6 +631,14 @@ udp_next(struct run_ctx *ctx, struct udp_search *u, struct vmtp_err *err)
 
 	if (u->done)
 		return 0;
+	if (u->again_kbps > 0) {
+		u->run_tool = o->tool;
+		u->j.rate_kbps = u->again_kbps;
+		u->j.seconds = PROBE_SECONDS;
+		u->again_kbps = 0;
+		u->t0 = 0; /* the sample is this run's */
+		return 1;
+	}
 	if ((rate = search_next(&u->s)) > 0) {
 		/* the first probe, at the start rate, is the run's tool's:
 		 * where the sender is the limit the search ends with it and
@@ -698,13 +708,36 @@ udp_feed(struct run_ctx *ctx, struct udp_search *u, int rc, struct parse_tp *tp,
 	if (u->final) {
 		if (rc != 1)
 			return udp_fail(ctx, u, msg, err);
+		/* the probes' tool met the bracket at this rate and the
+		 * sample's does not: once, when a probe is left, a run of the
+		 * sample's tool where this one puts the bracket's middle */
+		if (!o->udp_final && !u->again && u->s.have_hit &&
+		    u->best_tool != o->tool &&
+		    u->spent + u->s.probes < SEARCH_MAX_PROBES) {
+			p.offered_kbps = u->j.rate_kbps;
+			p.rx_kbps = tp->mbps * 1000.0;
+			p.loss = tp->loss_pct;
+			p.index = -1;
+			u->again_kbps = search_retarget(&u->s, &p);
+		}
+		if (u->again_kbps > 0) {
+			log_debug("flow %d %s %lld: %s lost %.2f%% at the rate "
+			          "found, %s %.2f%%: once more at %.0f kbps",
+			    (int)u->j.flow, proto, u->j.len,
+			    run_tool_names[o->tool], tp->loss_pct,
+			    run_tool_names[u->best_tool], u->s.hit.loss,
+			    u->again_kbps);
+			u->again = 1;
+			parse_tp_free(tp);
+			return 0;
+		}
 		u->done = 1;
 		rc = udp_sample(ctx, &u->j, u->tool,
 		    u->s.probes > 1 && u->probe != o->tool
 		        ? u->j.client->tool_version[u->probe]
 		        : NULL,
-		    u->t0, tp, u->spent + u->s.probes, o->udp_final, &u->s,
-		    err);
+		    u->t0, tp, u->spent + u->s.probes + u->again, o->udp_final,
+		    &u->s, err);
 		parse_tp_free(tp);
 		return rc;
 	}

@@ -109,6 +109,29 @@ fragments() {
 	    .offered_kbps > 1950000 * 0.85 and .offered_kbps < 1950000 * 1.01'
 }
 
+@test "a run of another tool at the rate found that loses more than the bracket is followed by one more, aimed by its loss" {
+	# the sample's tool sends 0.4 % faster than the probes' asks: at the
+	# rate the probes found, 6 fragments lose 2 points more, over the
+	# bracket's top
+	knee="s = x < 3000 ? x : 3000; c = payload(250); f = s > c ? 1 - c / s : 0
+	      loss = 100 * (1 - (1 - f) ^ frags); rx = s * (1 - loss / 100)"
+	curve "$knee" 8192 > "$BATS_TEST_TMPDIR/c"
+	curve "$knee" 1024 > "$BATS_TEST_TMPDIR/p"
+	awk '{printf "%d %s %s\n", $1 / 1.004, $2, $3}' "$BATS_TEST_TMPDIR/c" > "$BATS_TEST_TMPDIR/f"
+	run search-dump -p "$BATS_TEST_TMPDIR/p" -f "$BATS_TEST_TMPDIR/f" 2 5 8192 < "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 0 ]
+	result | jq -e '.probes <= 4 and .loss >= 2 and .loss <= 5'
+	finals=$(jq -c 'select(.final)' <<< "$output")
+	[ "$(wc -l <<< "$finals")" -eq 2 ]
+	# the first at the rate found, over the bracket; the second lower,
+	# inside it
+	jq -se --argjson r "$(result | jq .offered_kbps)" '.[0].offered_kbps == $r and .[0].loss > 5 and
+	    .[1].offered_kbps < $r and .[1].loss >= 2 and .[1].loss <= 5' <<< "$finals"
+	# one that meets the bracket is not followed by another
+	run search-dump -p "$BATS_TEST_TMPDIR/p" -f "$BATS_TEST_TMPDIR/c" 2 5 8192 < "$BATS_TEST_TMPDIR/c"
+	[ "$(jq -c 'select(.final)' <<< "$output" | wc -l)" -eq 1 ]
+}
+
 @test "datagrams of one fragment are never piloted" {
 	curve "$(fragments 250 2800)" 1400 > "$BATS_TEST_TMPDIR/c"
 	run search-dump 2 5 1400 < "$BATS_TEST_TMPDIR/c"

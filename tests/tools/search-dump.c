@@ -12,8 +12,14 @@
  * rate scales with the offered one at the first loss; over the last, the
  * last point holds (a sender that reached no further).
  * A pilot probe (datagrams of SEARCH_PILOT_SIZE) is read off the curve of
- * file PILOT (-p), measured with that size on the same path.
- * Usage: search-dump [-s] [-p PILOT] MIN MAX SIZE [CEILING_KBPS]; exit
+ * file PILOT (-p), measured with that size on the same path.  With -f
+ * FINAL, a search that met the bracket is followed by a run of another
+ * tool at the rate found, read off FINAL (that tool's curve of the same
+ * path), and when its loss is out of the bracket and a probe is left, one
+ * more at search_retarget()'s rate: each printed with "final": true
+ * before the outcome.
+ * Usage: search-dump [-s] [-p PILOT] [-f FINAL] MIN MAX SIZE
+ * [CEILING_KBPS]; exit
  * status 2 on bad use or a pilot without -p, 65 on an empty or unreadable
  * curve.
  */
@@ -44,7 +50,7 @@ print_obj(json_t *obj)
 int
 main(int argc, char **argv)
 {
-	static struct curve own, pilot;
+	static struct curve own, pilot, final;
 	const struct search_probe *r;
 	struct search s;
 	double ceiling = 10e6;
@@ -52,7 +58,7 @@ main(int argc, char **argv)
 	int steps = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "sp:")) != -1) {
+	while ((opt = getopt(argc, argv, "sp:f:")) != -1) {
 		FILE *fp;
 
 		switch (opt) {
@@ -60,8 +66,10 @@ main(int argc, char **argv)
 			steps = 1;
 			break;
 		case 'p':
+		case 'f':
 			fp = fopen(optarg, "r");
-			if (fp == NULL || curve_read(fp, &pilot) == 0) {
+			if (fp == NULL ||
+			    curve_read(fp, opt == 'p' ? &pilot : &final) == 0) {
 				fprintf(stderr, "search-dump: %s: no curve\n",
 				    optarg);
 				return 65;
@@ -75,8 +83,8 @@ main(int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	if (argc != 4 && argc != 5) {
-		fputs("usage: search-dump [-s] [-p PILOT] MIN MAX SIZE "
-		      "[CEILING_KBPS]\n",
+		fputs("usage: search-dump [-s] [-p PILOT] [-f FINAL] MIN MAX "
+		      "SIZE [CEILING_KBPS]\n",
 		    stderr);
 		return 2;
 	}
@@ -110,6 +118,26 @@ main(int argc, char **argv)
 			return 1;
 	}
 	r = search_result(&s);
+	if (final.n > 0 && s.have_hit) {
+		struct search_probe p = s.hit;
+		int k;
+
+		for (k = 0; k < 2 && p.offered_kbps > 0; k++) {
+			double rx, loss, again;
+
+			curve_at(&final, steps, p.offered_kbps, &rx, &loss);
+			p.rx_kbps = rx * 1000;
+			p.loss = loss;
+			if (print_obj(json_pack("{s:f, s:f, s:f, s:b}",
+			        "offered_kbps", p.offered_kbps, "rx_kbps",
+			        p.rx_kbps, "loss", loss, "final", 1)) < 0)
+				return 1;
+			again = s.probes < SEARCH_MAX_PROBES
+			            ? search_retarget(&s, &p)
+			            : 0;
+			p.offered_kbps = again;
+		}
+	}
 	if (print_obj(json_pack("{s:i, s:b, s:b, s:i, s:f, s:f, s:f}", "probes",
 	        s.probes, "sender_limited", s.sender_limited, "loss_unstable",
 	        s.unstable, "index", r == NULL ? -1 : r->index, "offered_kbps",

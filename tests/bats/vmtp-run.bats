@@ -217,7 +217,7 @@ own_group() {
 	[[ "$stderr" != *uploaded* ]]
 }
 
-@test "UDP search behind a 20 Mbit/s bottleneck: nuttcp's probe, then iperf3's, then one nuttcp run at the rate found is the sample" {
+@test "UDP search behind a 20 Mbit/s bottleneck: nuttcp's probe, then iperf3's, then one nuttcp run at the rate found (or one more, aimed by its loss) is the sample" {
 	# the bridge port towards host1: a token bucket far below what any
 	# machine pushes makes a sharp knee.  The search guarantees a probe
 	# over it first (a second probe follows), at most 5 probes; whether

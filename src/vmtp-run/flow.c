@@ -518,19 +518,20 @@ frag_sleep(struct run_ctx *ctx, const struct frag_wait *w, struct vmtp_err *err)
 /*
  * Whether a ping series of SIZE on flow J can start: its echo requests,
  * IP fragments on a 1500-byte MTU, are reassembled by the server, its
- * replies by the client (frag_ready()).  Returns 1 or 0 as frag_ready().
+ * replies by the client (frag_ready(), with W[0] and W[1]).  Returns 1 or
+ * 0 as frag_ready().
  */
 static int
-icmp_frag_ready(const struct tp_job *j, long long size, struct frag_wait *w)
+icmp_frag_ready(const struct tp_job *j, long long size, struct frag_wait w[2])
 {
 	char what[64];
 
 	if (size + 8 + (j->v6 ? 40 : 20) <= 1500)
 		return 1;
 	snprintf(what, sizeof(what), "flow %d ICMP %lld", (int)j->flow, size);
-	return frag_ready(j->server, j->v6, what, w) &&
+	return frag_ready(j->server, j->v6, what, &w[0]) &&
 	       (j->client == j->server ||
-	           frag_ready(j->client, j->v6, what, w));
+	           frag_ready(j->client, j->v6, what, &w[1]));
 }
 
 /*
@@ -890,14 +891,14 @@ static int
 icmp_run(struct run_ctx *ctx, const struct tp_job *j, long long size,
     struct vmtp_err *err)
 {
-	struct frag_wait fw = {0, 0};
+	struct frag_wait fw[2] = {{0, 0}, {0, 0}};
 	struct ssh_job *job;
 	char msg[512];
 	double t0;
 	int rc;
 
-	while (!icmp_frag_ready(j, size, &fw))
-		if (frag_sleep(ctx, &fw, err) < 0)
+	while (!icmp_frag_ready(j, size, fw))
+		if (frag_sleep(ctx, &fw[fw[1].next > fw[0].next], err) < 0)
 			return -1;
 	t0 = run_now();
 	rc = icmp_start(
@@ -1242,15 +1243,15 @@ fail:
 
 /* A measurement of flow_overlap(): a UDP search, or a ping series. */
 struct unit {
-	struct udp_search u; /* UDP */
-	long long icmp_size; /* > 0: a ping series of that size */
-	json_t *hold;        /* its samples, written in the units' order */
-	struct ssh_job *job; /* its run under way, or NULL */
-	int pending;         /* UDP: udp_next() asked for a run */
-	double t0;           /* ping: when it started */
-	struct frag_wait fw; /* ping: for the hosts' room to reassemble */
-	double data_end;     /* when the run's traffic ends (mono_s()), once
-	                        known; INFINITY until then */
+	struct udp_search u;    /* UDP */
+	long long icmp_size;    /* > 0: a ping series of that size */
+	json_t *hold;           /* its samples, written in the units' order */
+	struct ssh_job *job;    /* its run under way, or NULL */
+	int pending;            /* UDP: udp_next() asked for a run */
+	double t0;              /* ping: when it started */
+	struct frag_wait fw[2]; /* ping: for its hosts' room to reassemble */
+	double data_end;        /* when the run's traffic ends (mono_s()), once
+	                           known; INFINITY until then */
 	int done;
 };
 
@@ -1322,7 +1323,7 @@ unit_start(struct run_ctx *ctx, struct flow_job *fj, struct unit *x, int busy,
 
 	x->data_end = INFINITY;
 	if (x->icmp_size > 0) {
-		if (!icmp_frag_ready(&fj->j, x->icmp_size, &x->fw))
+		if (!icmp_frag_ready(&fj->j, x->icmp_size, x->fw))
 			return 0;
 		x->t0 = run_now();
 		rc = icmp_start(ctx, fj->cli, fj->j.target, x->icmp_size,
@@ -1498,8 +1499,9 @@ flow_overlap(
 				goto out;
 			if (r == 1)
 				break;
-			if ((x->icmp_size > 0 ? x->fw.next : x->u.fw.next) >
-			    now)
+			if (x->icmp_size > 0
+			        ? fmax(x->fw[0].next, x->fw[1].next) > now
+			        : x->u.fw.next > now)
 				frag_wait = 1;
 		}
 		if (free_path && i < n)

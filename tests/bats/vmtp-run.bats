@@ -40,6 +40,9 @@ teardown_file() {
 teardown() {
 	# what a test changed on the path or the hosts goes back
 	tc qdisc del dev "${NSH_P}h1" root 2>/dev/null || true
+	tc qdisc del dev "${NSH_P}h2" root 2>/dev/null || true
+	ip netns exec "$(nsh_ns 1)" sysctl -qw net.ipv4.ipfrag_time=30
+	ip netns exec "$(nsh_ns 2)" sysctl -qw net.ipv4.ipfrag_time=30
 	ip -n "$(nsh_ns 1)" route del 224.0.0.0/4 2>/dev/null || true
 	if [ -n "${BG_PID:-}" ]; then
 		kill "$BG_PID" 2>/dev/null || true
@@ -306,27 +309,37 @@ own_group() {
 	no_tools 1 2
 }
 
-@test "pings of IP fragments wait while the target's reassembly memory is full of incomplete datagrams" {
-	# 20000 datagrams of 8192 bytes (6 fragments) at host1 through a
-	# 20 Mbit/s bucket: almost none whole, and the fragments left over
-	# fill its reassembly memory until they expire (5 s here).  A ping
-	# of 1500 bytes is 2 fragments: meanwhile every one would be lost
-	ip netns exec "$(nsh_ns 1)" sysctl -qw net.ipv4.ipfrag_time=5
-	tc qdisc add dev "${NSH_P}h1" root tbf rate 20mbit burst 16kb latency 20ms
-	ip netns exec "$(nsh_ns 2)" /usr/bin/python3 -c '
+# frag_fill I J: host I's reassembly memory full of incomplete datagrams
+# that expire in 5 s: 60000 datagrams of 8192 bytes (6 fragments) from
+# host J through a 20 Mbit/s bucket on host I's port, almost none whole
+frag_fill() {
+	ip netns exec "$(nsh_ns "$1")" sysctl -qw net.ipv4.ipfrag_time=5
+	tc qdisc add dev "${NSH_P}h$1" root tbf rate 20mbit burst 16kb latency 20ms
+	ip netns exec "$(nsh_ns "$2")" /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(60000):
-    s.sendto(bytes(8192), (sys.argv[1], 9))' "$(nsh_ip 1)"
-	ip netns exec "$(nsh_ns 1)" grep -E '^FRAG: inuse [1-9][0-9]* ' /proc/net/sockstat
-	run --separate-stderr vr -v --protocols I --icmp-sizes 1500 --ping-count 2 \
-	    --flows 2 "$T/topo.ndjson"
-	ip netns exec "$(nsh_ns 1)" sysctl -qw net.ipv4.ipfrag_time=30
-	echo "$stderr"
-	[ "$status" -eq 0 ]
-	samples | jq -se 'length == 1 and (.[0] | .protocol == "ICMP" and
-	    .pkt_size == 1500 and .tx_packets == 2 and .rx_packets == 2)'
-	grep -E '^vmtp-run: flow [0-9]+ ICMP 1500: [^ ]+ holds [0-9]+ KiB of incomplete datagrams, .*: waiting for them to expire \(at most 6 s\)$' <<< "$stderr"
+    s.sendto(bytes(8192), (sys.argv[1], 9))' "$(nsh_ip "$1")"
+	tc qdisc del dev "${NSH_P}h$1" root
+	ip netns exec "$(nsh_ns "$1")" grep -E '^FRAG: inuse [1-9][0-9]* ' /proc/net/sockstat
+}
+
+@test "pings of IP fragments wait while the target's, or the client's, reassembly memory is full of incomplete datagrams" {
+	# a ping of 1500 bytes is 2 fragments: while the memory is full
+	# every one would be lost.  Flow 2 pings host1 from host2: host1
+	# reassembles the requests, host2 the replies
+	for h in 1 2; do
+		frag_fill "$h" "$((3 - h))"
+		run --separate-stderr vr -v --protocols I --icmp-sizes 1500 --ping-count 2 \
+		    --flows 2 "$T/topo.ndjson"
+		echo "$stderr"
+		[ "$status" -eq 0 ]
+		samples | jq -se 'length == 1 and (.[0] | .protocol == "ICMP" and
+		    .pkt_size == 1500 and .tx_packets == 2 and .rx_packets == 2)'
+		# said once, naming the host that waits
+		[ "$(grep -cE "^vmtp-run: flow 2 ICMP 1500: host$h holds [0-9]+ KiB of incomplete datagrams, .*: waiting for them to expire \(at most 6 s\)$" <<< "$stderr")" -eq 1 ]
+		[ "$(grep -c 'incomplete datagrams' <<< "$stderr")" -eq 1 ]
+	done
 }
 
 @test "a sender that cannot reach the search's start rate: one probe, the sample says sender_limited, and so does stderr" {

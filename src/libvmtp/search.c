@@ -445,8 +445,9 @@ search_retarget(const struct search *s, const struct search_probe *p)
 	double fp = frag_loss(s, p->loss);
 	double f = frag_loss(s, (s->min + s->max) / 2);
 
-	if ((p->loss >= s->min && p->loss <= s->max) || p->loss >= 100 ||
-	    p->rx_kbps <= 0 || (s->frags > 1 && fp > FRAG_COLLAPSE))
+	if (!s->have_hit || (p->loss >= s->min && p->loss <= s->max) ||
+	    p->loss >= 100 || p->rx_kbps <= 0 ||
+	    (s->frags > 1 && fp > FRAG_COLLAPSE))
 		return 0;
 	/* over the bracket, the capacity P tells; under it, a knee right
 	 * at P's rate */

@@ -128,11 +128,11 @@ void search_feed(struct search *s, const struct search_probe *p);
 const struct search_probe *search_result(const struct search *s);
 
 /*
- * Once the search is over: the rate where the model puts the bracket's
- * middle from P, a run at the rate found by a tool other than the
- * probes' (tools count loss differently near a knee), whose loss is out
- * of the bracket; 0 when P is in the bracket, or tells nothing (nothing
- * through, a collapse).
+ * Once the search met the bracket: the rate where the model puts the
+ * bracket's middle from P, a run at the rate found by a tool other than
+ * the probes' (tools count loss differently near a knee), whose loss is
+ * out of the bracket; 0 when the search did not meet it, when P is in it,
+ * or when P tells nothing (nothing through, a collapse).
  */
 double search_retarget(const struct search *s, const struct search_probe *p);
 

@@ -567,15 +567,16 @@ struct udp_search {
 
 /*
  * Whether U's next run can start as far as its receiver's reassembly is
- * concerned: at once for datagrams of one fragment (and Multicast's), else
- * as frag_ready().
+ * concerned: at once for datagrams of one fragment, else as frag_ready().
+ * (Multicast's runs, one after another in udp_run(), do not ask: their
+ * receivers are the group's.)
  */
 static int
 udp_frag_ready(struct udp_search *u)
 {
 	char what[64];
 
-	if (u->s.frags <= 1 || u->j.len != u->s.size || u->j.mcast)
+	if (u->s.frags <= 1 || u->j.len != u->s.size)
 		return 1;
 	snprintf(what, sizeof(what), "flow %d %s %lld", (int)u->j.flow,
 	    udp_proto(&u->j), u->j.len);
@@ -712,8 +713,7 @@ udp_feed(struct run_ctx *ctx, struct udp_search *u, int rc, struct parse_tp *tp,
 		/* the probes' tool met the bracket at this rate and the
 		 * sample's does not: once, when a probe is left, a run of the
 		 * sample's tool where this one puts the bracket's middle */
-		if (!o->udp_final && !u->again && u->s.have_hit &&
-		    u->best_tool != o->tool &&
+		if (!o->udp_final && !u->again &&
 		    u->spent + u->s.probes < SEARCH_MAX_PROBES) {
 			p.offered_kbps = u->j.rate_kbps;
 			p.rx_kbps = tp->mbps * 1000.0;
@@ -789,10 +789,6 @@ udp_run(struct run_ctx *ctx, struct tp_job *j, const char *tool,
 	while ((rc = udp_next(ctx, &u, err)) == 1) {
 		struct parse_tp tp = {0};
 		char msg[512];
-
-		while (!udp_frag_ready(&u))
-			if (frag_sleep(ctx, &u.fw, err) < 0)
-				return -1;
 
 		if (u.t0 == 0) /* the sample starts with its first run */
 			u.t0 = run_now();

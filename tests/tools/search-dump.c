@@ -122,8 +122,9 @@ main(int argc, char **argv)
 		struct search_probe p = s.hit;
 		int k;
 
+		/* the run at the rate found, then at most one more */
 		for (k = 0; k < 2 && p.offered_kbps > 0; k++) {
-			double rx, loss, again;
+			double rx, loss;
 
 			curve_at(&final, steps, p.offered_kbps, &rx, &loss);
 			p.rx_kbps = rx * 1000;
@@ -132,10 +133,9 @@ main(int argc, char **argv)
 			        "offered_kbps", p.offered_kbps, "rx_kbps",
 			        p.rx_kbps, "loss", loss, "final", 1)) < 0)
 				return 1;
-			again = s.probes < SEARCH_MAX_PROBES
-			            ? search_retarget(&s, &p)
-			            : 0;
-			p.offered_kbps = again;
+			p.offered_kbps = k == 0 && s.probes < SEARCH_MAX_PROBES
+			                     ? search_retarget(&s, &p)
+			                     : 0;
 		}
 	}
 	if (print_obj(json_pack("{s:i, s:b, s:b, s:i, s:f, s:f, s:f}", "probes",

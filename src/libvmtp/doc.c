@@ -269,52 +269,97 @@ fail:
 	return -1;
 }
 
-/* Returns the record in RECORDS of TYPE whose KEY is VALUE (borrowed). */
-static json_t *
-find_rec(const json_t *records, const char *run, const char *type,
-    const char *key, const char *value)
-{
-	json_t *r;
-	size_t i;
+#define NONE ((size_t)-1)
 
-	if (value == NULL)
-		return NULL;
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-		const char *v = json_string_value(json_object_get(r, key));
-
-		if (t != NULL && strcmp(t, type) == 0 && v != NULL &&
-		    strcmp(v, value) == 0 &&
-		    (run == NULL || rr == NULL || strcmp(run, rr) == 0))
-			return r;
-	}
-	return NULL;
-}
-
-/*
- * What assembling one run looks up per flow, found in one pass over the
- * records (a mesh of 64 hosts has 4032 flows: a scan of the records per
- * flow took seconds).  Each maps a key to the first record, in record
- * order, that find_rec() would find; values are borrowed from the records.
- */
-struct doc_index {
-	json_t *flow_recs; /* flow id (decimal) -> its flow record */
-	json_t *hosts;     /* name -> host record */
-	json_t *infos;     /* host -> host_info record */
-	json_t *mcast;     /* flow id -> its first Multicast sample with an
-	                      address */
-	json_t *flows;     /* flow id -> the document's flow */
+/* Where one flow of a document finds its records (indexes in RECORDS). */
+struct doc_slot {
+	json_int_t id;
+	size_t frec;     /* its flow record, or NONE */
+	size_t mcast;    /* its first Multicast sample with an address */
+	size_t *samples; /* its samples, in record order */
+	size_t nsamples;
+	size_t cap;
+	int listed; /* a flow record of the run names it */
+	int sampled;
 };
 
-static void
-index_clear(struct doc_index *x)
+/*
+ * One document: what it takes from the records of its run tag, found in
+ * one pass over them (a mesh of 64 hosts has 4032 flows: a scan of the
+ * records per flow took seconds).  The records themselves stay where they
+ * are, packed or not (rec_at()), until a flow is built.
+ */
+struct doc_run {
+	char *run;       /* NULL: the records without a run tag */
+	size_t runrec;   /* its run record, or NONE */
+	json_t *hosts;   /* name -> host record */
+	json_t *infos;   /* host -> host_info record */
+	json_t *slot_of; /* flow id (decimal) -> index in slots */
+	struct doc_slot *slots;
+	size_t nslots;
+	size_t slots_cap;
+	size_t *listed; /* slots in the order of their flow records */
+	size_t nlisted;
+	size_t listed_cap;
+	size_t *sampled; /* slots in the order of their first sample */
+	size_t nsampled;
+	size_t sampled_cap;
+	size_t *slas; /* its sla records */
+	size_t nslas;
+	size_t slas_cap;
+};
+
+struct doc_set {
+	json_t *records; /* borrowed */
+	struct doc_run *runs;
+	size_t nruns;
+};
+
+/* Appends V to the array *A of *N (room for *CAP).  Returns 0, or -1. */
+static int
+push(size_t **a, size_t *n, size_t *cap, size_t v)
 {
-	json_decref(x->flow_recs);
-	json_decref(x->hosts);
-	json_decref(x->infos);
-	json_decref(x->mcast);
-	json_decref(x->flows);
+	if (*n == *cap) {
+		size_t c = *cap > 0 ? *cap * 2 : 4;
+		size_t *bigger = realloc(*a, c * sizeof(**a));
+
+		if (bigger == NULL)
+			return -1;
+		*a = bigger;
+		*cap = c;
+	}
+	(*a)[(*n)++] = v;
+	return 0;
+}
+
+/* The slot of flow ID in X, made when it has none.  NULL when out of
+ * memory. */
+static struct doc_slot *
+slot(struct doc_run *x, json_int_t id)
+{
+	char key[32];
+	json_t *at;
+
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	at = json_object_get(x->slot_of, key);
+	if (at != NULL)
+		return &x->slots[json_integer_value(at)];
+	if (x->nslots == x->slots_cap) {
+		size_t c = x->slots_cap > 0 ? x->slots_cap * 2 : 16;
+		struct doc_slot *bigger =
+		    realloc(x->slots, c * sizeof(*bigger));
+
+		if (bigger == NULL)
+			return NULL;
+		x->slots = bigger;
+		x->slots_cap = c;
+	}
+	if (json_object_set_new(
+	        x->slot_of, key, json_integer((json_int_t)x->nslots)) != 0)
+		return NULL;
+	x->slots[x->nslots] =
+	    (struct doc_slot){.id = id, .frec = NONE, .mcast = NONE};
+	return &x->slots[x->nslots++];
 }
 
 /* Maps KEY to R in MAP unless it is there.  Returns 0, or -1. */
@@ -326,64 +371,85 @@ index_add(json_t *map, const char *key, json_t *r)
 	return json_object_set(map, key, r);
 }
 
-/* Fills X from the RECORDS of run RUN.  Returns 0, or -1 when out of
- * memory. */
-static int
-index_build(struct doc_index *x, const json_t *records, const char *run)
+static void
+run_clear(struct doc_run *x)
 {
-	json_t *r;
 	size_t i;
 
-	x->flow_recs = json_object();
-	x->hosts = json_object();
-	x->infos = json_object();
-	x->mcast = json_object();
-	x->flows = json_object();
-	if (x->flow_recs == NULL || x->hosts == NULL || x->infos == NULL ||
-	    x->mcast == NULL || x->flows == NULL)
-		return -1;
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-		const char *p =
-		    json_string_value(json_object_get(r, "protocol"));
-		char id[32];
-		int rc = 0;
-
-		if (t == NULL ||
-		    (run != NULL && rr != NULL && strcmp(run, rr) != 0))
-			continue;
-		if (strcmp(t, "flow") == 0) {
-			snprintf(id, sizeof(id), "%lld",
-			    (long long)json_integer_value(
-			        json_object_get(r, "id")));
-			rc = index_add(x->flow_recs, id, r);
-		} else if (strcmp(t, "host") == 0)
-			rc = index_add(x->hosts,
-			    json_string_value(json_object_get(r, "name")), r);
-		else if (strcmp(t, "host_info") == 0)
-			rc = index_add(x->infos,
-			    json_string_value(json_object_get(r, "host")), r);
-		else if (strcmp(t, "sample") == 0 && p != NULL &&
-		         strcmp(p, "Multicast") == 0 &&
-		         json_is_string(
-		             json_object_get(r, "multicast_address"))) {
-			snprintf(id, sizeof(id), "%lld",
-			    (long long)json_integer_value(
-			        json_object_get(r, "flow")));
-			rc = index_add(x->mcast, id, r);
-		}
-		if (rc != 0)
-			return -1;
-	}
-	return 0;
+	for (i = 0; i < x->nslots; i++)
+		free(x->slots[i].samples);
+	free(x->slots);
+	free(x->listed);
+	free(x->sampled);
+	free(x->slas);
+	json_decref(x->hosts);
+	json_decref(x->infos);
+	json_decref(x->slot_of);
+	free(x->run);
 }
 
-/* The record KEY maps to in MAP (borrowed), or NULL; KEY may be NULL. */
-static json_t *
-index_get(const json_t *map, const char *key)
+/*
+ * Indexes record I (R, borrowed) for X.  A run's document takes its hosts,
+ * and its flows' records, from the records without a tag too; its flows,
+ * samples and verdicts only from its own.  Returns 0, or -1 when out of
+ * memory.
+ */
+static int
+run_index(struct doc_run *x, size_t i, json_t *r)
 {
-	return key != NULL ? json_object_get(map, key) : NULL;
+	const char *t = rec_type(r);
+	const char *rr = json_string_value(json_object_get(r, "run"));
+	const char *run = x->run;
+	int own = (rr != NULL) == (run != NULL) &&
+	          (rr == NULL || strcmp(rr, run) == 0);
+	struct doc_slot *s;
+
+	if (t == NULL)
+		return 0;
+	if (strcmp(t, "run") == 0 && x->runrec == NONE && run != NULL &&
+	    json_is_string(json_object_get(r, "run")) && strcmp(rr, run) == 0)
+		x->runrec = i;
+	if (run != NULL && rr != NULL && strcmp(run, rr) != 0)
+		return 0;
+	if (strcmp(t, "host") == 0)
+		return index_add(
+		    x->hosts, json_string_value(json_object_get(r, "name")), r);
+	if (strcmp(t, "host_info") == 0)
+		return index_add(
+		    x->infos, json_string_value(json_object_get(r, "host")), r);
+	if (strcmp(t, "sla") == 0)
+		return own ? push(&x->slas, &x->nslas, &x->slas_cap, i) : 0;
+	if (strcmp(t, "flow") == 0) {
+		s = slot(x, json_integer_value(json_object_get(r, "id")));
+		if (s == NULL)
+			return -1;
+		if (s->frec == NONE)
+			s->frec = i;
+		if (own && !s->listed) {
+			s->listed = 1;
+			return push(&x->listed, &x->nlisted, &x->listed_cap,
+			    (size_t)(s - x->slots));
+		}
+	} else if (strcmp(t, "sample") == 0) {
+		const char *p =
+		    json_string_value(json_object_get(r, "protocol"));
+
+		s = slot(x, json_integer_value(json_object_get(r, "flow")));
+		if (s == NULL)
+			return -1;
+		if (p != NULL && strcmp(p, "Multicast") == 0 &&
+		    json_is_string(json_object_get(r, "multicast_address")) &&
+		    s->mcast == NONE)
+			s->mcast = i;
+		if (own && push(&s->samples, &s->nsamples, &s->cap, i) != 0)
+			return -1;
+		if (own && !s->sampled) {
+			s->sampled = 1;
+			return push(&x->sampled, &x->nsampled, &x->sampled_cap,
+			    (size_t)(s - x->slots));
+		}
+	}
+	return 0;
 }
 
 /* Sets KEY of DST to SRC's field SKEY (borrowed) when SRC has it. */
@@ -433,163 +499,109 @@ set_ip_from(json_t *flow, const json_t *client, const char *target)
 	return 0;
 }
 
-/*
- * Sets the flow-level "multicast_address" of FLOW, as the original writes
- * it, from the first Multicast sample of flow ID (a decimal) that has one.
- */
-static int
-set_multicast(json_t *flow, const struct doc_index *x, const char *id)
+/* The record KEY maps to in MAP (borrowed), or NULL; KEY may be NULL. */
+static json_t *
+index_get(const json_t *map, const char *key)
 {
-	return set_from(flow, "multicast_address", index_get(x->mcast, id),
-	    "multicast_address");
+	return key != NULL ? json_object_get(map, key) : NULL;
 }
 
-/* Finds or creates the document flow for flow id ID, its records found
- * with X.  Borrowed, or NULL. */
-static json_t *
-doc_flow(json_t *flows, struct doc_index *x, json_int_t id)
+/* The header of the document flow of slot S: its fields but the results,
+ * from its flow record and its hosts' records. */
+static int
+flow_head(json_t *flow, const struct doc_run *x, const struct doc_slot *s,
+    const json_t *frec, const json_t *mcast)
 {
-	json_t *flow = NULL;
-	json_t *frec;
-	json_t *client;
-	json_t *server;
-	json_t *info;
-	char key[32];
+	const char *from = json_string_value(json_object_get(frec, "client"));
+	const char *to = json_string_value(json_object_get(frec, "server"));
+	json_t *client = index_get(x->hosts, from);
+	json_t *server = index_get(x->hosts, to);
+	json_t *info = index_get(x->infos, from);
 	char desc[32];
 
-	snprintf(key, sizeof(key), "%lld", (long long)id);
-	flow = json_object_get(x->flows, key);
-	if (flow != NULL)
-		return flow;
-	frec = json_object_get(x->flow_recs, key);
-	snprintf(desc, sizeof(desc), "flow %lld", (long long)id);
-	flow = json_object();
-	if (flow == NULL ||
-	    json_object_set_new(flow, "desc",
+	if (info == NULL)
+		info = index_get(x->infos, to);
+	snprintf(desc, sizeof(desc), "flow %lld", (long long)s->id);
+	if (json_object_set_new(flow, "desc",
 	        frec != NULL ? json_incref(json_object_get(frec, "desc"))
 	                     : json_string(desc)) != 0)
+		return -1;
+	/* the flow-level "multicast_address", as the original writes it,
+	 * is the first Multicast sample's that has one */
+	return set_ip_from(flow, client,
+	           json_string_value(json_object_get(frec, "target"))) != 0 ||
+	               set_from(flow, "ip_to", frec, "target") != 0 ||
+	               set_from(flow, "az_from", client, "az") != 0 ||
+	               set_from(flow, "az_to", server, "az") != 0 ||
+	               set_from(flow, "distro_id", info, "distro_id") != 0 ||
+	               set_from(flow, "distro_version", info,
+	                   "distro_version") != 0 ||
+	               set_from(flow, "round", frec, "round") != 0 ||
+	               set_from(flow, "multicast_address", mcast,
+	                   "multicast_address") != 0
+	           ? -1
+	           : 0;
+}
+
+/*
+ * The document flow of slot S of X, with its results; with CONSUME its
+ * sample records are released from RECORDS once copied.  Returns a new
+ * reference, or NULL when out of memory.
+ */
+static json_t *
+build_flow(json_t *records, const struct doc_run *x, const struct doc_slot *s,
+    int consume)
+{
+	json_t *flow = json_object();
+	json_t *results = json_array();
+	json_t *frec = s->frec != NONE ? rec_at(records, s->frec) : NULL;
+	json_t *mcast = s->mcast != NONE ? rec_at(records, s->mcast) : NULL;
+	json_t *r;
+	size_t i;
+	int rc;
+
+	if (flow == NULL || results == NULL ||
+	    (s->frec != NONE && frec == NULL) ||
+	    (s->mcast != NONE && mcast == NULL) ||
+	    flow_head(flow, x, s, frec, mcast) != 0 ||
+	    json_object_set(flow, "results", results) != 0)
 		goto fail;
-	client = index_get(
-	    x->hosts, json_string_value(json_object_get(frec, "client")));
-	server = index_get(
-	    x->hosts, json_string_value(json_object_get(frec, "server")));
-	info = index_get(
-	    x->infos, json_string_value(json_object_get(frec, "client")));
-	if (info == NULL)
-		info = index_get(x->infos,
-		    json_string_value(json_object_get(frec, "server")));
-	if (set_ip_from(flow, client,
-	        json_string_value(json_object_get(frec, "target"))) != 0 ||
-	    set_from(flow, "ip_to", frec, "target") != 0 ||
-	    set_from(flow, "az_from", client, "az") != 0 ||
-	    set_from(flow, "az_to", server, "az") != 0 ||
-	    set_from(flow, "distro_id", info, "distro_id") != 0 ||
-	    set_from(flow, "distro_version", info, "distro_version") != 0 ||
-	    set_from(flow, "round", frec, "round") != 0 ||
-	    set_multicast(flow, x, key) != 0 ||
-	    json_object_set_new(flow, "results", json_array()) != 0 ||
-	    json_object_set(x->flows, key, flow) != 0)
-		goto fail;
-	if (json_array_append_new(flows, flow) != 0)
-		return NULL;
+	for (i = 0; i < s->nsamples; i++) {
+		r = rec_at(records, s->samples[i]);
+		rc = r != NULL ? add_result(results, r, stream_only) : -1;
+		json_decref(r);
+		/* copied: what the result shares with it stays */
+		if (rc != 0 ||
+		    (consume && json_array_set_new(
+		                    records, s->samples[i], json_null()) != 0))
+			goto fail;
+	}
+	json_decref(frec);
+	json_decref(mcast);
+	json_decref(results);
 	return flow;
 fail:
+	json_decref(frec);
+	json_decref(mcast);
+	json_decref(results);
 	json_decref(flow);
 	return NULL;
 }
 
-/* Assembles the document of run tag RUN (NULL: records without a tag). */
-static json_t *
-assemble_one(json_t *records, const char *run, int consume)
+/* The slot of X's Nth document flow: flows with a flow record of the run
+ * first, in its order, then the others with samples. */
+static const struct doc_slot *
+nth_flow(const struct doc_run *x, size_t *n)
 {
-	json_t *doc = json_object();
-	json_t *flows = json_array();
-	struct doc_index x = {0};
-	json_t *out = NULL;
-	json_t *runrec;
-	json_t *r;
-	size_t i;
+	while (*n < x->nlisted + x->nsampled) {
+		size_t k = (*n)++;
 
-	if (doc == NULL || flows == NULL || index_build(&x, records, run) != 0)
-		goto out;
-	runrec = find_rec(records, NULL, "run", "run", run);
-	if (runrec != NULL) {
-		json_t *date = json_object_get(runrec, "date");
-
-		/* a run record without a date gives a document without one */
-		if ((date != NULL && json_object_set_new(
-		                         doc, "date", doc_date(date)) != 0) ||
-		    copy_fields(doc, runrec, run_skip, 0) != 0)
-			goto out;
+		if (k < x->nlisted)
+			return &x->slots[x->listed[k]];
+		if (!x->slots[x->sampled[k - x->nlisted]].listed)
+			return &x->slots[x->sampled[k - x->nlisted]];
 	}
-	if (run != NULL &&
-	    json_object_set_new(doc, "run_id", json_string(run)) != 0)
-		goto out;
-	/* flows first in the order of their records, then their samples */
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-
-		if (t == NULL || strcmp(t, "flow") != 0 ||
-		    (rr != NULL) != (run != NULL) ||
-		    (rr != NULL && strcmp(rr, run) != 0))
-			continue;
-		if (doc_flow(flows, &x,
-		        json_integer_value(json_object_get(r, "id"))) == NULL)
-			goto out;
-	}
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-		json_t *flow;
-
-		if (t == NULL || strcmp(t, "sample") != 0 ||
-		    (rr != NULL) != (run != NULL) ||
-		    (rr != NULL && strcmp(rr, run) != 0))
-			continue;
-		flow = doc_flow(
-		    flows, &x, json_integer_value(json_object_get(r, "flow")));
-		if (flow == NULL || add_result(json_object_get(flow, "results"),
-		                        r, stream_only) != 0)
-			goto out;
-		/* copied: what the result shares with it stays */
-		if (consume && json_array_set_new(records, i, json_null()) != 0)
-			goto out;
-	}
-	if (json_object_set(doc, "flows", flows) != 0)
-		goto out;
-	/* SLA verdicts (vmtp-collect --sla): a list after the flows */
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-		json_t *list = json_object_get(doc, "sla");
-		json_t *one;
-
-		if (t == NULL || strcmp(t, "sla") != 0 ||
-		    (rr != NULL) != (run != NULL) ||
-		    (rr != NULL && strcmp(rr, run) != 0))
-			continue;
-		if (list == NULL) {
-			list = json_array();
-			if (json_object_set_new(doc, "sla", list) != 0)
-				goto out;
-		}
-		one = json_object();
-		if (one == NULL ||
-		    copy_fields(one, r,
-		        (const char *const[]){"type", "run", NULL}, 0) != 0 ||
-		    json_array_append_new(list, one) != 0) {
-			json_decref(one);
-			goto out;
-		}
-	}
-	out = doc;
-	doc = NULL;
-out:
-	json_decref(doc);
-	json_decref(flows);
-	index_clear(&x);
-	return out;
+	return NULL;
 }
 
 /* Returns a copy of DOC with its top-level keys in the original's order. */
@@ -624,62 +636,308 @@ fail:
 	return NULL;
 }
 
-json_t *
-doc_assemble(json_t *records, int consume, struct vmtp_err *err)
+/*
+ * The document of X but its flows' entries: FLOWS (stolen) is its
+ * "flows".  Returns a new reference in the original's key order, or NULL
+ * when out of memory.
+ */
+static json_t *
+doc_top(json_t *records, const struct doc_run *x, json_t *flows)
 {
-	json_t *runs = json_array();
-	json_t *docs = json_array();
-	json_t *r;
-	size_t i, j;
-	int seen_untagged = 0;
+	json_t *doc = json_object();
+	json_t *runrec = x->runrec != NONE ? rec_at(records, x->runrec) : NULL;
+	json_t *list = NULL;
+	json_t *out = NULL;
+	json_t *r = NULL;
+	size_t i;
 
-	if (runs == NULL || docs == NULL)
+	if (doc == NULL || flows == NULL || (x->runrec != NONE && !runrec))
+		goto out;
+	if (runrec != NULL) {
+		json_t *date = json_object_get(runrec, "date");
+
+		/* a run record without a date gives a document without one */
+		if ((date != NULL && json_object_set_new(
+		                         doc, "date", doc_date(date)) != 0) ||
+		    copy_fields(doc, runrec, run_skip, 0) != 0)
+			goto out;
+	}
+	if ((x->run != NULL &&
+	        json_object_set_new(doc, "run_id", json_string(x->run)) != 0) ||
+	    json_object_set(doc, "flows", flows) != 0)
+		goto out;
+	/* SLA verdicts (vmtp-collect --sla): a list after the flows */
+	if (x->nslas > 0 && ((list = json_array()) == NULL ||
+	                        json_object_set(doc, "sla", list) != 0))
+		goto out;
+	for (i = 0; i < x->nslas; i++) {
+		json_t *one = json_object();
+
+		r = rec_at(records, x->slas[i]);
+		if (one == NULL || r == NULL ||
+		    copy_fields(one, r,
+		        (const char *const[]){"type", "run", NULL}, 0) != 0 ||
+		    json_array_append_new(list, one) != 0) {
+			json_decref(one);
+			goto out;
+		}
+		json_decref(r);
+		r = NULL;
+	}
+	out = ordered(doc);
+out:
+	json_decref(r);
+	json_decref(list);
+	json_decref(runrec);
+	json_decref(flows);
+	json_decref(doc);
+	return out;
+}
+
+struct doc_set *
+doc_set_open(json_t *records, struct vmtp_err *err)
+{
+	struct doc_set *set = calloc(1, sizeof(*set));
+	json_t *tags = json_object(); /* run tag -> its index in runs */
+	json_t *r = NULL;
+	size_t i, n;
+	int untagged = 0;
+
+	if (set == NULL || tags == NULL)
 		goto oom;
-	json_array_foreach ((json_t *)records, i, r) {
-		json_t *run = json_object_get(r, "run");
-		json_t *known;
-		int seen = 0;
+	set->records = records;
+	/* one document per run tag in order of first appearance, then one
+	 * of the records without a tag */
+	n = json_array_size(records);
+	for (i = 0; i < n; i++) {
+		const char *run;
 
-		if (!json_is_string(run)) {
-			seen_untagged = 1;
-			continue;
-		}
-		json_array_foreach (runs, j, known)
-			if (json_equal(known, run))
-				seen = 1;
-		if (!seen && json_array_append(runs, run) != 0)
+		r = rec_at(records, i);
+		if (r == NULL)
 			goto oom;
+		run = json_string_value(json_object_get(r, "run"));
+		if (run == NULL)
+			untagged |= rec_type(r) != NULL;
+		else if (json_object_get(tags, run) == NULL &&
+		         json_object_set_new(tags, run,
+		             json_integer((json_int_t)set->nruns++)) != 0)
+			goto oom;
+		json_decref(r);
+		r = NULL;
 	}
-	json_array_foreach (runs, i, r) {
-		json_t *doc =
-		    assemble_one(records, json_string_value(r), consume);
-		json_t *tidy = doc != NULL ? ordered(doc) : NULL;
+	set->runs = calloc(set->nruns + 1, sizeof(*set->runs));
+	if (set->runs == NULL)
+		goto oom;
+	{
+		const char *run;
+		json_t *at;
 
-		json_decref(doc);
-		if (tidy == NULL || json_array_append_new(docs, tidy) != 0)
-			goto oom;
-	}
-	/* records without a run tag only make a document of their own if
-	 * they carry flows or samples */
-	if (seen_untagged) {
-		json_t *doc = assemble_one(records, NULL, consume);
-
-		if (doc == NULL)
-			goto oom;
-		if (json_array_size(json_object_get(doc, "flows")) > 0) {
-			if (json_array_append_new(docs, doc) != 0)
+		json_object_foreach (tags, run, at) {
+			set->runs[json_integer_value(at)].run = strdup(run);
+			if (set->runs[json_integer_value(at)].run == NULL)
 				goto oom;
-		} else {
-			json_decref(doc);
 		}
 	}
-	json_decref(runs);
+	set->nruns += untagged;
+	for (i = 0; i < set->nruns; i++) {
+		struct doc_run *x = &set->runs[i];
+
+		x->runrec = NONE;
+		x->hosts = json_object();
+		x->infos = json_object();
+		x->slot_of = json_object();
+		if (x->hosts == NULL || x->infos == NULL || x->slot_of == NULL)
+			goto oom;
+	}
+	/* indexed, each record parsed once */
+	for (i = 0; i < n; i++) {
+		size_t k;
+
+		r = rec_at(records, i);
+		if (r == NULL)
+			goto oom;
+		for (k = 0; k < set->nruns; k++)
+			if (run_index(&set->runs[k], i, r) != 0)
+				goto oom;
+		json_decref(r);
+		r = NULL;
+	}
+	/* the records without a tag only make a document of their own if
+	 * they carry flows or samples */
+	if (untagged && set->runs[set->nruns - 1].nlisted +
+	                        set->runs[set->nruns - 1].nsampled ==
+	                    0)
+		run_clear(&set->runs[--set->nruns]);
+	json_decref(tags);
+	return set;
+oom:
+	json_decref(r);
+	json_decref(tags);
+	doc_set_free(set);
+	err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	return NULL;
+}
+
+size_t
+doc_set_count(const struct doc_set *set)
+{
+	return set->nruns;
+}
+
+void
+doc_set_free(struct doc_set *set)
+{
+	size_t i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; set->runs != NULL && i < set->nruns; i++)
+		run_clear(&set->runs[i]);
+	free(set->runs);
+	free(set);
+}
+
+json_t *
+doc_set_assemble(struct doc_set *set, int consume, struct vmtp_err *err)
+{
+	json_t *docs = json_array();
+	size_t i;
+
+	if (docs == NULL)
+		goto oom;
+	for (i = 0; i < set->nruns; i++) {
+		const struct doc_run *x = &set->runs[i];
+		const struct doc_slot *s;
+		json_t *flows = json_array();
+		size_t n = 0;
+
+		while (flows != NULL && (s = nth_flow(x, &n)) != NULL)
+			if (json_array_append_new(flows,
+			        build_flow(set->records, x, s, consume)) != 0) {
+				json_decref(flows);
+				flows = NULL;
+			}
+		if (json_array_append_new(
+		        docs, doc_top(set->records, x, flows)) != 0)
+			goto oom;
+	}
 	return docs;
 oom:
-	json_decref(runs);
 	json_decref(docs);
 	err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	return NULL;
+}
+
+#define DOC_DUMP (JSON_INDENT(4) | JSON_REAL_PRECISION(15))
+
+/* Writes LEN bytes of TEXT to FP, INDENT spaces after each newline. */
+static int
+put_indented(FILE *fp, const char *text, size_t len, int indent)
+{
+	const char *nl;
+
+	while ((nl = memchr(text, '\n', len)) != NULL) {
+		size_t k = (size_t)(nl - text) + 1;
+
+		if (fwrite(text, 1, k, fp) != k ||
+		    fprintf(fp, "%*s", indent, "") < 0)
+			return -1;
+		text += k;
+		len -= k;
+	}
+	return len > 0 && fwrite(text, 1, len, fp) != len ? -1 : 0;
+}
+
+/* Writes V as json_dumpf(DOC_DUMP) would at depth INDENT / 4. */
+static int
+put_json(FILE *fp, const json_t *v, int indent)
+{
+	char *s = json_dumps(v, DOC_DUMP);
+	int rc = s != NULL ? put_indented(fp, s, strlen(s), indent) : -1;
+
+	free(s);
+	return rc;
+}
+
+/*
+ * Writes the document of X to FP as put_json() would write it whole at
+ * INDENT, building one flow at a time: the flows' place in the dump of
+ * the rest is its top-level line "flows": [].
+ */
+static int
+put_doc(FILE *fp, json_t *records, const struct doc_run *x,
+    int (*tidy)(json_t *doc), int consume, int indent)
+{
+	static const char mark[] = "\n    \"flows\": []";
+	json_t *top = doc_top(records, x, json_array());
+	char *s = top != NULL && (tidy == NULL || tidy(top) == 0)
+	              ? json_dumps(top, DOC_DUMP)
+	              : NULL;
+	const char *at = s != NULL ? strstr(s, mark) : NULL;
+	const struct doc_slot *sl;
+	size_t n = 0;
+	size_t done = 0;
+	int rc = -1;
+
+	json_decref(top);
+	if (at == NULL)
+		goto out;
+	at += sizeof(mark) - 3; /* at the list's "[]" */
+	if (put_indented(fp, s, (size_t)(at - s), indent) != 0 ||
+	    fputc('[', fp) == EOF)
+		goto out;
+	while ((sl = nth_flow(x, &n)) != NULL) {
+		json_t *flow = build_flow(records, x, sl, consume);
+		int bad = flow == NULL ||
+		          fprintf(fp, "%s\n%*s", done++ > 0 ? "," : "",
+		              indent + 8, "") < 0 ||
+		          put_json(fp, flow, indent + 8) != 0;
+
+		json_decref(flow);
+		if (bad)
+			goto out;
+	}
+	if ((done > 0 && fprintf(fp, "\n%*s", indent + 4, "") < 0) ||
+	    fputc(']', fp) == EOF ||
+	    put_indented(fp, at + 2, strlen(at + 2), indent) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(s);
+	return rc;
+}
+
+int
+doc_set_write(
+    struct doc_set *set, FILE *fp, int (*tidy)(json_t *doc), int consume)
+{
+	int indent = set->nruns > 1 ? 4 : 0;
+	size_t i;
+
+	if (set->nruns != 1 && fputc('[', fp) == EOF)
+		return -1;
+	for (i = 0; i < set->nruns; i++)
+		if ((set->nruns > 1 &&
+		        fprintf(fp, "%s\n    ", i > 0 ? "," : "") < 0) ||
+		    put_doc(fp, set->records, &set->runs[i], tidy, consume,
+		        indent) != 0)
+			return -1;
+	return fputs(set->nruns > 1 ? "\n]\n"
+	             : set->nruns   ? "\n"
+	                            : "]\n",
+	           fp) == EOF
+	           ? -1
+	           : 0;
+}
+
+json_t *
+doc_assemble(json_t *records, int consume, struct vmtp_err *err)
+{
+	struct doc_set *set = doc_set_open(records, err);
+	json_t *docs = set != NULL ? doc_set_assemble(set, consume, err) : NULL;
+
+	doc_set_free(set);
+	return docs;
 }
 
 /*

@@ -31,8 +31,9 @@ int doc_check_record(const json_t *rec, json_t *seen, const char *name,
     long line, struct vmtp_err *err);
 
 /*
- * Assembles RECORDS (an array of checked records, borrowed) into result
- * documents, one per run tag in order of first appearance.  With CONSUME,
+ * Assembles RECORDS (an array of checked records, packed or not (see
+ * rec_pack()), borrowed) into result documents, one per run tag in order
+ * of first appearance.  With CONSUME,
  * each sample record is released from RECORDS (replaced by null) once
  * copied into its document, so that a large run is not held twice:
  * RECORDS holds no sample after.  A flow's
@@ -47,6 +48,29 @@ int doc_check_record(const json_t *rec, json_t *seen, const char *name,
  * with ERR set when out of memory.
  */
 json_t *doc_assemble(json_t *records, int consume, struct vmtp_err *err);
+
+/*
+ * doc_assemble() in steps, for a run too large to hold as a document
+ * besides its records.  doc_set_open() finds the documents of RECORDS
+ * (kept by the caller until doc_set_free()) in one pass: NULL with ERR
+ * set when out of memory.  doc_set_count() tells how many there are.
+ * doc_set_assemble() returns them as doc_assemble() does.
+ * doc_set_write() writes them to FP as json_dumpf() with JSON_INDENT(4)
+ * and JSON_REAL_PRECISION(15) would write doc_assemble()'s documents (one
+ * as an object, several as a list; a newline after), building them one
+ * flow at a time: TIDY, unless NULL, is given each document but its
+ * flows' entries before it is written and returns 0, or -1 to stop.  It
+ * returns 0, or -1 with errno telling why.  With CONSUME, both release
+ * the sample records from RECORDS as doc_assemble() does.
+ */
+struct doc_set;
+struct doc_set *doc_set_open(json_t *records, struct vmtp_err *err);
+size_t doc_set_count(const struct doc_set *set);
+json_t *doc_set_assemble(
+    struct doc_set *set, int consume, struct vmtp_err *err);
+int doc_set_write(
+    struct doc_set *set, FILE *fp, int (*tidy)(json_t *doc), int consume);
+void doc_set_free(struct doc_set *set);
 
 /*
  * Returns a normalized copy of DOC (a new reference; DOC is borrowed), or

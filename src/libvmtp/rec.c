@@ -276,3 +276,44 @@ rec_type(const json_t *rec)
 {
 	return json_string_value(json_object_get(rec, "type"));
 }
+
+json_t *
+rec_pack(json_t *rec)
+{
+	/* the default precision: a real reads back as the same double */
+	char *s = json_dumps(rec, JSON_COMPACT);
+	json_t *packed = s != NULL ? json_string_nocheck(s) : NULL;
+
+	free(s);
+	json_decref(rec);
+	return packed;
+}
+
+json_t *
+rec_at(const json_t *records, size_t i)
+{
+	json_t *r = json_array_get(records, i);
+
+	if (r == NULL)
+		return json_null();
+	if (json_is_string(r))
+		return json_loadb(
+		    json_string_value(r), json_string_length(r), 0, NULL);
+	return json_incref(r);
+}
+
+int
+rec_unpack_all(json_t *records)
+{
+	json_t *r;
+	size_t i;
+
+	for (i = 0; i < json_array_size(records); i++) {
+		if (!json_is_string(json_array_get(records, i)))
+			continue;
+		r = rec_at(records, i);
+		if (r == NULL || json_array_set_new(records, i, r) != 0)
+			return -1;
+	}
+	return 0;
+}

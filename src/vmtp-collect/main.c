@@ -331,7 +331,7 @@ check_out_path(const char *opt, const char *path, struct vmtp_err *err)
 
 /* Writes a whole file to FP from ARG.  Returns 0, or -1 with ERR set or
  * errno telling why FP could not be written. */
-typedef int (*file_writer)(FILE *fp, const json_t *arg, struct vmtp_err *err);
+typedef int (*file_writer)(FILE *fp, void *arg, struct vmtp_err *err);
 
 /*
  * Writes PATH with WRITE(ARG): into a temporary file next to it, then
@@ -340,8 +340,7 @@ typedef int (*file_writer)(FILE *fp, const json_t *arg, struct vmtp_err *err);
  * written in place.  Returns 0, or -1 with ERR set naming PATH.
  */
 static int
-write_file(const char *path, file_writer write, const json_t *arg,
-    struct vmtp_err *err)
+write_file(const char *path, file_writer write, void *arg, struct vmtp_err *err)
 {
 	char *tmp = NULL;
 	struct stat st;
@@ -407,20 +406,28 @@ out:
 	return rc;
 }
 
-/* DOCS (one document as an object, several as a list) as JSON (a
- * file_writer); errno tells why it failed. */
+/* The documents to write: their records, and whether they may go. */
+struct docs_out {
+	struct doc_set *set;
+	int consume;
+};
+
+/* The documents of a struct docs_out (one as an object, several as a
+ * list) as JSON, their "args" masked (a file_writer). */
 static int
-put_json(FILE *fp, const json_t *docs, struct vmtp_err *err)
+put_docs(FILE *fp, void *out, struct vmtp_err *err)
 {
-	const json_t *what =
-	    json_array_size(docs) == 1 ? json_array_get(docs, 0) : docs;
+	struct docs_out *o = out;
 
 	(void)err;
-	return json_dumpf(what, fp, JSON_INDENT(4) | JSON_REAL_PRECISION(15)) !=
-	                   0 ||
-	               fputc('\n', fp) == EOF
-	           ? -1
-	           : 0;
+	return doc_set_write(o->set, fp, mask_args, o->consume);
+}
+
+/* The metrics of records (a file_writer). */
+static int
+put_metrics(FILE *fp, void *records, struct vmtp_err *err)
+{
+	return openmetrics_write(fp, records, err);
 }
 
 /*
@@ -535,9 +542,10 @@ fail:
 
 /*
  * Streams the records of RD to stdout, each checked (a sample given
- * cpu_load) and kept in RECORDS; at their end the pollers stop and cpu
- * records still waiting for a run tag go out without one.  Returns 0, or
- * -1 with ERR set.
+ * cpu_load) and kept in RECORDS, packed (rec_pack(): a 64-host mesh's
+ * records would take 17 MB as trees, 3 MB as text); at their end the
+ * pollers stop and cpu records still waiting for a run tag go out without
+ * one.  Returns 0, or -1 with ERR set.
  */
 static int
 stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
@@ -559,7 +567,7 @@ stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
 			rc = -1;
 			break;
 		}
-		if (json_array_append_new(records, rec) != 0) {
+		if (json_array_append_new(records, rec_pack(rec)) != 0) {
 			rc = err_set(err, VMTP_EXIT_FAIL, "out of memory");
 			break;
 		}
@@ -571,8 +579,9 @@ stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
 }
 
 /*
- * Judges RECORDS by every --sla of A: the verdicts go to stdout and join
- * RECORDS.  Returns the number of failed verdicts, or -1 with ERR set.
+ * Judges RECORDS (unpacked here when there is an --sla) by every --sla of
+ * A: the verdicts go to stdout and join RECORDS.  Returns the number of
+ * failed verdicts, or -1 with ERR set.
  */
 static int
 judge(const struct args *a, json_t *records, struct vmtp_err *err)
@@ -583,8 +592,10 @@ judge(const struct args *a, json_t *records, struct vmtp_err *err)
 	int failed = 0;
 	int rc;
 
-	if (verdicts == NULL)
+	if (verdicts == NULL || (a->nsla > 0 && rec_unpack_all(records) != 0)) {
+		json_decref(verdicts);
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	}
 	for (i = 0; i < a->nsla; i++) {
 		rc = sla_judge(a->slas[i], records, verdicts, err);
 		if (rc < 0)
@@ -615,42 +626,57 @@ static int
 write_results(const struct args *a, const json_t *cfg, json_t *records,
     const char *input, struct vmtp_err *err)
 {
-	json_t *docs;
+	/* the samples go into the file's documents, unless the metrics or
+	 * MongoDB's documents, made after it, still need them */
+	struct docs_out out = {
+	    .consume = a->om_path == NULL && a->mongo_uri == NULL};
+	json_t *docs = NULL;
 	size_t i;
 	int rc = -1;
 
 	if (a->json_path == NULL && a->mongo_uri == NULL && a->om_path == NULL)
 		return 0;
-	/* the samples go into the documents, unless the metrics, written
-	 * after them, still need them */
-	docs = doc_assemble(records, a->om_path == NULL, err);
-	if (docs == NULL)
+	out.set = doc_set_open(records, err);
+	if (out.set == NULL)
 		return -1;
-	for (i = 0; i < json_array_size(docs); i++)
-		if (mask_args(json_array_get(docs, i)) != 0) {
-			err_set(err, VMTP_EXIT_FAIL, "out of memory");
-			goto out;
-		}
-	if (json_array_size(docs) == 0) {
+	if (doc_set_count(out.set) == 0) {
 		err_set(err, VMTP_EXIT_DATA,
 		    "%s: no run in the input: no result document written",
 		    input);
 		goto out;
 	}
-	/* the file first: a MongoDB that is down must not lose the result */
+	/* the file first: a MongoDB that is down must not lose the result;
+	 * written one flow at a time, a large run's document is never held
+	 * whole */
 	if (a->json_path != NULL &&
-	    write_file(a->json_path, put_json, docs, err) != 0)
+	    write_file(a->json_path, put_docs, &out, err) != 0)
 		goto out;
+	if (a->om_path != NULL && rec_unpack_all(records) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	if (a->om_path != NULL &&
-	    write_file(a->om_path, openmetrics_write, records, err) != 0)
+	    write_file(a->om_path, put_metrics, records, err) != 0)
 		goto out;
-	if (a->mongo_uri != NULL &&
-	    mongo_insert(a->mongo_uri, cfg_str(cfg, "vmtp_db"),
+	if (a->mongo_uri == NULL) {
+		rc = 0;
+		goto out;
+	}
+	docs = doc_set_assemble(out.set, 1, err);
+	if (docs == NULL)
+		goto out;
+	for (i = 0; i < json_array_size(docs); i++)
+		if (mask_args(json_array_get(docs, i)) != 0) {
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+	if (mongo_insert(a->mongo_uri, cfg_str(cfg, "vmtp_db"),
 	        cfg_str(cfg, "vmtp_collection"), docs, err) != 0)
 		goto out;
 	rc = 0;
 out:
 	json_decref(docs);
+	doc_set_free(out.set);
 	return rc;
 }
 

@@ -301,19 +301,3 @@ rec_at(const json_t *records, size_t i)
 		    json_string_value(r), json_string_length(r), 0, NULL);
 	return json_incref(r);
 }
-
-int
-rec_unpack_all(json_t *records)
-{
-	json_t *r;
-	size_t i;
-
-	for (i = 0; i < json_array_size(records); i++) {
-		if (!json_is_string(json_array_get(records, i)))
-			continue;
-		r = rec_at(records, i);
-		if (r == NULL || json_array_set_new(records, i, r) != 0)
-			return -1;
-	}
-	return 0;
-}

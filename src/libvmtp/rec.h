@@ -113,11 +113,9 @@ const char *rec_type(const json_t *rec);
  * the new reference, or NULL when out of memory.  rec_at() returns
  * element I of RECORDS, an array of records packed or not, as a record (a
  * new reference; null when I is past the end or the element is null), or
- * NULL when out of memory.  rec_unpack_all() turns every packed record of
- * RECORDS back into its tree, in place: 0, or -1 when out of memory.
+ * NULL when out of memory.
  */
 json_t *rec_pack(json_t *rec);
 json_t *rec_at(const json_t *records, size_t i);
-int rec_unpack_all(json_t *records);
 
 #endif

@@ -543,7 +543,7 @@ fail:
 /*
  * Streams the records of RD to stdout, each checked (a sample given
  * cpu_load) and kept in RECORDS, packed (rec_pack(): a 64-host mesh's
- * records would take 17 MB as trees, 3 MB as text); at their end the
+ * records would take 17 MB as trees, 4 MB packed); at their end the
  * pollers stop and cpu records still waiting for a run tag go out without
  * one.  Returns 0, or -1 with ERR set.
  */
@@ -579,9 +579,8 @@ stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
 }
 
 /*
- * Judges RECORDS (unpacked here when there is an --sla) by every --sla of
- * A: the verdicts go to stdout and join RECORDS.  Returns the number of
- * failed verdicts, or -1 with ERR set.
+ * Judges RECORDS by every --sla of A: the verdicts go to stdout and join
+ * RECORDS, packed.  Returns the number of failed verdicts, or -1 with ERR set.
  */
 static int
 judge(const struct args *a, json_t *records, struct vmtp_err *err)
@@ -592,20 +591,21 @@ judge(const struct args *a, json_t *records, struct vmtp_err *err)
 	int failed = 0;
 	int rc;
 
-	if (verdicts == NULL || (a->nsla > 0 && rec_unpack_all(records) != 0)) {
-		json_decref(verdicts);
+	if (verdicts == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	}
 	for (i = 0; i < a->nsla; i++) {
 		rc = sla_judge(a->slas[i], records, verdicts, err);
 		if (rc < 0)
 			goto fail;
 		failed += rc;
 	}
+	/* each kept packed, as the records read (a mesh has thousands) */
 	json_array_foreach (verdicts, i, v) {
 		if (rec_write(stdout, v, err) != 0)
 			goto fail;
-		if (json_array_append(records, v) != 0) {
+		if (json_array_append_new(records, rec_pack(json_incref(v))) !=
+		        0 ||
+		    json_array_set_new(verdicts, i, json_null()) != 0) {
 			err_set(err, VMTP_EXIT_FAIL, "out of memory");
 			goto fail;
 		}
@@ -651,10 +651,6 @@ write_results(const struct args *a, const json_t *cfg, json_t *records,
 	if (a->json_path != NULL &&
 	    write_file(a->json_path, put_docs, &out, err) != 0)
 		goto out;
-	if (a->om_path != NULL && rec_unpack_all(records) != 0) {
-		err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
 	if (a->om_path != NULL &&
 	    write_file(a->om_path, put_metrics, records, err) != 0)
 		goto out;

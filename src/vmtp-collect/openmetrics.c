@@ -108,6 +108,15 @@ str_of(const json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
+/* Whether REC is a record of TYPE (a released one, null, is none). */
+static int
+is_type(const json_t *rec, const char *type)
+{
+	const char *t = rec_type(rec);
+
+	return t != NULL && strcmp(t, type) == 0;
+}
+
 /* The host record of NAME in RUN, or NULL. */
 static const json_t *
 host_of(const struct om_set *set, const char *run, const char *name)
@@ -338,19 +347,23 @@ write_family(FILE *fp, const struct om_set *set, enum om_fam f)
 	}
 }
 
-/* Writes the time of every run in RECORDS that has a date. */
-static void
+/* Writes the time of every run in RECORDS that has a date.  Returns 0,
+ * or -1 when out of memory. */
+static int
 write_runs(FILE *fp, const json_t *records)
 {
 	const char *name = "vmtp_run_timestamp_seconds";
-	json_t *rec;
+	json_t *rec = NULL;
 	size_t i;
 	int head = 0;
 
-	json_array_foreach (records, i, rec) {
+	for (i = 0; i < json_array_size(records); i++) {
 		double t;
 
-		if (strcmp(rec_type(rec), "run") != 0 ||
+		json_decref(rec);
+		if ((rec = rec_at(records, i)) == NULL)
+			return -1;
+		if (!is_type(rec, "run") ||
 		    (t = run_time(str_of(rec, "date"))) < 0)
 			continue;
 		if (!head) {
@@ -364,6 +377,8 @@ write_runs(FILE *fp, const json_t *records)
 		put_label(fp, "run", str_of(rec, "run"), 1);
 		fprintf(fp, "} %.15g\n", t);
 	}
+	json_decref(rec);
+	return 0;
 }
 
 static void
@@ -383,7 +398,7 @@ int
 openmetrics_write(FILE *fp, const json_t *records, struct vmtp_err *err)
 {
 	struct om_set set = {0};
-	json_t *rec;
+	json_t *rec = NULL;
 	size_t i;
 	int f;
 	int rc = -1;
@@ -393,24 +408,32 @@ openmetrics_write(FILE *fp, const json_t *records, struct vmtp_err *err)
 	set.hosts = json_object();
 	if (set.index == NULL || set.flows == NULL || set.hosts == NULL)
 		goto oom;
-	json_array_foreach (records, i, rec) {
-		const char *type = rec_type(rec);
-		const char *run = str_of(rec, "run");
+	/* records packed or not (rec_at()): each read once a pass */
+	for (i = 0; i < json_array_size(records); i++) {
+		const char *run;
 
+		json_decref(rec);
+		if ((rec = rec_at(records, i)) == NULL)
+			goto oom;
+		run = str_of(rec, "run");
 		if (run == NULL)
 			continue;
-		if ((strcmp(type, "flow") == 0 &&
+		if ((is_type(rec, "flow") &&
 		        index_rec(set.flows, run, rec, "id") != 0) ||
-		    (strcmp(type, "host") == 0 &&
+		    (is_type(rec, "host") &&
 		        index_rec(set.hosts, run, rec, "name") != 0))
 			goto oom;
 	}
-	json_array_foreach (records, i, rec) {
-		const char *run = str_of(rec, "run");
+	for (i = 0; i < json_array_size(records); i++) {
+		const char *run;
 		struct om_series *s;
 		char *labels;
 
-		if (run == NULL || strcmp(rec_type(rec), "sample") != 0)
+		json_decref(rec);
+		if ((rec = rec_at(records, i)) == NULL)
+			goto oom;
+		run = str_of(rec, "run");
+		if (run == NULL || !is_type(rec, "sample"))
 			continue;
 		labels = labels_new(&set, run, rec);
 		if (labels == NULL || (s = series_get(&set, labels)) == NULL)
@@ -419,7 +442,8 @@ openmetrics_write(FILE *fp, const json_t *records, struct vmtp_err *err)
 	}
 	for (f = 0; f < F_COUNT; f++)
 		write_family(fp, &set, (enum om_fam)f);
-	write_runs(fp, records);
+	if (write_runs(fp, records) != 0)
+		goto oom;
 	fputs("# EOF\n", fp);
 	if (fflush(fp) != 0 || ferror(fp)) {
 		if (errno == 0)
@@ -431,6 +455,7 @@ openmetrics_write(FILE *fp, const json_t *records, struct vmtp_err *err)
 oom:
 	err_set(err, VMTP_EXIT_FAIL, "out of memory");
 out:
+	json_decref(rec);
 	set_clear(&set);
 	return rc;
 }

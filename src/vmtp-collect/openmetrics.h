@@ -22,8 +22,9 @@
 #include "libvmtp/err.h"
 
 /*
- * Writes the results of RECORDS (the records read, in order: run, host,
- * flow and sample records are used, others ignored) to FP.  A series is
+ * Writes the results of RECORDS (the records read, in order, packed or
+ * not (rec_pack()): run, host, flow and sample records are used, others
+ * ignored) to FP.  A series is
  * the mean of its samples (TCP: over the loops); an error sample counts in
  * vmtp_errors only.  Returns 0, or -1 with ERR set when out of memory,
  * or -1 with errno set and ERR untouched when FP cannot be written (the

@@ -299,26 +299,6 @@ holds(const struct sla *s, double v)
 	return 0;
 }
 
-/* The flow record ID of run RUN in RECORDS (borrowed), or NULL. */
-static const json_t *
-flow_rec(const json_t *records, const char *run, json_int_t id)
-{
-	json_t *r;
-	size_t i;
-
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-
-		if (t != NULL && strcmp(t, "flow") == 0 &&
-		    json_integer_value(json_object_get(r, "id")) == id &&
-		    (run == NULL) == (rr == NULL) &&
-		    (run == NULL || strcmp(run, rr) == 0))
-			return r;
-	}
-	return NULL;
-}
-
 static int
 same_run(const char *a, const char *b)
 {
@@ -361,6 +341,103 @@ verdict(const struct sla *s, const char *run, const struct unit *u,
 	return rec;
 }
 
+/*
+ * Adds sample R (borrowed) of run RUN to its unit in *UNITS (N of them)
+ * when S's metric has a value in it.  Returns 0, or -1 when out of memory.
+ */
+static int
+tally(const struct sla *s, const json_t *r, const char *run,
+    struct unit **units, size_t *n)
+{
+	const struct metric *m = s->metric;
+	const char *t = rec_type(r);
+	const char *proto = json_string_value(json_object_get(r, "protocol"));
+	const char *dir = json_string_value(json_object_get(r, "direction"));
+	json_t *v = json_object_get(r, m->field);
+	json_int_t flow = json_integer_value(json_object_get(r, "flow"));
+	int reverse = dir != NULL && strcmp(dir, "reverse") == 0;
+	struct unit *u = NULL;
+	size_t j;
+	double x;
+
+	if (t == NULL || strcmp(t, "sample") != 0 ||
+	    !same_run(run, json_string_value(json_object_get(r, "run"))) ||
+	    proto == NULL || strcmp(proto, m->protocol) != 0 ||
+	    !json_is_number(v) || json_object_get(r, "error") != NULL)
+		return 0;
+	for (j = 0; j < *n; j++)
+		if ((*units)[j].flow == flow && (*units)[j].reverse == reverse)
+			u = &(*units)[j];
+	if (u == NULL) {
+		struct unit *bigger =
+		    realloc(*units, (*n + 1) * sizeof(**units));
+
+		if (bigger == NULL)
+			return -1;
+		*units = bigger;
+		u = &(*units)[(*n)++];
+		memset(u, 0, sizeof(*u));
+		u->flow = flow;
+		u->reverse = reverse;
+	}
+	x = json_number_value(v) * m->scale;
+	if (m->agg == SLA_MAX)
+		u->acc = u->n == 0 || x > u->acc ? x : u->acc;
+	else
+		u->acc += x;
+	u->n++;
+	return 0;
+}
+
+/*
+ * Names the UNITS (N of them) of run RUN as the charts do, from the first
+ * flow record of their flow in RECORDS (packed or not): each of them read
+ * once, not once a unit.  Returns 0, or -1 when out of memory.
+ */
+static int
+label_units(
+    const json_t *records, const char *run, struct unit *units, size_t n)
+{
+	json_t *r;
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(records); i++) {
+		const char *t;
+
+		if ((r = rec_at(records, i)) == NULL)
+			return -1;
+		t = rec_type(r);
+		if (t != NULL && strcmp(t, "flow") == 0 &&
+		    same_run(run, json_string_value(json_object_get(r, "run"))))
+			for (j = 0; j < n; j++) {
+				if (units[j].label != NULL ||
+				    units[j].flow !=
+				        json_integer_value(
+				            json_object_get(r, "id")))
+					continue;
+				units[j].label =
+				    flow_label(json_string_value(
+				                   json_object_get(r, "desc")),
+				        flow_family_of(json_string_value(
+				            json_object_get(r, "target"))),
+				        units[j].reverse);
+				if (units[j].label == NULL)
+					goto oom;
+			}
+		json_decref(r);
+	}
+	/* a flow without its record still has a label */
+	for (j = 0; j < n; j++)
+		if (units[j].label == NULL &&
+		    (units[j].label = flow_label(
+		         NULL, flow_family_of(NULL), units[j].reverse)) == NULL)
+			return -1;
+	return 0;
+oom:
+	json_decref(r);
+	return -1;
+}
+
 /* Judges S on the samples of run RUN.  As sla_judge(). */
 static int
 judge_run(const struct sla *s, const json_t *records, const char *run,
@@ -374,57 +451,17 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 	json_t *r;
 	size_t i, j;
 
-	json_array_foreach ((json_t *)records, i, r) {
-		const char *t = rec_type(r);
-		const char *rr = json_string_value(json_object_get(r, "run"));
-		const char *proto =
-		    json_string_value(json_object_get(r, "protocol"));
-		const char *dir =
-		    json_string_value(json_object_get(r, "direction"));
-		json_t *v = json_object_get(r, m->field);
-		json_int_t flow =
-		    json_integer_value(json_object_get(r, "flow"));
-		int reverse = dir != NULL && strcmp(dir, "reverse") == 0;
-		const json_t *frec;
-		struct unit *u = NULL;
-		double x;
+	for (i = 0; i < json_array_size(records); i++) {
+		int rc;
 
-		if (t == NULL || strcmp(t, "sample") != 0 ||
-		    !same_run(run, rr) || proto == NULL ||
-		    strcmp(proto, m->protocol) != 0 || !json_is_number(v) ||
-		    json_object_get(r, "error") != NULL)
-			continue;
-		for (j = 0; j < nunits; j++)
-			if (units[j].flow == flow &&
-			    units[j].reverse == reverse)
-				u = &units[j];
-		if (u == NULL) {
-			struct unit *bigger =
-			    realloc(units, (nunits + 1) * sizeof(*units));
-
-			if (bigger == NULL)
-				goto oom;
-			units = bigger;
-			u = &units[nunits++];
-			memset(u, 0, sizeof(*u));
-			u->flow = flow;
-			u->reverse = reverse;
-			frec = flow_rec(records, run, flow);
-			u->label = flow_label(
-			    json_string_value(json_object_get(frec, "desc")),
-			    flow_family_of(json_string_value(
-			        json_object_get(frec, "target"))),
-			    reverse);
-			if (u->label == NULL)
-				goto oom;
-		}
-		x = json_number_value(v) * m->scale;
-		if (m->agg == SLA_MAX)
-			u->acc = u->n == 0 || x > u->acc ? x : u->acc;
-		else
-			u->acc += x;
-		u->n++;
+		r = rec_at(records, i);
+		rc = r != NULL ? tally(s, r, run, &units, &nunits) : -1;
+		json_decref(r);
+		if (rc != 0)
+			goto oom;
 	}
+	if (label_units(records, run, units, nunits) != 0)
+		goto oom;
 	for (j = 0; j < nunits; j++) {
 		struct unit *u = &units[j];
 		double value =
@@ -460,42 +497,48 @@ sla_judge(const struct sla *s, const json_t *records, json_t *out,
     struct vmtp_err *err)
 {
 	json_t *runs = json_array();
-	const char *first = NULL; /* the first run tag of any record */
-	json_t *r;
+	json_t *first = NULL; /* the first run tag of any record */
+	json_t *r = NULL;
 	size_t i, j;
 	int failed = 0;
 	int untagged = 0;
 	int rc;
 
 	if (runs == NULL)
-		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto oom;
 	/* the runs are those of the samples, in order */
-	json_array_foreach ((json_t *)records, i, r) {
-		json_t *run = json_object_get(r, "run");
-		const char *t = rec_type(r);
+	for (i = 0; i < json_array_size(records); i++) {
+		json_t *run;
+		const char *t;
 		json_t *known;
 		int seen = 0;
 
-		if (first == NULL)
-			first = json_string_value(run);
-		if (t == NULL || strcmp(t, "sample") != 0)
-			continue;
-		if (!json_is_string(run)) {
+		if ((r = rec_at(records, i)) == NULL)
+			goto oom;
+		run = json_object_get(r, "run");
+		t = rec_type(r);
+		if (first == NULL && json_is_string(run))
+			first = json_incref(run);
+		if (t != NULL && strcmp(t, "sample") == 0 &&
+		    !json_is_string(run))
 			untagged = 1;
+		if (t == NULL || strcmp(t, "sample") != 0 ||
+		    !json_is_string(run)) {
+			json_decref(r);
 			continue;
 		}
 		json_array_foreach (runs, j, known)
 			if (json_equal(known, run))
 				seen = 1;
-		if (!seen && json_array_append(runs, run) != 0) {
-			json_decref(runs);
-			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
-		}
+		if (!seen && json_array_append(runs, run) != 0)
+			goto oom;
+		json_decref(r);
 	}
 	/* untagged samples are judged as one run; no samples at all as the
 	 * first run named, so that the verdict still says "not met" */
 	if (untagged || json_array_size(runs) == 0) {
-		rc = judge_run(s, records, untagged ? NULL : first, out, err);
+		rc = judge_run(s, records,
+		    untagged ? NULL : json_string_value(first), out, err);
 		if (rc < 0)
 			goto out;
 		failed += rc;
@@ -508,6 +551,11 @@ sla_judge(const struct sla *s, const json_t *records, json_t *out,
 	}
 	rc = failed;
 out:
+	json_decref(first);
 	json_decref(runs);
 	return rc;
+oom:
+	json_decref(r);
+	rc = err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	goto out;
 }

@@ -2,6 +2,8 @@
  * doc.c - assemble records into the original tool's result document and
  * read archived documents back into the same form (see doc.h; SPEC §5).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1060,6 +1062,40 @@ oom:
 	return NULL;
 }
 
+/*
+ * A regular file FP that holds one JSON value (a document, a list of
+ * them) is parsed straight from the file: its text is never held whole
+ * beside its tree (a 64-host mesh's document is 5 MB of text).  Returns
+ * the value; or NULL, FP back at its start, when FP is no regular file or
+ * holds something else (records, bad JSON: doc_load() reads it again, and
+ * says what is wrong with it); or NULL with ERR set when FP cannot be
+ * read again.
+ */
+static json_t *
+load_file(FILE *fp, const char *name, struct vmtp_err *err)
+{
+	struct stat st;
+	json_t *whole;
+	int fd = fileno(fp);
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    ftell(fp) != 0)
+		return NULL;
+	whole = json_loadf(fp, 0, NULL);
+	if (whole != NULL && (json_is_array(whole) ||
+	                         (json_is_object(whole) &&
+	                             json_object_get(whole, "type") == NULL)))
+		return whole;
+	json_decref(whole);
+	if (fseek(fp, 0, SEEK_SET) != 0) {
+		err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", name,
+		    strerror(errno));
+		return NULL;
+	}
+	clearerr(fp);
+	return NULL;
+}
+
 /* Reads BUF as a record stream and assembles it (doc_load's second way). */
 static json_t *
 load_records(char *buf, size_t len, const char *name, struct vmtp_err *err)
@@ -1120,8 +1156,13 @@ doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 	json_t *v;
 	size_t len = 0;
 	size_t i;
-	char *buf;
+	char *buf = NULL;
 
+	whole = load_file(fp, name, err);
+	if (whole == NULL && err->exit != VMTP_EXIT_OK)
+		return NULL;
+	if (whole != NULL)
+		goto loaded;
 	buf = slurp(fp, name, &len, err);
 	if (buf == NULL)
 		return NULL;
@@ -1132,6 +1173,7 @@ doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 		free(buf);
 		buf = NULL;
 	}
+loaded:
 	if (json_is_object(whole) && json_object_get(whole, "flows") != NULL) {
 		docs = json_array();
 		v = normalize(whole, name, 1, err);

@@ -96,6 +96,21 @@ load helpers/common
 	[[ "$stderr" == "doc-dump: $BATS_TEST_TMPDIR/t.txt:1: not JSON: "* ]]
 }
 
+@test "a file of one record, or of a document and more, reads as a stream does" {
+	# a document is parsed straight from its file; what is not one goes
+	# the stream's way, from the start of the file
+	printf '%s\n' '{"type":"sample","flow":1,"protocol":"TCP","throughput_kbps":5}' > "$BATS_TEST_TMPDIR/one.ndjson"
+	run -0 doc-dump "$BATS_TEST_TMPDIR/one.ndjson"
+	jq -e 'length == 1 and .[0].flows[0].desc == "flow 1"
+	    and .[0].flows[0].results[0].throughput_kbps == 5' <<< "$output"
+	diff <(doc-dump "$BATS_TEST_TMPDIR/one.ndjson") <(doc-dump < "$BATS_TEST_TMPDIR/one.ndjson")
+	{ jq -c . "$VMTP_SHARED/reference/vmtp-example.json"; echo '{"type":"run"}'; } > "$BATS_TEST_TMPDIR/more.json"
+	run -65 --separate-stderr doc-dump "$BATS_TEST_TMPDIR/more.json"
+	[ "$stderr" = "doc-dump: $BATS_TEST_TMPDIR/more.json:1: record has no \"type\"" ]
+	diff <(doc-dump "$VMTP_SHARED/reference/vmtp-example.json") \
+		<(doc-dump < "$VMTP_SHARED/reference/vmtp-example.json")
+}
+
 @test "empty input gives no documents" {
 	run doc-dump < /dev/null
 	[ "$status" -eq 0 ]

@@ -77,7 +77,7 @@ echo "TCP Mbit/s, vmtp-run: $(paste -sd' ' "$B/vmtp.txt")"
 echo "TCP Mbit/s, by hand:  $(paste -sd' ' "$B/hand.txt")"
 echo "vmtp-run: mean $vm, min $vlo, max $vhi, stddev $vsd ($N runs of $S s)"
 echo "by hand:  mean $hm, min $hlo, max $hhi, stddev $hsd ($N runs of $S s)"
-ratio=$(echo "scale=3; $vm / $hm" | bc)
+ratio=$(bench_ratio "$vm" "$hm")
 echo "accuracy (mean vmtp-run / mean by hand): $ratio"
 bench_row "TCP vmtp-run / nuttcp by hand, $N+$N runs of $S s, path $RATE" \
     "$vm / $hm Mbit/s (sd $vsd / $hsd)" "$ratio" "0.97..1.03"
@@ -89,15 +89,15 @@ t0=$(date +%s.%N)
     --ssh-key "$NSH_DIR/id_ed25519" -t "$S" --protocols T --tcp-loops "$N" \
     --tcpbuf 65536 --flows 2 "$B/topo.ndjson" > /dev/null
 t1=$(date +%s.%N)
-echo "overhead, one run of $N x $S s: $(echo "($t1 - $t0) / ($N * $S)" | bc -l | cut -c1-5)"
+echo "overhead, one run of $N x $S s: $(bench_ratio "$(echo "$t1 - $t0" | bc -l)" "$((N * S))")"
 rss=$(cat "$B/rss.txt")
 echo "peak RSS of that run: $rss KiB"
 bench_row "peak RSS, vmtp-run $N TCP runs" "$rss KiB" \
-    "$(echo "scale=3; $rss / 16384" | bc)" "<= 1"
+    "$(bench_ratio "$rss" 16384 4)" "<= 1"
 /usr/bin/time -f %M -o "$B/rss2.txt" vmtp-run -q -c "$B/vmtp.yaml" \
     --ssh-key "$NSH_DIR/id_ed25519" -t 2 --bandwidth 100M --udpbuf 1024 \
     --icmp-sizes 64,1400 "$B/topo.ndjson" > /dev/null
 rss=$(cat "$B/rss2.txt")
 echo "peak RSS, every flow with TCP, UDP and ICMP: $rss KiB"
 bench_row "peak RSS, vmtp-run every flow TCP+UDP+ICMP" "$rss KiB" \
-    "$(echo "scale=3; $rss / 16384" | bc)" "<= 1"
+    "$(bench_ratio "$rss" 16384 4)" "<= 1"

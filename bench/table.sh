@@ -8,6 +8,13 @@
 # number, GOAL "<= N", ">= N" or "N..M" (inclusive).  The row goes to stdout
 # and, when BENCH_TABLE names a file, is appended to it, tab separated, with
 # "met" or "MISSED".
+# bench_ratio A B [DECIMALS]: A / B rounded to DECIMALS (default 3), with
+# its leading zero ("0.875", where bc wrote ".875"); a peak RSS against
+# 16 MiB takes 4, so that 1 KiB over it reads 1.0001, not 1.000 (met)
+bench_ratio() {
+	awk -v a="$1" -v b="$2" -v d="${3:-3}" 'BEGIN { printf("%." d "f\n", a / b) }'
+}
+
 bench_row() {
 	local met
 	met=$(awk -v r="$3" -v g="$4" 'BEGIN {

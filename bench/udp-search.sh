@@ -12,7 +12,10 @@
 #      whether it said why the loss is out of the bracket (loss_unstable:
 #      no rate stays in it; sender_limited: nothing faster can be sent); when
 #      its probes were iperf3's, the loss iperf3 saw at the rate found
-#      (the "iperf3" column), next to nuttcp's there (the final loss).
+#      (the "iperf3" column), next to nuttcp's there (the final loss);
+#      from its stderr, whether it made the one more nuttcp run (counted
+#      in its probes) and how often it waited for the receiver's
+#      reassembly memory ("again waits").
 # Goals (over the 8 curves, replayed and live): the final loss in the
 # bracket at least 6 of 8 times, median probes <= 3, never more than 5; a
 # search that says why its loss is out of the bracket is honest, and
@@ -103,9 +106,9 @@ if [ -z "${BENCH_CURVES:-}" ]; then
 	trap 'kill $hand_srv 2>/dev/null; bench_cleanup' EXIT
 	sleep 0.3
 fi
-printf '%-12s %5s | %-26s | %-22s | %-26s | %s\n' path size \
+printf '%-12s %5s | %-26s | %-22s | %-26s | %-11s | %s\n' path size \
     "replay vmtp: probes loss in said" "replay orig: probes loss in" \
-    "live vmtp-run: probes loss in said" iperf3
+    "live vmtp-run: probes loss in said" "again waits" iperf3
 : > "$B/summary"
 : > "$B/rss"
 while IFS=: read -r name qdisc; do
@@ -131,7 +134,7 @@ while IFS=: read -r name qdisc; do
 		cp "$B/curve" "$B/curve-$size"
 		read -r _ vp vl vin vun < <(grep ^vmtp "$B/replay")
 		read -r _ op ol oin _ < <(grep ^orig "$B/replay")
-		lp=- ll=0 lin=- lun=- pl=-
+		lp=- ll=0 lin=- lun=- pl=- again=- waits=-
 		if [ -z "${BENCH_CURVES:-}" ]; then
 			/usr/bin/time -f %M -a -o "$B/rss" vmtp-run -v \
 			    -c "$B/vmtp.yaml" --ssh-key "$NSH_DIR/id_ed25519" \
@@ -154,11 +157,13 @@ while IFS=: read -r name qdisc; do
 			[[ $ll =~ ^[0-9.eE+-]+$ ]] || ll=100
 			[[ $lun =~ ^[01]$ ]] || lun=0
 			lin=$(awk -v l="$ll" -v a="$LMIN" -v b="$LMAX" 'BEGIN {print (l >= a && l <= b) ? 1 : 0}')
+			again=$(grep -c ': once more at [0-9]* kbps$' "$B/live.err") || true
+			waits=$(grep -c ': waiting for them to expire (at most' "$B/live.err") || true
 		fi
-		printf '%-12s %5s | %6s %8.2f %4s %5s | %6s %8.2f %6s | %6s %8.2f %4s %5s | %s\n' \
+		printf '%-12s %5s | %6s %8.2f %4s %5s | %6s %8.2f %6s | %6s %8.2f %4s %5s | %5s %5s | %s\n' \
 		    "$name" "$size" "$vp" "$vl" "$vin" "$vun" "$op" "$ol" "$oin" \
-		    "$lp" "$ll" "$lin" "$lun" "$pl"
-		echo "$vp $vin $vun $op $oin $lp $lin $lun" >> "$B/summary"
+		    "$lp" "$ll" "$lin" "$lun" "$again" "$waits" "$pl"
+		echo "$vp $vin $vun $op $oin $lp $lin $lun $again $waits" >> "$B/summary"
 	done
 	if [ -z "${BENCH_CURVES:-}" ]; then
 		tc qdisc del dev "$port" root
@@ -194,20 +199,21 @@ bench_rows() {
 	in=$(col "$3" | sum)
 	un=$(col "$4" | sum)
 	bench_row "UDP search $1, final loss in the bracket" \
-	    "$in of $n" "$(echo "scale=3; $in / $n" | bc)" ">= 0.75"
+	    "$in of $n" "$(bench_ratio "$in" "$n")" ">= 0.75"
 	bench_row "UDP search $1, in the bracket or said why not" \
-	    "$((in + un)) of $n" "$(echo "scale=3; ($in + $un) / $n" | bc)" ">= 0.75"
+	    "$((in + un)) of $n" "$(bench_ratio "$((in + un))" "$n")" ">= 0.75"
 	bench_row "UDP search $1, median probes" "$med" \
-	    "$(echo "scale=3; $med / 3" | bc)" "<= 1"
+	    "$(bench_ratio "$med" 3)" "<= 1"
 	bench_row "UDP search $1, max probes" "$max" \
-	    "$(echo "scale=3; $max / 5" | bc)" "<= 1"
+	    "$(bench_ratio "$max" 5)" "<= 1"
 }
 bench_rows "replayed on $n measured curves" 1 2 3
 if [ -z "${BENCH_CURVES:-}" ]; then
 	report "live vmtp-run" 6 7 8
+	echo "live vmtp-run: the one more nuttcp run in $(col 9 | sum) of $n searches; reassembly waits: $(col 10 | sum)"
 	bench_rows "live (vmtp-run), $n paths" 6 7 8
 	# (time adds a line for a vmtp-run that exited non-zero)
 	rss=$(grep -E '^[0-9]+$' "$B/rss" | maxof)
 	bench_row "peak RSS, vmtp-run UDP search" "$rss KiB" \
-	    "$(echo "scale=3; $rss / 16384" | bc)" "<= 1"
+	    "$(bench_ratio "$rss" 16384 4)" "<= 1"
 fi

@@ -14,20 +14,58 @@
 
 #include "cpu.h"
 
-/* One reading kept with the source it came from, for its cpu record. */
-struct cpu_entry {
-	struct cpu_reading r;
+/* One reading of a series: what a sample's cpu_load takes of it. */
+struct cpu_point {
+	double t;
+	double load;
+};
+
+/*
+ * One host's readings from one source, in the order they were taken: 16
+ * bytes a reading (a poll of 64 hosts every 2 s for a night is a million
+ * readings).
+ */
+struct cpu_series {
 	char *source;
-	int written; /* its cpu record has been written */
+	char host[sizeof(((struct cpu_reading *)0)->host)];
+	struct cpu_point *v;
+	size_t n, cap;
+	int unsorted; /* a reading was older than the one before */
+};
+
+/* A reading whose cpu record waits for the run tag. */
+struct cpu_wait {
+	struct cpu_reading r;
+	size_t series;
 };
 
 struct cpu_store {
 	pthread_mutex_t lock;
-	struct cpu_entry *v; /* in the order they were taken */
-	size_t n, cap;
+	struct cpu_series *series; /* in the order of their first reading */
+	size_t nseries, series_cap;
+	struct cpu_wait *wait; /* in the order they were taken */
+	size_t nwait, wait_cap;
 	char *run;     /* run tag for cpu records, once known */
 	int run_known; /* set_run has been called */
 };
+
+/* Makes room for one more element of SIZE in *V (N of CAP).  Returns 0,
+ * or -1 when out of memory. */
+static int
+room(void **v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap != 0 ? *cap * 2 : 64;
+	void *bigger;
+
+	if (n < *cap)
+		return 0;
+	bigger = realloc(*v, c * size);
+	if (bigger == NULL)
+		return -1;
+	*v = bigger;
+	*cap = c;
+	return 0;
+}
 
 struct cpu_store *
 cpu_store_new(struct vmtp_err *err)
@@ -49,9 +87,12 @@ cpu_store_free(struct cpu_store *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->n; i++)
-		free(s->v[i].source);
-	free(s->v);
+	for (i = 0; i < s->nseries; i++) {
+		free(s->series[i].source);
+		free(s->series[i].v);
+	}
+	free(s->series);
+	free(s->wait);
 	free(s->run);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -63,23 +104,23 @@ cpu_store_lock(struct cpu_store *s)
 	return &s->lock;
 }
 
-/* Writes the cpu record of E to stdout.  Returns 0, or -1 with ERR set. */
+/* Writes the cpu record of reading R from SOURCE to stdout.  Returns 0,
+ * or -1 with ERR set. */
 static int
-write_entry(
-    const struct cpu_store *s, const struct cpu_entry *e, struct vmtp_err *err)
+write_reading(const struct cpu_store *s, const char *source,
+    const struct cpu_reading *r, struct vmtp_err *err)
 {
 	json_t *rec = rec_new("cpu", s->run);
 	int rc = -1;
 
 	if (rec == NULL ||
-	    json_object_set_new(rec, "source", json_string(e->source)) != 0 ||
-	    json_object_set_new(rec, "host", json_string(e->r.host)) != 0 ||
-	    json_object_set_new(rec, "t", json_real(e->r.t)) != 0 ||
-	    json_object_set_new(rec, "load", json_real(e->r.load)) != 0 ||
-	    json_object_set_new(rec, "cpu_user", json_real(e->r.user)) != 0 ||
-	    json_object_set_new(rec, "cpu_system", json_real(e->r.system)) !=
-	        0 ||
-	    json_object_set_new(rec, "cpu_num", json_integer(e->r.num)) != 0) {
+	    json_object_set_new(rec, "source", json_string(source)) != 0 ||
+	    json_object_set_new(rec, "host", json_string(r->host)) != 0 ||
+	    json_object_set_new(rec, "t", json_real(r->t)) != 0 ||
+	    json_object_set_new(rec, "load", json_real(r->load)) != 0 ||
+	    json_object_set_new(rec, "cpu_user", json_real(r->user)) != 0 ||
+	    json_object_set_new(rec, "cpu_system", json_real(r->system)) != 0 ||
+	    json_object_set_new(rec, "cpu_num", json_integer(r->num)) != 0) {
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
@@ -89,39 +130,58 @@ out:
 	return rc;
 }
 
+/* The series of HOST from SOURCE in S, made when it has none.  Returns
+ * its index, or -1 when out of memory. */
+static long
+series_of(struct cpu_store *s, const char *source, const char *host)
+{
+	struct cpu_series *x;
+	size_t i;
+
+	for (i = s->nseries; i > 0; i--)
+		if (strcmp(s->series[i - 1].host, host) == 0 &&
+		    strcmp(s->series[i - 1].source, source) == 0)
+			return (long)(i - 1);
+	if (room((void **)&s->series, s->nseries, &s->series_cap,
+	        sizeof(*s->series)) != 0)
+		return -1;
+	x = &s->series[s->nseries];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->host, sizeof(x->host), "%s", host);
+	x->source = strdup(source);
+	if (x->source == NULL)
+		return -1;
+	return (long)s->nseries++;
+}
+
 int
 cpu_store_add(struct cpu_store *s, const char *source,
     const struct cpu_reading *r, size_t n, struct vmtp_err *err)
 {
-	struct cpu_entry *bigger;
 	size_t i;
 	int rc = -1;
 
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < n; i++) {
-		struct cpu_entry *e;
+		long k = series_of(s, source, r[i].host);
+		struct cpu_series *x;
 
-		if (s->n == s->cap) {
-			size_t cap = s->cap != 0 ? s->cap * 2 : 64;
-
-			bigger = realloc(s->v, cap * sizeof(*s->v));
-			if (bigger == NULL)
-				goto oom;
-			s->v = bigger;
-			s->cap = cap;
-		}
-		e = &s->v[s->n];
-		e->r = r[i];
-		e->written = 0;
-		e->source = strdup(source);
-		if (e->source == NULL)
+		if (k < 0)
 			goto oom;
-		s->n++;
+		x = &s->series[k];
+		if (room((void **)&x->v, x->n, &x->cap, sizeof(*x->v)) != 0)
+			goto oom;
+		x->unsorted |= x->n > 0 && r[i].t < x->v[x->n - 1].t;
+		x->v[x->n++] = (struct cpu_point){r[i].t, r[i].load};
 		if (s->run_known) {
-			if (write_entry(s, e, err) != 0)
+			if (write_reading(s, x->source, &r[i], err) != 0)
 				goto out;
-			e->written = 1;
+			continue;
 		}
+		if (room((void **)&s->wait, s->nwait, &s->wait_cap,
+		        sizeof(*s->wait)) != 0)
+			goto oom;
+		s->wait[s->nwait++] = (struct cpu_wait){r[i], (size_t)k};
 	}
 	rc = 0;
 	goto out;
@@ -145,22 +205,14 @@ cpu_store_set_run(struct cpu_store *s, const char *run, struct vmtp_err *err)
 			return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	}
 	s->run_known = 1;
-	for (i = 0; i < s->n; i++) {
-		if (s->v[i].written)
-			continue;
-		if (write_entry(s, &s->v[i], err) != 0)
+	for (i = 0; i < s->nwait; i++)
+		if (write_reading(s, s->series[s->wait[i].series].source,
+		        &s->wait[i].r, err) != 0)
 			return -1;
-		s->v[i].written = 1;
-	}
+	free(s->wait);
+	s->wait = NULL;
+	s->nwait = s->wait_cap = 0;
 	return 0;
-}
-
-/* Whether A and B are readings of one host from one source. */
-static int
-same_series(const struct cpu_entry *a, const struct cpu_entry *b)
-{
-	return strcmp(a->r.host, b->r.host) == 0 &&
-	       strcmp(a->source, b->source) == 0;
 }
 
 /* Appends LOAD (or null when HAVE is 0) to KEY's list in OBJ. */
@@ -178,38 +230,71 @@ append_load(json_t *obj, const char *key, int have, double load)
 	    list, have ? json_real(load) : json_null());
 }
 
+/*
+ * Where the readings of X that a window [T_START, T_END] takes are: none
+ * when X has no reading by T_END (returns X->n); else the last before
+ * T_START at *BASE (X->n: none), and those inside from the one returned
+ * on.  A series in time order is searched; one whose clock went back is
+ * read as it came, from its first reading by T_END.
+ */
+static size_t
+window(const struct cpu_series *x, double t_start, double t_end, size_t *base)
+{
+	size_t lo = 0, hi = x->n, i;
+
+	*base = x->n;
+	if (x->unsorted) {
+		for (lo = 0; lo < x->n && x->v[lo].t > t_end; lo++)
+			;
+		for (i = lo; i < x->n; i++)
+			if (x->v[i].t < t_start)
+				*base = i;
+		return lo;
+	}
+	if (x->n == 0 || x->v[0].t > t_end)
+		return x->n;
+	/* the first reading at or after T_START */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (x->v[mid].t < t_start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0)
+		*base = lo - 1;
+	return lo;
+}
+
 json_t *
 cpu_store_load(struct cpu_store *s, double t_start, double t_end)
 {
 	json_t *out = json_object();
-	size_t i, j;
+	size_t i, j, from, base;
 
 	if (out == NULL)
 		return NULL;
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < s->n; i++) {
-		const struct cpu_reading *r = &s->v[i].r;
-		const struct cpu_reading *base = NULL;
+	for (i = 0; i < s->nseries; i++) {
+		const struct cpu_series *x = &s->series[i];
 
-		/* each host once, at its first reading in the store; a host
-		 * that several sources report is read from the first one */
-		if (r->t > t_end || json_object_get(out, r->host) != NULL)
+		/* each host once, from the first of its series with a reading
+		 * by T_END: a host that several sources report is read from
+		 * the one that reported it first */
+		if (json_object_get(out, x->host) != NULL)
 			continue;
-		for (j = i; j < s->n; j++) {
-			const struct cpu_reading *q = &s->v[j].r;
-
-			if (same_series(&s->v[i], &s->v[j]) && q->t < t_start)
-				base = q;
-		}
-		if (append_load(out, r->host, base != NULL,
-		        base != NULL ? base->load : 0) != 0)
+		from = window(x, t_start, t_end, &base);
+		if (from == x->n && base == x->n)
+			continue;
+		if (append_load(out, x->host, base < x->n,
+		        base < x->n ? x->v[base].load : 0) != 0)
 			goto oom;
-		for (j = i; j < s->n; j++) {
-			const struct cpu_reading *q = &s->v[j].r;
-
-			if (same_series(&s->v[i], &s->v[j]) &&
-			    q->t >= t_start && q->t <= t_end &&
-			    append_load(out, q->host, 1, q->load) != 0)
+		for (j = from; j < x->n; j++) {
+			if (!x->unsorted && x->v[j].t > t_end)
+				break;
+			if (x->v[j].t >= t_start && x->v[j].t <= t_end &&
+			    append_load(out, x->host, 1, x->v[j].load) != 0)
 				goto oom;
 		}
 	}

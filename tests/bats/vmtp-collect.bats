@@ -779,3 +779,45 @@ sys.stdout.write(json.dumps(json.load(open(sys.argv[1])), indent=4) + "\n")' "$1
 	jq -e 'type == "object" and (.flows | length == 3)' "$BATS_TEST_TMPDIR/r.json"
 	as_whole "$BATS_TEST_TMPDIR/r.json"
 }
+
+# The store of CPU readings (cpu-dump drives vmtp-collect's own): what a
+# sample's cpu_load takes, whatever the number of readings.
+@test "cpu_load: per host the last reading before the window, then those inside; a host with none by its end is left out" {
+	run -0 cpu-dump <<-'EOF'
+		add g 10.0.0.1 10 0.5
+		add g 10.0.0.2 10 1
+		add g 10.0.0.1 12 0.7
+		add g 10.0.0.2 12 1.25
+		add g 10.0.0.1 14 0.75
+		add g 10.0.0.3 30 2
+		load 11 13
+		load 9 9.5
+		load 13 20
+		load 12 14
+		load 5 10
+	EOF
+	[ "${lines[0]}" = '{"10.0.0.1":[0.5,0.7],"10.0.0.2":[1.0,1.25]}' ]
+	[ "${lines[1]}" = '{}' ]
+	[ "${lines[2]}" = '{"10.0.0.1":[0.7,0.75],"10.0.0.2":[1.25]}' ]
+	[ "${lines[3]}" = '{"10.0.0.1":[0.5,0.7,0.75],"10.0.0.2":[1.0,1.25]}' ]
+	[ "${lines[4]}" = '{"10.0.0.1":[null,0.5],"10.0.0.2":[null,1.0]}' ]
+}
+
+@test "cpu_load: a host two sources report is read from the one that reported it first, even once its clock went back" {
+	run -0 cpu-dump <<-'EOF'
+		add gmond h1 20 0.5
+		add node h1 10 3
+		add node h1 12 3.5
+		add gmond h1 11 0.25
+		add gmond h1 13 0.75
+		load 10.5 12.5
+		load 21 22
+		run vmtp-1
+	EOF
+	# the first source's readings as they came, from its first by the
+	# window's end: never the other source's
+	[ "${lines[0]}" = '{"h1":[null,0.25]}' ]
+	[ "${lines[1]}" = '{"h1":[0.75]}' ]
+	# the cpu records of readings taken before the run tag, then written
+	[ "$(printf '%s\n' "${lines[@]:2}" | jq -s 'map(.source + "/" + (.t | tostring)) | join(" ")')" = '"gmond/20 node/10 node/12 gmond/11 gmond/13"' ]
+}

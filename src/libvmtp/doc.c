@@ -276,8 +276,8 @@ fail:
 /* Where one flow of a document finds its records (indexes in RECORDS). */
 struct doc_slot {
 	json_int_t id;
-	size_t frec;     /* its flow record, or NONE */
-	size_t mcast;    /* its first Multicast sample with an address */
+	size_t frec;  /* its flow record, or NONE */
+	size_t mcast; /* its first Multicast sample with an address, or NONE */
 	size_t *samples; /* its samples, in record order */
 	size_t nsamples;
 	size_t cap;

@@ -70,8 +70,8 @@ struct om_set {
 	struct om_series *v;
 	size_t n, cap;
 	json_t *index; /* labels -> position in v */
-	json_t *flows; /* "run/id" -> flow record (borrowed) */
-	json_t *hosts; /* "run/name" -> host record (borrowed) */
+	json_t *flows; /* "run/id" -> flow record (the last of that id) */
+	json_t *hosts; /* "run/name" -> host record (the last of that name) */
 };
 
 /* Appends S to FP escaped as an OpenMetrics label value (or, with HELP,

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "libvmtp/array.h"
 #include "libvmtp/doc.h"
 #include "libvmtp/err.h"
 #include "libvmtp/rec.h"
@@ -280,7 +281,6 @@ struct doc_slot {
 	size_t mcast; /* its first Multicast sample with an address, or NONE */
 	size_t *samples; /* its samples, in record order */
 	size_t nsamples;
-	size_t cap;
 	int listed; /* a flow record of the run names it */
 	int sampled;
 };
@@ -299,16 +299,12 @@ struct doc_run {
 	json_t *slot_of; /* flow id (decimal) -> index in slots */
 	struct doc_slot *slots;
 	size_t nslots;
-	size_t slots_cap;
 	size_t *listed; /* slots in the order of their flow records */
 	size_t nlisted;
-	size_t listed_cap;
 	size_t *sampled; /* slots in the order of their first sample */
 	size_t nsampled;
-	size_t sampled_cap;
 	size_t *slas; /* its sla records */
 	size_t nslas;
-	size_t slas_cap;
 };
 
 struct doc_set {
@@ -317,19 +313,15 @@ struct doc_set {
 	size_t nruns;
 };
 
-/* Appends V to the array *A of *N (room for *CAP).  Returns 0, or -1. */
+/* Appends V to the array *A of *N.  Returns 0, or -1. */
 static int
-push(size_t **a, size_t *n, size_t *cap, size_t v)
+push(size_t **a, size_t *n, size_t v)
 {
-	if (*n == *cap) {
-		size_t c = *cap > 0 ? *cap * 2 : 4;
-		size_t *bigger = realloc(*a, c * sizeof(**a));
+	size_t *bigger = array_grow(*a, *n, sizeof(**a));
 
-		if (bigger == NULL)
-			return -1;
-		*a = bigger;
-		*cap = c;
-	}
+	if (bigger == NULL)
+		return -1;
+	*a = bigger;
 	(*a)[(*n)++] = v;
 	return 0;
 }
@@ -339,6 +331,7 @@ push(size_t **a, size_t *n, size_t *cap, size_t v)
 static struct doc_slot *
 slot(struct doc_run *x, json_int_t id)
 {
+	struct doc_slot *bigger;
 	char key[32];
 	json_t *at;
 
@@ -346,16 +339,10 @@ slot(struct doc_run *x, json_int_t id)
 	at = json_object_get(x->slot_of, key);
 	if (at != NULL)
 		return &x->slots[json_integer_value(at)];
-	if (x->nslots == x->slots_cap) {
-		size_t c = x->slots_cap > 0 ? x->slots_cap * 2 : 16;
-		struct doc_slot *bigger =
-		    realloc(x->slots, c * sizeof(*bigger));
-
-		if (bigger == NULL)
-			return NULL;
-		x->slots = bigger;
-		x->slots_cap = c;
-	}
+	bigger = array_grow(x->slots, x->nslots, sizeof(*bigger));
+	if (bigger == NULL)
+		return NULL;
+	x->slots = bigger;
 	if (json_object_set_new(
 	        x->slot_of, key, json_integer((json_int_t)x->nslots)) != 0)
 		return NULL;
@@ -409,7 +396,7 @@ run_index(struct doc_run *x, size_t i, json_t *r)
 	if (t == NULL)
 		return 0;
 	if (strcmp(t, "run") == 0 && x->runrec == NONE && run != NULL &&
-	    json_is_string(json_object_get(r, "run")) && strcmp(rr, run) == 0)
+	    rr != NULL && strcmp(rr, run) == 0)
 		x->runrec = i;
 	if (run != NULL && rr != NULL && strcmp(run, rr) != 0)
 		return 0;
@@ -420,7 +407,7 @@ run_index(struct doc_run *x, size_t i, json_t *r)
 		return index_add(
 		    x->infos, json_string_value(json_object_get(r, "host")), r);
 	if (strcmp(t, "sla") == 0)
-		return own ? push(&x->slas, &x->nslas, &x->slas_cap, i) : 0;
+		return own ? push(&x->slas, &x->nslas, i) : 0;
 	if (strcmp(t, "flow") == 0) {
 		s = slot(x, json_integer_value(json_object_get(r, "id")));
 		if (s == NULL)
@@ -429,8 +416,8 @@ run_index(struct doc_run *x, size_t i, json_t *r)
 			s->frec = i;
 		if (own && !s->listed) {
 			s->listed = 1;
-			return push(&x->listed, &x->nlisted, &x->listed_cap,
-			    (size_t)(s - x->slots));
+			return push(
+			    &x->listed, &x->nlisted, (size_t)(s - x->slots));
 		}
 	} else if (strcmp(t, "sample") == 0) {
 		const char *p =
@@ -443,12 +430,12 @@ run_index(struct doc_run *x, size_t i, json_t *r)
 		    json_is_string(json_object_get(r, "multicast_address")) &&
 		    s->mcast == NONE)
 			s->mcast = i;
-		if (own && push(&s->samples, &s->nsamples, &s->cap, i) != 0)
+		if (own && push(&s->samples, &s->nsamples, i) != 0)
 			return -1;
 		if (own && !s->sampled) {
 			s->sampled = 1;
-			return push(&x->sampled, &x->nsampled, &x->sampled_cap,
-			    (size_t)(s - x->slots));
+			return push(
+			    &x->sampled, &x->nsampled, (size_t)(s - x->slots));
 		}
 	}
 	return 0;
@@ -702,7 +689,9 @@ doc_set_open(json_t *records, struct vmtp_err *err)
 	struct doc_set *set = calloc(1, sizeof(*set));
 	json_t *tags = json_object(); /* run tag -> its index in runs */
 	json_t *r = NULL;
-	size_t i, n;
+	const char *run;
+	json_t *at;
+	size_t i, k, n;
 	int untagged = 0;
 
 	if (set == NULL || tags == NULL)
@@ -712,8 +701,6 @@ doc_set_open(json_t *records, struct vmtp_err *err)
 	 * of the records without a tag */
 	n = json_array_size(records);
 	for (i = 0; i < n; i++) {
-		const char *run;
-
 		r = rec_at(records, i);
 		if (r == NULL)
 			goto oom;
@@ -730,15 +717,10 @@ doc_set_open(json_t *records, struct vmtp_err *err)
 	set->runs = calloc(set->nruns + 1, sizeof(*set->runs));
 	if (set->runs == NULL)
 		goto oom;
-	{
-		const char *run;
-		json_t *at;
-
-		json_object_foreach (tags, run, at) {
-			set->runs[json_integer_value(at)].run = strdup(run);
-			if (set->runs[json_integer_value(at)].run == NULL)
-				goto oom;
-		}
+	json_object_foreach (tags, run, at) {
+		set->runs[json_integer_value(at)].run = strdup(run);
+		if (set->runs[json_integer_value(at)].run == NULL)
+			goto oom;
 	}
 	set->nruns += untagged;
 	for (i = 0; i < set->nruns; i++) {
@@ -751,10 +733,8 @@ doc_set_open(json_t *records, struct vmtp_err *err)
 		if (x->hosts == NULL || x->infos == NULL || x->slot_of == NULL)
 			goto oom;
 	}
-	/* indexed, each record parsed once */
+	/* indexed for every document at once: each record parsed again once */
 	for (i = 0; i < n; i++) {
-		size_t k;
-
 		r = rec_at(records, i);
 		if (r == NULL)
 			goto oom;

@@ -26,11 +26,11 @@ compare_union(
 	for (i = 0; i < res->ncat; i++) {
 		if (cat_find(c->cats, c->ncat, res->cats[i].label) < c->ncat)
 			continue;
-		if ((p = model_grow(c->cats, c->ncat, sizeof(*c->cats))) ==
+		if ((p = array_grow(c->cats, c->ncat, sizeof(*c->cats))) ==
 		    NULL)
 			return -1;
 		c->cats = p;
-		if ((p = model_grow(*seen, c->ncat, sizeof(**seen))) == NULL)
+		if ((p = array_grow(*seen, c->ncat, sizeof(**seen))) == NULL)
 			return -1;
 		*seen = p;
 		(*seen)[c->ncat] = c->ncat;
@@ -41,7 +41,7 @@ compare_union(
 		if (series_find(c->series, c->nser, res->series[i].name) <
 		    c->nser)
 			continue;
-		if ((p = model_grow(c->series, c->nser, sizeof(*c->series))) ==
+		if ((p = array_grow(c->series, c->nser, sizeof(*c->series))) ==
 		    NULL)
 			return -1;
 		c->series = p;

@@ -17,15 +17,6 @@
 #include "mesh.h"
 #include "model.h"
 
-void *
-model_grow(void *p, size_t n, size_t size)
-{
-	/* room for element n (0-based), doubling at powers of two */
-	if (n > 0 && (n & (n - 1)) != 0)
-		return p;
-	return realloc(p, (n == 0 ? 1 : n * 2) * size);
-}
-
 double
 model_num(const json_t *v)
 {
@@ -113,7 +104,7 @@ chart_report_add(struct chart_report *rep, json_t *docs, struct vmtp_err *err)
 	void *p;
 
 	json_array_foreach (docs, i, doc) {
-		p = model_grow(
+		p = array_grow(
 		    rep->results, rep->nresults, sizeof(*rep->results));
 		if (p == NULL)
 			return err_set(err, VMTP_EXIT_FAIL, "out of memory");

@@ -25,6 +25,8 @@
 
 #include <jansson.h>
 
+#include "libvmtp/array.h"
+
 #include "chart.h"
 
 /* SPEC §4: throughput_kbps is Mbit/s x 1024, so Gbps = kbps / 2^20. */
@@ -66,13 +68,6 @@ struct note {
 };
 
 /* model.c */
-
-/*
- * Returns P, an array of N elements of SIZE, with room for element N:
- * reallocated (doubling) when N is 0 or a power of two, else P itself.
- * Returns NULL when out of memory, P unchanged.
- */
-void *model_grow(void *p, size_t n, size_t size);
 
 /* Returns the number V holds, or NAN (also for NULL). */
 double model_num(const json_t *v);

@@ -49,11 +49,11 @@ build_cat(struct build *b, const char *desc, const char *target, int reverse)
 		cat_clear(&cat);
 		return (long)i;
 	}
-	p = model_grow(b->cats, b->ncat, sizeof(*b->cats));
+	p = array_grow(b->cats, b->ncat, sizeof(*b->cats));
 	if (p == NULL)
 		goto fail;
 	b->cats = p;
-	p = model_grow(b->seen, b->ncat, sizeof(*b->seen));
+	p = array_grow(b->seen, b->ncat, sizeof(*b->seen));
 	if (p == NULL)
 		goto fail;
 	b->seen = p;
@@ -77,7 +77,7 @@ build_acc(struct build *b, size_t cat, int kind, long long size)
 		if (a->cat == cat && a->kind == kind && a->size == size)
 			return a;
 	}
-	a = model_grow(b->accs, b->nacc, sizeof(*b->accs));
+	a = array_grow(b->accs, b->nacc, sizeof(*b->accs));
 	if (a == NULL)
 		return NULL;
 	b->accs = a;
@@ -93,7 +93,7 @@ static int
 build_note(struct build *b, size_t cat, const char *proto, const char *msg,
     const json_t *entry, const char *tool)
 {
-	struct note *n = model_grow(b->notes, b->nnote, sizeof(*b->notes));
+	struct note *n = array_grow(b->notes, b->nnote, sizeof(*b->notes));
 
 	if (n == NULL)
 		return -1;
@@ -149,7 +149,7 @@ acc_cpu_host(struct acc *a, const char *host)
 	for (i = 0; i < a->ncpu; i++)
 		if (strcmp(a->cpu[i].host, host) == 0)
 			return &a->cpu[i];
-	c = model_grow(a->cpu, a->ncpu, sizeof(*a->cpu));
+	c = array_grow(a->cpu, a->ncpu, sizeof(*a->cpu));
 	if (c == NULL)
 		return NULL;
 	a->cpu = c;
@@ -458,7 +458,7 @@ result_series(struct chart_result *res, const struct build *b, int tcp_sizes)
 				break;
 		if (j < res->nser)
 			continue;
-		s = model_grow(res->series, res->nser, sizeof(*s));
+		s = array_grow(res->series, res->nser, sizeof(*s));
 		if (s == NULL)
 			return -1;
 		res->series = s;
@@ -498,7 +498,7 @@ result_rtt(struct chart_result *res, const struct note *n)
 		if (res->rtts[i].cat == n->cat && res->rtts[i].size == sz)
 			break;
 	if (i == res->nrtt) {
-		r = model_grow(res->rtts, res->nrtt, sizeof(*r));
+		r = array_grow(res->rtts, res->nrtt, sizeof(*r));
 		if (r == NULL)
 			return -1;
 		res->rtts = r;

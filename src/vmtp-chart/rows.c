@@ -341,7 +341,7 @@ doc_tools(char **out, const json_t *doc)
 					break;
 			if (k < ntool)
 				continue;
-			p = model_grow(tools, ntool, sizeof(*tools));
+			p = array_grow(tools, ntool, sizeof(*tools));
 			if (p == NULL)
 				goto out;
 			tools = p;
@@ -394,7 +394,7 @@ rows_limit(char **out, const json_t *doc)
 					break;
 			if (k < nlimit)
 				continue;
-			grown = model_grow(limits, nlimit, sizeof(*limits));
+			grown = array_grow(limits, nlimit, sizeof(*limits));
 			if (grown == NULL)
 				goto out;
 			limits = grown;

@@ -70,7 +70,7 @@ int
 table_add(struct chart_table *t, int error, int n, const char *const *cells)
 {
 	struct chart_row *rows =
-	    model_grow(t->rows, t->nrows, sizeof(*t->rows));
+	    array_grow(t->rows, t->nrows, sizeof(*t->rows));
 	struct chart_row *row;
 	int i;
 

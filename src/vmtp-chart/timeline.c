@@ -65,7 +65,7 @@ timeline_new(struct chart_timeline **times, size_t *ntime, const json_t *flow,
 	struct chart_cat c;
 	int rc;
 
-	t = model_grow(*times, *ntime, sizeof(**times));
+	t = array_grow(*times, *ntime, sizeof(**times));
 	if (t == NULL)
 		return -1;
 	*times = t;
@@ -107,7 +107,7 @@ timeline_add(struct chart_timeline **times, size_t *ntime, int new,
 	t = &(*times)[*ntime - 1];
 	if (cat < t->cat)
 		t->cat = cat;
-	l = model_grow(t->lines, t->nline, sizeof(*t->lines));
+	l = array_grow(t->lines, t->nline, sizeof(*t->lines));
 	if (l == NULL)
 		return -1;
 	t->lines = l;

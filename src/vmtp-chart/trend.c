@@ -93,10 +93,10 @@ trend_rtt_series(struct chart_trend *t, long long size)
 			return 0;
 		}
 	}
-	if ((p = model_grow(t->series, t->nser, sizeof(*t->series))) == NULL)
+	if ((p = array_grow(t->series, t->nser, sizeof(*t->series))) == NULL)
 		goto fail;
 	t->series = p;
-	if ((p = model_grow(t->rtt, t->nser, sizeof(*t->rtt))) == NULL)
+	if ((p = array_grow(t->rtt, t->nser, sizeof(*t->rtt))) == NULL)
 		goto fail;
 	t->rtt = p;
 	t->rtt[t->nser] = 1;
@@ -116,11 +116,11 @@ trend_series(struct chart_trend *t, const struct chart_report *rep)
 	void *p;
 
 	for (j = 0; j < c->nser; j++) {
-		if ((p = model_grow(t->series, t->nser, sizeof(*t->series))) ==
+		if ((p = array_grow(t->series, t->nser, sizeof(*t->series))) ==
 		    NULL)
 			return -1;
 		t->series = p;
-		if ((p = model_grow(t->rtt, t->nser, sizeof(*t->rtt))) == NULL)
+		if ((p = array_grow(t->rtt, t->nser, sizeof(*t->rtt))) == NULL)
 			return -1;
 		t->rtt = p;
 		t->rtt[t->nser] = 0;
@@ -208,7 +208,7 @@ trend_panels(struct chart_trend *t, const struct chart_report *rep, size_t s,
 		struct chart_panel *p;
 		int any = 0;
 
-		p = model_grow(t->panels, t->npanel, sizeof(*t->panels));
+		p = array_grow(t->panels, t->npanel, sizeof(*t->panels));
 		if (p == NULL)
 			return -1;
 		t->panels = p;

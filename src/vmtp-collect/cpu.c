@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "libvmtp/array.h"
 #include "libvmtp/err.h"
 #include "libvmtp/rec.h"
 
@@ -29,7 +30,7 @@ struct cpu_series {
 	char *source;
 	char host[sizeof(((struct cpu_reading *)0)->host)];
 	struct cpu_point *v;
-	size_t n, cap;
+	size_t n;
 	int unsorted; /* a reading was older than the one before */
 };
 
@@ -42,30 +43,12 @@ struct cpu_wait {
 struct cpu_store {
 	pthread_mutex_t lock;
 	struct cpu_series *series; /* in the order of their first reading */
-	size_t nseries, series_cap;
+	size_t nseries;
 	struct cpu_wait *wait; /* in the order they were taken */
-	size_t nwait, wait_cap;
+	size_t nwait;
 	char *run;     /* run tag for cpu records, once known */
 	int run_known; /* set_run has been called */
 };
-
-/* Makes room for one more element of SIZE in *V (N of CAP).  Returns 0,
- * or -1 when out of memory. */
-static int
-room(void **v, size_t n, size_t *cap, size_t size)
-{
-	size_t c = *cap != 0 ? *cap * 2 : 64;
-	void *bigger;
-
-	if (n < *cap)
-		return 0;
-	bigger = realloc(*v, c * size);
-	if (bigger == NULL)
-		return -1;
-	*v = bigger;
-	*cap = c;
-	return 0;
-}
 
 struct cpu_store *
 cpu_store_new(struct vmtp_err *err)
@@ -142,9 +125,10 @@ series_of(struct cpu_store *s, const char *source, const char *host)
 		if (strcmp(s->series[i - 1].host, host) == 0 &&
 		    strcmp(s->series[i - 1].source, source) == 0)
 			return (long)(i - 1);
-	if (room((void **)&s->series, s->nseries, &s->series_cap,
-	        sizeof(*s->series)) != 0)
+	x = array_grow(s->series, s->nseries, sizeof(*x));
+	if (x == NULL)
 		return -1;
+	s->series = x;
 	x = &s->series[s->nseries];
 	memset(x, 0, sizeof(*x));
 	snprintf(x->host, sizeof(x->host), "%s", host);
@@ -165,12 +149,15 @@ cpu_store_add(struct cpu_store *s, const char *source,
 	for (i = 0; i < n; i++) {
 		long k = series_of(s, source, r[i].host);
 		struct cpu_series *x;
+		struct cpu_point *v;
+		struct cpu_wait *w;
 
 		if (k < 0)
 			goto oom;
 		x = &s->series[k];
-		if (room((void **)&x->v, x->n, &x->cap, sizeof(*x->v)) != 0)
+		if ((v = array_grow(x->v, x->n, sizeof(*v))) == NULL)
 			goto oom;
+		x->v = v;
 		x->unsorted |= x->n > 0 && r[i].t < x->v[x->n - 1].t;
 		x->v[x->n++] = (struct cpu_point){r[i].t, r[i].load};
 		if (s->run_known) {
@@ -178,9 +165,9 @@ cpu_store_add(struct cpu_store *s, const char *source,
 				goto out;
 			continue;
 		}
-		if (room((void **)&s->wait, s->nwait, &s->wait_cap,
-		        sizeof(*s->wait)) != 0)
+		if ((w = array_grow(s->wait, s->nwait, sizeof(*w))) == NULL)
 			goto oom;
+		s->wait = w;
 		s->wait[s->nwait++] = (struct cpu_wait){r[i], (size_t)k};
 	}
 	rc = 0;
@@ -211,7 +198,7 @@ cpu_store_set_run(struct cpu_store *s, const char *run, struct vmtp_err *err)
 			return -1;
 	free(s->wait);
 	s->wait = NULL;
-	s->nwait = s->wait_cap = 0;
+	s->nwait = 0;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "libvmtp/array.h"
 #include "libvmtp/err.h"
 #include "libvmtp/flow.h"
 #include "libvmtp/rec.h"
@@ -369,8 +370,7 @@ tally(const struct sla *s, const json_t *r, const char *run,
 		if ((*units)[j].flow == flow && (*units)[j].reverse == reverse)
 			u = &(*units)[j];
 	if (u == NULL) {
-		struct unit *bigger =
-		    realloc(*units, (*n + 1) * sizeof(**units));
+		struct unit *bigger = array_grow(*units, *n, sizeof(**units));
 
 		if (bigger == NULL)
 			return -1;

@@ -584,8 +584,8 @@ out:
 /*
  * Deletes one victim V, trying TRIES times while busy (409); a router's
  * interfaces left (none when its router_interface victims went the level
- * before) are detached first.  Returns 0, or -1 with E set to why it could
- * not be and *ST the last status.
+ * before) are detached when its DELETE says it still has some.  Returns 0, or
+ * -1 with E set to why it could not be and *ST the last status.
  */
 static int
 delete_one(struct os_session *s, const json_t *v, int tries, long *st,
@@ -594,6 +594,7 @@ delete_one(struct os_session *s, const json_t *v, int tries, long *st,
 	const struct kind *k = kind_find(field(v, "kind"));
 	const char *id = field(v, "id");
 	char path[512];
+	int again = 1; /* (another) DELETE to send */
 
 	*st = 0;
 	if (k == NULL || id == NULL)
@@ -618,16 +619,29 @@ delete_one(struct os_session *s, const json_t *v, int tries, long *st,
 		}
 		return -1;
 	}
-	if (strcmp(k->kind, "router") == 0 &&
-	    router_detach(s, id, tries, st, e) != 0) {
-		if (e->exit != VMTP_EXIT_OK && strncmp(e->msg, "404", 3) == 0) {
-			err_clear(e);
-			return 0; /* the router itself is gone */
-		}
-		return -1;
-	}
 	snprintf(path, sizeof(path), k->path, id);
-	*st = call_busy(s, k->service, "DELETE", path, NULL, tries, e);
+	if (strcmp(k->kind, "router") == 0) {
+		/*
+		 * At once: its interfaces went the level before.  Neutron
+		 * answers 409 while some are left (not in the journal, or
+		 * attached by hand): they are detached, and the DELETE sent
+		 * again.
+		 */
+		*st = os_request(
+		    s, "network", "DELETE", path, NULL, NULL, NULL, e);
+		if (*st != 409)
+			again = 0;
+		else if (router_detach(s, id, tries, st, e) != 0) {
+			if (e->exit != VMTP_EXIT_OK &&
+			    strncmp(e->msg, "404", 3) == 0) {
+				err_clear(e);
+				return 0; /* the router itself is gone */
+			}
+			return -1;
+		}
+	}
+	if (again)
+		*st = call_busy(s, k->service, "DELETE", path, NULL, tries, e);
 	if (done(*st)) {
 		err_clear(e);
 		return 0;

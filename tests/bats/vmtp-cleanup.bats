@@ -117,10 +117,13 @@ journal() {
 	# Neutron deletes a router's gateway with the router: no update of it before
 	[ "$(grep -c "^network PUT /v2.0/routers/$router " "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
 	[ "$(grep -c "^network DELETE /v2.0/routers/$router 204 " "$BATS_TEST_TMPDIR/calls")" -eq 1 ]
+	# its interface (not in a journal) is detached once Neutron says it is in use
+	[ "$(grep -c "^network DELETE /v2.0/routers/$router 409 " "$BATS_TEST_TMPDIR/calls")" -eq 1 ]
+	[ "$(grep -c "^network PUT /v2.0/routers/$router/remove_router_interface 200 " "$BATS_TEST_TMPDIR/calls")" -eq 1 ]
 	# what a DELETE took (204 or 404) is not looked up again
 	[ "$(grep -cE '^network GET /v2.0/[a-z-]+/[0-9a-f-]{36} ' "$BATS_TEST_TMPDIR/calls" || true)" -eq 0 ]
 	# the router goes while the server does: no look at the servers before
-	[ "$(sed -n "/^network DELETE \/v2.0\/routers\/$router /=" "$BATS_TEST_TMPDIR/calls")" -lt \
+	[ "$(sed -n "/^network DELETE \/v2.0\/routers\/$router /=" "$BATS_TEST_TMPDIR/calls" | tail -n 1)" -lt \
 		"$(sed -n '/^compute GET \/v2.1\/servers /=' "$BATS_TEST_TMPDIR/calls" | head -n 1)" ]
 	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "floatingip,router,server,subnet,network,security_group,keypair" ]
 	[ "$(jq -s 'map(select(has("error"))) | length' <<< "$output")" -eq 0 ]
@@ -133,6 +136,24 @@ journal() {
 	[ "$after" = "$before" ]
 	# Nova deleted the server's port with it: no orphan
 	[ "$(os port list -f value -c ID | wc -l)" -eq 0 ]
+}
+
+@test "a router whose interfaces the journal lists goes with one DELETE, its ports not looked up" {
+	topology --no-port > /dev/null
+	router=$(os router show $T-router -f value -c id)
+	iface=$(os port list --router $T-router --device-owner network:router_interface -f value -c ID)
+	journal $T "{\"type\":\"resource\",\"run\":\"$T\",\"kind\":\"router_interface\",\"id\":\"$iface\",\"name\":\"$T-net1\",\"parent\":\"$router\",\"created\":true}"
+	n=$(wc -l < "$MINICLOUD_DIR/api.log")
+
+	run -0 --separate-stderr vmtp-cleanup -v --tag $T
+	tail -n +$((n + 1)) "$MINICLOUD_DIR/api.log" > "$BATS_TEST_TMPDIR/calls"
+	[ "$(grep -c "^network PUT /v2.0/routers/$router/remove_router_interface 200 " "$BATS_TEST_TMPDIR/calls")" -eq 1 ]
+	[ "$(grep -c "^network DELETE /v2.0/routers/$router " "$BATS_TEST_TMPDIR/calls")" -eq 1 ]
+	# -v names each call with its query: no list of the router's ports
+	[[ "$stderr" == *"DELETE http"*"/v2.0/routers/$router -> 204"* ]]
+	[[ "$stderr" != *"ports?device_id=$router"* ]]
+	[ "$(jq -r .kind <<< "$output" | paste -sd,)" = "floatingip,router_interface,router,server,subnet,network,security_group,keypair" ]
+	[ "$(os router list -f value | wc -l)" -eq 0 ]
 }
 
 @test "several servers go side by side: the project's servers listed once per poll, never a GET of each server" {

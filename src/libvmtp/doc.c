@@ -626,18 +626,38 @@ fail:
 }
 
 /*
- * The document of X but its flows' entries: FLOWS (stolen) is its
- * "flows".  Returns a new reference in the original's key order, or NULL
- * when out of memory.
+ * The Ith SLA verdict of X as the document lists it (without its record's
+ * type and run).  Returns a new reference, or NULL when out of memory.
  */
 static json_t *
-doc_top(json_t *records, const struct doc_run *x, json_t *flows)
+doc_verdict(json_t *records, const struct doc_run *x, size_t i)
+{
+	json_t *r = rec_at(records, x->slas[i]);
+	json_t *one = r != NULL ? json_object() : NULL;
+
+	if (one != NULL &&
+	    copy_fields(
+	        one, r, (const char *const[]){"type", "run", NULL}, 0) != 0) {
+		json_decref(one);
+		one = NULL;
+	}
+	json_decref(r);
+	return one;
+}
+
+/*
+ * The document of X but its flows' entries: FLOWS (stolen) is its
+ * "flows".  Its SLA verdicts are its "sla" list, or none in it when
+ * !VERDICTS.  Returns a new reference in the original's key order, or
+ * NULL when out of memory.
+ */
+static json_t *
+doc_top(json_t *records, const struct doc_run *x, json_t *flows, int verdicts)
 {
 	json_t *doc = json_object();
 	json_t *runrec = x->runrec != NONE ? rec_at(records, x->runrec) : NULL;
 	json_t *list = NULL;
 	json_t *out = NULL;
-	json_t *r = NULL;
 	size_t i;
 
 	if (doc == NULL || flows == NULL || (x->runrec != NONE && !runrec))
@@ -659,23 +679,12 @@ doc_top(json_t *records, const struct doc_run *x, json_t *flows)
 	if (x->nslas > 0 && ((list = json_array()) == NULL ||
 	                        json_object_set(doc, "sla", list) != 0))
 		goto out;
-	for (i = 0; i < x->nslas; i++) {
-		json_t *one = json_object();
-
-		r = rec_at(records, x->slas[i]);
-		if (one == NULL || r == NULL ||
-		    copy_fields(one, r,
-		        (const char *const[]){"type", "run", NULL}, 0) != 0 ||
-		    json_array_append_new(list, one) != 0) {
-			json_decref(one);
+	for (i = 0; verdicts && i < x->nslas; i++)
+		if (json_array_append_new(list, doc_verdict(records, x, i)) !=
+		    0)
 			goto out;
-		}
-		json_decref(r);
-		r = NULL;
-	}
 	out = ordered(doc);
 out:
-	json_decref(r);
 	json_decref(list);
 	json_decref(runrec);
 	json_decref(flows);
@@ -800,7 +809,7 @@ doc_set_assemble(struct doc_set *set, int consume, struct vmtp_err *err)
 				flows = NULL;
 			}
 		if (json_array_append_new(
-		        docs, doc_top(set->records, x, flows)) != 0)
+		        docs, doc_top(set->records, x, flows, 1)) != 0)
 			goto oom;
 	}
 	return docs;
@@ -842,48 +851,76 @@ put_json(FILE *fp, const json_t *v, int indent)
 }
 
 /*
+ * The next item, after *N, of list LIST (0: the flows, 1: the SLA verdicts)
+ * of X's document, into *ITEM (a new reference).  Returns 1, 0 when there
+ * is no more, -1 when out of memory.
+ */
+static int
+next_item(json_t *records, const struct doc_run *x, int list, size_t *n,
+    int consume, json_t **item)
+{
+	const struct doc_slot *sl = NULL;
+
+	if (list == 0 ? (sl = nth_flow(x, n)) == NULL : *n >= x->nslas)
+		return 0;
+	*item = list == 0 ? build_flow(records, x, sl, consume)
+	                  : doc_verdict(records, x, (*n)++);
+	return *item != NULL ? 1 : -1;
+}
+
+/*
  * Writes the document of X to FP as put_json() would write it whole at
- * INDENT, building one flow at a time: the flows' place in the dump of
- * the rest is its top-level line "flows": [].
+ * INDENT, building one flow (and one SLA verdict) at a time: their lists'
+ * places in the dump of the rest are its top-level lines "flows": [] and
+ * "sla": [].
  */
 static int
 put_doc(FILE *fp, json_t *records, const struct doc_run *x,
     int (*tidy)(json_t *doc), int consume, int indent)
 {
-	static const char mark[] = "\n    \"flows\": []";
-	json_t *top = doc_top(records, x, json_array());
+	static const char *const marks[] = {
+	    "\n    \"flows\": []", "\n    \"sla\": []"};
+	json_t *top = doc_top(records, x, json_array(), 0);
 	char *s = top != NULL && (tidy == NULL || tidy(top) == 0)
 	              ? json_dumps(top, DOC_DUMP)
 	              : NULL;
-	const char *at = s != NULL ? strstr(s, mark) : NULL;
-	const struct doc_slot *sl;
-	size_t n = 0;
-	size_t done = 0;
-	int rc = -1;
+	const char *from = s;
+	const char *at;
+	int list, rc = -1;
 
 	json_decref(top);
-	if (at == NULL)
-		goto out;
-	at += sizeof(mark) - 3; /* at the list's "[]" */
-	if (put_indented(fp, s, (size_t)(at - s), indent) != 0 ||
-	    fputc('[', fp) == EOF)
-		goto out;
-	while ((sl = nth_flow(x, &n)) != NULL) {
-		json_t *flow = build_flow(records, x, sl, consume);
-		int bad = flow == NULL ||
-		          fprintf(fp, "%s\n%*s", done++ > 0 ? "," : "",
-		              indent + 8, "") < 0 ||
-		          put_json(fp, flow, indent + 8) != 0;
+	for (list = 0; list < 2 && from != NULL; list++) {
+		size_t n = 0, done = 0;
+		json_t *item;
+		int more;
 
-		json_decref(flow);
-		if (bad)
+		at = strstr(from, marks[list]);
+		if (at == NULL) {
+			if (list == 0)
+				goto out; /* "sla" is there when it has any */
+			break;
+		}
+		at += strlen(marks[list]) - 2; /* at the list's "[]" */
+		if (put_indented(fp, from, (size_t)(at - from), indent) != 0 ||
+		    fputc('[', fp) == EOF)
 			goto out;
+		while ((more = next_item(
+		            records, x, list, &n, consume, &item)) > 0) {
+			int bad = fprintf(fp, "%s\n%*s", done++ > 0 ? "," : "",
+			              indent + 8, "") < 0 ||
+			          put_json(fp, item, indent + 8) != 0;
+
+			json_decref(item);
+			if (bad)
+				goto out;
+		}
+		if (more < 0 ||
+		    (done > 0 && fprintf(fp, "\n%*s", indent + 4, "") < 0) ||
+		    fputc(']', fp) == EOF)
+			goto out;
+		from = at + 2;
 	}
-	if ((done > 0 && fprintf(fp, "\n%*s", indent + 4, "") < 0) ||
-	    fputc(']', fp) == EOF ||
-	    put_indented(fp, at + 2, strlen(at + 2), indent) != 0)
-		goto out;
-	rc = 0;
+	rc = from != NULL ? put_indented(fp, from, strlen(from), indent) : -1;
 out:
 	free(s);
 	return rc;

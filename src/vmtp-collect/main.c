@@ -580,13 +580,14 @@ stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
 
 /*
  * Judges RECORDS by every --sla of A: the verdicts go to stdout and join
- * RECORDS, packed.  Returns the number of failed verdicts, or -1 with ERR set.
+ * RECORDS, packed as they were made (a mesh has thousands).  Returns the
+ * number of failed verdicts, or -1 with ERR set.
  */
 static int
 judge(const struct args *a, json_t *records, struct vmtp_err *err)
 {
 	json_t *verdicts = json_array();
-	json_t *v;
+	json_t *v = NULL;
 	size_t i;
 	int failed = 0;
 	int rc;
@@ -599,20 +600,21 @@ judge(const struct args *a, json_t *records, struct vmtp_err *err)
 			goto fail;
 		failed += rc;
 	}
-	/* each kept packed, as the records read (a mesh has thousands) */
-	json_array_foreach (verdicts, i, v) {
-		if (rec_write(stdout, v, err) != 0)
-			goto fail;
-		if (json_array_append_new(records, rec_pack(json_incref(v))) !=
-		        0 ||
-		    json_array_set_new(verdicts, i, json_null()) != 0) {
+	for (i = 0; i < json_array_size(verdicts); i++) {
+		if ((v = rec_at(verdicts, i)) == NULL ||
+		    json_array_append(records, json_array_get(verdicts, i)) !=
+		        0) {
 			err_set(err, VMTP_EXIT_FAIL, "out of memory");
 			goto fail;
 		}
+		if (rec_write(stdout, v, err) != 0)
+			goto fail;
+		json_decref(v);
 	}
 	json_decref(verdicts);
 	return failed;
 fail:
+	json_decref(v);
 	json_decref(verdicts);
 	return -1;
 }

@@ -474,14 +474,14 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 		if (in == 0)
 			continue;
 		if (json_array_append_new(
-		        out, verdict(s, run, u, value, pass)) != 0)
+		        out, rec_pack(verdict(s, run, u, value, pass))) != 0)
 			goto oom;
 		judged++;
 		failed += !pass;
 	}
 	if (judged == 0) {
-		if (json_array_append_new(out, verdict(s, run, NULL, 0, 0)) !=
-		    0)
+		if (json_array_append_new(
+		        out, rec_pack(verdict(s, run, NULL, 0, 0))) != 0)
 			goto oom;
 		failed++;
 	}

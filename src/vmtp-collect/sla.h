@@ -36,8 +36,9 @@ void sla_free(struct sla *s);
 
 /*
  * Judges S on RECORDS (borrowed: the run's flow and sample records, in
- * order, packed or not (rec_pack())) and appends one sla record per flow
- * direction in its scope that has data for the metric to OUT: {"type":"sla",
+ * order, packed or not (rec_pack())) and appends one sla record, packed,
+ * per flow direction in its scope that has data for the metric to OUT:
+ * {"type":"sla",
  * "run", "expr", "flow", "label", "direction" (reverse only), "value", "pass"}.
  * When no flow in scope has data, appends one record with "flow" and "value"
  * null and "pass" false: an SLA that nothing measured is not met.  Does this

@@ -767,8 +767,11 @@ sys.stdout.write(json.dumps(json.load(open(sys.argv[1])), indent=4) + "\n")' "$1
 	    and (.[0].sla | length == 4) and (.[2].flows[0].desc == "Native intra-host")
 	    and (.[2].flows[0].results[0].loss_rate == 0.5)' \
 		"$BATS_TEST_TMPDIR/r.json"
-	# byte for byte a whole list's dump, 4 spaces a level (without the
-	# verdicts, whose tiny values Python writes another way: 1e-06)
+	# byte for byte what jansson dumps of the whole list, verdicts included
+	doc-dump --whole "$BATS_TEST_TMPDIR/out.ndjson" > "$BATS_TEST_TMPDIR/whole.json"
+	cmp "$BATS_TEST_TMPDIR/whole.json" "$BATS_TEST_TMPDIR/r.json"
+	# and what Python's does, 4 spaces a level (without the verdicts, whose
+	# tiny values Python writes another way: 1e-06)
 	vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" < "$BATS_TEST_TMPDIR/in.ndjson" > /dev/null
 	as_whole "$BATS_TEST_TMPDIR/r.json"
 }
@@ -778,6 +781,13 @@ sys.stdout.write(json.dumps(json.load(open(sys.argv[1])), indent=4) + "\n")' "$1
 		vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" > /dev/null
 	jq -e 'type == "object" and (.flows | length == 3)' "$BATS_TEST_TMPDIR/r.json"
 	as_whole "$BATS_TEST_TMPDIR/r.json"
+	# with its verdicts, a list after the flows, as jansson dumps it whole
+	interleaved | jq -c 'select(.run == "vmtp-00000002")' |
+		vmtp-collect --sla 'tcp_gbps > 0.000001' --sla 'icmp_avg_ms < 1' \
+			--json "$BATS_TEST_TMPDIR/r.json" > "$BATS_TEST_TMPDIR/out.ndjson"
+	jq -e '(.sla | length == 6) and (keys_unsorted | last == "sla")' "$BATS_TEST_TMPDIR/r.json"
+	doc-dump --whole "$BATS_TEST_TMPDIR/out.ndjson" > "$BATS_TEST_TMPDIR/whole.json"
+	cmp "$BATS_TEST_TMPDIR/whole.json" "$BATS_TEST_TMPDIR/r.json"
 }
 
 # The store of CPU readings (cpu-dump drives vmtp-collect's own): what a

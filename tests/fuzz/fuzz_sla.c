@@ -72,10 +72,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (recs == NULL || out == NULL)
 		goto out;
 	if (sla_judge(s, recs, out, &err) >= 0)
-		for (i = 0; i < json_array_size(out); i++)
-			if (!json_is_boolean(json_object_get(
-			        json_array_get(out, i), "pass")))
+		for (i = 0; i < json_array_size(out); i++) {
+			json_t *v = rec_at(out, i); /* packed */
+
+			if (v != NULL &&
+			    !json_is_boolean(json_object_get(v, "pass")))
 				__builtin_trap(); /* a verdict says pass */
+			json_decref(v);
+		}
 out:
 	json_decref(out);
 	json_decref(recs);

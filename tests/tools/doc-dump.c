@@ -3,6 +3,11 @@
  * loads each input (document, list of documents or record stream, "-" for
  * stdin) with doc_load() and prints the normalized documents as one JSON
  * array, so tests can compare assembly and reading with jq.
+ *
+ * doc-dump --whole FILE: assembles the records of FILE with doc_assemble()
+ * and prints the documents as one whole dump (one run's an object, else a
+ * list; 4 spaces a level, 15 digits a real), the bytes vmtp-collect --json
+ * writes of them one flow at a time.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +17,32 @@
 #include "libvmtp/doc.h"
 #include "libvmtp/err.h"
 #include "libvmtp/log.h"
+#include "libvmtp/rec.h"
+
+/* doc-dump --whole PATH.  Returns the exit status. */
+static int
+whole(const char *path, struct vmtp_err *err)
+{
+	struct rec_reader *rd = rec_reader_open(path, err);
+	json_t *records = json_array();
+	json_t *docs = NULL;
+	json_t *r;
+	int rc;
+
+	while (rd != NULL && (rc = rec_next(rd, &r, err)) > 0)
+		json_array_append_new(records, r);
+	if (rd != NULL && rc == 0 &&
+	    (docs = doc_assemble(records, 0, err)) != NULL &&
+	    (json_dumpf(
+	         json_array_size(docs) == 1 ? json_array_get(docs, 0) : docs,
+	         stdout, JSON_INDENT(4) | JSON_REAL_PRECISION(15)) != 0 ||
+	        putchar('\n') == EOF))
+		err_set(err, VMTP_EXIT_FAIL, "cannot write output");
+	json_decref(docs);
+	json_decref(records);
+	rec_reader_free(rd);
+	return err->exit;
+}
 
 int
 main(int argc, char **argv)
@@ -23,6 +54,11 @@ main(int argc, char **argv)
 	int i;
 
 	log_init("doc-dump", LOG_INFO);
+	if (argc == 3 && strcmp(argv[1], "--whole") == 0) {
+		if (whole(argv[2], &err) != VMTP_EXIT_OK)
+			log_error("%s", err.msg);
+		return err.exit;
+	}
 	if (argc == 1)
 		argv[argc++] = "-";
 	for (i = 1; i < argc && all != NULL; i++) {

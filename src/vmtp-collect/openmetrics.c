@@ -3,6 +3,7 @@
  * openmetrics.h; SPEC §4 sample fields).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "libvmtp/array.h"
 #include "libvmtp/err.h"
 #include "libvmtp/flow.h"
 #include "libvmtp/rec.h"
@@ -59,19 +61,44 @@ static const struct om_family families[F_COUNT] = {
         "Measurements that failed (an error sample)", 1},
 };
 
-/* One series: a flow, protocol, packet size and direction. */
+/*
+ * A figure's slot in a series: one a family, and one for each of the round
+ * trip time's other statistics.
+ */
+#define NSLOT (F_COUNT + S_COUNT - 1)
+
+static int
+slot(enum om_fam f, enum om_stat st)
+{
+	return st == S_AVG ? (int)f : F_COUNT + (int)st - 1;
+}
+
+/*
+ * One series: a flow of a run, protocol, packet size and direction; its
+ * labels are made when it is written, from its flow's record.
+ */
 struct om_series {
-	char *labels; /* run="...",flow="...",... */
-	double sum[F_COUNT][S_COUNT];
-	long n[F_COUNT][S_COUNT];
+	const char *run;   /* interned in the set's strings */
+	const char *proto; /* interned; NULL: none */
+	json_int_t flow;
+	json_int_t size; /* -1: none */
+	int reverse;
+	double sum[NSLOT];
+	unsigned n[NSLOT];
 };
 
 struct om_set {
+	const json_t *records; /* borrowed */
 	struct om_series *v;
-	size_t n, cap;
-	json_t *index; /* labels -> position in v */
-	json_t *flows; /* "run/id" -> flow record (the last of that id) */
-	json_t *hosts; /* "run/name" -> host record (the last of that name) */
+	size_t n;
+	size_t *table;   /* series positions + 1 by hash (0: none), or NULL */
+	size_t nslots;   /* the table's size: a power of two, over 2 n */
+	json_t *strings; /* run tags and protocols, each held once */
+	json_t *flows;   /* "run/id" -> position of its (last) flow record */
+	json_t *hosts;   /* "run/name" -> its (last) host record's az */
+	/* the flow record last read for labels, at position at */
+	json_t *flow;
+	size_t at;
 };
 
 /* Appends S to FP escaped as an OpenMetrics label value (or, with HELP,
@@ -117,107 +144,182 @@ is_type(const json_t *rec, const char *type)
 	return t != NULL && strcmp(t, type) == 0;
 }
 
-/* The host record of NAME in RUN, or NULL. */
-static const json_t *
-host_of(const struct om_set *set, const char *run, const char *name)
+/* The placement (az) of host NAME in RUN, or NULL. */
+static const char *
+az_of(const struct om_set *set, const char *run, const char *name)
 {
 	char key[512];
 
 	if (name == NULL)
 		return NULL;
 	snprintf(key, sizeof(key), "%s/%s", run, name);
-	return json_object_get(set->hosts, key);
+	return json_string_value(json_object_get(set->hosts, key));
 }
 
 /*
- * Returns the label text of sample S of RUN, a new string, or NULL when out
- * of memory.  A sample of a flow the input never described is labelled
- * with its id alone.
+ * The flow record of flow ID of RUN, the last of that id read (borrowed:
+ * valid until the next call), or NULL when the input never described it;
+ * SET->flow when that is the one.  Returns 0, or -1 when out of memory.
  */
-static char *
-labels_new(const struct om_set *set, const char *run, const json_t *s)
+static int
+flow_of(struct om_set *set, const char *run, json_int_t id, const json_t **flow)
 {
-	json_int_t id = json_integer_value(json_object_get(s, "flow"));
-	const char *dir = str_of(s, "direction");
-	int reverse = dir != NULL && strcmp(dir, "reverse") == 0;
-	const json_t *flow, *client, *server;
-	char key[512], idtext[32], size[32];
-	char *label = NULL;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *fp;
+	const json_t *at;
+	char key[512];
 
 	snprintf(key, sizeof(key), "%s/%lld", run, (long long)id);
-	flow = json_object_get(set->flows, key);
-	client = host_of(set, run, str_of(flow, "client"));
-	server = host_of(set, run, str_of(flow, "server"));
+	at = json_object_get(set->flows, key);
+	*flow = NULL;
+	if (at == NULL)
+		return 0;
+	if (set->flow == NULL || set->at != (size_t)json_integer_value(at)) {
+		json_decref(set->flow);
+		set->at = (size_t)json_integer_value(at);
+		if ((set->flow = rec_at(set->records, set->at)) == NULL)
+			return -1;
+	}
+	*flow = set->flow;
+	return 0;
+}
+
+/*
+ * Writes the labels of series S to FP.  A series of a flow the input never
+ * described is labelled with its id alone.  Returns 0, or -1 when out of
+ * memory.
+ */
+static int
+put_labels(FILE *fp, struct om_set *set, const struct om_series *s)
+{
+	const json_t *flow;
+	char idtext[32], size[32];
+	char *label = NULL;
+
+	if (flow_of(set, s->run, s->flow, &flow) != 0)
+		return -1;
 	if (flow != NULL) {
 		label = flow_label(str_of(flow, "desc"),
-		    flow_family_of(str_of(flow, "target")), reverse);
+		    flow_family_of(str_of(flow, "target")), s->reverse);
 		if (label == NULL)
-			return NULL;
+			return -1;
 	}
-	snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
+	snprintf(idtext, sizeof(idtext), "%lld", (long long)s->flow);
 	size[0] = '\0';
-	if (json_is_integer(json_object_get(s, "pkt_size")))
-		snprintf(size, sizeof(size), "%lld",
-		    (long long)json_integer_value(
-		        json_object_get(s, "pkt_size")));
-	fp = open_memstream(&out, &len);
-	if (fp == NULL) {
-		free(label);
-		return NULL;
-	}
-	put_label(fp, "run", run, 1);
+	if (s->size >= 0)
+		snprintf(size, sizeof(size), "%lld", (long long)s->size);
+	put_label(fp, "run", s->run, 1);
 	put_label(fp, "flow", label, 0);
 	put_label(fp, "flow_id", idtext, 0);
 	put_label(fp, "client", str_of(flow, "client"), 0);
-	put_label(fp, "client_az", str_of(client, "az"), 0);
+	put_label(
+	    fp, "client_az", az_of(set, s->run, str_of(flow, "client")), 0);
 	put_label(fp, "server", str_of(flow, "server"), 0);
-	put_label(fp, "server_az", str_of(server, "az"), 0);
-	put_label(fp, "protocol", str_of(s, "protocol"), 0);
+	put_label(
+	    fp, "server_az", az_of(set, s->run, str_of(flow, "server")), 0);
+	put_label(fp, "protocol", s->proto, 0);
 	put_label(fp, "pkt_size", size, 0);
-	put_label(fp, "direction", reverse ? "reverse" : "forward", 0);
+	put_label(fp, "direction", s->reverse ? "reverse" : "forward", 0);
 	free(label);
-	if (fclose(fp) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return 0;
 }
 
-/* Returns the series of LABELS in SET, added when new (taking LABELS), or
- * NULL when out of memory (LABELS freed). */
-static struct om_series *
-series_get(struct om_set *set, char *labels)
+/* S held once in SET (borrowed from it), or NULL when out of memory. */
+static const char *
+intern(struct om_set *set, const char *s)
 {
-	json_t *at = json_object_get(set->index, labels);
-	struct om_series *s;
+	json_t *v = json_object_get(set->strings, s);
 
-	if (at != NULL) {
-		free(labels);
-		return &set->v[json_integer_value(at)];
-	}
-	if (set->n == set->cap) {
-		size_t cap = set->cap != 0 ? 2 * set->cap : 64;
-		struct om_series *v = realloc(set->v, cap * sizeof(*v));
-
-		if (v == NULL) {
-			free(labels);
-			return NULL;
-		}
-		set->v = v;
-		set->cap = cap;
-	}
-	if (json_object_set_new(
-	        set->index, labels, json_integer((json_int_t)set->n)) != 0) {
-		free(labels);
+	if (v == NULL && ((v = json_string(s)) == NULL ||
+	                     json_object_set_new(set->strings, s, v) != 0))
 		return NULL;
+	return json_string_value(v);
+}
+
+/* The hash of series S's key (interned strings stand for themselves). */
+static size_t
+series_hash(const struct om_series *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a over the fields */
+	uint64_t f[] = {(uintptr_t)s->run, (uintptr_t)s->proto,
+	    (uint64_t)s->flow, (uint64_t)s->size, (uint64_t)s->reverse};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		h = (h ^ f[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static int
+same_series(const struct om_series *a, const struct om_series *b)
+{
+	return a->run == b->run && a->proto == b->proto && a->flow == b->flow &&
+	       a->size == b->size && a->reverse == b->reverse;
+}
+
+/* The table slot of KEY in SET: its series', or the empty one it goes in. */
+static size_t *
+slot_of(const struct om_set *set, const struct om_series *key)
+{
+	size_t i = series_hash(key) & (set->nslots - 1);
+
+	while (
+	    set->table[i] != 0 && !same_series(&set->v[set->table[i] - 1], key))
+		i = (i + 1) & (set->nslots - 1);
+	return &set->table[i];
+}
+
+/* Makes SET's table twice as large (16 slots at first).  0 or -1. */
+static int
+table_grow(struct om_set *set)
+{
+	size_t n = set->nslots != 0 ? 2 * set->nslots : 16;
+	size_t *old = set->table;
+	size_t i;
+
+	set->table = calloc(n, sizeof(*set->table));
+	if (set->table == NULL) {
+		set->table = old;
+		return -1;
 	}
-	s = &set->v[set->n++];
-	memset(s, 0, sizeof(*s));
-	s->labels = labels;
-	return s;
+	set->nslots = n;
+	free(old);
+	for (i = 0; i < set->n; i++)
+		*slot_of(set, &set->v[i]) = i + 1;
+	return 0;
+}
+
+/*
+ * The series of SAMPLE of RUN in SET, added when new, or NULL when out of
+ * memory.
+ */
+static struct om_series *
+series_of(struct om_set *set, const char *run, const json_t *sample)
+{
+	const char *dir = str_of(sample, "direction");
+	const json_t *size = json_object_get(sample, "pkt_size");
+	const char *proto = str_of(sample, "protocol");
+	struct om_series key = {
+	    .run = intern(set, run),
+	    .proto = proto != NULL ? intern(set, proto) : NULL,
+	    .flow = json_integer_value(json_object_get(sample, "flow")),
+	    .size = json_is_integer(size) ? json_integer_value(size) : -1,
+	    .reverse = dir != NULL && strcmp(dir, "reverse") == 0,
+	};
+	struct om_series *v;
+	size_t *at;
+
+	if (key.run == NULL || (proto != NULL && key.proto == NULL))
+		return NULL;
+	if (2 * (set->n + 1) > set->nslots && table_grow(set) != 0)
+		return NULL;
+	at = slot_of(set, &key);
+	if (*at != 0)
+		return &set->v[*at - 1];
+	if ((v = array_grow(set->v, set->n, sizeof(*v))) == NULL)
+		return NULL;
+	set->v = v;
+	v[set->n] = key;
+	*at = ++set->n;
+	return &v[set->n - 1];
 }
 
 /* Adds V (when a number in SAMPLE's KEY, times SCALE) to S's figure F. */
@@ -229,8 +331,8 @@ add(struct om_series *s, enum om_fam f, enum om_stat st, const json_t *sample,
 
 	if (!json_is_number(v))
 		return;
-	s->sum[f][st] += json_number_value(v) * scale;
-	s->n[f][st]++;
+	s->sum[slot(f, st)] += json_number_value(v) * scale;
+	s->n[slot(f, st)]++;
 }
 
 /* Adds the figures of SAMPLE to S. */
@@ -243,9 +345,9 @@ add_sample(struct om_series *s, const json_t *sample)
 	const json_t *tx = json_object_get(sample, "tx_packets");
 	const json_t *rx = json_object_get(sample, "rx_packets");
 
-	s->n[F_ERRORS][S_AVG] = 1; /* every series says how many failed */
+	s->n[F_ERRORS] = 1; /* every series says how many failed */
 	if (json_object_get(sample, "error") != NULL) {
-		s->sum[F_ERRORS][S_AVG] += 1;
+		s->sum[F_ERRORS] += 1;
 		return;
 	}
 	if (proto == NULL)
@@ -266,20 +368,28 @@ add_sample(struct om_series *s, const json_t *sample)
 		add(s, F_RTT, S_STDDEV, sample, "rtt_stddev_ms", 0.001);
 		if (json_is_number(tx) && json_is_number(rx) &&
 		    json_number_value(tx) > 0) {
-			s->sum[F_LOSS][S_AVG] +=
+			s->sum[F_LOSS] +=
 			    1 - json_number_value(rx) / json_number_value(tx);
-			s->n[F_LOSS][S_AVG]++;
+			s->n[F_LOSS]++;
 		}
 	}
 }
 
-/* Indexes REC (a flow or host record of RUN) in MAP under "run/KEY". */
+/*
+ * Indexes REC, record I of SET's records, when a flow (its position) or a
+ * host (its az) of RUN, under "RUN/id" or "RUN/name".  Returns 0, or -1
+ * when out of memory.
+ */
 static int
-index_rec(json_t *map, const char *run, json_t *rec, const char *key)
+index_rec(struct om_set *set, const char *run, const json_t *rec, size_t i)
 {
-	const json_t *k = json_object_get(rec, key);
+	int flow = is_type(rec, "flow");
+	const json_t *k = json_object_get(rec, flow ? "id" : "name");
+	const json_t *az = json_object_get(rec, "az");
 	char name[512];
 
+	if (!flow && !is_type(rec, "host"))
+		return 0;
 	if (json_is_integer(k))
 		snprintf(name, sizeof(name), "%s/%lld", run,
 		    (long long)json_integer_value(k));
@@ -288,7 +398,11 @@ index_rec(json_t *map, const char *run, json_t *rec, const char *key)
 		    name, sizeof(name), "%s/%s", run, json_string_value(k));
 	else
 		return 0;
-	return json_object_set(map, name, rec);
+	if (flow)
+		return json_object_set_new(
+		    set->flows, name, json_integer((json_int_t)i));
+	return json_object_set_new(set->hosts, name,
+	    json_is_string(az) ? json_incref((json_t *)az) : json_null());
 }
 
 /* Returns the time of DATE ("2026-11-28T10:00:00Z", or with a space, as
@@ -310,9 +424,9 @@ run_time(const char *date)
 }
 
 /* Writes family F's metadata and every series of SET that has F; nothing
- * when none has it. */
-static void
-write_family(FILE *fp, const struct om_set *set, enum om_fam f)
+ * when none has it.  Returns 0, or -1 when out of memory. */
+static int
+write_family(FILE *fp, struct om_set *set, enum om_fam f)
 {
 	const struct om_family *fam = &families[f];
 	size_t i;
@@ -321,9 +435,10 @@ write_family(FILE *fp, const struct om_set *set, enum om_fam f)
 
 	for (i = 0; i < set->n && !any; i++)
 		for (st = 0; st < S_COUNT; st++)
-			any |= set->v[i].n[f][st] != 0;
+			any |= (f == F_RTT || st == S_AVG) &&
+			       set->v[i].n[slot(f, st)] != 0;
 	if (!any)
-		return;
+		return 0;
 	fprintf(fp, "# HELP %s ", fam->name);
 	put_escaped(fp, fam->help, 1);
 	fprintf(fp, "\n# TYPE %s gauge\n", fam->name);
@@ -332,19 +447,21 @@ write_family(FILE *fp, const struct om_set *set, enum om_fam f)
 	for (i = 0; i < set->n; i++) {
 		const struct om_series *s = &set->v[i];
 
-		for (st = 0; st < S_COUNT; st++) {
-			double v;
+		for (st = 0; st < (f == F_RTT ? S_COUNT : 1); st++) {
+			int k = slot(f, st);
 
-			if (s->n[f][st] == 0)
+			if (s->n[k] == 0)
 				continue;
-			v = fam->sum ? s->sum[f][st]
-			             : s->sum[f][st] / (double)s->n[f][st];
-			fprintf(fp, "%s{%s", fam->name, s->labels);
+			fprintf(fp, "%s{", fam->name);
+			if (put_labels(fp, set, s) != 0)
+				return -1;
 			if (f == F_RTT)
 				put_label(fp, "stat", stat_names[st], 0);
-			fprintf(fp, "} %.15g\n", v);
+			fprintf(fp, "} %.15g\n",
+			    fam->sum ? s->sum[k] : s->sum[k] / (double)s->n[k]);
 		}
 	}
+	return 0;
 }
 
 /* Writes the time of every run in RECORDS that has a date.  Returns 0,
@@ -384,29 +501,27 @@ write_runs(FILE *fp, const json_t *records)
 static void
 set_clear(struct om_set *set)
 {
-	size_t i;
-
-	for (i = 0; i < set->n; i++)
-		free(set->v[i].labels);
 	free(set->v);
-	json_decref(set->index);
+	free(set->table);
+	json_decref(set->strings);
 	json_decref(set->flows);
 	json_decref(set->hosts);
+	json_decref(set->flow);
 }
 
 int
 openmetrics_write(FILE *fp, const json_t *records, struct vmtp_err *err)
 {
-	struct om_set set = {0};
+	struct om_set set = {.records = records};
 	json_t *rec = NULL;
 	size_t i;
 	int f;
 	int rc = -1;
 
-	set.index = json_object();
+	set.strings = json_object();
 	set.flows = json_object();
 	set.hosts = json_object();
-	if (set.index == NULL || set.flows == NULL || set.hosts == NULL)
+	if (set.strings == NULL || set.flows == NULL || set.hosts == NULL)
 		goto oom;
 	/* records packed or not (rec_at()): each read once a pass */
 	for (i = 0; i < json_array_size(records); i++) {
@@ -416,18 +531,12 @@ openmetrics_write(FILE *fp, const json_t *records, struct vmtp_err *err)
 		if ((rec = rec_at(records, i)) == NULL)
 			goto oom;
 		run = str_of(rec, "run");
-		if (run == NULL)
-			continue;
-		if ((is_type(rec, "flow") &&
-		        index_rec(set.flows, run, rec, "id") != 0) ||
-		    (is_type(rec, "host") &&
-		        index_rec(set.hosts, run, rec, "name") != 0))
+		if (run != NULL && index_rec(&set, run, rec, i) != 0)
 			goto oom;
 	}
 	for (i = 0; i < json_array_size(records); i++) {
 		const char *run;
 		struct om_series *s;
-		char *labels;
 
 		json_decref(rec);
 		if ((rec = rec_at(records, i)) == NULL)
@@ -435,13 +544,13 @@ openmetrics_write(FILE *fp, const json_t *records, struct vmtp_err *err)
 		run = str_of(rec, "run");
 		if (run == NULL || !is_type(rec, "sample"))
 			continue;
-		labels = labels_new(&set, run, rec);
-		if (labels == NULL || (s = series_get(&set, labels)) == NULL)
+		if ((s = series_of(&set, run, rec)) == NULL)
 			goto oom;
 		add_sample(s, rec);
 	}
 	for (f = 0; f < F_COUNT; f++)
-		write_family(fp, &set, (enum om_fam)f);
+		if (write_family(fp, &set, (enum om_fam)f) != 0)
+			goto oom;
 	if (write_runs(fp, records) != 0)
 		goto oom;
 	fputs("# EOF\n", fp);

@@ -21,7 +21,6 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <libxml/parser.h>
 
 #include "libvmtp/cfg.h"
 #include "libvmtp/cli.h"
@@ -32,6 +31,7 @@
 #include "libvmtp/rec.h"
 
 #include "cpu.h"
+#include "gmond.h"
 #include "mongo.h"
 #include "openmetrics.h"
 #include "poller.h"
@@ -707,9 +707,10 @@ main(int argc, char **argv)
 
 	/* libraries with global state start before the poller thread, and
 	 * only for the pollers that use them: libcurl's start (its TLS
-	 * libraries) alone is 2 MiB of resident memory */
-	if (a.ngmond > 0)
-		xmlInitParser();
+	 * libraries) alone is 2 MiB of resident memory; libxml2 is loaded
+	 * only then (gmond.c) */
+	if (a.ngmond > 0 && gmond_init(&err) != 0)
+		goto out;
 	if (a.nexporter > 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		err_set(&err, VMTP_EXIT_FAIL, "cannot initialize libcurl");
 		goto out;
@@ -754,6 +755,6 @@ out:
 	if (a.nexporter > 0)
 		curl_global_cleanup();
 	if (a.ngmond > 0)
-		xmlCleanupParser();
+		gmond_cleanup();
 	return err.exit;
 }

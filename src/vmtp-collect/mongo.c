@@ -9,7 +9,6 @@
  * it pulls in (libsasl2 and its plugins, libicu, ...) it is about 4 MiB
  * of every vmtp-collect's resident memory, and most runs never use it.
  */
-#include <dlfcn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <mongoc/mongoc.h>
 
 #include "libvmtp/cli.h"
+#include "libvmtp/dynlib.h"
 #include "libvmtp/err.h"
 
 #include "mongo.h"
@@ -51,10 +51,7 @@ static struct {
 static int
 load(struct vmtp_err *err)
 {
-	static const struct {
-		size_t at; /* the field of m */
-		const char *name;
-	} syms[] = {
+	static const struct dynlib_sym syms[] = {
 #define SYM(field, name) {offsetof(__typeof__(m), field), #name}
 	    SYM(init, mongoc_init),
 	    SYM(cleanup, mongoc_cleanup),
@@ -69,34 +66,16 @@ load(struct vmtp_err *err)
 	    SYM(client_destroy, mongoc_client_destroy),
 	    SYM(collection_insert_one, mongoc_collection_insert_one),
 	    SYM(collection_destroy, mongoc_collection_destroy),
+	    /* libbson's functions come through libmongoc, which needs it */
 	    SYM(bson_new_from_json, bson_new_from_json),
 	    SYM(bson_destroy, bson_destroy),
 #undef SYM
 	};
-	size_t i;
 
-	if (m.lib != NULL)
-		return 0;
-	m.lib = dlopen(MONGOC_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (m.lib == NULL)
-		return err_set(err, VMTP_EXIT_FAIL,
-		    "cannot load %s (%s): install the Debian package "
-		    "libmongoc-1.0-0",
-		    MONGOC_SONAME, dlerror());
-	/* libbson's functions come through libmongoc, which needs it */
-	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		void *f = dlsym(m.lib, syms[i].name);
-
-		if (f == NULL) {
-			dlclose(m.lib);
-			m.lib = NULL;
-			return err_set(err, VMTP_EXIT_FAIL,
-			    "cannot load %s: it has no %s", MONGOC_SONAME,
-			    syms[i].name);
-		}
-		memcpy((char *)&m + syms[i].at, &f, sizeof(f));
-	}
-	return 0;
+		m.lib = dynlib_open(MONGOC_SONAME, "libmongoc-1.0-0", syms,
+		    sizeof(syms) / sizeof(syms[0]), &m, err);
+	return m.lib != NULL ? 0 : -1;
 }
 
 void

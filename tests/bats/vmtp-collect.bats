@@ -245,6 +245,18 @@ sys.stdout.buffer.write(b[: len(b) * 2 // 3])' "$GMOND_PORT" > "$BATS_TEST_TMPDI
 	diff <(printf '%s\n' "$output") <(fixture)
 }
 
+@test "libxml2 is loaded for a gmond to poll only, not by every run (the dynamic loader's own account)" {
+	fixture > "$BATS_TEST_TMPDIR/in.ndjson"
+	LD_DEBUG=files vmtp-collect --json "$BATS_TEST_TMPDIR/r.json" \
+		< "$BATS_TEST_TMPDIR/in.ndjson" > /dev/null 2> "$BATS_TEST_TMPDIR/plain.err"
+	grep -q 'file=libjansson' "$BATS_TEST_TMPDIR/plain.err"
+	run ! grep -q 'file=libxml2' "$BATS_TEST_TMPDIR/plain.err"
+	# a gmond that is down: the parser is started all the same
+	LD_DEBUG=files vmtp-collect -m "127.0.0.1:$(free_port)" --json "$BATS_TEST_TMPDIR/r.json" \
+		< "$BATS_TEST_TMPDIR/in.ndjson" > /dev/null 2> "$BATS_TEST_TMPDIR/gmond.err"
+	grep -q 'file=libxml2.so.2 .*dynamically loaded by' "$BATS_TEST_TMPDIR/gmond.err"
+}
+
 @test "a gmond that hangs never holds up the stream, nor its end" {
 	fake_start ""
 	coproc COLLECT { exec vmtp-collect -m "127.0.0.1:$FAKE_PORT" --cpu-interval 5 2>/dev/null; }

@@ -960,6 +960,58 @@ doc_assemble(json_t *records, int consume, struct vmtp_err *err)
 }
 
 /*
+ * The normalized copy of FLOW, flows[I] of document NAME: a new reference,
+ * or NULL with ERR set (VMTP_EXIT_DATA naming what is wrong; untouched
+ * when out of memory).
+ */
+static json_t *
+normalize_flow(
+    const json_t *flow, const char *name, size_t i, struct vmtp_err *err)
+{
+	json_t *results = json_object_get(flow, "results");
+	json_t *copy;
+	json_t *list;
+	json_t *r;
+	size_t j;
+
+	if (!json_is_object(flow) ||
+	    !json_is_string(json_object_get(flow, "desc"))) {
+		err_set(err, VMTP_EXIT_DATA, "%s: flows[%zu] has no \"desc\"",
+		    name, i);
+		return NULL;
+	}
+	if (results != NULL && !json_is_array(results)) {
+		err_set(err, VMTP_EXIT_DATA,
+		    "%s: flows[%zu].results is not a list", name, i);
+		return NULL;
+	}
+	copy = json_object();
+	list = json_array();
+	if (copy == NULL || list == NULL ||
+	    copy_fields(
+	        copy, flow, (const char *const[]){"results", NULL}, 0) != 0 ||
+	    json_object_set_new(copy, "results", list) != 0) {
+		json_decref(copy);
+		return NULL;
+	}
+	json_array_foreach (results, j, r) {
+		if (!json_is_object(r) && !json_is_string(r)) {
+			err_set(err, VMTP_EXIT_DATA,
+			    "%s: flows[%zu].results[%zu] is neither a "
+			    "result nor an error text",
+			    name, i, j);
+			json_decref(copy);
+			return NULL;
+		}
+		if (add_result(list, r, NULL) != 0) {
+			json_decref(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+/*
  * doc_normalize(), and when CONSUME, each flow of DOC (the caller's, and
  * thrown away after) is released once copied, so that a large document is
  * not held twice at once.
@@ -971,7 +1023,7 @@ normalize(json_t *doc, const char *name, int consume, struct vmtp_err *err)
 	json_t *flows_out = NULL;
 	json_t *flows = json_object_get(doc, "flows");
 	json_t *flow;
-	size_t i, j;
+	size_t i;
 
 	if (!json_is_object(doc) || !json_is_array(flows)) {
 		err_set(err, VMTP_EXIT_DATA,
@@ -987,42 +1039,11 @@ normalize(json_t *doc, const char *name, int consume, struct vmtp_err *err)
 	    json_object_set(out, "flows", flows_out) != 0)
 		goto oom;
 	json_array_foreach (flows, i, flow) {
-		json_t *results = json_object_get(flow, "results");
-		json_t *copy;
-		json_t *list;
-		json_t *r;
-
-		if (!json_is_object(flow) ||
-		    !json_is_string(json_object_get(flow, "desc"))) {
-			err_set(err, VMTP_EXIT_DATA,
-			    "%s: flows[%zu] has no \"desc\"", name, i);
-			goto fail;
-		}
-		if (results != NULL && !json_is_array(results)) {
-			err_set(err, VMTP_EXIT_DATA,
-			    "%s: flows[%zu].results is not a list", name, i);
-			goto fail;
-		}
-		copy = json_object();
-		list = json_array();
-		if (copy == NULL || list == NULL ||
-		    copy_fields(copy, flow,
-		        (const char *const[]){"results", NULL}, 0) != 0 ||
-		    json_object_set_new(copy, "results", list) != 0 ||
-		    json_array_append_new(flows_out, copy) != 0) {
-			json_decref(copy);
-			goto oom;
-		}
-		json_array_foreach (results, j, r) {
-			if (!json_is_object(r) && !json_is_string(r)) {
-				err_set(err, VMTP_EXIT_DATA,
-				    "%s: flows[%zu].results[%zu] is neither a "
-				    "result nor an error text",
-				    name, i, j);
-				goto fail;
-			}
-			if (add_result(list, r, NULL) != 0)
+		if (json_array_append_new(
+		        flows_out, normalize_flow(flow, name, i, err)) != 0) {
+			if (err->exit == VMTP_EXIT_OK)
 				goto oom;
+			goto fail;
 		}
 		if (consume && json_array_set_new(flows, i, json_null()) != 0)
 			goto oom;
@@ -1079,6 +1100,19 @@ oom:
 	return NULL;
 }
 
+/* The size of FP when it is a regular file read from its start, else -1. */
+static off_t
+file_size(FILE *fp)
+{
+	struct stat st;
+	int fd = fileno(fp);
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    ftell(fp) != 0)
+		return -1;
+	return st.st_size;
+}
+
 /*
  * A regular file FP that holds one JSON value (a document, a list of
  * them) is parsed straight from the file: its text is never held whole
@@ -1091,12 +1125,9 @@ oom:
 static json_t *
 load_file(FILE *fp, const char *name, struct vmtp_err *err)
 {
-	struct stat st;
 	json_t *whole;
-	int fd = fileno(fp);
 
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    ftell(fp) != 0)
+	if (file_size(fp) < 0)
 		return NULL;
 	whole = json_loadf(fp, 0, NULL);
 	if (whole != NULL && (json_is_array(whole) ||
@@ -1111,6 +1142,235 @@ load_file(FILE *fp, const char *name, struct vmtp_err *err)
 	}
 	clearerr(fp);
 	return NULL;
+}
+
+/* The next character of FP that is no JSON white space, or EOF. */
+static int
+next_char(FILE *fp)
+{
+	int c;
+
+	while ((c = getc_unlocked(fp)) == ' ' || c == '\t' || c == '\n' ||
+	       c == '\r')
+		;
+	return c;
+}
+
+/*
+ * Copies one JSON value of FP, whose first character C was read, to OUT:
+ * a string, an object or a list (to its closing bracket, the strings in it
+ * skipped over), or a scalar (up to the character after it, put back).
+ * Only its extent is found, not whether it is valid: json_loadb() says
+ * that.  Returns 0, or -1 when the input ends first.
+ */
+static int
+copy_value(FILE *fp, int c, FILE *out)
+{
+	int depth = 0;
+	int quoted = 0;
+
+	if (c != '"' && c != '{' && c != '[') {
+		/* a number, true, false or null */
+		for (;
+		     c != EOF && c != '\0' && strchr(",:]} \t\n\r", c) == NULL;
+		     c = getc_unlocked(fp))
+			putc_unlocked(c, out);
+		if (c != EOF)
+			ungetc(c, fp);
+		return 0;
+	}
+	for (; c != EOF; c = getc_unlocked(fp)) {
+		putc_unlocked(c, out);
+		if (quoted && c == '\\') {
+			if ((c = getc_unlocked(fp)) == EOF)
+				return -1;
+			putc_unlocked(c, out);
+		} else if (c == '"') {
+			quoted = !quoted;
+			if (!quoted && depth == 0)
+				return 0;
+		} else if (!quoted && (c == '{' || c == '['))
+			depth++;
+		else if (!quoted && (c == '}' || c == ']') && --depth == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * Reads the flows of document NAME from FP, after the "[" of its list up
+ * to its "]", each parsed and normalized (and when PACK, packed:
+ * rec_pack()) into FLOWS before the next is read.  Returns 0; 1 when they
+ * are not a list of flows (bad JSON, a flow without "desc", ...); -1 when
+ * out of memory.
+ */
+static int
+read_flows(FILE *fp, const char *name, int pack, json_t *flows)
+{
+	int c = next_char(fp);
+	size_t i;
+
+	if (c == ']')
+		return 0;
+	for (i = 0;; i++) {
+		struct vmtp_err e = VMTP_ERR_INIT;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		json_t *flow = NULL;
+		json_t *norm;
+		int end;
+
+		if (mem == NULL)
+			return -1;
+		end = copy_value(fp, c, mem);
+		if (fclose(mem) != 0) {
+			free(text);
+			return -1;
+		}
+		if (end == 0)
+			flow = json_loadb(text, len, 0, NULL);
+		free(text);
+		if (flow == NULL)
+			return 1;
+		norm = normalize_flow(flow, name, i, &e);
+		json_decref(flow);
+		if (norm == NULL)
+			return e.exit != VMTP_EXIT_OK ? 1 : -1;
+		if (json_array_append_new(
+		        flows, pack ? rec_pack(norm) : norm) != 0)
+			return -1;
+		c = next_char(fp);
+		if (c == ']')
+			return 0;
+		if (c != ',')
+			return 1;
+		c = next_char(fp);
+	}
+}
+
+/*
+ * Reads from FP the members of a document, after its "{", into TOP (the
+ * text of the document but its flows: "[]" stands for their list) and its
+ * flows, one at a time, into FLOWS (read_flows(), with PACK).  Returns 0;
+ * 1 when FP holds no such document (nor anything after it); -1 when out
+ * of memory.
+ */
+static int
+read_members(FILE *fp, const char *name, int pack, FILE *top, json_t *flows)
+{
+	int c = next_char(fp);
+	int seen = 0; /* the flows' list */
+	int rc;
+
+	fputc('{', top);
+	for (;;) {
+		char *key = NULL;
+		size_t len = 0;
+		FILE *mem;
+		int is_flows;
+
+		if (c != '"')
+			return 1;
+		if ((mem = open_memstream(&key, &len)) == NULL)
+			return -1;
+		rc = copy_value(fp, c, mem);
+		if (fclose(mem) != 0) {
+			free(key);
+			return -1;
+		}
+		is_flows = rc == 0 && strcmp(key, "\"flows\"") == 0;
+		fprintf(top, "%s:", key);
+		free(key);
+		if (rc != 0 || next_char(fp) != ':' || (is_flows && seen))
+			return 1;
+		c = next_char(fp);
+		if (is_flows && c == '[') {
+			seen = 1;
+			fputs("[]", top);
+			if ((rc = read_flows(fp, name, pack, flows)) != 0)
+				return rc;
+		} else if (copy_value(fp, c, top) != 0)
+			return 1;
+		c = next_char(fp);
+		if (c == '}')
+			break;
+		if (c != ',')
+			return 1;
+		fputc(',', top);
+		c = next_char(fp);
+	}
+	fputc('}', top);
+	return seen && next_char(fp) == EOF ? 0 : 1;
+}
+
+/* A document file larger than this keeps its flows packed (load_stream()):
+ * unpacking them costs a parse each time a flow is read. */
+#define PACK_BYTES (1024 * 1024)
+
+/*
+ * A regular file FP that holds one result document is read one flow at a
+ * time, each flow normalized (and in a file larger than PACK_BYTES,
+ * packed: rec_pack()) before the next is read: neither the file's text
+ * nor its tree is held whole (a 64-host mesh's document is 5 MB of text,
+ * 18 MB as a tree, 4 MB packed).  Returns the document (in a list of
+ * one); or NULL, FP back at its start, when FP
+ * is no regular file or holds anything else (a list of documents, records,
+ * bad JSON, a flow that is none: doc_load() reads it its own way, and says
+ * what is wrong with it); or NULL with ERR set when out of memory or FP
+ * cannot be read again.
+ */
+static json_t *
+load_stream(FILE *fp, const char *name, struct vmtp_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *top;
+	json_t *flows;
+	json_t *doc = NULL;
+	json_t *out = NULL;
+	json_t *docs = NULL;
+	off_t size = file_size(fp);
+	int rc = -1;
+
+	if (size < 0)
+		return NULL;
+	top = open_memstream(&text, &len);
+	flows = json_array();
+	if (top != NULL && flows != NULL)
+		rc = next_char(fp) == '{'
+		         ? read_members(fp, name, size > PACK_BYTES, top, flows)
+		         : 1;
+	if (top != NULL && fclose(top) != 0)
+		rc = -1;
+	if (rc == 0)
+		doc = json_loadb(text, len, 0, NULL);
+	free(text);
+	/* a record ("type") is read as records */
+	if (doc != NULL && json_object_get(doc, "type") == NULL) {
+		out = json_object();
+		docs = json_array();
+		if (out == NULL || docs == NULL ||
+		    copy_fields(out, doc, (const char *const[]){"flows", NULL},
+		        0) != 0 ||
+		    json_object_set(out, "flows", flows) != 0 ||
+		    json_array_append(docs, out) != 0) {
+			json_decref(docs);
+			docs = NULL;
+			rc = -1;
+		}
+	} else if (rc == 0)
+		rc = 1;
+	json_decref(out);
+	json_decref(doc);
+	json_decref(flows);
+	if (rc < 0)
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	else if (rc > 0 && fseek(fp, 0, SEEK_SET) != 0)
+		err_set(err, VMTP_EXIT_FAIL, "cannot read %s: %s", name,
+		    strerror(errno));
+	clearerr(fp);
+	return docs;
 }
 
 /* Reads BUF as a record stream and assembles it (doc_load's second way). */
@@ -1164,8 +1424,9 @@ out:
 	return docs;
 }
 
-json_t *
-doc_load(FILE *fp, const char *name, struct vmtp_err *err)
+/* doc_load(), and doc_load_lean() when LEAN. */
+static json_t *
+load(FILE *fp, const char *name, int lean, struct vmtp_err *err)
 {
 	json_error_t jerr;
 	json_t *whole = NULL;
@@ -1175,6 +1436,9 @@ doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 	size_t i;
 	char *buf = NULL;
 
+	if (lean && ((docs = load_stream(fp, name, err)) != NULL ||
+	                err->exit != VMTP_EXIT_OK))
+		return docs;
 	whole = load_file(fp, name, err);
 	if (whole == NULL && err->exit != VMTP_EXIT_OK)
 		return NULL;
@@ -1233,4 +1497,28 @@ loaded:
 	json_decref(whole);
 	free(buf);
 	return docs;
+}
+
+json_t *
+doc_load(FILE *fp, const char *name, struct vmtp_err *err)
+{
+	return load(fp, name, 0, err);
+}
+
+json_t *
+doc_load_lean(FILE *fp, const char *name, struct vmtp_err *err)
+{
+	return load(fp, name, 1, err);
+}
+
+size_t
+doc_flow_count(const json_t *doc)
+{
+	return json_array_size(json_object_get(doc, "flows"));
+}
+
+json_t *
+doc_flow_at(const json_t *doc, size_t i)
+{
+	return rec_at(json_object_get(doc, "flows"), i);
 }

@@ -90,4 +90,20 @@ json_t *doc_normalize(
  */
 json_t *doc_load(FILE *fp, const char *name, struct vmtp_err *err);
 
+/*
+ * doc_load(), but a regular file holding one document is read one flow at
+ * a time, and when it is large (over 1 MiB) each flow is kept packed
+ * (rec_pack()): for a reader that takes one flow at a time
+ * (doc_flow_at()), so that a large document is never held whole, as text
+ * or as a tree.
+ */
+json_t *doc_load_lean(FILE *fp, const char *name, struct vmtp_err *err);
+
+/*
+ * The number of flows of DOC, and its flow I (I below the count) as a new
+ * reference, packed or not (doc_load_lean()); NULL when out of memory.
+ */
+size_t doc_flow_count(const json_t *doc);
+json_t *doc_flow_at(const json_t *doc, size_t i);
+
 #endif

@@ -185,7 +185,7 @@ struct chart_report {
  * Counts the distinct TCP buffer sizes of DOCS (an array of normalized
  * documents), up to 2, going on from *FIRST (NAN before the first call:
  * the first size met, kept there): the report's TCP_SIZES is the largest
- * count over all of its documents.
+ * count over all of its documents.  -1 when out of memory.
  */
 int chart_tcp_sizes(const json_t *docs, double *first);
 

@@ -129,7 +129,7 @@ read_input(const char *name, struct vmtp_err *err)
 		    strerror(errno));
 		return NULL;
 	}
-	docs = doc_load(fp, is_stdin ? "<stdin>" : name, err);
+	docs = doc_load_lean(fp, is_stdin ? "<stdin>" : name, err);
 	if (!is_stdin)
 		fclose(fp);
 	return docs;
@@ -163,6 +163,11 @@ build_report(char **names, int n, const struct args *a, struct vmtp_err *err)
 			goto out;
 		ndocs += json_array_size(docs);
 		sizes = chart_tcp_sizes(docs, &first);
+		if (sizes < 0) {
+			json_decref(docs);
+			err_set(err, VMTP_EXIT_FAIL, "out of memory");
+			goto out;
+		}
 		tcp_sizes = sizes > tcp_sizes ? sizes : tcp_sizes;
 		if (n == 1 || strcmp(names[i], "-") == 0)
 			kept[i] = docs;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libvmtp/doc.h"
+
 #include "chart.h"
 #include "mesh.h"
 
@@ -70,25 +72,32 @@ cmp_double(const void *a, const void *b)
 /* The mesh flows' hosts of FLOWS into M (sorted) and INDEX (name ->
  * position).  Returns 0, or -1 when out of memory. */
 static int
-find_hosts(struct chart_mesh *m, const json_t *flows, json_t *index)
+find_hosts(struct chart_mesh *m, const json_t *doc, json_t *index)
 {
 	const char *name;
-	json_t *flow, *v;
+	json_t *flow = NULL;
+	json_t *v;
 	size_t i;
 
-	json_array_foreach (flows, i, flow) {
+	for (i = 0; i < doc_flow_count(doc); i++) {
 		const char *ends[2];
 		int e;
 
+		json_decref(flow);
+		if ((flow = doc_flow_at(doc, i)) == NULL)
+			return -1;
 		if (json_object_get(flow, "round") == NULL)
 			continue;
 		ends[0] = end_name(flow, "az_from", "ip_from");
 		ends[1] = end_name(flow, "az_to", "ip_to");
 		for (e = 0; e < 2; e++)
 			if (ends[e] != NULL && json_object_set_new(index,
-			                           ends[e], json_null()) != 0)
+			                           ends[e], json_null()) != 0) {
+				json_decref(flow);
 				return -1;
+			}
 	}
+	json_decref(flow);
 	m->n = json_object_size(index);
 	m->hosts = calloc(m->n + 1, sizeof(*m->hosts));
 	if (m->hosts == NULL)
@@ -105,15 +114,20 @@ find_hosts(struct chart_mesh *m, const json_t *flows, json_t *index)
 	return 0;
 }
 
-/* The smallest ICMP packet size of the mesh flows of FLOWS, or -1. */
+/* The smallest ICMP packet size of the mesh flows of DOC, or -1; -2 when
+ * out of memory. */
 static long long
-icmp_size(const json_t *flows)
+icmp_size(const json_t *doc)
 {
 	long long best = -1;
-	json_t *flow, *r, *p;
+	json_t *flow = NULL;
+	json_t *r, *p;
 	size_t i, j, k;
 
-	json_array_foreach (flows, i, flow) {
+	for (i = 0; i < doc_flow_count(doc); i++) {
+		json_decref(flow);
+		if ((flow = doc_flow_at(doc, i)) == NULL)
+			return -2;
 		if (json_object_get(flow, "round") == NULL)
 			continue;
 		json_array_foreach (json_object_get(flow, "results"), j, r) {
@@ -132,6 +146,7 @@ icmp_size(const json_t *flows)
 			}
 		}
 	}
+	json_decref(flow);
 	return best;
 }
 
@@ -171,28 +186,32 @@ add_flow(const json_t *flow, size_t at, long long size, double *tcp, int *ntcp,
 	}
 }
 
-/* The figures of every pair of FLOWS into M (hosts found).  Returns 0, or
- * -1 when out of memory. */
+/* The figures of every pair of DOC's flows into M (hosts found).  Returns
+ * 0, or -1 when out of memory. */
 static int
-fill(struct chart_mesh *m, const json_t *flows, const json_t *index)
+fill(struct chart_mesh *m, const json_t *doc, const json_t *index)
 {
 	size_t nn = m->n * m->n;
 	int *ntcp = calloc(nn, sizeof(*ntcp));
 	int *nrtt = calloc(nn, sizeof(*nrtt));
-	long long size = icmp_size(flows);
-	json_t *flow;
+	long long size = icmp_size(doc);
+	json_t *flow = NULL;
 	size_t i;
 	int rc = -1;
 
 	m->gbps = calloc(nn, sizeof(*m->gbps));
 	m->rtt_ms = calloc(nn, sizeof(*m->rtt_ms));
 	if (ntcp == NULL || nrtt == NULL || m->gbps == NULL ||
-	    m->rtt_ms == NULL)
+	    m->rtt_ms == NULL || size < -1)
 		goto out;
-	json_array_foreach (flows, i, flow) {
-		const char *from = end_name(flow, "az_from", "ip_from");
-		const char *to = end_name(flow, "az_to", "ip_to");
+	for (i = 0; i < doc_flow_count(doc); i++) {
+		const char *from, *to;
 
+		json_decref(flow);
+		if ((flow = doc_flow_at(doc, i)) == NULL)
+			goto out;
+		from = end_name(flow, "az_from", "ip_from");
+		to = end_name(flow, "az_to", "ip_to");
 		if (json_object_get(flow, "round") == NULL || from == NULL ||
 		    to == NULL)
 			continue;
@@ -208,6 +227,7 @@ fill(struct chart_mesh *m, const json_t *flows, const json_t *index)
 	}
 	rc = 0;
 out:
+	json_decref(flow);
 	free(ntcp);
 	free(nrtt);
 	return rc;
@@ -308,21 +328,20 @@ judge(struct chart_mesh *m)
 struct chart_mesh *
 chart_mesh_new(const json_t *doc, double share, struct vmtp_err *err)
 {
-	const json_t *flows = json_object_get(doc, "flows");
 	json_t *index = json_object();
 	struct chart_mesh *m = calloc(1, sizeof(*m));
 
 	if (m == NULL || index == NULL)
 		goto oom;
 	m->share = share;
-	if (find_hosts(m, flows, index) != 0)
+	if (find_hosts(m, doc, index) != 0)
 		goto oom;
 	if (m->n < 2) {
 		json_decref(index);
 		chart_mesh_free(m);
 		return NULL;
 	}
-	if (fill(m, flows, index) != 0 || judge(m) != 0)
+	if (fill(m, doc, index) != 0 || judge(m) != 0)
 		goto oom;
 	json_decref(index);
 	return m;

@@ -65,6 +65,7 @@ struct note {
 	const char *msg;     /* error text, or NULL */
 	const json_t *entry; /* the result or ICMP entry, borrowed */
 	const char *tool;    /* borrowed */
+	json_t *hold;        /* the result they are parts of, held */
 };
 
 /* model.c */
@@ -236,6 +237,7 @@ void timeline_clear(struct chart_timeline *t);
  * every result alike so that a comparison matches series by name.
  */
 int result_tcp_sizes(const json_t *docs, double *first);
+/* (-1 when out of memory) */
 
 /*
  * Fills RES (zeroed) from document DOC (borrowed, not kept) for PROTO

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "libvmtp/doc.h"
+
 #include "libvmtp/err.h"
 
 #include "chart.h"
@@ -89,16 +91,19 @@ build_acc(struct build *b, size_t cat, int kind, long long size)
 	return a;
 }
 
+/* Adds a note to B: its strings and ENTRY are parts of result R, which it
+ * holds (the flow R is of goes before the notes are read). */
 static int
 build_note(struct build *b, size_t cat, const char *proto, const char *msg,
-    const json_t *entry, const char *tool)
+    const json_t *entry, const char *tool, const json_t *r)
 {
 	struct note *n = array_grow(b->notes, b->nnote, sizeof(*b->notes));
 
 	if (n == NULL)
 		return -1;
 	b->notes = n;
-	b->notes[b->nnote++] = (struct note){cat, proto, msg, entry, tool};
+	b->notes[b->nnote++] = (struct note){
+	    cat, proto, msg, entry, tool, json_incref((json_t *)r)};
 	return 0;
 }
 
@@ -298,14 +303,15 @@ build_notes(struct build *b, size_t cat, const json_t *r, const char *p,
 	if (is_proto(p, "ICMP")) {
 		json_array_foreach (json_object_get(r, "results"), j, one) {
 			if (build_note(b, cat, p, model_str(one, "error"), one,
-			        model_str(r, "tool")) != 0)
+			        model_str(r, "tool"), r) != 0)
 				return -1;
 		}
-		if (msg != NULL && build_note(b, cat, p, msg, NULL, NULL) != 0)
+		if (msg != NULL &&
+		    build_note(b, cat, p, msg, NULL, NULL, r) != 0)
 			return -1;
 		return 0;
 	}
-	if (build_note(b, cat, p, msg, r, NULL) != 0)
+	if (build_note(b, cat, p, msg, r, NULL, r) != 0)
 		return -1;
 	/* the series failed here: it still has its column */
 	if (kind >= 0 && json_is_number(json_object_get(r, "pkt_size")) &&
@@ -368,12 +374,15 @@ static int
 build_collect(struct build *b, const json_t *doc, int proto, int tcp_sizes)
 {
 	size_t *map = NULL;
-	json_t *flow;
+	json_t *flow = NULL;
 	size_t i;
 	int rc = -1;
 
-	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
-		if (build_flow(b, flow, proto) != 0)
+	/* one flow at a time (doc_load_lean()) */
+	for (i = 0; i < doc_flow_count(doc); i++) {
+		json_decref(flow);
+		flow = doc_flow_at(doc, i);
+		if (flow == NULL || build_flow(b, flow, proto) != 0)
 			goto out;
 	}
 	map = calloc(b->ncat + 1, sizeof(*map));
@@ -386,6 +395,7 @@ build_collect(struct build *b, const json_t *doc, int proto, int tcp_sizes)
 		b->notes[i].cat = map[b->notes[i].cat];
 	rc = timelines_finish(b->times, b->ntime, map, tcp_sizes);
 out:
+	json_decref(flow);
 	free(map);
 	return rc;
 }
@@ -403,6 +413,8 @@ build_free(struct build *b)
 		free(b->accs[i].cpu);
 	}
 	free(b->accs);
+	for (i = 0; i < b->nnote; i++)
+		json_decref(b->notes[i].hold);
 	free(b->notes);
 	for (i = 0; i < b->ntime; i++)
 		timeline_clear(&b->times[i]);
@@ -412,11 +424,15 @@ build_free(struct build *b)
 int
 result_tcp_sizes(const json_t *docs, double *first)
 {
-	json_t *doc, *flow, *r;
+	json_t *doc, *r;
+	json_t *flow = NULL;
 	size_t i, j, k;
 
 	json_array_foreach ((json_t *)docs, i, doc) {
-		json_array_foreach (json_object_get(doc, "flows"), j, flow) {
+		for (j = 0; j < doc_flow_count(doc); j++) {
+			json_decref(flow);
+			if ((flow = doc_flow_at(doc, j)) == NULL)
+				return -1;
 			json_array_foreach (
 			    json_object_get(flow, "results"), k, r) {
 				const char *p = model_str(r, "protocol");
@@ -432,11 +448,14 @@ result_tcp_sizes(const json_t *docs, double *first)
 					continue;
 				if (isnan(*first))
 					*first = s;
-				else if (s != *first)
+				else if (s != *first) {
+					json_decref(flow);
 					return 2;
+				}
 			}
 		}
 	}
+	json_decref(flow);
 	return isnan(*first) ? 0 : 1;
 }
 

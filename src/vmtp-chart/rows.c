@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "libvmtp/doc.h"
+
 #include "chart.h"
 #include "model.h"
 
@@ -322,17 +324,21 @@ doc_value(char buf[DOC_NUM_LEN], const json_t *doc, const char *key)
 static int
 doc_tools(char **out, const json_t *doc)
 {
-	const char **tools = NULL;
+	char **tools = NULL;
 	size_t ntool = 0, i, j, k, len = 0;
-	json_t *flow, *r;
+	json_t *flow = NULL;
+	json_t *r;
 	FILE *mem = NULL;
 	int rc = -1;
 
 	*out = NULL;
-	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
+	for (i = 0; i < doc_flow_count(doc); i++) {
+		json_decref(flow);
+		if ((flow = doc_flow_at(doc, i)) == NULL)
+			goto out;
 		json_array_foreach (json_object_get(flow, "results"), j, r) {
 			const char *tool = model_str(r, "tool");
-			const char **p;
+			char **p;
 
 			if (tool == NULL || tool[0] == '\0')
 				continue;
@@ -345,7 +351,9 @@ doc_tools(char **out, const json_t *doc)
 			if (p == NULL)
 				goto out;
 			tools = p;
-			tools[ntool++] = tool;
+			if ((tools[ntool] = strdup(tool)) == NULL)
+				goto out;
+			ntool++;
 		}
 	}
 	if (ntool == 0) {
@@ -359,7 +367,10 @@ doc_tools(char **out, const json_t *doc)
 		fprintf(mem, "%s%s", k > 0 ? ", " : "", tools[k]);
 	rc = mem_close(mem, out);
 out:
+	for (k = 0; k < ntool; k++)
+		free(tools[k]);
 	free(tools);
+	json_decref(flow);
 	return rc;
 }
 
@@ -368,13 +379,17 @@ rows_limit(char **out, const json_t *doc)
 {
 	long long *limits = NULL;
 	size_t nlimit = 0, i, j, k, len = 0;
-	json_t *flow, *r;
+	json_t *flow = NULL;
+	json_t *r;
 	FILE *mem = NULL;
 	int unlimited = 0;
 	int rc = -1;
 
 	*out = NULL;
-	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
+	for (i = 0; i < doc_flow_count(doc); i++) {
+		json_decref(flow);
+		if ((flow = doc_flow_at(doc, i)) == NULL)
+			goto out;
 		json_array_foreach (json_object_get(flow, "results"), j, r) {
 			const char *p = model_str(r, "protocol");
 			double x = model_num(
@@ -415,6 +430,7 @@ rows_limit(char **out, const json_t *doc)
 	rc = mem_close(mem, out);
 out:
 	free(limits);
+	json_decref(flow);
 	return rc;
 }
 
@@ -540,12 +556,14 @@ rows_build_flows(struct chart_table *t, const json_t *doc)
 	if (table_init(t, "Flows", 7, head, NULL) != 0)
 		return -1;
 	t->verdict = 7;
-	json_array_foreach (json_object_get(doc, "flows"), i, flow) {
+	for (i = 0; i < doc_flow_count(doc); i++) {
 		struct chart_cat cat;
 		const char *cells[7] = {NULL};
 		char *place = NULL, *guest = NULL;
 		int rc;
 
+		if ((flow = doc_flow_at(doc, i)) == NULL)
+			return -1;
 		rc = cat_init(
 		    &cat, model_str(flow, "desc"), model_str(flow, "ip_to"), 0);
 		if (rc == 0)
@@ -563,6 +581,7 @@ rows_build_flows(struct chart_table *t, const json_t *doc)
 		cat_clear(&cat);
 		free(place);
 		free(guest);
+		json_decref(flow);
 		if (rc != 0)
 			return -1;
 	}

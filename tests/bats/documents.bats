@@ -111,6 +111,53 @@ load helpers/common
 		<(doc-dump < "$VMTP_SHARED/reference/vmtp-example.json")
 }
 
+# same_both FILE: doc-dump reads FILE whole and a flow at a time (--lean)
+# alike: the same documents, or the same message and status.
+same_both() {
+	local whole lean
+	whole=$(doc-dump "$1" 2>&1; echo "status $?")
+	lean=$(doc-dump --lean "$1" 2>&1; echo "status $?")
+	diff <(echo "$whole") <(echo "$lean")
+}
+
+@test "a document read one flow at a time is the document read whole; what is not one reads the same, with the same messages" {
+	local ex="$VMTP_SHARED/reference/vmtp-example.json" d="$BATS_TEST_TMPDIR"
+	same_both "$ex"
+	# past 1 MiB, its flows are kept packed
+	[ "$(doc-dump --packed "$ex")" -eq 0 ]
+	jq '.flows = [range(300) as $i | .flows[]]' "$ex" > "$d/big.json"
+	jq -c . "$d/big.json" > "$d/compact.json"
+	[ "$(stat -c %s "$d/compact.json")" -gt 1048576 ]
+	n=$(jq '.flows | length' "$d/big.json")
+	# compact, flows first, brackets and quotes inside strings
+	jq '{flows: .flows} + del(.flows)' "$d/big.json" > "$d/first.json"
+	jq '.flows[0].desc = "a \"]}\\\" [{ b" | .test_description = "x\"}{"' "$d/big.json" > "$d/quoted.json"
+	for f in big compact first quoted; do
+		same_both "$d/$f.json"
+		[ "$(doc-dump --packed "$d/$f.json")" -eq "$n" ]
+	done
+	[ "$(doc-dump --lean "$d/quoted.json" | jq -r '.[0].flows[0].desc')" = 'a "]}\" [{ b' ]
+	# what is no document read a flow at a time: read whole, or as records
+	{ cat "$d/compact.json"; echo '{"type":"run"}'; } > "$d/more.json"
+	same_both "$d/more.json"
+	jq -s . "$d/big.json" "$ex" > "$d/list.json"
+	same_both "$d/list.json"
+	[ "$(doc-dump --packed "$d/list.json")" -eq 0 ]
+	same_both "$FIXTURES/doc/run.ndjson"
+	[ "$(doc-dump --packed "$FIXTURES/doc/run.ndjson")" -eq 0 ]
+	# nor bad input, which says what is wrong as when read whole
+	jq '.flows[1] |= del(.desc)' "$d/big.json" > "$d/nodesc.json"
+	run -65 --separate-stderr doc-dump --lean "$d/nodesc.json"
+	[ "$stderr" = "doc-dump: $d/nodesc.json: flows[1] has no \"desc\"" ]
+	same_both "$d/nodesc.json"
+	jq '.flows = 5' "$d/big.json" > "$d/five.json"
+	same_both "$d/five.json"
+	head -c 1100000 "$d/big.json" > "$d/cut.json"
+	same_both "$d/cut.json"
+	jq -c '. + {flows: []}' "$d/big.json" | sed 's/^{/{"flows":[{"desc":"x"}],/' > "$d/twice.json"
+	same_both "$d/twice.json"
+}
+
 @test "empty input gives no documents" {
 	run doc-dump < /dev/null
 	[ "$status" -eq 0 ]

@@ -4,6 +4,11 @@
  * stdin) with doc_load() and prints the normalized documents as one JSON
  * array, so tests can compare assembly and reading with jq.
  *
+ * doc-dump --lean FILE...: the same, read with doc_load_lean() (flows
+ * packed, unpacked to be printed): the same output.  doc-dump --packed
+ * FILE...: how many flows doc_load_lean() kept packed (read one at a
+ * time), instead of the documents.
+ *
  * doc-dump --whole FILE: assembles the records of FILE with doc_assemble()
  * and prints the documents as one whole dump (one run's an object, else a
  * list; 4 spaces a level, 15 digits a real), the bytes vmtp-collect --json
@@ -18,6 +23,27 @@
 #include "libvmtp/err.h"
 #include "libvmtp/log.h"
 #include "libvmtp/rec.h"
+
+/* Unpacks the flows of each of DOCS (doc_load_lean()), adding those that
+ * were packed to *PACKED.  0 or -1. */
+static int
+unpack(json_t *docs, size_t *packed)
+{
+	json_t *doc;
+	size_t i, j;
+
+	json_array_foreach (docs, i, doc) {
+		json_t *flows = json_object_get(doc, "flows");
+
+		for (j = 0; j < doc_flow_count(doc); j++) {
+			*packed += json_is_string(json_array_get(flows, j));
+			if (json_array_set_new(flows, j, doc_flow_at(doc, j)) !=
+			    0)
+				return -1;
+		}
+	}
+	return 0;
+}
 
 /* doc-dump --whole PATH.  Returns the exit status. */
 static int
@@ -51,13 +77,22 @@ main(int argc, char **argv)
 	json_t *all = json_array();
 	json_t *docs;
 	FILE *fp;
+	int lean = 0; /* 1: --lean, 2: --packed */
+	size_t packed = 0;
 	int i;
 
 	log_init("doc-dump", LOG_INFO);
 	if (argc == 3 && strcmp(argv[1], "--whole") == 0) {
+		json_decref(all);
 		if (whole(argv[2], &err) != VMTP_EXIT_OK)
 			log_error("%s", err.msg);
 		return err.exit;
+	}
+	if (argc > 1 && (strcmp(argv[1], "--lean") == 0 ||
+	                    strcmp(argv[1], "--packed") == 0)) {
+		lean = 1 + (strcmp(argv[1], "--packed") == 0);
+		argv++;
+		argc--;
 	}
 	if (argc == 1)
 		argv[argc++] = "-";
@@ -68,18 +103,24 @@ main(int argc, char **argv)
 			    &err, VMTP_EXIT_FAIL, "cannot open %s", argv[i]);
 			break;
 		}
-		docs = doc_load(fp, fp == stdin ? "<stdin>" : argv[i], &err);
+		docs = (lean ? doc_load_lean : doc_load)(
+		    fp, fp == stdin ? "<stdin>" : argv[i], &err);
 		if (fp != stdin)
 			fclose(fp);
-		if (docs == NULL || json_array_extend(all, docs) != 0) {
+		if (docs != NULL && unpack(docs, &packed) != 0)
+			err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+		if (docs == NULL || err.exit != VMTP_EXIT_OK ||
+		    json_array_extend(all, docs) != 0) {
 			json_decref(docs);
 			break;
 		}
 		json_decref(docs);
 	}
-	if (err.exit == VMTP_EXIT_OK &&
-	    json_dumpf(all, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(15)) !=
-	        0)
+	if (err.exit == VMTP_EXIT_OK && lean == 2)
+		printf("%zu\n", packed);
+	else if (err.exit == VMTP_EXIT_OK &&
+	         json_dumpf(all, stdout,
+	             JSON_INDENT(1) | JSON_REAL_PRECISION(15)) != 0)
 		err_set(&err, VMTP_EXIT_FAIL, "cannot write output");
 	json_decref(all);
 	if (err.exit != VMTP_EXIT_OK)

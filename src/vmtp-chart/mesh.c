@@ -69,7 +69,7 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The mesh flows' hosts of FLOWS into M (sorted) and INDEX (name ->
+/* The hosts of DOC's mesh flows into M (sorted) and INDEX (name ->
  * position).  Returns 0, or -1 when out of memory. */
 static int
 find_hosts(struct chart_mesh *m, const json_t *doc, json_t *index)

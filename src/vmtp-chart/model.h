@@ -61,11 +61,11 @@ struct acc {
 /* An error result, or an ICMP entry, waiting for its category's rows. */
 struct note {
 	size_t cat;
-	const char *proto;   /* borrowed from the document */
+	const char *proto;   /* borrowed from hold */
 	const char *msg;     /* error text, or NULL */
 	const json_t *entry; /* the result or ICMP entry, borrowed */
 	const char *tool;    /* borrowed */
-	json_t *hold;        /* the result they are parts of, held */
+	json_t *hold;        /* the result all of them are parts of */
 };
 
 /* model.c */
@@ -234,10 +234,10 @@ void timeline_clear(struct chart_timeline *t);
 /*
  * Counts the distinct TCP buffer sizes of all DOCS, up to 2, from *FIRST
  * on (chart_tcp_sizes()): enough to know whether "TCP" needs its size, in
- * every result alike so that a comparison matches series by name.
+ * every result alike so that a comparison matches series by name.  -1
+ * when out of memory.
  */
 int result_tcp_sizes(const json_t *docs, double *first);
-/* (-1 when out of memory) */
 
 /*
  * Fills RES (zeroed) from document DOC (borrowed, not kept) for PROTO

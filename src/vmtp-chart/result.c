@@ -12,7 +12,6 @@
 #include <jansson.h>
 
 #include "libvmtp/doc.h"
-
 #include "libvmtp/err.h"
 
 #include "chart.h"

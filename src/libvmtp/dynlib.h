@@ -17,13 +17,19 @@ struct dynlib_sym {
 	const char *name;
 };
 
+/* The entry of symbol NAME, whose address goes to FIELD of TABLE. */
+#define DYNLIB_SYM(table, field, name)                                         \
+	{                                                                      \
+		offsetof(__typeof__(table), field), #name                      \
+	}
+
 /*
- * Loads SONAME and stores the address of each of its N SYMS in TABLE.
- * Returns the library's handle, or NULL with ERR set (VMTP_EXIT_FAIL)
- * saying that the Debian package PACKAGE is needed, or which symbol the
- * library lacks.
+ * Loads SONAME once: when *LIB is NULL, opens it into *LIB and stores the
+ * address of each of its N SYMS in TABLE.  Returns 0, or -1 with ERR set
+ * (VMTP_EXIT_FAIL) saying that the Debian package PACKAGE is needed, or
+ * which symbol the library lacks (*LIB stays NULL).
  */
-void *dynlib_open(const char *soname, const char *package,
+int dynlib_load(void **lib, const char *soname, const char *package,
     const struct dynlib_sym *syms, size_t n, void *table, struct vmtp_err *err);
 
 #endif

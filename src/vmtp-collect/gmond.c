@@ -55,22 +55,18 @@ static int
 load(struct vmtp_err *err)
 {
 	static const struct dynlib_sym syms[] = {
-#define SYM(field, name) {offsetof(__typeof__(x), field), #name}
-	    SYM(init, xmlInitParser),
-	    SYM(cleanup, xmlCleanupParser),
-	    SYM(read_memory, xmlReadMemory),
-	    SYM(last_error, xmlGetLastError),
-	    SYM(root_element, xmlDocGetRootElement),
-	    SYM(get_prop, xmlGetProp),
-	    SYM(free_doc, xmlFreeDoc),
-	    SYM(free, xmlFree),
-#undef SYM
+	    DYNLIB_SYM(x, init, xmlInitParser),
+	    DYNLIB_SYM(x, cleanup, xmlCleanupParser),
+	    DYNLIB_SYM(x, read_memory, xmlReadMemory),
+	    DYNLIB_SYM(x, last_error, xmlGetLastError),
+	    DYNLIB_SYM(x, root_element, xmlDocGetRootElement),
+	    DYNLIB_SYM(x, get_prop, xmlGetProp),
+	    DYNLIB_SYM(x, free_doc, xmlFreeDoc),
+	    DYNLIB_SYM(x, free, xmlFree),
 	};
 
-	if (x.lib == NULL)
-		x.lib = dynlib_open(XML_SONAME, "libxml2", syms,
-		    sizeof(syms) / sizeof(syms[0]), &x, err);
-	return x.lib != NULL ? 0 : -1;
+	return dynlib_load(&x.lib, XML_SONAME, "libxml2", syms,
+	    sizeof(syms) / sizeof(syms[0]), &x, err);
 }
 
 int

@@ -52,30 +52,26 @@ static int
 load(struct vmtp_err *err)
 {
 	static const struct dynlib_sym syms[] = {
-#define SYM(field, name) {offsetof(__typeof__(m), field), #name}
-	    SYM(init, mongoc_init),
-	    SYM(cleanup, mongoc_cleanup),
-	    SYM(log_set_handler, mongoc_log_set_handler),
-	    SYM(uri_new_with_error, mongoc_uri_new_with_error),
-	    SYM(uri_destroy, mongoc_uri_destroy),
-	    SYM(uri_get_hosts, mongoc_uri_get_hosts),
-	    SYM(uri_get_database, mongoc_uri_get_database),
-	    SYM(client_new_from_uri, mongoc_client_new_from_uri),
-	    SYM(client_set_appname, mongoc_client_set_appname),
-	    SYM(client_get_collection, mongoc_client_get_collection),
-	    SYM(client_destroy, mongoc_client_destroy),
-	    SYM(collection_insert_one, mongoc_collection_insert_one),
-	    SYM(collection_destroy, mongoc_collection_destroy),
+	    DYNLIB_SYM(m, init, mongoc_init),
+	    DYNLIB_SYM(m, cleanup, mongoc_cleanup),
+	    DYNLIB_SYM(m, log_set_handler, mongoc_log_set_handler),
+	    DYNLIB_SYM(m, uri_new_with_error, mongoc_uri_new_with_error),
+	    DYNLIB_SYM(m, uri_destroy, mongoc_uri_destroy),
+	    DYNLIB_SYM(m, uri_get_hosts, mongoc_uri_get_hosts),
+	    DYNLIB_SYM(m, uri_get_database, mongoc_uri_get_database),
+	    DYNLIB_SYM(m, client_new_from_uri, mongoc_client_new_from_uri),
+	    DYNLIB_SYM(m, client_set_appname, mongoc_client_set_appname),
+	    DYNLIB_SYM(m, client_get_collection, mongoc_client_get_collection),
+	    DYNLIB_SYM(m, client_destroy, mongoc_client_destroy),
+	    DYNLIB_SYM(m, collection_insert_one, mongoc_collection_insert_one),
+	    DYNLIB_SYM(m, collection_destroy, mongoc_collection_destroy),
 	    /* libbson's functions come through libmongoc, which needs it */
-	    SYM(bson_new_from_json, bson_new_from_json),
-	    SYM(bson_destroy, bson_destroy),
-#undef SYM
+	    DYNLIB_SYM(m, bson_new_from_json, bson_new_from_json),
+	    DYNLIB_SYM(m, bson_destroy, bson_destroy),
 	};
 
-	if (m.lib == NULL)
-		m.lib = dynlib_open(MONGOC_SONAME, "libmongoc-1.0-0", syms,
-		    sizeof(syms) / sizeof(syms[0]), &m, err);
-	return m.lib != NULL ? 0 : -1;
+	return dynlib_load(&m.lib, MONGOC_SONAME, "libmongoc-1.0-0", syms,
+	    sizeof(syms) / sizeof(syms[0]), &m, err);
 }
 
 void

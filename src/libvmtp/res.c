@@ -527,6 +527,26 @@ out:
 }
 
 /*
+ * Deletes ROUTER at PATH: at once, as its interfaces went the level before;
+ * when Neutron answers 409 (some are left: not in the journal, or attached
+ * by hand), they are detached and the DELETE is sent again, TRIES times
+ * while busy.  Returns the last status (404 once the router is gone), -1
+ * with E set on a transport failure.
+ */
+static long
+delete_router(struct os_session *s, const char *router, const char *path,
+    int tries, struct vmtp_err *e)
+{
+	long st = os_request(s, "network", "DELETE", path, NULL, NULL, NULL, e);
+
+	if (st != 409)
+		return st;
+	if (router_detach(s, router, tries, &st, e) != 0)
+		return st;
+	return call_busy(s, "network", "DELETE", path, NULL, tries, e);
+}
+
+/*
  * Adds to E's message the servers whose ports hold victim V, a subnet,
  * network or security group that Neutron would not delete (409), so that
  * the user sees the cause: a server that could not be deleted.
@@ -594,7 +614,6 @@ delete_one(struct os_session *s, const json_t *v, int tries, long *st,
 	const struct kind *k = kind_find(field(v, "kind"));
 	const char *id = field(v, "id");
 	char path[512];
-	int again = 1; /* (another) DELETE to send */
 
 	*st = 0;
 	if (k == NULL || id == NULL)
@@ -620,27 +639,9 @@ delete_one(struct os_session *s, const json_t *v, int tries, long *st,
 		return -1;
 	}
 	snprintf(path, sizeof(path), k->path, id);
-	if (strcmp(k->kind, "router") == 0) {
-		/*
-		 * At once: its interfaces went the level before.  Neutron
-		 * answers 409 while some are left (not in the journal, or
-		 * attached by hand): they are detached, and the DELETE sent
-		 * again.
-		 */
-		*st = os_request(
-		    s, "network", "DELETE", path, NULL, NULL, NULL, e);
-		if (*st != 409)
-			again = 0;
-		else if (router_detach(s, id, tries, st, e) != 0) {
-			if (e->exit != VMTP_EXIT_OK &&
-			    strncmp(e->msg, "404", 3) == 0) {
-				err_clear(e);
-				return 0; /* the router itself is gone */
-			}
-			return -1;
-		}
-	}
-	if (again)
+	if (strcmp(k->kind, "router") == 0)
+		*st = delete_router(s, id, path, tries, e);
+	else
 		*st = call_busy(s, k->service, "DELETE", path, NULL, tries, e);
 	if (done(*st)) {
 		err_clear(e);

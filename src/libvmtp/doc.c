@@ -1200,12 +1200,13 @@ copy_value(FILE *fp, int c, FILE *out)
 /*
  * Reads the flows of document NAME from FP, after the "[" of its list up
  * to its "]", each parsed and normalized (and when PACK, packed:
- * rec_pack()) into FLOWS before the next is read.  Returns 0; 1 when they
- * are not a list of flows (bad JSON, a flow without "desc", ...); -1 when
+ * rec_pack() into SPILL) into FLOWS before the next is read.  Returns 0; 1 when
+ * they are not a list of flows (bad JSON, a flow without "desc", ...); -1 when
  * out of memory.
  */
 static int
-read_flows(FILE *fp, const char *name, int pack, json_t *flows)
+read_flows(FILE *fp, const char *name, int pack, struct rec_spill *spill,
+    json_t *flows)
 {
 	int c = next_char(fp);
 	size_t i;
@@ -1238,7 +1239,7 @@ read_flows(FILE *fp, const char *name, int pack, json_t *flows)
 		if (norm == NULL)
 			return e.exit != VMTP_EXIT_OK ? 1 : -1;
 		if (json_array_append_new(
-		        flows, pack ? rec_pack(norm) : norm) != 0)
+		        flows, pack ? rec_pack(spill, norm) : norm) != 0)
 			return -1;
 		c = next_char(fp);
 		if (c == ']')
@@ -1252,12 +1253,13 @@ read_flows(FILE *fp, const char *name, int pack, json_t *flows)
 /*
  * Reads from FP the members of a document, after its "{", into TOP (the
  * text of the document but its flows: "[]" stands for their list) and its
- * flows, one at a time, into FLOWS (read_flows(), with PACK).  Returns 0;
- * 1 when FP holds no such document (nor anything after it); -1 when out
- * of memory.
+ * flows, one at a time, into FLOWS (read_flows(), with PACK and SPILL). Returns
+ * 0; 1 when FP holds no such document (nor anything after it); -1 when out of
+ * memory.
  */
 static int
-read_members(FILE *fp, const char *name, int pack, FILE *top, json_t *flows)
+read_members(FILE *fp, const char *name, int pack, struct rec_spill *spill,
+    FILE *top, json_t *flows)
 {
 	int c = next_char(fp);
 	int seen = 0; /* the flows' list */
@@ -1288,7 +1290,8 @@ read_members(FILE *fp, const char *name, int pack, FILE *top, json_t *flows)
 		if (is_flows && c == '[') {
 			seen = 1;
 			fputs("[]", top);
-			if ((rc = read_flows(fp, name, pack, flows)) != 0)
+			if ((rc = read_flows(fp, name, pack, spill, flows)) !=
+			    0)
 				return rc;
 		} else if (copy_value(fp, c, top) != 0)
 			return 1;
@@ -1311,8 +1314,8 @@ read_members(FILE *fp, const char *name, int pack, FILE *top, json_t *flows)
 /*
  * A regular file FP that holds one result document is read one flow at a
  * time, each flow normalized (and in a file larger than PACK_BYTES,
- * packed: rec_pack()) before the next is read: neither the file's text
- * nor its tree is held whole (a 64-host mesh's document is 5 MB of text,
+ * packed: rec_pack() into SPILL) before the next is read: neither the file's
+ * text nor its tree is held whole (a 64-host mesh's document is 5 MB of text,
  * 18 MB as a tree, 4 MB packed).  Returns the document (in a list of
  * one); or NULL, FP back at its start, when FP
  * is no regular file or holds anything else (a list of documents, records,
@@ -1321,7 +1324,8 @@ read_members(FILE *fp, const char *name, int pack, FILE *top, json_t *flows)
  * cannot be read again.
  */
 static json_t *
-load_stream(FILE *fp, const char *name, struct vmtp_err *err)
+load_stream(
+    FILE *fp, const char *name, struct rec_spill *spill, struct vmtp_err *err)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -1339,7 +1343,8 @@ load_stream(FILE *fp, const char *name, struct vmtp_err *err)
 	flows = json_array();
 	if (top != NULL && flows != NULL)
 		rc = next_char(fp) == '{'
-		         ? read_members(fp, name, size > PACK_BYTES, top, flows)
+		         ? read_members(
+		               fp, name, size > PACK_BYTES, spill, top, flows)
 		         : 1;
 	if (top != NULL && fclose(top) != 0)
 		rc = -1;
@@ -1424,9 +1429,10 @@ out:
 	return docs;
 }
 
-/* doc_load(), and doc_load_lean() when LEAN. */
+/* doc_load(), and doc_load_lean() (with SPILL) when LEAN. */
 static json_t *
-load(FILE *fp, const char *name, int lean, struct vmtp_err *err)
+load(FILE *fp, const char *name, int lean, struct rec_spill *spill,
+    struct vmtp_err *err)
 {
 	json_error_t jerr;
 	json_t *whole = NULL;
@@ -1436,7 +1442,7 @@ load(FILE *fp, const char *name, int lean, struct vmtp_err *err)
 	size_t i;
 	char *buf = NULL;
 
-	if (lean && ((docs = load_stream(fp, name, err)) != NULL ||
+	if (lean && ((docs = load_stream(fp, name, spill, err)) != NULL ||
 	                err->exit != VMTP_EXIT_OK))
 		return docs;
 	whole = load_file(fp, name, err);
@@ -1502,13 +1508,14 @@ loaded:
 json_t *
 doc_load(FILE *fp, const char *name, struct vmtp_err *err)
 {
-	return load(fp, name, 0, err);
+	return load(fp, name, 0, NULL, err);
 }
 
 json_t *
-doc_load_lean(FILE *fp, const char *name, struct vmtp_err *err)
+doc_load_lean(
+    FILE *fp, const char *name, struct rec_spill *spill, struct vmtp_err *err)
 {
-	return load(fp, name, 1, err);
+	return load(fp, name, 1, spill, err);
 }
 
 size_t

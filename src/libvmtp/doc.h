@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/rec.h"
 
 /*
  * Checks that REC (read at NAME:LINE) has the fields the assembly needs:
@@ -93,11 +94,12 @@ json_t *doc_load(FILE *fp, const char *name, struct vmtp_err *err);
 /*
  * doc_load(), but a regular file holding one document is read one flow at
  * a time, and when it is large (over 1 MiB) each flow is kept packed
- * (rec_pack()): for a reader that takes one flow at a time
- * (doc_flow_at()), so that a large document is never held whole, as text
- * or as a tree.
+ * (rec_pack(), into SPILL; in memory when it is NULL): for a reader that
+ * takes one flow at a time (doc_flow_at()), so that a large document is
+ * never held whole, as text or as a tree.
  */
-json_t *doc_load_lean(FILE *fp, const char *name, struct vmtp_err *err);
+json_t *doc_load_lean(
+    FILE *fp, const char *name, struct rec_spill *spill, struct vmtp_err *err);
 
 /*
  * The number of flows of DOC, and its flow I (I below the count) as a new

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "libvmtp/err.h"
 #include "libvmtp/rec.h"
+#include "libvmtp/tmp.h"
 
 struct rec_reader {
 	FILE *fp;
@@ -277,13 +279,115 @@ rec_type(const json_t *rec)
 	return json_string_value(json_object_get(rec, "type"));
 }
 
+/*
+ * Where a packed record's text is in a spill file, in one JSON integer:
+ * the file's descriptor, the text's offset and its length, in SPILL_FD,
+ * SPILL_OFF and SPILL_LEN bits.  A text that does not fit (a descriptor
+ * past 1023, a file past 2 GiB, a record past 4 MiB) is kept in memory.
+ */
+#define SPILL_FD 10
+#define SPILL_OFF 31
+#define SPILL_LEN 22
+#define SPILL_MASK(bits) ((1LL << (bits)) - 1)
+
+struct rec_spill {
+	int fd;
+	long long end; /* bytes written */
+};
+
+struct rec_spill *
+rec_spill_new(struct vmtp_err *err)
+{
+	struct rec_spill *spill = calloc(1, sizeof(*spill));
+
+	if (spill == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	spill->fd = tmp_open(err);
+	if (spill->fd < 0) {
+		free(spill);
+		return NULL;
+	}
+	return spill;
+}
+
+void
+rec_spill_free(struct rec_spill *spill)
+{
+	if (spill == NULL)
+		return;
+	close(spill->fd);
+	free(spill);
+}
+
+/* Writes the text S (LEN bytes) to SPILL: its place, or -1 when it is not
+ * written (and can be kept in memory instead). */
+static json_int_t
+spill_put(struct rec_spill *spill, const char *s, size_t len)
+{
+	long long off = spill->end;
+	size_t done = 0;
+	ssize_t n;
+
+	if (spill->fd > SPILL_MASK(SPILL_FD) ||
+	    len > (size_t)SPILL_MASK(SPILL_LEN) ||
+	    off + (long long)len > SPILL_MASK(SPILL_OFF))
+		return -1;
+	while (done < len) {
+		n = pwrite(spill->fd, s + done, len - done, off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	spill->end += len;
+	return (json_int_t)spill->fd << (SPILL_OFF + SPILL_LEN) |
+	       off << SPILL_LEN | (json_int_t)len;
+}
+
+/* The record whose text is at PLACE (spill_put()) as a new reference, or
+ * NULL when it cannot be read back. */
+static json_t *
+spill_get(json_int_t place)
+{
+	int fd = place >> (SPILL_OFF + SPILL_LEN);
+	off_t off = place >> SPILL_LEN & SPILL_MASK(SPILL_OFF);
+	size_t len = place & SPILL_MASK(SPILL_LEN);
+	char *s = malloc(len > 0 ? len : 1);
+	json_t *rec = NULL;
+	size_t done = 0;
+	ssize_t n;
+
+	while (s != NULL && done < len) {
+		n = pread(fd, s + done, len - done, off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	if (s != NULL && done == len)
+		rec = json_loadb(s, len, 0, NULL);
+	free(s);
+	return rec;
+}
+
 json_t *
-rec_pack(json_t *rec)
+rec_pack(struct rec_spill *spill, json_t *rec)
 {
 	/* the default precision: a real reads back as the same double */
 	char *s = json_dumps(rec, JSON_COMPACT);
-	json_t *packed = s != NULL ? json_string_nocheck(s) : NULL;
+	json_int_t place = -1;
+	json_t *packed = NULL;
 
+	if (s != NULL && spill != NULL)
+		place = spill_put(spill, s, strlen(s));
+	if (place >= 0)
+		packed = json_integer(place);
+	else if (s != NULL)
+		packed = json_string_nocheck(s);
 	free(s);
 	json_decref(rec);
 	return packed;
@@ -299,5 +403,7 @@ rec_at(const json_t *records, size_t i)
 	if (json_is_string(r))
 		return json_loadb(
 		    json_string_value(r), json_string_length(r), 0, NULL);
+	if (json_is_integer(r))
+		return spill_get(json_integer_value(r));
 	return json_incref(r);
 }

@@ -19,6 +19,7 @@
 #include "libvmtp/flow.h"
 
 struct rec_reader;
+struct rec_spill;
 
 /*
  * Opens PATH for reading records ("-" is stdin).  Returns NULL with ERR
@@ -108,14 +109,27 @@ const char *rec_type(const json_t *rec);
 
 /*
  * Records kept for later (vmtp-collect's run, until its documents are
- * written) are held packed: REC (stolen) becomes a JSON string of its
- * compact text, about a sixth of its tree's memory.  rec_pack() returns
- * the new reference, or NULL when out of memory.  rec_at() returns
- * element I of RECORDS, an array of records packed or not, as a record (a
- * new reference; null when I is past the end or the element is null), or
- * NULL when out of memory.
+ * written; vmtp-chart's flows) are held packed: REC (stolen) becomes its
+ * compact text.  With SPILL (rec_spill_new()) the text is written to the
+ * spill file and the packed record is a JSON integer naming where it is
+ * (a few bytes of memory whatever its size); without it, or when the
+ * write fails (a full disk), a JSON string holding the text (about a
+ * sixth of the tree's memory).  rec_pack() returns the new reference, or
+ * NULL when out of memory.  rec_at() returns element I of RECORDS, an
+ * array of records packed or not, as a record (a new reference; null when
+ * I is past the end or the element is null), or NULL when out of memory
+ * or its text cannot be read back.  A record packed into a spill file can
+ * be read while that file is open.
  */
-json_t *rec_pack(json_t *rec);
+json_t *rec_pack(struct rec_spill *spill, json_t *rec);
 json_t *rec_at(const json_t *records, size_t i);
+
+/*
+ * A spill file: an unlinked temporary file (tmp_open()).  rec_spill_new()
+ * returns it, or NULL with ERR set when it cannot be made.
+ * rec_spill_free() closes it (NULL-safe).
+ */
+struct rec_spill *rec_spill_new(struct vmtp_err *err);
+void rec_spill_free(struct rec_spill *spill);
 
 #endif

@@ -17,6 +17,7 @@
 #include "libvmtp/err.h"
 #include "libvmtp/log.h"
 #include "libvmtp/opt.h"
+#include "libvmtp/tmp.h"
 
 #include "chart.h"
 
@@ -116,9 +117,10 @@ parse_args(int argc, char **argv, struct args *a, struct vmtp_err *err)
 	return ch;
 }
 
-/* Returns the documents of input NAME ("-": stdin): a new array. */
+/* Returns the documents of input NAME ("-": stdin): a new array, a large
+ * document's flows packed into SPILL (doc_load_lean()). */
 static json_t *
-read_input(const char *name, struct vmtp_err *err)
+read_input(const char *name, struct rec_spill *spill, struct vmtp_err *err)
 {
 	int is_stdin = strcmp(name, "-") == 0;
 	FILE *fp = is_stdin ? stdin : fopen(name, "r");
@@ -129,7 +131,7 @@ read_input(const char *name, struct vmtp_err *err)
 		    strerror(errno));
 		return NULL;
 	}
-	docs = doc_load_lean(fp, is_stdin ? "<stdin>" : name, err);
+	docs = doc_load_lean(fp, is_stdin ? "<stdin>" : name, spill, err);
 	if (!is_stdin)
 		fclose(fp);
 	return docs;
@@ -144,7 +146,8 @@ read_input(const char *name, struct vmtp_err *err)
  * Returns a new report, or NULL with ERR set.
  */
 static struct chart_report *
-build_report(char **names, int n, const struct args *a, struct vmtp_err *err)
+build_report(char **names, int n, const struct args *a, struct rec_spill *spill,
+    struct vmtp_err *err)
 {
 	struct chart_report *rep = NULL;
 	json_t **kept = calloc((size_t)n, sizeof(*kept));
@@ -158,7 +161,7 @@ build_report(char **names, int n, const struct args *a, struct vmtp_err *err)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		docs = read_input(names[i], err);
+		docs = read_input(names[i], spill, err);
 		if (docs == NULL)
 			goto out;
 		ndocs += json_array_size(docs);
@@ -183,7 +186,8 @@ build_report(char **names, int n, const struct args *a, struct vmtp_err *err)
 	if (rep != NULL)
 		rep->mesh_share = a->mesh_share;
 	for (i = 0; rep != NULL && i < n; i++) {
-		docs = kept[i] != NULL ? kept[i] : read_input(names[i], err);
+		docs = kept[i] != NULL ? kept[i]
+		                       : read_input(names[i], spill, err);
 		kept[i] = NULL;
 		if (docs == NULL || chart_report_add(rep, docs, err) != 0) {
 			json_decref(docs);
@@ -218,16 +222,29 @@ colour(const char *output)
 	       (no == NULL || no[0] == '\0');
 }
 
-/* Writes the LEN bytes of BUF to PATH (NULL: stdout). */
+/* Copies the report rendered into REPORT (from its start) to PATH (NULL:
+ * stdout). */
 static int
-write_out(const char *path, const char *buf, size_t len, struct vmtp_err *err)
+write_out(const char *path, FILE *report, struct vmtp_err *err)
 {
 	FILE *fp = path != NULL ? fopen(path, "w") : stdout;
+	char buf[65536];
+	size_t n = 0;
+	int bad = 0;
 
 	if (fp == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "cannot create %s: %s",
 		    path, strerror(errno));
-	if (fwrite(buf, 1, len, fp) != len || fflush(fp) != 0) {
+	while (!bad && (n = fread(buf, 1, sizeof(buf), report)) > 0)
+		bad = fwrite(buf, 1, n, fp) != n;
+	if (ferror(report)) {
+		if (path != NULL)
+			fclose(fp);
+		return err_set(err, VMTP_EXIT_FAIL,
+		    "cannot read the rendered report back: %s",
+		    strerror(errno));
+	}
+	if (bad || fflush(fp) != 0) {
 		err_set(err, VMTP_EXIT_FAIL, "cannot write %s: %s",
 		    path != NULL ? path : "output", strerror(errno));
 		if (path != NULL)
@@ -247,38 +264,48 @@ main(int argc, char **argv)
 	struct args a = {NULL, NULL, 0, CHART_PROTO_ALL, 0, LOG_INFO, 0};
 	char *stdin_only[] = {"-", NULL};
 	struct chart_report *report = NULL;
+	struct rec_spill *spill = NULL;
 	struct proc *gp = NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = NULL;
+	FILE *out = NULL;
+	int fd;
 	int rc;
 
 	log_init(PROG, LOG_INFO);
 	if (parse_args(argc, argv, &a, &err) != 0)
 		goto out;
 	log_init(PROG, a.level);
+	/* temporary files: a large document's flows wait in one, and the
+	 * report is rendered into another (a mesh's is megabytes), so that a
+	 * failure leaves no half-written report */
+	spill = rec_spill_new(&err);
+	if (spill == NULL)
+		goto out;
+	fd = tmp_open(&err);
+	if (fd < 0)
+		goto out;
+	out = fdopen(fd, "w+");
+	if (out == NULL) {
+		close(fd);
+		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	/* gnuplot starts up (most of its time) while the report is built */
 	if (a.format == 0)
 		gp = plot_start();
 
 	/* inputs: every file in turn, stdin when none is named */
 	if (optind == argc)
-		report = build_report(stdin_only, 1, &a, &err);
+		report = build_report(stdin_only, 1, &a, spill, &err);
 	else
-		report = build_report(&argv[optind], argc - optind, &a, &err);
+		report =
+		    build_report(&argv[optind], argc - optind, &a, spill, &err);
 	if (report == NULL)
 		goto out;
 
-	/* render into memory, so a failure leaves no half-written report */
-	mem = open_memstream(&buf, &len);
-	if (mem == NULL) {
-		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
-		goto out;
-	}
 	if (a.format == 1)
-		rc = text_write(mem, report, colour(a.output), &err);
+		rc = text_write(out, report, colour(a.output), &err);
 	else
-		rc = html_write(mem, report, &gp, &err);
+		rc = html_write(out, report, &gp, &err);
 	if (rc != 0)
 		goto out;
 	/* the report was made while gnuplot exited: was it well? */
@@ -286,21 +313,20 @@ main(int argc, char **argv)
 	gp = NULL;
 	if (rc != 0)
 		goto out;
-	rc = mem_close(mem, &buf);
-	mem = NULL;
-	if (rc != 0) {
-		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
+	if (fflush(out) != 0 || ferror(out) || fseek(out, 0, SEEK_SET) != 0) {
+		err_set(&err, VMTP_EXIT_FAIL, "cannot write the report: %s",
+		    strerror(errno));
 		goto out;
 	}
 
 	/* finish */
-	write_out(a.output, buf, len, &err);
+	write_out(a.output, out, &err);
 out:
 	proc_abort(gp);
-	if (mem != NULL)
-		fclose(mem);
-	free(buf);
+	if (out != NULL)
+		fclose(out);
 	chart_report_free(report);
+	rec_spill_free(spill);
 	cli_flush_stdout(&err);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);

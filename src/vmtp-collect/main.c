@@ -542,14 +542,15 @@ fail:
 
 /*
  * Streams the records of RD to stdout, each checked (a sample given
- * cpu_load) and kept in RECORDS, packed (rec_pack(): a 64-host mesh's
- * records would take 17 MB as trees, 4 MB packed); at their end the
+ * cpu_load) and kept in RECORDS, packed (rec_pack(): in SPILL, or in
+ * memory without it, where a 64-host mesh's records would take 17 MB as
+ * trees, 4 MB packed); at their end the
  * pollers stop and cpu records still waiting for a run tag go out without
  * one.  Returns 0, or -1 with ERR set.
  */
 static int
 stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
-    json_t *records, struct vmtp_err *err)
+    struct rec_spill *spill, json_t *records, struct vmtp_err *err)
 {
 	json_t *seen = json_object(); /* for doc_check_record() */
 	json_t *rec = NULL;
@@ -567,7 +568,7 @@ stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
 			rc = -1;
 			break;
 		}
-		if (json_array_append_new(records, rec_pack(rec)) != 0) {
+		if (json_array_append_new(records, rec_pack(spill, rec)) != 0) {
 			rc = err_set(err, VMTP_EXIT_FAIL, "out of memory");
 			break;
 		}
@@ -580,11 +581,13 @@ stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,
 
 /*
  * Judges RECORDS by every --sla of A: the verdicts go to stdout and join
- * RECORDS, packed as they were made (a mesh has thousands).  Returns the
- * number of failed verdicts, or -1 with ERR set.
+ * RECORDS, packed as they were made (in SPILL, or in memory without it: a
+ * mesh has thousands).  Returns the number of failed verdicts, or -1 with
+ * ERR set.
  */
 static int
-judge(const struct args *a, json_t *records, struct vmtp_err *err)
+judge(const struct args *a, struct rec_spill *spill, json_t *records,
+    struct vmtp_err *err)
 {
 	json_t *verdicts = json_array();
 	json_t *v = NULL;
@@ -595,7 +598,7 @@ judge(const struct args *a, json_t *records, struct vmtp_err *err)
 	if (verdicts == NULL)
 		return err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	for (i = 0; i < a->nsla; i++) {
-		rc = sla_judge(a->slas[i], records, verdicts, err);
+		rc = sla_judge(a->slas[i], records, spill, verdicts, err);
 		if (rc < 0)
 			goto fail;
 		failed += rc;
@@ -682,10 +685,12 @@ int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
+	struct vmtp_err spill_err = VMTP_ERR_INIT;
 	struct args a = {0};
 	struct rec_reader *rd = NULL;
 	struct cpu_store *store = NULL;
 	struct poller *poller = NULL;
+	struct rec_spill *spill = NULL;
 	json_t *cfg = NULL;
 	json_t *records = NULL;
 	char *uri = NULL;
@@ -724,11 +729,16 @@ main(int argc, char **argv)
 		err_set(&err, VMTP_EXIT_FAIL, "out of memory");
 		goto out;
 	}
+	/* the records wait for the end of input in a temporary file (a
+	 * default mesh's are 11 MB), or in memory when none can be made */
+	spill = rec_spill_new(&spill_err);
+	if (spill == NULL)
+		log_warn("%s: records are kept in memory", spill_err.msg);
 	rd = rec_reader_open(a.input, &err);
 	if (rd == NULL || poller_start(poller, &err) != 0 ||
-	    stream(rd, store, poller, records, &err) != 0)
+	    stream(rd, store, poller, spill, records, &err) != 0)
 		goto out;
-	failed = judge(&a, records, &err);
+	failed = judge(&a, spill, records, &err);
 	if (failed >= 0)
 		write_results(&a, cfg, records, rec_reader_name(rd), &err);
 out:
@@ -745,6 +755,7 @@ out:
 	}
 	json_decref(cfg);
 	json_decref(records);
+	rec_spill_free(spill);
 	rec_reader_free(rd);
 	cpu_store_free(store);
 	for (i = 0; i < a.nsla; i++)

@@ -441,7 +441,7 @@ oom:
 /* Judges S on the samples of run RUN.  As sla_judge(). */
 static int
 judge_run(const struct sla *s, const json_t *records, const char *run,
-    json_t *out, struct vmtp_err *err)
+    struct rec_spill *spill, json_t *out, struct vmtp_err *err)
 {
 	const struct metric *m = s->metric;
 	struct unit *units = NULL;
@@ -473,15 +473,15 @@ judge_run(const struct sla *s, const json_t *records, const char *run,
 			goto oom;
 		if (in == 0)
 			continue;
-		if (json_array_append_new(
-		        out, rec_pack(verdict(s, run, u, value, pass))) != 0)
+		if (json_array_append_new(out,
+		        rec_pack(spill, verdict(s, run, u, value, pass))) != 0)
 			goto oom;
 		judged++;
 		failed += !pass;
 	}
 	if (judged == 0) {
 		if (json_array_append_new(
-		        out, rec_pack(verdict(s, run, NULL, 0, 0))) != 0)
+		        out, rec_pack(spill, verdict(s, run, NULL, 0, 0))) != 0)
 			goto oom;
 		failed++;
 	}
@@ -493,8 +493,8 @@ oom:
 }
 
 int
-sla_judge(const struct sla *s, const json_t *records, json_t *out,
-    struct vmtp_err *err)
+sla_judge(const struct sla *s, const json_t *records, struct rec_spill *spill,
+    json_t *out, struct vmtp_err *err)
 {
 	json_t *runs = json_array();
 	json_t *first = NULL; /* the first run tag of any record */
@@ -538,13 +538,15 @@ sla_judge(const struct sla *s, const json_t *records, json_t *out,
 	 * first run named, so that the verdict still says "not met" */
 	if (untagged || json_array_size(runs) == 0) {
 		rc = judge_run(s, records,
-		    untagged ? NULL : json_string_value(first), out, err);
+		    untagged ? NULL : json_string_value(first), spill, out,
+		    err);
 		if (rc < 0)
 			goto out;
 		failed += rc;
 	}
 	json_array_foreach (runs, i, r) {
-		rc = judge_run(s, records, json_string_value(r), out, err);
+		rc = judge_run(
+		    s, records, json_string_value(r), spill, out, err);
 		if (rc < 0)
 			goto out;
 		failed += rc;

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "libvmtp/err.h"
+#include "libvmtp/rec.h"
 
 struct sla;
 
@@ -36,8 +37,9 @@ void sla_free(struct sla *s);
 
 /*
  * Judges S on RECORDS (borrowed: the run's flow and sample records, in
- * order, packed or not (rec_pack())) and appends one sla record, packed,
- * per flow direction in its scope that has data for the metric to OUT:
+ * order, packed or not (rec_pack())) and appends one sla record, packed
+ * (into SPILL, or in memory when it is NULL), per flow direction in its scope
+ * that has data for the metric to OUT:
  * {"type":"sla",
  * "run", "expr", "flow", "label", "direction" (reverse only), "value", "pass"}.
  * When no flow in scope has data, appends one record with "flow" and "value"
@@ -45,7 +47,7 @@ void sla_free(struct sla *s);
  * per run tag.  Returns the number of failed verdicts, or -1 with ERR set when
  * out of memory.
  */
-int sla_judge(const struct sla *s, const json_t *records, json_t *out,
-    struct vmtp_err *err);
+int sla_judge(const struct sla *s, const json_t *records,
+    struct rec_spill *spill, json_t *out, struct vmtp_err *err);
 
 #endif

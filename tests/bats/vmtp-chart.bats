@@ -1286,3 +1286,11 @@ heat_map() {
 	[ "$(cut -d' ' -f2 <<<"${lines[1]}")" -eq 0 ]
 	[ "$(cut -d' ' -f2 <<<"${lines[2]}")" -eq 0 ]
 }
+
+@test "no temporary file can be made: exit 1 naming the folder, before anything is drawn" {
+	run --separate-stderr env TMPDIR="$BATS_TEST_TMPDIR/none" \
+		vmtp-chart -o "$BATS_TEST_TMPDIR/r.html" "$REF"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "vmtp-chart: cannot create a file in $BATS_TEST_TMPDIR/none: No such file or directory" ]
+	[ ! -e "$BATS_TEST_TMPDIR/r.html" ]
+}

@@ -843,3 +843,62 @@ sys.stdout.write(json.dumps(json.load(open(sys.argv[1])), indent=4) + "\n")' "$1
 	# the cpu records of readings taken before the run tag, then written
 	[ "$(printf '%s\n' "${lines[@]:2}" | jq -s 'map(.source + "/" + (.t | tostring)) | join(" ")')" = '"gmond/20 node/10 node/12 gmond/11 gmond/13"' ]
 }
+
+# How many descriptors of process PID name a removed vmtp file in DIR.
+spill_fds() {
+	find "/proc/$1/fd" -lname "$2/vmtp-* (deleted)" 2>/dev/null | wc -l
+}
+
+@test "records wait for the end of input in a file nothing names: killed halfway, nothing is left behind" {
+	local d=$BATS_TEST_TMPDIR/tmp in=$COLLECT_FIXTURES/every-flow.ndjson pid i fd w
+	mkdir "$d"
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	TMPDIR=$d vmtp-collect -q --json "$BATS_TEST_TMPDIR/r.json" \
+		< "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	exec {w}> "$BATS_TEST_TMPDIR/in"
+	cat "$in" >&"$w"
+	# every record passed on is kept by then
+	for i in $(seq 200); do
+		[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq "$(wc -l < "$in")" ] && break
+		sleep 0.1
+	done
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq "$(wc -l < "$in")" ]
+	[ "$(spill_fds "$pid" "$d")" -eq 1 ]
+	fd=$(find "/proc/$pid/fd" -lname "$d/vmtp-* (deleted)")
+	# the records' compact text, a little shorter than the input's
+	[ "$(stat -L -c %s "$fd")" -gt "$(($(wc -c < "$in") / 2))" ]
+	[ -z "$(ls -A "$d")" ]
+	kill -9 "$pid"
+	wait "$pid" || true
+	exec {w}>&-
+	[ -z "$(ls -A "$d")" ]
+	[ ! -e "$BATS_TEST_TMPDIR/r.json" ]
+}
+
+@test "no temporary file can be made: one warning, the records kept in memory, the same document" {
+	local in=$COLLECT_FIXTURES/every-flow.ndjson
+	vmtp-collect -q --sla 'tcp_gbps > 0' --json "$BATS_TEST_TMPDIR/want.json" < "$in" > "$BATS_TEST_TMPDIR/want.ndjson"
+	run --separate-stderr env TMPDIR="$BATS_TEST_TMPDIR/none" \
+		vmtp-collect --sla 'tcp_gbps > 0' --json "$BATS_TEST_TMPDIR/got.json" < "$in"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "vmtp-collect: warning: cannot create a file in $BATS_TEST_TMPDIR/none: No such file or directory: records are kept in memory" ]
+	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/want.ndjson")" ]
+	cmp "$BATS_TEST_TMPDIR/want.json" "$BATS_TEST_TMPDIR/got.json"
+}
+
+@test "a temporary file that cannot grow: the records past its limit are kept in memory, nothing lost" {
+	local in=$COLLECT_FIXTURES/every-flow.ndjson
+	vmtp-collect -q --sla 'tcp_gbps > 0' --json "$BATS_TEST_TMPDIR/want.json" < "$in" > /dev/null
+	# the document goes to a pipe, which the file size limit does not cover
+	{
+		(
+			trap '' XFSZ
+			ulimit -f 2
+			exec vmtp-collect -q --sla 'tcp_gbps > 0' --json /dev/fd/5 < "$in" > /dev/null
+		)
+	} 5> >(exec cat > "$BATS_TEST_TMPDIR/got.json")
+	wait $!
+	[ "$(wc -c < "$in")" -gt 4096 ]
+	cmp "$BATS_TEST_TMPDIR/want.json" "$BATS_TEST_TMPDIR/got.json"
+}

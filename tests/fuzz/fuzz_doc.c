@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fp = tmpfile();
 	if (fp != NULL && fwrite(data, 1, size, fp) == size &&
 	    fseek(fp, 0, SEEK_SET) == 0) {
-		lean = doc_load_lean(fp, "fuzz", &lerr);
+		lean = doc_load_lean(fp, "fuzz", NULL, &lerr);
 		if (lean != NULL && unpack(lean) != 0)
 			goto out; /* out of memory */
 		if (err.exit != lerr.exit || strcmp(err.msg, lerr.msg) != 0 ||

@@ -6,7 +6,9 @@
  *
  * Input: the expression up to the first newline, then records, one JSON
  * object a line (what vmtp-collect reads); lines that are not objects are
- * skipped, as the record reader would have refused them.
+ * skipped, as the record reader would have refused them.  Records and
+ * verdicts are packed into a spill file (rec_pack()), as vmtp-collect
+ * keeps them.
  * The grammar is vmtp-collect's own: sla.c is compiled in below.
  * Seed corpus: tests/fuzz/corpus/sla/ (the expressions of the bats tests
  * over the fixtures' runs).
@@ -25,9 +27,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The records of TEXT (LEN bytes), one object a line, as a new array. */
+/* The records of TEXT (LEN bytes), one object a line, as a new array,
+ * packed into SPILL. */
 static json_t *
-records(const char *text, size_t len)
+records(const char *text, size_t len, struct rec_spill *spill)
 {
 	json_t *a = json_array();
 	size_t at = 0;
@@ -38,8 +41,9 @@ records(const char *text, size_t len)
 		json_t *r = json_loadb(text + at, n, 0, NULL);
 
 		if (json_is_object(r))
-			json_array_append(a, r);
-		json_decref(r);
+			json_array_append_new(a, rec_pack(spill, r));
+		else
+			json_decref(r);
 		at += n + 1;
 	}
 	return a;
@@ -52,6 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *nl = memchr(data, '\n', size);
 	size_t n = nl != NULL ? (size_t)(nl - (const char *)data) : size;
 	char *expr = strndup((const char *)data, n);
+	struct rec_spill *spill = NULL;
 	json_t *recs = NULL;
 	json_t *out = NULL;
 	struct sla *s;
@@ -67,11 +72,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (nl == NULL)
 		goto out;
-	recs = records((const char *)data + n + 1, size - n - 1);
+	spill = rec_spill_new(&err);
+	if (spill == NULL)
+		goto out;
+	recs = records((const char *)data + n + 1, size - n - 1, spill);
 	out = json_array();
 	if (recs == NULL || out == NULL)
 		goto out;
-	if (sla_judge(s, recs, out, &err) >= 0)
+	if (sla_judge(s, recs, spill, out, &err) >= 0)
 		for (i = 0; i < json_array_size(out); i++) {
 			json_t *v = rec_at(out, i); /* packed */
 
@@ -83,6 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	json_decref(out);
 	json_decref(recs);
+	rec_spill_free(spill);
 	sla_free(s);
 	free(expr);
 	return 0;

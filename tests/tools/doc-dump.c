@@ -5,9 +5,9 @@
  * array, so tests can compare assembly and reading with jq.
  *
  * doc-dump --lean FILE...: the same, read with doc_load_lean() (flows
- * packed, unpacked to be printed): the same output.  doc-dump --packed
- * FILE...: how many flows doc_load_lean() kept packed (read one at a
- * time), instead of the documents.
+ * packed into a spill file, unpacked to be printed): the same output.
+ * doc-dump --packed FILE...: how many flows doc_load_lean() kept packed
+ * (read one at a time) in the spill file, instead of the documents.
  *
  * doc-dump --whole FILE: assembles the records of FILE with doc_assemble()
  * and prints the documents as one whole dump (one run's an object, else a
@@ -25,7 +25,7 @@
 #include "libvmtp/rec.h"
 
 /* Unpacks the flows of each of DOCS (doc_load_lean()), adding those that
- * were packed to *PACKED.  0 or -1. */
+ * were packed into the spill file to *PACKED.  0 or -1. */
 static int
 unpack(json_t *docs, size_t *packed)
 {
@@ -36,7 +36,7 @@ unpack(json_t *docs, size_t *packed)
 		json_t *flows = json_object_get(doc, "flows");
 
 		for (j = 0; j < doc_flow_count(doc); j++) {
-			*packed += json_is_string(json_array_get(flows, j));
+			*packed += json_is_integer(json_array_get(flows, j));
 			if (json_array_set_new(flows, j, doc_flow_at(doc, j)) !=
 			    0)
 				return -1;
@@ -74,6 +74,7 @@ int
 main(int argc, char **argv)
 {
 	struct vmtp_err err = VMTP_ERR_INIT;
+	struct rec_spill *spill = NULL;
 	json_t *all = json_array();
 	json_t *docs;
 	FILE *fp;
@@ -93,6 +94,8 @@ main(int argc, char **argv)
 		lean = 1 + (strcmp(argv[1], "--packed") == 0);
 		argv++;
 		argc--;
+		if ((spill = rec_spill_new(&err)) == NULL)
+			argc = 0;
 	}
 	if (argc == 1)
 		argv[argc++] = "-";
@@ -103,8 +106,12 @@ main(int argc, char **argv)
 			    &err, VMTP_EXIT_FAIL, "cannot open %s", argv[i]);
 			break;
 		}
-		docs = (lean ? doc_load_lean : doc_load)(
-		    fp, fp == stdin ? "<stdin>" : argv[i], &err);
+		if (lean)
+			docs = doc_load_lean(
+			    fp, fp == stdin ? "<stdin>" : argv[i], spill, &err);
+		else
+			docs = doc_load(
+			    fp, fp == stdin ? "<stdin>" : argv[i], &err);
 		if (fp != stdin)
 			fclose(fp);
 		if (docs != NULL && unpack(docs, &packed) != 0)
@@ -123,6 +130,7 @@ main(int argc, char **argv)
 	             JSON_INDENT(1) | JSON_REAL_PRECISION(15)) != 0)
 		err_set(&err, VMTP_EXIT_FAIL, "cannot write output");
 	json_decref(all);
+	rec_spill_free(spill);
 	if (err.exit != VMTP_EXIT_OK)
 		log_error("%s", err.msg);
 	return err.exit;

@@ -656,6 +656,12 @@ write_results(const struct args *a, const json_t *cfg, json_t *records,
 	if (a->json_path != NULL &&
 	    write_file(a->json_path, put_docs, &out, err) != 0)
 		goto out;
+	/* the metrics read the records on their own: the documents' index
+	 * goes first, unless MongoDB's documents still need it */
+	if (a->mongo_uri == NULL) {
+		doc_set_free(out.set);
+		out.set = NULL;
+	}
 	if (a->om_path != NULL &&
 	    write_file(a->om_path, put_metrics, records, err) != 0)
 		goto out;

@@ -73,9 +73,30 @@ slot(enum om_fam f, enum om_stat st)
 	return st == S_AVG ? (int)f : F_COUNT + (int)st - 1;
 }
 
+/* What a series measures, by its protocol: which figures it can have. */
+enum om_kind { K_OTHER, K_TCP, K_UDP, K_ICMP, K_COUNT };
+
+#define BIT(f, st) (1U << slot(f, st))
+
+/* The figures (their slots' bits: a family's first statistic is its own
+ * number, the round-trip time's others follow F_COUNT) a series of each
+ * kind can have. */
+static const unsigned kind_slots[K_COUNT] = {
+    [K_OTHER] = (1U << F_THROUGHPUT) | (1U << F_ERRORS),
+    [K_TCP] = (1U << F_THROUGHPUT) | (1U << F_RTT) | (1U << F_RETRANS) |
+              (1U << F_ERRORS),
+    [K_UDP] = (1U << F_THROUGHPUT) | (1U << F_LOSS) | (1U << F_JITTER) |
+              (1U << F_ERRORS),
+    [K_ICMP] = (1U << F_THROUGHPUT) | (1U << F_LOSS) | (1U << F_RTT) |
+               (1U << F_ERRORS) | ((1U << NSLOT) - (1U << F_COUNT)),
+};
+
 /*
  * One series: a flow of a run, protocol, packet size and direction; its
- * labels are made when it is written, from its flow's record.
+ * labels are made when it is written, from its flow's record.  Its
+ * figures, a sum and a count each, are those its kind can have, in slot
+ * order from fig in the set's sums and counts (a mesh has tens of
+ * thousands of series, most with 4 figures of the 11).
  */
 struct om_series {
 	const char *run;   /* interned in the set's strings */
@@ -83,14 +104,18 @@ struct om_series {
 	json_int_t flow;
 	json_int_t size; /* -1: none */
 	int reverse;
-	double sum[NSLOT];
-	unsigned n[NSLOT];
+	enum om_kind kind;
+	size_t fig;
 };
 
 struct om_set {
 	const json_t *records; /* borrowed */
 	struct om_series *v;
 	size_t n;
+	double *sum;   /* the series' figures (fig) */
+	unsigned *cnt; /* how many samples each sums */
+	size_t nfig;
+	size_t capfig;
 	size_t *table;   /* series positions + 1 by hash (0: none), or NULL */
 	size_t nslots;   /* the table's size: a power of two, over 2 n */
 	json_t *strings; /* run tags and protocols, each held once */
@@ -287,6 +312,32 @@ table_grow(struct om_set *set)
 	return 0;
 }
 
+/* Adds N figures, none summed yet, to SET's.  0, or -1 when out of
+ * memory. */
+static int
+figs_add(struct om_set *set, size_t n)
+{
+	size_t cap = set->capfig != 0 ? set->capfig : 64;
+	double *sum;
+	unsigned *cnt;
+
+	while (set->nfig + n > cap)
+		cap *= 2;
+	if (cap != set->capfig) {
+		if ((sum = realloc(set->sum, cap * sizeof(*sum))) == NULL)
+			return -1;
+		set->sum = sum;
+		if ((cnt = realloc(set->cnt, cap * sizeof(*cnt))) == NULL)
+			return -1;
+		set->cnt = cnt;
+		set->capfig = cap;
+	}
+	memset(set->sum + set->nfig, 0, n * sizeof(*set->sum));
+	memset(set->cnt + set->nfig, 0, n * sizeof(*set->cnt));
+	set->nfig += n;
+	return 0;
+}
+
 /*
  * The series of SAMPLE of RUN in SET, added when new, or NULL when out of
  * memory.
@@ -314,7 +365,14 @@ series_of(struct om_set *set, const char *run, const json_t *sample)
 	at = slot_of(set, &key);
 	if (*at != 0)
 		return &set->v[*at - 1];
-	if ((v = array_grow(set->v, set->n, sizeof(*v))) == NULL)
+	key.kind = proto == NULL                ? K_OTHER
+	           : strcmp(proto, "TCP") == 0  ? K_TCP
+	           : strcmp(proto, "UDP") == 0  ? K_UDP
+	           : strcmp(proto, "ICMP") == 0 ? K_ICMP
+	                                        : K_OTHER;
+	key.fig = set->nfig;
+	if (figs_add(set, __builtin_popcount(kind_slots[key.kind])) != 0 ||
+	    (v = array_grow(set->v, set->n, sizeof(*v))) == NULL)
 		return NULL;
 	set->v = v;
 	v[set->n] = key;
@@ -322,56 +380,75 @@ series_of(struct om_set *set, const char *run, const json_t *sample)
 	return &v[set->n - 1];
 }
 
+/* Where figure F, ST of S is in its set's sums and counts, or -1 when a
+ * series of its kind has none. */
+static long
+fig_at(const struct om_series *s, enum om_fam f, enum om_stat st)
+{
+	unsigned has = kind_slots[s->kind];
+
+	if ((has & BIT(f, st)) == 0)
+		return -1;
+	return (long)s->fig + __builtin_popcount(has & (BIT(f, st) - 1));
+}
+
+/* Adds X to figure F, ST of S in SET (one of its kind's). */
+static void
+add_value(struct om_set *set, const struct om_series *s, enum om_fam f,
+    enum om_stat st, double x)
+{
+	long at = fig_at(s, f, st);
+
+	set->sum[at] += x;
+	set->cnt[at]++;
+}
+
 /* Adds V (when a number in SAMPLE's KEY, times SCALE) to S's figure F. */
 static void
-add(struct om_series *s, enum om_fam f, enum om_stat st, const json_t *sample,
-    const char *key, double scale)
+add(struct om_set *set, const struct om_series *s, enum om_fam f,
+    enum om_stat st, const json_t *sample, const char *key, double scale)
 {
 	const json_t *v = json_object_get(sample, key);
 
-	if (!json_is_number(v))
-		return;
-	s->sum[slot(f, st)] += json_number_value(v) * scale;
-	s->n[slot(f, st)]++;
+	if (json_is_number(v))
+		add_value(set, s, f, st, json_number_value(v) * scale);
 }
 
-/* Adds the figures of SAMPLE to S. */
+/* Adds the figures of SAMPLE to S, a series of SET. */
 static void
-add_sample(struct om_series *s, const json_t *sample)
+add_sample(struct om_set *set, const struct om_series *s, const json_t *sample)
 {
-	const char *proto = str_of(sample, "protocol");
 	/* throughput_kbps is Mbit/s x 1024 (SPEC §4) */
 	const double kbps = 1e6 / 1024 / 8;
 	const json_t *tx = json_object_get(sample, "tx_packets");
 	const json_t *rx = json_object_get(sample, "rx_packets");
+	long errors = fig_at(s, F_ERRORS, S_AVG);
 
-	s->n[F_ERRORS] = 1; /* every series says how many failed */
+	set->cnt[errors] = 1; /* every series says how many failed */
 	if (json_object_get(sample, "error") != NULL) {
-		s->sum[F_ERRORS] += 1;
+		set->sum[errors] += 1;
 		return;
 	}
-	if (proto == NULL)
+	if (s->proto == NULL)
 		return;
-	add(s, F_THROUGHPUT, S_AVG, sample, "throughput_kbps", kbps);
-	if (strcmp(proto, "UDP") == 0) {
-		add(s, F_LOSS, S_AVG, sample, "loss_rate", 0.01);
-		add(s, F_JITTER, S_AVG, sample, "jitter_ms", 0.001);
-	} else if (strcmp(proto, "TCP") == 0) {
-		add(s, F_RTT, S_AVG, sample, "rtt_ms", 0.001);
-		add(s, F_RETRANS, S_AVG, sample, "retrans", 1);
-	} else if (strcmp(proto, "ICMP") == 0) {
-		add(s, F_RTT, S_AVG, sample, "rtt_avg_ms", 0.001);
-		add(s, F_RTT, S_MIN, sample, "rtt_min_ms", 0.001);
-		add(s, F_RTT, S_MAX, sample, "rtt_max_ms", 0.001);
-		add(s, F_RTT, S_P50, sample, "rtt_p50_ms", 0.001);
-		add(s, F_RTT, S_P99, sample, "rtt_p99_ms", 0.001);
-		add(s, F_RTT, S_STDDEV, sample, "rtt_stddev_ms", 0.001);
+	add(set, s, F_THROUGHPUT, S_AVG, sample, "throughput_kbps", kbps);
+	if (s->kind == K_UDP) {
+		add(set, s, F_LOSS, S_AVG, sample, "loss_rate", 0.01);
+		add(set, s, F_JITTER, S_AVG, sample, "jitter_ms", 0.001);
+	} else if (s->kind == K_TCP) {
+		add(set, s, F_RTT, S_AVG, sample, "rtt_ms", 0.001);
+		add(set, s, F_RETRANS, S_AVG, sample, "retrans", 1);
+	} else if (s->kind == K_ICMP) {
+		add(set, s, F_RTT, S_AVG, sample, "rtt_avg_ms", 0.001);
+		add(set, s, F_RTT, S_MIN, sample, "rtt_min_ms", 0.001);
+		add(set, s, F_RTT, S_MAX, sample, "rtt_max_ms", 0.001);
+		add(set, s, F_RTT, S_P50, sample, "rtt_p50_ms", 0.001);
+		add(set, s, F_RTT, S_P99, sample, "rtt_p99_ms", 0.001);
+		add(set, s, F_RTT, S_STDDEV, sample, "rtt_stddev_ms", 0.001);
 		if (json_is_number(tx) && json_is_number(rx) &&
-		    json_number_value(tx) > 0) {
-			s->sum[F_LOSS] +=
-			    1 - json_number_value(rx) / json_number_value(tx);
-			s->n[F_LOSS]++;
-		}
+		    json_number_value(tx) > 0)
+			add_value(set, s, F_LOSS, S_AVG,
+			    1 - json_number_value(rx) / json_number_value(tx));
 	}
 }
 
@@ -434,9 +511,9 @@ write_family(FILE *fp, struct om_set *set, enum om_fam f)
 	int any = 0;
 
 	for (i = 0; i < set->n && !any; i++)
-		for (st = 0; st < S_COUNT; st++)
-			any |= (f == F_RTT || st == S_AVG) &&
-			       set->v[i].n[slot(f, st)] != 0;
+		for (st = 0; st < (f == F_RTT ? S_COUNT : 1); st++)
+			any |= fig_at(&set->v[i], f, st) >= 0 &&
+			       set->cnt[fig_at(&set->v[i], f, st)] != 0;
 	if (!any)
 		return 0;
 	fprintf(fp, "# HELP %s ", fam->name);
@@ -448,9 +525,9 @@ write_family(FILE *fp, struct om_set *set, enum om_fam f)
 		const struct om_series *s = &set->v[i];
 
 		for (st = 0; st < (f == F_RTT ? S_COUNT : 1); st++) {
-			int k = slot(f, st);
+			long k = fig_at(s, f, st);
 
-			if (s->n[k] == 0)
+			if (k < 0 || set->cnt[k] == 0)
 				continue;
 			fprintf(fp, "%s{", fam->name);
 			if (put_labels(fp, set, s) != 0)
@@ -458,7 +535,8 @@ write_family(FILE *fp, struct om_set *set, enum om_fam f)
 			if (f == F_RTT)
 				put_label(fp, "stat", stat_names[st], 0);
 			fprintf(fp, "} %.15g\n",
-			    fam->sum ? s->sum[k] : s->sum[k] / (double)s->n[k]);
+			    fam->sum ? set->sum[k]
+			             : set->sum[k] / (double)set->cnt[k]);
 		}
 	}
 	return 0;
@@ -502,6 +580,8 @@ static void
 set_clear(struct om_set *set)
 {
 	free(set->v);
+	free(set->sum);
+	free(set->cnt);
 	free(set->table);
 	json_decref(set->strings);
 	json_decref(set->flows);
@@ -546,7 +626,7 @@ openmetrics_write(FILE *fp, const json_t *records, struct vmtp_err *err)
 			continue;
 		if ((s = series_of(&set, run, rec)) == NULL)
 			goto oom;
-		add_sample(s, rec);
+		add_sample(&set, s, rec);
 	}
 	for (f = 0; f < F_COUNT; f++)
 		if (write_family(fp, &set, (enum om_fam)f) != 0)

@@ -58,14 +58,31 @@ struct acc {
 	double iv_sum, iv_min, iv_max; /* per-second throughput_kbps */
 };
 
-/* An error result, or an ICMP entry, waiting for its category's rows. */
+/* The figures of a note, as its rows show them (model_num(): NAN when
+ * the entry has none): its packet size ("packet_size" of an ICMP entry,
+ * else "pkt_size"), and an ICMP entry's pings and round-trip times. */
+enum note_fig {
+	NOTE_SIZE,
+	NOTE_TX,
+	NOTE_RX,
+	NOTE_RTT_MIN,
+	NOTE_RTT_AVG,
+	NOTE_RTT_MAX,
+	NOTE_RTT_STDDEV,
+	NOTE_FIGS
+};
+
+/*
+ * An error result, or an ICMP entry, waiting for its category's rows:
+ * what they show of it, copied (its flow goes before the rows are made,
+ * and a mesh has tens of thousands of entries).
+ */
 struct note {
 	size_t cat;
-	const char *proto;   /* borrowed from hold */
-	const char *msg;     /* error text, or NULL */
-	const json_t *entry; /* the result or ICMP entry, borrowed */
-	const char *tool;    /* borrowed */
-	json_t *hold;        /* the result all of them are parts of */
+	const char *proto; /* held by the build, or NULL */
+	char *msg;         /* error text, or NULL */
+	const char *tool;  /* held by the build, or NULL */
+	double fig[NOTE_FIGS];
 };
 
 /* model.c */

@@ -30,6 +30,7 @@ struct build {
 	size_t ntime;
 	struct chart_timeline *times; /* categories not yet sorted */
 	int lean;                     /* no tables, no timelines */
+	json_t *strings;              /* the notes' protocols and tools */
 };
 
 /*
@@ -90,27 +91,65 @@ build_acc(struct build *b, size_t cat, int kind, long long size)
 	return a;
 }
 
-/* Adds a note to B: its strings and ENTRY are parts of result R, which it
- * holds (the flow R is of goes before the notes are read). */
-static int
-build_note(struct build *b, size_t cat, const char *proto, const char *msg,
-    const json_t *entry, const char *tool, const json_t *r)
-{
-	struct note *n = array_grow(b->notes, b->nnote, sizeof(*b->notes));
-
-	if (n == NULL)
-		return -1;
-	b->notes = n;
-	b->notes[b->nnote++] = (struct note){
-	    cat, proto, msg, entry, tool, json_incref((json_t *)r)};
-	return 0;
-}
-
 /* Whether protocol P (NULL: none given) is NAME. */
 static int
 is_proto(const char *p, const char *name)
 {
 	return p != NULL && strcmp(p, name) == 0;
+}
+
+/* S (NULL: none) held once in B, or NULL; *BAD when out of memory. */
+static const char *
+build_str(struct build *b, const char *s, int *bad)
+{
+	json_t *v;
+
+	if (s == NULL)
+		return NULL;
+	if (b->strings == NULL && (b->strings = json_object()) == NULL)
+		goto oom;
+	v = json_object_get(b->strings, s);
+	if (v == NULL && ((v = json_string(s)) == NULL ||
+	                     json_object_set_new(b->strings, s, v) != 0))
+		goto oom;
+	return json_string_value(v);
+oom:
+	*bad = 1;
+	return NULL;
+}
+
+/* Adds a note to B of protocol PROTO, error MSG and ENTRY (the result, or
+ * the ICMP entry measured with TOOL): what its rows show, copied. */
+static int
+build_note(struct build *b, size_t cat, const char *proto, const char *msg,
+    const json_t *entry, const char *tool)
+{
+	static const char *const icmp_keys[NOTE_FIGS] = {"packet_size",
+	    "tx_packets", "rx_packets", "rtt_min_ms", "rtt_avg_ms",
+	    "rtt_max_ms", "rtt_stddev"};
+	int icmp = is_proto(proto, "ICMP");
+	struct note n = {.cat = cat};
+	struct note *v;
+	int bad = 0;
+	int i;
+
+	n.proto = build_str(b, proto, &bad);
+	n.tool = build_str(b, tool, &bad);
+	if (bad || (msg != NULL && (n.msg = strdup(msg)) == NULL))
+		return -1;
+	for (i = 0; i < NOTE_FIGS; i++)
+		n.fig[i] = icmp || i == NOTE_SIZE
+		               ? model_num(json_object_get(
+		                     entry, icmp ? icmp_keys[i] : "pkt_size"))
+		               : NAN;
+	v = array_grow(b->notes, b->nnote, sizeof(*b->notes));
+	if (v == NULL) {
+		free(n.msg);
+		return -1;
+	}
+	b->notes = v;
+	b->notes[b->nnote++] = n;
+	return 0;
 }
 
 /* The series kind (enum chart_kind) of protocol P, or -1: none has one. */
@@ -302,15 +341,14 @@ build_notes(struct build *b, size_t cat, const json_t *r, const char *p,
 	if (is_proto(p, "ICMP")) {
 		json_array_foreach (json_object_get(r, "results"), j, one) {
 			if (build_note(b, cat, p, model_str(one, "error"), one,
-			        model_str(r, "tool"), r) != 0)
+			        model_str(r, "tool")) != 0)
 				return -1;
 		}
-		if (msg != NULL &&
-		    build_note(b, cat, p, msg, NULL, NULL, r) != 0)
+		if (msg != NULL && build_note(b, cat, p, msg, NULL, NULL) != 0)
 			return -1;
 		return 0;
 	}
-	if (build_note(b, cat, p, msg, r, NULL, r) != 0)
+	if (build_note(b, cat, p, msg, r, NULL) != 0)
 		return -1;
 	/* the series failed here: it still has its column */
 	if (kind >= 0 && json_is_number(json_object_get(r, "pkt_size")) &&
@@ -413,8 +451,9 @@ build_free(struct build *b)
 	}
 	free(b->accs);
 	for (i = 0; i < b->nnote; i++)
-		json_decref(b->notes[i].hold);
+		free(b->notes[i].msg);
 	free(b->notes);
+	json_decref(b->strings);
 	for (i = 0; i < b->ntime; i++)
 		timeline_clear(&b->times[i]);
 	free(b->times);
@@ -503,10 +542,9 @@ acc_empty(const struct acc *a)
 static int
 result_rtt(struct chart_result *res, const struct note *n)
 {
-	double ms = model_num(json_object_get(n->entry, "rtt_avg_ms"));
-	json_t *size = json_object_get(n->entry, "packet_size");
+	double ms = n->fig[NOTE_RTT_AVG];
 	long long sz =
-	    json_is_number(size) ? (long long)json_number_value(size) : -1;
+	    isnan(n->fig[NOTE_SIZE]) ? -1 : (long long)n->fig[NOTE_SIZE];
 	struct chart_rtt *r;
 	size_t i;
 
@@ -581,7 +619,7 @@ mark_failed(struct chart_result *res, const struct build *b)
 		return -1;
 	for (k = 0; k < b->nnote; k++) {
 		const struct note *n = &b->notes[k];
-		json_t *size = json_object_get(n->entry, "pkt_size");
+		double size = n->fig[NOTE_SIZE];
 		int kind = kind_of(n->proto);
 
 		if (n->msg == NULL || kind < 0)
@@ -591,9 +629,7 @@ mark_failed(struct chart_result *res, const struct build *b)
 			size_t at = n->cat * res->nser + j;
 
 			if (s->kind == kind && isnan(res->gbps[at]) &&
-			    (!json_is_number(size) ||
-			        (long long)json_number_value(size) ==
-			            s->pkt_size))
+			    (isnan(size) || (long long)size == s->pkt_size))
 				res->failed[at] = 1;
 		}
 	}

@@ -217,25 +217,23 @@ rows_add_acc(struct chart_result *res, const struct chart_cat *cat,
 	return 0;
 }
 
-/* Adds the row of ICMP entry E (one packet size) measured with TOOL. */
+/* Adds the row of note N, an ICMP entry (one packet size). */
 static int
-icmp_row(struct chart_table *t, const struct chart_cat *cat, const json_t *e,
-    const char *tool)
+icmp_row(
+    struct chart_table *t, const struct chart_cat *cat, const struct note *n)
 {
-	static const char *const keys[ICMP_COLS] = {NULL, "packet_size",
-	    "tx_packets", "rx_packets", "rtt_min_ms", "rtt_avg_ms",
-	    "rtt_max_ms", "rtt_stddev", NULL};
 	char b[ICMP_COLS][TABLE_NUM_LEN];
 	const char *cells[ICMP_COLS] = {NULL};
 	int i;
 
 	cells[ICMP_FLOW] = cat->label;
+	/* the columns from the size on are the note's figures */
 	for (i = ICMP_SIZE; i <= ICMP_STDDEV; i++)
-		cells[i] = table_num(b[i], i <= ICMP_RX ? 0 : 3,
-		    model_num(json_object_get(e, keys[i])));
+		cells[i] = table_num(
+		    b[i], i <= ICMP_RX ? 0 : 3, n->fig[i - ICMP_SIZE]);
 	if (cells[ICMP_SIZE] == NULL)
 		cells[ICMP_SIZE] = "default";
-	cells[ICMP_TOOL] = tool;
+	cells[ICMP_TOOL] = n->tool;
 	return table_add(t, 0, ICMP_COLS, cells);
 }
 
@@ -248,20 +246,19 @@ error_row(
     struct chart_table *t, const struct chart_cat *cat, const struct note *n)
 {
 	int icmp = n->proto != NULL && strcmp(n->proto, "ICMP") == 0;
-	json_t *size =
-	    json_object_get(n->entry, icmp ? "packet_size" : "pkt_size");
+	double size = n->fig[NOTE_SIZE];
 	const char *proto = n->proto != NULL ? n->proto : "-";
 	const char *msg = n->msg;
 	const char *cells[3];
 	char *what = NULL;
 	int rc;
 
-	if (icmp && json_is_number(size))
-		rc = asprintf(&what, "%.0f", json_number_value(size));
+	if (icmp && !isnan(size))
+		rc = asprintf(&what, "%.0f", size);
 	else if (icmp)
 		rc = asprintf(&what, "-");
-	else if (json_is_number(size))
-		rc = asprintf(&what, "%s %.0f", proto, json_number_value(size));
+	else if (!isnan(size))
+		rc = asprintf(&what, "%s %.0f", proto, size);
 	else
 		rc = asprintf(&what, "%s", proto);
 	if (rc < 0)
@@ -284,7 +281,7 @@ rows_add_note(
 
 	if (n->msg != NULL)
 		return error_row(icmp ? &res->icmp : &res->numbers, cat, n);
-	return icmp_row(&res->icmp, cat, n->entry, n->tool);
+	return icmp_row(&res->icmp, cat, n);
 }
 
 /*

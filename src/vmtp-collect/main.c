@@ -544,9 +544,9 @@ fail:
  * Streams the records of RD to stdout, each checked (a sample given
  * cpu_load) and kept in RECORDS, packed (rec_pack(): in SPILL, or in
  * memory without it, where a 64-host mesh's records would take 17 MB as
- * trees, 4 MB packed); at their end the
- * pollers stop and cpu records still waiting for a run tag go out without
- * one.  Returns 0, or -1 with ERR set.
+ * trees, 4 MB packed); at their end the pollers stop and cpu records
+ * still waiting for a run tag go out without one.  Returns 0, or -1 with
+ * ERR set.
  */
 static int
 stream(struct rec_reader *rd, struct cpu_store *store, struct poller *poller,

@@ -15,6 +15,10 @@ teardown() {
 	exporter_stop
 	mongo_peer_stop
 	fake_stop
+	# a vmtp-collect a test left waiting for input
+	if [ -n "${COLLECT_PID:-}" ]; then
+		kill -9 "$COLLECT_PID" 2>/dev/null || true
+	fi
 }
 
 # Feeds the fixture (times around now) through a FIFO: the topology at
@@ -854,8 +858,9 @@ spill_fds() {
 	mkdir "$d"
 	mkfifo "$BATS_TEST_TMPDIR/in"
 	TMPDIR=$d vmtp-collect -q --json "$BATS_TEST_TMPDIR/r.json" \
-		< "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" &
+		< "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
 	pid=$!
+	COLLECT_PID=$pid
 	exec {w}> "$BATS_TEST_TMPDIR/in"
 	cat "$in" >&"$w"
 	# every record passed on is kept by then
@@ -871,6 +876,7 @@ spill_fds() {
 	[ -z "$(ls -A "$d")" ]
 	kill -9 "$pid"
 	wait "$pid" || true
+	COLLECT_PID=
 	exec {w}>&-
 	[ -z "$(ls -A "$d")" ]
 	[ ! -e "$BATS_TEST_TMPDIR/r.json" ]

@@ -349,8 +349,12 @@ http_request(struct http *h, const char *method, const char *url,
 		if (rc == CURLE_OK ? !retryable_status(resp->status)
 		                   : !retryable_curl(rc))
 			break;
-		if (rc != CURLE_OK && lost_answer(rc) && h->post_once &&
-		    strcmp(method, "POST") == 0) {
+		/* an answer lost on the way, or a gateway that gave up
+		 * waiting for it (502, 504): the service may have carried
+		 * the POST out (503 and 429 say it did not) */
+		if (h->post_once && strcmp(method, "POST") == 0 &&
+		    (rc == CURLE_OK ? resp->status == 502 || resp->status == 504
+		                    : lost_answer(rc))) {
 			h->unsure = 1;
 			break;
 		}

@@ -68,9 +68,10 @@ int http_request(struct http *h, const char *method, const char *url,
 
 /*
  * With ON, http_request() does not send a POST again once it may have
- * reached the server (the connection lost before the whole answer): it
- * fails, and http_unsure() says so, so that the caller looks whether it
- * was carried out (a create made twice) before it sends it again.
+ * reached the server (the connection lost before the whole answer, or a
+ * gateway's 502 or 504): it fails (or returns that answer), and
+ * http_unsure() says so, so that the caller looks whether it was carried
+ * out (a create made twice) before it sends it again.
  */
 void http_post_once(struct http *h, int on);
 

@@ -88,8 +88,9 @@ const char *os_user_id(const struct os_session *s);
  * (VMTP_EXIT_FAIL) to "STATUS: MESSAGE" with the API's own message, so
  * callers can return it or clear it (404 on delete).  Returns -1 with ERR
  * set when no response came or the body is not JSON.  A POST is not sent
- * again once it may have reached the service (http_post_once()): then
- * os_unsure() is 1, and the caller looks whether it was carried out.
+ * again once it may have reached the service (its answer lost, or a
+ * gateway's 502 or 504: http_post_once()): then os_unsure() is 1, and the
+ * caller looks whether it was carried out.
  */
 long os_request(struct os_session *s, const char *type, const char *method,
     const char *path, const json_t *body, const char *const *headers,

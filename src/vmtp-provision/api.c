@@ -86,6 +86,11 @@ call(struct cloud *c, const char *svc, const char *method, const char *path,
 	return reply != NULL ? reply : json_null();
 }
 
+/* How often a create found not done is sent: as often as a request is
+ * (HTTP_OPTS_INIT's retries), since a gateway's 502 or 504 may answer it
+ * as often as a 503. */
+#define CREATE_TRIES 6
+
 json_t *
 create(struct cloud *c, const char *svc, const char *path, json_t *body,
     const char *what, create_find *find, const void *arg, struct vmtp_err *err)
@@ -93,7 +98,7 @@ create(struct cloud *c, const char *svc, const char *path, json_t *body,
 	json_t *reply = NULL;
 	int tries;
 
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < CREATE_TRIES; tries++) {
 		reply = call(
 		    c, svc, "POST", path, json_incref(body), what, NULL, err);
 		if (reply != NULL || !os_unsure(session(c)))
@@ -108,7 +113,8 @@ create(struct cloud *c, const char *svc, const char *path, json_t *body,
 		json_decref(reply);
 		reply = NULL;
 		err_set(err, VMTP_EXIT_FAIL,
-		    "cannot %s: the answers were lost three times", what);
+		    "cannot %s: the answers were lost %d times", what,
+		    CREATE_TRIES);
 	}
 	json_decref(body);
 	return reply;

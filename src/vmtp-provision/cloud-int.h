@@ -203,9 +203,10 @@ typedef json_t *create_find(
 
 /*
  * POSTs BODY (stolen) to service SVC's PATH as call() does.  When the
- * answer is lost after the request may have reached the service
- * (os_unsure()), FIND looks for what it made before the request is sent
- * again (at most three times), so that nothing is ever made twice: a twin
+ * answer is lost after the request may have reached the service, or a
+ * gateway answered 502 or 504 (os_unsure()), FIND looks for what it made
+ * before the request is sent again (at most six times in all), so that
+ * nothing is ever made twice: a twin
  * would be neither journalled nor rolled back.  Returns the create's
  * answer, or what FIND found, or NULL with ERR set.
  */

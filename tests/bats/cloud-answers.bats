@@ -61,3 +61,19 @@ AZ='["GET", "compute", "^/os-availability-zone/detail", 403, {"forbidden": {"cod
 	[ "$(jq -r 'select(.type == "deleted") | .kind' <<< "$output" | sort -u | paste -sd,)" = \
 	    floatingip,keypair,network,router,router_interface,security_group,security_group_rule,server,subnet ]
 }
+
+@test "a create answered 502 or 504 (a gateway that gave up, the service may have made it) is looked for, not sent again" {
+	fake_cloud '['"$EXT, $IMG, $FLV, $AZ"',
+	 ["POST", "network", "^/v2.0/networks$", 504, {"message": "Gateway Timeout"}, "once"],
+	 ["GET", "network", "^/v2.0/networks\\?name=", 200, {"networks": [{"id": "n504"}]}, "once"],
+	 ["POST", "network", "^/v2.0/subnets$", 502, {"message": "Bad Gateway"}, "once"],
+	 ["GET", "network", "^/v2.0/subnets\\?name=", 200, {"subnets": [{"id": "s502"}]}, "once"],
+	 ["GET", "compute", "^/servers/detail\\?tags=", 500, {"computeFault": {"code": 500, "message": "stop here"}}]]'
+	run -1 --separate-stderr vmtp-provision -v --tag vmtp-0000fa03 --same-network-only --inter-node-only
+	# each sent once, then found
+	[ "$(grep -c '^POST network /v2.0/networks$' "$BATS_TEST_TMPDIR/rules.json.log")" -eq 1 ]
+	[ "$(grep -c '^POST network /v2.0/subnets$' "$BATS_TEST_TMPDIR/rules.json.log")" -eq 1 ]
+	[ "$(grep -c 'was lost: looking whether it was done' <<< "$stderr")" -eq 2 ]
+	[ "$(jq -r 'select(.type == "resource" and .kind == "network") | .id' <<< "$output")" = n504 ]
+	[ "$(jq -r 'select(.type == "resource" and .kind == "subnet") | .id' <<< "$output")" = s502 ]
+}

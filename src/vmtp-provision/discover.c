@@ -152,6 +152,39 @@ keep_image(struct cloud *c, const char *name, struct vmtp_err *err)
 	return 0;
 }
 
+/* What an image create that may have been carried out made: the image
+ * named ARG (a string) with the run's tag, in the shape of Glance's
+ * answer (the image itself), or json null. */
+static json_t *
+image_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	char *nq = http_escape(arg);
+	char *tq = http_escape(c->tag);
+	char *path = NULL;
+	json_t *reply = NULL;
+	json_t *image;
+	json_t *out = NULL;
+
+	if (nq == NULL || tq == NULL) {
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	path = str_fmt(err, "/v2/images?name=%s&tag=%s", nq, tq);
+	if (path == NULL)
+		goto out;
+	reply = call(c, "image", "GET", path, NULL, "list images", NULL, err);
+	if (reply == NULL)
+		goto out;
+	image = json_array_get(json_object_get(reply, "images"), 0);
+	out = image != NULL ? json_incref(image) : json_null();
+out:
+	json_decref(reply);
+	free(path);
+	free(nq);
+	free(tq);
+	return out;
+}
+
 /*
  * Uploads vm_image_url as image NAME, which Glance lacks.  The image is
  * made first, with the run tag, then its data downloaded and sent: until
@@ -177,11 +210,11 @@ upload_image(
 		return err_set(err, VMTP_EXIT_FAIL,
 		    "cannot make a temporary file: %s", strerror(errno));
 	log_info("image %s not found: uploading %s", name, url);
-	reply = call(c, "image", "POST", "/v2/images",
+	reply = create(c, "image", "/v2/images",
 	    json_pack("{s:s, s:s, s:s, s:[s], s:s}", "name", name,
 	        "disk_format", fmt, "container_format", "bare", "tags", c->tag,
 	        "visibility", "private"),
-	    "create image", NULL, err);
+	    "create image", image_found, name, err);
 	if (reply == NULL || str_set(&c->image, str(reply, "id"), err) != 0)
 		goto out;
 	id = or_empty(c->image);
@@ -235,6 +268,60 @@ find_image(struct cloud *c, int unused, struct vmtp_err *err)
 	return upload_image(c, name, url, err);
 }
 
+/* What a flavor create that may have been carried out made: the flavor
+ * named ARG (a string), in the shape of Nova's answer, or json null. */
+static json_t *
+flavor_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	json_t *reply = call(c, "compute", "GET", "/flavors/detail?limit=1000",
+	    NULL, "list flavors", NULL, err);
+	json_t *f;
+	json_t *found = NULL;
+	json_t *out;
+	size_t i;
+
+	if (reply == NULL)
+		return NULL;
+	json_array_foreach (json_object_get(reply, "flavors"), i, f) {
+		if (found == NULL && strcmp(or_empty(str(f, "name")), arg) == 0)
+			found = f;
+	}
+	out = found != NULL ? json_pack("{s:O}", "flavor", found) : json_null();
+	if (out == NULL)
+		err_set(err, VMTP_EXIT_FAIL, "out of memory");
+	json_decref(reply);
+	return out;
+}
+
+/* What setting extra specs that may have been done did: the flavor ARG's
+ * (a struct found_specs) extra specs when they hold those wanted, else
+ * json null. */
+struct found_specs {
+	const char *path;
+	const json_t *want;
+};
+
+static json_t *
+specs_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	const struct found_specs *f = arg;
+	json_t *reply = call(c, "compute", "GET", f->path, NULL,
+	    "list the flavor's extra specs", NULL, err);
+	const json_t *have = json_object_get(reply, "extra_specs");
+	const char *k;
+	json_t *v;
+
+	if (reply == NULL)
+		return NULL;
+	json_object_foreach ((json_t *)f->want, k, v) {
+		if (!json_equal(json_object_get(have, k), v)) {
+			json_decref(reply);
+			return json_null();
+		}
+	}
+	return reply;
+}
+
 /* A temporary flavor sized by config `flavor` (WANT was not found). */
 static int
 make_flavor(struct cloud *c, const char *want, struct vmtp_err *err)
@@ -250,12 +337,12 @@ make_flavor(struct cloud *c, const char *want, struct vmtp_err *err)
 	    (what = str_fmt(err, "create flavor %s (flavor '%s' not found)",
 	         name, or_empty(want))) == NULL)
 		goto out;
-	reply = call(c, "compute", "POST", "/flavors",
+	reply = create(c, "compute", "/flavors",
 	    json_pack("{s:{s:s, s:I, s:I, s:I}}", "flavor", "name", name, "ram",
 	        json_integer_value(json_object_get(spec, "ram")), "vcpus",
 	        json_integer_value(json_object_get(spec, "vcpus")), "disk",
 	        json_integer_value(json_object_get(spec, "disk"))),
-	    what, NULL, err);
+	    what, flavor_found, name, err);
 	if (reply == NULL ||
 	    str_set(&c->flavor, str(json_object_get(reply, "flavor"), "id"),
 	        err) != 0 ||
@@ -268,10 +355,13 @@ make_flavor(struct cloud *c, const char *want, struct vmtp_err *err)
 		    err, "/flavors/%s/os-extra_specs", or_empty(c->flavor));
 		if (path == NULL)
 			goto out;
-		reply = call(c, "compute", "POST", path,
+		reply = create(c, "compute", path,
 		    json_pack("{s:O}", "extra_specs",
 		        json_object_get(spec, "extra_specs")),
-		    "set the flavor's extra specs", NULL, err);
+		    "set the flavor's extra specs", specs_found,
+		    &(struct found_specs){
+		        path, json_object_get(spec, "extra_specs")},
+		    err);
 		if (reply == NULL)
 			goto out;
 	}

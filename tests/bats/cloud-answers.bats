@@ -77,3 +77,39 @@ AZ='["GET", "compute", "^/os-availability-zone/detail", 403, {"forbidden": {"cod
 	[ "$(jq -r 'select(.type == "resource" and .kind == "network") | .id' <<< "$output")" = n504 ]
 	[ "$(jq -r 'select(.type == "resource" and .kind == "subnet") | .id' <<< "$output")" = s502 ]
 }
+
+@test "a flavor, its extra specs and an image whose creates were answered 504 are looked for, not made twice" {
+	head -c 65536 /dev/zero > "$BATS_TEST_TMPDIR/disk.raw"
+	cat > "$BATS_TEST_TMPDIR/vmtp.yaml" <<-CFG
+	ext_net_name: public
+	image_name: vmtp-up
+	vm_image_url: file://$BATS_TEST_TMPDIR/disk.raw
+	flavor:
+	  vcpus: 1
+	  ram: 512
+	  disk: 0
+	  extra_specs: {"hw:cpu_policy": "dedicated"}
+	CFG
+	fake_cloud '['"$EXT, $AZ"',
+	 ["GET", "image", "^/v2/images\\?name=vmtp-up&status=active", 200, {"images": []}],
+	 ["POST", "image", "^/v2/images$", 504, {"message": "Gateway Timeout"}, "once"],
+	 ["GET", "image", "^/v2/images\\?name=vmtp-up&tag=vmtp-0000fa04$", 200, {"images": [{"id": "i504", "status": "queued"}]}],
+	 ["GET", "image", "^/v2/images/i504$", 200, {"id": "i504", "status": "active"}],
+	 ["GET", "compute", "^/flavors/detail", 200, {"flavors": []}, "once"],
+	 ["POST", "compute", "^/flavors$", 504, {"message": "Gateway Timeout"}, "once"],
+	 ["GET", "compute", "^/flavors/detail", 200, {"flavors": [{"id": "9", "name": "other"}, {"id": "f504", "name": "vmtp-0000fa04-flavor"}]}],
+	 ["POST", "compute", "^/flavors/f504/os-extra_specs$", 504, {"message": "Gateway Timeout"}, "once"],
+	 ["GET", "compute", "^/flavors/f504/os-extra_specs$", 200, {"extra_specs": {"hw:cpu_policy": "dedicated"}}],
+	 ["GET", "compute", "^/servers/detail\\?tags=", 500, {"computeFault": {"code": 500, "message": "stop here"}}]]'
+	run -1 --separate-stderr vmtp-provision -v -c "$BATS_TEST_TMPDIR/vmtp.yaml" --tag vmtp-0000fa04 \
+		--same-network-only --inter-node-only
+	log=$BATS_TEST_TMPDIR/rules.json.log
+	[ "$(grep -c '^POST image /v2/images$' "$log")" -eq 1 ]
+	[ "$(grep -c '^POST compute /flavors$' "$log")" -eq 1 ]
+	[ "$(grep -c '^POST compute /flavors/f504/os-extra_specs$' "$log")" -eq 1 ]
+	[ "$(grep -c 'was lost: looking whether it was done' <<< "$stderr")" -eq 3 ]
+	# the image found got the data; the servers were to boot it, on the flavor found
+	grep -q '^PUT image /v2/images/i504/file$' "$log"
+	[ "$(jq -r 'select(.type == "resource" and .kind == "flavor") | .id' <<< "$output")" = f504 ]
+	[ "$(grep -c '^POST compute /servers$' "$log")" -ge 1 ]
+}

@@ -206,9 +206,9 @@ typedef json_t *create_find(
  * answer is lost after the request may have reached the service, or a
  * gateway answered 502 or 504 (os_unsure()), FIND looks for what it made
  * before the request is sent again (at most six times in all), so that
- * nothing is ever made twice: a twin
- * would be neither journalled nor rolled back.  Returns the create's
- * answer, or what FIND found, or NULL with ERR set.
+ * nothing is ever made twice: a twin would be neither journalled nor
+ * rolled back.  Returns the create's answer, or what FIND found, or NULL
+ * with ERR set.
  */
 json_t *create(struct cloud *c, const char *svc, const char *path, json_t *body,
     const char *what, create_find *find, const void *arg, struct vmtp_err *err);

@@ -279,6 +279,17 @@ rec_type(const json_t *rec)
 	return json_string_value(json_object_get(rec, "type"));
 }
 
+const char *
+rec_str_hold(json_t *set, const char *s)
+{
+	json_t *v = json_object_get(set, s);
+
+	if (v == NULL && ((v = json_string(s)) == NULL ||
+	                     json_object_set_new(set, s, v) != 0))
+		return NULL;
+	return json_string_value(v);
+}
+
 /*
  * Where a packed record's text is in a spill file, in one JSON integer:
  * the file's descriptor, the text's offset and its length, in SPILL_FD,

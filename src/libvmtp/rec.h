@@ -125,6 +125,14 @@ json_t *rec_pack(struct rec_spill *spill, json_t *rec);
 json_t *rec_at(const json_t *records, size_t i);
 
 /*
+ * A string of the records (a run tag, a protocol, a tool) held once for
+ * all who keep it: S's copy in SET, a JSON object of such strings, added
+ * when new.  Returns it, borrowed from SET (valid while SET lives), or
+ * NULL when out of memory.
+ */
+const char *rec_str_hold(json_t *set, const char *s);
+
+/*
  * A spill file: an unlinked temporary file (tmp_open()).  rec_spill_new()
  * returns it, or NULL with ERR set when it cannot be made.
  * rec_spill_free() closes it (NULL-safe).

@@ -13,6 +13,7 @@
 
 #include "libvmtp/doc.h"
 #include "libvmtp/err.h"
+#include "libvmtp/rec.h"
 
 #include "chart.h"
 #include "mesh.h"
@@ -98,26 +99,6 @@ is_proto(const char *p, const char *name)
 	return p != NULL && strcmp(p, name) == 0;
 }
 
-/* S (NULL: none) held once in B, or NULL; *BAD when out of memory. */
-static const char *
-build_str(struct build *b, const char *s, int *bad)
-{
-	json_t *v;
-
-	if (s == NULL)
-		return NULL;
-	if (b->strings == NULL && (b->strings = json_object()) == NULL)
-		goto oom;
-	v = json_object_get(b->strings, s);
-	if (v == NULL && ((v = json_string(s)) == NULL ||
-	                     json_object_set_new(b->strings, s, v) != 0))
-		goto oom;
-	return json_string_value(v);
-oom:
-	*bad = 1;
-	return NULL;
-}
-
 /* Adds a note to B of protocol PROTO, error MSG and ENTRY (the result, or
  * the ICMP entry measured with TOOL): what its rows show, copied. */
 static int
@@ -130,12 +111,13 @@ build_note(struct build *b, size_t cat, const char *proto, const char *msg,
 	int icmp = is_proto(proto, "ICMP");
 	struct note n = {.cat = cat};
 	struct note *v;
-	int bad = 0;
 	int i;
 
-	n.proto = build_str(b, proto, &bad);
-	n.tool = build_str(b, tool, &bad);
-	if (bad || (msg != NULL && (n.msg = strdup(msg)) == NULL))
+	if ((proto != NULL &&
+	        (n.proto = rec_str_hold(b->strings, proto)) == NULL) ||
+	    (tool != NULL &&
+	        (n.tool = rec_str_hold(b->strings, tool)) == NULL) ||
+	    (msg != NULL && (n.msg = strdup(msg)) == NULL))
 		return -1;
 	for (i = 0; i < NOTE_FIGS; i++)
 		n.fig[i] = icmp || i == NOTE_SIZE
@@ -708,6 +690,8 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 	int rc = -1;
 
 	b.lean = lean;
+	if ((b.strings = json_object()) == NULL)
+		goto out;
 	if (result_doc(res, doc) != 0)
 		goto out;
 	if (build_collect(&b, doc, proto, tcp_sizes) != 0)

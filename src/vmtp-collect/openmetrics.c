@@ -99,8 +99,8 @@ static const unsigned kind_slots[K_COUNT] = {
  * thousands of series, most with 4 figures of the 11).
  */
 struct om_series {
-	const char *run;   /* interned in the set's strings */
-	const char *proto; /* interned; NULL: none */
+	const char *run;   /* held in the set's strings (rec_str_hold()) */
+	const char *proto; /* held there too; NULL: none */
 	json_int_t flow;
 	json_int_t size; /* -1: none */
 	int reverse;
@@ -247,19 +247,7 @@ put_labels(FILE *fp, struct om_set *set, const struct om_series *s)
 	return 0;
 }
 
-/* S held once in SET (borrowed from it), or NULL when out of memory. */
-static const char *
-intern(struct om_set *set, const char *s)
-{
-	json_t *v = json_object_get(set->strings, s);
-
-	if (v == NULL && ((v = json_string(s)) == NULL ||
-	                     json_object_set_new(set->strings, s, v) != 0))
-		return NULL;
-	return json_string_value(v);
-}
-
-/* The hash of series S's key (interned strings stand for themselves). */
+/* The hash of series S's key (held strings stand for themselves). */
 static size_t
 series_hash(const struct om_series *s)
 {
@@ -349,8 +337,8 @@ series_of(struct om_set *set, const char *run, const json_t *sample)
 	const json_t *size = json_object_get(sample, "pkt_size");
 	const char *proto = str_of(sample, "protocol");
 	struct om_series key = {
-	    .run = intern(set, run),
-	    .proto = proto != NULL ? intern(set, proto) : NULL,
+	    .run = rec_str_hold(set->strings, run),
+	    .proto = proto != NULL ? rec_str_hold(set->strings, proto) : NULL,
 	    .flow = json_integer_value(json_object_get(sample, "flow")),
 	    .size = json_is_integer(size) ? json_integer_value(size) : -1,
 	    .reverse = dir != NULL && strcmp(dir, "reverse") == 0,

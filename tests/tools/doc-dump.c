@@ -94,8 +94,11 @@ main(int argc, char **argv)
 		lean = 1 + (strcmp(argv[1], "--packed") == 0);
 		argv++;
 		argc--;
-		if ((spill = rec_spill_new(&err)) == NULL)
-			argc = 0;
+		if ((spill = rec_spill_new(&err)) == NULL) {
+			json_decref(all);
+			log_error("%s", err.msg);
+			return err.exit;
+		}
 	}
 	if (argc == 1)
 		argv[argc++] = "-";

@@ -89,12 +89,47 @@ check_refs(const json_t *rec, const char *type, json_t *seen, const char *name,
 	return rc;
 }
 
+/*
+ * What is wrong with the type of a sample's field, or NULL: its numbers
+ * (the fields that documents may hold as strings, the stream's times and
+ * loop), its per-second intervals and its error.  *KEY is set to the field.
+ */
+static const char *
+sample_type_error(const json_t *rec, const char **key)
+{
+	static const char *const stream_numbers[] = {
+	    "t_start", "t_end", "loop", NULL};
+	const char *k;
+	const json_t *v;
+	size_t i;
+	json_t *x;
+
+	json_object_foreach ((json_t *)rec, k, v) {
+		*key = k;
+		if ((in_list(k, numeric) || in_list(k, stream_numbers)) &&
+		    !json_is_number(v))
+			return "is not a number";
+		if (strcmp(k, "error") == 0 && !json_is_string(v))
+			return "is not a string";
+		if (strcmp(k, "intervals") != 0)
+			continue;
+		if (!json_is_array(v))
+			return "is not a list of numbers";
+		json_array_foreach (v, i, x)
+			if (!json_is_number(x))
+				return "is not a list of numbers";
+	}
+	return NULL;
+}
+
 int
 doc_check_record(const json_t *rec, json_t *seen, const char *name, long line,
     struct vmtp_err *err)
 {
 	const char *type = rec_type(rec);
 	const char *missing = NULL;
+	const char *wrong;
+	const char *key;
 
 	if (type == NULL)
 		missing = "type";
@@ -108,6 +143,10 @@ doc_check_record(const json_t *rec, json_t *seen, const char *name, long line,
 			missing = "flow";
 		else if (!json_is_string(json_object_get(rec, "protocol")))
 			missing = "protocol";
+		else if ((wrong = sample_type_error(rec, &key)) != NULL)
+			return err_set(err, VMTP_EXIT_DATA,
+			    "%s:%ld: sample record: \"%s\" %s", name, line, key,
+			    wrong);
 	} else if (strcmp(type, "host") == 0 ||
 	           strcmp(type, "host_info") == 0) {
 		const char *key = strcmp(type, "host") == 0 ? "name" : "host";

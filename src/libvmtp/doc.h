@@ -22,9 +22,10 @@
 /*
  * Checks that REC (read at NAME:LINE) has the fields the assembly needs:
  * a flow its "id" and "desc", a sample its "flow" and "protocol", a host
- * its "name"; and, against the records checked before it in SEEN (an
- * object the caller makes empty and owns, updated here), that a flow's id
- * is not given twice in its run.  Returns 0, or -1 with ERR set
+ * its "name"; that a sample's numbers are numbers, its "intervals" a list
+ * of numbers and its "error" a string; and, against the records checked before
+ * it in SEEN (an object the caller makes empty and owns, updated here), that a
+ * flow's id is not given twice in its run.  Returns 0, or -1 with ERR set
  * (VMTP_EXIT_DATA, "NAME:LINE: ..."; VMTP_EXIT_FAIL when out of memory).
  * Other record types always pass.
  */

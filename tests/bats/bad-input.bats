@@ -77,6 +77,11 @@ setup_file() {
 	{ cat "$FX/samples"; printf '{"type":"sample","run":"%s","flow":"1","protocol":"TCP"}\n' $A; } >"$FX/sample-flow-string"
 	{ cat "$FX/samples"; printf '{"type":"sample","run":"%s","flow":1,"protocol":7}\n' $A; } >"$FX/sample-protocol-number"
 	{ cat "$FX/samples"; printf '{"type":"sample","run":"%s","protocol":"TCP"}\n' $A; } >"$FX/sample-no-flow"
+	{ cat "$FX/samples"; printf '{"type":"sample","run":"%s","flow":1,"protocol":"TCP","throughput_kbps":"fast"}\n' $A; } >"$FX/sample-kbps-word"
+	{ cat "$FX/samples"; printf '{"type":"sample","run":"%s","flow":1,"protocol":"UDP","loss_rate":null}\n' $A; } >"$FX/sample-loss-null"
+	{ cat "$FX/samples"; printf '{"type":"sample","run":"%s","flow":1,"protocol":"TCP","t_start":"1","t_end":2}\n' $A; } >"$FX/sample-start-string"
+	{ cat "$FX/samples"; printf '{"type":"sample","run":"%s","flow":1,"protocol":"TCP","intervals":[1,"x"]}\n' $A; } >"$FX/sample-intervals-word"
+	{ cat "$FX/samples"; printf '{"type":"sample","run":"%s","flow":1,"protocol":"ICMP","error":404}\n' $A; } >"$FX/sample-error-number"
 	{ cat "$FX/samples"; printf '{"run":"%s","flow":1}\n' $A; } >"$FX/no-type"
 	{ cat "$FX/samples"; printf '{"type":"resource","run":"%s","kind":"server"}\n' $A; } >"$FX/resource-no-id"
 	{ cat "$FX/samples"; printf '{"type":"resource","run":"%s","kind":7,"id":"x"}\n' $A; } >"$FX/resource-kind-number"
@@ -474,6 +479,13 @@ vmtp-collect   | --json $D/out.json        | sample-protocol-number | 65 | vmtp-
 vmtp-collect   | --json $D/out.json        | flow-id-string | 65 | vmtp-collect: <stdin>:5: flow record has no "id" | =
 vmtp-collect   | --json $D/out.json        | no-type        | 65 | vmtp-collect: <stdin>:6: record has no "type" | =
 vmtp-chart     | -o $D/out.html            | sample-protocol-number | 65 | vmtp-chart: <stdin>:6: sample record has no "protocol" | 0
+vmtp-collect   | --json $D/out.json        | sample-kbps-word | 65 | vmtp-collect: <stdin>:6: sample record: "throughput_kbps" is not a number | =
+vmtp-collect   | --json $D/out.json        | sample-loss-null | 65 | vmtp-collect: <stdin>:6: sample record: "loss_rate" is not a number | =
+vmtp-collect   | --json $D/out.json        | sample-start-string | 65 | vmtp-collect: <stdin>:6: sample record: "t_start" is not a number | =
+vmtp-collect   | --json $D/out.json        | sample-intervals-word | 65 | vmtp-collect: <stdin>:6: sample record: "intervals" is not a list of numbers | =
+vmtp-collect   | --json $D/out.json        | sample-error-number | 65 | vmtp-collect: <stdin>:6: sample record: "error" is not a string | =
+vmtp-chart     | -f text                   | sample-kbps-word | 65 | vmtp-chart: <stdin>:6: sample record: "throughput_kbps" is not a number | 0
+vmtp-chart     | -o $D/out.html            | sample-intervals-word | 65 | vmtp-chart: <stdin>:6: sample record: "intervals" is not a list of numbers | 0
 vmtp-cleanup   | -n                        | resource-no-id | 65 | vmtp-cleanup: <stdin>:6: resource record without kind or id | =
 vmtp-cleanup   | -n                        | resource-kind-number | 65 | vmtp-cleanup: <stdin>:6: .*kind.* | =
 vmtp-cleanup   | -n                        | no-type        | 65 | vmtp-cleanup: <stdin>:6: record has no "type" | =

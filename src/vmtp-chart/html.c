@@ -14,6 +14,7 @@
 
 #include "chart.h"
 #include "mesh.h"
+#include "model.h"
 
 /* build/vmtp-chart/assets.c, made from share/html by mk/embed.sh */
 extern const char asset_report_html[];
@@ -306,13 +307,13 @@ charts_results(struct charts *ch, const struct chart_report *rep, size_t *k)
 static int
 heat_tcp(const struct chart_report *rep)
 {
-	return rep->proto == CHART_PROTO_ALL || rep->proto == CHART_PROTO_TCP;
+	return result_shown(rep->proto, "TCP");
 }
 
 static int
 heat_rtt(const struct chart_report *rep)
 {
-	return rep->proto == CHART_PROTO_ALL;
+	return result_shown(rep->proto, "ICMP");
 }
 
 /* Adds the heat maps of each mesh result of REP that has figures. */
@@ -711,7 +712,8 @@ result_write(FILE *fp, const struct chart_report *rep, size_t i,
 	fputs("</h2>\n<p class=\"meta\">", fp);
 	esc(fp, res->meta);
 	fputs("</p>\n", fp);
-	if (res->mesh != NULL && mesh_write(fp, rep, i, ch, err) != 0)
+	if (res->mesh != NULL && (heat_tcp(rep) || heat_rtt(rep)) &&
+	    mesh_write(fp, rep, i, ch, err) != 0)
 		return -1;
 	if (ch->result_chart[i] >= 0)
 		figure_write(fp, ch->svgs[ch->result_chart[i]], NULL,

@@ -441,28 +441,34 @@ oom:
 }
 
 int
-chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err)
+chart_mesh_text(FILE *fp, const struct chart_mesh *m, int tcp, int rtt,
+    struct vmtp_err *err)
 {
 	char title[256];
 	char *worst, *pairs;
 
-	if (chart_mesh_summary(m, &worst, &pairs, err) != 0)
-		return -1;
-	snprintf(title, sizeof(title),
-	    "Mesh of %zu hosts: TCP Gbps, sender (row) to receiver (column); "
-	    "* below %.0f%% of the median (%.2f Gbps)",
-	    m->n, m->share * 100, m->median);
-	matrix_text(fp, m, title, m->gbps, MESH_GBPS_DECIMALS, m->low);
-	if (chart_mesh_has_rtt(m)) {
-		putc('\n', fp);
+	if (tcp) {
+		snprintf(title, sizeof(title),
+		    "Mesh of %zu hosts: TCP Gbps, sender (row) to receiver "
+		    "(column); * below %.0f%% of the median (%.2f Gbps)",
+		    m->n, m->share * 100, m->median);
+		matrix_text(fp, m, title, m->gbps, MESH_GBPS_DECIMALS, m->low);
+	}
+	if (rtt && chart_mesh_has_rtt(m)) {
+		if (tcp)
+			putc('\n', fp);
 		matrix_text(fp, m, "Mesh: ICMP RTT ms (average)", m->rtt_ms,
 		    MESH_RTT_DECIMALS, NULL);
 	}
-	fprintf(fp, "\nWorst hosts: %s\n", worst);
-	if (pairs != NULL)
-		fprintf(fp, "Low pairs: %s\n", pairs);
-	free(worst);
-	free(pairs);
+	if (tcp) {
+		if (chart_mesh_summary(m, &worst, &pairs, err) != 0)
+			return -1;
+		fprintf(fp, "\nWorst hosts: %s\n", worst);
+		if (pairs != NULL)
+			fprintf(fp, "Low pairs: %s\n", pairs);
+		free(worst);
+		free(pairs);
+	}
 	if (fflush(fp) != 0 || ferror(fp))
 		return err_set(err, VMTP_EXIT_FAIL, "cannot write: %s",
 		    strerror(errno != 0 ? errno : EIO));

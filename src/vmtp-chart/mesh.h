@@ -76,11 +76,12 @@ int chart_mesh_summary(const struct chart_mesh *m, char **worst, char **pairs,
     struct vmtp_err *err);
 
 /*
- * Writes M as terminal text to FP: the TCP matrix (a low pair marked
- * '*'), the RTT matrix when there is one, then the worst hosts and the
- * low pairs they do not explain.  Returns
- * 0, or -1 with ERR set when writing fails.
+ * Writes M as terminal text to FP: with TCP the TCP matrix (a low pair
+ * marked '*'), with RTT the RTT matrix when there is one, then with TCP
+ * the worst hosts and the low pairs they do not explain.  Returns 0, or
+ * -1 with ERR set when writing fails.
  */
-int chart_mesh_text(FILE *fp, const struct chart_mesh *m, struct vmtp_err *err);
+int chart_mesh_text(FILE *fp, const struct chart_mesh *m, int tcp, int rtt,
+    struct vmtp_err *err);
 
 #endif

@@ -257,6 +257,13 @@ void timeline_clear(struct chart_timeline *t);
 int result_tcp_sizes(const json_t *docs, double *first);
 
 /*
+ * Whether --protocol PROTO (enum chart_proto) shows results of protocol
+ * P ("TCP", "UDP", "ICMP", ...): ICMP, which has tables of its own, only
+ * with every protocol.
+ */
+int result_shown(int proto, const char *p);
+
+/*
  * Fills RES (zeroed) from document DOC (borrowed, not kept) for PROTO
  * (enum chart_proto) and TCP_SIZES; LEAN leaves out what only the
  * result's own section shows: its tables and throughput over time.

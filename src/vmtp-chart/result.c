@@ -147,9 +147,8 @@ kind_of(const char *p)
 	return -1;
 }
 
-/* Whether --protocol PROTO shows results of protocol P. */
-static int
-shown(int proto, const char *p)
+int
+result_shown(int proto, const char *p)
 {
 	switch (kind_of(p)) {
 	case CHART_KIND_TCP:
@@ -360,7 +359,7 @@ build_flow(struct build *b, const json_t *flow, int proto)
 		int icmp = is_proto(p, "ICMP");
 		long cat;
 
-		if (!shown(proto, p))
+		if (!result_shown(proto, p))
 			continue;
 		/* a flow is a category once it has something to show */
 		if (rev)

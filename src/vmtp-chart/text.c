@@ -11,6 +11,7 @@
 
 #include "chart.h"
 #include "mesh.h"
+#include "model.h"
 
 /* Columns a UTF-8 string takes on a terminal (one per code point). */
 static size_t
@@ -119,15 +120,20 @@ rule(FILE *fp, const char *title, char ch)
 }
 
 /*
- * Writes RES's mesh matrices (mesh.h) to FP when it is a mesh result.
- * Returns 0, or -1 with ERR set.
+ * Writes RES's mesh matrices (mesh.h) that --protocol PROTO shows to FP
+ * when it is a mesh result.  Returns 0, or -1 with ERR set.
  */
 static int
-mesh_write(FILE *fp, const struct chart_result *res, struct vmtp_err *err)
+mesh_write(
+    FILE *fp, const struct chart_result *res, int proto, struct vmtp_err *err)
 {
-	if (res->mesh == NULL)
+	int tcp = result_shown(proto, "TCP");
+	int rtt = result_shown(proto, "ICMP");
+
+	if (res->mesh == NULL ||
+	    (!tcp && !(rtt && chart_mesh_has_rtt(res->mesh))))
 		return 0;
-	if (chart_mesh_text(fp, res->mesh, err) != 0)
+	if (chart_mesh_text(fp, res->mesh, tcp, rtt, err) != 0)
 		return -1;
 	fputc('\n', fp);
 	return 0;
@@ -168,7 +174,7 @@ text_write(
 		if (res->icmp.nrows > 0 &&
 		    table_write(fp, &res->icmp, 1, colour) != 0)
 			goto oom;
-		if (mesh_write(fp, res, err) != 0)
+		if (mesh_write(fp, res, rep->proto, err) != 0)
 			return -1;
 	}
 	if (ferror(fp))

@@ -162,6 +162,19 @@ pairs_of() {
 	[[ $output != *"Mesh of"* ]]
 }
 
+@test "vmtp-chart --format text --protocol: the mesh shows the matrices of the protocol asked for, as HTML does" {
+	mesh_stream 5 3 > "$BATS_TEST_TMPDIR/mesh.ndjson"
+	run -0 --separate-stderr vmtp-chart --format text --protocol tcp "$BATS_TEST_TMPDIR/mesh.ndjson"
+	[[ $output == *"Mesh of 5 hosts: TCP Gbps"* ]]
+	[[ $output == *"Worst hosts: compute-3"* ]]
+	[[ $output != *"ICMP RTT"* ]]
+	run -0 --separate-stderr vmtp-chart --format text --protocol udp "$BATS_TEST_TMPDIR/mesh.ndjson"
+	[[ $output != *"Mesh"* ]]
+	[[ $output != *"Worst hosts"* ]]
+	vmtp-chart --protocol udp -o "$BATS_TEST_TMPDIR/udp.html" "$BATS_TEST_TMPDIR/mesh.ndjson"
+	! grep -q "Worst hosts\|mesh-tcp\|mesh-rtt" "$BATS_TEST_TMPDIR/udp.html"
+}
+
 @test "a native mesh with one host's link slowed both ways: the chart names that host worst" {
 	# host 3 sends and receives at 100 Mbit/s at most; the others at veth speed
 	tc -n "$(nsh_ns 3)" qdisc add dev eth0 root tbf rate 100mbit burst 64kb latency 50ms

@@ -1051,12 +1051,14 @@ normalize_flow(
 }
 
 /*
- * doc_normalize(), and when CONSUME, each flow of DOC (the caller's, and
- * thrown away after) is released once copied, so that a large document is
- * not held twice at once.
+ * Returns a normalized copy of DOC (a new reference), or NULL with ERR set:
+ * VMTP_EXIT_DATA naming NAME and the part that is not a result document
+ * (no "flows" array, a flow without "desc", ...).  Each flow of DOC (the
+ * caller's, and thrown away after) is released once copied, so that a
+ * large document is not held twice at once.
  */
 static json_t *
-normalize(json_t *doc, const char *name, int consume, struct vmtp_err *err)
+normalize(json_t *doc, const char *name, struct vmtp_err *err)
 {
 	json_t *out = NULL;
 	json_t *flows_out = NULL;
@@ -1084,7 +1086,7 @@ normalize(json_t *doc, const char *name, int consume, struct vmtp_err *err)
 				goto oom;
 			goto fail;
 		}
-		if (consume && json_array_set_new(flows, i, json_null()) != 0)
+		if (json_array_set_new(flows, i, json_null()) != 0)
 			goto oom;
 	}
 	json_decref(flows_out);
@@ -1095,13 +1097,6 @@ fail:
 	json_decref(flows_out);
 	json_decref(out);
 	return NULL;
-}
-
-json_t *
-doc_normalize(const json_t *doc, const char *name, struct vmtp_err *err)
-{
-	/* not consumed: DOC is only read */
-	return normalize((json_t *)doc, name, 0, err);
 }
 
 /* Reads all of FP into a new buffer.  Returns NULL with ERR set. */
@@ -1502,7 +1497,7 @@ load(FILE *fp, const char *name, int lean, struct rec_spill *spill,
 loaded:
 	if (json_is_object(whole) && json_object_get(whole, "flows") != NULL) {
 		docs = json_array();
-		v = normalize(whole, name, 1, err);
+		v = normalize(whole, name, err);
 		if (v == NULL || docs == NULL ||
 		    json_array_append_new(docs, v) != 0) {
 			if (v != NULL || docs == NULL)
@@ -1522,7 +1517,7 @@ loaded:
 			if (docs == NULL)
 				break;
 			snprintf(where, sizeof(where), "%s: [%zu]", name, i);
-			one = normalize(v, where, 1, err);
+			one = normalize(v, where, err);
 			if (one == NULL ||
 			    json_array_append_new(docs, one) != 0) {
 				json_decref(docs);

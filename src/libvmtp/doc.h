@@ -2,8 +2,8 @@
  * doc.h - the result document of the original tool (SPEC §5): built from
  * records, read back from archived files, in one in-memory form.
  *
- * The in-memory form is the document itself (a jansson object) after
- * doc_normalize(): numbers are numbers, every result is an object (an
+ * The in-memory form is the document itself (a jansson object),
+ * normalized as it is read: numbers are numbers, every result is an object (an
  * error string becomes {"error": "..."}), and a flow's ICMP results are one
  * {"protocol": "ICMP", "tool": ..., "results": [{"packet_size", ...}]}
  * entry, whatever form the file used.  Every program that writes or reads
@@ -73,14 +73,6 @@ json_t *doc_set_assemble(
 int doc_set_write(
     struct doc_set *set, FILE *fp, int (*tidy)(json_t *doc), int consume);
 void doc_set_free(struct doc_set *set);
-
-/*
- * Returns a normalized copy of DOC (a new reference; DOC is borrowed), or
- * NULL with ERR set: VMTP_EXIT_DATA naming NAME and the part that is not a
- * result document (no "flows" array, a flow without "desc", ...).
- */
-json_t *doc_normalize(
-    const json_t *doc, const char *name, struct vmtp_err *err);
 
 /*
  * Reads all of FP (named NAME in messages) and returns a new reference to

@@ -419,8 +419,9 @@ run_clear(struct doc_run *x)
 /*
  * Indexes record I (R, borrowed) for X.  A run's document takes its hosts,
  * and its flows' records, from the records without a tag too; its flows,
- * samples and verdicts only from its own.  Returns 0, or -1 when out of
- * memory.
+ * samples and verdicts only from its own.  The document of the records
+ * without a tag takes nothing from a tagged run.  Returns 0, or -1 when
+ * out of memory.
  */
 static int
 run_index(struct doc_run *x, size_t i, json_t *r)
@@ -437,7 +438,8 @@ run_index(struct doc_run *x, size_t i, json_t *r)
 	if (strcmp(t, "run") == 0 && x->runrec == NONE && run != NULL &&
 	    rr != NULL && strcmp(rr, run) == 0)
 		x->runrec = i;
-	if (run != NULL && rr != NULL && strcmp(run, rr) != 0)
+	/* a tagged record is its own run's only */
+	if (rr != NULL && (run == NULL || strcmp(run, rr) != 0))
 		return 0;
 	if (strcmp(t, "host") == 0)
 		return index_add(

@@ -221,6 +221,19 @@ same_both() {
 	jq -e '.[0].flows | all(.[]; has("round") | not)' <<< "$output"
 }
 
+@test "samples without a tag make their own document: a tagged run's flow or host is not theirs" {
+	cat > "$BATS_TEST_TMPDIR/s.ndjson" <<-EOF
+	{"type":"run","run":"vmtp-0000000a","v":1,"date":"2026-11-01T10:00:00Z"}
+	{"type":"host","run":"vmtp-0000000a","name":"h1","role":"client","ip":"10.0.0.1"}
+	{"type":"flow","run":"vmtp-0000000a","id":1,"desc":"tagged flow","client":"h1","server":"h2","target":"10.0.0.2"}
+	{"type":"sample","run":"vmtp-0000000a","flow":1,"protocol":"TCP","tool":"nuttcp-8.2.2","throughput_kbps":5}
+	{"type":"sample","flow":1,"protocol":"TCP","tool":"nuttcp-8.2.2","throughput_kbps":7}
+	EOF
+	run -0 --separate-stderr doc-dump "$BATS_TEST_TMPDIR/s.ndjson"
+	[ "$(jq -c '[.[] | [.run_id, (.flows[] | .desc, .ip_from, [.results[].throughput_kbps])]]' <<< "$output")" = \
+		'[["vmtp-0000000a","tagged flow","10.0.0.1",[5]],[null,"flow 1",null,[7]]]' ]
+}
+
 @test "each run's flows take that run's hosts and Multicast address; an untagged host serves every run" {
 	for r in a b; do
 		ip=$([ $r = a ] && echo 10.0.0.1 || echo 10.0.0.9)

@@ -101,7 +101,7 @@ struct chart_result {
 	char *name;  /* legend: test_description, date or run_id */
 	char *date;  /* the document's date, or NULL */
 	char *meta;  /* date, run, cloud: the line under the heading */
-	char *limit; /* the bandwidth limits (rows_limit()), or NULL */
+	char *limit; /* the bandwidth limits (rows_scan_limit()), or NULL */
 	size_t ncat;
 	struct chart_cat *cats; /* sorted by group, then rank */
 	size_t nser;

@@ -69,41 +69,67 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The hosts of DOC's mesh flows into M (sorted) and INDEX (name ->
- * position).  Returns 0, or -1 when out of memory. */
+int
+chart_mesh_scan_flow(struct chart_mesh_scan *s, const json_t *flow)
+{
+	const char *ends[2];
+	json_t *r, *p;
+	size_t j, k;
+	int e;
+
+	if (json_object_get(flow, "round") == NULL)
+		return 0;
+	json_array_foreach (json_object_get(flow, "results"), j, r) {
+		const char *proto =
+		    json_string_value(json_object_get(r, "protocol"));
+
+		if (proto == NULL || strcmp(proto, "ICMP") != 0)
+			continue;
+		json_array_foreach (json_object_get(r, "results"), k, p) {
+			json_t *size = json_object_get(p, "packet_size");
+
+			if (json_is_integer(size) &&
+			    (!s->has_icmp_size ||
+			        json_integer_value(size) < s->icmp_size)) {
+				s->icmp_size = json_integer_value(size);
+				s->has_icmp_size = 1;
+			}
+		}
+	}
+	if (s->hosts == NULL && (s->hosts = json_object()) == NULL)
+		return -1;
+	ends[0] = end_name(flow, "az_from", "ip_from");
+	ends[1] = end_name(flow, "az_to", "ip_to");
+	for (e = 0; e < 2; e++)
+		if (ends[e] != NULL &&
+		    json_object_set_new(s->hosts, ends[e], json_null()) != 0)
+			return -1;
+	return 0;
+}
+
+void
+chart_mesh_scan_clear(struct chart_mesh_scan *s)
+{
+	json_decref(s->hosts);
+	*s = (struct chart_mesh_scan){0};
+}
+
+/* The hosts of SCAN into M (sorted) and INDEX (name -> position).
+ * Returns 0, or -1 when out of memory. */
 static int
-find_hosts(struct chart_mesh *m, const json_t *doc, json_t *index)
+index_hosts(
+    struct chart_mesh *m, const struct chart_mesh_scan *scan, json_t *index)
 {
 	const char *name;
-	json_t *flow = NULL;
 	json_t *v;
 	size_t i;
 
-	for (i = 0; i < doc_flow_count(doc); i++) {
-		const char *ends[2];
-		int e;
-
-		json_decref(flow);
-		if ((flow = doc_flow_at(doc, i)) == NULL)
-			return -1;
-		if (json_object_get(flow, "round") == NULL)
-			continue;
-		ends[0] = end_name(flow, "az_from", "ip_from");
-		ends[1] = end_name(flow, "az_to", "ip_to");
-		for (e = 0; e < 2; e++)
-			if (ends[e] != NULL && json_object_set_new(index,
-			                           ends[e], json_null()) != 0) {
-				json_decref(flow);
-				return -1;
-			}
-	}
-	json_decref(flow);
-	m->n = json_object_size(index);
+	m->n = json_object_size(scan->hosts);
 	m->hosts = calloc(m->n + 1, sizeof(*m->hosts));
 	if (m->hosts == NULL)
 		return -1;
 	i = 0;
-	json_object_foreach (index, name, v)
+	json_object_foreach (scan->hosts, name, v)
 		if ((m->hosts[i++] = strdup(name)) == NULL)
 			return -1;
 	qsort(m->hosts, m->n, sizeof(*m->hosts), cmp_str);
@@ -112,42 +138,6 @@ find_hosts(struct chart_mesh *m, const json_t *doc, json_t *index)
 		        index, m->hosts[i], json_integer((json_int_t)i)) != 0)
 			return -1;
 	return 0;
-}
-
-/* The smallest ICMP packet size of the mesh flows of DOC, or -1; -2 when
- * out of memory. */
-static long long
-icmp_size(const json_t *doc)
-{
-	long long best = -1;
-	json_t *flow = NULL;
-	json_t *r, *p;
-	size_t i, j, k;
-
-	for (i = 0; i < doc_flow_count(doc); i++) {
-		json_decref(flow);
-		if ((flow = doc_flow_at(doc, i)) == NULL)
-			return -2;
-		if (json_object_get(flow, "round") == NULL)
-			continue;
-		json_array_foreach (json_object_get(flow, "results"), j, r) {
-			const char *proto =
-			    json_string_value(json_object_get(r, "protocol"));
-
-			if (proto == NULL || strcmp(proto, "ICMP") != 0)
-				continue;
-			json_array_foreach (
-			    json_object_get(r, "results"), k, p) {
-				json_t *s = json_object_get(p, "packet_size");
-
-				if (json_is_integer(s) &&
-				    (best < 0 || json_integer_value(s) < best))
-					best = json_integer_value(s);
-			}
-		}
-	}
-	json_decref(flow);
-	return best;
 }
 
 /* Adds FLOW's figures to the pair at AT: SUM and N of TCP Gbps and of
@@ -186,15 +176,15 @@ add_flow(const json_t *flow, size_t at, long long size, double *tcp, int *ntcp,
 	}
 }
 
-/* The figures of every pair of DOC's flows into M (hosts found).  Returns
- * 0, or -1 when out of memory. */
+/* The figures of every pair of DOC's flows into M (hosts found), the RTT
+ * at packet SIZE.  Returns 0, or -1 when out of memory. */
 static int
-fill(struct chart_mesh *m, const json_t *doc, const json_t *index)
+fill(struct chart_mesh *m, const json_t *doc, const json_t *index,
+    long long size)
 {
 	size_t nn = m->n * m->n;
 	int *ntcp = calloc(nn, sizeof(*ntcp));
 	int *nrtt = calloc(nn, sizeof(*nrtt));
-	long long size = icmp_size(doc);
 	json_t *flow = NULL;
 	size_t i;
 	int rc = -1;
@@ -202,7 +192,7 @@ fill(struct chart_mesh *m, const json_t *doc, const json_t *index)
 	m->gbps = calloc(nn, sizeof(*m->gbps));
 	m->rtt_ms = calloc(nn, sizeof(*m->rtt_ms));
 	if (ntcp == NULL || nrtt == NULL || m->gbps == NULL ||
-	    m->rtt_ms == NULL || size < -1)
+	    m->rtt_ms == NULL)
 		goto out;
 	for (i = 0; i < doc_flow_count(doc); i++) {
 		const char *from, *to;
@@ -326,7 +316,8 @@ judge(struct chart_mesh *m)
 }
 
 struct chart_mesh *
-chart_mesh_new(const json_t *doc, double share, struct vmtp_err *err)
+chart_mesh_new(const json_t *doc, const struct chart_mesh_scan *scan,
+    double share, struct vmtp_err *err)
 {
 	json_t *index = json_object();
 	struct chart_mesh *m = calloc(1, sizeof(*m));
@@ -334,14 +325,16 @@ chart_mesh_new(const json_t *doc, double share, struct vmtp_err *err)
 	if (m == NULL || index == NULL)
 		goto oom;
 	m->share = share;
-	if (find_hosts(m, doc, index) != 0)
+	if (index_hosts(m, scan, index) != 0)
 		goto oom;
 	if (m->n < 2) {
 		json_decref(index);
 		chart_mesh_free(m);
 		return NULL;
 	}
-	if (fill(m, doc, index) != 0 || judge(m) != 0)
+	if (fill(m, doc, index, scan->has_icmp_size ? scan->icmp_size : -1) !=
+	        0 ||
+	    judge(m) != 0)
 		goto oom;
 	json_decref(index);
 	return m;

@@ -49,14 +49,31 @@ struct chart_mesh {
 	                  receiver */
 };
 
+/* The hosts of a document's mesh flows (those with a round) and their
+ * smallest ICMP packet size, gathered one flow at a time
+ * (chart_mesh_scan_flow()) in a pass over the flows that is made anyway;
+ * zeroed to begin. */
+struct chart_mesh_scan {
+	json_t *hosts; /* name -> null, or NULL before the first */
+	long long icmp_size;
+	int has_icmp_size;
+};
+
+/* Adds FLOW (borrowed) to S.  Returns 0, or -1 when out of memory. */
+int chart_mesh_scan_flow(struct chart_mesh_scan *s, const json_t *flow);
+
+/* Frees what S holds, and zeroes it. */
+void chart_mesh_scan_clear(struct chart_mesh_scan *s);
+
 /*
- * Builds the mesh of DOC (a normalized result document) with the
- * threshold SHARE of the median (0 < SHARE <= 1).  Returns it, NULL with
- * ERR untouched when DOC is not a mesh (no flow has a round, or fewer than
- * two hosts), or NULL with ERR set when out of memory.
+ * Builds the mesh of DOC (a normalized result document) from SCAN, every
+ * flow of DOC scanned, with the threshold SHARE of the median (0 < SHARE
+ * <= 1).  Returns it, NULL with ERR untouched when DOC is not a mesh (no
+ * flow has a round, or fewer than two hosts), or NULL with ERR set when
+ * out of memory.
  */
-struct chart_mesh *chart_mesh_new(
-    const json_t *doc, double share, struct vmtp_err *err);
+struct chart_mesh *chart_mesh_new(const json_t *doc,
+    const struct chart_mesh_scan *scan, double share, struct vmtp_err *err);
 
 /* Frees M; NULL is allowed. */
 void chart_mesh_free(struct chart_mesh *m);

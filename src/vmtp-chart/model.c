@@ -99,6 +99,7 @@ chart_report_new(
 int
 chart_report_add(struct chart_report *rep, json_t *docs, struct vmtp_err *err)
 {
+	struct chart_mesh_scan mesh = {0};
 	json_t *doc;
 	size_t i;
 	void *p;
@@ -112,12 +113,17 @@ chart_report_add(struct chart_report *rep, json_t *docs, struct vmtp_err *err)
 		memset(&rep->results[rep->nresults], 0, sizeof(*rep->results));
 		rep->nresults++;
 		if (result_build(&rep->results[rep->nresults - 1], doc,
-		        rep->proto, rep->tcp_sizes, rep->lean, err) != 0)
+		        rep->proto, rep->tcp_sizes, rep->lean, &mesh,
+		        err) != 0) {
+			chart_mesh_scan_clear(&mesh);
 			return -1;
+		}
 		/* the document goes once charted: its mesh is read now */
 		rep->results[rep->nresults - 1].mesh = chart_mesh_new(doc,
+		    &mesh,
 		    rep->mesh_share > 0 ? rep->mesh_share : MESH_LOW_DEFAULT,
 		    err);
+		chart_mesh_scan_clear(&mesh);
 		if (err->exit != VMTP_EXIT_OK)
 			return -1;
 	}

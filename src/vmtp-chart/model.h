@@ -28,6 +28,7 @@
 #include "libvmtp/array.h"
 
 #include "chart.h"
+#include "mesh.h"
 
 /* SPEC §4: throughput_kbps is Mbit/s x 1024, so Gbps = kbps / 2^20. */
 #define KBPS_PER_GBPS 1048576.0
@@ -198,22 +199,46 @@ int rows_add_note(struct chart_result *res, const struct chart_cat *cat,
 /* Drops the columns of the figures tables that no row uses. */
 void rows_prune(struct chart_result *res);
 
+/* The tools and bandwidth limits of a document's results, gathered one
+ * flow at a time (rows_scan_flow()); zeroed to begin. */
+struct rows_scan {
+	char **tools; /* distinct, in the order they first appear */
+	size_t ntool;
+	long long *limits; /* distinct, in the order they first appear */
+	size_t nlimit;
+	int unlimited; /* a TCP, UDP or Multicast result had no limit */
+};
+
+/* Adds the results of FLOW (borrowed) to S.  Returns 0, or -1. */
+int rows_scan_flow(struct rows_scan *s, const json_t *flow);
+
 /*
- * Stores in *OUT the bandwidth limits DOC's TCP, UDP and Multicast results
+ * Stores in *OUT the bandwidth limits S's TCP, UDP and Multicast results
  * were measured under ("1000000 kbps", distinct values in order, "(some
  * results unlimited)" after them when others had none) as a new string, or
  * NULL when none was limited.  Returns 0, or -1.
  */
-int rows_limit(char **out, const json_t *doc);
+int rows_scan_limit(const struct rows_scan *s, char **out);
+
+/* Frees what S holds, and zeroes it. */
+void rows_scan_clear(struct rows_scan *s);
 
 /*
- * Fills T with the properties of DOC (the run, the cloud, the tools, the
- * bandwidth limit).
+ * Fills T with the properties of DOC (the run, the cloud) and of SCAN,
+ * its results (the tools, the bandwidth limit).
  */
-int rows_build_props(struct chart_table *t, const json_t *doc);
+int rows_build_props(
+    struct chart_table *t, const json_t *doc, const struct rows_scan *scan);
 
-/* Fills T with the flows of DOC: where each ran, and its verdict. */
-int rows_build_flows(struct chart_table *t, const json_t *doc);
+/*
+ * The flows table T of a document: made empty by rows_flows_init(), a row
+ * added per flow (borrowed; where it ran, and its verdict) by
+ * rows_flows_add(), its empty columns dropped by rows_flows_done().  The
+ * first two return 0, or -1.
+ */
+int rows_flows_init(struct chart_table *t);
+int rows_flows_add(struct chart_table *t, const json_t *flow);
+void rows_flows_done(struct chart_table *t);
 
 /* timeline.c */
 
@@ -266,12 +291,13 @@ int result_shown(int proto, const char *p);
 /*
  * Fills RES (zeroed) from document DOC (borrowed, not kept) for PROTO
  * (enum chart_proto) and TCP_SIZES; LEAN leaves out what only the
- * result's own section shows: its tables and throughput over time.
- * Returns 0, or -1 with ERR set (RES then holds what to free with
- * result_clear()).
+ * result's own section shows: its tables and throughput over time.  Scans
+ * DOC's flows into MESH (zeroed) on the way.  Returns 0, or -1 with ERR
+ * set (RES then holds what to free with result_clear()).
  */
 int result_build(struct chart_result *res, json_t *doc, int proto,
-    int tcp_sizes, int lean, struct vmtp_err *err);
+    int tcp_sizes, int lean, struct chart_mesh_scan *mesh,
+    struct vmtp_err *err);
 
 /* Frees what RES holds. */
 void result_clear(struct chart_result *res);

@@ -385,22 +385,29 @@ build_flow(struct build *b, const json_t *flow, int proto)
 }
 
 /*
- * Collects every flow of DOC into B for PROTO, then sorts B's categories
- * into report order; its accumulators, notes and timelines follow them.
+ * Collects every flow of DOC into B for PROTO, into SCAN and MESH, and into
+ * the flows table FLOWS (initialized) unless it is NULL, then sorts B's
+ * categories into report order; its accumulators, notes and timelines
+ * follow them.  One pass: a large document's flows are read back one at a
+ * time (doc_load_lean()), each read costing a parse.
  */
 static int
-build_collect(struct build *b, const json_t *doc, int proto, int tcp_sizes)
+build_collect(struct build *b, const json_t *doc, int proto, int tcp_sizes,
+    struct rows_scan *scan, struct chart_mesh_scan *mesh,
+    struct chart_table *flows)
 {
 	size_t *map = NULL;
 	json_t *flow = NULL;
 	size_t i;
 	int rc = -1;
 
-	/* one flow at a time (doc_load_lean()) */
 	for (i = 0; i < doc_flow_count(doc); i++) {
 		json_decref(flow);
 		flow = doc_flow_at(doc, i);
-		if (flow == NULL || build_flow(b, flow, proto) != 0)
+		if (flow == NULL || build_flow(b, flow, proto) != 0 ||
+		    rows_scan_flow(scan, flow) != 0 ||
+		    chart_mesh_scan_flow(mesh, flow) != 0 ||
+		    (flows != NULL && rows_flows_add(flows, flow) != 0))
 			goto out;
 	}
 	map = calloc(b->ncat + 1, sizeof(*map));
@@ -641,7 +648,7 @@ result_figures(struct chart_result *res, const struct build *b)
 
 /*
  * Keeps what RES shows of DOC besides its flows: its name (NULL when it
- * has none: the report numbers it), date, meta line and limits.
+ * has none: the report numbers it), date and meta line.
  */
 static int
 result_doc(struct chart_result *res, const json_t *doc)
@@ -676,16 +683,15 @@ result_doc(struct chart_result *res, const json_t *doc)
 		fprintf(mem, "%s%s%s", any++ > 0 ? " \xc2\xb7 " : "",
 		    strcmp(meta[k], "run_id") == 0 ? "run " : "", v);
 	}
-	if (mem_close(mem, &res->meta) != 0)
-		return -1;
-	return rows_limit(&res->limit, doc);
+	return mem_close(mem, &res->meta);
 }
 
 int
 result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
-    int lean, struct vmtp_err *err)
+    int lean, struct chart_mesh_scan *mesh, struct vmtp_err *err)
 {
 	struct build b = {0};
+	struct rows_scan scan = {0};
 	int rc = -1;
 
 	b.lean = lean;
@@ -693,8 +699,13 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 		goto out;
 	if (result_doc(res, doc) != 0)
 		goto out;
-	if (build_collect(&b, doc, proto, tcp_sizes) != 0)
+	if ((!lean && rows_flows_init(&res->flows) != 0) ||
+	    build_collect(&b, doc, proto, tcp_sizes, &scan, mesh,
+	        lean ? NULL : &res->flows) != 0 ||
+	    rows_scan_limit(&scan, &res->limit) != 0)
 		goto out;
+	if (!lean)
+		rows_flows_done(&res->flows);
 	/* the timelines and categories move from the build to the result */
 	res->ntime = b.ntime;
 	res->times = b.times;
@@ -707,14 +718,14 @@ result_build(struct chart_result *res, json_t *doc, int proto, int tcp_sizes,
 	b.cats = NULL;
 	b.ncat = 0;
 	if (result_figures(res, &b) != 0 ||
-	    (!lean && rows_build_props(&res->props, doc) != 0) ||
-	    (!lean && rows_build_flows(&res->flows, doc) != 0))
+	    (!lean && rows_build_props(&res->props, doc, &scan) != 0))
 		goto out;
 	rc = 0;
 out:
 	if (rc != 0)
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
 	build_free(&b);
+	rows_scan_clear(&scan);
 	return rc;
 }
 

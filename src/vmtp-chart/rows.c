@@ -313,122 +313,104 @@ doc_value(char buf[DOC_NUM_LEN], const json_t *doc, const char *key)
 	return NULL;
 }
 
+int
+rows_scan_flow(struct rows_scan *s, const json_t *flow)
+{
+	json_t *r;
+	size_t j, k;
+
+	json_array_foreach (json_object_get(flow, "results"), j, r) {
+		const char *tool = model_str(r, "tool");
+		const char *p = model_str(r, "protocol");
+		double x =
+		    model_num(json_object_get(r, "bandwidth_limit_kbps"));
+		void *grown;
+
+		for (k = 0; tool != NULL && k < s->ntool; k++)
+			if (strcmp(s->tools[k], tool) == 0)
+				break;
+		if (tool != NULL && tool[0] != '\0' && k == s->ntool) {
+			grown =
+			    array_grow(s->tools, s->ntool, sizeof(*s->tools));
+			if (grown == NULL)
+				return -1;
+			s->tools = grown;
+			if ((s->tools[s->ntool] = strdup(tool)) == NULL)
+				return -1;
+			s->ntool++;
+		}
+		/* ICMP is never limited, errors measured nothing */
+		if (p == NULL || strcmp(p, "ICMP") == 0 ||
+		    json_object_get(r, "error") != NULL)
+			continue;
+		if (isnan(x)) {
+			s->unlimited = 1;
+			continue;
+		}
+		for (k = 0; k < s->nlimit; k++)
+			if (s->limits[k] == (long long)x)
+				break;
+		if (k < s->nlimit)
+			continue;
+		grown = array_grow(s->limits, s->nlimit, sizeof(*s->limits));
+		if (grown == NULL)
+			return -1;
+		s->limits = grown;
+		s->limits[s->nlimit++] = (long long)x;
+	}
+	return 0;
+}
+
 /*
- * Stores in *OUT the distinct "tool" values of DOC's results, joined by
- * ", " in the order they first appear, as a new string, or NULL when
- * there is none.  Returns 0, or -1.
+ * Stores in *OUT the tools of S, joined by ", " in the order they first
+ * appear, as a new string, or NULL when there is none.  Returns 0, or -1.
  */
 static int
-doc_tools(char **out, const json_t *doc)
+scan_tools(const struct rows_scan *s, char **out)
 {
-	char **tools = NULL;
-	size_t ntool = 0, i, j, k, len = 0;
-	json_t *flow = NULL;
-	json_t *r;
-	FILE *mem = NULL;
-	int rc = -1;
+	size_t k, len = 0;
+	FILE *mem;
 
 	*out = NULL;
-	for (i = 0; i < doc_flow_count(doc); i++) {
-		json_decref(flow);
-		if ((flow = doc_flow_at(doc, i)) == NULL)
-			goto out;
-		json_array_foreach (json_object_get(flow, "results"), j, r) {
-			const char *tool = model_str(r, "tool");
-			char **p;
-
-			if (tool == NULL || tool[0] == '\0')
-				continue;
-			for (k = 0; k < ntool; k++)
-				if (strcmp(tools[k], tool) == 0)
-					break;
-			if (k < ntool)
-				continue;
-			p = array_grow(tools, ntool, sizeof(*tools));
-			if (p == NULL)
-				goto out;
-			tools = p;
-			if ((tools[ntool] = strdup(tool)) == NULL)
-				goto out;
-			ntool++;
-		}
-	}
-	if (ntool == 0) {
-		rc = 0;
-		goto out;
-	}
+	if (s->ntool == 0)
+		return 0;
 	mem = open_memstream(out, &len);
 	if (mem == NULL)
-		goto out;
-	for (k = 0; k < ntool; k++)
-		fprintf(mem, "%s%s", k > 0 ? ", " : "", tools[k]);
-	rc = mem_close(mem, out);
-out:
-	for (k = 0; k < ntool; k++)
-		free(tools[k]);
-	free(tools);
-	json_decref(flow);
-	return rc;
+		return -1;
+	for (k = 0; k < s->ntool; k++)
+		fprintf(mem, "%s%s", k > 0 ? ", " : "", s->tools[k]);
+	return mem_close(mem, out);
 }
 
 int
-rows_limit(char **out, const json_t *doc)
+rows_scan_limit(const struct rows_scan *s, char **out)
 {
-	long long *limits = NULL;
-	size_t nlimit = 0, i, j, k, len = 0;
-	json_t *flow = NULL;
-	json_t *r;
-	FILE *mem = NULL;
-	int unlimited = 0;
-	int rc = -1;
+	size_t k, len = 0;
+	FILE *mem;
 
 	*out = NULL;
-	for (i = 0; i < doc_flow_count(doc); i++) {
-		json_decref(flow);
-		if ((flow = doc_flow_at(doc, i)) == NULL)
-			goto out;
-		json_array_foreach (json_object_get(flow, "results"), j, r) {
-			const char *p = model_str(r, "protocol");
-			double x = model_num(
-			    json_object_get(r, "bandwidth_limit_kbps"));
-			long long *grown;
-
-			/* ICMP is never limited, errors measured nothing */
-			if (p == NULL || strcmp(p, "ICMP") == 0 ||
-			    json_object_get(r, "error") != NULL)
-				continue;
-			if (isnan(x)) {
-				unlimited = 1;
-				continue;
-			}
-			for (k = 0; k < nlimit; k++)
-				if (limits[k] == (long long)x)
-					break;
-			if (k < nlimit)
-				continue;
-			grown = array_grow(limits, nlimit, sizeof(*limits));
-			if (grown == NULL)
-				goto out;
-			limits = grown;
-			limits[nlimit++] = (long long)x;
-		}
-	}
-	if (nlimit == 0) {
-		rc = 0;
-		goto out;
-	}
+	if (s->nlimit == 0)
+		return 0;
 	mem = open_memstream(out, &len);
 	if (mem == NULL)
-		goto out;
-	for (k = 0; k < nlimit; k++)
-		fprintf(mem, "%s%lld kbps", k > 0 ? ", " : "", limits[k]);
-	if (unlimited)
+		return -1;
+	for (k = 0; k < s->nlimit; k++)
+		fprintf(mem, "%s%lld kbps", k > 0 ? ", " : "", s->limits[k]);
+	if (s->unlimited)
 		fputs(" (some results unlimited)", mem);
-	rc = mem_close(mem, out);
-out:
-	free(limits);
-	json_decref(flow);
-	return rc;
+	return mem_close(mem, out);
+}
+
+void
+rows_scan_clear(struct rows_scan *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->ntool; k++)
+		free(s->tools[k]);
+	free(s->tools);
+	free(s->limits);
+	*s = (struct rows_scan){0};
 }
 
 /* Stores in *OUT DOC's L2 agent, "type version", or NULL; 0 or -1. */
@@ -451,7 +433,8 @@ doc_l2agent(char **out, const json_t *doc)
 }
 
 int
-rows_build_props(struct chart_table *t, const json_t *doc)
+rows_build_props(
+    struct chart_table *t, const json_t *doc, const struct rows_scan *scan)
 {
 	static const char *const rows[][2] = {
 	    {"Description", "test_description"}, {"Date", "date"},
@@ -474,9 +457,9 @@ rows_build_props(struct chart_table *t, const json_t *doc)
 		if (rows[i][1] != NULL)
 			cells[1] = doc_value(num, doc, rows[i][1]);
 		else if (strcmp(rows[i][0], "Tools") == 0)
-			rc = doc_tools(&made, doc);
+			rc = scan_tools(scan, &made);
 		else if (strcmp(rows[i][0], "Bandwidth limit") == 0)
-			rc = rows_limit(&made, doc);
+			rc = rows_scan_limit(scan, &made);
 		else
 			rc = doc_l2agent(&made, doc);
 		if (made != NULL)
@@ -543,45 +526,47 @@ flow_where(char **place, char **guest, const json_t *flow)
 }
 
 int
-rows_build_flows(struct chart_table *t, const json_t *doc)
+rows_flows_init(struct chart_table *t)
 {
 	static const char *const head[] = {"Flow", "Description", "From", "To",
 	    "Placement", "Guest OS", "Result"};
-	json_t *flow;
-	size_t i;
 
 	if (table_init(t, "Flows", 7, head, NULL) != 0)
 		return -1;
 	t->verdict = 7;
-	for (i = 0; i < doc_flow_count(doc); i++) {
-		struct chart_cat cat;
-		const char *cells[7] = {NULL};
-		char *place = NULL, *guest = NULL;
-		int rc;
-
-		if ((flow = doc_flow_at(doc, i)) == NULL)
-			return -1;
-		rc = cat_init(
-		    &cat, model_str(flow, "desc"), model_str(flow, "ip_to"), 0);
-		if (rc == 0)
-			rc = flow_where(&place, &guest, flow);
-		if (rc == 0) {
-			cells[0] = cat.label;
-			cells[1] = cat.desc;
-			cells[2] = model_str(flow, "ip_from");
-			cells[3] = model_str(flow, "ip_to");
-			cells[4] = place;
-			cells[5] = guest;
-			cells[6] = flow_verdict(flow);
-			rc = table_add(t, 0, 7, cells);
-		}
-		cat_clear(&cat);
-		free(place);
-		free(guest);
-		json_decref(flow);
-		if (rc != 0)
-			return -1;
-	}
-	table_prune(t, 2);
 	return 0;
+}
+
+int
+rows_flows_add(struct chart_table *t, const json_t *flow)
+{
+	struct chart_cat cat;
+	const char *cells[7] = {NULL};
+	char *place = NULL, *guest = NULL;
+	int rc;
+
+	rc = cat_init(
+	    &cat, model_str(flow, "desc"), model_str(flow, "ip_to"), 0);
+	if (rc == 0)
+		rc = flow_where(&place, &guest, flow);
+	if (rc == 0) {
+		cells[0] = cat.label;
+		cells[1] = cat.desc;
+		cells[2] = model_str(flow, "ip_from");
+		cells[3] = model_str(flow, "ip_to");
+		cells[4] = place;
+		cells[5] = guest;
+		cells[6] = flow_verdict(flow);
+		rc = table_add(t, 0, 7, cells);
+	}
+	cat_clear(&cat);
+	free(place);
+	free(guest);
+	return rc != 0 ? -1 : 0;
+}
+
+void
+rows_flows_done(struct chart_table *t)
+{
+	table_prune(t, 2);
 }

@@ -3,8 +3,9 @@
  * records, read back from archived files, in one in-memory form.
  *
  * The in-memory form is the document itself (a jansson object),
- * normalized as it is read: numbers are numbers, every result is an object (an
- * error string becomes {"error": "..."}), and a flow's ICMP results are one
+ * normalized as it is read: numbers are numbers, every result is an
+ * object (an error string becomes {"error": "..."}), and a flow's ICMP
+ * results are one
  * {"protocol": "ICMP", "tool": ..., "results": [{"packet_size", ...}]}
  * entry, whatever form the file used.  Every program that writes or reads
  * documents goes through here, so there is one assembly and one reading.
@@ -22,10 +23,11 @@
 /*
  * Checks that REC (read at NAME:LINE) has the fields the assembly needs:
  * a flow its "id" and "desc", a sample its "flow" and "protocol", a host
- * its "name"; that a sample's numbers are numbers, its "intervals" a list
- * of numbers and its "error" a string; and, against the records checked before
- * it in SEEN (an object the caller makes empty and owns, updated here), that a
- * flow's id is not given twice in its run.  Returns 0, or -1 with ERR set
+ * its "name"; that a sample's numbers are numbers, its "intervals" a
+ * list of numbers and its "error" a string; and, against the records
+ * checked before it in SEEN (an object the caller makes empty and owns,
+ * updated here), that a flow's id is not given twice in its run.  Returns
+ * 0, or -1 with ERR set
  * (VMTP_EXIT_DATA, "NAME:LINE: ..."; VMTP_EXIT_FAIL when out of memory).
  * Other record types always pass.
  */

@@ -27,9 +27,8 @@
  * list of numbers and its "error" a string; and, against the records
  * checked before it in SEEN (an object the caller makes empty and owns,
  * updated here), that a flow's id is not given twice in its run.  Returns
- * 0, or -1 with ERR set
- * (VMTP_EXIT_DATA, "NAME:LINE: ..."; VMTP_EXIT_FAIL when out of memory).
- * Other record types always pass.
+ * 0, or -1 with ERR set (VMTP_EXIT_DATA, "NAME:LINE: ..."; VMTP_EXIT_FAIL
+ * when out of memory).  Other record types always pass.
  */
 int doc_check_record(const json_t *rec, json_t *seen, const char *name,
     long line, struct vmtp_err *err);

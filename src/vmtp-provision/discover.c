@@ -268,28 +268,40 @@ find_image(struct cloud *c, int unused, struct vmtp_err *err)
 	return upload_image(c, name, url, err);
 }
 
-/* What a flavor create that may have been carried out made: the flavor
- * named ARG (a string), in the shape of Nova's answer, or json null. */
+/* The flavor named NAME (NULL: none) among Nova's, a new reference; json
+ * null when there is none, or NULL with ERR set. */
 static json_t *
-flavor_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+flavor_named(struct cloud *c, const char *name, struct vmtp_err *err)
 {
 	json_t *reply = call(c, "compute", "GET", "/flavors/detail?limit=1000",
 	    NULL, "list flavors", NULL, err);
 	json_t *f;
 	json_t *found = NULL;
-	json_t *out;
 	size_t i;
 
 	if (reply == NULL)
 		return NULL;
-	json_array_foreach (json_object_get(reply, "flavors"), i, f) {
-		if (found == NULL && strcmp(or_empty(str(f, "name")), arg) == 0)
-			found = f;
-	}
-	out = found != NULL ? json_pack("{s:O}", "flavor", found) : json_null();
+	json_array_foreach (json_object_get(reply, "flavors"), i, f)
+		if (found == NULL && name != NULL &&
+		    strcmp(name, or_empty(str(f, "name"))) == 0)
+			found = json_incref(f);
+	json_decref(reply);
+	return found != NULL ? found : json_null();
+}
+
+/* What a flavor create that may have been carried out made: the flavor
+ * named ARG (a string), in the shape of Nova's answer, or json null. */
+static json_t *
+flavor_found(struct cloud *c, const void *arg, struct vmtp_err *err)
+{
+	json_t *f = flavor_named(c, arg, err);
+	json_t *out;
+
+	if (f == NULL || json_is_null(f))
+		return f;
+	out = json_pack("{s:o}", "flavor", f);
 	if (out == NULL)
 		err_set(err, VMTP_EXIT_FAIL, "out of memory");
-	json_decref(reply);
 	return out;
 }
 
@@ -379,21 +391,15 @@ static int
 find_flavor(struct cloud *c, int unused, struct vmtp_err *err)
 {
 	const char *want = cfg_str(c->o->cfg, "flavor_type");
-	json_t *reply;
 	json_t *f;
-	size_t i;
 	int rc = 0;
 
 	(void)unused;
-	reply = call(c, "compute", "GET", "/flavors/detail?limit=1000", NULL,
-	    "list flavors", NULL, err);
-	if (reply == NULL)
+	if ((f = flavor_named(c, want, err)) == NULL)
 		return -1;
-	json_array_foreach (json_object_get(reply, "flavors"), i, f)
-		if (rc == 0 && want != NULL &&
-		    strcmp(want, or_empty(str(f, "name"))) == 0)
-			rc = str_set(&c->flavor, str(f, "id"), err);
-	json_decref(reply);
+	if (json_is_object(f))
+		rc = str_set(&c->flavor, str(f, "id"), err);
+	json_decref(f);
 	if (rc != 0 || c->flavor != NULL)
 		return rc;
 	return make_flavor(c, want, err);

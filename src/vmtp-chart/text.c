@@ -130,8 +130,7 @@ mesh_write(
 	int tcp = result_shown(proto, "TCP");
 	int rtt = result_shown(proto, "ICMP");
 
-	if (res->mesh == NULL ||
-	    (!tcp && !(rtt && chart_mesh_has_rtt(res->mesh))))
+	if (res->mesh == NULL || (!tcp && !rtt))
 		return 0;
 	if (chart_mesh_text(fp, res->mesh, tcp, rtt, err) != 0)
 		return -1;

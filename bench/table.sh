@@ -40,3 +40,39 @@ gnuplot_detached() {
 	printf '#!/bin/sh\nexec setsid -f %s "$@"\n' "$(command -v gnuplot)" >"$1/gnuplot"
 	chmod +x "$1/gnuplot"
 }
+
+# neutron_busy LOG FROM TO: the test cloud's Neutron time, from its log LOG
+# (neutron.log: each request's "time:"), for the requests it finished
+# between the epoch seconds FROM and TO: "BUSY DELETES", DELETES being that
+# of the DELETE and remove_router_interface requests alone.  Its API worker
+# takes one request at a time (tests/minicloud/services.sh): with BUSY near
+# TO - FROM the cloud, not its client, set the pace, and no client that has
+# to make those deletes ends sooner than DELETES.
+neutron_busy() {
+	awk -v from="$2" -v to="$3" '
+	/ neutron\.wsgi .* "[A-Z]+ \/v2\.0/ && / time: / {
+		split($1, d, "-")
+		split($2, t, ":")
+		s = mktime(d[1] " " d[2] " " d[3] " " t[1] " " t[2] " 0") + t[3]
+		if (s < from || s > to)
+			next
+		x = $0
+		sub(/.* time: /, "", x)
+		busy += x
+		if ($0 ~ /"DELETE / || $0 ~ /\/remove_router_interface /)
+			del += x
+	}
+	END { printf "%.2f %.2f\n", busy, del }' "$1"
+}
+
+# gnuplot_least_rss: the peak RSS in KiB (the median of 5) of gnuplot
+# drawing the least SVG chart there is (plot x), the script on its stdin:
+# the floor of any stage that draws with it, whatever it draws (gnuplot-nox
+# maps some 80 libraries)
+gnuplot_least_rss() {
+	local i
+	for i in 1 2 3 4 5; do
+		printf 'set terminal svg\nplot x\n' |
+			/usr/bin/time -f %M gnuplot 2>&1 >/dev/null | tail -n 1
+	done | sort -n | sed -n 3p
+}
